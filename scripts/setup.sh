@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs everything the build and the tests need, idempotently:
+#   1. Debian packages (apt-get), only those missing;
+#   2. pinned npm packages (DuckDB, ONNX Runtime), integrity checked against
+#      third_party.lock, unpacked into third_party/ (ignored by git).
+# As root it installs directly; otherwise it uses sudo and says so.
+# A second run installs nothing and prints one line per step.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+say() { printf '[setup] %s\n' "$*"; }
+die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
+
+# Debian packages. Keep sorted; one reason per group.
+APT_PACKAGES=(
+  # toolchain
+  build-essential cmake g++ make ninja-build ccache pkg-config git ca-certificates
+  clang libclang-rt-14-dev
+  # libraries of the core and tests
+  libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev libexpected-dev
+  nlohmann-json3-dev libtomlplusplus-dev libfmt-dev libspdlog-dev libcli11-dev
+  libhowardhinnant-date-dev tzdata zlib1g-dev libzip-dev libssl-dev
+  # ONNX model building (later: model export) and checking
+  libonnx-dev libprotobuf-dev
+  # npm packages are fetched with npm; gzip/unzip for fixtures
+  nodejs gzip unzip
+)
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || die "not root and sudo is missing: run as root or install sudo"
+  SUDO="sudo"
+fi
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+# npm: the nodejs package of some distributions ships npm itself; Debian's needs the npm package.
+if ! command -v npm >/dev/null; then missing+=(npm); fi
+
+if ((${#missing[@]})); then
+  [[ -n $SUDO ]] && say "not root: using sudo to install ${#missing[@]} Debian package(s)"
+  say "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  say "Debian packages: all ${#APT_PACKAGES[@]} present"
+fi
+
+"$ROOT/scripts/fetch_npm.sh"

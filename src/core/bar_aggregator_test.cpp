@@ -1,0 +1,125 @@
+#include "core/bar_aggregator.h"
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <vector>
+
+namespace quant {
+namespace {
+
+using namespace std::chrono;
+
+Timestamp at(int64_t seconds) { return Timestamp(Duration(seconds * 1'000'000'000LL)); }
+
+TEST(BarAggregatorTest, TradesBecomeMinuteBars) {
+  BarAggregator agg;
+  EXPECT_FALSE(agg.add_trade(at(60), 10, 1));
+  EXPECT_FALSE(agg.add_trade(at(70), 12, 2));
+  EXPECT_FALSE(agg.add_trade(at(119), 9, 1));
+  auto bar = agg.add_trade(at(120), 11, 5);
+  ASSERT_TRUE(bar);
+  EXPECT_EQ(bar->ts, at(60));
+  EXPECT_EQ(bar->open, 10);
+  EXPECT_EQ(bar->high, 12);
+  EXPECT_EQ(bar->low, 9);
+  EXPECT_EQ(bar->close, 9);
+  EXPECT_EQ(bar->tick_volume, 3);
+  EXPECT_EQ(bar->volume, 4);
+  auto last = agg.finish();
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->ts, at(120));
+  EXPECT_FALSE(agg.finish());
+}
+
+TEST(BarAggregatorTest, LateUpdatesAreCountedNotMerged) {
+  BarAggregator agg;
+  agg.add_trade(at(120), 10, 1);
+  EXPECT_FALSE(agg.add_trade(at(60), 99, 1));
+  EXPECT_EQ(agg.late_updates(), 1);
+  EXPECT_EQ(agg.finish()->high, 10);
+}
+
+TEST(BarAggregatorTest, FlushByClock) {
+  BarAggregator agg;
+  agg.add_trade(at(60), 10, 1);
+  EXPECT_FALSE(agg.flush_until(at(119)));
+  EXPECT_TRUE(agg.flush_until(at(120)));
+}
+
+TEST(BarAggregatorTest, TicksUseLastElseBid) {
+  BarAggregator agg;
+  Tick fx;
+  fx.ts = at(0);
+  fx.bid = 1.1;
+  fx.ask = 1.2;
+  agg.add_tick(fx);
+  EXPECT_EQ(agg.finish()->close, 1.1);
+  Tick exch = fx;
+  exch.last = 1.15;
+  exch.flags = kTickLast;
+  agg.add_tick(exch);
+  EXPECT_EQ(agg.finish()->close, 1.15);
+}
+
+TEST(BarResamplerTest, HourBarsAlignToLocalHoursAndDaysToLocalMidnight) {
+  auto zone = TimeZone::find("America/Sao_Paulo").value();
+  BarResampler hourly(hours(1), zone);
+  // 12:58, 12:59 UTC = 09:58, 09:59 BRT → one bar at 09:00 BRT = 12:00 UTC; 13:00 UTC starts the next.
+  Bar b;
+  b.open = b.high = b.low = b.close = 1;
+  b.ts = at(12 * 3600 + 58 * 60);
+  EXPECT_FALSE(hourly.add(b));
+  b.ts = at(12 * 3600 + 59 * 60);
+  EXPECT_FALSE(hourly.add(b));
+  b.ts = at(13 * 3600);
+  auto out = hourly.add(b);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->ts, at(12 * 3600));
+  EXPECT_EQ(out->tick_volume, 0);
+
+  BarResampler daily(hours(24), zone);
+  b.ts = at(2 * 3600);  // 23:00 BRT of the previous day
+  daily.add(b);
+  b.ts = at(4 * 3600);  // 01:00 BRT
+  out = daily.add(b);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->ts, at(-21 * 3600));  // previous local midnight = 03:00 UTC of Dec 31
+}
+
+RC_GTEST_PROP(BarAggregatorProperty, VolumesAndExtremesArePreserved, ()) {
+  const auto n = *rc::gen::inRange(1, 400);
+  std::vector<std::pair<int64_t, int>> trades;
+  int64_t t = 0;
+  for (int i = 0; i < n; ++i) {
+    t += *rc::gen::inRange(0, 90);
+    trades.emplace_back(t, *rc::gen::inRange(1, 1000));
+  }
+  BarAggregator agg;
+  std::vector<Bar> bars;
+  for (auto [s, p] : trades) {
+    if (auto b = agg.add_trade(at(s), p, 1)) bars.push_back(*b);
+  }
+  if (auto b = agg.finish()) bars.push_back(*b);
+  int64_t ticks = 0;
+  double hi = 0, lo = 1e9;
+  for (size_t i = 0; i < bars.size(); ++i) {
+    ticks += bars[i].tick_volume;
+    hi = std::max(hi, bars[i].high);
+    lo = std::min(lo, bars[i].low);
+    RC_ASSERT(bars[i].low <= std::min(bars[i].open, bars[i].close));
+    RC_ASSERT(bars[i].high >= std::max(bars[i].open, bars[i].close));
+    if (i > 0) RC_ASSERT(bars[i].ts > bars[i - 1].ts);
+  }
+  RC_ASSERT(ticks == n);
+  double want_hi = 0, want_lo = 1e9;
+  for (auto [s, p] : trades) {
+    want_hi = std::max<double>(want_hi, p);
+    want_lo = std::min<double>(want_lo, p);
+  }
+  RC_ASSERT(hi == want_hi);
+  RC_ASSERT(lo == want_lo);
+}
+
+}  // namespace
+}  // namespace quant

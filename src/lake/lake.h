@@ -1,0 +1,154 @@
+#pragma once
+/// The data lake: hive-partitioned Parquet written and read through DuckDB.
+///
+/// Layout under the lake root:
+///   kind=<dataset>/symbol=<SYM>/year=<YYYY>/month=<MM>/data.parquet
+/// with datasets bars_1m, ticks, trades, book. Each partition is one file,
+/// sorted by its key and free of duplicates:
+///   bars_1m: (ts)   ticks, trades, book: (ts, seq)
+/// where `seq` numbers records that share a timestamp in arrival order.
+///
+/// Writes are crash-safe: a partition is rewritten into a temporary file in the
+/// same directory (a name that never matches *.parquet), fsync'ed and renamed
+/// over the old one. Killing a writer at any moment leaves every visible
+/// partition either as it was or complete. Writers of one lake serialise on an
+/// exclusive lock file (`<root>/.lock`); stale temporaries are removed by the
+/// next writer. Merging keeps rows already in the lake: re-ingesting a file adds
+/// nothing, overlapping files add only the new keys.
+///
+/// This is the only module that includes duckdb.h.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "core/instrument.h"
+#include "core/market_data.h"
+#include "core/time.h"
+
+namespace quant::lake {
+
+enum class Dataset { Bars1m, Ticks, Trades, Book };
+/// "bars_1m", "ticks", "trades", "book" (the SQL view names as well).
+std::string_view dataset_name(Dataset dataset);
+Expected<Dataset> parse_dataset(std::string_view name);
+
+/// Symbols become directory names: letters, digits and . _ - $ only.
+Expected<void> validate_symbol(std::string_view symbol);
+
+/// Counts of one write (one flush of one writer).
+struct WriteStats {
+  std::int64_t received = 0;    ///< records handed to the writer
+  std::int64_t added = 0;       ///< new keys written
+  std::int64_t duplicates = 0;  ///< keys already present (or repeated in the input) with equal values
+  std::int64_t conflicts = 0;   ///< keys already present with different values: the lake's row was kept
+  std::int64_t partitions_written = 0;
+};
+
+/// Buffers records of one dataset and symbol and writes them partition by
+/// partition. Records may come in any order; memory stays bounded for
+/// time-ordered input (a partition is written once the input has moved past
+/// it). Nothing is visible before `flush()` (or an automatic partition flush)
+/// renames the file into place. Not thread-safe.
+class LakeWriter {
+ public:
+  virtual ~LakeWriter() = default;
+  virtual void add(const Bar& bar) = 0;
+  virtual void add(const Tick& tick) = 0;
+  virtual void add(const Trade& trade) = 0;
+  virtual void add(const BookSnapshot& book) = 0;
+  /// Writes everything still buffered and returns the totals since the writer
+  /// was made. A writer destroyed without flush() discards its buffer (an
+  /// aborted import writes nothing more).
+  virtual Expected<WriteStats> flush() = 0;
+  /// An error from an automatic partition flush inside add(), if any; once set, add() ignores records.
+  virtual const std::optional<Error>& error() const = 0;
+};
+
+/// One partition file.
+struct PartitionInfo {
+  Dataset dataset = Dataset::Bars1m;
+  std::string symbol;
+  int year = 0;
+  int month = 0;
+  std::string path;
+  std::int64_t rows = 0;
+  std::int64_t bytes = 0;
+  Timestamp first_ts{}, last_ts{};
+};
+
+/// Streams 1-minute bars of one symbol in time order, a batch at a time, in
+/// bounded memory (one row group's worth at a time, never the whole history).
+class BarStream {
+ public:
+  virtual ~BarStream() = default;
+  /// Replaces `batch` with the next bars (up to the batch size); false at the end.
+  virtual Expected<bool> next(std::vector<Bar>& batch) = 0;
+};
+
+/// Severity of a verify finding.
+enum class Severity { Warning, Error };
+
+struct Finding {
+  Severity severity = Severity::Error;
+  std::string check;  ///< "duplicate", "ohlc", "non_monotonic", "off_grid", "non_positive", "gap"
+  Timestamp ts{};
+  std::string message;
+};
+
+struct VerifyReport {
+  std::string symbol;
+  std::int64_t bars = 0;
+  Timestamp first_ts{}, last_ts{};
+  std::vector<Finding> findings;  ///< capped per check; counts are exact
+  std::vector<std::pair<std::string, std::int64_t>> counts;  ///< check → number of findings
+  bool has_errors() const;
+  /// The readable report (what `quant lake verify` prints).
+  std::string to_text(std::size_t max_examples_per_check = 10) const;
+};
+
+struct LakeOptions {
+  int threads = 0;                ///< DuckDB threads, 0 = DuckDB's default
+  std::string memory_limit;       ///< DuckDB memory_limit, e.g. "2GB"; empty = default
+  std::int64_t row_group_rows = 16384;  ///< Parquet row group size
+};
+
+/// An open lake. Cheap to keep; owns one embedded DuckDB instance.
+class Lake {
+ public:
+  /// Opens (and with `create`, creates) the lake directory.
+  static Expected<std::unique_ptr<Lake>> open(const std::string& root, bool create, LakeOptions options = {});
+  virtual ~Lake() = default;
+
+  virtual const std::string& root() const = 0;
+
+  /// A writer for one dataset and symbol (symbol validated). Takes the lake's
+  /// writer lock for its lifetime; fails at once if another process holds it.
+  virtual Expected<std::unique_ptr<LakeWriter>> writer(Dataset dataset, const std::string& symbol) = 0;
+
+  /// Partitions, optionally filtered; sorted by dataset, symbol, year, month.
+  virtual Expected<std::vector<PartitionInfo>> partitions(std::optional<Dataset> dataset = std::nullopt,
+                                                          const std::string& symbol = "") = 0;
+
+  /// Runs SQL with the views bars_1m, ticks, trades, book defined (each has a
+  /// `symbol` column, `ts` as TIMESTAMP_NS UTC); writes CSV with a header.
+  /// Returns the number of rows written.
+  virtual Expected<std::int64_t> query_csv(std::string_view sql, std::ostream& out) = 0;
+
+  /// Streams bars of `symbol` with from <= ts < to, in order.
+  virtual Expected<std::unique_ptr<BarStream>> stream_bars(const std::string& symbol, Timestamp from, Timestamp to,
+                                                           std::size_t batch_rows = 8192) = 0;
+
+  /// Checks the symbol's 1-minute bars (and ticks/trades when present): gaps
+  /// inside sessions (warnings, need `spec`), duplicates, OHLC violations,
+  /// non-monotonic time, prices off the tick grid (need `spec`), zero or
+  /// negative prices.
+  virtual Expected<VerifyReport> verify(const std::string& symbol, const InstrumentSpec* spec) = 0;
+};
+
+}  // namespace quant::lake
