@@ -18,6 +18,8 @@ target_link_libraries(libzip_zip INTERFACE ${LIBZIP_LIBRARY})
 target_include_directories(libzip_zip INTERFACE ${LIBZIP_INCLUDE_DIR})
 add_library(libzip::zip ALIAS libzip_zip)
 find_package(OpenSSL REQUIRED)
+find_package(Protobuf REQUIRED)
+find_package(ONNX REQUIRED)
 
 if(NOT TARGET rapidcheck_gtest)
   # Debian's rapidcheck ships the gtest integration as a header only.

@@ -1,0 +1,207 @@
+#include "config/config.h"
+
+#include <algorithm>
+#include <charconv>
+#include <initializer_list>
+#include <set>
+
+#include <toml++/toml.h>
+
+namespace quant::config {
+
+namespace {
+
+std::string where(std::string_view source, const toml::source_region& region) {
+  return std::string(source) + ":" + std::to_string(region.begin.line);
+}
+
+Expected<void> check_keys(const toml::table& table, std::initializer_list<std::string_view> known,
+                          std::string_view path, std::string_view source) {
+  for (const auto& [key, node] : table) {
+    if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
+      std::string list;
+      for (auto k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+      return make_error(where(source, node.source()) + ": unknown key '" + std::string(path) +
+                        std::string(key.str()) + "' (known keys: " + list + ")");
+    }
+  }
+  return {};
+}
+
+template <class T>
+Expected<void> read_number(const toml::table& t, std::string_view key, T& out, std::string_view path,
+                           std::string_view source) {
+  const toml::node* node = t.get(key);
+  if (node == nullptr) return {};
+  if (auto v = node->value<double>()) {
+    out = static_cast<T>(*v);
+    return {};
+  }
+  return make_error(where(source, node->source()) + ": '" + std::string(path) + std::string(key) +
+                    "' must be a number");
+}
+
+Expected<void> read_string(const toml::table& t, std::string_view key, std::string& out, std::string_view path,
+                           std::string_view source) {
+  const toml::node* node = t.get(key);
+  if (node == nullptr) return {};
+  if (auto v = node->value<std::string>()) {
+    out = *v;
+    return {};
+  }
+  return make_error(where(source, node->source()) + ": '" + std::string(path) + std::string(key) +
+                    "' must be a string");
+}
+
+Expected<AssetClass> parse_asset_class(std::string_view s) {
+  if (s == "future") return AssetClass::Future;
+  if (s == "fx") return AssetClass::Fx;
+  if (s == "crypto") return AssetClass::Crypto;
+  if (s == "equity") return AssetClass::Equity;
+  if (s == "index") return AssetClass::Index;
+  if (s == "other") return AssetClass::Other;
+  return make_error("asset_class '" + std::string(s) + "' is not one of future, fx, crypto, equity, index, other");
+}
+
+Expected<RollRule> parse_roll_rule(std::string_view s) {
+  if (s == "none") return RollRule::None;
+  if (s == "wednesday_nearest_15th") return RollRule::WednesdayNearest15th;
+  if (s == "first_business_day") return RollRule::FirstBusinessDay;
+  if (s == "third_friday") return RollRule::ThirdFriday;
+  return make_error("roll_rule '" + std::string(s) +
+                    "' is not one of none, wednesday_nearest_15th, first_business_day, third_friday");
+}
+
+Expected<InstrumentSpec> parse_instrument(const std::string& symbol, const toml::table& t, std::string_view source) {
+  const std::string path = "instruments." + symbol + ".";
+  if (auto ok = check_keys(t,
+                           {"description", "asset_class", "exchange", "currency", "tick_size", "point_value",
+                            "lot_step", "min_lot", "fee_per_side", "brokerage_per_side", "time_zone", "session",
+                            "weekdays", "contract_months", "roll_rule"},
+                           path, source);
+      !ok) {
+    return tl::unexpected(ok.error());
+  }
+  InstrumentSpec spec;
+  spec.symbol = symbol;
+  std::string asset = "other", roll = "none", session_open = "00:00", session_close = "00:00";
+  auto err = [&](const Error& e) { return make_error(std::string(source) + ": " + path + " " + e.message); };
+  for (auto r : {read_string(t, "description", spec.description, path, source),
+                 read_string(t, "asset_class", asset, path, source),
+                 read_string(t, "exchange", spec.exchange, path, source),
+                 read_string(t, "currency", spec.currency, path, source),
+                 read_number(t, "tick_size", spec.tick_size, path, source),
+                 read_number(t, "point_value", spec.point_value, path, source),
+                 read_number(t, "lot_step", spec.lot_step, path, source),
+                 read_number(t, "min_lot", spec.min_lot, path, source),
+                 read_number(t, "fee_per_side", spec.fee_per_side, path, source),
+                 read_number(t, "brokerage_per_side", spec.brokerage_per_side, path, source),
+                 read_string(t, "time_zone", spec.time_zone, path, source),
+                 read_string(t, "contract_months", spec.contract_months, path, source),
+                 read_string(t, "roll_rule", roll, path, source)}) {
+    if (!r) return tl::unexpected(r.error());
+  }
+  auto ac = parse_asset_class(asset);
+  if (!ac) return err(ac.error());
+  spec.asset_class = *ac;
+  auto rr = parse_roll_rule(roll);
+  if (!rr) return err(rr.error());
+  spec.roll_rule = *rr;
+  if (!(spec.tick_size > 0)) return make_error(std::string(source) + ": " + path + "tick_size must be > 0");
+  if (!(spec.point_value > 0)) return make_error(std::string(source) + ": " + path + "point_value must be > 0");
+  if (!(spec.lot_step > 0) || !(spec.min_lot > 0)) {
+    return make_error(std::string(source) + ": " + path + "lot_step and min_lot must be > 0");
+  }
+  if (spec.fee_per_side < 0 || spec.brokerage_per_side < 0) {
+    return make_error(std::string(source) + ": " + path + "fees must be >= 0");
+  }
+  if (auto tz = TimeZone::find(spec.time_zone); !tz) return err(tz.error());
+  for (char c : spec.contract_months) {
+    if (month_from_code(c) == 0) {
+      return make_error(std::string(source) + ": " + path + "contract_months: '" + std::string(1, c) +
+                        "' is not a futures month code (F G H J K M N Q U V X Z)");
+    }
+  }
+  if (const toml::node* s = t.get("session")) {
+    const toml::table* st = s->as_table();
+    if (st == nullptr) return make_error(where(source, s->source()) + ": " + path + "session must be a table");
+    if (auto ok = check_keys(*st, {"open", "close"}, path + "session.", source); !ok) {
+      return tl::unexpected(ok.error());
+    }
+    if (auto r = read_string(*st, "open", session_open, path + "session.", source); !r) return tl::unexpected(r.error());
+    if (auto r = read_string(*st, "close", session_close, path + "session.", source); !r) return tl::unexpected(r.error());
+  }
+  auto o = parse_clock(session_open);
+  if (!o) return err(o.error());
+  auto c = parse_clock(session_close);
+  if (!c) return err(c.error());
+  spec.session = Session{*o, *c};
+  if (const toml::node* w = t.get("weekdays")) {
+    const toml::array* arr = w->as_array();
+    if (arr == nullptr) return make_error(where(source, w->source()) + ": " + path + "weekdays must be an array");
+    spec.weekdays.clear();
+    for (const auto& d : *arr) {
+      auto v = d.value<int64_t>();
+      if (!v || *v < 0 || *v > 6) {
+        return make_error(where(source, d.source()) + ": " + path + "weekdays holds 0 (Sunday) .. 6 (Saturday)");
+      }
+      spec.weekdays.push_back(static_cast<int>(*v));
+    }
+  }
+  return spec;
+}
+
+}  // namespace
+
+Expected<std::chrono::minutes> parse_clock(std::string_view text) {
+  int h = 0, m = 0;
+  if (text.size() != 5 || text[2] != ':' || std::from_chars(text.data(), text.data() + 2, h).ec != std::errc() ||
+      std::from_chars(text.data() + 3, text.data() + 5, m).ec != std::errc() || h < 0 || h > 24 || m < 0 ||
+      m > 59 || (h == 24 && m != 0)) {
+    return make_error("bad clock time '" + std::string(text) + "': expected HH:MM");
+  }
+  return std::chrono::minutes(h * 60 + m);
+}
+
+Expected<AppConfig> parse_config(std::string_view toml_text, std::string_view source) {
+  toml::table root;
+  try {
+    // Debian's toml++ is built with exceptions: a syntax error throws.
+    root = toml::parse(toml_text, source);
+  } catch (const toml::parse_error& e) {
+    return make_error(std::string(source) + ":" + std::to_string(e.source().begin.line) + ": " +
+                      std::string(e.description()));
+  }
+  AppConfig config;
+  if (auto ok = check_keys(root, {"lake", "instruments"}, "", source); !ok) return tl::unexpected(ok.error());
+  if (const toml::node* lake = root.get("lake")) {
+    const toml::table* t = lake->as_table();
+    if (t == nullptr) return make_error(where(source, lake->source()) + ": 'lake' must be a table");
+    if (auto ok = check_keys(*t, {"dir", "threads", "memory_limit"}, "lake.", source); !ok) {
+      return tl::unexpected(ok.error());
+    }
+    for (auto r : {read_string(*t, "dir", config.lake.dir, "lake.", source),
+                   read_number(*t, "threads", config.lake.threads, "lake.", source),
+                   read_string(*t, "memory_limit", config.lake.memory_limit, "lake.", source)}) {
+      if (!r) return tl::unexpected(r.error());
+    }
+    if (config.lake.threads < 0) return make_error(std::string(source) + ": lake.threads must be >= 0");
+  }
+  if (const toml::node* inst = root.get("instruments")) {
+    const toml::table* t = inst->as_table();
+    if (t == nullptr) return make_error(where(source, inst->source()) + ": 'instruments' must be a table");
+    for (const auto& [key, node] : *t) {
+      const toml::table* it = node.as_table();
+      if (it == nullptr) {
+        return make_error(where(source, node.source()) + ": instruments." + std::string(key.str()) +
+                          " must be a table");
+      }
+      auto spec = parse_instrument(std::string(key.str()), *it, source);
+      if (!spec) return tl::unexpected(spec.error());
+      config.instruments.add(std::move(*spec));
+    }
+  }
+  return config;
+}
+
+}  // namespace quant::config

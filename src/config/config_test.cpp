@@ -1,0 +1,67 @@
+#include "config/config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+namespace quant::config {
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(ConfigTest, ShippedConfigParsesWithB3Facts) {
+  auto cfg = parse_config(read_file(std::string(QUANT_SOURCE_DIR) + "/config/quant.toml"), "quant.toml");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  const InstrumentSpec* win = cfg->instruments.find("WIN");
+  ASSERT_NE(win, nullptr);
+  EXPECT_EQ(win->tick_size, 5);
+  EXPECT_DOUBLE_EQ(win->point_value, 0.20);
+  EXPECT_DOUBLE_EQ(win->tick_value(), 1.0);
+  EXPECT_EQ(win->time_zone, "America/Sao_Paulo");
+  EXPECT_EQ(win->session.open, std::chrono::minutes(9 * 60));
+  EXPECT_EQ(win->session.close, std::chrono::minutes(18 * 60 + 25));
+  EXPECT_EQ(win->roll_rule, RollRule::WednesdayNearest15th);
+  const InstrumentSpec* wdo = cfg->instruments.find("WDO");
+  ASSERT_NE(wdo, nullptr);
+  EXPECT_DOUBLE_EQ(wdo->tick_value(), 5.0);
+  EXPECT_EQ(wdo->session.close, std::chrono::minutes(18 * 60 + 30));
+  for (const char* s : {"IND", "DOL", "EURUSD", "BTCUSDT", "SPY"}) EXPECT_NE(cfg->instruments.find(s), nullptr) << s;
+  EXPECT_EQ(cfg->lake.dir, "lake");
+}
+
+TEST(ConfigTest, UnknownKeyIsNamed) {
+  auto cfg = parse_config("[instruments.WIN]\ntick = 5\n", "x.toml");
+  ASSERT_FALSE(cfg);
+  EXPECT_NE(cfg.error().message.find("unknown key 'instruments.WIN.tick'"), std::string::npos) << cfg.error().message;
+  EXPECT_NE(cfg.error().message.find("x.toml:2"), std::string::npos) << cfg.error().message;
+  auto top = parse_config("[laek]\ndir = 'x'\n", "x.toml");
+  ASSERT_FALSE(top);
+  EXPECT_NE(top.error().message.find("'laek'"), std::string::npos);
+}
+
+TEST(ConfigTest, ValuesAreValidated) {
+  EXPECT_FALSE(parse_config("[instruments.X]\ntick_size = 0\npoint_value = 1\n", "x"));
+  EXPECT_FALSE(parse_config("[instruments.X]\ntick_size = 1\npoint_value = 1\ntime_zone = 'Nowhere/City'\n", "x"));
+  EXPECT_FALSE(parse_config("[instruments.X]\ntick_size = 1\npoint_value = 1\ncontract_months = 'GA'\n", "x"));
+  EXPECT_FALSE(parse_config("[instruments.X]\ntick_size = 1\npoint_value = 1\nsession = { open = '9h' }\n", "x"));
+  EXPECT_FALSE(parse_config("[instruments.X]\ntick_size = 'five'\npoint_value = 1\n", "x"));
+  EXPECT_FALSE(parse_config("this is = not toml [", "x"));
+  auto ok = parse_config("[instruments.X]\ntick_size = 1\npoint_value = 1\n", "x");
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->instruments.find("X")->time_zone, "UTC");
+}
+
+TEST(ConfigTest, ClockParsing) {
+  EXPECT_EQ(parse_clock("18:25").value(), std::chrono::minutes(1105));
+  EXPECT_FALSE(parse_clock("25:00"));
+  EXPECT_FALSE(parse_clock("9:00"));
+}
+
+}  // namespace
+}  // namespace quant::config

@@ -1,0 +1,100 @@
+#include "model/onnx_model.h"
+
+#include <onnxruntime_cxx_api.h>
+
+namespace quant::model {
+
+namespace {
+
+Ort::Env& env() {
+  // One process-wide environment; ORT requires it to outlive every session.
+  static Ort::Env instance(ORT_LOGGING_LEVEL_WARNING, "quant");
+  return instance;
+}
+
+class OrtModel final : public OnnxModel {
+ public:
+  explicit OrtModel(Ort::Session session) : session_(std::move(session)) {
+    Ort::AllocatorWithDefaultOptions alloc;
+    for (std::size_t i = 0; i < session_.GetInputCount(); ++i) {
+      input_names_.push_back(session_.GetInputNameAllocated(i, alloc).get());
+    }
+    for (std::size_t i = 0; i < session_.GetOutputCount(); ++i) {
+      output_names_.push_back(session_.GetOutputNameAllocated(i, alloc).get());
+    }
+    for (const auto& n : input_names_) input_ptrs_.push_back(n.c_str());
+    for (const auto& n : output_names_) output_ptrs_.push_back(n.c_str());
+    if (!input_names_.empty()) {
+      auto shape = session_.GetInputTypeInfo(0).GetTensorTypeAndShapeInfo().GetShape();
+      feature_count_ = shape.empty() ? -1 : shape.back();
+    }
+  }
+
+  const std::vector<std::string>& input_names() const override { return input_names_; }
+  const std::vector<std::string>& output_names() const override { return output_names_; }
+  std::int64_t feature_count() const override { return feature_count_; }
+
+  Expected<std::vector<std::vector<float>>> run(std::span<const float> features, std::size_t rows) override {
+    if (rows == 0 || features.size() % rows != 0) {
+      return make_error("onnx: " + std::to_string(features.size()) + " values do not split into " +
+                        std::to_string(rows) + " rows");
+    }
+    try {
+      const std::int64_t shape[2] = {static_cast<std::int64_t>(rows),
+                                     static_cast<std::int64_t>(features.size() / rows)};
+      Ort::Value input = Ort::Value::CreateTensor<float>(memory_, const_cast<float*>(features.data()),
+                                                         features.size(), shape, 2);
+      auto outputs = session_.Run(run_options_, input_ptrs_.data(), &input, 1, output_ptrs_.data(),
+                                  output_ptrs_.size());
+      std::vector<std::vector<float>> result;
+      for (auto& out : outputs) {
+        const auto info = out.GetTensorTypeAndShapeInfo();
+        const float* data = out.GetTensorData<float>();
+        result.emplace_back(data, data + info.GetElementCount());
+      }
+      return result;
+    } catch (const Ort::Exception& e) {
+      return make_error(std::string("onnx: run failed: ") + e.what());
+    }
+  }
+
+ private:
+  Ort::Session session_;
+  Ort::MemoryInfo memory_ = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+  Ort::RunOptions run_options_;
+  std::vector<std::string> input_names_, output_names_;
+  std::vector<const char*> input_ptrs_, output_ptrs_;
+  std::int64_t feature_count_ = -1;
+};
+
+Ort::SessionOptions session_options(const OnnxOptions& options) {
+  Ort::SessionOptions so;
+  so.SetIntraOpNumThreads(options.intra_op_threads);
+  so.SetInterOpNumThreads(1);
+  so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
+  return so;
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<OnnxModel>> OnnxModel::load_file(const std::string& path, OnnxOptions options) {
+  try {
+    Ort::Session session(env(), path.c_str(), session_options(options));
+    return std::unique_ptr<OnnxModel>(new OrtModel(std::move(session)));
+  } catch (const Ort::Exception& e) {
+    return make_error("onnx: cannot load " + path + ": " + e.what());
+  }
+}
+
+Expected<std::unique_ptr<OnnxModel>> OnnxModel::load_bytes(std::string_view bytes, OnnxOptions options) {
+  try {
+    Ort::Session session(env(), bytes.data(), bytes.size(), session_options(options));
+    return std::unique_ptr<OnnxModel>(new OrtModel(std::move(session)));
+  } catch (const Ort::Exception& e) {
+    return make_error(std::string("onnx: cannot load model bytes: ") + e.what());
+  }
+}
+
+std::string onnx_runtime_version() { return Ort::GetVersionString(); }
+
+}  // namespace quant::model

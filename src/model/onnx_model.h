@@ -1,0 +1,46 @@
+#pragma once
+/// ONNX Runtime inference behind a plain interface: the only place that
+/// includes ONNX Runtime headers. One session per model, one intra-op thread
+/// by default (latency over throughput), float32 rows in, float32 outputs out.
+///
+/// Later issues (the Gatekeeper, the signal service) build on this; for now it
+/// loads a model and runs one row.
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+
+namespace quant::model {
+
+struct OnnxOptions {
+  int intra_op_threads = 1;
+};
+
+/// A loaded ONNX model with one float input of shape [N, F] and float outputs.
+/// `run` is not thread-safe (it reuses buffers): use one OnnxModel per thread.
+class OnnxModel {
+ public:
+  /// Loads from a file; fails with ONNX Runtime's message on a bad model.
+  static Expected<std::unique_ptr<OnnxModel>> load_file(const std::string& path, OnnxOptions options = {});
+  /// Loads from serialized bytes (e.g. a model built in memory).
+  static Expected<std::unique_ptr<OnnxModel>> load_bytes(std::string_view bytes, OnnxOptions options = {});
+  virtual ~OnnxModel() = default;
+
+  virtual const std::vector<std::string>& input_names() const = 0;
+  virtual const std::vector<std::string>& output_names() const = 0;
+  /// Number of features the first input expects (its last dimension), or -1 if dynamic.
+  virtual std::int64_t feature_count() const = 0;
+
+  /// Runs `rows` rows of `features.size() / rows` floats; returns each output
+  /// flattened, in `output_names()` order.
+  virtual Expected<std::vector<std::vector<float>>> run(std::span<const float> features, std::size_t rows) = 0;
+};
+
+/// ONNX Runtime's version string, e.g. "1.30.0".
+std::string onnx_runtime_version();
+
+}  // namespace quant::model
