@@ -54,7 +54,11 @@ struct WriteStats {
 /// partition. Records may come in any order; memory stays bounded for
 /// time-ordered input (a partition is written once the input has moved past
 /// it). Nothing is visible before `flush()` (or an automatic partition flush)
-/// renames the file into place. Not thread-safe.
+/// renames the file into place. Ticks, trades and book snapshots that share a
+/// timestamp get `seq` 0, 1, 2 ... in arrival order within one partition
+/// write; the same input therefore gets the same seqs and deduplicates. (A
+/// partition revisited after it was written, i.e. input out of time order,
+/// numbers from 0 again.) Not thread-safe.
 class LakeWriter {
  public:
   virtual ~LakeWriter() = default;
@@ -107,6 +111,8 @@ struct VerifyReport {
   Timestamp first_ts{}, last_ts{};
   std::vector<Finding> findings;  ///< capped per check; counts are exact
   std::vector<std::pair<std::string, std::int64_t>> counts;  ///< check → number of findings
+  Duration largest_gap{};         ///< longest run of missing minutes inside a session (needs a spec)
+  Timestamp largest_gap_start{};  ///< first missing minute of that gap
   bool has_errors() const;
   /// The readable report (what `quant lake verify` prints).
   std::string to_text(std::size_t max_examples_per_check = 10) const;
@@ -128,7 +134,8 @@ class Lake {
   virtual const std::string& root() const = 0;
 
   /// A writer for one dataset and symbol (symbol validated). Takes the lake's
-  /// writer lock for its lifetime; fails at once if another process holds it.
+  /// writer lock for its lifetime (shared by the writers of this Lake object);
+  /// fails at once if another process or another Lake object holds it.
   virtual Expected<std::unique_ptr<LakeWriter>> writer(Dataset dataset, const std::string& symbol) = 0;
 
   /// Partitions, optionally filtered; sorted by dataset, symbol, year, month.
@@ -137,7 +144,10 @@ class Lake {
 
   /// Runs SQL with the views bars_1m, ticks, trades, book defined (each has a
   /// `symbol` column, `ts` as TIMESTAMP_NS UTC); writes CSV with a header.
-  /// Returns the number of rows written.
+  /// Returns the number of rows written. RFC 4180: CRLF line ends, fields with
+  /// `,` `"` CR or LF quoted, NULL as an empty field, an empty string as `""`,
+  /// timestamps as DuckDB renders them ("2020-11-06 13:28:00"). The result is
+  /// streamed chunk by chunk. SQL errors carry DuckDB's message.
   virtual Expected<std::int64_t> query_csv(std::string_view sql, std::ostream& out) = 0;
 
   /// Streams bars of `symbol` with from <= ts < to, in order.

@@ -36,7 +36,9 @@ TEST(MarketGeneratorTest, DeterministicOnTheGridInsideSessions) {
     EXPECT_LT(c.hour * 60 + c.minute, 18u * 60 + 25);
     EXPECT_NE(c.weekday, 0u);
     EXPECT_NE(c.weekday, 6u);
-    if (i > 0) EXPECT_GT(x.ts, (*a)[i - 1].bar.ts);
+    if (i > 0) {
+      EXPECT_GT(x.ts, (*a)[i - 1].bar.ts);
+    }
   }
   cfg.seed = 7;
   auto c = generate_market(win(), cfg);

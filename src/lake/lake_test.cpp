@@ -1,0 +1,595 @@
+#include "lake/lake.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace quant::lake {
+namespace {
+
+namespace fs = std::filesystem;
+
+/// A fresh directory per test, removed afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    path_ = fs::temp_directory_path() /
+            ("lake_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" + info->name());
+    fs::remove_all(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string str() const { return path_.string(); }
+
+ private:
+  fs::path path_;
+};
+
+Timestamp utc(int year, int month, int day, int hour = 0, int minute = 0, int second = 0) {
+  LocalTime local;
+  EXPECT_TRUE(make_local_time(year, month, day, hour, minute, second, 0, local));
+  return Timestamp(local.time_since_epoch());
+}
+
+/// `count` bars `step` apart from `start`, prices on a 5-point grid.
+std::vector<Bar> make_bars(Timestamp start, int count, Duration step = kMinute) {
+  std::vector<Bar> bars;
+  for (int i = 0; i < count; ++i) {
+    Bar b;
+    b.ts = start + step * i;
+    b.open = 100000 + 5.0 * (i % 40);
+    b.close = b.open + 10;
+    b.high = b.close + 5;
+    b.low = b.open - 15;
+    b.tick_volume = 100 + i;
+    b.volume = 10.5 * i;
+    b.spread = i % 3;
+    bars.push_back(b);
+  }
+  return bars;
+}
+
+std::unique_ptr<Lake> open_lake(const TempDir& dir) {
+  auto lake = Lake::open(dir.str(), true);
+  EXPECT_TRUE(lake.has_value()) << (lake ? "" : lake.error().message);
+  return std::move(*lake);
+}
+
+WriteStats write_bars(Lake& lake, const std::string& symbol, const std::vector<Bar>& bars) {
+  auto writer = lake.writer(Dataset::Bars1m, symbol);
+  EXPECT_TRUE(writer.has_value()) << (writer ? "" : writer.error().message);
+  for (const Bar& b : bars) (*writer)->add(b);
+  auto stats = (*writer)->flush();
+  EXPECT_TRUE(stats.has_value()) << (stats ? "" : stats.error().message);
+  return stats.value_or(WriteStats{});
+}
+
+std::vector<Bar> read_bars(Lake& lake, const std::string& symbol, Timestamp from = Timestamp::min(),
+                           Timestamp to = Timestamp::max(), std::size_t batch = 7) {
+  std::vector<Bar> out;
+  auto stream = lake.stream_bars(symbol, from, to, batch);
+  EXPECT_TRUE(stream.has_value()) << (stream ? "" : stream.error().message);
+  if (!stream) return out;
+  std::vector<Bar> chunk;
+  for (;;) {
+    auto more = (*stream)->next(chunk);
+    EXPECT_TRUE(more.has_value()) << (more ? "" : more.error().message);
+    if (!more || !*more) break;
+    EXPECT_LE(chunk.size(), batch);
+    out.insert(out.end(), chunk.begin(), chunk.end());
+  }
+  return out;
+}
+
+std::string query(Lake& lake, const std::string& sql) {
+  std::ostringstream out;
+  auto rows = lake.query_csv(sql, out);
+  EXPECT_TRUE(rows.has_value()) << (rows ? "" : rows.error().message);
+  return out.str();
+}
+
+TEST(LakeTest, BarsAcrossThreeMonthsLandInThreePartitionsAndStreamBack) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  const auto bars = make_bars(utc(2020, 10, 15), 61 * 48, std::chrono::minutes(30));  // Oct 15 .. Dec 14
+  const WriteStats stats = write_bars(*lake, "WIN", bars);
+  EXPECT_EQ(stats.received, static_cast<std::int64_t>(bars.size()));
+  EXPECT_EQ(stats.added, static_cast<std::int64_t>(bars.size()));
+  EXPECT_EQ(stats.partitions_written, 3);
+
+  auto parts = lake->partitions();
+  ASSERT_TRUE(parts.has_value()) << parts.error().message;
+  ASSERT_EQ(parts->size(), 3U);
+  std::int64_t rows = 0;
+  for (int i = 0; i < 3; ++i) {
+    const PartitionInfo& p = (*parts)[i];
+    EXPECT_EQ(p.symbol, "WIN");
+    EXPECT_EQ(p.year, 2020);
+    EXPECT_EQ(p.month, 10 + i);
+    char expected[128];
+    std::snprintf(expected, sizeof expected, "/kind=bars_1m/symbol=WIN/year=2020/month=%02d/data.parquet", 10 + i);
+    EXPECT_EQ(p.path, fs::canonical(dir.str()).string() + expected);
+    EXPECT_TRUE(fs::exists(p.path));
+    EXPECT_GT(p.bytes, 0);
+    rows += p.rows;
+  }
+  EXPECT_EQ(rows, static_cast<std::int64_t>(bars.size()));
+  EXPECT_EQ((*parts)[0].first_ts, bars.front().ts);
+  EXPECT_EQ((*parts)[2].last_ts, bars.back().ts);
+  EXPECT_EQ((*parts)[1].first_ts, utc(2020, 11, 1));
+
+  EXPECT_EQ(read_bars(*lake, "WIN"), bars);
+  // [from, to) crossing two partition boundaries; `to` is exclusive.
+  const std::size_t from = 100, to = bars.size() - 200;
+  const std::vector<Bar> expected(bars.begin() + from, bars.begin() + to);
+  EXPECT_EQ(read_bars(*lake, "WIN", bars[from].ts, bars[to].ts, 1000), expected);
+  EXPECT_TRUE(read_bars(*lake, "WIN", bars[5].ts, bars[5].ts).empty());
+  EXPECT_TRUE(read_bars(*lake, "OTHER").empty());
+  EXPECT_EQ(lake->partitions(Dataset::Ticks)->size(), 0U);
+  EXPECT_EQ(lake->partitions(Dataset::Bars1m, "OTHER")->size(), 0U);
+}
+
+TEST(LakeTest, RewritingTheSameBarsAddsNothingAndLeavesFilesAlone) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  const auto bars = make_bars(utc(2021, 1, 20), 20 * 24 * 60);  // into February
+  write_bars(*lake, "WDO", bars);
+  auto before = lake->partitions();
+  ASSERT_TRUE(before.has_value());
+  ASSERT_EQ(before->size(), 2U);
+  std::vector<fs::file_time_type> mtimes;
+  for (const auto& p : *before) mtimes.push_back(fs::last_write_time(p.path));
+
+  const WriteStats again = write_bars(*lake, "WDO", bars);
+  EXPECT_EQ(again.added, 0);
+  EXPECT_EQ(again.duplicates, static_cast<std::int64_t>(bars.size()));
+  EXPECT_EQ(again.conflicts, 0);
+  EXPECT_EQ(again.partitions_written, 0);
+  for (std::size_t i = 0; i < before->size(); ++i) EXPECT_EQ(fs::last_write_time((*before)[i].path), mtimes[i]);
+  EXPECT_EQ(read_bars(*lake, "WDO"), bars);
+}
+
+TEST(LakeTest, OverlappingWriteAddsOnlyNewKeys) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  const auto bars = make_bars(utc(2021, 3, 1, 12), 300);
+  write_bars(*lake, "WIN", std::vector<Bar>(bars.begin(), bars.begin() + 200));
+  const WriteStats stats = write_bars(*lake, "WIN", std::vector<Bar>(bars.begin() + 100, bars.end()));
+  EXPECT_EQ(stats.added, 100);
+  EXPECT_EQ(stats.duplicates, 100);
+  EXPECT_EQ(stats.conflicts, 0);
+  EXPECT_EQ(stats.partitions_written, 1);
+  EXPECT_EQ(read_bars(*lake, "WIN"), bars);
+}
+
+TEST(LakeTest, ConflictingValuesKeepTheLakesRow) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  auto bars = make_bars(utc(2021, 3, 1, 12), 10);
+  write_bars(*lake, "WIN", std::vector<Bar>(bars.begin(), bars.begin() + 9));
+  std::vector<Bar> update = {bars[3], bars[9]};
+  update[0].close += 5;
+  const WriteStats stats = write_bars(*lake, "WIN", update);
+  EXPECT_EQ(stats.added, 1);
+  EXPECT_EQ(stats.conflicts, 1);
+  EXPECT_EQ(stats.duplicates, 0);
+  EXPECT_EQ(read_bars(*lake, "WIN"), bars);
+}
+
+TEST(LakeTest, RepeatedKeysInsideOneInputKeepTheFirst) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  auto bars = make_bars(utc(2021, 3, 1, 12), 5);
+  Bar changed = bars[2];
+  changed.high += 50;
+  std::vector<Bar> input = {bars[0], bars[2], bars[1], bars[2], changed, bars[4], bars[3]};
+  const WriteStats stats = write_bars(*lake, "WIN", input);
+  EXPECT_EQ(stats.received, 7);
+  EXPECT_EQ(stats.added, 5);
+  EXPECT_EQ(stats.duplicates, 1);
+  EXPECT_EQ(stats.conflicts, 1);
+  EXPECT_EQ(read_bars(*lake, "WIN"), bars);
+}
+
+TEST(LakeTest, OutOfOrderMonthsMergeIntoTheirPartitions) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  const auto dec = make_bars(utc(2020, 12, 30), 10, std::chrono::hours(1));
+  const auto oct = make_bars(utc(2020, 10, 31, 20), 10, std::chrono::hours(1));  // into Nov 1
+  auto writer = lake->writer(Dataset::Bars1m, "WIN");
+  ASSERT_TRUE(writer.has_value());
+  for (const Bar& b : dec) (*writer)->add(b);
+  for (const Bar& b : oct) (*writer)->add(b);  // Dec is written once the input moves to Oct
+  for (const Bar& b : dec) (*writer)->add(b);  // back to a partition already written: merges
+  auto stats = (*writer)->flush();
+  ASSERT_TRUE(stats.has_value()) << stats.error().message;
+  EXPECT_EQ(stats->added, 20);
+  EXPECT_EQ(stats->duplicates, 10);
+  std::vector<Bar> all = oct;
+  all.insert(all.end(), dec.begin(), dec.end());
+  writer->reset();
+  EXPECT_EQ(read_bars(*lake, "WIN"), all);
+  EXPECT_EQ(lake->partitions()->size(), 3U);  // Oct, Nov, Dec
+}
+
+TEST(LakeTest, ManyRowGroupsAndThreadsKeepFileOrder) {
+  TempDir dir;
+  auto opened = Lake::open(dir.str(), true, LakeOptions{2, "", 1000});
+  ASSERT_TRUE(opened.has_value());
+  Lake& lake = **opened;
+  const auto bars = make_bars(utc(2021, 5, 1), 40'000);  // all in May
+  std::vector<Bar> even, odd;
+  for (std::size_t i = 0; i < bars.size(); ++i) (i % 2 ? odd : even).push_back(bars[i]);
+  std::reverse(odd.begin(), odd.end());
+  write_bars(lake, "WIN", even);
+  const WriteStats stats = write_bars(lake, "WIN", odd);  // merge interleaves every row
+  EXPECT_EQ(stats.added, 20'000);
+  EXPECT_EQ(read_bars(lake, "WIN", Timestamp::min(), Timestamp::max(), 4096), bars);
+  // DuckDB rounds row groups up to whole vectors (2048 rows): 40k rows → 20 groups.
+  EXPECT_EQ(query(lake, "SELECT count(DISTINCT row_group_id) >= 10 AS many FROM parquet_metadata('" +
+                            lake.partitions()->at(0).path + "')"),
+            "many\r\ntrue\r\n");
+}
+
+TEST(LakeTest, TicksWithEqualTimestampsGetSequenceNumbersAndDedup) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  const Timestamp t0 = utc(2021, 6, 1, 13, 0, 0);
+  std::vector<Tick> ticks(4);
+  for (int i = 0; i < 4; ++i) {
+    ticks[i].ts = i < 3 ? t0 : t0 + std::chrono::milliseconds(1);
+    ticks[i].bid = 5000 + i;
+    ticks[i].ask = 5000.5 + i;
+    ticks[i].flags = kTickBid | kTickAsk;
+  }
+  ticks[1].last = 5001;
+  ticks[1].volume = 3;
+  for (int round = 0; round < 2; ++round) {
+    auto writer = lake->writer(Dataset::Ticks, "WDO");
+    ASSERT_TRUE(writer.has_value());
+    for (const Tick& t : ticks) (*writer)->add(t);
+    auto stats = (*writer)->flush();
+    ASSERT_TRUE(stats.has_value()) << stats.error().message;
+    EXPECT_EQ(stats->added, round == 0 ? 4 : 0);
+    EXPECT_EQ(stats->duplicates, round == 0 ? 0 : 4);
+    EXPECT_EQ(stats->partitions_written, round == 0 ? 1 : 0);
+  }
+  EXPECT_EQ(query(*lake, "SELECT symbol, ts, seq, bid, last, volume, flags FROM ticks ORDER BY ts, seq"),
+            "symbol,ts,seq,bid,last,volume,flags\r\n"
+            "WDO,2021-06-01 13:00:00,0,5000.0,,0.0,6\r\n"
+            "WDO,2021-06-01 13:00:00,1,5001.0,5001.0,3.0,6\r\n"
+            "WDO,2021-06-01 13:00:00,2,5002.0,,0.0,6\r\n"
+            "WDO,2021-06-01 13:00:00.001,0,5003.0,,0.0,6\r\n");
+}
+
+TEST(LakeTest, TradesRoundTrip) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  auto writer = lake->writer(Dataset::Trades, "WIN");
+  ASSERT_TRUE(writer.has_value());
+  const Timestamp t0 = utc(2021, 6, 1, 13);
+  (*writer)->add(Trade{t0, 120000, 2, Aggressor::Buy});
+  (*writer)->add(Trade{t0, 120005, 1, Aggressor::Sell});
+  (*writer)->add(Bar{});  // wrong record kind for this writer
+  EXPECT_TRUE((*writer)->error().has_value());
+  EXPECT_FALSE((*writer)->flush().has_value());
+  writer->reset();
+
+  writer = lake->writer(Dataset::Trades, "WIN");
+  ASSERT_TRUE(writer.has_value());
+  (*writer)->add(Trade{t0, 120000, 2, Aggressor::Buy});
+  (*writer)->add(Trade{t0, 120005, 1, Aggressor::Sell});
+  ASSERT_TRUE((*writer)->flush().has_value());
+  EXPECT_EQ(query(*lake, "SELECT seq, price, volume, aggressor, year, month FROM trades ORDER BY seq"),
+            "seq,price,volume,aggressor,year,month\r\n0,120000.0,2.0,1,2021,6\r\n1,120005.0,1.0,-1,2021,6\r\n");
+}
+
+TEST(LakeTest, BookSnapshotsRoundTripWithNullSides) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  const Timestamp t0 = utc(2021, 6, 1, 13);
+  BookSnapshot a{t0, {{100, 5}, {99, 7}}, {{101, 3}}};
+  BookSnapshot b{t0, {{100, 6}}, {{101, 2}, {102, 9}}};
+  for (int round = 0; round < 2; ++round) {
+    auto writer = lake->writer(Dataset::Book, "WIN");
+    ASSERT_TRUE(writer.has_value());
+    (*writer)->add(a);
+    (*writer)->add(b);
+    auto stats = (*writer)->flush();
+    ASSERT_TRUE(stats.has_value()) << stats.error().message;
+    EXPECT_EQ(stats->received, 2);
+    EXPECT_EQ(stats->added, round == 0 ? 2 : 0);
+    EXPECT_EQ(stats->duplicates, round == 0 ? 0 : 2);
+  }
+  {
+    // Same key (ts, seq 1), different levels: a conflict, the lake's snapshot stays.
+    auto writer = lake->writer(Dataset::Book, "WIN");
+    ASSERT_TRUE(writer.has_value());
+    (*writer)->add(a);
+    (*writer)->add(a);
+    auto stats = (*writer)->flush();
+    ASSERT_TRUE(stats.has_value()) << stats.error().message;
+    EXPECT_EQ(stats->duplicates, 1);
+    EXPECT_EQ(stats->conflicts, 1);
+    EXPECT_EQ(stats->added, 0);
+  }
+  EXPECT_EQ(query(*lake, "SELECT seq, level, bid_price, bid_size, ask_price, ask_size FROM book ORDER BY ts, seq, level"),
+            "seq,level,bid_price,bid_size,ask_price,ask_size\r\n"
+            "0,0,100.0,5.0,101.0,3.0\r\n"
+            "0,1,99.0,7.0,,\r\n"
+            "1,0,100.0,6.0,101.0,2.0\r\n"
+            "1,1,,,102.0,9.0\r\n");
+}
+
+TEST(LakeTest, QueryCsvExposesSymbolAndQuotesFields) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  write_bars(*lake, "WIN", make_bars(utc(2020, 11, 6, 13, 28), 3));
+  write_bars(*lake, "WDO", make_bars(utc(2020, 11, 6, 13, 28), 2));
+  EXPECT_EQ(query(*lake, "SELECT symbol, ts, close, tick_volume FROM bars_1m ORDER BY symbol DESC, ts LIMIT 2;"),
+            "symbol,ts,close,tick_volume\r\nWIN,2020-11-06 13:28:00,100010.0,100\r\nWIN,2020-11-06 13:29:00,100015.0,101\r\n");
+  EXPECT_EQ(query(*lake, "SELECT symbol, count(*) AS n, year, month FROM bars_1m GROUP BY ALL ORDER BY symbol"),
+            "symbol,n,year,month\r\nWDO,2,2020,11\r\nWIN,3,2020,11\r\n");
+  EXPECT_EQ(query(*lake, "SELECT 'a,b' AS \"x,y\", 'say \"hi\"' AS q, '' AS e, NULL AS n"),
+            "\"x,y\",q,e,n\r\n\"a,b\",\"say \"\"hi\"\"\",\"\",\r\n");
+  std::ostringstream out;
+  auto rows = lake->query_csv("SELECT * FROM bars_1m", out);
+  ASSERT_TRUE(rows.has_value());
+  EXPECT_EQ(*rows, 5);
+}
+
+TEST(LakeTest, EmptyLakeHasEmptyViews) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  for (const char* view : {"bars_1m", "ticks", "trades", "book"}) {
+    EXPECT_EQ(query(*lake, std::string("SELECT count(*) AS n FROM ") + view), "n\r\n0\r\n") << view;
+  }
+  EXPECT_EQ(query(*lake, "SELECT symbol, ts, open, year, month FROM bars_1m"), "symbol,ts,open,year,month\r\n");
+}
+
+TEST(LakeTest, SqlErrorsCarryDuckDbsMessage) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  std::ostringstream out;
+  auto rows = lake->query_csv("SELECT no_such_column FROM bars_1m", out);
+  ASSERT_FALSE(rows.has_value());
+  EXPECT_NE(rows.error().message.find("no_such_column"), std::string::npos) << rows.error().message;
+  rows = lake->query_csv("SELEC 1", out);
+  ASSERT_FALSE(rows.has_value());
+  EXPECT_NE(rows.error().message.find("syntax error"), std::string::npos) << rows.error().message;
+}
+
+TEST(LakeTest, StalePartialIsIgnoredByReadersAndRemovedByTheNextWriter) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  const auto bars = make_bars(utc(2021, 3, 1, 12), 10);
+  write_bars(*lake, "WIN", bars);
+  const fs::path partial = fs::path(dir.str()) / "kind=bars_1m/symbol=WIN/year=2021/month=03/.data.parquet.12345.partial";
+  std::ofstream(partial) << "half a parquet file";
+  ASSERT_TRUE(fs::exists(partial));
+  EXPECT_EQ(query(*lake, "SELECT count(*) AS n FROM bars_1m"), "n\r\n10\r\n");
+  EXPECT_EQ(lake->partitions()->size(), 1U);
+  EXPECT_EQ(read_bars(*lake, "WIN"), bars);
+  auto writer = lake->writer(Dataset::Bars1m, "WIN");
+  ASSERT_TRUE(writer.has_value());
+  EXPECT_FALSE(fs::exists(partial));
+}
+
+TEST(LakeTest, SecondWriterFailsWithTheLockMessage) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  auto other = Lake::open(dir.str(), false);
+  ASSERT_TRUE(other.has_value());
+  auto first = lake->writer(Dataset::Bars1m, "WIN");
+  ASSERT_TRUE(first.has_value());
+  auto second = (*other)->writer(Dataset::Ticks, "WDO");
+  ASSERT_FALSE(second.has_value());
+  EXPECT_NE(second.error().message.find(fs::canonical(dir.str()).string() + "/.lock"), std::string::npos)
+      << second.error().message;
+  first->reset();
+  EXPECT_TRUE((*other)->writer(Dataset::Ticks, "WDO").has_value());
+}
+
+TEST(LakeTest, WritersOfOneLakeShareTheLock) {
+  // Ingesting ticks also writes the 1-minute bars aggregated from them: two
+  // writers of the same Lake object at once.
+  TempDir dir;
+  auto lake = open_lake(dir);
+  auto ticks = lake->writer(Dataset::Ticks, "WIN");
+  ASSERT_TRUE(ticks.has_value()) << ticks.error().message;
+  auto bars = lake->writer(Dataset::Bars1m, "WIN");
+  ASSERT_TRUE(bars.has_value()) << bars.error().message;
+  auto other = Lake::open(dir.str(), false);
+  ASSERT_TRUE(other.has_value());
+  EXPECT_FALSE((*other)->writer(Dataset::Trades, "WIN").has_value());
+  ticks->reset();
+  EXPECT_FALSE((*other)->writer(Dataset::Trades, "WIN").has_value()) << "the bars writer still holds it";
+  bars->reset();
+  EXPECT_TRUE((*other)->writer(Dataset::Trades, "WIN").has_value());
+}
+
+TEST(LakeTest, SecondWriterInAnotherProcessFails) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  auto first = lake->writer(Dataset::Bars1m, "WIN");
+  ASSERT_TRUE(first.has_value());
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // A fresh lake in the child process; exit code says whether the lock held.
+    auto child_lake = Lake::open(dir.str(), false);
+    if (!child_lake) ::_exit(2);
+    auto w = (*child_lake)->writer(Dataset::Bars1m, "WIN");
+    ::_exit(!w && w.error().message.find(".lock") != std::string::npos ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST(LakeTest, OpenAndSymbolErrors) {
+  TempDir dir;
+  auto missing = Lake::open(dir.str() + "/nope", false);
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_NE(missing.error().message.find("does not exist"), std::string::npos);
+  auto lake = open_lake(dir);
+  auto writer = lake->writer(Dataset::Bars1m, "../etc");
+  ASSERT_FALSE(writer.has_value());
+  EXPECT_NE(writer.error().message.find("'/'"), std::string::npos) << writer.error().message;
+  EXPECT_FALSE(lake->stream_bars("A B", Timestamp::min(), Timestamp::max()).has_value());
+  EXPECT_FALSE(validate_symbol("").has_value());
+  EXPECT_TRUE(validate_symbol("EURUSD.a$-_1").has_value());
+  EXPECT_EQ(*parse_dataset("bars_1m"), Dataset::Bars1m);
+  EXPECT_EQ(*parse_dataset("book"), Dataset::Book);
+  EXPECT_FALSE(parse_dataset("candles").has_value());
+}
+
+InstrumentSpec win_spec() {
+  InstrumentSpec spec;
+  spec.symbol = "WIN";
+  spec.tick_size = 5;
+  spec.time_zone = "America/Sao_Paulo";
+  spec.session = Session{std::chrono::minutes(9 * 60), std::chrono::minutes(18 * 60 + 25)};
+  return spec;
+}
+
+std::int64_t count_of(const VerifyReport& report, const std::string& check) {
+  for (const auto& [name, count] : report.counts) {
+    if (name == check) return count;
+  }
+  return -1;
+}
+
+TEST(LakeVerifyTest, CleanSeriesHasNoFindings) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  // Two B3 sessions (10:00-18:25 local = 13:00-21:25 UTC), nothing missing.
+  std::vector<Bar> bars = make_bars(utc(2020, 11, 5, 13), 505);
+  const auto day2 = make_bars(utc(2020, 11, 6, 13), 505);
+  bars.insert(bars.end(), day2.begin(), day2.end());
+  write_bars(*lake, "WIN", bars);
+  const InstrumentSpec spec = win_spec();
+  auto report = lake->verify("WIN", &spec);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->bars, 1010);
+  EXPECT_EQ(report->first_ts, bars.front().ts);
+  EXPECT_EQ(report->last_ts, bars.back().ts);
+  EXPECT_FALSE(report->has_errors()) << report->to_text();
+  EXPECT_TRUE(report->findings.empty()) << report->to_text();
+  EXPECT_EQ(count_of(*report, "gap"), 0);
+  EXPECT_EQ(count_of(*report, "off_grid"), 0);
+  EXPECT_NE(report->to_text().find("symbol WIN: 1010 bars"), std::string::npos);
+}
+
+TEST(LakeVerifyTest, FindsEachProblemInACraftedPartition) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  const std::string part = dir.str() + "/kind=bars_1m/symbol=BAD/year=2020/month=11";
+  fs::create_directories(part);
+  // Minutes after 13:00 UTC (10:00 local), in file order.
+  const std::string sql =
+      "COPY (SELECT ('2020-11-06 13:00:00'::TIMESTAMP_NS + to_minutes(m))::TIMESTAMP_NS AS ts, o::DOUBLE AS open, "
+      "h::DOUBLE AS high, l::DOUBLE AS low, c::DOUBLE AS close, 1::BIGINT AS tick_volume, 0::DOUBLE AS volume, "
+      "0::INTEGER AS spread FROM (VALUES "
+      "(0, 100000, 100010, 99990, 100005), "
+      "(1, 100000, 100010, 99990, 100005), "
+      "(1, 100000, 100010, 99990, 100005), "   // duplicate
+      "(2, 100000, 100010, 99990, 100005), "
+      "(1, 100000, 100010, 99990, 100005), "   // non-monotonic, then a 1-minute gap to m3
+      "(3, 100000, 100010, 99990, 100005), "
+      "(4, 100000, 99995, 99990, 100005), "    // high below open
+      "(5, 100002, 100010, 99990, 100005), "   // off grid
+      "(6, 0, 100010, 0, 100005), "            // zero prices
+      "(7, 100000, 100010, 99990, 100005)) AS t(m, o, h, l, c)) TO '" +
+      part + "/data.parquet' (FORMAT parquet)";
+  query(*lake, sql);
+
+  auto plain = lake->verify("BAD", nullptr);
+  ASSERT_TRUE(plain.has_value()) << plain.error().message;
+  EXPECT_EQ(plain->bars, 10);
+  EXPECT_TRUE(plain->has_errors());
+  EXPECT_EQ(count_of(*plain, "duplicate"), 1);
+  EXPECT_EQ(count_of(*plain, "non_monotonic"), 1);
+  EXPECT_EQ(count_of(*plain, "ohlc"), 1);
+  EXPECT_EQ(count_of(*plain, "non_positive"), 1);
+  EXPECT_EQ(count_of(*plain, "off_grid"), -1);  // needs a spec
+  EXPECT_EQ(count_of(*plain, "gap"), -1);
+
+  const InstrumentSpec spec = win_spec();
+  auto report = lake->verify("BAD", &spec);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(count_of(*report, "off_grid"), 1);
+  EXPECT_EQ(count_of(*report, "gap"), 1);
+  EXPECT_EQ(report->largest_gap, kMinute);
+  EXPECT_EQ(report->findings.size(), 6U);
+  const std::string text = report->to_text();
+  EXPECT_NE(text.find("duplicate"), std::string::npos) << text;
+  EXPECT_NE(text.find("2020-11-06T13:05:00Z"), std::string::npos) << text;  // the off-grid example
+  EXPECT_NE(text.find("FAILED"), std::string::npos) << text;
+}
+
+TEST(LakeVerifyTest, GapsInsideTheSessionAreWarnings) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  auto bars = make_bars(utc(2020, 11, 6, 13), 505);  // 10:00 .. 18:24 local
+  bars.erase(bars.begin() + 200, bars.begin() + 210);  // 10 minutes missing
+  bars.erase(bars.begin() + 100, bars.begin() + 105);  // 5 minutes missing
+  const auto next_day = make_bars(utc(2020, 11, 9, 13), 5);  // the weekend is not a gap
+  bars.insert(bars.end(), next_day.begin(), next_day.end());
+  write_bars(*lake, "WIN", bars);
+  const InstrumentSpec spec = win_spec();
+  auto report = lake->verify("WIN", &spec);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_FALSE(report->has_errors()) << report->to_text();
+  EXPECT_EQ(count_of(*report, "gap"), 2);
+  EXPECT_EQ(report->largest_gap, std::chrono::minutes(10));
+  EXPECT_EQ(report->largest_gap_start, utc(2020, 11, 6, 13) + std::chrono::minutes(200));
+  EXPECT_NE(report->to_text().find("largest 10 min"), std::string::npos) << report->to_text();
+}
+
+TEST(LakeVerifyTest, TicksAndTradesAreChecked) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  write_bars(*lake, "WIN", make_bars(utc(2020, 11, 6, 13), 3));
+  {
+    auto writer = lake->writer(Dataset::Ticks, "WIN");
+    ASSERT_TRUE(writer.has_value());
+    Tick good;
+    good.ts = utc(2020, 11, 6, 13);
+    good.bid = 100000;
+    good.ask = 100005;
+    Tick bad = good;
+    bad.ts += std::chrono::seconds(1);
+    bad.bid = 0;
+    (*writer)->add(good);
+    (*writer)->add(bad);
+    ASSERT_TRUE((*writer)->flush().has_value());
+  }
+  {
+    auto writer = lake->writer(Dataset::Trades, "WIN");
+    ASSERT_TRUE(writer.has_value());
+    (*writer)->add(Trade{utc(2020, 11, 6, 13), -5, 1, Aggressor::Buy});
+    ASSERT_TRUE((*writer)->flush().has_value());
+  }
+  auto report = lake->verify("WIN", nullptr);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(count_of(*report, "ticks:non_positive"), 1);
+  EXPECT_EQ(count_of(*report, "ticks:non_monotonic"), 0);
+  EXPECT_EQ(count_of(*report, "trades:non_positive"), 1);
+  EXPECT_TRUE(report->has_errors());
+}
+
+}  // namespace
+}  // namespace quant::lake

@@ -1,0 +1,208 @@
+#include "lake/verify.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace quant::lake {
+namespace {
+
+constexpr const char* kCheckNames[] = {
+    "duplicate",          "non_monotonic",        "ohlc",          "non_positive",
+    "off_grid",           "gap",                  "ticks:non_monotonic", "ticks:non_positive",
+    "trades:non_monotonic", "trades:non_positive",
+};
+
+std::string price_text(double price) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.10g", price);
+  return buf;
+}
+
+std::string minutes_text(Duration d) {
+  const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(d).count();
+  if (minutes < 60) return std::to_string(minutes) + " min";
+  return std::to_string(minutes / 60) + " h " + std::to_string(minutes % 60) + " min";
+}
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  std::int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+}  // namespace
+
+bool VerifyReport::has_errors() const {
+  // Counts are exact while findings are capped, so decide on the counts: every
+  // check except "gap" is an error.
+  for (const auto& [check, count] : counts) {
+    if (count > 0 && check != "gap") return true;
+  }
+  return std::any_of(findings.begin(), findings.end(),
+                     [](const Finding& f) { return f.severity == Severity::Error; });
+}
+
+std::string VerifyReport::to_text(std::size_t max_examples_per_check) const {
+  std::ostringstream out;
+  out << "symbol " << symbol << ": " << bars << " bars";
+  if (bars > 0) out << ", " << format_utc(first_ts) << " .. " << format_utc(last_ts);
+  out << "\n";
+  for (const auto& [check, count] : counts) {
+    char head[64];
+    std::snprintf(head, sizeof head, "  %-22s ", check.c_str());
+    out << head;
+    if (count == 0) {
+      out << "OK\n";
+      continue;
+    }
+    const bool warning = check == "gap";
+    out << count << (warning ? " warning" : " error") << (count == 1 ? "" : "s");
+    if (check == "gap") out << " (largest " << minutes_text(largest_gap) << " from " << format_utc(largest_gap_start) << ")";
+    out << "\n";
+    std::size_t shown = 0;
+    for (const Finding& f : findings) {
+      if (f.check != check) continue;
+      if (shown == max_examples_per_check) {
+        out << "      ...\n";
+        break;
+      }
+      out << "      " << format_utc(f.ts) << "  " << f.message << "\n";
+      ++shown;
+    }
+  }
+  out << (has_errors() ? "FAILED: errors found\n" : "PASSED\n");
+  return out.str();
+}
+
+Expected<SeriesVerifier> SeriesVerifier::make(std::string symbol, const InstrumentSpec* spec) {
+  std::optional<TimeZone> zone;
+  if (spec != nullptr) {
+    auto found = TimeZone::find(spec->time_zone);
+    if (!found) return make_error("verify " + symbol + ": " + found.error().message);
+    zone = *found;
+  }
+  return SeriesVerifier(std::move(symbol), spec, std::move(zone));
+}
+
+SeriesVerifier::SeriesVerifier(std::string symbol, const InstrumentSpec* spec, std::optional<TimeZone> zone)
+    : spec_(spec), zone_(std::move(zone)) {
+  report_.symbol = std::move(symbol);
+  enabled_[kDuplicate] = enabled_[kNonMonotonic] = enabled_[kOhlc] = enabled_[kNonPositive] = true;
+  enabled_[kOffGrid] = spec_ != nullptr && spec_->tick_size > 0;
+  enabled_[kGap] = spec_ != nullptr;
+}
+
+void SeriesVerifier::record(Check check, Severity severity, Timestamp ts, std::string message) {
+  if (static_cast<std::size_t>(counts_[check]) < kMaxFindingsPerCheck) {
+    report_.findings.push_back(Finding{severity, kCheckNames[check], ts, std::move(message)});
+  }
+  ++counts_[check];
+}
+
+std::int64_t SeriesVerifier::trading_day(Timestamp ts, std::chrono::minutes& time_of_day) const {
+  constexpr std::int64_t kDayNs = 86'400'000'000'000;
+  const std::int64_t local = zone_->to_local(ts).time_since_epoch().count();
+  const std::int64_t day = floor_div(local, kDayNs);
+  time_of_day = std::chrono::duration_cast<std::chrono::minutes>(Duration(local - day * kDayNs));
+  // A session that crosses midnight belongs to the day it opened on.
+  if (!spec_->session.crosses_midnight()) return day;
+  const std::int64_t open_ns = std::chrono::duration_cast<Duration>(spec_->session.open).count();
+  return floor_div(local - open_ns, kDayNs);
+}
+
+void SeriesVerifier::add_bar(const Bar& bar) {
+  if (report_.bars == 0) report_.first_ts = bar.ts;
+  report_.first_ts = std::min(report_.first_ts, bar.ts);
+  report_.last_ts = std::max(report_.last_ts, bar.ts);
+  ++report_.bars;
+
+  if (have_bar_) {
+    if (bar.ts == prev_bar_.ts) {
+      record(kDuplicate, Severity::Error, bar.ts, "bar repeats the previous timestamp");
+    } else if (bar.ts < prev_bar_.ts) {
+      record(kNonMonotonic, Severity::Error, bar.ts, "bar is earlier than the previous one (" + format_utc(prev_bar_.ts) + ")");
+    } else if (enabled_[kGap] && bar.ts - prev_bar_.ts > kMinute) {
+      std::chrono::minutes prev_tod{}, cur_tod{};
+      const std::int64_t prev_day = trading_day(prev_bar_.ts, prev_tod);
+      const std::int64_t cur_day = trading_day(bar.ts, cur_tod);
+      if (prev_day == cur_day && spec_->session.contains(prev_tod) && spec_->session.contains(cur_tod)) {
+        const Timestamp start = prev_bar_.ts + kMinute;
+        const Duration missing = bar.ts - start;
+        if (missing > report_.largest_gap) {
+          report_.largest_gap = missing;
+          report_.largest_gap_start = start;
+        }
+        record(kGap, Severity::Warning, start,
+               "no bars for " + minutes_text(missing) + " inside the session (local " + format_local(zone_->to_local(start)) + ")");
+      }
+    }
+  }
+
+  const bool positive = bar.open > 0 && bar.high > 0 && bar.low > 0 && bar.close > 0;
+  if (!positive) {
+    record(kNonPositive, Severity::Error, bar.ts,
+           "price <= 0: O " + price_text(bar.open) + " H " + price_text(bar.high) + " L " + price_text(bar.low) + " C " +
+               price_text(bar.close));
+  }
+  if (bar.high < std::max({bar.open, bar.close, bar.low}) || bar.low > std::min(bar.open, bar.close)) {
+    record(kOhlc, Severity::Error, bar.ts,
+           "inconsistent OHLC: O " + price_text(bar.open) + " H " + price_text(bar.high) + " L " + price_text(bar.low) +
+               " C " + price_text(bar.close));
+  }
+  if (enabled_[kOffGrid]) {
+    const TickGrid grid = spec_->grid();
+    for (double price : {bar.open, bar.high, bar.low, bar.close}) {
+      if (!grid.on_grid(price)) {
+        record(kOffGrid, Severity::Error, bar.ts,
+               "price " + price_text(price) + " is off the tick grid " + price_text(grid.tick_size()));
+        break;
+      }
+    }
+  }
+  prev_bar_ = bar;
+  have_bar_ = true;
+}
+
+void SeriesVerifier::begin_ticks() { enabled_[kTicksNonMonotonic] = enabled_[kTicksNonPositive] = true; }
+void SeriesVerifier::begin_trades() { enabled_[kTradesNonMonotonic] = enabled_[kTradesNonPositive] = true; }
+
+void SeriesVerifier::add_tick(Timestamp ts, double bid, double ask, double last) {
+  if (have_tick_ && ts < prev_tick_) {
+    record(kTicksNonMonotonic, Severity::Error, ts, "tick is earlier than the previous one (" + format_utc(prev_tick_) + ")");
+  }
+  // NaN means the tick does not carry that price.
+  if (bid <= 0 || ask <= 0 || last <= 0) {
+    record(kTicksNonPositive, Severity::Error, ts,
+           "price <= 0: bid " + price_text(bid) + " ask " + price_text(ask) + " last " + price_text(last));
+  }
+  prev_tick_ = ts;
+  have_tick_ = true;
+}
+
+void SeriesVerifier::add_trade(Timestamp ts, double price) {
+  if (have_trade_ && ts < prev_trade_) {
+    record(kTradesNonMonotonic, Severity::Error, ts, "trade is earlier than the previous one (" + format_utc(prev_trade_) + ")");
+  }
+  if (!(price > 0)) record(kTradesNonPositive, Severity::Error, ts, "trade price " + price_text(price) + " <= 0");
+  prev_trade_ = ts;
+  have_trade_ = true;
+}
+
+VerifyReport SeriesVerifier::finish() {
+  for (int c = 0; c < kCheckCount; ++c) {
+    if (enabled_[c]) report_.counts.emplace_back(kCheckNames[c], counts_[c]);
+  }
+  // Findings grouped by check, in storage order within a check.
+  std::stable_sort(report_.findings.begin(), report_.findings.end(), [](const Finding& a, const Finding& b) {
+    const auto rank = [](const std::string& name) {
+      return std::find_if(std::begin(kCheckNames), std::end(kCheckNames), [&](const char* n) { return name == n; }) -
+             std::begin(kCheckNames);
+    };
+    return rank(a.check) < rank(b.check);
+  });
+  return std::move(report_);
+}
+
+}  // namespace quant::lake
