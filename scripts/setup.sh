@@ -25,7 +25,7 @@ APT_PACKAGES=(
   # ONNX model building (later: model export) and checking
   libonnx-dev libprotobuf-dev
   # npm packages are fetched with npm; gzip/unzip for fixtures
-  nodejs gzip unzip
+  nodejs gzip unzip openssl
 )
 
 SUDO=""

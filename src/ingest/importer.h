@@ -123,6 +123,10 @@ class ByteSource {
   virtual const std::string& name() const = 0;
   /// Total uncompressed size when known (progress), else 0.
   virtual std::uint64_t size_hint() const { return 0; }
+  /// Name of the data inside a container (the zip member, e.g.
+  /// "20131008_ibm_Quote_Tick.csv"); the same as name() for plain and .gz files.
+  /// Formats that take the date from the file name (Lean) read it here first.
+  virtual const std::string& inner_name() const { return name(); }
 };
 
 /// Opens a file; a missing/unreadable/empty file fails with one clear line.

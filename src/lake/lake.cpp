@@ -1143,7 +1143,7 @@ class LakeImpl final : public Lake {
       if (c) out << ',';
       write_csv_field(out, names[c].data(), names[c].size());
     }
-    out << "\r\n";
+    out << '\n';
     std::int64_t rows = 0;
     std::string cell;
     for (;;) {
@@ -1158,7 +1158,7 @@ class LakeImpl final : public Lake {
           if (auto rendered = render(*chunk, c, r, types[c], cell); !rendered) return tl::unexpected(rendered.error());
           write_csv_field(out, cell.data(), cell.size());
         }
-        out << "\r\n";
+        out << '\n';
       }
       rows += static_cast<std::int64_t>(size);
     }

@@ -144,7 +144,8 @@ class Lake {
 
   /// Runs SQL with the views bars_1m, ticks, trades, book defined (each has a
   /// `symbol` column, `ts` as TIMESTAMP_NS UTC); writes CSV with a header.
-  /// Returns the number of rows written. RFC 4180: CRLF line ends, fields with
+  /// Returns the number of rows written. RFC 4180 quoting with LF line ends (for
+  /// Unix pipelines), fields with
   /// `,` `"` CR or LF quoted, NULL as an empty field, an empty string as `""`,
   /// timestamps as DuckDB renders them ("2020-11-06 13:28:00"). The result is
   /// streamed chunk by chunk. SQL errors carry DuckDB's message.

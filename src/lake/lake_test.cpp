@@ -239,7 +239,7 @@ TEST(LakeTest, ManyRowGroupsAndThreadsKeepFileOrder) {
   // DuckDB rounds row groups up to whole vectors (2048 rows): 40k rows → 20 groups.
   EXPECT_EQ(query(lake, "SELECT count(DISTINCT row_group_id) >= 10 AS many FROM parquet_metadata('" +
                             lake.partitions()->at(0).path + "')"),
-            "many\r\ntrue\r\n");
+            "many\ntrue\n");
 }
 
 TEST(LakeTest, TicksWithEqualTimestampsGetSequenceNumbersAndDedup) {
@@ -266,11 +266,11 @@ TEST(LakeTest, TicksWithEqualTimestampsGetSequenceNumbersAndDedup) {
     EXPECT_EQ(stats->partitions_written, round == 0 ? 1 : 0);
   }
   EXPECT_EQ(query(*lake, "SELECT symbol, ts, seq, bid, last, volume, flags FROM ticks ORDER BY ts, seq"),
-            "symbol,ts,seq,bid,last,volume,flags\r\n"
-            "WDO,2021-06-01 13:00:00,0,5000.0,,0.0,6\r\n"
-            "WDO,2021-06-01 13:00:00,1,5001.0,5001.0,3.0,6\r\n"
-            "WDO,2021-06-01 13:00:00,2,5002.0,,0.0,6\r\n"
-            "WDO,2021-06-01 13:00:00.001,0,5003.0,,0.0,6\r\n");
+            "symbol,ts,seq,bid,last,volume,flags\n"
+            "WDO,2021-06-01 13:00:00,0,5000.0,,0.0,6\n"
+            "WDO,2021-06-01 13:00:00,1,5001.0,5001.0,3.0,6\n"
+            "WDO,2021-06-01 13:00:00,2,5002.0,,0.0,6\n"
+            "WDO,2021-06-01 13:00:00.001,0,5003.0,,0.0,6\n");
 }
 
 TEST(LakeTest, TradesRoundTrip) {
@@ -292,7 +292,7 @@ TEST(LakeTest, TradesRoundTrip) {
   (*writer)->add(Trade{t0, 120005, 1, Aggressor::Sell});
   ASSERT_TRUE((*writer)->flush().has_value());
   EXPECT_EQ(query(*lake, "SELECT seq, price, volume, aggressor, year, month FROM trades ORDER BY seq"),
-            "seq,price,volume,aggressor,year,month\r\n0,120000.0,2.0,1,2021,6\r\n1,120005.0,1.0,-1,2021,6\r\n");
+            "seq,price,volume,aggressor,year,month\n0,120000.0,2.0,1,2021,6\n1,120005.0,1.0,-1,2021,6\n");
 }
 
 TEST(LakeTest, BookSnapshotsRoundTripWithNullSides) {
@@ -325,11 +325,11 @@ TEST(LakeTest, BookSnapshotsRoundTripWithNullSides) {
     EXPECT_EQ(stats->added, 0);
   }
   EXPECT_EQ(query(*lake, "SELECT seq, level, bid_price, bid_size, ask_price, ask_size FROM book ORDER BY ts, seq, level"),
-            "seq,level,bid_price,bid_size,ask_price,ask_size\r\n"
-            "0,0,100.0,5.0,101.0,3.0\r\n"
-            "0,1,99.0,7.0,,\r\n"
-            "1,0,100.0,6.0,101.0,2.0\r\n"
-            "1,1,,,102.0,9.0\r\n");
+            "seq,level,bid_price,bid_size,ask_price,ask_size\n"
+            "0,0,100.0,5.0,101.0,3.0\n"
+            "0,1,99.0,7.0,,\n"
+            "1,0,100.0,6.0,101.0,2.0\n"
+            "1,1,,,102.0,9.0\n");
 }
 
 TEST(LakeTest, QueryCsvExposesSymbolAndQuotesFields) {
@@ -338,11 +338,11 @@ TEST(LakeTest, QueryCsvExposesSymbolAndQuotesFields) {
   write_bars(*lake, "WIN", make_bars(utc(2020, 11, 6, 13, 28), 3));
   write_bars(*lake, "WDO", make_bars(utc(2020, 11, 6, 13, 28), 2));
   EXPECT_EQ(query(*lake, "SELECT symbol, ts, close, tick_volume FROM bars_1m ORDER BY symbol DESC, ts LIMIT 2;"),
-            "symbol,ts,close,tick_volume\r\nWIN,2020-11-06 13:28:00,100010.0,100\r\nWIN,2020-11-06 13:29:00,100015.0,101\r\n");
+            "symbol,ts,close,tick_volume\nWIN,2020-11-06 13:28:00,100010.0,100\nWIN,2020-11-06 13:29:00,100015.0,101\n");
   EXPECT_EQ(query(*lake, "SELECT symbol, count(*) AS n, year, month FROM bars_1m GROUP BY ALL ORDER BY symbol"),
-            "symbol,n,year,month\r\nWDO,2,2020,11\r\nWIN,3,2020,11\r\n");
+            "symbol,n,year,month\nWDO,2,2020,11\nWIN,3,2020,11\n");
   EXPECT_EQ(query(*lake, "SELECT 'a,b' AS \"x,y\", 'say \"hi\"' AS q, '' AS e, NULL AS n"),
-            "\"x,y\",q,e,n\r\n\"a,b\",\"say \"\"hi\"\"\",\"\",\r\n");
+            "\"x,y\",q,e,n\n\"a,b\",\"say \"\"hi\"\"\",\"\",\n");
   std::ostringstream out;
   auto rows = lake->query_csv("SELECT * FROM bars_1m", out);
   ASSERT_TRUE(rows.has_value());
@@ -353,9 +353,9 @@ TEST(LakeTest, EmptyLakeHasEmptyViews) {
   TempDir dir;
   auto lake = open_lake(dir);
   for (const char* view : {"bars_1m", "ticks", "trades", "book"}) {
-    EXPECT_EQ(query(*lake, std::string("SELECT count(*) AS n FROM ") + view), "n\r\n0\r\n") << view;
+    EXPECT_EQ(query(*lake, std::string("SELECT count(*) AS n FROM ") + view), "n\n0\n") << view;
   }
-  EXPECT_EQ(query(*lake, "SELECT symbol, ts, open, year, month FROM bars_1m"), "symbol,ts,open,year,month\r\n");
+  EXPECT_EQ(query(*lake, "SELECT symbol, ts, open, year, month FROM bars_1m"), "symbol,ts,open,year,month\n");
 }
 
 TEST(LakeTest, SqlErrorsCarryDuckDbsMessage) {
@@ -378,7 +378,7 @@ TEST(LakeTest, StalePartialIsIgnoredByReadersAndRemovedByTheNextWriter) {
   const fs::path partial = fs::path(dir.str()) / "kind=bars_1m/symbol=WIN/year=2021/month=03/.data.parquet.12345.partial";
   std::ofstream(partial) << "half a parquet file";
   ASSERT_TRUE(fs::exists(partial));
-  EXPECT_EQ(query(*lake, "SELECT count(*) AS n FROM bars_1m"), "n\r\n10\r\n");
+  EXPECT_EQ(query(*lake, "SELECT count(*) AS n FROM bars_1m"), "n\n10\n");
   EXPECT_EQ(lake->partitions()->size(), 1U);
   EXPECT_EQ(read_bars(*lake, "WIN"), bars);
   auto writer = lake->writer(Dataset::Bars1m, "WIN");

@@ -1,0 +1,50 @@
+# Two commands do everything (see README.md):
+#   make demo   install what is missing, build, run the research path, write the report
+#   make test   install what is missing, build, run every test (+ a short fuzz pass)
+# Both are idempotent: a second run installs nothing and rebuilds only what changed.
+
+PRESET ?= $(if $(CI),ci,release)
+BUILD := build/$(PRESET)
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS ?= 4
+CMAKE_STAMP := $(BUILD)/build.ninja
+
+.PHONY: all setup configure build test unit-test fuzz-smoke fuzz demo bench lint clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+$(CMAKE_STAMP): CMakeLists.txt CMakePresets.json
+	@cmake --preset $(PRESET) >/dev/null
+
+configure: setup $(CMAKE_STAMP)
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+unit-test: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+# Each fuzz target runs FUZZ_SECONDS on its committed corpus (CI runs it briefly;
+# run `make fuzz FUZZ_SECONDS=600` for a real session).
+fuzz-smoke: setup
+	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+fuzz: fuzz-smoke
+
+test: fuzz-smoke unit-test
+
+demo: build
+	@bash scripts/demo.sh $(BUILD)/apps/quant/quant $(DATA)
+
+bench: setup
+	@cmake --preset bench >/dev/null && cmake --build build/bench -j $(JOBS)
+	@bash bench/run.sh build/bench
+
+lint: configure
+	@bash scripts/lint.sh $(BUILD)
+
+clean:
+	rm -rf build

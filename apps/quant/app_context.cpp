@@ -1,0 +1,63 @@
+#include "app_context.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace quant::app {
+
+Expected<config::AppConfig> load_config(const GlobalOptions& options) {
+  std::string path = options.config_path;
+  if (path.empty()) {
+    if (!std::filesystem::exists("config/quant.toml")) return config::AppConfig{};
+    path = "config/quant.toml";
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(path + ": cannot read the configuration file");
+  std::stringstream text;
+  text << in.rdbuf();
+  return config::parse_config(text.str(), path);
+}
+
+std::string lake_dir(const GlobalOptions& options, const config::AppConfig& config) {
+  if (!options.lake_dir.empty()) return options.lake_dir;
+  if (!config.lake.dir.empty()) return config.lake.dir;
+  return "lake";
+}
+
+Progress::Progress(std::string label, bool quiet)
+    : label_(std::move(label)),
+      quiet_(quiet),
+      tty_(isatty(STDERR_FILENO) != 0),
+      start_(std::chrono::steady_clock::now()),
+      last_(start_) {}
+
+void Progress::update(std::uint64_t done, std::uint64_t total, std::int64_t rows) {
+  if (quiet_) return;
+  const auto now = std::chrono::steady_clock::now();
+  const auto every = tty_ ? std::chrono::milliseconds(200) : std::chrono::milliseconds(5000);
+  if (now - last_ < every) return;
+  last_ = now;
+  const double secs = std::chrono::duration<double>(now - start_).count();
+  const double rate = secs > 0 ? static_cast<double>(rows) / secs : 0;
+  char pct[16] = "";
+  if (total > 0) std::snprintf(pct, sizeof pct, "%5.1f%% ", 100.0 * static_cast<double>(done) / static_cast<double>(total));
+  std::fprintf(stderr, "%s[%s] %s%lld rows, %.0f rows/s%s", tty_ ? "\r" : "", label_.c_str(), pct,
+               static_cast<long long>(rows), rate, tty_ ? "   " : "\n");
+  printed_ = true;
+}
+
+void Progress::finish() {
+  if (printed_ && tty_) std::fprintf(stderr, "\r\033[K");
+  printed_ = false;
+}
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "quant: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace quant::app

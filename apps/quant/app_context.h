@@ -1,0 +1,46 @@
+#pragma once
+// Shared wiring for the `quant` subcommands: configuration loading, the lake
+// directory choice, and progress output. Nothing here holds domain logic.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "config/config.h"
+#include "core/error.h"
+
+namespace quant::app {
+
+/// Options every subcommand shares.
+struct GlobalOptions {
+  std::string config_path;  ///< --config; empty = config/quant.toml when it exists
+  std::string lake_dir;     ///< --lake; empty = [lake] dir from the config, else ./lake
+  bool quiet = false;       ///< --quiet: no progress lines
+};
+
+/// Loads the configuration file (or the built-in defaults when there is none).
+Expected<config::AppConfig> load_config(const GlobalOptions& options);
+/// The lake directory in force: --lake, else the config's [lake] dir, else "lake".
+std::string lake_dir(const GlobalOptions& options, const config::AppConfig& config);
+
+/// Progress on stderr for long jobs: a self-overwriting line on a terminal,
+/// a line every few seconds otherwise. Silent when quiet.
+class Progress {
+ public:
+  Progress(std::string label, bool quiet);
+  /// Reports `done` of `total` units (total 0 = unknown) and a count of rows.
+  void update(std::uint64_t done, std::uint64_t total, std::int64_t rows);
+  void finish();
+
+ private:
+  std::string label_;
+  bool quiet_;
+  bool tty_;
+  std::chrono::steady_clock::time_point start_, last_;
+  bool printed_ = false;
+};
+
+/// Prints "quant: <message>" to stderr and returns the exit code 1.
+int fail(const std::string& message);
+
+}  // namespace quant::app

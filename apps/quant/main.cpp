@@ -1,0 +1,99 @@
+// quant: the platform's one command. Parses the command line and wires modules;
+// nothing else (STYLE.md §1).
+
+#include <CLI/CLI.hpp>
+
+#include "app_context.h"
+#include "generate_command.h"
+#include "ingest_command.h"
+#include "lake_command.h"
+
+namespace {
+constexpr const char* kVersion = "0.1.0";
+}
+
+int main(int argc, char** argv) {
+  using namespace quant::app;
+  CLI::App app{"QuantTrading: MT5 history → Parquet lake → research → live trading", "quant"};
+  app.set_version_flag("--version", kVersion);
+  app.require_subcommand(1);
+  app.fallthrough();
+  GlobalOptions global;
+  app.add_option("--config", global.config_path, "configuration file (default: config/quant.toml when present)");
+  app.add_option("--lake", global.lake_dir, "lake directory (default: [lake] dir of the config, else ./lake)");
+  app.add_flag("-q,--quiet", global.quiet, "no progress output");
+
+  IngestArgs ingest;
+  CLI::App* ing = app.add_subcommand("ingest", "import files into the lake");
+  ing->add_option("--format,-f", ingest.format,
+                  "mt5-bars, mt5-ticks, histdata, csv, trades, quotes, tardis-book, tardis-incremental, "
+                  "binance-depth, lean")
+      ->required();
+  ing->add_option("--symbol,-s", ingest.symbol, "platform symbol, e.g. WIN")->required();
+  ing->add_option("--tz", ingest.time_zone,
+                  "zone of timestamps without offset (MT5: the broker server's zone). Default: Etc/GMT+5 for "
+                  "histdata, else the instrument's zone, else UTC");
+  ing->add_flag("--strict", ingest.strict, "any bad row fails the whole run and nothing is written");
+  ing->add_flag("--no-bars", ingest.no_bars, "ticks/trades: do not also build 1-minute bars");
+  ing->add_option("--time-format", ingest.time_format, "auto, iso8601, epoch-s, epoch-ms, epoch-us, epoch-ns")
+      ->capture_default_str();
+  ing->add_option("--columns", ingest.columns, "generic formats: field=column,... (column name or 0-based index)");
+  ing->add_option("--delimiter", ingest.delimiter, "field separator (default: detect; 'tab' for a tab)");
+  ing->add_option("--header", ingest.header, "yes or no (default: detect)");
+  ing->add_option("--price-scale", ingest.price_scale, "divide prices by this")->capture_default_str();
+  ing->add_option("--base-date", ingest.base_date, "YYYY-MM-DD for rows holding only a time of day");
+  ing->add_option("--book-depth", ingest.book_depth, "levels kept in book snapshots")->capture_default_str();
+  ing->add_option("files", ingest.files, "input files (.csv, .txt, .gz, .zip)")->required();
+  ing->fallthrough();
+
+  CLI::App* lake = app.add_subcommand("lake", "list, query and verify the lake");
+  lake->require_subcommand(1);
+  lake->fallthrough();
+  LakeLsArgs ls;
+  CLI::App* ls_cmd = lake->add_subcommand("ls", "datasets, symbols, partitions, row counts, time ranges");
+  ls_cmd->add_option("--symbol,-s", ls.symbol, "only this symbol");
+  ls_cmd->add_option("--dataset,-d", ls.dataset, "bars_1m, ticks, trades or book");
+  ls_cmd->add_flag("--partitions,-p", ls.partitions, "one line per partition");
+  ls_cmd->fallthrough();
+  LakeQueryArgs query;
+  CLI::App* query_cmd = lake->add_subcommand(
+      "query", "run SQL over the views bars_1m, ticks, trades, book (each with a symbol column); CSV to stdout");
+  query_cmd->add_option("sql", query.sql, "the SQL statement")->required();
+  query_cmd->fallthrough();
+  LakeVerifyArgs verify;
+  CLI::App* verify_cmd = lake->add_subcommand("verify", "check a symbol's data; exit 1 when errors exist");
+  verify_cmd->add_option("--symbol,-s", verify.symbol, "the symbol")->required();
+  verify_cmd->add_option("--examples", verify.examples, "examples shown per check")->capture_default_str();
+  verify_cmd->fallthrough();
+  LakeBarsArgs bars;
+  CLI::App* bars_cmd = lake->add_subcommand("bars", "stream a symbol's bars as CSV, optionally resampled");
+  bars_cmd->add_option("--symbol,-s", bars.symbol, "the symbol")->required();
+  bars_cmd->add_option("--timeframe,-t", bars.timeframe, "1m, 5m, 15m, 1h, 1d ...")->capture_default_str();
+  bars_cmd->add_option("--from", bars.from, "start (inclusive): YYYY-MM-DD[THH:MM[:SS]][Z|±HH:MM], local to the instrument");
+  bars_cmd->add_option("--to", bars.to, "end (exclusive), same form");
+  bars_cmd->fallthrough();
+
+  GenerateArgs gen;
+  CLI::App* gen_cmd = app.add_subcommand(
+      "generate", "write a deterministic generated market as a MetaTrader 5 bar export (labelled generated)");
+  gen_cmd->add_option("--symbol,-s", gen.symbol, "a configured instrument")->capture_default_str();
+  gen_cmd->add_option("--days", gen.days, "trading days")->capture_default_str();
+  gen_cmd->add_option("--seed", gen.seed, "random seed")->capture_default_str();
+  gen_cmd->add_option("--start", gen.start, "first calendar day, YYYY-MM-DD")->capture_default_str();
+  gen_cmd->add_option("--encoding", gen.encoding, "utf-16le (as MT5 writes) or utf-8")->capture_default_str();
+  gen_cmd->add_option("--out,-o", gen.out, "output file")->required();
+  gen_cmd->fallthrough();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (*ing) return run_ingest(global, ingest);
+  if (*gen_cmd) return run_generate(global, gen);
+  if (*ls_cmd) return run_lake_ls(global, ls);
+  if (*query_cmd) return run_lake_query(global, query);
+  if (*verify_cmd) return run_lake_verify(global, verify);
+  if (*bars_cmd) return run_lake_bars(global, bars);
+  return 1;
+}
