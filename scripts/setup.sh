@@ -47,8 +47,10 @@ if ((${#missing[@]})); then
   [[ -n $SUDO ]] && say "not root: using sudo to install ${#missing[@]} Debian package(s)"
   say "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  log=$(mktemp /tmp/quant-setup-apt.XXXXXX.log)
+  { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1 \
+    || { tail -40 "$log" >&2; die "apt-get failed (full log: $log)"; }
+  say "installed ${#missing[@]} package(s) (log: $log)"
 else
   say "Debian packages: all ${#APT_PACKAGES[@]} present"
 fi

@@ -278,6 +278,20 @@ class Parser {
     }
   }
 
+  /// Splits a data row and checks it has `expected` fields. On the first data
+  /// row, with `detect_time`, decides how the timestamp column is written.
+  bool split_row(std::string_view line, std::size_t expected, bool detect_time, Fail& fail) {
+    split(line, delimiter_, fields_);
+    if (first_row_) {
+      first_row_ = false;
+      if (detect_time) {
+        const bool has = ts_col_ >= 0 && fields_.size() > static_cast<std::size_t>(ts_col_);
+        choose_time_kind(has ? fields_[static_cast<std::size_t>(ts_col_)] : std::string_view());
+      }
+    }
+    return field_count(expected, fail);
+  }
+
   bool field_count(std::size_t expected, Fail& fail) {
     if (fields_.size() == expected) return true;
     return fail_with(fail, "row",
@@ -835,13 +849,7 @@ class TradeParser final : public Parser {
   }
 
   bool row(std::string_view line, Fail& fail) override {
-    split(line, delimiter_, fields_);
-    if (first_row_) {
-      first_row_ = false;
-      choose_time_kind(fields_.size() > static_cast<std::size_t>(ts_col_) ? fields_[static_cast<std::size_t>(ts_col_)]
-                                                                            : std::string_view());
-    }
-    if (!field_count(n_fields_, fail)) return false;
+    if (!split_row(line, n_fields_, true, fail)) return false;
     Trade trade;
     if (!timestamp(trade.ts, fail) || !price(price_, trade.price, fail) || !amount(volume_, trade.volume, fail)) {
       return false;
@@ -929,15 +937,7 @@ class QuoteParser final : public Parser {
   }
 
   bool row(std::string_view line, Fail& fail) override {
-    split(line, delimiter_, fields_);
-    if (first_row_) {
-      first_row_ = false;
-      if (!lean_) {
-        choose_time_kind(fields_.size() > static_cast<std::size_t>(ts_col_) ? fields_[static_cast<std::size_t>(ts_col_)]
-                                                                              : std::string_view());
-      }
-    }
-    if (!field_count(n_fields_, fail)) return false;
+    if (!split_row(line, n_fields_, /*detect_time=*/!lean_, fail)) return false;
     Tick tick;
     if (!timestamp(tick.ts, fail) || !side(bid_, bid_size_, tick.bid, tick.bid_size, fail) ||
         !side(ask_, ask_size_, tick.ask, tick.ask_size, fail)) {
@@ -1087,13 +1087,7 @@ class TardisBookParser final : public Parser {
   }
 
   bool row(std::string_view line, Fail& fail) override {
-    split(line, delimiter_, fields_);
-    if (first_row_) {
-      first_row_ = false;
-      choose_time_kind(fields_.size() > static_cast<std::size_t>(ts_col_) ? fields_[static_cast<std::size_t>(ts_col_)]
-                                                                            : std::string_view());
-    }
-    if (!field_count(n_fields_, fail)) return false;
+    if (!split_row(line, n_fields_, true, fail)) return false;
     if (!timestamp(snapshot_.ts, fail)) return false;
     snapshot_.asks.clear();
     snapshot_.bids.clear();
@@ -1165,13 +1159,7 @@ class DeltaBookParser final : public Parser {
   }
 
   bool row(std::string_view line, Fail& fail) override {
-    split(line, delimiter_, fields_);
-    if (first_row_) {
-      first_row_ = false;
-      choose_time_kind(fields_.size() > static_cast<std::size_t>(ts_col_) ? fields_[static_cast<std::size_t>(ts_col_)]
-                                                                            : std::string_view());
-    }
-    if (!field_count(n_fields_, fail)) return false;
+    if (!split_row(line, n_fields_, true, fail)) return false;
     Timestamp ts;
     if (!timestamp(ts, fail)) return false;
     const std::string_view side_text = trim(fields_[static_cast<std::size_t>(side_)]);
