@@ -55,7 +55,7 @@ bench_pair "EURUSD HistData 6 months" 186348 -f histdata -s EURUSD $FX -- \
 WIN="$DATA/b3/WIN_N_M1_2020-11_2021-03.csv.gz"
 bench_pair "WIN MT5 export" 54003 -f mt5-bars -s WIN "$WIN" -- \
   "COPY (SELECT 'WIN' AS symbol, ts, open, high, low, close, tick, volume, spread, year(ts) AS year, month(ts) AS month FROM (
-     SELECT strptime(\"Date\" || ' ' || \"Time\", '%Y.%m.%d %H:%M:%S') + INTERVAL 3 HOUR AS ts, *
+     SELECT strptime(CAST(\"Date\" AS VARCHAR) || ' ' || CAST(\"Time\" AS VARCHAR), '%Y-%m-%d %H:%M:%S') + INTERVAL 3 HOUR AS ts, *
      FROM read_csv('$WIN', header=true)))
    TO '@OUT@' (FORMAT parquet, PARTITION_BY (symbol, year, month), COMPRESSION zstd)"
 echo

@@ -1,6 +1,8 @@
 // quant: the platform's one command. Parses the command line and wires modules;
 // nothing else (STYLE.md §1).
 
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 
 #include "app_context.h"
@@ -14,6 +16,11 @@ constexpr const char* kVersion = "0.1.0";
 
 int main(int argc, char** argv) {
   using namespace quant::app;
+  // Keep freed large blocks in the process: bulk jobs (ingest, backtests) free
+  // and reallocate month-sized buffers, and returning them to the kernel makes
+  // every reuse pay page faults again.
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
   CLI::App app{"QuantTrading: MT5 history → Parquet lake → research → live trading", "quant"};
   app.set_version_flag("--version", kVersion);
   app.require_subcommand(1);

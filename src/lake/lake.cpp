@@ -798,6 +798,11 @@ class WriterImpl final : public LakeWriter {
       return;
     } else {
       ++stats_.received;
+      // Fast path: still inside the current month (most records of ordered input).
+      if (current_buffer_ != nullptr && record.ts >= current_begin_ && record.ts < current_end_) {
+        current_buffer_->push_back(record);
+        return;
+      }
       const auto [year, month] = year_month(record.ts);
       const int key = year * 12 + (month - 1);
       // Time-ordered input leaves a partition for good: write it out now so
@@ -813,14 +818,33 @@ class WriterImpl final : public LakeWriter {
         }
       }
       current_ = key;
-      buffers_[key].push_back(record);
+      current_buffer_ = &buffers_[key];
+      if (current_buffer_->capacity() == 0) {
+        if (spare_.capacity() > 0) current_buffer_->swap(spare_);
+        current_buffer_->reserve(last_partition_rows_ + last_partition_rows_ / 8);
+      }
+      current_begin_ = month_start(year, month);
+      current_end_ = month == 12 ? month_start(year + 1, 1) : month_start(year, month + 1);
+      current_buffer_->push_back(record);
     }
+  }
+
+  static Timestamp month_start(int year, int month) {
+    LocalTime t;
+    QUANT_CHECK(make_local_time(year, month, 1, 0, 0, 0, 0, t));
+    return Timestamp(t.time_since_epoch());
   }
 
   Expected<void> write(int key, std::vector<Record>& records) {
     const int year = key >= 0 ? key / 12 : -((-key + 11) / 12);
     const int month = key - year * 12 + 1;
-    std::stable_sort(records.begin(), records.end(), [](const Record& a, const Record& b) { return a.ts < b.ts; });
+    // A buffer being written is never appended to again through the cached pointer.
+    if (current_buffer_ == &records) current_buffer_ = nullptr;
+    last_partition_rows_ = records.size();
+    auto by_time = [](const Record& a, const Record& b) { return a.ts < b.ts; };
+    if (!std::is_sorted(records.begin(), records.end(), by_time)) {
+      std::stable_sort(records.begin(), records.end(), by_time);
+    }
     Expected<void> staged;
     std::int64_t staged_records = 0;
     if constexpr (std::is_same_v<Record, Bar>) {
@@ -868,6 +892,8 @@ class WriterImpl final : public LakeWriter {
     }
     if (!staged) return staged;
     records.clear();
+    // Keep the storage for the next month: fresh pages cost a fault each.
+    if (records.capacity() > spare_.capacity()) spare_.swap(records);
     records.shrink_to_fit();
     return partition_.commit(year, month, staged_records, stats_);
   }
@@ -878,6 +904,10 @@ class WriterImpl final : public LakeWriter {
   PartitionWriter partition_;
   std::map<int, std::vector<Record>> buffers_;
   std::optional<int> current_;
+  std::vector<Record>* current_buffer_ = nullptr;  ///< buffers_[*current_], valid until it is written
+  Timestamp current_begin_{}, current_end_{};      ///< the UTC month of current_
+  std::size_t last_partition_rows_ = 0;            ///< capacity hint for the next month
+  std::vector<Record> spare_;                      ///< storage of the last written month, reused
   WriteStats stats_;
   std::optional<Error> error_;
 };
