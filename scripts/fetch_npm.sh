@@ -3,6 +3,7 @@
 # each tarball's sha512 against the lock, and lays out third_party/:
 #   third_party/duckdb/{include/duckdb.h, lib/libduckdb.so}
 #   third_party/onnxruntime/{include/*.h, lib/libonnxruntime.so.1}
+#   third_party/lightweight-charts/{lightweight-charts.standalone.production.js, LICENSE}
 # Idempotent: a package whose stamp matches its pinned hash is skipped.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -39,7 +40,7 @@ done < "$ROOT/third_party.lock"
 
 layout() {
   local P="$TP/.pkg"
-  rm -rf "$TP/duckdb" "$TP/onnxruntime"
+  rm -rf "$TP/duckdb" "$TP/onnxruntime" "$TP/lightweight-charts"
   mkdir -p "$TP/duckdb/include" "$TP/duckdb/lib" "$TP/onnxruntime/include" "$TP/onnxruntime/lib"
   cp "$P/duckdb-src/package/src/duckdb/src/include/duckdb.h" "$TP/duckdb/include/"
   cp "$P/duckdb-lib/package/libduckdb.so" "$TP/duckdb/lib/"
@@ -49,11 +50,15 @@ layout() {
   hdr=$(find "$P/onnxruntime-headers" -type d -path '*ios-arm64_x86_64-simulator*/Headers' | head -1)
   [[ -n $hdr ]] || die "ONNX Runtime headers not found in the package"
   cp "$hdr"/*.h "$TP/onnxruntime/include/"
+  mkdir -p "$TP/lightweight-charts"
+  cp "$P/lightweight-charts/package/dist/lightweight-charts.standalone.production.js" \
+     "$P/lightweight-charts/package/LICENSE" "$TP/lightweight-charts/"
 }
 
-if ((changed)) || [[ ! -f $TP/duckdb/lib/libduckdb.so || ! -f $TP/onnxruntime/lib/libonnxruntime.so.1 ]]; then
+if ((changed)) || [[ ! -f $TP/duckdb/lib/libduckdb.so || ! -f $TP/onnxruntime/lib/libonnxruntime.so.1 \
+      || ! -f $TP/lightweight-charts/lightweight-charts.standalone.production.js ]]; then
   layout
-  say "third_party/ laid out (duckdb, onnxruntime)"
+  say "third_party/ laid out (duckdb, onnxruntime, lightweight-charts)"
 else
   say "npm packages: all pinned versions present"
 fi

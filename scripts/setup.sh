@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the build and the tests need, idempotently:
 #   1. Debian packages (apt-get), only those missing;
-#   2. pinned npm packages (DuckDB, ONNX Runtime), integrity checked against
+#   2. pinned npm packages (DuckDB, ONNX Runtime, Lightweight Charts), integrity checked against
 #      third_party.lock, unpacked into third_party/ (ignored by git).
 # As root it installs directly; otherwise it uses sudo and says so.
 # A second run installs nothing and prints one line per step.
@@ -26,6 +26,8 @@ APT_PACKAGES=(
   libonnx-dev libprotobuf-dev
   # npm packages are fetched with npm; gzip/unzip for fixtures
   nodejs gzip unzip openssl
+  # headless browser for the HTML report's render test
+  chromium
 )
 
 SUDO=""

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app_context.h"
+#include "backtest_command.h"
 #include "generate_command.h"
 #include "ingest_command.h"
 #include "lake_command.h"
@@ -91,6 +92,18 @@ int main(int argc, char** argv) {
   gen_cmd->add_option("--out,-o", gen.out, "output file")->required();
   gen_cmd->fallthrough();
 
+  BacktestArgs bt;
+  CLI::App* bt_cmd = app.add_subcommand("backtest", "run a strategy over lake bars; writes trades, equity, summary and report.html");
+  bt_cmd->add_option("--symbol,-s", bt.symbol, "a configured instrument")->required();
+  bt_cmd->add_option("--from", bt.from, "start (inclusive): YYYY-MM-DD[THH:MM], local to the instrument");
+  bt_cmd->add_option("--to", bt.to, "end (exclusive), same form");
+  bt_cmd->add_option("--out,-o", bt.out, "run directory to write")->required();
+  bt_cmd->add_option("--strategy", bt.strategy, "ma_breakout or sma_cross (default: [strategy] name)");
+  bt_cmd->add_flag("--no-report", bt.no_report, "skip report.html");
+  bt_cmd->add_flag("--generated-data", bt.generated_data, "label the run as generated (not real) data");
+  bt_cmd->add_option("--data-source", bt.data_source, "where the data came from, shown in the report");
+  bt_cmd->fallthrough();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -98,6 +111,7 @@ int main(int argc, char** argv) {
   }
   if (*ing) return run_ingest(global, ingest);
   if (*gen_cmd) return run_generate(global, gen);
+  if (*bt_cmd) return run_backtest_command(global, bt);
   if (*ls_cmd) return run_lake_ls(global, ls);
   if (*query_cmd) return run_lake_query(global, query);
   if (*verify_cmd) return run_lake_verify(global, verify);

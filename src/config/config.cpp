@@ -53,6 +53,172 @@ Expected<void> read_string(const toml::table& t, std::string_view key, std::stri
                     "' must be a string");
 }
 
+Expected<void> read_bool(const toml::table& t, std::string_view key, bool& out, std::string_view path,
+                         std::string_view source) {
+  const toml::node* node = t.get(key);
+  if (node == nullptr) return {};
+  if (auto v = node->value<bool>()) {
+    out = *v;
+    return {};
+  }
+  return make_error(where(source, node->source()) + ": '" + std::string(path) + std::string(key) +
+                    "' must be true or false");
+}
+
+Expected<void> read_int(const toml::table& t, std::string_view key, int& out, std::string_view path,
+                        std::string_view source) {
+  const toml::node* node = t.get(key);
+  if (node == nullptr) return {};
+  if (auto v = node->value_exact<int64_t>()) {
+    out = static_cast<int>(*v);
+    return {};
+  }
+  return make_error(where(source, node->source()) + ": '" + std::string(path) + std::string(key) +
+                    "' must be a whole number");
+}
+
+const toml::table* sub_table(const toml::table& t, std::string_view key, std::string_view path,
+                             std::string_view source, Expected<void>& error) {
+  const toml::node* node = t.get(key);
+  if (node == nullptr) return nullptr;
+  if (const toml::table* sub = node->as_table()) return sub;
+  error = make_error(where(source, node->source()) + ": '" + std::string(path) + std::string(key) +
+                     "' must be a table");
+  return nullptr;
+}
+
+Expected<void> parse_backtest(const toml::table& root, BacktestSettings& out, std::string_view source) {
+  Expected<void> err;
+  auto& bt = out.backtest;
+  if (const toml::table* t = sub_table(root, "backtest", "", source, err)) {
+    if (auto ok = check_keys(*t,
+                             {"initial_equity", "slippage_ticks", "fill_model", "participation", "equity_output",
+                              "day_trade", "flatten_minutes_before_close", "no_entry_minutes_before_close",
+                              "respect_sessions", "write_orders"},
+                             "backtest.", source);
+        !ok) {
+      return ok;
+    }
+    std::string fill = "next_open", equity = "bar";
+    for (auto r : {read_number(*t, "initial_equity", bt.engine.initial_equity, "backtest.", source),
+                   read_int(*t, "slippage_ticks", bt.slippage_ticks, "backtest.", source),
+                   read_string(*t, "fill_model", fill, "backtest.", source),
+                   read_number(*t, "participation", bt.participation, "backtest.", source),
+                   read_string(*t, "equity_output", equity, "backtest.", source),
+                   read_bool(*t, "day_trade", bt.engine.day_trade, "backtest.", source),
+                   read_int(*t, "flatten_minutes_before_close", bt.engine.flatten_minutes_before_close, "backtest.",
+                            source),
+                   read_int(*t, "no_entry_minutes_before_close", bt.engine.no_entry_minutes_before_close,
+                            "backtest.", source),
+                   read_bool(*t, "respect_sessions", bt.engine.respect_sessions, "backtest.", source),
+                   read_bool(*t, "write_orders", bt.write_orders, "backtest.", source)}) {
+      if (!r) return r;
+    }
+    if (fill == "next_open") bt.fill_model = backtest::FillModelKind::NextOpen;
+    else if (fill == "volume_participation") bt.fill_model = backtest::FillModelKind::VolumeParticipation;
+    else return make_error(std::string(source) + ": backtest.fill_model: 'next_open' or 'volume_participation', got '" + fill + "'");
+    if (equity == "bar") bt.equity_output = backtest::EquityOutput::Bar;
+    else if (equity == "day") bt.equity_output = backtest::EquityOutput::Day;
+    else if (equity == "none") bt.equity_output = backtest::EquityOutput::None;
+    else return make_error(std::string(source) + ": backtest.equity_output: 'bar', 'day' or 'none', got '" + equity + "'");
+    if (!(bt.engine.initial_equity > 0)) return make_error(std::string(source) + ": backtest.initial_equity must be > 0");
+    if (bt.slippage_ticks < 0) return make_error(std::string(source) + ": backtest.slippage_ticks must be >= 0");
+    if (!(bt.participation > 0 && bt.participation <= 1)) {
+      return make_error(std::string(source) + ": backtest.participation must be within (0, 1]");
+    }
+    if (bt.engine.flatten_minutes_before_close < 0 || bt.engine.no_entry_minutes_before_close < 0) {
+      return make_error(std::string(source) + ": backtest minutes before the close must be >= 0");
+    }
+  }
+  if (!err) return err;
+  if (const toml::table* t = sub_table(root, "risk", "", source, err)) {
+    auto& r = bt.risk;
+    if (auto ok = check_keys(*t,
+                             {"risk_pct", "stop_atr_multiple", "trailing_stop", "trail_atr_multiple", "target_points",
+                              "max_contracts", "max_leverage", "daily_loss_pct"},
+                             "risk.", source);
+        !ok) {
+      return ok;
+    }
+    int max_contracts = static_cast<int>(r.max_contracts);
+    for (auto e : {read_number(*t, "risk_pct", r.risk_pct, "risk.", source),
+                   read_number(*t, "stop_atr_multiple", r.stop_atr_multiple, "risk.", source),
+                   read_bool(*t, "trailing_stop", r.trailing_stop, "risk.", source),
+                   read_number(*t, "trail_atr_multiple", r.trail_atr_multiple, "risk.", source),
+                   read_number(*t, "target_points", r.target_points, "risk.", source),
+                   read_int(*t, "max_contracts", max_contracts, "risk.", source),
+                   read_number(*t, "max_leverage", r.max_leverage, "risk.", source),
+                   read_number(*t, "daily_loss_pct", r.daily_loss_pct, "risk.", source)}) {
+      if (!e) return e;
+    }
+    r.max_contracts = max_contracts;
+    if (!(r.risk_pct > 0 && r.risk_pct <= 0.2)) return make_error(std::string(source) + ": risk.risk_pct must be within (0, 0.2]");
+    if (!(r.stop_atr_multiple > 0) || !(r.trail_atr_multiple > 0)) {
+      return make_error(std::string(source) + ": risk.stop_atr_multiple and risk.trail_atr_multiple must be > 0");
+    }
+    if (r.target_points < 0) return make_error(std::string(source) + ": risk.target_points must be >= 0 (0 = no target)");
+    if (r.max_contracts < 1) return make_error(std::string(source) + ": risk.max_contracts must be >= 1");
+    if (!(r.max_leverage > 0)) return make_error(std::string(source) + ": risk.max_leverage must be > 0");
+    if (!(r.daily_loss_pct > 0 && r.daily_loss_pct < 1)) {
+      return make_error(std::string(source) + ": risk.daily_loss_pct must be within (0, 1)");
+    }
+  }
+  if (!err) return err;
+  if (const toml::table* t = sub_table(root, "strategy", "", source, err)) {
+    auto& sc = out.strategy;
+    if (auto ok = check_keys(*t, {"name", "ma_breakout", "sma_cross"}, "strategy.", source); !ok) return ok;
+    if (auto r = read_string(*t, "name", sc.name, "strategy.", source); !r) return r;
+    if (const toml::table* m = sub_table(*t, "ma_breakout", "strategy.", source, err)) {
+      auto& c = sc.ma_breakout;
+      if (auto ok = check_keys(*m,
+                               {"ma", "fast", "slow", "keltner_filter", "keltner_period", "keltner_multiple",
+                                "atr_period", "confirm_bars", "exit_on_opposite_cross", "session_reset",
+                                "book_imbalance_filter", "hmm_filter", "model_gate"},
+                               "strategy.ma_breakout.", source);
+          !ok) {
+        return ok;
+      }
+      const std::string p = "strategy.ma_breakout.";
+      std::string ma = "sma";
+      for (auto r : {read_string(*m, "ma", ma, p, source), read_int(*m, "fast", c.fast, p, source),
+                     read_int(*m, "slow", c.slow, p, source), read_bool(*m, "keltner_filter", c.keltner_filter, p, source),
+                     read_int(*m, "keltner_period", c.keltner_period, p, source),
+                     read_number(*m, "keltner_multiple", c.keltner_multiple, p, source),
+                     read_int(*m, "atr_period", c.atr_period, p, source),
+                     read_int(*m, "confirm_bars", c.confirm_bars, p, source),
+                     read_bool(*m, "exit_on_opposite_cross", c.exit_on_opposite_cross, p, source),
+                     read_bool(*m, "session_reset", c.session_reset, p, source),
+                     read_bool(*m, "book_imbalance_filter", c.book_imbalance_filter, p, source),
+                     read_bool(*m, "hmm_filter", c.hmm_filter, p, source),
+                     read_bool(*m, "model_gate", c.model_gate, p, source)}) {
+        if (!r) return r;
+      }
+      auto kind = strategy::ma_kind_from_string(ma);
+      if (!kind) return make_error(std::string(source) + ": strategy.ma_breakout.ma: 'sma' or 'ema', got '" + ma + "'");
+      c.kind = *kind;
+      if (auto ok = strategy::validate(c, "strategy.ma_breakout"); !ok) {
+        return make_error(std::string(source) + ": " + ok.error().message);
+      }
+    }
+    if (!err) return err;
+    if (const toml::table* m = sub_table(*t, "sma_cross", "strategy.", source, err)) {
+      if (auto ok = check_keys(*m, {"fast", "slow"}, "strategy.sma_cross.", source); !ok) return ok;
+      for (auto r : {read_int(*m, "fast", sc.sma_cross.fast, "strategy.sma_cross.", source),
+                     read_int(*m, "slow", sc.sma_cross.slow, "strategy.sma_cross.", source)}) {
+        if (!r) return r;
+      }
+      if (auto ok = strategy::validate(sc.sma_cross, "strategy.sma_cross"); !ok) {
+        return make_error(std::string(source) + ": " + ok.error().message);
+      }
+    }
+    if (!err) return err;
+    if (sc.name != "ma_breakout" && sc.name != "sma_cross") {
+      return make_error(std::string(source) + ": strategy.name: 'ma_breakout' or 'sma_cross', got '" + sc.name + "'");
+    }
+  }
+  return err;
+}
+
 Expected<AssetClass> parse_asset_class(std::string_view s) {
   if (s == "future") return AssetClass::Future;
   if (s == "fx") return AssetClass::Fx;
@@ -173,7 +339,10 @@ Expected<AppConfig> parse_config(std::string_view toml_text, std::string_view so
                       std::string(e.description()));
   }
   AppConfig config;
-  if (auto ok = check_keys(root, {"lake", "instruments"}, "", source); !ok) return tl::unexpected(ok.error());
+  if (auto ok = check_keys(root, {"lake", "instruments", "backtest", "strategy", "risk"}, "", source); !ok) {
+    return tl::unexpected(ok.error());
+  }
+  if (auto ok = parse_backtest(root, config.backtest, source); !ok) return tl::unexpected(ok.error());
   if (const toml::node* lake = root.get("lake")) {
     const toml::table* t = lake->as_table();
     if (t == nullptr) return make_error(where(source, lake->source()) + ": 'lake' must be a table");

@@ -10,8 +10,10 @@
 #include <string>
 #include <string_view>
 
+#include "backtest/backtest.h"
 #include "core/error.h"
 #include "core/instrument.h"
+#include "strategy/strategy_config.h"
 
 namespace quant::config {
 
@@ -22,10 +24,17 @@ struct LakeConfig {
   std::string memory_limit;  ///< DuckDB memory limit such as "4GB"; empty = DuckDB's default
 };
 
+/// `[backtest]`, `[strategy]`, `[strategy.ma_breakout]`, `[strategy.sma_cross]`, `[risk]`.
+struct BacktestSettings {
+  backtest::BacktestConfig backtest;  ///< includes the engine and risk settings
+  strategy::StrategyConfig strategy;
+};
+
 /// The whole file.
 struct AppConfig {
   LakeConfig lake;
   InstrumentRegistry instruments;  ///< `[instruments.<SYMBOL>]` tables
+  BacktestSettings backtest;
 };
 
 /// Parses and validates TOML text. `source` names the file in messages.

@@ -49,7 +49,9 @@ struct InstrumentSpec {
   double brokerage_per_side = 0;
   std::string time_zone = "UTC";  ///< IANA zone of the session hours
   Session session{};
-  std::vector<int> weekdays = {1, 2, 3, 4, 5};  ///< trading days, 0 = Sunday
+  /// Days on which a session opens (local), 0 = Sunday. For sessions that
+  /// cross midnight (FX 17:00 New York) the session belongs to its opening day.
+  std::vector<int> weekdays = {1, 2, 3, 4, 5};
   std::string contract_months;  ///< futures month codes, e.g. "GJMQVZ"; empty otherwise
   RollRule roll_rule = RollRule::None;
 

@@ -99,6 +99,20 @@ Duration TimeZone::offset(Timestamp utc) const {
   return zone_->get_info(date::sys_time<Duration>(utc.time_since_epoch())).offset;
 }
 
+TimeZone::OffsetSpan TimeZone::offset_span(Timestamp utc) const {
+  if (zone_ == nullptr) return {Timestamp::min(), Timestamp::max(), Duration(0)};
+  const auto info = zone_->get_info(date::sys_time<Duration>(utc.time_since_epoch()));
+  // date's sys_info bounds are in seconds and may sit at the far ends of time.
+  auto clamp = [](date::sys_seconds s, Timestamp fallback) {
+    using std::chrono::seconds;
+    const auto secs = s.time_since_epoch().count();
+    if (secs <= -9'000'000'000LL || secs >= 9'000'000'000LL) return fallback;
+    return Timestamp(std::chrono::duration_cast<Duration>(seconds(secs)));
+  };
+  return {clamp(info.begin, Timestamp::min()), clamp(info.end, Timestamp::max()),
+          std::chrono::duration_cast<Duration>(info.offset)};
+}
+
 static std::string format_fields(const CivilTime& c, char sep, bool zulu) {
   char buf[64];
   int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02u%c%02u:%02u:%02u", c.year, c.month, c.day, sep,

@@ -70,6 +70,13 @@ class TimeZone {
   LocalTime to_local(Timestamp utc) const;
   /// Offset of local time from UTC at the instant `utc`.
   Duration offset(Timestamp utc) const;
+  /// The offset at `utc` and the UTC interval [begin, end) over which it holds,
+  /// so hot loops can convert many timestamps with one lookup.
+  struct OffsetSpan {
+    Timestamp begin{}, end{};
+    Duration offset{};
+  };
+  OffsetSpan offset_span(Timestamp utc) const;
 
  private:
   TimeZone(const date::time_zone* zone, std::string name) : zone_(zone), name_(std::move(name)) {}

@@ -60,6 +60,19 @@ TEST(TimeTest, NewYorkDstAndBack) {
   EXPECT_EQ(zone->offset(winter), std::chrono::hours(-5));
 }
 
+TEST(TimeTest, OffsetSpanCoversTheInstantAndEndsAtTheTransition) {
+  auto zone = TimeZone::find("America/New_York").value();
+  const Timestamp t = utc(2017, 3, 1, 12, 0);
+  const auto span = zone.offset_span(t);
+  EXPECT_EQ(span.offset, std::chrono::hours(-5));
+  EXPECT_LE(span.begin, t);
+  EXPECT_EQ(span.end, utc(2017, 3, 12, 7, 0));  // 02:00 EST → 03:00 EDT
+  EXPECT_EQ(zone.offset(span.end), std::chrono::hours(-4));
+  const auto u = TimeZone::utc().offset_span(t);
+  EXPECT_EQ(u.offset, Duration(0));
+  EXPECT_EQ(u.end, Timestamp::max());
+}
+
 TEST(TimeTest, FixedEstForHistData) {
   auto zone = TimeZone::find("Etc/GMT+5");
   ASSERT_TRUE(zone);

@@ -1,0 +1,121 @@
+#include "backtest_command.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "backtest/backtest.h"
+#include "lake/lake.h"
+#include "lake_feed.h"
+#include "report/report.h"
+#include "strategy/strategy_config.h"
+
+namespace quant::app {
+
+namespace {
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+}  // namespace
+
+int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) {
+  auto cfg = load_config(global);
+  if (!cfg) return fail(cfg.error().message);
+  const std::string config_source = global.config_path.empty() ? "config/quant.toml" : global.config_path;
+  const InstrumentSpec* spec = cfg->instruments.find(args.symbol);
+  if (spec == nullptr) {
+    std::string known;
+    for (const auto& [name, s] : cfg->instruments.all()) known += (known.empty() ? "" : ", ") + name;
+    return fail("backtest: unknown symbol '" + args.symbol + "': not configured in " + config_source +
+                " (configured: " + known + ")");
+  }
+  if (args.out.empty()) return fail("backtest: --out DIR is required");
+  auto zone = TimeZone::find(spec->time_zone);
+  if (!zone) return fail(zone.error().message);
+  Timestamp from = Timestamp::min(), to = Timestamp::max();
+  if (!args.from.empty()) {
+    auto t = parse_time_arg(args.from, *zone);
+    if (!t) return fail("--from: " + t.error().message);
+    from = *t;
+  }
+  if (!args.to.empty()) {
+    auto t = parse_time_arg(args.to, *zone);
+    if (!t) return fail("--to: " + t.error().message);
+    to = *t;
+  }
+  if (from >= to) return fail("backtest: --from must be before --to");
+
+  config::BacktestSettings settings = cfg->backtest;
+  if (!args.strategy.empty()) settings.strategy.name = args.strategy;
+  auto strategy = strategy::make_strategy(settings.strategy, *spec);
+  if (!strategy) return fail(strategy.error().message);
+  backtest::BacktestConfig bt = settings.backtest;
+  if (settings.strategy.name == "sma_cross") {
+    // The plain reference: always in the market, size 1, no risk engine, no
+    // costs, no session rules, so results compare with other engines.
+    bt.engine.use_risk_engine = false;
+    bt.engine.fixed_qty = 1;
+    bt.engine.day_trade = false;
+    bt.engine.respect_sessions = false;
+    bt.zero_costs = true;
+  }
+
+  lake::LakeOptions lake_options;
+  lake_options.threads = cfg->lake.threads;
+  lake_options.memory_limit = cfg->lake.memory_limit;
+  const std::string root = lake_dir(global, *cfg);
+  auto lk = lake::Lake::open(root, /*create=*/false, lake_options);
+  if (!lk) return fail(lk.error().message + " (ingest data first: quant ingest --lake " + root + " ...)");
+  auto parts = (*lk)->partitions(lake::Dataset::Bars1m, args.symbol);
+  if (!parts) return fail(parts.error().message);
+  if (parts->empty()) {
+    return fail("backtest: no 1-minute bars for " + args.symbol + " in the lake " + root +
+                " (ingest them first: quant ingest --format mt5-bars --symbol " + args.symbol + " FILE)");
+  }
+  auto stream = (*lk)->stream_bars(args.symbol, from, to, 16384);
+  if (!stream) return fail(stream.error().message);
+  LakeFeed feed(std::move(*stream));
+
+  backtest::RunMeta meta;
+  meta.symbol = args.symbol;
+  meta.strategy = settings.strategy.name;
+  meta.generated_data = args.generated_data;
+  meta.data_source = args.data_source.empty() ? "lake " + root : args.data_source;
+  meta.config_text = read_text(config_source);
+
+  const bool quiet = global.quiet;
+  Progress progress("backtest " + args.symbol, quiet);
+  auto result = backtest::run_backtest(bt, *spec, **strategy, feed, args.out, meta,
+                                       [&](std::int64_t bars, Timestamp) { progress.update(0, 0, bars); });
+  progress.finish();
+  if (!result) {
+    if (result.error().message.find("no bars") != std::string::npos) {
+      const auto& first = parts->front();
+      const auto& last = parts->back();
+      return fail("backtest: no bars for " + args.symbol + " between " + (args.from.empty() ? "the start" : args.from) +
+                  " and " + (args.to.empty() ? "the end" : args.to) + " (the lake holds " +
+                  format_utc(first.first_ts) + " .. " + format_utc(last.last_ts) + ")");
+    }
+    return fail(result.error().message);
+  }
+  const auto& s = result->summary;
+  std::printf("%s %s: %lld bars %s .. %s in %.2f s (%.0f bars/s)\n", settings.strategy.name.c_str(),
+              args.symbol.c_str(), static_cast<long long>(result->bars), format_utc(result->first_bar).c_str(),
+              format_utc(result->last_bar + kMinute).c_str(), result->seconds, result->bars_per_second);
+  std::printf("  trades %lld, win rate %.1f %%, net PnL %.2f %s (fees %.2f), max drawdown %.2f (%.2f %%), Sharpe %.2f\n",
+              static_cast<long long>(s.trades), 100 * s.win_rate, s.net_pnl, spec->currency.c_str(), s.fees,
+              s.max_drawdown, 100 * s.max_drawdown_pct, s.sharpe);
+  std::printf("  final equity %.2f; outputs in %s\n", result->final_equity, args.out.c_str());
+  if (!args.no_report) {
+    auto html = report::write_report(args.out, report::ReportOptions{});
+    if (!html) return fail(html.error().message);
+    std::printf("  report: %s\n", html->c_str());
+  }
+  return 0;
+}
+
+}  // namespace quant::app

@@ -1,0 +1,23 @@
+#pragma once
+// `quant backtest`: a strategy over lake bars through the engine, the risk
+// engine and the simulated venue; writes the run directory and its report.
+
+#include <string>
+
+#include "app_context.h"
+
+namespace quant::app {
+
+struct BacktestArgs {
+  std::string symbol;
+  std::string from, to;  ///< dates/times, local to the instrument when no offset is given
+  std::string out;
+  std::string strategy;  ///< overrides [strategy] name
+  bool no_report = false;
+  bool generated_data = false;  ///< label the run as generated data (the demo sets it)
+  std::string data_source;      ///< free text for the report
+};
+
+int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args);
+
+}  // namespace quant::app

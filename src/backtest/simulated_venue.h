@@ -1,0 +1,91 @@
+#pragma once
+/// The simulated venue: the backtest's ExecutionVenue, filling orders against
+/// 1-minute bars as DESIGN.md's backtest semantics say:
+/// - decisions happen at a bar's close; orders act from the next bar;
+/// - market orders fill at the next open ± slippage (ticks);
+/// - stops and limits are checked against each later bar's high/low; a gap
+///   through a stop fills at the open (± slippage), a gap through a limit fills
+///   at the open (the better price);
+/// - when one bar touches both a stop and a limit (e.g. a position's stop and
+///   target), the stop fills first (the conservative order);
+/// - orders placed while a bar is being processed (a protective stop placed
+///   when an entry fills at the open) are checked against the rest of that bar;
+/// - IOC orders cancel what is not filled at their first chance, Day orders
+///   expire at the end of the session.
+/// How much of an order fills in one bar is a pluggable `FillModel`.
+/// Costs come from the instrument: exchange fee + brokerage per contract per side.
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/instrument.h"
+#include "engine/ports.h"
+
+namespace quant::backtest {
+
+/// How many contracts of an order can fill in a bar.
+class FillModel {
+ public:
+  virtual ~FillModel() = default;
+  /// `used` = contracts already filled in this bar by earlier orders.
+  virtual std::int64_t fillable(std::int64_t remaining, const Bar& bar, std::int64_t used) const = 0;
+};
+
+/// Everything fills (the default).
+class FullFillModel final : public FillModel {
+ public:
+  std::int64_t fillable(std::int64_t remaining, const Bar&, std::int64_t) const override { return remaining; }
+};
+
+/// At most `participation` × the bar's volume (real volume, else tick volume)
+/// per bar across all orders; the rest waits for later bars (partial fills).
+class VolumeParticipationModel final : public FillModel {
+ public:
+  explicit VolumeParticipationModel(double participation) : participation_(participation) {}
+  std::int64_t fillable(std::int64_t remaining, const Bar& bar, std::int64_t used) const override;
+
+ private:
+  double participation_;
+};
+
+struct CostModel {
+  double fee_per_contract_side = 0;  ///< exchange fee + brokerage
+  int slippage_ticks = 0;            ///< against us on market and stop fills
+};
+
+class SimulatedVenue final : public engine::ExecutionVenue {
+ public:
+  SimulatedVenue(const InstrumentSpec& spec, CostModel costs, std::unique_ptr<FillModel> fill_model);
+
+  void set_listener(engine::ExecutionListener* listener) override { listener_ = listener; }
+  void submit(const Order& order) override;
+  void cancel(OrderId id) override;
+  void replace_stop(OrderId id, double new_stop_price) override;
+  void end_of_session(Timestamp ts) override;
+
+  /// Fills working orders against `bar` (call between Engine::before_bar and on_bar_close).
+  void process(const Bar& bar);
+
+  std::size_t working() const { return orders_.size(); }
+
+ private:
+  struct Resting {
+    Order order;
+    bool first_chance_done = false;  ///< IOC bookkeeping
+  };
+  Resting* find(OrderId id);
+  void fill(Resting& r, double price, const Bar& bar, Timestamp ts);
+  void remove(OrderId id);
+
+  TickGrid grid_;
+  double tick_;
+  CostModel costs_;
+  std::unique_ptr<FillModel> fill_model_;
+  engine::ExecutionListener* listener_ = nullptr;
+  std::vector<Resting> orders_;
+  std::int64_t used_this_bar_ = 0;
+  Timestamp now_{};
+};
+
+}  // namespace quant::backtest

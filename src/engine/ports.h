@@ -1,0 +1,68 @@
+#pragma once
+/// The engine's ports (STYLE.md §2): the engine owns these interfaces and the
+/// outside world implements them. Backtest and live differ only in what is
+/// plugged in: a simulated clock, a replay feed and the simulated venue, or the
+/// system clock, a live feed and a real venue (paper, MT5 bridge, FIX).
+
+#include <string_view>
+
+#include "core/error.h"
+#include "core/market_data.h"
+#include "core/order.h"
+
+namespace quant::engine {
+
+/// Time as the engine sees it. The backtest's clock is the bar time.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual Timestamp now() const = 0;
+};
+
+/// A clock set by hand (backtests, tests).
+class ManualClock final : public Clock {
+ public:
+  Timestamp now() const override { return now_; }
+  void set(Timestamp t) { now_ = t; }
+
+ private:
+  Timestamp now_{};
+};
+
+/// Closed 1-minute bars of one instrument, in time order.
+class MarketDataFeed {
+ public:
+  virtual ~MarketDataFeed() = default;
+  /// The next bar; false at the end of the data; an error when the source fails.
+  virtual Expected<bool> next(Bar& bar) = 0;
+};
+
+/// What a venue reports about orders (FIX ExecutionReport semantics). Called
+/// on the engine's thread (live venues queue their reports and deliver them there).
+class ExecutionListener {
+ public:
+  virtual ~ExecutionListener() = default;
+  virtual void on_accepted(OrderId id, Timestamp ts) = 0;
+  virtual void on_rejected(OrderId id, Timestamp ts, std::string_view reason) = 0;
+  virtual void on_fill(const Fill& fill) = 0;
+  virtual void on_cancelled(OrderId id, Timestamp ts) = 0;
+  virtual void on_expired(OrderId id, Timestamp ts) = 0;
+  /// A stop price changed (cancel/replace accepted).
+  virtual void on_replaced(OrderId id, Timestamp ts, double new_stop_price) = 0;
+};
+
+/// Where orders go: the simulated venue (backtest), paper, MT5 bridge, FIX.
+class ExecutionVenue {
+ public:
+  virtual ~ExecutionVenue() = default;
+  virtual void set_listener(ExecutionListener* listener) = 0;
+  /// Sends a new order; the venue answers with on_accepted/on_rejected.
+  virtual void submit(const Order& order) = 0;
+  virtual void cancel(OrderId id) = 0;
+  /// Moves a working stop (FIX cancel/replace of StopPx).
+  virtual void replace_stop(OrderId id, double new_stop_price) = 0;
+  /// Day orders end with the session: the venue expires them.
+  virtual void end_of_session(Timestamp ts) = 0;
+};
+
+}  // namespace quant::engine

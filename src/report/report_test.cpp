@@ -1,0 +1,205 @@
+#include "report/report.h"
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "report/test_fixture.h"
+
+namespace quant::report {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::FixtureOptions;
+using testing::write_fixture_run;
+
+std::string read_all(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::size_t count(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (std::size_t pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++n;
+  return n;
+}
+
+nlohmann::json embedded_data(const std::string& html) {
+  const std::string open = "<script type=\"application/json\" id=\"report-data\">";
+  const std::size_t begin = html.find(open);
+  EXPECT_NE(begin, std::string::npos);
+  const std::size_t end = html.find("</script>", begin);
+  return nlohmann::json::parse(html.substr(begin + open.size(), end - begin - open.size()));
+}
+
+class ReportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) /
+           ("report_test_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string write(const FixtureOptions& fixture = {}, const ReportOptions& options = {}) {
+    write_fixture_run(dir_, fixture);
+    auto path = write_report(dir_.string(), options);
+    EXPECT_TRUE(path) << path.error().message;
+    if (!path) return {};
+    EXPECT_EQ(fs::path(*path), dir_ / "report.html");
+    EXPECT_FALSE(fs::exists(dir_ / "report.html.partial"));
+    return read_all(*path);
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(ReportTest, WritesOneSelfContainedPage) {
+  const std::string html = write();
+  // The library is inlined, not referenced.
+  EXPECT_NE(html.find("TradingView Lightweight Charts™ v5.2.1"), std::string::npos);
+  EXPECT_NE(html.find("window.LightweightCharts="), std::string::npos);
+  EXPECT_NE(html.find("createSeriesMarkers"), std::string::npos);
+  EXPECT_NE(html.find("Apache License"), std::string::npos);
+  // Nothing is loaded from the network.
+  const std::regex remote(R"((src|href)\s*=\s*["']?\s*(https?:)?//)", std::regex::icase);
+  EXPECT_FALSE(std::regex_search(html, remote));
+  EXPECT_EQ(html.find("<link"), std::string::npos);
+  EXPECT_EQ(html.find("@import"), std::string::npos);
+  // Each section has its heading.
+  for (const char* heading : {"Key metrics", "Price and trades", "Equity curve", "Drawdown", "Monthly returns",
+                              "Trades", "Risk events", "Orders", "Daily results", "Configuration"}) {
+    EXPECT_NE(html.find("<h2>" + std::string(heading) + "</h2>"), std::string::npos) << heading;
+  }
+  EXPECT_NE(html.find("document.body.dataset.rendered = 'ok'"), std::string::npos);
+}
+
+TEST_F(ReportTest, BannerWhenDataIsGenerated) {
+  const std::string html = write();
+  EXPECT_NE(html.find("<div class=\"banner-generated\" role=\"alert\">GENERATED DATA — not real prices: "
+                      "sim: random walk &lt;seed 42&gt; &amp; co</div>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<title>WIN$N · breakout_atr — backtest report</title>"), std::string::npos);
+}
+
+TEST_F(ReportTest, NoBannerForRealData) {
+  FixtureOptions fixture;
+  fixture.generated_data = false;
+  const std::string html = write(fixture);
+  EXPECT_EQ(html.find("GENERATED DATA"), std::string::npos);
+}
+
+TEST_F(ReportTest, EmbeddedTextCannotCloseItsScript) {
+  const std::string html = write();
+  // The fixture's risk event reason and config contain "</script>": only the
+  // page's own three script elements may end.
+  EXPECT_EQ(count(html, "</script>"), 3u);
+  EXPECT_EQ(html.find("<b>not bold</b>"), std::string::npos);
+  const auto data = embedded_data(html);
+  EXPECT_NE(data["config_toml"].get<std::string>().find("</pre><script>alert(1)</script>"), std::string::npos);
+  EXPECT_EQ(data["risk_events"]["reason"][2], "size would exceed limit </script><b>not bold</b>");
+}
+
+TEST_F(ReportTest, EmbedsTheRunData) {
+  const auto data = embedded_data(write());
+  EXPECT_EQ(data["summary"]["meta"]["symbol"], "WIN$N");
+  EXPECT_EQ(data["summary"]["meta"]["generated_data"], true);
+  EXPECT_EQ(data["trades"]["side"].size(), 6u);
+  EXPECT_EQ(data["trades"]["side"][0], "long");
+  EXPECT_EQ(data["trades"]["side"][1], "short");
+  EXPECT_EQ(data["trades"]["entry_time"][0].get<double>(), data["chart_bars"]["ts"][11].get<double>());
+  EXPECT_EQ(data["chart_bars"]["ts"].size(), 300u);
+  EXPECT_EQ(data["chart_bars"]["ts"][0], 1705276800.0);  // 2024-01-15T00:00:00Z
+  EXPECT_EQ(data["equity"]["ts"].size(), 300u);
+  EXPECT_EQ(data["orders"]["total_rows"], 18u);
+  EXPECT_TRUE(data["orders"]["limit_price"][0].is_null());
+  EXPECT_EQ(data["order_status_counts"]["filled"], 12u);
+  EXPECT_EQ(data["risk_events"]["total_rows"], 12u);
+  EXPECT_EQ(data["options"]["price_decimals"], 2);
+  const auto& dates = data["daily"]["date"];
+  ASSERT_GE(dates.size(), 40u);
+  EXPECT_EQ(dates.front(), "2024-01-15");
+  EXPECT_EQ(dates.back().get<std::string>().substr(0, 7), "2024-03");
+}
+
+TEST_F(ReportTest, LongRunsAreTrimmed) {
+  FixtureOptions fixture;
+  fixture.trades = 2500;
+  fixture.risk_events = 2600;
+  ReportOptions options;
+  options.max_equity_points = 50;
+  const auto data = embedded_data(write(fixture, options));
+  EXPECT_EQ(data["trades"]["side"].size(), 2500u);  // all kept: the chart marks every trade
+  EXPECT_EQ(data["risk_events"]["kind"].size(), 2000u);
+  EXPECT_EQ(data["risk_events"]["total_rows"], 2600u);
+  std::size_t counted = 0;
+  for (const auto& [kind, n] : data["risk_event_counts"].items()) counted += n.get<std::size_t>();
+  EXPECT_EQ(counted, 2600u);
+  const auto& ts = data["equity"]["ts"];
+  EXPECT_LE(ts.size(), 52u);
+  EXPECT_GE(ts.size(), 25u);
+  EXPECT_EQ(data["equity"]["total_rows"], 300u);
+  EXPECT_EQ(ts.back(), data["chart_bars"]["ts"].back().get<double>() + 4 * 3600);
+  for (std::size_t i = 1; i < ts.size(); ++i) EXPECT_LT(ts[i - 1].get<double>(), ts[i].get<double>());
+}
+
+TEST_F(ReportTest, MissingFileIsNamed) {
+  for (const char* name : {"trades.csv", "orders.csv", "equity.csv", "daily.csv", "risk_events.csv",
+                           "chart_bars.csv", "summary.json", "config.toml"}) {
+    fs::remove_all(dir_);
+    write_fixture_run(dir_);
+    fs::remove(dir_ / name);
+    auto result = write_report(dir_.string(), {});
+    ASSERT_FALSE(result) << name;
+    EXPECT_NE(result.error().message.find((dir_ / name).string() + ": cannot open"), std::string::npos)
+        << result.error().message;
+    EXPECT_FALSE(fs::exists(dir_ / "report.html")) << name;
+  }
+}
+
+TEST_F(ReportTest, BadRowIsNamedWithItsLine) {
+  write_fixture_run(dir_);
+  std::string trades = read_all(dir_ / "trades.csv");
+  trades.replace(trades.find(",short,") + 7, 1, "x");  // the second trade (line 3) is short
+  std::ofstream(dir_ / "trades.csv", std::ios::binary) << trades;
+  auto result = write_report(dir_.string(), {});
+  ASSERT_FALSE(result);
+  EXPECT_NE(result.error().message.find("trades.csv:3: column qty"), std::string::npos) << result.error().message;
+}
+
+TEST_F(ReportTest, BadSideAndBadJsonAreNamed) {
+  write_fixture_run(dir_);
+  std::string trades = read_all(dir_ / "trades.csv");
+  trades.replace(trades.find(",long,"), 6, ",flat,");
+  std::ofstream(dir_ / "trades.csv", std::ios::binary) << trades;
+  auto side = write_report(dir_.string(), {});
+  ASSERT_FALSE(side);
+  EXPECT_NE(side.error().message.find("trades.csv:2: column side: 'flat' is not one of long/short"),
+            std::string::npos)
+      << side.error().message;
+
+  write_fixture_run(dir_);
+  std::string summary = read_all(dir_ / "summary.json");
+  summary.replace(summary.find("\"sharpe\": 1.2345"), 16, "\"sharpe\": oops");
+  std::ofstream(dir_ / "summary.json", std::ios::binary) << summary;
+  auto json = write_report(dir_.string(), {});
+  ASSERT_FALSE(json);
+  EXPECT_NE(json.error().message.find("summary.json:8: not valid JSON"), std::string::npos) << json.error().message;
+
+  write_fixture_run(dir_);
+  summary = read_all(dir_ / "summary.json");
+  summary.replace(summary.find("\"generated_data\": true"), 22, "\"generated_data\": 1");
+  std::ofstream(dir_ / "summary.json", std::ios::binary) << summary;
+  auto meta = write_report(dir_.string(), {});
+  ASSERT_FALSE(meta);
+  EXPECT_NE(meta.error().message.find("meta.generated_data' must be true or false"), std::string::npos)
+      << meta.error().message;
+}
+
+}  // namespace
+}  // namespace quant::report

@@ -1,0 +1,346 @@
+#include "risk/risk_engine.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string_view>
+
+namespace quant::risk {
+namespace {
+
+// A price within this many ticks of the grid is on it (float noise, as TickGrid::on_grid).
+constexpr double kGridTolerance = 1e-6;
+// Whole-tick counts stay exact in a double below 2^52; beyond that the grid is meaningless.
+constexpr double kMaxTicks = 4503599627370496.0;
+// The breaker compares money computed two ways; this relative slack absorbs float noise only.
+constexpr double kBreakerTolerance = 1e-12;
+
+/// Decimals needed to print multiples of `step` exactly (5 → 0, 0.5 → 1, 0.00001 → 5), at most 10.
+int decimals_for(double step) {
+  double scaled = step;
+  for (int d = 0; d < 10; ++d) {
+    if (std::fabs(scaled - std::nearbyint(scaled)) <= 1e-9 * std::fmax(1.0, std::fabs(scaled))) return d;
+    scaled *= 10;
+  }
+  return 10;
+}
+
+/// A number printed with fixed decimals.
+struct Fixed {
+  double value;
+  int decimals;
+};
+
+/// Builds a reason in a stack buffer and hands it out as one exactly sized
+/// string: a StopMoved event on the per-bar path costs one allocation. Numbers
+/// never get a thousands separator or a locale's decimal comma (reasons land in
+/// a CSV column); text beyond the buffer is cut (reasons are far shorter).
+class Reason {
+ public:
+  Reason() {}  // user-provided: `Reason()` must not zero the buffer
+  Reason& operator<<(std::string_view s) {
+    const std::size_t n = std::min(s.size(), kCapacity - size_);
+    std::memcpy(buffer_ + size_, s.data(), n);
+    size_ += n;
+    return *this;
+  }
+  Reason& operator<<(std::int64_t value) {
+    char digits[24];
+    const auto result = std::to_chars(digits, digits + sizeof digits, value);
+    return *this << std::string_view(digits, static_cast<std::size_t>(result.ptr - digits));
+  }
+  Reason& operator<<(Fixed f) {
+    static constexpr double kPow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10};
+    const int decimals = std::clamp(f.decimals, 0, 10);
+    const double scaled = std::nearbyint(f.value * kPow10[decimals]);
+    if (!(std::fabs(scaled) < 9e15)) {  // huge or not finite: the slow exact path
+      char text[400];
+      const auto result = std::to_chars(text, text + sizeof text, f.value, std::chars_format::fixed, decimals);
+      if (result.ec != std::errc()) return *this << "(unprintable)";
+      return *this << std::string_view(text, static_cast<std::size_t>(result.ptr - text));
+    }
+    // Whole units of 10^-decimals as an integer, then the decimal point put in.
+    const std::int64_t units = static_cast<std::int64_t>(scaled);
+    const std::uint64_t magnitude = units < 0 ? static_cast<std::uint64_t>(-units) : static_cast<std::uint64_t>(units);
+    char digits[24];
+    const auto result = std::to_chars(digits, digits + sizeof digits, magnitude);
+    std::size_t n = static_cast<std::size_t>(result.ptr - digits);
+    const std::size_t frac = static_cast<std::size_t>(decimals);
+    if (units < 0) *this << "-";
+    if (n <= frac) {  // 0.0xyz: leading zeros
+      *this << "0.";
+      for (std::size_t i = n; i < frac; ++i) *this << "0";
+      return *this << std::string_view(digits, n);
+    }
+    *this << std::string_view(digits, n - frac);
+    if (frac > 0) *this << "." << std::string_view(digits + n - frac, frac);
+    return *this;
+  }
+  std::string take() const { return std::string(buffer_, size_); }
+
+ private:
+  static constexpr std::size_t kCapacity = 512;
+  char buffer_[kCapacity];
+  std::size_t size_ = 0;
+};
+
+bool positive_finite(double x) { return std::isfinite(x) && x > 0; }
+
+}  // namespace
+
+const char* to_string(RiskEventKind kind) {
+  switch (kind) {
+    case RiskEventKind::EntryAccepted: return "entry_accepted";
+    case RiskEventKind::EntryResized: return "entry_resized";
+    case RiskEventKind::EntryRejected: return "entry_rejected";
+    case RiskEventKind::StopMoved: return "stop_moved";
+    case RiskEventKind::Halted: return "halted";
+    case RiskEventKind::HaltCleared: return "halt_cleared";
+  }
+  return "unknown";
+}
+
+const char* to_string(Decision decision) {
+  switch (decision) {
+    case Decision::Accepted: return "accepted";
+    case Decision::Resized: return "resized";
+    case Decision::Rejected: return "rejected";
+  }
+  return "unknown";
+}
+
+Expected<void> validate(const RiskConfig& config) {
+  auto fail = [](const char* field, const char* rule) {
+    return make_error(std::string("risk.") + field + " must be " + rule);
+  };
+  if (!positive_finite(config.risk_pct) || config.risk_pct > 1) return fail("risk_pct", "in (0, 1]");
+  if (!positive_finite(config.stop_atr_multiple)) return fail("stop_atr_multiple", "finite and > 0");
+  if (!positive_finite(config.trail_atr_multiple)) return fail("trail_atr_multiple", "finite and > 0");
+  if (!std::isfinite(config.target_points) || config.target_points < 0) {
+    return fail("target_points", "finite and >= 0 (0 = no target)");
+  }
+  if (config.max_contracts < 1) return fail("max_contracts", ">= 1");
+  if (!positive_finite(config.max_leverage)) return fail("max_leverage", "finite and > 0");
+  if (!positive_finite(config.daily_loss_pct) || config.daily_loss_pct > 1) {
+    return fail("daily_loss_pct", "in (0, 1]");
+  }
+  return {};
+}
+
+RiskEngine::RiskEngine(RiskConfig config, InstrumentSpec spec) : config_(config), spec_(std::move(spec)) {
+  QUANT_CHECK(validate(config_).has_value());
+  QUANT_CHECK(positive_finite(spec_.tick_size));
+  QUANT_CHECK(positive_finite(spec_.point_value));
+  price_decimals_ = decimals_for(spec_.tick_size);
+}
+
+EntryDecision RiskEngine::check_entry(const EntryRequest& request) {
+  const bool is_long = request.side == Side::Buy;
+  const double tick = spec_.tick_size;
+  const double point_value = spec_.point_value;
+  const int px = price_decimals_;
+  const int money = std::max(2, decimals_for(point_value));
+
+  EntryDecision out;
+  auto record = [&](RiskEventKind kind) {
+    events_.push_back(RiskEvent{request.ts, kind, out.reason, request.equity, static_cast<double>(out.qty)});
+    return out;
+  };
+  auto reject = [&](std::string reason) {
+    out = EntryDecision{};
+    out.reason = std::move(reason);
+    return record(RiskEventKind::EntryRejected);
+  };
+
+  if (halted_) return reject("halted: daily loss limit");
+  if (!positive_finite(request.equity)) {
+    return reject((Reason() << "equity " << Fixed{request.equity, 2} << " is not positive").take());
+  }
+  if (!positive_finite(request.price)) {
+    return reject((Reason() << "price " << Fixed{request.price, px} << " is not positive").take());
+  }
+  if (!positive_finite(request.atr)) {
+    return reject((Reason() << "ATR " << Fixed{request.atr, px + 2} << " is not positive").take());
+  }
+
+  // Stop distance in whole ticks, rounded UP (never a shorter distance than the
+  // rule asks, so the real risk never exceeds the budget) and at least one tick.
+  // The 1e-9 slack keeps 300.0000000001 / 5 from becoming 61 ticks.
+  const double raw_distance = config_.stop_atr_multiple * request.atr;
+  const double distance_ticks = std::max(1.0, std::ceil(raw_distance / tick - 1e-9));
+  const double price_ticks_raw = request.price / tick;
+  if (!(distance_ticks < kMaxTicks) || !(price_ticks_raw < kMaxTicks)) {
+    return reject((Reason() << "stop distance " << Fixed{raw_distance, px} << " or price "
+                            << Fixed{request.price, px} << " does not fit the tick grid " << Fixed{tick, px})
+                      .take());
+  }
+  // An entry price off the grid is taken to the grid price on the far side of
+  // the stop, so |entry − stop| ≥ the distance; sizing uses the real |entry − stop|.
+  double entry_ticks = std::nearbyint(price_ticks_raw);
+  if (std::fabs(price_ticks_raw - entry_ticks) > kGridTolerance) {
+    entry_ticks = is_long ? std::floor(price_ticks_raw) : std::ceil(price_ticks_raw);
+  }
+  const double stop_price = (is_long ? entry_ticks - distance_ticks : entry_ticks + distance_ticks) * tick;
+  const double distance = distance_ticks * tick;
+  const std::string distance_text = (Reason() << "stop " << Fixed{distance, px} << " pts = "
+                                              << Fixed{config_.stop_atr_multiple, 2} << " × ATR "
+                                              << Fixed{request.atr, px + 2} << " rounded up to tick "
+                                              << Fixed{tick, px})
+                                        .take();
+  if (!(stop_price > 0)) {
+    return reject((Reason() << "stop " << Fixed{stop_price, px} << " at or below zero for price "
+                            << Fixed{request.price, px} << " (" << distance_text << ")")
+                      .take());
+  }
+
+  const double stop_gap = std::fabs(request.price - stop_price);
+  const double per_contract = stop_gap * point_value;
+  const double budget = config_.risk_pct * request.equity;
+  const std::string budget_text =
+      (Reason() << Fixed{config_.risk_pct * 100, 2} << "% of " << Fixed{request.equity, 2} << " = "
+                << Fixed{budget, 2})
+          .take();
+
+  // Evaluated in the order of the invariant qty × |entry − stop| × point_value <= budget.
+  auto risk_of = [&](std::int64_t qty) { return static_cast<double>(qty) * stop_gap * point_value; };
+  const double by_risk = std::floor(budget / per_contract);
+  const std::int64_t cap = config_.max_contracts;
+  // Clamping to the cap before the cast keeps it in range; above the cap the
+  // margin is at least one contract, so the float check below is not needed there.
+  const bool over_cap = by_risk > static_cast<double>(cap);
+  std::int64_t qty = over_cap ? cap : static_cast<std::int64_t>(std::max(0.0, by_risk));
+  while (!over_cap && qty > 0 && risk_of(qty) > budget) --qty;  // float rounding of the division
+
+  if (qty == 0) {
+    return reject((Reason() << "risk " << budget_text << " < one contract's risk at the stop "
+                            << Fixed{stop_gap, px} << " pts × " << Fixed{point_value, money} << " = "
+                            << Fixed{per_contract, 2} << " (" << distance_text << ")")
+                      .take());
+  }
+
+  const std::string formula = (Reason() << "floor(" << budget_text << " / (" << Fixed{stop_gap, px} << " pts × "
+                                        << Fixed{point_value, money} << "))")
+                                  .take();
+  Decision decision = Decision::Accepted;
+  Reason caps;
+  if (over_cap) {
+    decision = Decision::Resized;
+    caps << "; capped to max_contracts " << cap;
+  }
+  const double notional_per_contract = request.price * point_value;
+  const double leverage_limit = config_.max_leverage * request.equity;
+  const double by_leverage = std::floor(leverage_limit / notional_per_contract);
+  if (static_cast<double>(qty) > by_leverage) {
+    qty = static_cast<std::int64_t>(std::max(0.0, by_leverage));
+    while (qty > 0 && static_cast<double>(qty) * notional_per_contract > leverage_limit) --qty;
+    decision = Decision::Resized;
+    caps << "; capped to " << qty << " by max_leverage " << Fixed{config_.max_leverage, 2} << ": notional "
+         << Fixed{notional_per_contract, 2} << " per contract × qty <= " << Fixed{leverage_limit, 2};
+  }
+  if (qty == 0) {
+    return reject((Reason() << "leverage cap allows no contract: notional " << Fixed{notional_per_contract, 2}
+                            << " per contract > " << Fixed{config_.max_leverage, 2} << " × equity "
+                            << Fixed{request.equity, 2})
+                      .take());
+  }
+
+  out.decision = decision;
+  out.qty = qty;
+  out.stop_price = stop_price;
+  if (config_.target_points > 0) {
+    const double target_ticks = std::max(1.0, std::nearbyint(config_.target_points / tick));
+    const double target = (is_long ? entry_ticks + target_ticks : entry_ticks - target_ticks) * tick;
+    out.target_price = target > 0 ? target : 0;  // a short's target at or below zero: none
+  }
+  if (decision == Decision::Accepted) {
+    out.reason = (Reason() << "sized " << qty << " = " << formula << "; " << distance_text).take();
+  } else {
+    out.reason = (Reason() << "resized to " << qty << " from " << Fixed{by_risk, 0} << " = " << formula
+                           << caps.take() << "; " << distance_text)
+                     .take();
+  }
+  return record(decision == Decision::Accepted ? RiskEventKind::EntryAccepted : RiskEventKind::EntryResized);
+}
+
+void RiskEngine::on_entry_filled(Side side, std::int64_t qty, double fill_price, const EntryDecision& decision) {
+  QUANT_CHECK(qty > 0);
+  if (position_.open) {
+    QUANT_CHECK(position_.side == side);
+    // The caller reports the whole position after each fill of the entry.
+    const bool is_long = side == Side::Buy;
+    position_.qty = qty;
+    position_.entry_price = fill_price;
+    position_.extreme = is_long ? std::max(position_.extreme, fill_price) : std::min(position_.extreme, fill_price);
+    position_.stop_price = is_long ? std::max(position_.stop_price, decision.stop_price)
+                                   : std::min(position_.stop_price, decision.stop_price);
+    position_.target_price = decision.target_price;
+    return;
+  }
+  position_ = PositionRisk{true, side, qty, fill_price, decision.stop_price, decision.target_price, fill_price};
+}
+
+void RiskEngine::on_position_closed() { position_ = PositionRisk{}; }
+
+bool RiskEngine::update_stop(const Bar& bar, double atr) {
+  if (!position_.open || !config_.trailing_stop) return false;
+  const bool is_long = position_.side == Side::Buy;
+  // Comparisons written so that a NaN high/low never replaces the extreme.
+  if (is_long) {
+    if (bar.high > position_.extreme) position_.extreme = bar.high;
+  } else {
+    if (bar.low < position_.extreme) position_.extreme = bar.low;
+  }
+  if (!positive_finite(atr)) return false;
+
+  const double tick = spec_.tick_size;
+  const double trail = config_.trail_atr_multiple * atr;
+  double candidate = 0;
+  if (is_long) {
+    candidate = std::floor((position_.extreme - trail) / tick + kGridTolerance) * tick;
+    if (!(candidate > position_.stop_price)) return false;
+  } else {
+    candidate = std::ceil((position_.extreme + trail) / tick - kGridTolerance) * tick;
+    if (!(candidate < position_.stop_price) || !std::isfinite(candidate)) return false;
+  }
+  // The new stop must be a different grid price, not float noise around the same one.
+  if (std::fabs(candidate - position_.stop_price) < 0.5 * tick) return false;
+
+  const double previous = position_.stop_price;
+  position_.stop_price = candidate;
+
+  const int px = price_decimals_;
+  Reason reason;
+  reason << (is_long ? "trail long: stop " : "trail short: stop ") << Fixed{previous, px} << " -> "
+         << Fixed{candidate, px} << (is_long ? " = high " : " = low ") << Fixed{position_.extreme, px}
+         << (is_long ? " - " : " + ") << Fixed{config_.trail_atr_multiple, 2} << " × ATR " << Fixed{atr, px + 2}
+         << (is_long ? " rounded down to tick " : " rounded up to tick ") << Fixed{tick, px};
+  events_.push_back(RiskEvent{bar.ts, RiskEventKind::StopMoved, reason.take(), 0, candidate});
+  return true;
+}
+
+void RiskEngine::on_session_start(Timestamp ts, double equity) {
+  day_start_equity_ = positive_finite(equity) ? equity : 0;
+  if (!halted_) return;
+  halted_ = false;
+  Reason reason;
+  reason << "new session: start-of-day equity " << Fixed{equity, 2};
+  events_.push_back(RiskEvent{ts, RiskEventKind::HaltCleared, reason.take(), equity, 0});
+}
+
+bool RiskEngine::check_breaker(Timestamp ts, double equity) {
+  if (halted_ || !(day_start_equity_ > 0)) return false;
+  const double day_pnl = equity - day_start_equity_;
+  const double limit = config_.daily_loss_pct * day_start_equity_;
+  if (!(day_pnl <= -limit + kBreakerTolerance * day_start_equity_)) return false;  // NaN equity: no trip
+
+  halted_ = true;
+  Reason reason;
+  reason << "day PnL " << Fixed{day_pnl, 2} << " ≤ -" << Fixed{config_.daily_loss_pct * 100, 2}
+         << "% of start-of-day equity " << Fixed{day_start_equity_, 2} << " = -" << Fixed{limit, 2};
+  events_.push_back(RiskEvent{ts, RiskEventKind::Halted, reason.take(), equity, day_pnl});
+  return true;
+}
+
+}  // namespace quant::risk
