@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# End-to-end tests of `quant backtest` through the real binary.
+source "$(dirname "$0")/lib.sh"
+LAKE="$WORK/lake"
+q generate -s WIN --days 25 --seed 3 --out "$WORK/win.csv" >/dev/null
+q ingest --lake "$LAKE" -f mt5-bars -s WIN -q "$WORK/win.csv" >/dev/null
+
+echo "== a full run writes the run directory and its report"
+out=$(q backtest --lake "$LAKE" -s WIN --out "$WORK/run1" --generated-data 2>&1); st=$?
+expect_status $st 0 "backtest runs"
+expect_contains "$out" "report: $WORK/run1/report.html" "prints where the report is"
+for f in trades.csv orders.csv equity.csv daily.csv risk_events.csv chart_bars.csv summary.json config.toml report.html; do
+  if [[ -s $WORK/run1/$f ]]; then ok "wrote $f"; else bad "missing $f"; fi
+done
+for k in net_pnl trades win_rate profit_factor expectancy sharpe sortino max_drawdown max_drawdown_pct calmar exposure fees bars bars_per_second; do
+  expect_contains "$(cat "$WORK/run1/summary.json")" "\"$k\"" "summary.json has $k"
+done
+expect_contains "$(head -1 "$WORK/run1/trades.csv")" "entry_time,exit_time,side,qty,entry_price,exit_price,gross_pnl,fees,net_pnl,exit_reason" "trades.csv columns"
+expect_eq "$(wc -l < "$WORK/run1/equity.csv")" "$((25 * 565 + 1))" "equity.csv: one row per bar"
+expect_eq "$(wc -l < "$WORK/run1/daily.csv")" 26 "daily.csv: one row per session"
+expect_contains "$(cat "$WORK/run1/report.html")" "GENERATED DATA" "the report says the data is generated"
+
+echo "== deterministic: same data + config → byte-identical trades.csv"
+q backtest --lake "$LAKE" -s WIN --out "$WORK/run2" --no-report >/dev/null
+if cmp -s "$WORK/run1/trades.csv" "$WORK/run2/trades.csv"; then ok "trades.csv identical"; else bad "trades.csv differs"; fi
+
+echo "== day trading: every position is flat at the end of each session"
+open_at_close=$(awk -F, 'NR > 1 && $5 != 0 && $1 ~ /T21:2[0-9]/' "$WORK/run1/equity.csv" | wc -l)
+expect_eq "$open_at_close" 0 "no open position in the last minutes of a session"
+
+echo "== the reference strategy"
+out=$(q backtest --lake "$LAKE" -s WIN --strategy sma_cross --out "$WORK/ref" --no-report 2>&1); st=$?
+expect_status $st 0 "sma_cross runs"
+fees=$(awk -F, 'NR > 1 {s += $8} END {print s + 0}' "$WORK/ref/trades.csv")
+expect_eq "$fees" 0 "sma_cross: zero costs"
+qty=$(awk -F, 'NR > 1 && $4 != 1' "$WORK/ref/trades.csv" | wc -l)
+expect_eq "$qty" 0 "sma_cross: fixed size 1"
+
+echo "== clear errors"
+out=$(q backtest --lake "$LAKE" -s XYZ --out "$WORK/x" 2>&1); st=$?
+expect_status $st 1 "unknown symbol fails"
+expect_contains "$out" "unknown symbol 'XYZ'" "unknown symbol is named"
+expect_contains "$out" "WIN" "configured symbols are listed"
+out=$(q backtest --lake "$LAKE" -s WDO --out "$WORK/x" 2>&1); st=$?
+expect_status $st 1 "a configured symbol without data fails"
+expect_contains "$out" "no 1-minute bars for WDO" "says there is no data and how to ingest"
+out=$(q backtest --lake "$LAKE" -s WIN --from 2030-01-01 --to 2030-02-01 --out "$WORK/x" 2>&1); st=$?
+expect_status $st 1 "an empty range fails"
+expect_contains "$out" "no bars for WIN between 2030-01-01 and 2030-02-01 (the lake holds" "empty range names the range and what exists"
+sed 's/^slippage_ticks = 1/slipage_ticks = 1/' "$ROOT/config/quant.toml" > "$WORK/typo.toml"
+out=$("$QUANT" --config "$WORK/typo.toml" backtest --lake "$LAKE" -s WIN --out "$WORK/x" 2>&1); st=$?
+expect_status $st 1 "a misspelt config key fails"
+expect_contains "$out" "unknown key 'backtest.slipage_ticks'" "the misspelt key is named"
+sed 's/^hmm_filter = false/hmm_filter = true/' "$ROOT/config/quant.toml" > "$WORK/hmm.toml"
+out=$("$QUANT" --config "$WORK/hmm.toml" backtest --lake "$LAKE" -s WIN --out "$WORK/x" 2>&1); st=$?
+expect_status $st 1 "a filter that is not available yet fails"
+expect_contains "$out" "hmm_filter" "names the filter"
+finish
