@@ -1,46 +1,37 @@
 #!/usr/bin/env bash
-# The main job, as far as the roadmap has come: a generated WIN-like market
-# (or your own MT5 export: make demo DATA=path/to/export.csv) is written as a
-# MetaTrader 5 export, imported into a Parquet lake, listed, verified, and
-# summarised in an HTML report. Later steps add the backtest and the model.
+# The main job, as far as the roadmap has come: market data as a MetaTrader 5
+# export — a deterministic generated WIN-like market, or your own export with
+# `make demo DATA=path/to/export.csv` — is imported into the Parquet lake,
+# verified, and backtested with the MA-breakout strategy and the risk engine;
+# the run ends in a self-contained HTML report. Later steps add the model.
 set -euo pipefail
 QUANT=$(readlink -f "${1:?usage: demo.sh path/to/quant [DATA]}")
 DATA=${2:-}
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$ROOT/out/demo"
 LAKE="$OUT/lake"
-rm -rf "$LAKE"; mkdir -p "$OUT"
+RUN="$OUT/backtest"
+rm -rf "$LAKE" "$RUN"; mkdir -p "$OUT"
 q() { "$QUANT" --config "$ROOT/config/quant.toml" --lake "$LAKE" "$@"; }
 
+GENERATED=()
 if [[ -n $DATA ]]; then
   [[ -f $DATA ]] || { echo "demo: DATA=$DATA: no such file" >&2; exit 1; }
   SOURCE="your MT5 export $(basename "$DATA")"
   INPUT=$DATA
 else
   INPUT="$OUT/WIN_generated_M1.csv"
-  SOURCE="GENERATED data (deterministic WIN-like market, seed 42): not real prices"
-  q generate -s WIN --days 60 --seed 42 --out "$INPUT"
+  SOURCE="generated WIN-like market (deterministic, seed 42, 120 sessions): not real prices"
+  GENERATED=(--generated-data)
+  echo "== generate ($SOURCE)"
+  q generate -s WIN --days 120 --seed 42 --out "$INPUT"
 fi
-echo "== ingest ($SOURCE)"
+echo "== ingest $INPUT"
 q ingest -f mt5-bars -s WIN "$INPUT"
-echo "== lake ls"
-q lake ls | tee "$OUT/ls.txt"
-echo "== lake verify"
-set +e; q lake verify -s WIN | tee "$OUT/verify.txt"; verify_status=${PIPESTATUS[0]}; set -e
-echo "== daily closes"
-q lake bars -s WIN -t 1d > "$OUT/daily.csv"
-head -5 "$OUT/daily.csv"
-
-html_escape() { sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g'; }
-{
-  echo '<!doctype html><html><head><meta charset="utf-8"><title>QuantTrading demo</title>'
-  echo '<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:70em}pre{background:#f4f4f4;padding:1em;overflow:auto}.warn{color:#a40}</style></head><body>'
-  echo "<h1>QuantTrading demo: data lake</h1><p class=\"warn\">Source: $(printf '%s' "$SOURCE" | html_escape)</p>"
-  echo "<h2>Lake contents</h2><pre>$(html_escape < "$OUT/ls.txt")</pre>"
-  echo "<h2>Verification</h2><pre>$(html_escape < "$OUT/verify.txt")</pre>"
-  echo "<h2>Daily bars (first 20)</h2><pre>$(head -21 "$OUT/daily.csv" | html_escape)</pre>"
-  echo '<p>The backtest, model and risk sections arrive with the next roadmap steps.</p></body></html>'
-} > "$OUT/report.html"
+echo "== lake"
+q lake ls
+set +e; q lake verify -s WIN --examples 3; set -e
+echo "== backtest (ma_breakout, 1 % risk, 2×ATR stop, −3 % daily breaker)"
+q backtest -s WIN --out "$RUN" "${GENERATED[@]}" --data-source "$SOURCE"
 echo
-echo "report: $OUT/report.html"
-exit $verify_status
+echo "report: $RUN/report.html"

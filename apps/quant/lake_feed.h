@@ -3,6 +3,7 @@
 // through DuckDB on a reader thread, a few batches ahead of the engine, so the
 // engine's core is never waiting on decoding. Memory: at most kDepth batches.
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -32,10 +33,31 @@ class LakeFeed final : public engine::MarketDataFeed {
   LakeFeed& operator=(const LakeFeed&) = delete;
 
   Expected<bool> next(Bar& bar) override {
-    if (pos_ < current_.size()) {
-      bar = current_[pos_++];
-      return true;
+    if (pos_ == current_.size()) {
+      auto more = refill();
+      if (!more || !*more) return more;
     }
+    bar = current_[pos_++];
+    return true;
+  }
+
+  Expected<std::size_t> next_batch(std::span<Bar> out) override {
+    if (pos_ == current_.size()) {
+      auto more = refill();
+      if (!more) return tl::unexpected(more.error());
+      if (!*more) return std::size_t{0};
+    }
+    const std::size_t n = std::min(out.size(), current_.size() - pos_);
+    std::copy_n(current_.begin() + static_cast<std::ptrdiff_t>(pos_), n, out.begin());
+    pos_ += n;
+    return n;
+  }
+
+ private:
+  static constexpr std::size_t kDepth = 3;
+
+  /// Takes the next decoded batch from the reader (blocking); false at the end.
+  Expected<bool> refill() {
     std::unique_lock lock(mutex_);
     changed_.wait(lock, [&] { return !ready_.empty() || done_; });
     if (ready_.empty()) {
@@ -48,13 +70,8 @@ class LakeFeed final : public engine::MarketDataFeed {
     lock.unlock();
     changed_.notify_all();
     pos_ = 0;
-    if (current_.empty()) return false;
-    bar = current_[pos_++];
-    return true;
+    return !current_.empty();
   }
-
- private:
-  static constexpr std::size_t kDepth = 3;
 
   void read_loop() {
     while (true) {

@@ -298,20 +298,28 @@ Expected<BacktestResult> run_backtest(const BacktestConfig& config, const Instru
 
   BacktestResult result;
   const auto start = std::chrono::steady_clock::now();
-  Bar bar;
+  // Bars come a batch at a time (one virtual call per batch, not per bar); the
+  // buffer stays in L1/L2 while the engine walks it.
+  std::array<Bar, 1024> batch;
+  const bool report_progress = static_cast<bool>(progress);
+  Bar last{};
   while (true) {
-    auto more = feed.next(bar);
-    if (!more) return tl::unexpected(more.error());
-    if (!*more) break;
-    if (result.bars == 0) result.first_bar = bar.ts;
-    engine.before_bar(bar);
-    venue.process(bar);
-    engine.on_bar_close(bar);
-    ++result.bars;
-    if (progress && (result.bars & 0xFFFFF) == 0) progress(result.bars, bar.ts);
+    auto got = feed.next_batch(batch);
+    if (!got) return tl::unexpected(got.error());
+    if (*got == 0) break;
+    if (result.bars == 0) result.first_bar = batch[0].ts;
+    for (std::size_t i = 0; i < *got; ++i) {
+      const Bar& bar = batch[i];
+      engine.before_bar(bar);
+      venue.process(bar);
+      engine.on_bar_close(bar);
+      ++result.bars;
+      if (report_progress && (result.bars & 0xFFFFF) == 0) progress(result.bars, bar.ts);
+    }
+    last = batch[*got - 1];
   }
   if (result.bars == 0) return make_error("backtest: no bars in the requested range");
-  result.last_bar = bar.ts;
+  result.last_bar = last.ts;
   engine.finish();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   result.bars_per_second = result.seconds > 0 ? static_cast<double>(result.bars) / result.seconds : 0;

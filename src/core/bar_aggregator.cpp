@@ -80,10 +80,14 @@ std::optional<Bar> BarAggregator::finish() {
 }
 
 BarResampler::BarResampler(Duration interval, TimeZone zone, Duration day_start)
-    : interval_(interval), zone_(std::move(zone)), day_start_(day_start) {}
+    : interval_(interval), zone_(std::move(zone)), day_start_(day_start) {
+  span_.begin = Timestamp::max();  // empty: the first bar looks the offset up
+  span_.end = Timestamp::min();
+}
 
-std::int64_t BarResampler::bucket_of(Timestamp ts) const {
-  const auto local = zone_.to_local(ts).time_since_epoch() - day_start_;
+std::int64_t BarResampler::bucket_of(Timestamp ts) {
+  if (ts < span_.begin || ts >= span_.end) span_ = zone_.offset_span(ts);
+  const auto local = ts.time_since_epoch() + span_.offset - day_start_;
   auto q = local.count() / interval_.count();
   if (local.count() % interval_.count() < 0) --q;
   return q;
@@ -100,13 +104,28 @@ std::optional<Bar> BarResampler::add(const Bar& bar) {
     bar_ = bar;
     // The bucket's start in UTC: local bucket start minus the offset in force then.
     const LocalTime local_start(Duration(bucket * interval_.count()) + day_start_);
-    bar_.ts = zone_.to_utc(local_start).value_or(bar.ts);
+    bar_.ts = bucket_start_utc(local_start, bar.ts);
     bucket_ = bucket;
     open_ = true;
   } else {
     merge_into(bar_, bar);
   }
   return closed;
+}
+
+Timestamp BarResampler::bucket_start_utc(LocalTime local_start, Timestamp fallback) {
+  // With the cached offset, local − offset is the answer when it lands inside
+  // the span at least a day away from both ends: then no other offset period
+  // can also map to this local time (offset changes are far below a day), so
+  // the local time is neither skipped nor repeated and to_utc would return the
+  // same instant. Otherwise (near a DST change) ask the database.
+  constexpr Duration kMargin = std::chrono::hours(24);
+  // Bounds at the far ends of time (Timestamp::min/max) mean "no change ever".
+  const Timestamp candidate(local_start.time_since_epoch() - span_.offset);
+  const bool after_begin = span_.begin == Timestamp::min() || candidate - kMargin >= span_.begin;
+  const bool before_end = span_.end == Timestamp::max() || candidate + kMargin < span_.end;
+  if (after_begin && before_end) return candidate;
+  return zone_.to_utc(local_start).value_or(fallback);
 }
 
 std::optional<Bar> BarResampler::finish() {

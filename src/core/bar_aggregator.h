@@ -54,10 +54,14 @@ class BarResampler {
   std::optional<Bar> finish();
 
  private:
-  std::int64_t bucket_of(Timestamp ts) const;
+  std::int64_t bucket_of(Timestamp ts);
+  Timestamp bucket_start_utc(LocalTime local_start, Timestamp fallback);
   Duration interval_;
   TimeZone zone_;
   Duration day_start_;
+  // The offset in force over [span_.begin, span_.end): one tz lookup per offset
+  // period instead of two per bar (the same results as to_local/to_utc).
+  TimeZone::OffsetSpan span_{};
   Bar bar_{};
   std::int64_t bucket_ = 0;
   bool open_ = false;

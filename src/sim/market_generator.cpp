@@ -45,13 +45,14 @@ Expected<std::vector<GeneratedBar>> generate_market(const InstrumentSpec& spec, 
     for (int m = 0; m < minutes_per_day; ++m) {
       if (regime_left-- <= 0) {
         regime = static_cast<Regime>(rng.next() % 4);
-        regime_left = 30 + static_cast<int>(rng.next() % 240);
+        regime_left = 60 + static_cast<int>(rng.next() % 540);
       }
       double drift = 0, vol = config.base_volatility_ticks;
       switch (regime) {
         case Regime::Calm: break;
-        case Regime::TrendUp: drift = 0.35 * vol; break;
-        case Regime::TrendDown: drift = -0.35 * vol; break;
+        // A trend moves about 0.1 standard deviations a minute: ~1 % of price over a session.
+        case Regime::TrendUp: drift = 0.1 * vol; break;
+        case Regime::TrendDown: drift = -0.1 * vol; break;
         case Regime::Volatile: vol *= 2.5; break;
       }
       // Intraday U-shape: busier at the open and the close.
