@@ -20,6 +20,19 @@ expect_eq "$(wc -l < "$WORK/run1/equity.csv")" "$((25 * 565 + 1))" "equity.csv: 
 expect_eq "$(wc -l < "$WORK/run1/daily.csv")" 26 "daily.csv: one row per session"
 expect_contains "$(cat "$WORK/run1/report.html")" "GENERATED DATA" "the report says the data is generated"
 
+echo "== the report of a real run renders in headless Chromium, offline, without console messages"
+if [[ -x /usr/bin/chromium ]]; then
+  timeout 120 /usr/bin/chromium --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --disable-quic \
+    --no-first-run --disable-background-networking --disable-component-update --disable-sync \
+    --proxy-server=127.0.0.1:9 --user-data-dir="$WORK/profile" --enable-logging=stderr --v=0 \
+    --virtual-time-budget=8000 --dump-dom "file://$WORK/run1/report.html" >"$WORK/dom.html" 2>"$WORK/chrome.txt"
+  expect_contains "$(grep -o '<body[^>]*>' "$WORK/dom.html" | head -1)" 'data-rendered="ok"' "report.html rendered"
+  expect_eq "$(grep -c '<canvas' "$WORK/dom.html")" "$(grep -c '<canvas' "$WORK/dom.html" | awk '$1 > 0')" "charts drew canvases"
+  expect_eq "$(grep -c 'CONSOLE' "$WORK/chrome.txt")" 0 "no console messages"
+else
+  echo "  (chromium not installed: render check skipped; scripts/setup.sh installs it)"
+fi
+
 echo "== deterministic: same data + config → byte-identical trades.csv"
 q backtest --lake "$LAKE" -s WIN --out "$WORK/run2" --no-report >/dev/null
 if cmp -s "$WORK/run1/trades.csv" "$WORK/run2/trades.csv"; then ok "trades.csv identical"; else bad "trades.csv differs"; fi
