@@ -5,6 +5,11 @@
 #     each, medians and their ratio (same run, same machine state).
 #  2. Lake reads: Google Benchmark lake_bench (one month into memory; a year
 #     streamed with peak RSS).
+#  3. Backtest: ma_breakout + risk engine (equity_output "day") from the lake:
+#     bench/backtest_bench on 100k/1M/10M generated bars (one process each, so
+#     peak RSS per size is meaningful; memory must stay flat), the engine
+#     thread alone on in-memory bars, and `quant backtest` on the real WIN file
+#     and the six EURUSD months ingested into a temporary lake.
 # Usage: bench/run.sh [BUILD_DIR=build/bench] [RUNS=7]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -61,5 +66,20 @@ bench_pair "WIN MT5 export" 54003 -f mt5-bars -s WIN "$WIN" -- \
 echo
 echo "## Lake reads (Google Benchmark, median of repetitions)"
 "$BUILD/src/lake/lake_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true 2>/dev/null | grep -E "median|Benchmark|---" || true
+echo
+echo "## Backtest: ma_breakout + risk engine, equity_output day (bars/s of the run loop; peak RSS of the process)"
+BB="$BUILD/bench/backtest_bench"
+for n in 100000 1000000 10000000; do "$BB" --bars $n; done
+for n in 1000000 10000000; do "$BB" --bars $n --feed memory; done
+sed 's/^equity_output = "bar"/equity_output = "day"/' "$ROOT/config/quant.toml" > "$WORK/qday.toml"
+"$QUANT" --config "$WORK/qday.toml" --lake "$WORK/btlake" -q ingest -f mt5-bars -s WIN "$WIN" >/dev/null
+"$QUANT" --config "$WORK/qday.toml" --lake "$WORK/btlake" -q ingest -f histdata -s EURUSD $FX >/dev/null
+for sym in WIN EURUSD; do
+  for ((i = 0; i < 3; i++)); do
+    /usr/bin/time -f "%M" -o "$WORK/rss" "$QUANT" --config "$WORK/qday.toml" --lake "$WORK/btlake" -q backtest \
+      -s $sym --out "$WORK/run.$sym" --no-report > "$WORK/bt.out"
+    echo "$(head -1 "$WORK/bt.out") | peak RSS $(awk '{printf "%.1f", $1/1024}' "$WORK/rss") MB"
+  done
+done
 } | tee "$REPORT"
 echo "saved: $REPORT"

@@ -1,13 +1,17 @@
 #include "backtest/backtest.h"
 
+#include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <optional>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -52,19 +56,95 @@ class CsvFile {
   std::unique_ptr<char[]> buffer_;
 };
 
-/// Text with commas replaced, for free-text CSV fields.
-std::string no_commas(std::string s) {
-  for (char& c : s) {
-    if (c == ',' || c == '\n' || c == '\r') c = ';';
-  }
-  return s;
-}
-
 int price_decimals(double tick) {
   int d = 0;
   while (d < 10 && std::fabs(tick * std::pow(10.0, d) - std::round(tick * std::pow(10.0, d))) > 1e-9) ++d;
   return d;
 }
+
+/// One output line built in a reused buffer, then written with one fwrite.
+/// Produces the same text as the printf formats it replaces (std::to_chars
+/// with a precision is specified as printf's %.*f / %.*g), without printf's
+/// format parsing on the per-bar and per-order path.
+class Line {
+ public:
+  Line& text(std::string_view s) {
+    buffer_.append(s);
+    return *this;
+  }
+  Line& comma() {
+    buffer_.push_back(',');
+    return *this;
+  }
+  /// Free text for a CSV field: commas and line breaks become ';'.
+  Line& field_text(std::string_view s) {
+    const std::size_t at = buffer_.size();
+    buffer_.append(s);
+    for (std::size_t i = at; i < buffer_.size(); ++i) {
+      char& c = buffer_[i];
+      if (c == ',' || c == '\n' || c == '\r') c = ';';
+    }
+    return *this;
+  }
+  Line& integer(long long value) {
+    char digits[24];
+    const auto r = std::to_chars(digits, digits + sizeof digits, value);
+    buffer_.append(digits, r.ptr);
+    return *this;
+  }
+  /// printf("%.*f", decimals, value)
+  Line& fixed(double value, int decimals) {
+    char digits[400];
+    const auto r = std::to_chars(digits, digits + sizeof digits, value, std::chars_format::fixed, decimals);
+    if (r.ec != std::errc()) {
+      const int n = std::snprintf(digits, sizeof digits, "%.*f", decimals, value);
+      buffer_.append(digits, static_cast<std::size_t>(std::clamp(n, 0, static_cast<int>(sizeof digits) - 1)));
+      return *this;
+    }
+    buffer_.append(digits, r.ptr);
+    return *this;
+  }
+  /// printf("%.6g", value)
+  Line& general6(double value) {
+    char digits[64];
+    const auto r = std::to_chars(digits, digits + sizeof digits, value, std::chars_format::general, 6);
+    buffer_.append(digits, r.ptr);
+    return *this;
+  }
+  /// format_utc(t), with the date part cached (bars of one day share it).
+  Line& time(Timestamp t) {
+    const std::int64_t ns = t.time_since_epoch().count();
+    std::int64_t secs = ns / 1'000'000'000;
+    if (secs * 1'000'000'000 > ns) --secs;
+    if (secs * 1'000'000'000 != ns) return text(format_utc(t));  // sub-second part: the general path
+    std::int64_t day = secs / 86400;
+    if (day * 86400 > secs) --day;
+    if (day != cached_day_) {
+      const std::string full = format_utc(t);  // "YYYY-MM-DDTHH:MM:SSZ"
+      cached_date_ = full.substr(0, full.size() - 9);
+      cached_day_ = day;
+    }
+    buffer_.append(cached_date_);
+    const auto in_day = static_cast<unsigned>(secs - day * 86400);
+    const unsigned h = in_day / 3600, m = in_day / 60 % 60, sec = in_day % 60;
+    const char hms[9] = {static_cast<char>('0' + h / 10), static_cast<char>('0' + h % 10), ':',
+                         static_cast<char>('0' + m / 10), static_cast<char>('0' + m % 10), ':',
+                         static_cast<char>('0' + sec / 10), static_cast<char>('0' + sec % 10), 'Z'};
+    buffer_.append(hms, sizeof hms);
+    return *this;
+  }
+  /// Writes the line and a newline to `file`, and empties the buffer.
+  void write_to(FILE* file) {
+    buffer_.push_back('\n');
+    std::fwrite(buffer_.data(), 1, buffer_.size(), file);
+    buffer_.clear();
+  }
+
+ private:
+  std::string buffer_;
+  std::int64_t cached_day_ = std::numeric_limits<std::int64_t>::min();
+  std::string cached_date_;
+};
 
 /// Writes the run directory as the engine reports.
 class RunWriter final : public engine::EngineObserver {
@@ -110,8 +190,9 @@ class RunWriter final : public engine::EngineObserver {
     }
     if (config_.equity_output == EquityOutput::Bar) {
       const double dd = peak_ - equity;
-      std::fprintf(equity_.get(), "%s,%.2f,%.2f,%.2f,%lld,%.2f,%.6f\n", format_utc(bar.ts + kMinute).c_str(), equity,
-                   realized, open_pnl, static_cast<long long>(position), dd, peak_ > 0 ? dd / peak_ : 0.0);
+      line_.time(bar.ts + kMinute).comma().fixed(equity, 2).comma().fixed(realized, 2).comma().fixed(open_pnl, 2);
+      line_.comma().integer(position).comma().fixed(dd, 2).comma().fixed(peak_ > 0 ? dd / peak_ : 0.0, 6);
+      line_.write_to(equity_.get());
     }
     last_bar_ts_ = bar.ts + kMinute;
     last_realized_ = realized;
@@ -121,22 +202,23 @@ class RunWriter final : public engine::EngineObserver {
 
   void on_trade(const engine::TradeRecord& t) override {
     metrics_.on_trade(t.net_pnl, t.gross_pnl, t.fees);
-    std::fprintf(trades_.get(), "%s,%s,%s,%lld,%.*f,%.*f,%.2f,%.2f,%.2f,%s,%.*f,%lld\n",
-                 format_utc(t.entry_time).c_str(), format_utc(t.exit_time).c_str(),
-                 t.side == Side::Buy ? "long" : "short", static_cast<long long>(t.qty), decimals_ + 2, t.entry_price,
-                 decimals_ + 2, t.exit_price, t.gross_pnl, t.fees, t.net_pnl, t.exit_reason, decimals_, t.initial_stop,
-                 static_cast<long long>(t.bars_held));
+    line_.time(t.entry_time).comma().time(t.exit_time).comma().text(t.side == Side::Buy ? "long" : "short");
+    line_.comma().integer(t.qty).comma().fixed(t.entry_price, decimals_ + 2).comma().fixed(t.exit_price, decimals_ + 2);
+    line_.comma().fixed(t.gross_pnl, 2).comma().fixed(t.fees, 2).comma().fixed(t.net_pnl, 2);
+    line_.comma().text(t.exit_reason).comma().fixed(t.initial_stop, decimals_).comma().integer(t.bars_held);
+    line_.write_to(trades_.get());
   }
 
   void on_order_done(const Order& o) override {
     if (!config_.write_orders) return;
-    std::fprintf(orders_.get(), "%llu,%s,%s,%s,%s,%s,%s,%lld,%.*f,%.*f,%s,%lld,%.*f\n",
-                 static_cast<unsigned long long>(o.id), format_utc(o.created).c_str(), format_utc(o.updated).c_str(),
-                 std::string(to_string(o.side)).c_str(), std::string(to_string(o.type)).c_str(),
-                 std::string(to_string(o.tif)).c_str(), std::string(to_string(o.purpose)).c_str(),
-                 static_cast<long long>(o.qty), decimals_, o.limit_price, decimals_, o.stop_price,
-                 std::string(to_string(o.status)).c_str(), static_cast<long long>(o.filled_qty), decimals_ + 2,
-                 o.avg_fill_price);
+    char id[24];
+    const auto id_end = std::to_chars(id, id + sizeof id, static_cast<unsigned long long>(o.id)).ptr;
+    line_.text(std::string_view(id, static_cast<std::size_t>(id_end - id))).comma().time(o.created).comma();
+    line_.time(o.updated).comma().text(to_string(o.side)).comma().text(to_string(o.type)).comma();
+    line_.text(to_string(o.tif)).comma().text(to_string(o.purpose)).comma().integer(o.qty).comma();
+    line_.fixed(o.limit_price, decimals_).comma().fixed(o.stop_price, decimals_).comma().text(to_string(o.status));
+    line_.comma().integer(o.filled_qty).comma().fixed(o.avg_fill_price, decimals_ + 2);
+    line_.write_to(orders_.get());
   }
 
   void on_risk_event(const risk::RiskEvent& e) override {
@@ -146,13 +228,13 @@ class RunWriter final : public engine::EngineObserver {
       ++stop_moves_;
       return;
     }
-    std::fprintf(events_.get(), "%s,%s,%s,%.2f,%.6g\n", format_utc(e.ts).c_str(), risk::to_string(e.kind),
-                 no_commas(e.reason).c_str(), e.equity, e.value);
+    line_.time(e.ts).comma().text(risk::to_string(e.kind)).comma().field_text(e.reason).comma();
+    line_.fixed(e.equity, 2).comma().general6(e.value).write_to(events_.get());
   }
 
   void on_decision(const engine::DecisionRecord& d) override {
-    std::fprintf(events_.get(), "%s,%s,%s,%.2f,%.6g\n", format_utc(d.ts).c_str(), d.kind, no_commas(d.reason).c_str(),
-                 d.equity, d.value);
+    line_.time(d.ts).comma().text(d.kind).comma().field_text(d.reason).comma();
+    line_.fixed(d.equity, 2).comma().general6(d.value).write_to(events_.get());
   }
 
   void on_day(const engine::DayRecord& d) override {
@@ -163,9 +245,9 @@ class RunWriter final : public engine::EngineObserver {
                  static_cast<long long>(d.trades), d.fees, d.halted ? 1 : 0);
     if (config_.equity_output == EquityOutput::Day) {
       const double dd = peak_ - d.end_equity;
-      std::fprintf(equity_.get(), "%s,%.2f,%.2f,%.2f,%lld,%.2f,%.6f\n", format_utc(last_bar_ts_).c_str(),
-                   d.end_equity, last_realized_, last_open_, static_cast<long long>(last_position_), dd,
-                   peak_ > 0 ? dd / peak_ : 0.0);
+      line_.time(last_bar_ts_).comma().fixed(d.end_equity, 2).comma().fixed(last_realized_, 2).comma();
+      line_.fixed(last_open_, 2).comma().integer(last_position_).comma().fixed(dd, 2).comma();
+      line_.fixed(peak_ > 0 ? dd / peak_ : 0.0, 6).write_to(equity_.get());
     }
   }
 
@@ -259,6 +341,7 @@ class RunWriter final : public engine::EngineObserver {
   MetricsAccumulator metrics_;
   std::string dir_;
   CsvFile trades_, orders_, equity_, daily_, events_;
+  Line line_;
   std::array<Chart, 5> charts_;
   double peak_ = -1e300, last_equity_ = 0;
   Timestamp last_bar_ts_{};

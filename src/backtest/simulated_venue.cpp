@@ -100,7 +100,8 @@ void SimulatedVenue::process(const Bar& bar) {
   const double slip = costs_.slippage_ticks * tick_;
 
   // Phase 1: market orders at the open, in the order they were sent.
-  std::vector<OrderId> ids;
+  std::vector<OrderId>& ids = ids_;
+  ids.clear();
   for (const auto& r : orders_) {
     if (r.order.type == OrderType::Market) ids.push_back(r.order.id);
   }
@@ -113,12 +114,8 @@ void SimulatedVenue::process(const Bar& bar) {
 
   // Phase 2: stops, limits and stop-limits against the bar (orders placed in
   // phase 1 included). Stops before limits when a bar touches both.
-  struct Hit {
-    OrderId id;
-    int rank;  // 0 stop, 1 stop-limit, 2 limit
-    double price;
-  };
-  std::vector<Hit> hits;
+  std::vector<Hit>& hits = hits_;
+  hits.clear();
   for (auto& r : orders_) {
     const Order& o = r.order;
     const bool buy = o.side == Side::Buy;
@@ -165,7 +162,9 @@ void SimulatedVenue::process(const Bar& bar) {
       }
     }
   }
-  std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.rank < b.rank; });
+  if (hits.size() > 1) {
+    std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.rank < b.rank; });
+  }
   for (const Hit& h : hits) {
     Resting* r = find(h.id);
     if (r == nullptr) continue;  // an earlier fill closed the position and its partner was cancelled

@@ -84,6 +84,15 @@ class SimulatedVenue final : public engine::ExecutionVenue {
   std::unique_ptr<FillModel> fill_model_;
   engine::ExecutionListener* listener_ = nullptr;
   std::vector<Resting> orders_;
+  // process()'s scratch lists, kept between bars: a position's stop and target
+  // rest on every bar it is open, and these would otherwise allocate each time.
+  struct Hit {
+    OrderId id;
+    int rank;  // 0 stop, 1 stop-limit, 2 limit
+    double price;
+  };
+  std::vector<OrderId> ids_;
+  std::vector<Hit> hits_;
   std::int64_t used_this_bar_ = 0;
   Timestamp now_{};
 };
