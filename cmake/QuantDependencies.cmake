@@ -50,3 +50,14 @@ add_library(onnxruntime::onnxruntime ALIAS third_party_onnxruntime)
 # The imported .so files live outside the build tree: keep them on the run path.
 set(CMAKE_BUILD_RPATH ${QUANT_THIRD_PARTY}/duckdb/lib ${QUANT_THIRD_PARTY}/onnxruntime/lib)
 set(CMAKE_INSTALL_RPATH ${QUANT_THIRD_PARTY}/duckdb/lib ${QUANT_THIRD_PARTY}/onnxruntime/lib)
+
+# XGBoost 1.7.4 (libxgboost-dev). Debian's CMake config also imports a `runxgboost`
+# executable that the package does not ship, so find_package(xgboost) fails: find the
+# header and the library directly.
+find_path(XGBOOST_INCLUDE_DIR xgboost/c_api.h REQUIRED)
+find_library(XGBOOST_LIBRARY xgboost REQUIRED)
+add_library(third_party_xgboost SHARED IMPORTED GLOBAL)
+set_target_properties(third_party_xgboost PROPERTIES
+  IMPORTED_LOCATION ${XGBOOST_LIBRARY}
+  INTERFACE_INCLUDE_DIRECTORIES ${XGBOOST_INCLUDE_DIR})
+add_library(xgboost::xgboost ALIAS third_party_xgboost)

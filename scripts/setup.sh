@@ -24,6 +24,8 @@ APT_PACKAGES=(
   libhowardhinnant-date-dev tzdata zlib1g-dev libzip-dev libssl-dev
   # ONNX model building (later: model export) and checking
   libonnx-dev libprotobuf-dev
+  # gatekeeper training (XGBoost C API 1.7)
+  libxgboost-dev
   # npm packages are fetched with npm; gzip/unzip for fixtures
   nodejs gzip unzip openssl
   # headless browser for the HTML report's render test

@@ -279,6 +279,7 @@ int run_ingest(const GlobalOptions& global, const IngestArgs& args) {
     lake_options.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
   }
   lake_options.memory_limit = cfg->lake.memory_limit;
+  lake_options.compression = cfg->lake.compression;
   auto lk = lake::Lake::open(root, /*create=*/true, lake_options);
   if (!lk) return fail(lk.error().message);
 

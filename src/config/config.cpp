@@ -346,13 +346,18 @@ Expected<AppConfig> parse_config(std::string_view toml_text, std::string_view so
   if (const toml::node* lake = root.get("lake")) {
     const toml::table* t = lake->as_table();
     if (t == nullptr) return make_error(where(source, lake->source()) + ": 'lake' must be a table");
-    if (auto ok = check_keys(*t, {"dir", "threads", "memory_limit"}, "lake.", source); !ok) {
+    if (auto ok = check_keys(*t, {"dir", "threads", "memory_limit", "compression"}, "lake.", source); !ok) {
       return tl::unexpected(ok.error());
     }
     for (auto r : {read_string(*t, "dir", config.lake.dir, "lake.", source),
                    read_number(*t, "threads", config.lake.threads, "lake.", source),
-                   read_string(*t, "memory_limit", config.lake.memory_limit, "lake.", source)}) {
+                   read_string(*t, "memory_limit", config.lake.memory_limit, "lake.", source),
+                   read_string(*t, "compression", config.lake.compression, "lake.", source)}) {
       if (!r) return tl::unexpected(r.error());
+    }
+    const std::string& c = config.lake.compression;
+    if (c != "zstd" && c != "lz4_raw" && c != "snappy" && c != "uncompressed") {
+      return make_error(std::string(source) + ": lake.compression: zstd, lz4_raw, snappy or uncompressed, got '" + c + "'");
     }
     if (config.lake.threads < 0) return make_error(std::string(source) + ": lake.threads must be >= 0");
   }

@@ -22,6 +22,7 @@ struct LakeConfig {
   std::string dir = "lake";  ///< relative paths resolve against the working directory
   int threads = 0;           ///< DuckDB threads; 0 = DuckDB's default (all cores)
   std::string memory_limit;  ///< DuckDB memory limit such as "4GB"; empty = DuckDB's default
+  std::string compression = "zstd";  ///< Parquet compression of new partitions: zstd, lz4_raw, snappy, uncompressed
 };
 
 /// `[backtest]`, `[strategy]`, `[strategy.ma_breakout]`, `[strategy.sma_cross]`, `[risk]`.

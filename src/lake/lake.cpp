@@ -696,7 +696,7 @@ class PartitionWriter {
     if (ec) return make_error("lake: cannot create " + dir + ": " + ec.message());
     fs::remove(partial, ec);
 
-    const std::string options = " (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE " +
+    const std::string options = " (FORMAT parquet, COMPRESSION " + lake_.options.compression + ", ROW_GROUP_SIZE " +
                                 std::to_string(std::max<std::int64_t>(1, lake_.options.row_group_rows)) + ")";
     const std::string columns = column_list(schema_);
     std::string copy;

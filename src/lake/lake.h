@@ -122,6 +122,9 @@ struct LakeOptions {
   int threads = 0;                ///< DuckDB threads, 0 = DuckDB's default
   std::string memory_limit;       ///< DuckDB memory_limit, e.g. "2GB"; empty = default
   std::int64_t row_group_rows = 16384;  ///< Parquet row group size
+  /// Parquet compression of written partitions: "zstd" (smallest), "lz4_raw",
+  /// "snappy" (faster to read back) or "uncompressed". Files of any kind read back.
+  std::string compression = "zstd";
 };
 
 /// An open lake. Cheap to keep; owns one embedded DuckDB instance.

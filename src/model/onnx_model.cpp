@@ -1,5 +1,7 @@
 #include "model/onnx_model.h"
 
+#include <algorithm>
+
 #include <onnxruntime_cxx_api.h>
 
 namespace quant::model {
@@ -34,6 +36,25 @@ class OrtModel final : public OnnxModel {
   const std::vector<std::string>& output_names() const override { return output_names_; }
   std::int64_t feature_count() const override { return feature_count_; }
 
+  Expected<void> run_into(std::span<const float> features, std::size_t rows, std::span<float> output) override {
+    if (output_ptrs_.size() != 1) return make_error("onnx: run_into needs a model with exactly one output");
+    if (rows == 0 || feature_count_ <= 0 || features.size() != rows * static_cast<std::size_t>(feature_count_)) {
+      return make_error("onnx: " + std::to_string(features.size()) + " values are not " + std::to_string(rows) +
+                        " rows of " + std::to_string(feature_count_) + " features");
+    }
+    if (output.empty() || output.size() % rows != 0) return make_error("onnx: output size does not split into rows");
+    try {
+      Binding& b = rows == 1 ? single_ : batch_;
+      if (rows != b.rows || output.size() != b.output.size()) bind(b, rows, output.size());
+      std::copy(features.begin(), features.end(), b.input.begin());
+      session_.Run(run_options_, input_ptrs_.data(), &b.input_value, 1, output_ptrs_.data(), &b.output_value, 1);
+      std::copy(b.output.begin(), b.output.end(), output.begin());
+      return {};
+    } catch (const Ort::Exception& e) {
+      return make_error(std::string("onnx: run failed: ") + e.what());
+    }
+  }
+
   Expected<std::vector<std::vector<float>>> run(std::span<const float> features, std::size_t rows) override {
     if (rows == 0 || features.size() % rows != 0) {
       return make_error("onnx: " + std::to_string(features.size()) + " values do not split into " +
@@ -59,12 +80,32 @@ class OrtModel final : public OnnxModel {
   }
 
  private:
+  // Tensors over our own buffers, re-created only when the shape changes.
+  // Single rows and batches keep separate bindings so alternating them does
+  // not re-bind.
+  struct Binding {
+    std::vector<float> input, output;
+    Ort::Value input_value{nullptr}, output_value{nullptr};
+    std::size_t rows = 0;
+  };
+
+  void bind(Binding& b, std::size_t rows, std::size_t outputs) {
+    b.input.assign(rows * static_cast<std::size_t>(feature_count_), 0.0f);
+    b.output.assign(outputs, 0.0f);
+    const std::int64_t in_shape[2] = {static_cast<std::int64_t>(rows), feature_count_};
+    const std::int64_t out_shape[2] = {static_cast<std::int64_t>(rows), static_cast<std::int64_t>(outputs / rows)};
+    b.input_value = Ort::Value::CreateTensor<float>(memory_, b.input.data(), b.input.size(), in_shape, 2);
+    b.output_value = Ort::Value::CreateTensor<float>(memory_, b.output.data(), b.output.size(), out_shape, 2);
+    b.rows = rows;
+  }
+
   Ort::Session session_;
   Ort::MemoryInfo memory_ = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
   Ort::RunOptions run_options_;
   std::vector<std::string> input_names_, output_names_;
   std::vector<const char*> input_ptrs_, output_ptrs_;
   std::int64_t feature_count_ = -1;
+  Binding single_, batch_;
 };
 
 Ort::SessionOptions session_options(const OnnxOptions& options) {

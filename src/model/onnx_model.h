@@ -3,13 +3,14 @@
 /// includes ONNX Runtime headers. One session per model, one intra-op thread
 /// by default (latency over throughput), float32 rows in, float32 outputs out.
 ///
-/// Later issues (the Gatekeeper, the signal service) build on this; for now it
-/// loads a model and runs one row.
+/// The Gatekeeper (gatekeeper.h) runs its three models through `run_into`.
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
@@ -38,6 +39,13 @@ class OnnxModel {
   /// Runs `rows` rows of `features.size() / rows` floats; returns each output
   /// flattened, in `output_names()` order.
   virtual Expected<std::vector<std::vector<float>>> run(std::span<const float> features, std::size_t rows) = 0;
+
+  /// Hot path for a model with one output: copies `rows` rows into a
+  /// pre-allocated input buffer, runs, and writes the output (`output.size()`
+  /// floats, e.g. rows x 1) into `output`. Our side allocates nothing for a
+  /// single row after the first call, nor for a batch of the same size as the
+  /// previous batch. Errors on a shape mismatch or a model with several outputs.
+  virtual Expected<void> run_into(std::span<const float> features, std::size_t rows, std::span<float> output) = 0;
 };
 
 /// ONNX Runtime's version string, e.g. "1.30.0".

@@ -20,6 +20,7 @@ bool MaBreakout::passes_keltner(int direction, double close) const {
 }
 
 Signal MaBreakout::on_bar(const Bar& bar, std::int64_t position) {
+  if (!filters_.empty()) observe_filters(bar);
   spread_.update(grid_.to_ticks(bar.close));
   keltner_.update(bar.high, bar.low, bar.close);
   Signal signal;

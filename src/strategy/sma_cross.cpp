@@ -8,6 +8,7 @@ SmaCross::SmaCross(const SmaCrossConfig& config, TickGrid grid)
 }
 
 Signal SmaCross::on_bar(const Bar& bar, std::int64_t position) {
+  if (!filters_.empty()) observe_filters(bar);
   spread_.update(grid_.to_ticks(bar.close));
   Signal signal;
   if (!spread_.ready()) return signal;

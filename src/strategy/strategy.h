@@ -39,6 +39,9 @@ class SignalFilter {
  public:
   virtual ~SignalFilter() = default;
   virtual const char* name() const = 0;
+  /// Every closed bar, before any signal of that bar (filters with state of
+  /// their own, such as a feature pipeline, update here). Default: nothing.
+  virtual void observe(const Bar& bar) { (void)bar; }
   virtual bool allow(const Signal& signal, const Bar& bar) = 0;
 };
 
@@ -56,6 +59,10 @@ class Strategy {
   virtual void add_filter(std::unique_ptr<SignalFilter> filter) { filters_.push_back(std::move(filter)); }
 
  protected:
+  /// Shows the bar to every filter (call first thing in on_bar).
+  void observe_filters(const Bar& bar) {
+    for (auto& f : filters_) f->observe(bar);
+  }
   /// Runs the filter chain; on a block sets signal.blocked_by and clears the action.
   void apply_filters(Signal& signal, const Bar& bar) {
     if (signal.action != Action::EnterLong && signal.action != Action::EnterShort) return;

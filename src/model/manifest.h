@@ -1,0 +1,94 @@
+#pragma once
+/// The Gatekeeper's manifest: `manifest.json` beside the three ONNX models. It
+/// records the feature list and order, the training window, the data hash,
+/// parameters, metrics, model versions and the SHA-256 of every file, so the
+/// inference side can refuse a feature pipeline or a file that does not match.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "model/xgboost_trainer.h"
+
+namespace quant::model {
+
+/// What the model consumes: feature names in column order, and the feature
+/// pipeline's own hash of its definition (e.g. features::FeatureManifest::hash;
+/// may be empty when the caller has none).
+struct FeatureSchema {
+  std::vector<std::string> names;
+  std::string hash;
+};
+
+/// Ok when `got` is the schema in `expected`: same hash, same names in the same
+/// order. The error names the first difference (position and both names, a
+/// missing or extra feature, or both hashes).
+Expected<void> check_schema(const FeatureSchema& expected, const FeatureSchema& got);
+
+/// One model file of the manifest.
+struct ModelFile {
+  std::string output;   ///< "prob", "q10" or "q90" (also the ONNX output name)
+  std::string file;     ///< file name inside the directory
+  std::string sha256;   ///< lowercase hex of the file's bytes
+  std::string xgboost_file;    ///< XGBoost's JSON model beside it (for retraining/inspection)
+  std::string xgboost_sha256;
+  std::int64_t version = 1;
+  int trees = 0;
+  double alpha = 0.0;   ///< quantile level, 0 for the classifier
+};
+
+struct Manifest {
+  int format = 1;
+  std::string name = "gatekeeper";
+  std::int64_t version = 1;
+  FeatureSchema features;
+  std::string train_start, train_end;  ///< training window, as given (e.g. ISO-8601)
+  std::string data_hash;               ///< hash of the training data, as given
+  nlohmann::json params = nlohmann::json::object();
+  nlohmann::json metrics = nlohmann::json::object();
+  std::string xgboost_version;
+  std::vector<ModelFile> models;
+
+  nlohmann::json to_json() const;
+  static Expected<Manifest> from_json(const nlohmann::json& json);
+};
+
+/// The three trained models of a Gatekeeper.
+struct GatekeeperModels {
+  const TrainedModel* prob = nullptr;
+  const TrainedModel* q10 = nullptr;
+  const TrainedModel* q90 = nullptr;
+};
+
+/// Describes a training run for `write_models`.
+struct ManifestInfo {
+  FeatureSchema features;
+  std::string train_start, train_end, data_hash;
+  nlohmann::json params = nlohmann::json::object();
+  nlohmann::json metrics = nlohmann::json::object();
+  std::int64_t version = 1;
+};
+
+/// Exports the three models to `dir`/gatekeeper_{prob,q10,q90}.onnx (plus
+/// their XGBoost JSON), hashes them and writes `dir`/manifest.json. Creates
+/// `dir` if needed. Fails when the models' feature count differs from the
+/// schema's, or on export / I/O errors (naming the file).
+Expected<Manifest> write_models(const std::string& dir, const GatekeeperModels& models, const ManifestInfo& info);
+
+/// Reads and checks `dir`/manifest.json (shape only; use `verify_files` for the hashes).
+Expected<Manifest> load_manifest(const std::string& dir);
+
+/// Ok when every file listed in `manifest` exists in `dir` and its SHA-256 matches.
+Expected<void> verify_files(const std::string& dir, const Manifest& manifest);
+
+/// Lowercase hex SHA-256 (OpenSSL EVP) of bytes / of a file's contents.
+std::string sha256_hex(std::string_view bytes);
+Expected<std::string> sha256_file(const std::string& path);
+
+/// Whole file as bytes; the error names the path.
+Expected<std::string> read_file_bytes(const std::string& path);
+
+}  // namespace quant::model
