@@ -1,11 +1,17 @@
 #include "backtest_command.h"
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "backtest/backtest.h"
+#include "engine/model_gate.h"
+#include "model/gatekeeper.h"
+#include "train_command.h"
 #include "lake/lake.h"
 #include "lake_feed.h"
 #include "report/report.h"
@@ -53,6 +59,43 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
   if (!args.strategy.empty()) settings.strategy.name = args.strategy;
   auto strategy = strategy::make_strategy(settings.strategy, *spec);
   if (!strategy) return fail(strategy.error().message);
+  // The Gatekeeper in the signal path: the same feature pipeline as training,
+  // rebuilt from the manifest, and three ONNX Runtime sessions.
+  const bool gated = settings.strategy.name == "ma_breakout" &&
+                     (settings.strategy.ma_breakout.model_gate || !args.gate_dir.empty());
+  const std::string model_dir = args.gate_dir.empty() ? cfg->gate.model_dir : args.gate_dir;
+  engine::ModelGate* gate = nullptr;
+  std::optional<model::Manifest> gate_manifest;
+  if (gated) {
+    auto manifest = model::load_manifest(model_dir);
+    if (!manifest) {
+      return fail("backtest: the model gate needs trained models in " + model_dir + " (run quant train --out " +
+                  model_dir + "): " + manifest.error().message);
+    }
+    std::optional<features::HmmParams> hmm;
+    const auto& fp = manifest->params["features"];
+    if (fp.contains("hmm")) {
+      auto h = features::HmmParams::from_json(fp["hmm"]["model"]);
+      if (!h) return fail("backtest: " + model_dir + ": HMM parameters: " + h.error().message);
+      hmm = *h;
+    }
+    auto pipeline = features::FeaturePipeline::create(gate_feature_config(*cfg), *spec, false, hmm ? &*hmm : nullptr);
+    if (!pipeline) return fail("backtest: gate features: " + pipeline.error().message);
+    auto gatekeeper = model::Gatekeeper::load(model_dir, {pipeline->manifest().names, pipeline->manifest().hash});
+    if (!gatekeeper) {
+      return fail("backtest: the models in " + model_dir + " do not fit this configuration's features (retrain): " +
+                  gatekeeper.error().message);
+    }
+    engine::GateConfig gc;
+    gc.p_min = cfg->gate.p_min;
+    gc.use_quantiles = cfg->gate.use_quantiles;
+    gc.target_points = settings.backtest.risk.target_points > 0 ? settings.backtest.risk.target_points : 100;
+    gc.stop_atr_multiple = settings.backtest.risk.stop_atr_multiple;
+    auto filter = std::make_unique<engine::ModelGate>(std::move(*pipeline), std::move(*gatekeeper), gc);
+    gate = filter.get();
+    (*strategy)->add_filter(std::move(filter));
+    gate_manifest = *manifest;
+  }
   backtest::BacktestConfig bt = settings.backtest;
   if (settings.strategy.name == "sma_cross") {
     // The plain reference: always in the market, size 1, no risk engine, no
@@ -110,6 +153,44 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
               static_cast<long long>(s.trades), 100 * s.win_rate, s.net_pnl, spec->currency.c_str(), s.fees,
               s.max_drawdown, 100 * s.max_drawdown_pct, s.sharpe);
   std::printf("  final equity %.2f; outputs in %s\n", result->final_equity, args.out.c_str());
+  if (gate != nullptr) {
+    // The gate's judgements and the models' validation metrics, for the report.
+    std::FILE* f = std::fopen((args.out + "/gate.csv").c_str(), "wb");
+    if (f == nullptr) return fail("backtest: cannot write " + args.out + "/gate.csv");
+    std::fprintf(f, "ts,side,prob,q10,q90,target,stop,allowed,reason\n");
+    std::int64_t allowed = 0;
+    for (const auto& r : gate->records()) {
+      allowed += r.allowed;
+      std::fprintf(f, "%s,%s,%.6f,%.4f,%.4f,%.4f,%.4f,%d,%s\n", format_utc(r.ts).c_str(),
+                   r.side == Side::Buy ? "long" : "short", static_cast<double>(r.prob), static_cast<double>(r.q10),
+                   static_cast<double>(r.q90), r.target, r.stop, r.allowed ? 1 : 0, r.reason);
+    }
+    std::fclose(f);
+    nlohmann::json mm = gate_manifest->metrics;
+    if (mm.contains("coverage") && mm["coverage"].contains("below_q10")) {
+      const auto c = mm["coverage"];  // the report contract's names
+      mm["coverage"] = {{"below_lower", c["below_q10"]}, {"above_upper", c["above_q90"]}, {"inside", c["inside"]}};
+    }
+    mm["p_min"] = cfg->gate.p_min;
+    mm["model_dir"] = model_dir;
+    mm["manifest_hash"] = gate_manifest->features.hash;
+    std::ofstream(args.out + "/model_metrics.json") << mm.dump(2) << '\n';
+    std::printf("  gate: %lld of %zu signals passed (p_min %.2f%s)\n", static_cast<long long>(allowed),
+                gate->records().size(), cfg->gate.p_min, cfg->gate.use_quantiles ? ", q90 ≥ target, q10 ≥ −stop" : "");
+    if (!args.no_compare) {
+      // The same run without the gate, side by side in the report.
+      auto plain_strategy = strategy::make_strategy(settings.strategy, *spec);
+      if (!plain_strategy) return fail(plain_strategy.error().message);
+      auto plain_stream = (*lk)->stream_bars(args.symbol, from, to, 16384);
+      if (!plain_stream) return fail(plain_stream.error().message);
+      LakeFeed plain_feed(std::move(*plain_stream));
+      auto plain = backtest::run_backtest(bt, *spec, **plain_strategy, plain_feed, args.out + "/ungated", meta);
+      if (!plain) return fail("backtest (ungated twin): " + plain.error().message);
+      std::printf("  ungated: trades %lld, net PnL %.2f, max drawdown %.2f %% (in %s/ungated)\n",
+                  static_cast<long long>(plain->summary.trades), plain->summary.net_pnl,
+                  100 * plain->summary.max_drawdown_pct, args.out.c_str());
+    }
+  }
   if (!args.no_report) {
     auto html = report::write_report(args.out, report::ReportOptions{});
     if (!html) return fail(html.error().message);

@@ -16,6 +16,8 @@ struct BacktestArgs {
   bool no_report = false;
   bool generated_data = false;  ///< label the run as generated data (the demo sets it)
   std::string data_source;      ///< free text for the report
+  std::string gate_dir;         ///< gate the signals with the models in this directory (else [gate] when model_gate)
+  bool no_compare = false;      ///< gated runs: skip the ungated twin
 };
 
 int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args);

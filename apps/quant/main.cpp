@@ -8,6 +8,7 @@
 #include "app_context.h"
 #include "backtest_command.h"
 #include "generate_command.h"
+#include "train_command.h"
 #include "ingest_command.h"
 #include "lake_command.h"
 
@@ -102,7 +103,17 @@ int main(int argc, char** argv) {
   bt_cmd->add_flag("--no-report", bt.no_report, "skip report.html");
   bt_cmd->add_flag("--generated-data", bt.generated_data, "label the run as generated (not real) data");
   bt_cmd->add_option("--data-source", bt.data_source, "where the data came from, shown in the report");
+  bt_cmd->add_option("--gate", bt.gate_dir, "gate entries with the Gatekeeper models in this directory");
+  bt_cmd->add_flag("--no-compare", bt.no_compare, "gated runs: skip the ungated twin run");
   bt_cmd->fallthrough();
+
+  TrainArgs tr;
+  CLI::App* tr_cmd = app.add_subcommand("train", "train the Gatekeeper (classifier + q10/q90) on lake bars; ONNX + manifest");
+  tr_cmd->add_option("--symbol,-s", tr.symbol, "a configured instrument")->required();
+  tr_cmd->add_option("--from", tr.from, "start (inclusive), local to the instrument");
+  tr_cmd->add_option("--to", tr.to, "end (exclusive)");
+  tr_cmd->add_option("--out,-o", tr.out, "directory for the models and manifest")->required();
+  tr_cmd->fallthrough();
 
   try {
     app.parse(argc, argv);
@@ -112,6 +123,7 @@ int main(int argc, char** argv) {
   if (*ing) return run_ingest(global, ingest);
   if (*gen_cmd) return run_generate(global, gen);
   if (*bt_cmd) return run_backtest_command(global, bt);
+  if (*tr_cmd) return run_train(global, tr);
   if (*ls_cmd) return run_lake_ls(global, ls);
   if (*query_cmd) return run_lake_query(global, query);
   if (*verify_cmd) return run_lake_verify(global, verify);

@@ -219,6 +219,48 @@ Expected<void> parse_backtest(const toml::table& root, BacktestSettings& out, st
   return err;
 }
 
+Expected<void> parse_train_gate(const toml::table& root, AppConfig& config, std::string_view source) {
+  Expected<void> err;
+  if (const toml::table* t = sub_table(root, "train", "", source, err)) {
+    auto& c = config.train;
+    if (auto ok = check_keys(*t,
+                             {"horizon", "validation_share", "embargo_bars", "hmm_states", "rounds", "max_leaves",
+                              "eta", "early_stopping_rounds", "seed"},
+                             "train.", source);
+        !ok) {
+      return ok;
+    }
+    for (auto r : {read_int(*t, "horizon", c.horizon, "train.", source),
+                   read_number(*t, "validation_share", c.validation_share, "train.", source),
+                   read_int(*t, "embargo_bars", c.embargo_bars, "train.", source),
+                   read_int(*t, "hmm_states", c.hmm_states, "train.", source),
+                   read_int(*t, "rounds", c.rounds, "train.", source),
+                   read_int(*t, "max_leaves", c.max_leaves, "train.", source),
+                   read_number(*t, "eta", c.eta, "train.", source),
+                   read_int(*t, "early_stopping_rounds", c.early_stopping_rounds, "train.", source),
+                   read_int(*t, "seed", c.seed, "train.", source)}) {
+      if (!r) return r;
+    }
+    if (c.horizon < 1 || c.rounds < 1 || c.max_leaves < 2 || c.hmm_states < 0 || c.embargo_bars < 0 ||
+        !(c.eta > 0 && c.eta <= 1) || !(c.validation_share > 0 && c.validation_share < 1)) {
+      return make_error(std::string(source) + ": [train] values out of range (horizon >= 1, rounds >= 1, max_leaves >= 2, "
+                        "hmm_states >= 0, embargo_bars >= 0, eta in (0, 1], validation_share in (0, 1))");
+    }
+  }
+  if (!err) return err;
+  if (const toml::table* t = sub_table(root, "gate", "", source, err)) {
+    auto& g = config.gate;
+    if (auto ok = check_keys(*t, {"model_dir", "p_min", "use_quantiles"}, "gate.", source); !ok) return ok;
+    for (auto r : {read_string(*t, "model_dir", g.model_dir, "gate.", source),
+                   read_number(*t, "p_min", g.p_min, "gate.", source),
+                   read_bool(*t, "use_quantiles", g.use_quantiles, "gate.", source)}) {
+      if (!r) return r;
+    }
+    if (!(g.p_min >= 0 && g.p_min <= 1)) return make_error(std::string(source) + ": gate.p_min must be within [0, 1]");
+  }
+  return err;
+}
+
 Expected<AssetClass> parse_asset_class(std::string_view s) {
   if (s == "future") return AssetClass::Future;
   if (s == "fx") return AssetClass::Fx;
@@ -339,10 +381,12 @@ Expected<AppConfig> parse_config(std::string_view toml_text, std::string_view so
                       std::string(e.description()));
   }
   AppConfig config;
-  if (auto ok = check_keys(root, {"lake", "instruments", "backtest", "strategy", "risk"}, "", source); !ok) {
+  if (auto ok = check_keys(root, {"lake", "instruments", "backtest", "strategy", "risk", "train", "gate"}, "", source);
+      !ok) {
     return tl::unexpected(ok.error());
   }
   if (auto ok = parse_backtest(root, config.backtest, source); !ok) return tl::unexpected(ok.error());
+  if (auto ok = parse_train_gate(root, config, source); !ok) return tl::unexpected(ok.error());
   if (const toml::node* lake = root.get("lake")) {
     const toml::table* t = lake->as_table();
     if (t == nullptr) return make_error(where(source, lake->source()) + ": 'lake' must be a table");

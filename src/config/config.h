@@ -31,11 +31,33 @@ struct BacktestSettings {
   strategy::StrategyConfig strategy;
 };
 
+/// `[train]`: `quant train` (the Gatekeeper's models).
+struct TrainSettings {
+  int horizon = 60;               ///< label horizon in bars
+  double validation_share = 0.2;  ///< last share of signals (in time) for validation
+  int embargo_bars = 60;
+  int hmm_states = 3;             ///< HMM regime features; 0 = none
+  int rounds = 300;
+  int max_leaves = 31;
+  double eta = 0.05;
+  int early_stopping_rounds = 30;
+  int seed = 42;
+};
+
+/// `[gate]`: the Gatekeeper in the backtest's signal path (strategy.ma_breakout.model_gate).
+struct GateSettings {
+  std::string model_dir = "models/gatekeeper";  ///< where quant train wrote the models
+  double p_min = 0.5;        ///< minimum probability of reaching the target first
+  bool use_quantiles = true;  ///< also require q90 ≥ target and q10 ≥ −stop
+};
+
 /// The whole file.
 struct AppConfig {
   LakeConfig lake;
   InstrumentRegistry instruments;  ///< `[instruments.<SYMBOL>]` tables
   BacktestSettings backtest;
+  TrainSettings train;
+  GateSettings gate;
 };
 
 /// Parses and validates TOML text. `source` names the file in messages.

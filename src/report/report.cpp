@@ -53,6 +53,10 @@ constexpr std::array kRiskEventColumns{
 constexpr std::array kChartBarColumns{
     ColumnSpec{"ts", K::Time},    ColumnSpec{"open", K::Number}, ColumnSpec{"high", K::Number},
     ColumnSpec{"low", K::Number}, ColumnSpec{"close", K::Number}};
+constexpr std::array kGateColumns{
+    ColumnSpec{"ts", K::Time},      ColumnSpec{"side", K::Text},   ColumnSpec{"prob", K::Number},
+    ColumnSpec{"q10", K::Number},   ColumnSpec{"q90", K::Number},  ColumnSpec{"target", K::Number},
+    ColumnSpec{"stop", K::Number},  ColumnSpec{"allowed", K::Text}, ColumnSpec{"reason", K::Text}};
 
 constexpr std::array<std::string_view, 15> kSummaryNumbers{
     "net_pnl", "gross_pnl", "trades", "win_rate", "profit_factor", "expectancy", "sharpe", "sortino",
@@ -124,18 +128,27 @@ std::size_t line_of(std::string_view text, std::size_t offset) {
   return 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
 }
 
-Expected<json> read_summary(const fs::path& path) {
+/// Reads a JSON file that must hold one object; parse errors name the line.
+Expected<json> read_json_object(const fs::path& path) {
   auto text = read_text_file(path);
   if (!text) return tl::unexpected(text.error());
   const std::string where = path.string();
-  json summary;
+  json value;
   try {
-    summary = json::parse(*text);
+    value = json::parse(*text);
   } catch (const json::parse_error& e) {
     return make_error(where + ":" + std::to_string(line_of(*text, e.byte == 0 ? 0 : e.byte - 1)) +
                       ": not valid JSON (" + e.what() + ")");
   }
-  if (!summary.is_object()) return make_error(where + ":1: expected a JSON object");
+  if (!value.is_object()) return make_error(where + ":1: expected a JSON object");
+  return value;
+}
+
+Expected<json> read_summary(const fs::path& path) {
+  auto parsed = read_json_object(path);
+  if (!parsed) return tl::unexpected(parsed.error());
+  const std::string where = path.string();
+  json summary = std::move(*parsed);
   for (std::string_view key : kSummaryNumbers) {
     const auto it = summary.find(key);
     if (it == summary.end()) return make_error(where + ": missing key '" + std::string(key) + "'");
@@ -168,6 +181,55 @@ Expected<json> read_summary(const fs::path& path) {
     return make_error(where + ": missing key 'meta.chart_timeframe'");
   }
   return summary;
+}
+
+/// model_metrics.json (optional, written by a gated run): checks keys and types.
+Expected<json> read_model_metrics(const fs::path& path) {
+  auto parsed = read_json_object(path);
+  if (!parsed) return tl::unexpected(parsed.error());
+  json metrics = std::move(*parsed);
+  const std::string where = path.string();
+  const auto number = [&](const json& object, std::string_view key, const std::string& name,
+                          bool nullable) -> Expected<void> {
+    const auto it = object.find(key);
+    if (it == object.end()) return make_error(where + ": missing key '" + name + "'");
+    if (it->is_number() || (nullable && it->is_null())) return {};
+    return make_error(where + ": '" + name + "' must be a number" + (nullable ? " or null" : ""));
+  };
+  for (std::string_view key : {"auc", "log_loss", "brier", "rows", "p_min"}) {
+    if (auto ok = number(metrics, key, std::string(key), true); !ok) return tl::unexpected(ok.error());
+  }
+  for (std::string_view key : {"model_dir", "manifest_hash"}) {
+    const auto it = metrics.find(key);
+    if (it == metrics.end() || !it->is_string()) {
+      return make_error(where + ": '" + std::string(key) + "' must be a string");
+    }
+  }
+  const auto calibration = metrics.find("calibration");
+  if (calibration == metrics.end() || !calibration->is_array()) {
+    return make_error(where + ": 'calibration' must be an array of bins");
+  }
+  for (std::size_t i = 0; i < calibration->size(); ++i) {
+    const json& bin = (*calibration)[i];
+    const std::string name = "calibration[" + std::to_string(i) + "]";
+    if (!bin.is_object()) return make_error(where + ": '" + name + "' must be an object");
+    for (std::string_view key : {"lower", "upper", "count"}) {
+      if (auto ok = number(bin, key, name + "." + std::string(key), false); !ok) return tl::unexpected(ok.error());
+    }
+    for (std::string_view key : {"mean_predicted", "observed"}) {
+      if (auto ok = number(bin, key, name + "." + std::string(key), true); !ok) return tl::unexpected(ok.error());
+    }
+  }
+  const auto coverage = metrics.find("coverage");
+  if (coverage == metrics.end() || !coverage->is_object()) {
+    return make_error(where + ": missing object 'coverage'");
+  }
+  for (std::string_view key : {"below_lower", "above_upper", "inside"}) {
+    if (auto ok = number(*coverage, key, "coverage." + std::string(key), true); !ok) {
+      return tl::unexpected(ok.error());
+    }
+  }
+  return metrics;
 }
 
 std::string html_escape(std::string_view text) {
@@ -290,6 +352,53 @@ Expected<std::string> render(const fs::path& dir, const ReportOptions& options) 
 
   const std::vector<std::size_t> equity_rows = thin_equity(equity->numbers(1), options.max_equity_points);
 
+  // Optional files of a gated run: absent → the section is left out; present
+  // but malformed → an error like any other file.
+  std::error_code exists_error;
+  const auto present = [&](const fs::path& path) { return fs::exists(path, exists_error); };
+  json gate;
+  if (present(dir / "gate.csv")) {
+    std::size_t allowed_count = 0;
+    std::size_t blocked_count = 0;
+    const auto side_ok = one_of(1, "side", {"long", "short"});
+    const auto allowed_ok = one_of(7, "allowed", {"0", "1"});
+    ReadOptions gate_read;
+    gate_read.ascending_time_column = 0;
+    gate_read.on_row = [&](const CsvRow& row) -> Expected<void> {
+      if (auto ok = side_ok(row); !ok) return ok;
+      if (auto ok = allowed_ok(row); !ok) return ok;
+      const auto prob = parse_number(row.field(2));
+      if (!prob || *prob < 0 || *prob > 1) {
+        return tl::unexpected(row.error("column prob: '" + std::string(row.field(2)) + "' is not in [0, 1]"));
+      }
+      ++(row.field(7) == "1" ? allowed_count : blocked_count);
+      return {};
+    };
+    auto gate_table = read_table(dir / "gate.csv", kGateColumns, gate_read);
+    if (!gate_table) return tl::unexpected(gate_table.error());
+    gate = columns_to_json(*gate_table);
+    gate["allowed_count"] = allowed_count;
+    gate["blocked_count"] = blocked_count;
+  }
+  json model;
+  if (present(dir / "model_metrics.json")) {
+    auto metrics = read_model_metrics(dir / "model_metrics.json");
+    if (!metrics) return tl::unexpected(metrics.error());
+    model = std::move(*metrics);
+  }
+  json ungated;
+  if (fs::is_directory(dir / "ungated", exists_error)) {
+    const fs::path other = dir / "ungated";
+    auto other_summary = read_summary(other / "summary.json");
+    if (!other_summary) return tl::unexpected(other_summary.error());
+    auto other_equity = read_table(other / "equity.csv", kEquityColumns, equity_read);
+    if (!other_equity) return tl::unexpected(other_equity.error());
+    const std::vector<std::size_t> other_rows =
+        thin_equity(other_equity->numbers(1), options.max_equity_points);
+    ungated["summary"] = std::move(*other_summary);
+    ungated["equity"] = columns_to_json(*other_equity, &other_rows);
+  }
+
   json data;
   data["contract_version"] = 1;
   data["summary"] = *summary;
@@ -302,7 +411,11 @@ Expected<std::string> render(const fs::path& dir, const ReportOptions& options) 
   data["risk_events"] = columns_to_json(*risk_events);
   data["risk_event_counts"] = risk_kind_counts;
   data["chart_bars"] = columns_to_json(*bars);
+  if (!gate.is_null()) data["gate"] = std::move(gate);
+  if (!model.is_null()) data["model"] = std::move(model);
+  if (!ungated.is_null()) data["ungated"] = std::move(ungated);
   data["options"] = {{"max_trade_rows", options.max_trade_rows},
+                     {"max_gate_rows", options.max_gate_rows},
                      {"max_risk_event_rows", options.max_risk_event_rows},
                      {"max_order_rows", options.max_order_rows},
                      {"price_decimals", std::min(price_decimals, 8)}};
@@ -315,7 +428,33 @@ Expected<std::string> render(const fs::path& dir, const ReportOptions& options) 
     banner = "<div class=\"banner-generated\" role=\"alert\">GENERATED DATA — not real prices: " +
              html_escape(meta["data_source"].get<std::string>()) + "</div>";
   }
+  std::string comparison_section;
+  if (data.contains("ungated")) {
+    comparison_section =
+        "<section id=\"gate-compare\">\n    <h2>Gated vs ungated</h2>\n"
+        "    <p class=\"note\" id=\"compare-note\"></p>\n"
+        "    <div id=\"compare-body\"></div>\n"
+        "    <div id=\"compare-chart\" class=\"chart chart-equity\"></div>\n"
+        "    <p class=\"legend\" id=\"compare-legend\"></p>\n  </section>";
+  }
+  std::string model_sections;
+  if (data.contains("model")) {
+    model_sections +=
+        "<section id=\"model\">\n    <h2>Model</h2>\n"
+        "    <div id=\"model-body\" class=\"model-grid\"></div>\n  </section>\n  ";
+  }
+  if (data.contains("gate")) {
+    model_sections +=
+        "<section id=\"gate\">\n    <h2>Quantile bands</h2>\n"
+        "    <p class=\"note\" id=\"gate-note\"></p>\n"
+        "    <div id=\"gate-counts\"></div>\n"
+        "    <div id=\"gate-chart\" class=\"chart chart-gate\"></div>\n"
+        "    <p class=\"legend\" id=\"gate-legend\"></p>\n"
+        "    <div id=\"gate-body\" class=\"table-scroll\"></div>\n  </section>";
+  }
   const std::map<std::string, std::string> values{
+      {"COMPARISON_SECTION", comparison_section},
+      {"MODEL_SECTIONS", model_sections},
       {"TITLE", html_escape(symbol + " · " + strategy + " — backtest report")},
       {"BANNER", banner},
       {"PAGE_CSS", std::string(assets::page_css())},

@@ -26,6 +26,8 @@ struct ReportOptions {
   /// The equity and drawdown curves are reduced to about this many points
   /// (per bucket the lowest and highest equity are kept, so drawdowns stay visible).
   std::size_t max_equity_points = 20000;
+  /// Rows of the gate table (gate.csv of a gated run); the chart and counts cover all.
+  std::size_t max_gate_rows = 2000;
 };
 
 /// Writes `run_dir/report.html` (through a `.partial` file renamed into place)

@@ -201,5 +201,93 @@ TEST_F(ReportTest, BadSideAndBadJsonAreNamed) {
       << meta.error().message;
 }
 
+TEST_F(ReportTest, GateSectionsOnlyWhenTheirFilesArePresent) {
+  const std::string plain = write();
+  for (const char* heading : {"Gated vs ungated", "Model", "Quantile bands"}) {
+    EXPECT_EQ(plain.find("<h2>" + std::string(heading) + "</h2>"), std::string::npos) << heading;
+  }
+  const auto plain_data = embedded_data(plain);
+  EXPECT_FALSE(plain_data.contains("gate"));
+  EXPECT_FALSE(plain_data.contains("model"));
+  EXPECT_FALSE(plain_data.contains("ungated"));
+  EXPECT_EQ(plain.find("{{"), std::string::npos);  // every placeholder filled
+
+  FixtureOptions fixture;
+  fixture.gate = true;
+  const std::string gated = write(fixture);
+  for (const char* heading : {"Gated vs ungated", "Model", "Quantile bands"}) {
+    EXPECT_NE(gated.find("<h2>" + std::string(heading) + "</h2>"), std::string::npos) << heading;
+  }
+  const auto data = embedded_data(gated);
+  ASSERT_TRUE(data.contains("gate"));
+  const auto& gate = data["gate"];
+  EXPECT_EQ(gate["ts"].size(), gate["total_rows"].get<std::size_t>());
+  EXPECT_GE(gate["total_rows"].get<std::size_t>(), 30u);
+  EXPECT_EQ(gate["allowed_count"].get<std::size_t>() + gate["blocked_count"].get<std::size_t>(),
+            gate["total_rows"].get<std::size_t>());
+  EXPECT_GT(gate["allowed_count"].get<std::size_t>(), 0u);
+  EXPECT_GT(gate["blocked_count"].get<std::size_t>(), 0u);
+  EXPECT_EQ(data["model"]["auc"], 0.6123);
+  EXPECT_EQ(data["model"]["calibration"].size(), 10u);
+  EXPECT_TRUE(data["model"]["calibration"][9]["observed"].is_null());
+  EXPECT_EQ(data["model"]["model_dir"], "models/gatekeeper/<2024-06>");
+  EXPECT_EQ(gated.find("models/gatekeeper/<2024"), std::string::npos);  // '<' escaped in the JSON
+  EXPECT_EQ(data["ungated"]["summary"]["trades"], 10);
+  EXPECT_EQ(data["ungated"]["equity"]["ts"].size(), 300u);
+  EXPECT_EQ(data["options"]["max_gate_rows"], 2000u);
+
+  // Each file on its own brings its own section.
+  fs::remove_all(dir_ / "ungated");
+  fs::remove(dir_ / "gate.csv");
+  auto only_model = write_report(dir_.string(), {});
+  ASSERT_TRUE(only_model) << only_model.error().message;
+  const std::string html = read_all(*only_model);
+  EXPECT_NE(html.find("<h2>Model</h2>"), std::string::npos);
+  EXPECT_EQ(html.find("<h2>Quantile bands</h2>"), std::string::npos);
+  EXPECT_EQ(html.find("<h2>Gated vs ungated</h2>"), std::string::npos);
+}
+
+TEST_F(ReportTest, MalformedGateFilesAreNamed) {
+  FixtureOptions fixture;
+  fixture.gate = true;
+  const auto expect_error = [&](const std::string& file, const std::string& from, const std::string& to,
+                                const std::string& message) {
+    fs::remove_all(dir_);
+    write_fixture_run(dir_, fixture);
+    std::string text = read_all(dir_ / file);
+    const std::size_t at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    text.replace(at, from.size(), to);
+    std::ofstream(dir_ / file, std::ios::binary) << text;
+    auto result = write_report(dir_.string(), {});
+    ASSERT_FALSE(result) << file << ": " << from;
+    EXPECT_NE(result.error().message.find(message), std::string::npos) << result.error().message;
+    EXPECT_FALSE(fs::exists(dir_ / "report.html"));
+  };
+  expect_error("gate.csv", ",long,", ",flat,", "gate.csv:2: column side: 'flat' is not one of long/short");
+  expect_error("gate.csv", ",short,", ",short,x", "gate.csv:3: column prob: 'x");
+  expect_error("gate.csv", ",1,prob", ",yes,prob", ": column allowed: 'yes' is not one of 0/1");
+  expect_error("gate.csv", "\n2024", "\n2024,extra", "gate.csv:2: expected 9 fields, got 10");
+  expect_error("gate.csv", "ts,side,prob,", "ts,side,probability,", "gate.csv:1: missing column 'prob'");
+  expect_error("model_metrics.json", "\"brier\": 0.2391", "\"brier\": oops",
+               "model_metrics.json:4: not valid JSON");
+  expect_error("model_metrics.json", "\"auc\": 0.6123", "\"auc\": \"high\"", "'auc' must be a number");
+  expect_error("model_metrics.json", "\"count\": 0}", "\"count\": null}", "'calibration[9].count' must be a number");
+  expect_error("model_metrics.json", "\"manifest_hash\"", "\"hash\"", "'manifest_hash' must be a string");
+  expect_error("ungated/equity.csv", "\n2024", "\nnot-a-time", "ungated/equity.csv:2: column ts");
+  // A probability outside [0, 1] is named with its line.
+  fs::remove_all(dir_);
+  write_fixture_run(dir_, fixture);
+  std::string gate = read_all(dir_ / "gate.csv");
+  const std::size_t line2 = gate.find('\n') + 1;
+  const std::size_t prob = gate.find(',', gate.find(',', line2) + 1) + 1;
+  gate.replace(prob, gate.find(',', prob) - prob, "1.5");
+  std::ofstream(dir_ / "gate.csv", std::ios::binary) << gate;
+  auto result = write_report(dir_.string(), {});
+  ASSERT_FALSE(result);
+  EXPECT_NE(result.error().message.find("gate.csv:2: column prob: '1.5' is not in [0, 1]"), std::string::npos)
+      << result.error().message;
+}
+
 }  // namespace
 }  // namespace quant::report

@@ -226,6 +226,55 @@ void write_fixture_run(const std::filesystem::path& dir, const FixtureOptions& o
              "# resolved configuration of the fixture run\n[backtest]\nsymbol = \"WIN$N\"\n"
              "from = \"2024-01-15\"\n[risk]\nmax_risk_per_trade = 0.01  # < 1 % of equity\n"
              "note = \"</pre><script>alert(1)</script>\"\n");
+
+  if (!options.gate) return;
+
+  // gate.csv: one judged entry signal every few bars; q10/q90 are signed in
+  // the trade's direction; blocked when prob < p_min (0.55).
+  constexpr double kPMin = 0.55;
+  std::string gate_csv = "ts,side,prob,q10,q90,target,stop,allowed,reason\n";
+  for (std::size_t i = 6; i + 1 < n; i += 7) {
+    const double x = static_cast<double>(i);
+    const bool long_side = (i / 7) % 3 != 1;
+    const double prob = 0.5 + 0.3 * std::sin(x / 9.0) * std::cos(x / 23.0);
+    const double q10 = -28 + 14 * std::sin(x / 11.0);
+    const double q90 = 34 + 16 * std::cos(x / 13.0);
+    const double stop = 2 * (11 + 3 * std::sin(x / 5.0));  // 2 x ATR
+    const double target = 1.5 * stop;
+    const bool allowed = prob >= kPMin;
+    const std::string reason = allowed ? "prob " + fixed(prob, 3) + " >= p_min " + fixed(kPMin)
+                                       : "prob " + fixed(prob, 3) + " < p_min " + fixed(kPMin);
+    gate_csv += iso(bar_time(i) + kBarSeconds) + "," + (long_side ? "long" : "short") + "," + fixed(prob, 4) + "," +
+                fixed(q10) + "," + fixed(q90) + "," + fixed(target) + "," + fixed(stop) + "," +
+                (allowed ? "1" : "0") + "," + reason + "\n";
+  }
+  write_file(dir / "gate.csv", gate_csv);
+
+  // model_metrics.json: ten calibration bins, the top one empty (nulls).
+  std::string bins;
+  for (int b = 0; b < 10; ++b) {
+    const double lower = b / 10.0;
+    const double upper = (b + 1) / 10.0;
+    const bool empty = b == 9;
+    const double predicted = lower + 0.05;
+    const double observed = std::clamp(predicted + 0.06 * std::sin(b * 1.7) - 0.02, 0.0, 1.0);
+    bins += std::string(b == 0 ? "" : ",\n") + "    {\"lower\": " + fixed(lower, 1) + ", \"upper\": " + fixed(upper, 1) +
+            ", \"mean_predicted\": " + (empty ? "null" : fixed(predicted, 4)) +
+            ", \"observed\": " + (empty ? "null" : fixed(observed, 4)) +
+            ", \"count\": " + std::to_string(empty ? 0 : 40 + 30 * (4 - std::abs(b - 4))) + "}";
+  }
+  write_file(dir / "model_metrics.json",
+             "{\n  \"auc\": 0.6123,\n  \"log_loss\": 0.6712,\n  \"brier\": 0.2391,\n  \"rows\": 1850,\n"
+             "  \"calibration\": [\n" + bins + "\n  ],\n"
+             "  \"coverage\": {\"below_lower\": 0.112, \"above_upper\": 0.087, \"inside\": 0.801},\n"
+             "  \"p_min\": " + fixed(kPMin) + ",\n  \"model_dir\": \"models/gatekeeper/<2024-06>\",\n"
+             "  \"manifest_hash\": \"3f9a1c0d5e7b\"\n}\n");
+
+  // ungated/: the same backtest without the gate takes more trades.
+  FixtureOptions ungated = options;
+  ungated.gate = false;
+  ungated.trades = options.trades + options.trades / 2 + 1;
+  write_fixture_run(dir / "ungated", ungated);
 }
 
 }  // namespace quant::report::testing

@@ -84,9 +84,7 @@ Expected<std::unique_ptr<Strategy>> make_strategy(const StrategyConfig& config, 
   if (mb.hmm_filter) {
     return make_error("strategy.hmm_filter: the HMM regime filter arrives with the Gatekeeper (roadmap step 3)");
   }
-  if (mb.model_gate) {
-    return make_error("strategy.model_gate: the model gate arrives with the Gatekeeper (roadmap step 3)");
-  }
+  // model_gate: the engine adds the Gatekeeper filter (it needs trained models, see [gate]).
   return std::unique_ptr<Strategy>(std::make_unique<MaBreakout>(mb, instrument.grid()));
 }
 

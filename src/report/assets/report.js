@@ -9,7 +9,7 @@
   const COLORS = {
     green: '#15803d', red: '#b91c1c', up: '#26a69a', down: '#ef5350',
     stop: '#ea580c', exit: '#475569', blue: '#1d4ed8', grid: '#eef1f4', border: '#d5dae0',
-    text: '#374151',
+    text: '#374151', ungated: '#9333ea',
   };
 
   let failed = false;
@@ -462,14 +462,201 @@
     })));
   }
 
+  // ---- gated run: comparison, model, quantile bands -------------------------
+  function legendItem(symbol, color, text) {
+    return el('span', null, [el('b', { text: symbol, style: 'color:' + color }), ' ' + text]);
+  }
+
+  function renderComparison(data) {
+    const g = data.summary;
+    const u = data.ungated.summary;
+    const currency = g.meta.currency ? ' ' + g.meta.currency : '';
+    byId('compare-note').textContent = 'The same backtest with the model gate (this run) and without it ' +
+      '(ungated/). Difference = gated − ungated.';
+    const diffCell = (d, text, higherIsBetter) => ({
+      text, cls: 'num ' + (!finite(d) || d === 0 ? '' : (d > 0) === higherIsBetter ? 'pos' : 'neg'),
+    });
+    const rows = [
+      ['Net PnL' + currency, 'net_pnl', money, true],
+      ['Trades', 'trades', integer, null],
+      ['Win rate', 'win_rate', (v) => percent(v), true],
+      ['Profit factor', 'profit_factor', (v) => fmt(v, 2), true],
+      ['Expectancy (per trade)' + currency, 'expectancy', money, true],
+      ['Sharpe', 'sharpe', (v) => fmt(v, 2), true],
+      ['Max drawdown %', 'max_drawdown_pct', (v) => percent(v), false],
+      ['Fees' + currency, 'fees', money, false],
+    ].map(([name, key, format, better]) => {
+      const a = g[key];
+      const b = u[key];
+      const d = finite(a) && finite(b) ? a - b : NaN;
+      const dText = finite(d) ? (d > 0 ? '+' : '') + (key === 'win_rate' || key === 'max_drawdown_pct'
+        ? fmt(d * 100, 2) + ' pp' : format(d)) : DASH;
+      return [name, { text: format(a), cls: 'num' }, { text: format(b), cls: 'num' },
+        better === null ? { text: dText, cls: 'num' } : diffCell(d, dText, better)];
+    });
+    byId('compare-body').append(table([{ title: 'Metric' }, { title: 'Gated', cls: 'num' },
+      { title: 'Ungated', cls: 'num' }, { title: 'Difference', cls: 'num' }], rows, 'metrics compare'));
+
+    const chart = LWC.createChart(byId('compare-chart'), chartOptions(money));
+    const line = (eq, color, title) => {
+      const s = chart.addSeries(LWC.LineSeries, { color, lineWidth: 2, title, priceLineVisible: false });
+      s.setData(series(eq.ts, (i) => ({ value: eq.equity[i] })));
+      return s;
+    };
+    line(data.ungated.equity, COLORS.ungated, 'ungated');
+    const gated = line(data.equity, COLORS.blue, 'gated');
+    gated.createPriceLine({ price: g.meta.initial_equity, color: '#9ca3af', lineWidth: 1, lineStyle: 2, title: 'initial' });
+    chart.timeScale().fitContent();
+    byId('compare-legend').append(legendItem('━', COLORS.blue, 'gated equity (this run)'),
+      legendItem('━', COLORS.ungated, 'ungated equity (ungated/equity.csv)'));
+  }
+
+  const SVG_NS = 'http://www.w3.org/2000/svg';
+  function svg(tag, attrs, text) {
+    const node = document.createElementNS(SVG_NS, tag);
+    for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, String(value));
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  // Mean predicted vs observed per bin, on [0, 1] × [0, 1], with the diagonal.
+  function calibrationChart(bins) {
+    const W = 420, H = 360, L = 56, R = 16, T = 16, B = 48;
+    const x = (v) => L + v * (W - L - R);
+    const y = (v) => H - B - v * (H - T - B);
+    const root = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, width: W, height: H, class: 'calibration',
+      role: 'img', 'aria-label': 'Calibration curve: observed frequency against mean predicted probability' });
+    for (let k = 0; k <= 10; ++k) {
+      const v = k / 10;
+      root.append(svg('line', { x1: x(v), y1: y(0), x2: x(v), y2: y(1), class: 'grid' }));
+      root.append(svg('line', { x1: x(0), y1: y(v), x2: x(1), y2: y(v), class: 'grid' }));
+      if (k % 2 === 0) {
+        root.append(svg('text', { x: x(v), y: y(0) + 16, 'text-anchor': 'middle', class: 'tick' }, v.toFixed(1)));
+        root.append(svg('text', { x: x(0) - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'tick' }, v.toFixed(1)));
+      }
+    }
+    root.append(svg('rect', { x: x(0), y: y(1), width: x(1) - x(0), height: y(0) - y(1), class: 'frame' }));
+    root.append(svg('line', { x1: x(0), y1: y(0), x2: x(1), y2: y(1), class: 'diagonal' }));
+    root.append(svg('text', { x: (x(0) + x(1)) / 2, y: H - 8, 'text-anchor': 'middle', class: 'axis' },
+      'mean predicted probability'));
+    root.append(svg('text', { x: 14, y: (y(0) + y(1)) / 2, 'text-anchor': 'middle', class: 'axis',
+      transform: 'rotate(-90 14 ' + (y(0) + y(1)) / 2 + ')' }, 'observed frequency'));
+    const points = bins.filter((b) => finite(b.mean_predicted) && finite(b.observed) && b.count > 0);
+    if (points.length) {
+      root.append(svg('polyline', { class: 'curve',
+        points: points.map((b) => x(b.mean_predicted).toFixed(1) + ',' + y(b.observed).toFixed(1)).join(' ') }));
+      const most = Math.max(...points.map((b) => b.count));
+      for (const b of points) {
+        const dot = svg('circle', { cx: x(b.mean_predicted), cy: y(b.observed),
+          r: (3 + 4 * Math.sqrt(b.count / most)).toFixed(1), class: 'dot' });
+        dot.append(svg('title', null, fmt(b.lower, 2) + '–' + fmt(b.upper, 2) + ': predicted ' +
+          fmt(b.mean_predicted, 3) + ', observed ' + fmt(b.observed, 3) + ', ' + integer(b.count) + ' rows'));
+        root.append(dot);
+      }
+    }
+    return root;
+  }
+
+  function renderModel(data) {
+    const m = data.model;
+    const host = byId('model-body');
+    const left = el('div');
+    const facts = table([{ title: 'Validation metric' }, { title: 'Value', cls: 'num' }], [
+      ['AUC', fmt(m.auc, 4)], ['Log-loss', fmt(m.log_loss, 4)], ['Brier score', fmt(m.brier, 4)],
+      ['Validation rows', integer(m.rows)], ['Gate threshold p_min', fmt(m.p_min, 2)],
+      ['Model directory', { text: m.model_dir, cls: 'wrap' }], ['Manifest hash', { text: m.manifest_hash, cls: 'mono' }],
+    ], 'metrics');
+    facts.prepend(el('caption', { text: 'Validation' }));
+    left.append(facts);
+
+    const c = m.coverage;
+    const sum = [c.below_lower, c.above_upper, c.inside].filter(finite).reduce((a, b) => a + b, 0);
+    const share = (v) => (finite(v) && sum > 1.0001 ? v / sum : v);  // counts → shares
+    const coverage = table([{ title: 'Forward move' }, { title: 'Share', cls: 'num' }, { title: 'Ideal', cls: 'num' }], [
+      ['below q10', percent(share(c.below_lower), 1), '10 %'],
+      ['inside [q10, q90]', percent(share(c.inside), 1), '80 %'],
+      ['above q90', percent(share(c.above_upper), 1), '10 %'],
+    ], 'metrics coverage');
+    coverage.prepend(el('caption', { text: 'Quantile coverage (validation)' }));
+    left.append(coverage);
+
+    const bins = m.calibration;
+    const right = el('figure', { className: 'calibration-figure' }, [
+      calibrationChart(bins),
+      el('figcaption', { className: 'note', text: 'Calibration: each dot is a probability bin (area ∝ rows); ' +
+        'dashed: perfect calibration. ' + integer(bins.filter((b) => !(b.count > 0)).length) + ' empty bin(s) not drawn.' }),
+    ]);
+    host.append(left, right);
+  }
+
+  function renderGate(data) {
+    const gate = data.gate;
+    const signals = rowsOf(gate);
+    const total = gate.total_rows;
+    byId('gate-note').textContent = 'Each entry signal the gate judged: the model\'s 10 % and 90 % quantiles of ' +
+      'the forward move (points, signed in the trade\'s direction), against the target and the stop (2 × ATR).';
+    byId('gate-counts').append(table([{ title: 'Decision' }, { title: 'Signals', cls: 'num' }, { title: 'Share', cls: 'num' }], [
+      [{ text: 'allowed', cls: 'pos' }, integer(gate.allowed_count), percent(total ? gate.allowed_count / total : NaN, 1)],
+      [{ text: 'blocked', cls: 'neg' }, integer(gate.blocked_count), percent(total ? gate.blocked_count / total : NaN, 1)],
+    ], 'counts'));
+    const points = (v) => fmt(v, 2);
+    const chart = LWC.createChart(byId('gate-chart'), chartOptions(points));
+    const line = (color, width, style, title) => chart.addSeries(LWC.LineSeries, {
+      color, lineWidth: width, lineStyle: style, title, priceLineVisible: false, lastValueVisible: false,
+      crosshairMarkerVisible: false,
+    });
+    const target = line(COLORS.green, 1, 2, 'target');
+    const stop = line(COLORS.stop, 1, 2, '−stop');
+    const q10 = line(COLORS.blue, 2, 0, 'q10');
+    const q90 = line(COLORS.blue, 2, 0, 'q90');
+    const at = (key, sign) => series(gate.ts, (i) => ({ value: sign * gate[key][i] }));
+    target.setData(at('target', 1));
+    stop.setData(at('stop', -1));
+    q10.setData(at('q10', 1));
+    q90.setData(at('q90', 1));
+    q90.createPriceLine({ price: 0, color: '#9ca3af', lineWidth: 1, lineStyle: 1, title: '' });
+    const markers = [];
+    for (const point of series(gate.ts, (i) => ({ allowed: gate.allowed[i] === '1' }))) {
+      markers.push({ time: point.time, position: 'aboveBar', shape: point.allowed ? 'circle' : 'square',
+        size: 0.5, color: point.allowed ? COLORS.green : COLORS.red, text: '' });
+    }
+    LWC.createSeriesMarkers(q90, markers);
+    chart.timeScale().fitContent();
+    byId('gate-legend').append(legendItem('━', COLORS.blue, 'q10 and q90 (the band)'),
+      legendItem('╌', COLORS.green, 'target distance'), legendItem('╌', COLORS.stop, '−stop distance'),
+      legendItem('●', COLORS.green, 'allowed'), legendItem('■', COLORS.red, 'blocked'));
+
+    const limit = data.options.max_gate_rows;
+    const shown = signals.slice(0, limit);
+    if (total > shown.length) {
+      byId('gate-note').textContent += ' The table shows the first ' + integer(shown.length) + ' of ' +
+        integer(total) + ' signals; all are in gate.csv.';
+    }
+    const columns = [
+      { title: 'Time (UTC)' }, { title: 'Side' }, { title: 'Prob', cls: 'num' }, { title: 'q10', cls: 'num' },
+      { title: 'q90', cls: 'num' }, { title: 'Target', cls: 'num' }, { title: 'Stop', cls: 'num' },
+      { title: 'Decision' }, { title: 'Reason' },
+    ];
+    byId('gate-body').append(total ? table(columns, shown.map((r) => [
+      time(r.ts), { text: r.side, cls: r.side === 'long' ? 'side-long' : 'side-short' }, fmt(r.prob, 3),
+      { text: points(r.q10), cls: signClass(r.q10) }, { text: points(r.q90), cls: signClass(r.q90) },
+      points(r.target), points(r.stop),
+      r.allowed === '1' ? { text: 'allowed', cls: 'pos' } : { text: 'blocked', cls: 'neg' },
+      { text: r.reason, cls: 'wrap' },
+    ])) : el('p', { className: 'note', text: 'No gate signals.' }));
+  }
+
   function main() {
     if (!LWC) throw new Error('the inlined Lightweight Charts library did not load');
     const data = JSON.parse(byId('report-data').textContent);
     const trades = rowsOf(data.trades);
     renderHeader(data);
     renderMetrics(data);
+    if (data.ungated) renderComparison(data);
     renderPriceChart(data, trades);
     renderEquity(data);
+    if (data.model) renderModel(data);
+    if (data.gate) renderGate(data);
     renderMonthly(data);
     renderTrades(data, trades);
     renderRiskEvents(data);
