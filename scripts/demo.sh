@@ -2,8 +2,10 @@
 # The main job, as far as the roadmap has come: market data as a MetaTrader 5
 # export — a deterministic generated WIN-like market, or your own export with
 # `make demo DATA=path/to/export.csv` — is imported into the Parquet lake,
-# verified, and backtested with the MA-breakout strategy and the risk engine;
-# the run ends in a self-contained HTML report. Later steps add the model.
+# verified; the Gatekeeper (classifier + q10/q90, ONNX) is trained on the first
+# two thirds of the history, and the last third is backtested out of sample
+# with the MA-breakout strategy, the risk engine and the gate, beside the same
+# run without the gate; the run ends in a self-contained HTML report.
 set -euo pipefail
 QUANT=$(readlink -f "${1:?usage: demo.sh path/to/quant [DATA]}")
 DATA=${2:-}
@@ -11,7 +13,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$ROOT/out/demo"
 LAKE="$OUT/lake"
 RUN="$OUT/backtest"
-rm -rf "$LAKE" "$RUN"; mkdir -p "$OUT"
+MODELS="$OUT/models"
+rm -rf "$LAKE" "$RUN" "$MODELS"; mkdir -p "$OUT"
 q() { "$QUANT" --config "$ROOT/config/quant.toml" --lake "$LAKE" "$@"; }
 
 GENERATED=()
@@ -31,7 +34,10 @@ q ingest -f mt5-bars -s WIN "$INPUT"
 echo "== lake"
 q lake ls
 set +e; q lake verify -s WIN --examples 3; set -e
-echo "== backtest (ma_breakout, 1 % risk, 2×ATR stop, −3 % daily breaker)"
-q backtest -s WIN --out "$RUN" "${GENERATED[@]}" --data-source "$SOURCE"
+SPLIT=$(q lake query "select strftime(quantile_disc(ts, 0.67), '%Y-%m-%d') as d from bars_1m where symbol = 'WIN'" | tail -1)
+echo "== train the Gatekeeper on the bars before $SPLIT"
+q train -s WIN --to "$SPLIT" --out "$MODELS"
+echo "== backtest from $SPLIT, out of sample (ma_breakout + gate, 1 % risk, 2×ATR stop, −3 % daily breaker)"
+q backtest -s WIN --from "$SPLIT" --gate "$MODELS" --out "$RUN" "${GENERATED[@]}" --data-source "$SOURCE"
 echo
 echo "report: $RUN/report.html"

@@ -89,7 +89,7 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
     engine::GateConfig gc;
     gc.p_min = cfg->gate.p_min;
     gc.use_quantiles = cfg->gate.use_quantiles;
-    gc.target_points = settings.backtest.risk.target_points > 0 ? settings.backtest.risk.target_points : 100;
+    gc.target_points = settings.target_points(args.symbol);
     gc.stop_atr_multiple = settings.backtest.risk.stop_atr_multiple;
     auto filter = std::make_unique<engine::ModelGate>(std::move(*pipeline), std::move(*gatekeeper), gc);
     gate = filter.get();
@@ -97,6 +97,7 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
     gate_manifest = *manifest;
   }
   backtest::BacktestConfig bt = settings.backtest;
+  bt.risk.target_points = settings.target_points(args.symbol);
   if (settings.strategy.name == "sma_cross") {
     // The plain reference: always in the market, size 1, no risk engine, no
     // costs, no session rules, so results compare with other engines.

@@ -72,7 +72,11 @@ int run_train(const GlobalOptions& global, const TrainArgs& args) {
   const auto& t = cfg->train;
   research::TrainConfig tc;
   tc.features = gate_feature_config(*cfg);
-  tc.labels.target_points = cfg->backtest.backtest.risk.target_points > 0 ? cfg->backtest.backtest.risk.target_points : 100;
+  tc.labels.target_points = cfg->backtest.target_points(args.symbol);
+  if (!(tc.labels.target_points > 0)) {
+    return fail("train: labels need a profit target for " + args.symbol +
+                ": set [risk] target_points or [risk.target_points_by_symbol] " + args.symbol);
+  }
   tc.labels.stop_atr_multiple = cfg->backtest.backtest.risk.stop_atr_multiple;
   tc.labels.horizon = t.horizon;
   tc.hmm_states = t.hmm_states;

@@ -135,11 +135,22 @@ Expected<void> parse_backtest(const toml::table& root, BacktestSettings& out, st
     auto& r = bt.risk;
     if (auto ok = check_keys(*t,
                              {"risk_pct", "stop_atr_multiple", "trailing_stop", "trail_atr_multiple", "target_points",
-                              "max_contracts", "max_leverage", "daily_loss_pct"},
+                              "max_contracts", "max_leverage", "daily_loss_pct", "target_points_by_symbol"},
                              "risk.", source);
         !ok) {
       return ok;
     }
+    if (const toml::table* by = sub_table(*t, "target_points_by_symbol", "risk.", source, err)) {
+      for (const auto& [key, node] : *by) {
+        auto v = node.value<double>();
+        if (!v || *v < 0) {
+          return make_error(where(source, node.source()) + ": risk.target_points_by_symbol." + std::string(key.str()) +
+                            " must be a number >= 0");
+        }
+        out.target_points_by_symbol[std::string(key.str())] = *v;
+      }
+    }
+    if (!err) return err;
     int max_contracts = static_cast<int>(r.max_contracts);
     for (auto e : {read_number(*t, "risk_pct", r.risk_pct, "risk.", source),
                    read_number(*t, "stop_atr_multiple", r.stop_atr_multiple, "risk.", source),

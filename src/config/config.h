@@ -7,6 +7,7 @@
 /// (e.g. "quant.toml: unknown key 'instruments.WIN.tick'"), so a typo never
 /// silently falls back to a default. Defaults live in the structs.
 
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,14 @@ struct LakeConfig {
 struct BacktestSettings {
   backtest::BacktestConfig backtest;  ///< includes the engine and risk settings
   strategy::StrategyConfig strategy;
+  /// `[risk.target_points_by_symbol]`: the profit target per instrument (price
+  /// points), overriding `[risk] target_points` (100 suits WIN, not EURUSD).
+  std::map<std::string, double> target_points_by_symbol;
+  /// The target for `symbol`: its override, else risk.target_points.
+  double target_points(const std::string& symbol) const {
+    auto it = target_points_by_symbol.find(symbol);
+    return it != target_points_by_symbol.end() ? it->second : backtest.risk.target_points;
+  }
 };
 
 /// `[train]`: `quant train` (the Gatekeeper's models).
