@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# End-to-end tests of `quant train` and the gated backtest through the real binary.
+source "$(dirname "$0")/lib.sh"
+LAKE="$WORK/lake"
+q generate -s WIN --days 60 --seed 5 --out "$WORK/win.csv" >/dev/null
+q ingest --lake "$LAKE" -f mt5-bars -s WIN -q "$WORK/win.csv" >/dev/null
+
+echo "== quant train writes three checked ONNX models and a manifest"
+out=$(q train --lake "$LAKE" -s WIN --to 2024-03-04 --out "$WORK/models" 2>&1); st=$?
+expect_status $st 0 "train runs"
+expect_contains "$out" "validation: AUC" "reports AUC"
+expect_contains "$out" "calibration" "reports the calibration table"
+for f in gatekeeper_prob.onnx gatekeeper_q10.onnx gatekeeper_q90.onnx manifest.json; do
+  if [[ -s $WORK/models/$f ]]; then ok "wrote $f"; else bad "missing $f"; fi
+done
+for m in prob q10 q90; do
+  want=$(grep -A3 "\"gatekeeper_$m.onnx\"" "$WORK/models/manifest.json" | grep -o '"sha256": "[0-9a-f]*"' | head -1 | cut -d'"' -f4)
+  got=$(openssl dgst -sha256 "$WORK/models/gatekeeper_$m.onnx" | awk '{print $NF}')
+  expect_eq "$got" "$want" "manifest SHA-256 of gatekeeper_$m.onnx"
+done
+expect_contains "$(cat "$WORK/models/manifest.json")" '"names"' "manifest lists the features"
+q train --lake "$LAKE" -s WIN --to 2024-03-04 --out "$WORK/models2" >/dev/null 2>&1
+if cmp -s "$WORK/models/gatekeeper_prob.onnx" "$WORK/models2/gatekeeper_prob.onnx" &&
+   cmp -s "$WORK/models/gatekeeper_q90.onnx" "$WORK/models2/gatekeeper_q90.onnx"; then
+  ok "training is deterministic (identical ONNX bytes)"
+else
+  bad "two trainings gave different models"
+fi
+
+echo "== the gated backtest, beside its ungated twin"
+out=$(q backtest --lake "$LAKE" -s WIN --from 2024-03-04 --gate "$WORK/models" --out "$WORK/run" 2>&1); st=$?
+expect_status $st 0 "gated backtest runs"
+expect_contains "$out" "gate:" "says how many signals passed"
+for f in gate.csv model_metrics.json ungated/trades.csv ungated/summary.json report.html; do
+  if [[ -s $WORK/run/$f ]]; then ok "wrote $f"; else bad "missing $f"; fi
+done
+gated=$(($(wc -l < "$WORK/run/trades.csv") - 1)); ungated=$(($(wc -l < "$WORK/run/ungated/trades.csv") - 1))
+passed=$(awk -F, 'NR > 1 && $8 == 1' "$WORK/run/gate.csv" | wc -l)
+if (( gated <= ungated )); then ok "the gate only removes trades ($gated ≤ $ungated)"; else bad "gated $gated > ungated $ungated"; fi
+if (( gated <= passed )); then ok "every gated trade passed the gate ($gated ≤ $passed passed)"; else bad "$gated trades but $passed passed"; fi
+bad_rule=$(awk -F, 'NR > 1 && $8 == 1 && ($3 < 0.5 || $5 < $6 || $4 < -$7)' "$WORK/run/gate.csv" | wc -l)
+expect_eq "$bad_rule" 0 "every passed signal meets prob ≥ 0.5, q90 ≥ target, q10 ≥ −stop"
+expect_contains "$(cat "$WORK/run/report.html")" "Gated vs ungated" "the report compares gated and ungated"
+
+echo "== models from another feature configuration are refused"
+sed 's/^fast = 9$/fast = 8/' "$ROOT/config/quant.toml" > "$WORK/other.toml"
+out=$("$QUANT" --config "$WORK/other.toml" backtest --lake "$LAKE" -s WIN --gate "$WORK/models" --out "$WORK/x" 2>&1); st=$?
+expect_status $st 1 "a feature mismatch fails"
+expect_contains "$out" "do not fit this configuration's features" "says why"
+out=$(q backtest --lake "$LAKE" -s WIN --gate "$WORK/nowhere" --out "$WORK/x" 2>&1); st=$?
+expect_status $st 1 "missing models fail"
+expect_contains "$out" "run quant train" "says how to get models"
+finish
