@@ -10,6 +10,7 @@
 
 #include "backtest/backtest.h"
 #include "engine/model_gate.h"
+#include "engine/regime_filter.h"
 #include "model/gatekeeper.h"
 #include "train_command.h"
 #include "lake/lake.h"
@@ -95,6 +96,20 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
     gate = filter.get();
     (*strategy)->add_filter(std::move(filter));
     gate_manifest = *manifest;
+  }
+  if (settings.strategy.name == "ma_breakout" && settings.strategy.ma_breakout.hmm_filter) {
+    // The regime filter uses the HMM that quant train fitted (in the manifest).
+    auto manifest = gate_manifest ? Expected<model::Manifest>(*gate_manifest) : model::load_manifest(model_dir);
+    if (!manifest) return fail("backtest: the HMM filter needs trained models in " + model_dir + ": " + manifest.error().message);
+    const auto& fp = manifest->params["features"];
+    if (!fp.contains("hmm")) return fail("backtest: the models in " + model_dir + " were trained without HMM ([train] hmm_states = 0)");
+    auto hmm = features::HmmParams::from_json(fp["hmm"]["model"]);
+    if (!hmm) return fail("backtest: " + model_dir + ": HMM parameters: " + hmm.error().message);
+    auto regime_gate = features::HmmRegimeGate::create({cfg->gate.hmm_allowed_states, cfg->gate.hmm_min_probability},
+                                                       hmm->states);
+    if (!regime_gate) return fail("backtest: [gate] hmm_allowed_states: " + regime_gate.error().message);
+    (*strategy)->add_filter(std::make_unique<engine::HmmRegimeFilter>(
+        *hmm, fp["hmm"].value("volatility_window", 20), *regime_gate));
   }
   backtest::BacktestConfig bt = settings.backtest;
   bt.risk.target_points = settings.target_points(args.symbol);

@@ -261,11 +261,26 @@ Expected<void> parse_train_gate(const toml::table& root, AppConfig& config, std:
   if (!err) return err;
   if (const toml::table* t = sub_table(root, "gate", "", source, err)) {
     auto& g = config.gate;
-    if (auto ok = check_keys(*t, {"model_dir", "p_min", "use_quantiles"}, "gate.", source); !ok) return ok;
+    if (auto ok = check_keys(*t, {"model_dir", "p_min", "use_quantiles", "hmm_allowed_states", "hmm_min_probability"},
+                             "gate.", source);
+        !ok) {
+      return ok;
+    }
     for (auto r : {read_string(*t, "model_dir", g.model_dir, "gate.", source),
                    read_number(*t, "p_min", g.p_min, "gate.", source),
-                   read_bool(*t, "use_quantiles", g.use_quantiles, "gate.", source)}) {
+                   read_bool(*t, "use_quantiles", g.use_quantiles, "gate.", source),
+                   read_number(*t, "hmm_min_probability", g.hmm_min_probability, "gate.", source)}) {
       if (!r) return r;
+    }
+    if (const toml::node* n = t->get("hmm_allowed_states")) {
+      const toml::array* arr = n->as_array();
+      if (arr == nullptr) return make_error(where(source, n->source()) + ": gate.hmm_allowed_states must be an array");
+      g.hmm_allowed_states.clear();
+      for (const auto& v : *arr) {
+        auto i = v.value<int64_t>();
+        if (!i || *i < 0) return make_error(where(source, v.source()) + ": gate.hmm_allowed_states holds state numbers >= 0");
+        g.hmm_allowed_states.push_back(static_cast<int>(*i));
+      }
     }
     if (!(g.p_min >= 0 && g.p_min <= 1)) return make_error(std::string(source) + ": gate.p_min must be within [0, 1]");
   }

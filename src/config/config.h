@@ -58,6 +58,10 @@ struct GateSettings {
   std::string model_dir = "models/gatekeeper";  ///< where quant train wrote the models
   double p_min = 0.5;        ///< minimum probability of reaching the target first
   bool use_quantiles = true;  ///< also require q90 ≥ target and q10 ≥ −stop
+  /// strategy.ma_breakout.hmm_filter: entries only in these HMM regimes
+  /// (0 = the calmest of the fitted states), with at least this probability.
+  std::vector<int> hmm_allowed_states = {0, 1};
+  double hmm_min_probability = 0.5;
 };
 
 /// The whole file.

@@ -81,9 +81,7 @@ Expected<std::unique_ptr<Strategy>> make_strategy(const StrategyConfig& config, 
     return make_error(
         "strategy.book_imbalance_filter: the order-book imbalance filter arrives with the Gatekeeper (roadmap step 3)");
   }
-  if (mb.hmm_filter) {
-    return make_error("strategy.hmm_filter: the HMM regime filter arrives with the Gatekeeper (roadmap step 3)");
-  }
+  // hmm_filter: the engine adds the regime filter (it needs the HMM fitted by quant train, see [gate]).
   // model_gate: the engine adds the Gatekeeper filter (it needs trained models, see [gate]).
   return std::unique_ptr<Strategy>(std::make_unique<MaBreakout>(mb, instrument.grid()));
 }

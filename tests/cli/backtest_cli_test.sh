@@ -64,8 +64,8 @@ sed 's/^slippage_ticks = 1/slipage_ticks = 1/' "$ROOT/config/quant.toml" > "$WOR
 out=$("$QUANT" --config "$WORK/typo.toml" backtest --lake "$LAKE" -s WIN --out "$WORK/x" 2>&1); st=$?
 expect_status $st 1 "a misspelt config key fails"
 expect_contains "$out" "unknown key 'backtest.slipage_ticks'" "the misspelt key is named"
-sed 's/^hmm_filter = false/hmm_filter = true/' "$ROOT/config/quant.toml" > "$WORK/hmm.toml"
+sed 's/^book_imbalance_filter = false/book_imbalance_filter = true/' "$ROOT/config/quant.toml" > "$WORK/hmm.toml"
 out=$("$QUANT" --config "$WORK/hmm.toml" backtest --lake "$LAKE" -s WIN --out "$WORK/x" 2>&1); st=$?
 expect_status $st 1 "a filter that is not available yet fails"
-expect_contains "$out" "hmm_filter" "names the filter"
+expect_contains "$out" "book_imbalance_filter" "names the filter"
 finish

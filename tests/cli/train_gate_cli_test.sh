@@ -42,6 +42,13 @@ bad_rule=$(awk -F, 'NR > 1 && $8 == 1 && ($3 < 0.5 || $5 < $6 || $4 < -$7)' "$WO
 expect_eq "$bad_rule" 0 "every passed signal meets prob ≥ 0.5, q90 ≥ target, q10 ≥ −stop"
 expect_contains "$(cat "$WORK/run/report.html")" "Gated vs ungated" "the report compares gated and ungated"
 
+echo "== the HMM regime filter uses the HMM fitted by quant train"
+sed 's/^hmm_filter = false/hmm_filter = true/' "$ROOT/config/quant.toml" > "$WORK/hmm.toml"
+out=$("$QUANT" --config "$WORK/hmm.toml" backtest --lake "$LAKE" -s WIN --from 2024-03-04 --gate "$WORK/models" --no-compare --out "$WORK/hmm" 2>&1); st=$?
+expect_status $st 0 "backtest with the HMM filter runs"
+blocked=$(grep -c "blocked by the hmm filter" "$WORK/hmm/risk_events.csv")
+if (( blocked > 0 )); then ok "the HMM filter blocked $blocked signals"; else bad "the HMM filter blocked nothing"; fi
+
 echo "== models from another feature configuration are refused"
 sed 's/^fast = 9$/fast = 8/' "$ROOT/config/quant.toml" > "$WORK/other.toml"
 out=$("$QUANT" --config "$WORK/other.toml" backtest --lake "$LAKE" -s WIN --gate "$WORK/models" --out "$WORK/x" 2>&1); st=$?
