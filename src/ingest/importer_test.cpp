@@ -3,6 +3,7 @@
 #include "ingest/importer.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstring>
 
@@ -427,7 +428,7 @@ TEST(SourceTest, ProgressIsReportedAndEmptyPlainFileFails) {
   ASSERT_GE(calls.size(), 2u);
   EXPECT_EQ(calls.back(), text.size());
 
-  const std::string path = ::testing::TempDir() + "/ingest_empty.csv";
+  const std::string path = ::testing::TempDir() + "/ingest_empty." + std::to_string(::getpid()) + ".csv";
   std::FILE* f = std::fopen(path.c_str(), "wb");
   ASSERT_NE(f, nullptr);
   std::fclose(f);

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "model/metrics.h"
 #include "model/xgboost_trainer.h"
@@ -27,7 +28,8 @@ struct Fixture {
 const Fixture& fixture() {
   static const Fixture f = [] {
     Fixture out;
-    out.dir = ::testing::TempDir() + "gatekeeper_test_models";
+    // One directory per process: ctest runs these tests in parallel processes.
+    out.dir = ::testing::TempDir() + "gatekeeper_test_models." + std::to_string(::getpid());
     std::filesystem::remove_all(out.dir);
     const auto c = testing_data::classification(1500, kCols, 21);
     ClassifierParams cp;
@@ -125,7 +127,7 @@ TEST(GatekeeperTest, RefusesADifferentFeatureSchema) {
 
 TEST(GatekeeperTest, RefusesAModifiedModelFile) {
   const auto& f = fixture();
-  const std::string copy = ::testing::TempDir() + "gatekeeper_test_tampered";
+  const std::string copy = ::testing::TempDir() + "gatekeeper_test_tampered." + std::to_string(::getpid());
   std::filesystem::remove_all(copy);
   std::filesystem::copy(f.dir, copy);
   {
