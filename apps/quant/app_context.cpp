@@ -28,6 +28,22 @@ std::string lake_dir(const GlobalOptions& options, const config::AppConfig& conf
   return "lake";
 }
 
+Expected<TimeRange> parse_range(const std::string& from, const std::string& to, const TimeZone& zone) {
+  TimeRange r;
+  if (!from.empty()) {
+    auto t = parse_time_arg(from, zone);
+    if (!t) return make_error("--from: " + t.error().message);
+    r.from = *t;
+  }
+  if (!to.empty()) {
+    auto t = parse_time_arg(to, zone);
+    if (!t) return make_error("--to: " + t.error().message);
+    r.to = *t;
+  }
+  if (r.from >= r.to) return make_error("--from must be before --to");
+  return r;
+}
+
 Progress::Progress(std::string label, bool quiet)
     : label_(std::move(label)),
       quiet_(quiet),

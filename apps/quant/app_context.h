@@ -23,6 +23,14 @@ Expected<config::AppConfig> load_config(const GlobalOptions& options);
 /// The lake directory in force: --lake, else the config's [lake] dir, else "lake".
 std::string lake_dir(const GlobalOptions& options, const config::AppConfig& config);
 
+/// A --from/--to pair: dates or times, local to `zone` when they carry no
+/// offset; empty = open-ended. Fails naming the option, or when from >= to.
+struct TimeRange {
+  Timestamp from = Timestamp::min();
+  Timestamp to = Timestamp::max();
+};
+Expected<TimeRange> parse_range(const std::string& from, const std::string& to, const TimeZone& zone);
+
 /// Progress on stderr for long jobs: a self-overwriting line on a terminal,
 /// a line every few seconds otherwise. Silent when quiet.
 class Progress {

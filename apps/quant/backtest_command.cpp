@@ -43,18 +43,9 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
   if (args.out.empty()) return fail("backtest: --out DIR is required");
   auto zone = TimeZone::find(spec->time_zone);
   if (!zone) return fail(zone.error().message);
-  Timestamp from = Timestamp::min(), to = Timestamp::max();
-  if (!args.from.empty()) {
-    auto t = parse_time_arg(args.from, *zone);
-    if (!t) return fail("--from: " + t.error().message);
-    from = *t;
-  }
-  if (!args.to.empty()) {
-    auto t = parse_time_arg(args.to, *zone);
-    if (!t) return fail("--to: " + t.error().message);
-    to = *t;
-  }
-  if (from >= to) return fail("backtest: --from must be before --to");
+  auto range = parse_range(args.from, args.to, *zone);
+  if (!range) return fail(range.error().message);
+  const Timestamp from = range->from, to = range->to;
 
   config::BacktestSettings settings = cfg->backtest;
   if (!args.strategy.empty()) settings.strategy.name = args.strategy;

@@ -118,18 +118,9 @@ int run_lake_bars(const GlobalOptions& global, const LakeBarsArgs& args) {
   const InstrumentSpec* spec = cfg->instruments.find(args.symbol);
   auto zone = TimeZone::find(spec != nullptr ? spec->time_zone : "UTC");
   if (!zone) return fail(zone.error().message);
-  Timestamp from = Timestamp::min(), to = Timestamp::max();
-  if (!args.from.empty()) {
-    auto t = parse_time_arg(args.from, *zone);
-    if (!t) return fail("--from: " + t.error().message);
-    from = *t;
-  }
-  if (!args.to.empty()) {
-    auto t = parse_time_arg(args.to, *zone);
-    if (!t) return fail("--to: " + t.error().message);
-    to = *t;
-  }
-  if (from >= to) return fail("--from must be before --to");
+  auto range = parse_range(args.from, args.to, *zone);
+  if (!range) return fail(range.error().message);
+  const Timestamp from = range->from, to = range->to;
   auto stream = (*lk)->stream_bars(args.symbol, from, to);
   if (!stream) return fail(stream.error().message);
   std::optional<BarResampler> resampler;

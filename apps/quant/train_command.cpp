@@ -51,17 +51,9 @@ int run_train(const GlobalOptions& global, const TrainArgs& args) {
   if (args.out.empty()) return fail("train: --out DIR is required");
   auto zone = TimeZone::find(spec->time_zone);
   if (!zone) return fail(zone.error().message);
-  Timestamp from = Timestamp::min(), to = Timestamp::max();
-  if (!args.from.empty()) {
-    auto t = parse_time_arg(args.from, *zone);
-    if (!t) return fail("--from: " + t.error().message);
-    from = *t;
-  }
-  if (!args.to.empty()) {
-    auto t = parse_time_arg(args.to, *zone);
-    if (!t) return fail("--to: " + t.error().message);
-    to = *t;
-  }
+  auto range = parse_range(args.from, args.to, *zone);
+  if (!range) return fail(range.error().message);
+  const Timestamp from = range->from, to = range->to;
   auto bars = load_bars(global, *cfg, args.symbol, from, to);
   if (!bars) return fail("train: " + bars.error().message);
 

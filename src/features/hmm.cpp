@@ -1,5 +1,7 @@
 #include "features/hmm.h"
 
+#include "core/random.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -12,22 +14,6 @@ namespace {
 constexpr int kMaxStates = 16;
 constexpr double kLog2Pi = 1.8378770664093453;
 constexpr int kLloydSteps = 20;
-
-// SplitMix64 (as in sim/market_generator.h; features may not depend on sim).
-class SplitMix64 {
- public:
-  explicit SplitMix64(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t next() {
-    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-
- private:
-  std::uint64_t state_;
-};
 
 std::size_t idx(int a, int b, int width) { return static_cast<std::size_t>(a * width + b); }
 

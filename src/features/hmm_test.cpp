@@ -1,4 +1,5 @@
 #include "features/hmm.h"
+#include "core/random.h"
 
 #include <gtest/gtest.h>
 
@@ -12,25 +13,8 @@
 namespace quant::features {
 namespace {
 
-// Deterministic generator (SplitMix64 + Box–Muller) for the synthetic regimes.
-class Rng {
- public:
-  explicit Rng(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t next() {
-    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-  double normal() {
-    const double u1 = std::max(uniform(), 1e-300);
-    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * uniform());
-  }
-
- private:
-  std::uint64_t state_;
-};
+// Deterministic generator for the synthetic regimes.
+using Rng = quant::SplitMix64;
 
 struct Regimes {
   std::vector<Bar> bars;

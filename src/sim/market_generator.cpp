@@ -5,11 +5,6 @@
 
 namespace quant::sim {
 
-double SplitMix64::normal() {
-  const double u1 = std::max(uniform(), 1e-300);
-  const double u2 = uniform();
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
-}
 
 Expected<std::vector<GeneratedBar>> generate_market(const InstrumentSpec& spec, const GeneratorConfig& config) {
   if (!(spec.tick_size > 0)) return make_error("generate: instrument " + spec.symbol + " has no tick size");

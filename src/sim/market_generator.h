@@ -11,6 +11,7 @@
 
 #include "core/instrument.h"
 #include "core/market_data.h"
+#include "core/random.h"
 
 namespace quant::sim {
 
@@ -34,23 +35,7 @@ struct GeneratedBar {
 /// Requires spec.tick_size > 0 and a session that does not cross midnight.
 Expected<std::vector<GeneratedBar>> generate_market(const InstrumentSpec& spec, const GeneratorConfig& config);
 
-/// SplitMix64: tiny, fast and identical everywhere.
-class SplitMix64 {
- public:
-  explicit SplitMix64(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t next() {
-    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  /// Uniform in [0, 1).
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-  /// Standard normal (Box–Muller; deterministic given the stream).
-  double normal();
-
- private:
-  std::uint64_t state_;
-};
+/// The generator (defined in core so that every module shares one).
+using quant::SplitMix64;
 
 }  // namespace quant::sim
