@@ -134,6 +134,7 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
   meta.symbol = args.symbol;
   meta.strategy = settings.strategy.name;
   meta.generated_data = args.generated_data;
+  meta.seed = args.seed;
   meta.data_source = args.data_source.empty() ? "lake " + root : args.data_source;
   meta.config_text = read_text(config_source);
 

@@ -2,6 +2,7 @@
 // `quant backtest`: a strategy over lake bars through the engine, the risk
 // engine and the simulated venue; writes the run directory and its report.
 
+#include <cstdint>
 #include <string>
 
 #include "app_context.h"
@@ -16,6 +17,7 @@ struct BacktestArgs {
   bool no_report = false;
   bool generated_data = false;  ///< label the run as generated data (the demo sets it)
   std::string data_source;      ///< free text for the report
+  std::uint64_t seed = 0;       ///< the generator's seed when the data is generated (shown in the report)
   std::string gate_dir;         ///< gate the signals with the models in this directory (else [gate] when model_gate)
   bool no_compare = false;      ///< gated runs: skip the ungated twin
 };

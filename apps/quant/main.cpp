@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
   bt_cmd->add_flag("--no-report", bt.no_report, "skip report.html");
   bt_cmd->add_flag("--generated-data", bt.generated_data, "label the run as generated (not real) data");
   bt_cmd->add_option("--data-source", bt.data_source, "where the data came from, shown in the report");
+  bt_cmd->add_option("--seed", bt.seed, "generated data: the generator's seed, shown in the report");
   bt_cmd->add_option("--gate", bt.gate_dir, "gate entries with the Gatekeeper models in this directory");
   bt_cmd->add_flag("--no-compare", bt.no_compare, "gated runs: skip the ungated twin run");
   bt_cmd->fallthrough();
