@@ -1,6 +1,7 @@
 #include "features/feature_manifest.h"
 
-#include <openssl/evp.h>
+#include "core/sha256.h"
+
 
 #include <array>
 #include <set>
@@ -14,20 +15,6 @@ std::string canonical_json(const std::vector<std::string>& names, const nlohmann
   return j.dump();
 }
 
-std::string sha256_hex(const std::string& text) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  const int ok = EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha256(), nullptr);
-  QUANT_CHECK(ok == 1);  // SHA-256 over memory cannot fail short of a broken OpenSSL
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * length);
-  for (unsigned int i = 0; i < length; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 15]);
-  }
-  return out;
-}
 
 void FeatureManifest::rehash() { hash = sha256_hex(canonical_json(names, params)); }
 

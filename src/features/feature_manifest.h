@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/sha256.h"
 
 namespace quant::features {
 
@@ -36,7 +37,7 @@ struct FeatureManifest {
 std::string canonical_json(const std::vector<std::string>& names, const nlohmann::json& params);
 
 /// Lowercase hex SHA-256 of `text` (OpenSSL EVP).
-std::string sha256_hex(const std::string& text);
+inline std::string sha256_hex(const std::string& text) { return quant::sha256_hex(text); }
 
 /// Ok when `got` describes the same features as `expected` (same names in the
 /// same order, same parameters). Otherwise the error names the first

@@ -292,6 +292,16 @@ class Parser {
     return field_count(expected, fail);
   }
 
+  /// A column by mapping or usual name; without a header, the format's default
+  /// position `fallback` (when the row has it), else -1.
+  Expected<int> pick_column(const std::string& mapped, std::string_view role,
+                            std::initializer_list<std::string_view> names, int fallback, bool header,
+                            std::size_t n_fields) {
+    auto c = column(mapped, role, n_fields, names);
+    if (!c) return c;
+    return *c >= 0 ? *c : (header ? -1 : (fallback < static_cast<int>(n_fields) ? fallback : -1));
+  }
+
   bool field_count(std::size_t expected, Fail& fail) {
     if (fields_.size() == expected) return true;
     return fail_with(fail, "row",
@@ -823,11 +833,7 @@ class TradeParser final : public Parser {
     const ColumnMapping& m = options_.columns;
     if (header) set_header(fields_);
     auto pick = [&](const std::string& mapped, std::string_view role, std::initializer_list<std::string_view> names,
-                    int fallback) -> Expected<int> {
-      auto c = column(mapped, role, n_fields_, names);
-      if (!c) return c;
-      return *c >= 0 ? *c : (header ? -1 : (fallback < static_cast<int>(n_fields_) ? fallback : -1));
-    };
+                    int fallback) { return pick_column(mapped, role, names, fallback, header, n_fields_); };
     auto ts = pick(m.ts, "ts", {"timestamp", "time", "datetime", "date_time", "ts", "date"}, 0);
     auto px = pick(m.price, "price", {"price", "last", "px"}, 1);
     auto vol = pick(m.volume, "volume", {"volume", "vol", "qty", "quantity", "size", "amount"}, 2);
@@ -908,11 +914,7 @@ class QuoteParser final : public Parser {
     if (header) set_header(fields_);
     const ColumnMapping& m = options_.columns;
     auto pick = [&](const std::string& mapped, std::string_view role, std::initializer_list<std::string_view> names,
-                    int fallback) -> Expected<int> {
-      auto c = column(mapped, role, n_fields_, names);
-      if (!c) return c;
-      return *c >= 0 ? *c : (header ? -1 : (fallback < static_cast<int>(n_fields_) ? fallback : -1));
-    };
+                    int fallback) { return pick_column(mapped, role, names, fallback, header, n_fields_); };
     auto ts = pick(m.ts, "ts", {"timestamp", "time", "datetime", "date_time", "ts", "date"}, 0);
     auto bid = pick(m.bid, "bid", {"bid", "bid_price", "bidprice"}, 1);
     auto ask = pick(m.ask, "ask", {"ask", "ask_price", "askprice", "offer"}, 2);

@@ -1,11 +1,12 @@
 #include "model/manifest.h"
 
+#include "core/sha256.h"
+
 #include <array>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-#include <openssl/evp.h>
 
 #include "model/onnx_export.h"
 
@@ -13,19 +14,7 @@ namespace quant::model {
 
 namespace fs = std::filesystem;
 
-std::string sha256_hex(std::string_view bytes) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  const int ok = EVP_Digest(bytes.data(), bytes.size(), digest.data(), &length, EVP_sha256(), nullptr);
-  QUANT_CHECK(ok == 1);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < length; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 15]);
-  }
-  return out;
-}
+std::string sha256_hex(std::string_view bytes) { return quant::sha256_hex(bytes); }
 
 Expected<std::string> read_file_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
