@@ -136,44 +136,52 @@ RiskEngine::RiskEngine(RiskConfig config, InstrumentSpec spec) : config_(config)
   price_decimals_ = decimals_for(spec_.tick_size);
 }
 
-EntryDecision RiskEngine::check_entry(const EntryRequest& request) {
-  const bool is_long = request.side == Side::Buy;
+EntryDecision RiskEngine::record(Timestamp ts, double equity, EntryDecision decision) {
+  RiskEventKind kind = RiskEventKind::EntryRejected;
+  if (decision.decision == Decision::Accepted) kind = RiskEventKind::EntryAccepted;
+  if (decision.decision == Decision::Resized) kind = RiskEventKind::EntryResized;
+  events_.push_back(RiskEvent{ts, kind, decision.reason, equity, static_cast<double>(decision.qty)});
+  return decision;
+}
+
+EntryDecision RiskEngine::reject(Timestamp ts, double equity, std::string reason) {
+  EntryDecision out;
+  out.reason = std::move(reason);
+  return record(ts, equity, std::move(out));
+}
+
+RiskEngine::Sizing RiskEngine::size(Side side, double price, double atr, double equity) const {
+  const bool is_long = side == Side::Buy;
   const double tick = spec_.tick_size;
   const double point_value = spec_.point_value;
   const int px = price_decimals_;
   const int money = std::max(2, decimals_for(point_value));
 
-  EntryDecision out;
-  auto record = [&](RiskEventKind kind) {
-    events_.push_back(RiskEvent{request.ts, kind, out.reason, request.equity, static_cast<double>(out.qty)});
-    return out;
-  };
+  Sizing out;
   auto reject = [&](std::string reason) {
-    out = EntryDecision{};
-    out.reason = std::move(reason);
-    return record(RiskEventKind::EntryRejected);
+    out.rejected = std::move(reason);
+    return std::move(out);
   };
 
-  if (halted_) return reject("halted: daily loss limit");
-  if (!positive_finite(request.equity)) {
-    return reject((Reason() << "equity " << Fixed{request.equity, 2} << " is not positive").take());
+  if (!positive_finite(equity)) {
+    return reject((Reason() << "equity " << Fixed{equity, 2} << " is not positive").take());
   }
-  if (!positive_finite(request.price)) {
-    return reject((Reason() << "price " << Fixed{request.price, px} << " is not positive").take());
+  if (!positive_finite(price)) {
+    return reject((Reason() << "price " << Fixed{price, px} << " is not positive").take());
   }
-  if (!positive_finite(request.atr)) {
-    return reject((Reason() << "ATR " << Fixed{request.atr, px + 2} << " is not positive").take());
+  if (!positive_finite(atr)) {
+    return reject((Reason() << "ATR " << Fixed{atr, px + 2} << " is not positive").take());
   }
 
   // Stop distance in whole ticks, rounded UP (never a shorter distance than the
   // rule asks, so the real risk never exceeds the budget) and at least one tick.
   // The 1e-9 slack keeps 300.0000000001 / 5 from becoming 61 ticks.
-  const double raw_distance = config_.stop_atr_multiple * request.atr;
+  const double raw_distance = config_.stop_atr_multiple * atr;
   const double distance_ticks = std::max(1.0, std::ceil(raw_distance / tick - 1e-9));
-  const double price_ticks_raw = request.price / tick;
+  const double price_ticks_raw = price / tick;
   if (!(distance_ticks < kMaxTicks) || !(price_ticks_raw < kMaxTicks)) {
-    return reject((Reason() << "stop distance " << Fixed{raw_distance, px} << " or price "
-                            << Fixed{request.price, px} << " does not fit the tick grid " << Fixed{tick, px})
+    return reject((Reason() << "stop distance " << Fixed{raw_distance, px} << " or price " << Fixed{price, px}
+                            << " does not fit the tick grid " << Fixed{tick, px})
                       .take());
   }
   // An entry price off the grid is taken to the grid price on the far side of
@@ -184,23 +192,20 @@ EntryDecision RiskEngine::check_entry(const EntryRequest& request) {
   }
   const double stop_price = (is_long ? entry_ticks - distance_ticks : entry_ticks + distance_ticks) * tick;
   const double distance = distance_ticks * tick;
-  const std::string distance_text = (Reason() << "stop " << Fixed{distance, px} << " pts = "
-                                              << Fixed{config_.stop_atr_multiple, 2} << " × ATR "
-                                              << Fixed{request.atr, px + 2} << " rounded up to tick "
-                                              << Fixed{tick, px})
-                                        .take();
+  out.distance = (Reason() << "stop " << Fixed{distance, px} << " pts = " << Fixed{config_.stop_atr_multiple, 2}
+                           << " × ATR " << Fixed{atr, px + 2} << " rounded up to tick " << Fixed{tick, px})
+                     .take();
   if (!(stop_price > 0)) {
-    return reject((Reason() << "stop " << Fixed{stop_price, px} << " at or below zero for price "
-                            << Fixed{request.price, px} << " (" << distance_text << ")")
+    return reject((Reason() << "stop " << Fixed{stop_price, px} << " at or below zero for price " << Fixed{price, px}
+                            << " (" << out.distance << ")")
                       .take());
   }
 
-  const double stop_gap = std::fabs(request.price - stop_price);
+  const double stop_gap = std::fabs(price - stop_price);
   const double per_contract = stop_gap * point_value;
-  const double budget = config_.risk_pct * request.equity;
+  const double budget = config_.risk_pct * equity;
   const std::string budget_text =
-      (Reason() << Fixed{config_.risk_pct * 100, 2} << "% of " << Fixed{request.equity, 2} << " = "
-                << Fixed{budget, 2})
+      (Reason() << Fixed{config_.risk_pct * 100, 2} << "% of " << Fixed{equity, 2} << " = " << Fixed{budget, 2})
           .take();
 
   // Evaluated in the order of the invariant qty × |entry − stop| × point_value <= budget.
@@ -214,54 +219,145 @@ EntryDecision RiskEngine::check_entry(const EntryRequest& request) {
   while (!over_cap && qty > 0 && risk_of(qty) > budget) --qty;  // float rounding of the division
 
   if (qty == 0) {
-    return reject((Reason() << "risk " << budget_text << " < one contract's risk at the stop "
-                            << Fixed{stop_gap, px} << " pts × " << Fixed{point_value, money} << " = "
-                            << Fixed{per_contract, 2} << " (" << distance_text << ")")
+    return reject((Reason() << "risk " << budget_text << " < one contract's risk at the stop " << Fixed{stop_gap, px}
+                            << " pts × " << Fixed{point_value, money} << " = " << Fixed{per_contract, 2} << " ("
+                            << out.distance << ")")
                       .take());
   }
 
-  const std::string formula = (Reason() << "floor(" << budget_text << " / (" << Fixed{stop_gap, px} << " pts × "
-                                        << Fixed{point_value, money} << "))")
-                                  .take();
-  Decision decision = Decision::Accepted;
+  out.formula = (Reason() << "floor(" << budget_text << " / (" << Fixed{stop_gap, px} << " pts × "
+                          << Fixed{point_value, money} << "))")
+                    .take();
   Reason caps;
-  if (over_cap) {
-    decision = Decision::Resized;
-    caps << "; capped to max_contracts " << cap;
-  }
-  const double notional_per_contract = request.price * point_value;
-  const double leverage_limit = config_.max_leverage * request.equity;
+  if (over_cap) caps << "; capped to max_contracts " << cap;
+  const double notional_per_contract = price * point_value;
+  const double leverage_limit = config_.max_leverage * equity;
   const double by_leverage = std::floor(leverage_limit / notional_per_contract);
   if (static_cast<double>(qty) > by_leverage) {
     qty = static_cast<std::int64_t>(std::max(0.0, by_leverage));
     while (qty > 0 && static_cast<double>(qty) * notional_per_contract > leverage_limit) --qty;
-    decision = Decision::Resized;
     caps << "; capped to " << qty << " by max_leverage " << Fixed{config_.max_leverage, 2} << ": notional "
          << Fixed{notional_per_contract, 2} << " per contract × qty <= " << Fixed{leverage_limit, 2};
   }
   if (qty == 0) {
     return reject((Reason() << "leverage cap allows no contract: notional " << Fixed{notional_per_contract, 2}
                             << " per contract > " << Fixed{config_.max_leverage, 2} << " × equity "
-                            << Fixed{request.equity, 2})
+                            << Fixed{equity, 2})
                       .take());
   }
 
-  out.decision = decision;
   out.qty = qty;
+  out.by_risk = by_risk;
+  out.caps = caps.take();
   out.stop_price = stop_price;
   if (config_.target_points > 0) {
     const double target_ticks = std::max(1.0, std::nearbyint(config_.target_points / tick));
     const double target = (is_long ? entry_ticks + target_ticks : entry_ticks - target_ticks) * tick;
     out.target_price = target > 0 ? target : 0;  // a short's target at or below zero: none
   }
-  if (decision == Decision::Accepted) {
-    out.reason = (Reason() << "sized " << qty << " = " << formula << "; " << distance_text).take();
+  return out;
+}
+
+EntryDecision RiskEngine::check_entry(const EntryRequest& request) {
+  if (halted_) return reject(request.ts, request.equity, "halted: daily loss limit");
+  Sizing s = size(request.side, request.price, request.atr, request.equity);
+  if (!s.rejected.empty()) return reject(request.ts, request.equity, std::move(s.rejected));
+
+  EntryDecision out;
+  out.decision = s.caps.empty() ? Decision::Accepted : Decision::Resized;
+  out.qty = s.qty;
+  out.stop_price = s.stop_price;
+  out.target_price = s.target_price;
+  if (out.decision == Decision::Accepted) {
+    out.reason = (Reason() << "sized " << s.qty << " = " << s.formula << "; " << s.distance).take();
   } else {
-    out.reason = (Reason() << "resized to " << qty << " from " << Fixed{by_risk, 0} << " = " << formula
-                           << caps.take() << "; " << distance_text)
+    out.reason = (Reason() << "resized to " << s.qty << " from " << Fixed{s.by_risk, 0} << " = " << s.formula
+                           << s.caps << "; " << s.distance)
                      .take();
   }
-  return record(decision == Decision::Accepted ? RiskEventKind::EntryAccepted : RiskEventKind::EntryResized);
+  return record(request.ts, request.equity, std::move(out));
+}
+
+EntryDecision RiskEngine::check_order(const OrderCheck& request) {
+  const Timestamp ts = request.ts;
+  const double equity = request.equity;
+  if (halted_) return reject(ts, equity, "halted: daily loss limit reached: no orders until the next session");
+  if (request.qty <= 0) {
+    return reject(ts, equity, (Reason() << "qty " << request.qty << " is not positive").take());
+  }
+
+  // Contracts held on the order's side: > 0 it adds, < 0 it reduces.
+  const std::int64_t held = request.position * sign(request.side);
+  if (held < 0) {
+    // Reducing never adds risk, so it is never sized down; only the part that
+    // would open the other side is cut (that part needs its own risk check).
+    const std::int64_t open = -held;
+    EntryDecision out;
+    if (position_.open && position_.side == opposite(request.side)) {
+      out.stop_price = position_.stop_price;  // what still protects the rest
+      out.target_price = position_.target_price;
+    }
+    if (request.qty <= open) {
+      out.decision = Decision::Accepted;
+      out.qty = request.qty;
+      out.reason = request.qty == open
+                       ? (Reason() << "closes the position of " << open).take()
+                       : (Reason() << "reduces the position from " << open << " to " << open - request.qty).take();
+    } else {
+      out.decision = Decision::Resized;
+      out.qty = open;
+      out.reason = (Reason() << "resized to " << open << " from " << request.qty
+                             << " to close the position: a reversal needs a separate order")
+                       .take();
+    }
+    return record(ts, equity, std::move(out));
+  }
+
+  if (!positive_finite(request.atr)) {
+    return reject(ts, equity,
+                  (Reason() << "no ATR yet: ATR " << Fixed{request.atr, price_decimals_ + 2}
+                            << " is not positive so no stop can be sized")
+                      .take());
+  }
+  Sizing s = size(request.side, request.price, request.atr, equity);
+  if (!s.rejected.empty()) return reject(ts, equity, std::move(s.rejected));
+
+  // The limit is for the whole position on this side at this order's stop.
+  const std::int64_t allowed = s.qty - held;
+  Reason limit;
+  limit << "limit " << s.qty;
+  if (s.caps.empty()) {
+    limit << " = " << s.formula;
+  } else {
+    limit << " from " << Fixed{s.by_risk, 0} << " = " << s.formula << s.caps;
+  }
+  limit << "; " << s.distance;
+  Reason held_text;
+  if (held > 0) held_text << " (limit " << s.qty << " - " << held << " held)";
+
+  if (allowed <= 0) {
+    return reject(ts, equity,
+                  (Reason() << "already at the " << Fixed{config_.risk_pct * 100, 2} << "% risk limit: " << held
+                            << " held of " << limit.take())
+                      .take());
+  }
+  EntryDecision out;
+  out.stop_price = s.stop_price;
+  out.target_price = s.target_price;
+  if (request.qty <= allowed) {
+    out.decision = Decision::Accepted;
+    out.qty = request.qty;
+    out.reason = (Reason() << "accepted " << request.qty << " of " << allowed << " allowed" << held_text.take() << "; "
+                           << limit.take())
+                     .take();
+  } else {
+    out.decision = Decision::Resized;
+    out.qty = allowed;
+    out.reason = (Reason() << "resized to " << allowed << " from " << request.qty << held_text.take() << "; "
+                           << limit.take())
+                     .take();
+  }
+  return record(ts, equity, std::move(out));
 }
 
 void RiskEngine::on_entry_filled(Side side, std::int64_t qty, double fill_price, const EntryDecision& decision) {
@@ -282,6 +378,23 @@ void RiskEngine::on_entry_filled(Side side, std::int64_t qty, double fill_price,
 }
 
 void RiskEngine::on_position_closed() { position_ = PositionRisk{}; }
+
+void RiskEngine::on_position_reduced(std::int64_t remaining_qty) {
+  QUANT_CHECK(remaining_qty >= 0);
+  if (remaining_qty == 0) {
+    on_position_closed();
+    return;
+  }
+  if (!position_.open) return;
+  QUANT_CHECK(remaining_qty <= position_.qty);
+  position_.qty = remaining_qty;
+}
+
+void RiskEngine::halt(Timestamp ts, double equity, std::string_view reason) {
+  if (halted_) return;
+  halted_ = true;
+  events_.push_back(RiskEvent{ts, RiskEventKind::Halted, std::string(reason), equity, equity - day_start_equity_});
+}
 
 bool RiskEngine::update_stop(const Bar& bar, double atr) {
   if (!position_.open || !config_.trailing_stop) return false;

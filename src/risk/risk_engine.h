@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -58,6 +59,17 @@ struct EntryDecision {
   std::string reason;       ///< why (always set, no commas): "sized 16 = floor(1.00% of 100000.00 = 1000.00 / (300 pts × 0.20)); stop ..."
 };
 
+/// A pre-trade check of an order whose size the client chose (`check_order`).
+struct OrderCheck {
+  Timestamp ts{};
+  Side side = Side::Buy;
+  std::int64_t qty = 0;       ///< contracts asked for
+  double price = 0;           ///< reference price: the last close (market) or the limit/stop price
+  double atr = 0;             ///< price units
+  double equity = 0;          ///< account equity now (realised + open), account currency
+  std::int64_t position = 0;  ///< signed contracts held now (> 0 long, < 0 short)
+};
+
 enum class RiskEventKind : std::uint8_t {
   EntryAccepted, EntryResized, EntryRejected, StopMoved, Halted, HaltCleared
 };
@@ -95,6 +107,23 @@ class RiskEngine {
   /// with the reason; halted → Rejected. Records an event.
   EntryDecision check_entry(const EntryRequest& request);
 
+  /// Checks an order whose size the client chose (the order gateway), in this order:
+  /// - halted → Rejected ("halted: daily loss limit reached: no orders until the next session");
+  ///   qty <= 0 → Rejected;
+  /// - an order on the side opposite `position` reduces it and is always allowed
+  ///   (never sized down); beyond |position| it would reverse the position and
+  ///   is Resized to |position| (a reversal needs a separate order). Its
+  ///   stop/target are the tracked position's (0 when none is tracked);
+  /// - otherwise it opens or adds: the total allowed on that side is check_entry's
+  ///   sizing at `price` (risk, max_contracts, max_leverage), minus the contracts
+  ///   already held; qty above that → Resized to it; nothing left → Rejected
+  ///   ("already at the 1.00% risk limit ..."); an ATR not finite or ≤ 0 →
+  ///   Rejected ("no ATR yet: ..."); any of check_entry's rejections apply.
+  ///   stop_price/target_price are set around `price` as check_entry does.
+  /// The reason is always set and has no commas. Records EntryAccepted,
+  /// EntryResized or EntryRejected (value = the decided qty).
+  EntryDecision check_order(const OrderCheck& request);
+
   /// The entry filled: starts tracking the position (stop/target from the
   /// decision; the extreme starts at the fill price). `qty` and `fill_price`
   /// are the whole position now (net quantity, average price): a further call
@@ -107,6 +136,17 @@ class RiskEngine {
   void on_entry_filled(Side side, std::int64_t qty, double fill_price, const EntryDecision& decision);
   /// The position is flat again (stop, target, exit, flatten).
   void on_position_closed();
+  /// A partial exit: the tracked position keeps its stop, target and extreme;
+  /// its qty becomes `remaining_qty`. 0 is the same as on_position_closed();
+  /// no-op when no position is tracked. Precondition (a bug otherwise, aborts):
+  /// 0 <= remaining_qty <= the tracked qty.
+  void on_position_reduced(std::int64_t remaining_qty);
+
+  /// Halts entries from outside the breaker (another instrument of the same
+  /// account tripped it): records Halted once with `reason` (value = equity −
+  /// start-of-day equity); no-op when already halted. Cleared by
+  /// on_session_start like a tripped breaker.
+  void halt(Timestamp ts, double equity, std::string_view reason);
 
   /// At each bar close: updates the chandelier stop (ratchet only; returns true
   /// and records StopMoved when it moved) — call before check_breaker.
@@ -142,6 +182,22 @@ class RiskEngine {
   std::vector<RiskEvent> take_events() { return std::exchange(events_, {}); }
 
  private:
+  /// The sizing rule shared by check_entry and check_order: the contracts
+  /// allowed in total at `price` and where the stop/target go, or why none.
+  struct Sizing {
+    std::string rejected;  ///< non-empty: nothing can be sized, and why
+    std::int64_t qty = 0;  ///< total allowed after the caps, >= 1 unless rejected
+    double by_risk = 0;    ///< floor of the risk formula before the caps
+    double stop_price = 0, target_price = 0;
+    std::string formula;   ///< "floor(1.00% of 100000.00 = 1000.00 / (300 pts × 0.20))"
+    std::string caps;      ///< "; capped to ..." per binding cap; empty when none bound
+    std::string distance;  ///< "stop 300 pts = 2.00 × ATR 150.00 rounded up to tick 5"
+  };
+  Sizing size(Side side, double price, double atr, double equity) const;
+  /// Records the decision's event and hands the decision back.
+  EntryDecision record(Timestamp ts, double equity, EntryDecision decision);
+  EntryDecision reject(Timestamp ts, double equity, std::string reason);
+
   RiskConfig config_;
   InstrumentSpec spec_;
   int price_decimals_ = 0;  ///< decimals that print the tick grid exactly (reasons)

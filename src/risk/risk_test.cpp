@@ -348,6 +348,211 @@ TEST(RiskEngineTest, TrailingOffKeepsTheInitialStop) {
   EXPECT_DOUBLE_EQ(engine.position().stop_price, 119700);
 }
 
+// ---- check_order: orders whose size the client chose ----
+
+OrderCheck order(Side side, std::int64_t qty, std::int64_t position, double atr = 150, double equity = 100000) {
+  OrderCheck o;
+  o.ts = at(0);
+  o.side = side;
+  o.qty = qty;
+  o.price = 120000;
+  o.atr = atr;
+  o.equity = equity;
+  o.position = position;
+  return o;
+}
+
+// WIN at 120000 with ATR 150: stop 300 pts, 60 per contract, limit floor(1000 / 60) = 16 (as check_entry).
+constexpr const char* kWinLimit =
+    "limit 16 = floor(1.00% of 100000.00 = 1000.00 / (300 pts × 0.20)); "
+    "stop 300 pts = 2.00 × ATR 150.00 rounded up to tick 5";
+
+TEST(RiskEngineOrderTest, OpenWithinTheLimitIsAccepted) {
+  RiskEngine engine(RiskConfig{}, win());
+  const EntryDecision d = engine.check_order(order(Side::Buy, 10, 0));
+  EXPECT_EQ(d.decision, Decision::Accepted);
+  EXPECT_EQ(d.qty, 10);
+  EXPECT_DOUBLE_EQ(d.stop_price, 119700);
+  EXPECT_DOUBLE_EQ(d.target_price, 0);
+  EXPECT_EQ(d.reason, std::string("accepted 10 of 16 allowed; ") + kWinLimit);
+  const EntryDecision s = engine.check_order(order(Side::Sell, 16, 0));  // exactly the limit
+  EXPECT_EQ(s.decision, Decision::Accepted);
+  EXPECT_EQ(s.qty, 16);
+  EXPECT_DOUBLE_EQ(s.stop_price, 120300);
+  ASSERT_EQ(engine.events().size(), 2u);
+  EXPECT_EQ(engine.events()[0].kind, RiskEventKind::EntryAccepted);
+  EXPECT_DOUBLE_EQ(engine.events()[0].value, 10);
+  EXPECT_EQ(engine.events()[0].reason, d.reason);
+  expect_no_commas(engine);
+}
+
+TEST(RiskEngineOrderTest, OpenAboveTheLimitIsResized) {
+  RiskEngine engine(RiskConfig{}, win());
+  const EntryDecision d = engine.check_order(order(Side::Buy, 20, 0));
+  EXPECT_EQ(d.decision, Decision::Resized);
+  EXPECT_EQ(d.qty, 16);
+  EXPECT_DOUBLE_EQ(d.stop_price, 119700);
+  EXPECT_EQ(d.reason, std::string("resized to 16 from 20; ") + kWinLimit);
+  EXPECT_EQ(engine.events().back().kind, RiskEventKind::EntryResized);
+  EXPECT_DOUBLE_EQ(engine.events().back().value, 16);
+  expect_no_commas(engine);
+}
+
+TEST(RiskEngineOrderTest, AddingCountsWhatIsHeld) {
+  RiskEngine engine(RiskConfig{}, win());
+  // Long 6: 16 − 6 = 10 more allowed.
+  const EntryDecision a = engine.check_order(order(Side::Buy, 4, 6));
+  EXPECT_EQ(a.decision, Decision::Accepted);
+  EXPECT_EQ(a.qty, 4);
+  EXPECT_EQ(a.reason, std::string("accepted 4 of 10 allowed (limit 16 - 6 held); ") + kWinLimit);
+  const EntryDecision r = engine.check_order(order(Side::Buy, 20, 6));
+  EXPECT_EQ(r.decision, Decision::Resized);
+  EXPECT_EQ(r.qty, 10);
+  EXPECT_EQ(r.reason, std::string("resized to 10 from 20 (limit 16 - 6 held); ") + kWinLimit);
+  // Short 6 adding a sell: the same 10, stop above.
+  const EntryDecision s = engine.check_order(order(Side::Sell, 20, -6));
+  EXPECT_EQ(s.qty, 10);
+  EXPECT_DOUBLE_EQ(s.stop_price, 120300);
+  // Already at (or beyond) the limit: nothing more.
+  for (std::int64_t held : {16, 20}) {
+    const EntryDecision z = engine.check_order(order(Side::Buy, 1, held));
+    EXPECT_EQ(z.decision, Decision::Rejected);
+    EXPECT_EQ(z.qty, 0);
+    EXPECT_EQ(z.reason, "already at the 1.00% risk limit: " + std::to_string(held) + " held of " + kWinLimit);
+    EXPECT_EQ(engine.events().back().kind, RiskEventKind::EntryRejected);
+  }
+  expect_no_commas(engine);
+}
+
+TEST(RiskEngineOrderTest, CapsBindTheWholePosition) {
+  RiskEngine engine(RiskConfig{}, win());
+  // ATR 1: one-tick stop, 1000 by risk; max_contracts 50; leverage 5 × 100000 / 24000 → 20 (CapsResize).
+  // Long 5: 20 − 5 = 15.
+  const EntryDecision d = engine.check_order(order(Side::Buy, 30, 5, 1));
+  EXPECT_EQ(d.decision, Decision::Resized);
+  EXPECT_EQ(d.qty, 15);
+  EXPECT_NE(d.reason.find("resized to 15 from 30 (limit 20 - 5 held); limit 20 from 1000 = floor("), std::string::npos)
+      << d.reason;
+  EXPECT_NE(d.reason.find("; capped to max_contracts 50; capped to 20 by max_leverage 5.00"), std::string::npos)
+      << d.reason;
+  expect_no_commas(engine);
+}
+
+TEST(RiskEngineOrderTest, TargetAroundThePrice) {
+  RiskConfig c;
+  c.target_points = 100;
+  RiskEngine engine(c, win());
+  EXPECT_DOUBLE_EQ(engine.check_order(order(Side::Buy, 1, 0)).target_price, 120100);
+  EXPECT_DOUBLE_EQ(engine.check_order(order(Side::Sell, 1, 0)).target_price, 119900);
+}
+
+TEST(RiskEngineOrderTest, ReducingIsAlwaysAllowed) {
+  RiskEngine engine(RiskConfig{}, win());
+  // No ATR and a tiny equity do not matter: reducing adds no risk.
+  const EntryDecision part = engine.check_order(order(Side::Sell, 6, 16, 0, 1));
+  EXPECT_EQ(part.decision, Decision::Accepted);
+  EXPECT_EQ(part.qty, 6);
+  EXPECT_EQ(part.reason, "reduces the position from 16 to 10");
+  EXPECT_DOUBLE_EQ(part.stop_price, 0);  // no tracked position: no stop to report
+  const EntryDecision all = engine.check_order(order(Side::Buy, 5, -5));
+  EXPECT_EQ(all.decision, Decision::Accepted);
+  EXPECT_EQ(all.qty, 5);
+  EXPECT_EQ(all.reason, "closes the position of 5");
+  // With a tracked position the reply shows the stop that protects the rest.
+  const EntryDecision e = engine.check_entry(request(Side::Buy, 120000, 150, 100000));
+  engine.on_entry_filled(Side::Buy, 16, 120000, e);
+  const EntryDecision tracked = engine.check_order(order(Side::Sell, 6, 16));
+  EXPECT_DOUBLE_EQ(tracked.stop_price, 119700);
+  EXPECT_EQ(engine.events().back().kind, RiskEventKind::EntryAccepted);
+  EXPECT_DOUBLE_EQ(engine.events().back().value, 6);
+  expect_no_commas(engine);
+}
+
+TEST(RiskEngineOrderTest, AReversalIsResizedToClose) {
+  RiskEngine engine(RiskConfig{}, win());
+  const EntryDecision d = engine.check_order(order(Side::Sell, 20, 16));
+  EXPECT_EQ(d.decision, Decision::Resized);
+  EXPECT_EQ(d.qty, 16);
+  EXPECT_EQ(d.reason, "resized to 16 from 20 to close the position: a reversal needs a separate order");
+  const EntryDecision s = engine.check_order(order(Side::Buy, 3, -2));
+  EXPECT_EQ(s.decision, Decision::Resized);
+  EXPECT_EQ(s.qty, 2);
+  EXPECT_EQ(engine.events().back().kind, RiskEventKind::EntryResized);
+  expect_no_commas(engine);
+}
+
+TEST(RiskEngineOrderTest, RejectionsSayWhy) {
+  RiskEngine engine(RiskConfig{}, win());
+  for (std::int64_t qty : {0, -3}) {
+    const EntryDecision d = engine.check_order(order(Side::Buy, qty, 0));
+    EXPECT_EQ(d.decision, Decision::Rejected);
+    EXPECT_EQ(d.reason, "qty " + std::to_string(qty) + " is not positive");
+  }
+  const EntryDecision no_atr = engine.check_order(order(Side::Buy, 1, 0, 0));
+  EXPECT_EQ(no_atr.decision, Decision::Rejected);
+  EXPECT_EQ(no_atr.reason, "no ATR yet: ATR 0.00 is not positive so no stop can be sized");
+  const EntryDecision nan_atr = engine.check_order(order(Side::Sell, 1, -3, std::numeric_limits<double>::quiet_NaN()));
+  EXPECT_EQ(nan_atr.decision, Decision::Rejected);
+  EXPECT_EQ(nan_atr.reason.rfind("no ATR yet: ", 0), 0u) << nan_atr.reason;
+  // check_entry's rejections apply: at equity 5000 the budget 1 % = 50 < 60 per contract.
+  const EntryDecision poor = engine.check_order(order(Side::Buy, 1, 0, 150, 5000));
+  EXPECT_EQ(poor.decision, Decision::Rejected);
+  EXPECT_EQ(poor.reason.rfind("risk 1.00% of 5000.00 = 50.00 < one contract's risk", 0), 0u) << poor.reason;
+  EXPECT_EQ(engine.events().size(), 5u);
+  for (const RiskEvent& e : engine.events()) EXPECT_EQ(e.kind, RiskEventKind::EntryRejected);
+  expect_no_commas(engine);
+}
+
+TEST(RiskEngineOrderTest, HaltedRejectsEveryOrder) {
+  RiskEngine engine(RiskConfig{}, win());
+  engine.on_session_start(at(0), 100000);
+  ASSERT_TRUE(engine.check_breaker(at(1), 97000));
+  for (const OrderCheck& o : {order(Side::Buy, 1, 0), order(Side::Sell, 1, 16)}) {
+    const EntryDecision d = engine.check_order(o);
+    EXPECT_EQ(d.decision, Decision::Rejected);
+    EXPECT_EQ(d.reason, "halted: daily loss limit reached: no orders until the next session");
+  }
+  engine.on_session_start(at(1440), 97000);
+  EXPECT_EQ(engine.check_order(order(Side::Buy, 1, 0, 150, 97000)).decision, Decision::Accepted);
+}
+
+TEST(RiskEngineOrderTest, PartialExitKeepsTheStop) {
+  RiskEngine engine(RiskConfig{}, win());
+  engine.on_position_reduced(3);  // nothing tracked: no-op
+  EXPECT_FALSE(engine.position().open);
+  const EntryDecision d = engine.check_entry(request(Side::Buy, 120000, 150, 100000));
+  engine.on_entry_filled(Side::Buy, 16, 120000, d);
+  ASSERT_TRUE(engine.update_stop(bar(1, 120000, 120100, 119950, 120050), 150));  // stop 119800, extreme 120100
+  engine.on_position_reduced(10);
+  EXPECT_TRUE(engine.position().open);
+  EXPECT_EQ(engine.position().qty, 10);
+  EXPECT_DOUBLE_EQ(engine.position().stop_price, 119800);
+  EXPECT_DOUBLE_EQ(engine.position().extreme, 120100);
+  EXPECT_DOUBLE_EQ(engine.position().entry_price, 120000);
+  engine.on_position_reduced(10);  // the same size again is allowed
+  EXPECT_EQ(engine.position().qty, 10);
+  engine.on_position_reduced(0);  // = on_position_closed
+  EXPECT_FALSE(engine.position().open);
+  EXPECT_EQ(engine.position().qty, 0);
+}
+
+TEST(RiskEngineOrderTest, HaltFromOutsideUntilTheNextSession) {
+  RiskEngine engine(RiskConfig{}, wdo());
+  engine.on_session_start(at(0), 100000);
+  engine.halt(at(5), 96500, "account halted by WIN");
+  EXPECT_TRUE(engine.halted());
+  engine.halt(at(6), 96000, "again");  // once
+  ASSERT_EQ(engine.events().size(), 1u);
+  EXPECT_EQ(engine.events()[0].kind, RiskEventKind::Halted);
+  EXPECT_EQ(engine.events()[0].reason, "account halted by WIN");
+  EXPECT_DOUBLE_EQ(engine.events()[0].value, -3500);
+  EXPECT_FALSE(engine.check_breaker(at(7), 90000));  // already halted: does not trip again
+  EXPECT_EQ(engine.check_entry(request(Side::Buy, 5000, 7.3, 96000)).decision, Decision::Rejected);
+  engine.on_session_start(at(1440), 96000);
+  EXPECT_FALSE(engine.halted());
+  EXPECT_EQ(engine.events().back().kind, RiskEventKind::HaltCleared);
+}
+
 // ---- properties ----
 
 /// log-uniform in [lo, hi].
@@ -404,6 +609,61 @@ RC_GTEST_PROP(RiskEngineProperty, NeverRisksMoreThanRiskPct, ()) {
     const double exact = std::floor(c.risk_pct * equity / (gap * spec.point_value));
     RC_ASSERT(static_cast<double>(d.qty) >= exact - 1);
   }
+}
+
+RC_GTEST_PROP(RiskEngineProperty, CheckOrderNeverTakesThePositionAboveRiskPct, ()) {
+  const InstrumentSpec spec = random_spec();
+  const TickGrid grid(spec.tick_size);
+  RiskConfig c;
+  c.risk_pct = *log_uniform(0.001, 0.05);
+  c.stop_atr_multiple = *log_uniform(0.5, 5);
+  c.max_contracts = *rc::gen::inRange<std::int64_t>(1, 100000);
+  c.max_leverage = *log_uniform(0.5, 100);
+  RiskEngine engine(c, spec);
+  const double price = grid.snap(*log_uniform(spec.tick_size, 1e6 * spec.tick_size));
+  RC_PRE(price > 0);
+  const double atr = *log_uniform(spec.tick_size * 0.01, price / 4);
+  const double equity = *log_uniform(100, 1e8);
+  const Side side = *rc::gen::element(Side::Buy, Side::Sell);
+  // Mostly adds (two in three), held sizes from none to far beyond any limit.
+  const std::int64_t magnitude = *rc::gen::element<std::int64_t>(0, 0, 1, 3, 10, 50, 200);
+  const bool adds = *rc::gen::inRange(0, 3) != 0;
+  const std::int64_t position = (adds ? 1 : -1) * sign(side) * magnitude;
+  const std::int64_t qty = *rc::gen::inRange<std::int64_t>(1, 400);
+
+  OrderCheck o;
+  o.ts = at(0);
+  o.side = side;
+  o.qty = qty;
+  o.price = price;
+  o.atr = atr;
+  o.equity = equity;
+  o.position = position;
+  const EntryDecision d = engine.check_order(o);
+  const std::int64_t held = position * sign(side);
+  RC_TAG(held < 0 ? "reduces" : "adds", to_string(d.decision));
+  RC_ASSERT(engine.events().size() == 1u);
+  RC_ASSERT(engine.events()[0].reason == d.reason);
+  RC_ASSERT(!d.reason.empty());
+  RC_ASSERT(d.reason.find(',') == std::string::npos);
+  RC_ASSERT(d.qty <= qty);  // never sized up
+  if (d.decision == Decision::Rejected) {
+    RC_ASSERT(d.qty == 0);
+    return;
+  }
+  RC_ASSERT(d.qty >= 1);
+  if (held < 0) {
+    RC_ASSERT(d.qty == std::min(qty, -held));  // a reduction: all of it, up to flat
+    return;
+  }
+  // The whole position on this side after the order, at the order's stop.
+  const double risk = static_cast<double>(held + d.qty) * std::fabs(price - d.stop_price) * spec.point_value;
+  RC_ASSERT(risk <= c.risk_pct * equity + 1e-9);
+  RC_ASSERT(held + d.qty <= c.max_contracts);
+  RC_ASSERT(static_cast<double>(held + d.qty) * price * spec.point_value <= c.max_leverage * equity * (1 + 1e-12));
+  RC_ASSERT(grid.on_grid(d.stop_price));
+  const bool stop_beyond = side == Side::Buy ? d.stop_price < price : d.stop_price > price;
+  RC_ASSERT(stop_beyond);
 }
 
 RC_GTEST_PROP(RiskEngineProperty, NoEntryAfterAHaltUntilTheNextSession, ()) {
