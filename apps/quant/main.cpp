@@ -8,6 +8,7 @@
 #include "app_context.h"
 #include "backtest_command.h"
 #include "generate_command.h"
+#include "serve_command.h"
 #include "train_command.h"
 #include "ingest_command.h"
 #include "lake_command.h"
@@ -116,6 +117,17 @@ int main(int argc, char** argv) {
   tr_cmd->add_option("--out,-o", tr.out, "directory for the models and manifest")->required();
   tr_cmd->fallthrough();
 
+  ServeArgs sv;
+  CLI::App* sv_cmd = app.add_subcommand(
+      "serve", "the signal service: POST /infer and /order, /health, /ready, /models, /metrics, /admin/reload");
+  sv_cmd->add_option("--bind", sv.bind, "address to listen on (default: [serve] bind, 127.0.0.1)");
+  sv_cmd->add_option("--port,-p", sv.port, "port; 0 = any free port (default: [serve] port)");
+  sv_cmd->add_option("--workers", sv.workers, "worker threads; 0 = one per core (default: [serve] workers)");
+  sv_cmd->add_option("--models", sv.models_dir, "model directory of the first gate (overrides [[serve.gates]])");
+  sv_cmd->add_option("--token-file", sv.token_file, "file holding the bearer token for /order and /admin/*");
+  sv_cmd->add_option("--port-file", sv.port_file, "write the bound port to this file once listening");
+  sv_cmd->fallthrough();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -125,6 +137,7 @@ int main(int argc, char** argv) {
   if (*gen_cmd) return run_generate(global, gen);
   if (*bt_cmd) return run_backtest_command(global, bt);
   if (*tr_cmd) return run_train(global, tr);
+  if (*sv_cmd) return run_serve(global, sv);
   if (*ls_cmd) return run_lake_ls(global, ls);
   if (*query_cmd) return run_lake_query(global, query);
   if (*verify_cmd) return run_lake_verify(global, verify);

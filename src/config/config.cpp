@@ -287,6 +287,97 @@ Expected<void> parse_train_gate(const toml::table& root, AppConfig& config, std:
   return err;
 }
 
+Expected<void> read_strings(const toml::table& t, std::string_view key, std::vector<std::string>& out,
+                            std::string_view path, std::string_view source) {
+  const toml::node* node = t.get(key);
+  if (node == nullptr) return {};
+  const toml::array* arr = node->as_array();
+  if (arr == nullptr) {
+    return make_error(where(source, node->source()) + ": '" + std::string(path) + std::string(key) +
+                      "' must be an array of strings");
+  }
+  out.clear();
+  for (const auto& v : *arr) {
+    auto s = v.value<std::string>();
+    if (!s) {
+      return make_error(where(source, v.source()) + ": '" + std::string(path) + std::string(key) +
+                        "' must be an array of strings");
+    }
+    out.push_back(*s);
+  }
+  return {};
+}
+
+Expected<void> parse_serve(const toml::table& root, AppConfig& config, std::string_view source) {
+  Expected<void> err;
+  const toml::table* t = sub_table(root, "serve", "", source, err);
+  if (t == nullptr) return err;
+  auto& s = config.serve;
+  if (auto ok = check_keys(*t,
+                           {"bind", "port", "workers", "max_body_bytes", "request_timeout_ms", "idle_timeout_ms",
+                            "token_env", "token_file", "paper", "gates"},
+                           "serve.", source);
+      !ok) {
+    return ok;
+  }
+  for (auto r : {read_string(*t, "bind", s.bind, "serve.", source), read_int(*t, "port", s.port, "serve.", source),
+                 read_int(*t, "workers", s.workers, "serve.", source),
+                 read_int(*t, "max_body_bytes", s.max_body_bytes, "serve.", source),
+                 read_int(*t, "request_timeout_ms", s.request_timeout_ms, "serve.", source),
+                 read_int(*t, "idle_timeout_ms", s.idle_timeout_ms, "serve.", source),
+                 read_string(*t, "token_env", s.token_env, "serve.", source),
+                 read_string(*t, "token_file", s.token_file, "serve.", source)}) {
+    if (!r) return r;
+  }
+  const std::string at = std::string(source) + ": ";
+  if (s.port < 0 || s.port > 65535) return make_error(at + "serve.port must be within [0, 65535]");
+  if (s.workers < 0 || s.workers > 256) return make_error(at + "serve.workers must be within [0, 256] (0 = one per core)");
+  if (s.max_body_bytes < 256) return make_error(at + "serve.max_body_bytes must be >= 256");
+  if (s.request_timeout_ms < 1 || s.idle_timeout_ms < 1) {
+    return make_error(at + "serve.request_timeout_ms and serve.idle_timeout_ms must be >= 1");
+  }
+  if (const toml::table* p = sub_table(*t, "paper", "serve.", source, err)) {
+    if (auto ok = check_keys(*p, {"symbols", "equity", "poll_ms", "atr_period"}, "serve.paper.", source); !ok) return ok;
+    for (auto r : {read_strings(*p, "symbols", s.paper.symbols, "serve.paper.", source),
+                   read_number(*p, "equity", s.paper.equity, "serve.paper.", source),
+                   read_int(*p, "poll_ms", s.paper.poll_ms, "serve.paper.", source),
+                   read_int(*p, "atr_period", s.paper.atr_period, "serve.paper.", source)}) {
+      if (!r) return r;
+    }
+    if (!(s.paper.equity > 0) || s.paper.poll_ms < 1 || s.paper.atr_period < 1) {
+      return make_error(at + "serve.paper: equity > 0, poll_ms >= 1 and atr_period >= 1 are required");
+    }
+  }
+  if (!err) return err;
+  if (const toml::node* g = t->get("gates")) {
+    const toml::array* arr = g->as_array();
+    if (arr == nullptr || !arr->is_array_of_tables()) {
+      return make_error(where(source, g->source()) + ": 'serve.gates' must be an array of tables ([[serve.gates]])");
+    }
+    s.gates.clear();
+    for (const auto& node : *arr) {
+      const toml::table& gt = *node.as_table();
+      const std::string path = "serve.gates[" + std::to_string(s.gates.size()) + "].";
+      if (auto ok = check_keys(gt, {"name", "dir", "registry", "alias", "p_min"}, path, source); !ok) return ok;
+      GateModelSettings m;
+      for (auto r : {read_string(gt, "name", m.name, path, source), read_string(gt, "dir", m.dir, path, source),
+                     read_string(gt, "registry", m.registry, path, source),
+                     read_string(gt, "alias", m.alias, path, source), read_number(gt, "p_min", m.p_min, path, source)}) {
+        if (!r) return r;
+      }
+      const std::string here = where(source, gt.source()) + ": " + path;
+      if (m.name.empty()) return make_error(here + "name is required");
+      if (m.dir.empty() == m.registry.empty()) return make_error(here + "give exactly one of 'dir' and 'registry'");
+      if (!(m.p_min >= 0 && m.p_min <= 1)) return make_error(here + "p_min must be within [0, 1]");
+      for (const auto& other : s.gates) {
+        if (other.name == m.name) return make_error(here + "name '" + m.name + "' is used twice");
+      }
+      s.gates.push_back(std::move(m));
+    }
+  }
+  return {};
+}
+
 Expected<AssetClass> parse_asset_class(std::string_view s) {
   if (s == "future") return AssetClass::Future;
   if (s == "fx") return AssetClass::Fx;
@@ -407,12 +498,14 @@ Expected<AppConfig> parse_config(std::string_view toml_text, std::string_view so
                       std::string(e.description()));
   }
   AppConfig config;
-  if (auto ok = check_keys(root, {"lake", "instruments", "backtest", "strategy", "risk", "train", "gate"}, "", source);
+  if (auto ok = check_keys(root, {"lake", "instruments", "backtest", "strategy", "risk", "train", "gate", "serve"}, "",
+                           source);
       !ok) {
     return tl::unexpected(ok.error());
   }
   if (auto ok = parse_backtest(root, config.backtest, source); !ok) return tl::unexpected(ok.error());
   if (auto ok = parse_train_gate(root, config, source); !ok) return tl::unexpected(ok.error());
+  if (auto ok = parse_serve(root, config, source); !ok) return tl::unexpected(ok.error());
   if (const toml::node* lake = root.get("lake")) {
     const toml::table* t = lake->as_table();
     if (t == nullptr) return make_error(where(source, lake->source()) + ": 'lake' must be a table");

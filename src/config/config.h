@@ -10,6 +10,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "backtest/backtest.h"
 #include "core/error.h"
@@ -64,6 +65,42 @@ struct GateSettings {
   double hmm_min_probability = 0.5;
 };
 
+/// `[[serve.gates]]`: one model of the signal service's gate chain, applied in
+/// the order listed. `dir` is a directory written by `quant train`; or
+/// `registry` (an MLflow file-store root) + `alias` (e.g. "champion") name it
+/// through the model registry, resolved again at every reload.
+struct GateModelSettings {
+  std::string name;          ///< the `model` of /infer requests; unique
+  std::string dir;           ///< exactly one of dir / registry
+  std::string registry;
+  std::string alias = "champion";
+  double p_min = 0.5;        ///< `pass` = prob >= p_min
+};
+
+/// `[serve.paper]`: the paper venue behind `POST /order` (the simulated venue
+/// on the lake's latest bars, polled).
+struct PaperSettings {
+  std::vector<std::string> symbols;  ///< instruments tradable through /order (need [instruments.X])
+  double equity = 100000;            ///< account currency
+  int poll_ms = 1000;                ///< how often the lake is read for new bars
+  int atr_period = 14;
+};
+
+/// `[serve]`: `quant serve`, the signal service (docs/contracts/serve_api.md).
+/// The bearer token is never configured here: only where to read it from.
+struct ServeSettings {
+  std::string bind = "127.0.0.1";  ///< loopback by default: expose deliberately
+  int port = 8080;                 ///< 0 = any free port
+  int workers = 0;                 ///< threads; 0 = one per core
+  int max_body_bytes = 65536;      ///< larger bodies: 413
+  int request_timeout_ms = 5000;   ///< a request must arrive completely within this (slow clients: 408)
+  int idle_timeout_ms = 60000;     ///< idle keep-alive connections are closed after this
+  std::string token_env = "QUANT_SERVE_TOKEN";  ///< environment variable holding the bearer token
+  std::string token_file;          ///< or a file holding it (read at start)
+  PaperSettings paper;
+  std::vector<GateModelSettings> gates;
+};
+
 /// The whole file.
 struct AppConfig {
   LakeConfig lake;
@@ -71,6 +108,7 @@ struct AppConfig {
   BacktestSettings backtest;
   TrainSettings train;
   GateSettings gate;
+  ServeSettings serve;
 };
 
 /// Parses and validates TOML text. `source` names the file in messages.

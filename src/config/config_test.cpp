@@ -57,6 +57,53 @@ TEST(ConfigTest, ValuesAreValidated) {
   EXPECT_EQ(ok->instruments.find("X")->time_zone, "UTC");
 }
 
+TEST(ConfigTest, ServeSectionParsesGatesInOrder) {
+  auto cfg = parse_config(R"(
+[serve]
+port = 0
+workers = 3
+token_env = "MY_TOKEN"
+[serve.paper]
+symbols = ["WIN", "WDO"]
+equity = 50000
+[[serve.gates]]
+name = "gatekeeper"
+dir = "models/gatekeeper"
+p_min = 0.55
+[[serve.gates]]
+name = "book"
+registry = "mlruns"
+)", "s.toml");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  const auto& s = cfg->serve;
+  EXPECT_EQ(s.bind, "127.0.0.1");  // loopback unless asked
+  EXPECT_EQ(s.port, 0);
+  EXPECT_EQ(s.workers, 3);
+  EXPECT_EQ(s.token_env, "MY_TOKEN");
+  EXPECT_EQ(s.paper.symbols, (std::vector<std::string>{"WIN", "WDO"}));
+  EXPECT_DOUBLE_EQ(s.paper.equity, 50000);
+  ASSERT_EQ(s.gates.size(), 2u);
+  EXPECT_EQ(s.gates[0].name, "gatekeeper");
+  EXPECT_DOUBLE_EQ(s.gates[0].p_min, 0.55);
+  EXPECT_EQ(s.gates[1].registry, "mlruns");
+  EXPECT_EQ(s.gates[1].alias, "champion");
+}
+
+TEST(ConfigTest, ServeSectionErrorsNameTheKey) {
+  auto expect_error = [](const char* text, const char* fragment) {
+    auto cfg = parse_config(text, "s.toml");
+    ASSERT_FALSE(cfg) << text;
+    EXPECT_NE(cfg.error().message.find(fragment), std::string::npos) << cfg.error().message;
+  };
+  expect_error("[serve]\ntoken = 'secret'\n", "unknown key 'serve.token'");
+  expect_error("[serve]\nport = 70000\n", "serve.port");
+  expect_error("[[serve.gates]]\nname = 'g'\n", "exactly one of 'dir' and 'registry'");
+  expect_error("[[serve.gates]]\nname = 'g'\ndir = 'a'\nregistry = 'b'\n", "exactly one of 'dir' and 'registry'");
+  expect_error("[[serve.gates]]\nname = 'g'\ndir = 'a'\n[[serve.gates]]\nname = 'g'\ndir = 'b'\n", "used twice");
+  expect_error("[[serve.gates]]\nname = 'g'\ndir = 'a'\np_min = 2\n", "p_min");
+  expect_error("[serve.paper]\nsymbols = 'WIN'\n", "serve.paper.symbols");
+}
+
 TEST(ConfigTest, ClockParsing) {
   EXPECT_EQ(parse_clock("18:25").value(), std::chrono::minutes(1105));
   EXPECT_FALSE(parse_clock("25:00"));

@@ -1,0 +1,355 @@
+#include "serve/http_server.h"
+
+#include <atomic>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+
+namespace quant::serve {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+using BeastRequest = http::request<http::string_body>;
+
+HttpRequest to_request(const BeastRequest& req, unsigned worker) {
+  HttpRequest r;
+  switch (req.method()) {
+    case http::verb::get: r.method = Method::Get; break;
+    case http::verb::post: r.method = Method::Post; break;
+    default: r.method = Method::Other; break;
+  }
+  const auto method_text = req.method_string();
+  r.method_text = std::string_view(method_text.data(), method_text.size());
+  const auto target = req.target();
+  std::string_view path(target.data(), target.size());
+  if (const auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
+  r.path = path;
+  r.body = req.body();
+  const auto auth = req[http::field::authorization];
+  r.authorization = std::string_view(auth.data(), auth.size());
+  const auto ctype = req[http::field::content_type];
+  r.content_type = std::string_view(ctype.data(), ctype.size());
+  r.worker = worker;
+  return r;
+}
+
+/// A request whose body length is ambiguous cannot be answered on a connection
+/// that stays open (request smuggling, RFC 9112 §6.3): only `chunked` alone is
+/// accepted as a transfer coding, never together with Content-Length.
+std::string framing_problem(const BeastRequest& req) {
+  const auto te = req.find(http::field::transfer_encoding);
+  if (te == req.end()) return {};
+  if (!beast::iequals(te->value(), "chunked") || req.count(http::field::transfer_encoding) > 1) {
+    return "unsupported Transfer-Encoding (only chunked)";
+  }
+  if (req.find(http::field::content_length) != req.end()) return "both Transfer-Encoding and Content-Length";
+  return {};
+}
+
+/// The transport's own answer to a parse error (0: not an answer, e.g. the client left).
+int status_for(error_code ec) {
+  if (ec == http::error::body_limit) return 413;
+  if (ec == http::error::header_limit) return 431;
+  return 400;
+}
+
+struct Shared {
+  ServerOptions options;
+  Handler handler;
+  TransportHook hook;
+};
+
+/// One connection: requests are read and answered one after another (HTTP/1.1
+/// without pipelining overlap), all on the worker thread that accepted it.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, const Shared& shared, unsigned worker)
+      : socket_(std::move(socket)), timer_(socket_.get_executor()), shared_(shared), worker_(worker) {}
+
+  void start() {
+    error_code ignored;
+    socket_.set_option(tcp::no_delay(true), ignored);
+    wait_for_request();
+  }
+
+ private:
+  /// Keep-alive: the next request may come much later; wait for its first byte
+  /// under the idle timeout, then give the whole request the request timeout.
+  void wait_for_request() {
+    if (buffer_.size() > 0) return read_header();
+    arm(shared_.options.idle_timeout, Phase::Idle);
+    socket_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](error_code ec, std::size_t n) {
+      self->buffer_.commit(n);
+      if (ec) return self->close();
+      self->read_header();
+    });
+  }
+
+  void read_header() {
+    parser_.emplace();
+    parser_->body_limit(shared_.options.max_body_bytes);
+    parser_->header_limit(static_cast<std::uint32_t>(shared_.options.max_header_bytes));
+    arm(shared_.options.request_timeout, Phase::Request);
+    http::async_read_header(socket_, buffer_, *parser_, [self = shared_from_this()](error_code ec, std::size_t n) {
+      if (ec) return self->on_error(ec);
+      // Beast counts its limit only over bytes read after the parser started;
+      // the first bytes of a request were read before (keep-alive wait).
+      if (n > self->shared_.options.max_header_bytes) return self->reject(431, "headers too large");
+      self->after_header();
+    });
+  }
+
+  void after_header() {
+    const auto& req = parser_->get();
+    if (auto problem = framing_problem(req); !problem.empty()) return reject(400, problem);
+    const auto expect = req[http::field::expect];
+    if (!parser_->is_done() && beast::iequals(expect, "100-continue")) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
+                        [self = shared_from_this()](error_code ec, std::size_t) {
+                          if (ec) return self->close();
+                          self->read_body();
+                        });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    if (parser_->is_done()) return on_request();
+    http::async_read(socket_, buffer_, *parser_, [self = shared_from_this()](error_code ec, std::size_t) {
+      if (ec) return self->on_error(ec);
+      self->on_request();
+    });
+  }
+
+  void on_error(error_code ec) {
+    if (timed_out_) return reject(408, "request not received within the time limit");
+    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+        ec == asio::error::operation_aborted) {
+      return close();
+    }
+    if (ec == http::error::partial_message) return close();
+    const int status = status_for(ec);
+    if (status == 413) return reject(413, "body larger than " + std::to_string(shared_.options.max_body_bytes) + " bytes");
+    if (status == 431) return reject(431, "headers too large");
+    reject(400, "malformed HTTP request: " + ec.message());
+  }
+
+  /// Answers without a handler and closes: the stream is not in a state to
+  /// read another request from.
+  void reject(int status, const std::string& message) {
+    if (shared_.hook) shared_.hook(status);
+    response_ = {};
+    response_.result(static_cast<unsigned>(status));
+    response_.version(11);
+    response_.set(http::field::content_type, "application/json");
+    response_.set(http::field::connection, "close");
+    response_.body() = "{\"error\":\"" + message + "\"}";
+    response_.prepare_payload();
+    response_.keep_alive(false);
+    write(false);
+  }
+
+  void on_request() {
+    const auto& req = parser_->get();
+    const HttpRequest r = to_request(req, worker_);
+
+    HttpResponse out;
+    shared_.handler(r, out);
+
+    const bool keep_alive = req.keep_alive();
+    response_ = {};
+    response_.result(static_cast<unsigned>(out.status));
+    response_.version(11);
+    response_.set(http::field::server, "quant-serve");
+    response_.set(http::field::content_type, out.content_type);
+    if (!out.allow.empty()) response_.set(http::field::allow, out.allow);
+    if (out.www_authenticate) response_.set(http::field::www_authenticate, "Bearer");
+    // An answer to HEAD has no body (its client would read it as the next answer).
+    if (req.method() != http::verb::head) response_.body() = std::move(out.body);
+    response_.keep_alive(keep_alive);
+    response_.prepare_payload();
+    write(keep_alive);
+  }
+
+  void write(bool keep_alive) {
+    // A client that does not read its answer is not allowed to hold the worker's socket forever.
+    arm(shared_.options.request_timeout, Phase::Write);
+    http::async_write(socket_, response_, [self = shared_from_this(), keep_alive](error_code ec, std::size_t) {
+      if (ec || !keep_alive) return self->close();
+      self->parser_.reset();
+      self->wait_for_request();
+    });
+  }
+
+  enum class Phase : std::uint8_t { Idle, Request, Write };
+
+  void arm(std::chrono::milliseconds after, Phase phase) {
+    phase_ = phase;
+    timed_out_ = false;
+    timer_.expires_after(after);
+    timer_.async_wait([self = shared_from_this(), phase](error_code ec) {
+      if (ec || self->phase_ != phase || !self->socket_.is_open()) return;
+      // A request in progress gets its 408; an idle or stuck connection just closes.
+      if (phase == Phase::Request) self->timed_out_ = true;
+      error_code ignored;
+      if (phase == Phase::Request) {
+        self->socket_.cancel(ignored);
+      } else {
+        self->socket_.close(ignored);
+      }
+    });
+  }
+
+  void close() {
+    error_code ignored;
+    timer_.cancel();
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  const Shared& shared_;
+  unsigned worker_;
+  beast::flat_buffer buffer_{16384};
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> response_;
+  Phase phase_ = Phase::Idle;
+  bool timed_out_ = false;
+};
+
+struct Worker {
+  asio::io_context io{1};
+  tcp::acceptor acceptor{io};
+  asio::steady_timer backoff{io};
+  std::thread thread;
+};
+
+class BeastServer final : public HttpServer {
+ public:
+  BeastServer(const ServerOptions& options, Handler handler, TransportHook hook)
+      : shared_{options, std::move(handler), std::move(hook)} {}
+  ~BeastServer() override { stop(); }
+
+  Expected<void> listen() {
+    error_code ec;
+    const auto address = asio::ip::make_address(shared_.options.bind, ec);
+    if (ec) return make_error("serve: bind address '" + shared_.options.bind + "': " + ec.message());
+    std::uint16_t port = shared_.options.port;
+    for (unsigned i = 0; i < shared_.options.workers; ++i) {
+      auto w = std::make_unique<Worker>();
+      const tcp::endpoint endpoint(address, port);
+      w->acceptor.open(endpoint.protocol(), ec);
+      if (!ec) w->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+      if (!ec) {
+        // Every worker listens on the same port; the kernel balances connections.
+        const int one = 1;
+        if (::setsockopt(w->acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+          ec = error_code(errno, boost::system::system_category());
+        }
+      }
+      if (!ec) w->acceptor.bind(endpoint, ec);
+      if (!ec) w->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+      if (ec) {
+        return make_error("serve: cannot listen on " + shared_.options.bind + ":" + std::to_string(port) + ": " +
+                          ec.message());
+      }
+      if (port == 0) port = w->acceptor.local_endpoint().port();
+      workers_.push_back(std::move(w));
+    }
+    port_ = port;
+    for (unsigned i = 0; i < workers_.size(); ++i) {
+      accept(i);
+      workers_[i]->thread = std::thread([this, i] { workers_[i]->io.run(); });
+    }
+    return {};
+  }
+
+  std::uint16_t port() const override { return port_; }
+  unsigned workers() const override { return static_cast<unsigned>(workers_.size()); }
+
+  void stop() override {
+    if (stopped_.exchange(true)) return;
+    for (auto& w : workers_) w->io.stop();
+    for (auto& w : workers_) {
+      if (w->thread.joinable()) w->thread.join();
+    }
+  }
+
+ private:
+  void accept(unsigned i) {
+    Worker& w = *workers_[i];
+    w.acceptor.async_accept([this, i](error_code ec, tcp::socket socket) {
+      if (stopped_ || ec == asio::error::operation_aborted) return;
+      if (!ec) {
+        std::make_shared<Session>(std::move(socket), shared_, i)->start();
+        return accept(i);
+      }
+      // Out of file descriptors and the like: the listener is fine, but trying
+      // again at once would spin; wait a little for connections to close.
+      workers_[i]->backoff.expires_after(std::chrono::milliseconds(50));
+      workers_[i]->backoff.async_wait([this, i](error_code wait_ec) {
+        if (!wait_ec && !stopped_) accept(i);
+      });
+    });
+  }
+
+  Shared shared_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace
+
+int parse_requests(std::string_view bytes, const ServerOptions& options, const Handler& handler) {
+  while (!bytes.empty()) {
+    http::request_parser<http::string_body> parser;
+    parser.eager(true);
+    parser.body_limit(options.max_body_bytes);
+    parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+    error_code ec;
+    std::size_t used = 0;
+    while (!parser.is_done() && used < bytes.size()) {
+      const std::size_t n = parser.put(asio::buffer(bytes.data() + used, bytes.size() - used), ec);
+      if (ec == http::error::need_more) break;  // truncated: a connection would wait for more
+      if (ec) return status_for(ec);
+      if (n == 0) break;
+      used += n;
+    }
+    if (!parser.is_done()) {
+      // End of input: a body delimited by the end of the stream completes here.
+      parser.put_eof(ec);
+      if (ec || !parser.is_done()) return 0;
+    }
+    HttpResponse response;
+    handler(to_request(parser.get(), 0), response);
+    bytes.remove_prefix(used);
+  }
+  return 0;
+}
+
+Expected<std::unique_ptr<HttpServer>> HttpServer::start(const ServerOptions& options, Handler handler,
+                                                        TransportHook hook) {
+  ServerOptions o = options;
+  if (o.workers == 0) o.workers = 1;
+  auto server = std::make_unique<BeastServer>(o, std::move(handler), std::move(hook));
+  if (auto ok = server->listen(); !ok) return tl::unexpected(ok.error());
+  return std::unique_ptr<HttpServer>(std::move(server));
+}
+
+}  // namespace quant::serve

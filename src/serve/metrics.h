@@ -1,0 +1,80 @@
+#pragma once
+/// The signal service's Prometheus metrics (prometheus-cpp's core library;
+/// exposition through our own `/metrics` route, not prometheus-cpp's server).
+///
+/// - `quant_serve_requests_total{endpoint,status}` — every answer, including
+///   the transport's own 400/408/413/431 (endpoint "transport");
+/// - `quant_serve_request_duration_seconds{endpoint}` — handler time;
+/// - `quant_serve_inference_duration_seconds{model}` — model time per request;
+/// - `quant_serve_model_info{model,version,manifest_sha256}` = 1 for the
+///   loaded set, `quant_serve_model_generation` — the set's generation;
+/// - `quant_serve_reloads_total{result}`, `quant_serve_orders_total{decision}`.
+/// The endpoint label is one of a fixed list, so a scan of random paths
+/// cannot grow the series. Recording is lock-free after a series' first use.
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace prometheus {
+class Registry;
+class Counter;
+class Histogram;
+class Gauge;
+template <typename T>
+class Family;
+}  // namespace prometheus
+
+namespace quant::serve {
+
+enum class Endpoint : std::uint8_t { Infer, Order, Health, Ready, Models, Metrics, AdminReload, Other, Transport };
+inline constexpr std::size_t kEndpointCount = 9;
+std::string_view endpoint_label(Endpoint e);
+
+struct GateInfo {
+  std::string model;
+  std::int64_t version = 0;
+  std::string manifest_sha256;
+};
+
+class Metrics {
+ public:
+  Metrics();
+  ~Metrics();
+
+  void record_request(Endpoint endpoint, int status, double seconds);
+  void record_transport(int status);
+  void record_inference(std::string_view model, double seconds);
+  void record_reload(bool ok);
+  void record_order(std::string_view decision);
+  /// Replaces the model info series with the loaded set's.
+  void set_models(const std::vector<GateInfo>& gates, std::uint64_t generation);
+
+  /// Prometheus text exposition format 0.0.4.
+  std::string render() const;
+
+ private:
+  prometheus::Counter& counter_for(Endpoint endpoint, int status);
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>* requests_;
+  prometheus::Family<prometheus::Histogram>* durations_;
+  prometheus::Family<prometheus::Histogram>* inference_;
+  prometheus::Family<prometheus::Gauge>* model_info_;
+  prometheus::Family<prometheus::Counter>* reloads_;
+  prometheus::Family<prometheus::Counter>* orders_;
+  prometheus::Gauge* generation_;
+  std::array<prometheus::Histogram*, kEndpointCount> duration_by_endpoint_{};
+  // (endpoint, status 100..599) → counter, created on first use under the mutex.
+  static constexpr int kStatuses = 500;
+  std::unique_ptr<std::atomic<prometheus::Counter*>[]> counters_;
+  mutable std::mutex mutex_;
+  std::vector<std::pair<std::string, prometheus::Histogram*>> inference_by_model_;
+  std::vector<prometheus::Gauge*> info_series_;
+};
+
+}  // namespace quant::serve
