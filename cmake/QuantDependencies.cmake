@@ -23,6 +23,7 @@ find_package(ONNX REQUIRED)
 # The signal service: Boost.Beast/Asio (header-only in 1.74) and prometheus-cpp's core (exposition).
 find_package(Boost 1.74 REQUIRED)
 find_package(prometheus-cpp CONFIG REQUIRED)
+find_package(simdjson CONFIG REQUIRED)
 
 if(NOT TARGET rapidcheck_gtest)
   # Debian's rapidcheck ships the gtest integration as a header only.

@@ -12,7 +12,8 @@ namespace quant::app {
 Expected<config::AppConfig> load_config(const GlobalOptions& options) {
   std::string path = options.config_path;
   if (path.empty()) {
-    if (!std::filesystem::exists("config/quant.toml")) return config::AppConfig{};
+    // (in_place: GCC 12 at -O3 warns falsely about moving a braced temporary in)
+    if (!std::filesystem::exists("config/quant.toml")) return Expected<config::AppConfig>(tl::in_place);
     path = "config/quant.toml";
   }
   std::ifstream in(path, std::ios::binary);

@@ -115,6 +115,7 @@ int run_serve(const GlobalOptions& global, const ServeArgs& args) {
   so.max_body_bytes = static_cast<std::size_t>(s.max_body_bytes);
   so.request_timeout = std::chrono::milliseconds(s.request_timeout_ms);
   so.idle_timeout = std::chrono::milliseconds(s.idle_timeout_ms);
+  so.busy_poll = std::chrono::microseconds(s.busy_poll_us);
   auto server = serve::HttpServer::start(
       so, [&service](const serve::HttpRequest& rq, serve::HttpResponse& rs) { service.handle(rq, rs); },
       [&metrics](int status) { metrics.record_transport(status); });

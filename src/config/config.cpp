@@ -315,7 +315,7 @@ Expected<void> parse_serve(const toml::table& root, AppConfig& config, std::stri
   auto& s = config.serve;
   if (auto ok = check_keys(*t,
                            {"bind", "port", "workers", "max_body_bytes", "request_timeout_ms", "idle_timeout_ms",
-                            "token_env", "token_file", "paper", "gates"},
+                            "busy_poll_us", "token_env", "token_file", "paper", "gates"},
                            "serve.", source);
       !ok) {
     return ok;
@@ -325,6 +325,7 @@ Expected<void> parse_serve(const toml::table& root, AppConfig& config, std::stri
                  read_int(*t, "max_body_bytes", s.max_body_bytes, "serve.", source),
                  read_int(*t, "request_timeout_ms", s.request_timeout_ms, "serve.", source),
                  read_int(*t, "idle_timeout_ms", s.idle_timeout_ms, "serve.", source),
+                 read_int(*t, "busy_poll_us", s.busy_poll_us, "serve.", source),
                  read_string(*t, "token_env", s.token_env, "serve.", source),
                  read_string(*t, "token_file", s.token_file, "serve.", source)}) {
     if (!r) return r;
@@ -333,6 +334,7 @@ Expected<void> parse_serve(const toml::table& root, AppConfig& config, std::stri
   if (s.port < 0 || s.port > 65535) return make_error(at + "serve.port must be within [0, 65535]");
   if (s.workers < 0 || s.workers > 256) return make_error(at + "serve.workers must be within [0, 256] (0 = one per core)");
   if (s.max_body_bytes < 256) return make_error(at + "serve.max_body_bytes must be >= 256");
+  if (s.busy_poll_us < 0 || s.busy_poll_us > 10000) return make_error(at + "serve.busy_poll_us must be within [0, 10000]");
   if (s.request_timeout_ms < 1 || s.idle_timeout_ms < 1) {
     return make_error(at + "serve.request_timeout_ms and serve.idle_timeout_ms must be >= 1");
   }

@@ -1,5 +1,6 @@
 #include "serve/http_server.h"
 
+#include <algorithm>
 #include <atomic>
 #include <optional>
 #include <thread>
@@ -71,17 +72,54 @@ struct Shared {
   TransportHook hook;
 };
 
+class Session;
+
+/// One event loop, its listening socket, and its connections' deadlines.
+/// Timeouts are checked by one periodic sweep per worker instead of a timer
+/// per connection: re-arming a kernel timer three times per request (wait,
+/// read, write) costs more than answering it.
+struct Worker {
+  asio::io_context io{1};
+  tcp::acceptor acceptor{io};
+  asio::steady_timer backoff{io};
+  asio::steady_timer sweep{io};
+  std::vector<std::weak_ptr<Session>> sessions;
+  std::thread thread;
+};
+
+using Clock = std::chrono::steady_clock;
+
 /// One connection: requests are read and answered one after another (HTTP/1.1
 /// without pipelining overlap), all on the worker thread that accepted it.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, const Shared& shared, unsigned worker)
-      : socket_(std::move(socket)), timer_(socket_.get_executor()), shared_(shared), worker_(worker) {}
+      : socket_(std::move(socket)), shared_(shared), worker_(worker) {}
 
-  void start() {
+  void start(Worker& worker) {
     error_code ignored;
     socket_.set_option(tcp::no_delay(true), ignored);
+    worker.sessions.push_back(weak_from_this());
     wait_for_request();
+  }
+
+  /// Called by the worker's sweep: acts on a passed deadline. Returns false
+  /// once the connection is closed (the sweep forgets it).
+  bool check_deadline(Clock::time_point now) {
+    if (!socket_.is_open()) return false;
+    if (now < deadline_) return true;
+    error_code ignored;
+    if (phase_ == Phase::Request) {
+      // A request in progress gets its 408 (on_error sees timed_out_).
+      timed_out_ = true;
+      deadline_ = now + shared_.options.request_timeout;
+      phase_ = Phase::Write;
+      socket_.cancel(ignored);
+      return true;
+    }
+    // Idle keep-alive, or a client that does not read its answer: close.
+    socket_.close(ignored);
+    return false;
   }
 
  private:
@@ -198,45 +236,27 @@ class Session : public std::enable_shared_from_this<Session> {
   enum class Phase : std::uint8_t { Idle, Request, Write };
 
   void arm(std::chrono::milliseconds after, Phase phase) {
+    if (phase_ == Phase::Write && timed_out_ && phase == Phase::Write) return;  // the 408 keeps its deadline
     phase_ = phase;
-    timed_out_ = false;
-    timer_.expires_after(after);
-    timer_.async_wait([self = shared_from_this(), phase](error_code ec) {
-      if (ec || self->phase_ != phase || !self->socket_.is_open()) return;
-      // A request in progress gets its 408; an idle or stuck connection just closes.
-      if (phase == Phase::Request) self->timed_out_ = true;
-      error_code ignored;
-      if (phase == Phase::Request) {
-        self->socket_.cancel(ignored);
-      } else {
-        self->socket_.close(ignored);
-      }
-    });
+    if (phase != Phase::Write) timed_out_ = false;
+    deadline_ = Clock::now() + after;
   }
 
   void close() {
     error_code ignored;
-    timer_.cancel();
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
   }
 
   tcp::socket socket_;
-  asio::steady_timer timer_;
   const Shared& shared_;
   unsigned worker_;
   beast::flat_buffer buffer_{16384};
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
   Phase phase_ = Phase::Idle;
+  Clock::time_point deadline_ = Clock::time_point::max();
   bool timed_out_ = false;
-};
-
-struct Worker {
-  asio::io_context io{1};
-  tcp::acceptor acceptor{io};
-  asio::steady_timer backoff{io};
-  std::thread thread;
 };
 
 class BeastServer final : public HttpServer {
@@ -274,7 +294,8 @@ class BeastServer final : public HttpServer {
     port_ = port;
     for (unsigned i = 0; i < workers_.size(); ++i) {
       accept(i);
-      workers_[i]->thread = std::thread([this, i] { workers_[i]->io.run(); });
+      sweep(i);
+      workers_[i]->thread = std::thread([this, i] { run_worker(*workers_[i]); });
     }
     return {};
   }
@@ -291,12 +312,34 @@ class BeastServer final : public HttpServer {
   }
 
  private:
+  /// The event loop. With busy polling on, a worker that just did something
+  /// keeps polling for `busy_poll` before it sleeps in the kernel: the next
+  /// request of a busy connection is picked up without a wake-up (tens of
+  /// microseconds on a virtual machine), at the price of that much CPU after
+  /// each burst of work. Never spins while idle.
+  void run_worker(Worker& w) {
+    const auto spin = shared_.options.busy_poll;
+    if (spin.count() <= 0) {
+      w.io.run();
+      return;
+    }
+    auto last_work = Clock::now();
+    while (!w.io.stopped()) {
+      if (w.io.poll_one() > 0) {
+        last_work = Clock::now();
+      } else if (Clock::now() - last_work >= spin) {
+        w.io.run_one();  // sleeps until there is something to do
+        last_work = Clock::now();
+      }
+    }
+  }
+
   void accept(unsigned i) {
     Worker& w = *workers_[i];
     w.acceptor.async_accept([this, i](error_code ec, tcp::socket socket) {
       if (stopped_ || ec == asio::error::operation_aborted) return;
       if (!ec) {
-        std::make_shared<Session>(std::move(socket), shared_, i)->start();
+        std::make_shared<Session>(std::move(socket), shared_, i)->start(*workers_[i]);
         return accept(i);
       }
       // Out of file descriptors and the like: the listener is fine, but trying
@@ -305,6 +348,33 @@ class BeastServer final : public HttpServer {
       workers_[i]->backoff.async_wait([this, i](error_code wait_ec) {
         if (!wait_ec && !stopped_) accept(i);
       });
+    });
+  }
+
+  /// Every quarter of the shortest timeout (10–250 ms): a deadline is acted on
+  /// at most that late.
+  std::chrono::milliseconds sweep_period() const {
+    const auto shortest = std::min(shared_.options.request_timeout, shared_.options.idle_timeout);
+    return std::clamp(shortest / 4, std::chrono::milliseconds(10), std::chrono::milliseconds(250));
+  }
+
+  void sweep(unsigned i) {
+    Worker& w = *workers_[i];
+    w.sweep.expires_after(sweep_period());
+    w.sweep.async_wait([this, i](error_code ec) {
+      if (ec || stopped_) return;
+      Worker& worker = *workers_[i];
+      const auto now = Clock::now();
+      std::size_t kept = 0;
+      for (std::size_t j = 0; j < worker.sessions.size(); ++j) {
+        auto session = worker.sessions[j].lock();
+        if (!session || !session->check_deadline(now)) continue;
+        // (libstdc++'s weak_ptr move-assignment empties a self-assigned pointer)
+        if (kept != j) worker.sessions[kept] = std::move(worker.sessions[j]);
+        ++kept;
+      }
+      worker.sessions.resize(kept);
+      sweep(i);
     });
   }
 

@@ -1,5 +1,6 @@
 #include "serve/model_set.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -74,7 +75,11 @@ Expected<std::shared_ptr<ModelSet>> load_model_set(const std::vector<GateSpec>& 
   for (const auto& spec : gates) {
     auto g = load_gate(spec, workers == 0 ? 1 : workers);
     if (!g) return tl::unexpected(g.error());
-    for (const auto& f : g->features) set->all_features.emplace(f, true);
+    for (const auto& f : g->features) {
+      auto it = std::find(set->all_names.begin(), set->all_names.end(), f);
+      g->union_index.push_back(static_cast<std::size_t>(it - set->all_names.begin()));
+      if (it == set->all_names.end()) set->all_names.push_back(f);
+    }
     set->max_features = std::max(set->max_features, g->features.size());
     set->gates.push_back(std::move(*g));
   }

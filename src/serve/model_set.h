@@ -41,14 +41,15 @@ struct LoadedGate {
   std::vector<std::string> outputs;
   std::string loaded_at;  ///< ISO-8601 UTC
   std::unordered_map<std::string, std::size_t> column;  ///< feature name → column
+  std::vector<std::size_t> union_index;  ///< column → position in ModelSet::all_names
   std::vector<std::unique_ptr<model::Gatekeeper>> per_worker;
 };
 
 struct ModelSet {
   std::uint64_t generation = 0;
   std::vector<LoadedGate> gates;  ///< chain order
-  /// Every feature some gate reads (a chain request may carry exactly these).
-  std::unordered_map<std::string, bool> all_features;
+  /// Every feature some gate reads, each once (a chain request may carry exactly these).
+  std::vector<std::string> all_names;
   std::size_t max_features = 0;
 
   const LoadedGate* find(std::string_view name) const;

@@ -149,6 +149,12 @@ TEST(ServiceTest, BodyErrors) {
   EXPECT_EQ(status_of(R"({"features":{"f0":1e999,"f1":0,"f2":0,"f3":0,"f4":0}})"), 400);
   EXPECT_EQ(status_of(R"({"features":{},"rows":[]})"), 400);
   EXPECT_EQ(status_of(R"({})"), 400);
+  // A name given twice is ambiguous: refused, not "last one wins".
+  const auto twice = h.call(Method::Post, "/infer", R"({"features":{"f0":1,"f1":2,"f2":3,"f3":4,"f4":5,"f0":6}})");
+  EXPECT_EQ(twice.status, 400);
+  EXPECT_EQ(json::parse(twice.body)["field"], "features.f0");
+  EXPECT_EQ(status_of(R"({"model":"gatekeeper","model":"gatekeeper","features":{}})"), 400);
+  EXPECT_EQ(status_of("{\"features\":{\"f\xff\":1}}"), 400);  // not UTF-8
   const auto unknown = h.infer({{"feature", features_row(0)}});
   EXPECT_EQ(unknown.status, 400);
   EXPECT_EQ(json::parse(unknown.body)["field"], "feature");
