@@ -2,8 +2,17 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <iterator>
+
+#include "model/onnx_export.h"
 
 namespace quant::model {
+
+namespace {
+
+constexpr const char* kOutputs[] = {"prob", "q10", "q90"};
+
+}  // namespace
 
 Expected<Gatekeeper> Gatekeeper::load(const std::string& dir, const FeatureSchema& schema, OnnxOptions options) {
   auto manifest = load_manifest(dir);
@@ -14,21 +23,42 @@ Expected<Gatekeeper> Gatekeeper::load(const std::string& dir, const FeatureSchem
   if (auto ok = verify_files(dir, *manifest); !ok) return make_error("gatekeeper: " + ok.error().message);
   Gatekeeper g;
   g.manifest_ = std::move(*manifest);
-  for (const char* output : {"prob", "q10", "q90"}) {
+  // Hash exactly the bytes that get merged: a file replaced after
+  // verify_files must not slip in.
+  std::vector<std::string> bytes;
+  std::string files;
+  for (const char* output : kOutputs) {
     const auto it = std::find_if(g.manifest_.models.begin(), g.manifest_.models.end(),
                                  [&](const ModelFile& m) { return m.output == output; });
     if (it == g.manifest_.models.end()) return make_error("gatekeeper: " + dir + ": manifest has no '" + output + "' model");
     const auto path = (std::filesystem::path(dir) / it->file).string();
-    auto model = OnnxModel::load_file(path, options);
-    if (!model) return make_error("gatekeeper: " + model.error().message);
-    if ((*model)->feature_count() != static_cast<std::int64_t>(g.feature_count()) ||
-        (*model)->output_names() != std::vector<std::string>{output}) {
-      return make_error("gatekeeper: " + path + ": expected one output '" + output + "' over " +
-                        std::to_string(g.feature_count()) + " features");
+    auto file = read_file_bytes(path);
+    if (!file) return make_error("gatekeeper: " + file.error().message);
+    if (const auto hash = sha256_hex(*file); hash != it->sha256) {
+      return make_error("gatekeeper: " + path + ": SHA-256 " + hash + " does not match the manifest's " + it->sha256 +
+                        " (file changed while loading; re-export or restore it)");
     }
-    auto& slot = std::string_view(output) == "prob" ? g.prob_ : std::string_view(output) == "q10" ? g.q10_ : g.q90_;
-    slot = std::move(*model);
+    files += (files.empty() ? "" : ", ") + it->file + " (model " + std::to_string(bytes.size()) + ")";
+    bytes.push_back(std::move(*file));
   }
+  OnnxMergeOptions merge;
+  merge.graph_name = g.manifest_.name;
+  merge.model_version = g.manifest_.version;
+  merge.doc_string = "prob, q10 and q90 of " + dir + ", merged at load time";
+  auto merged = merge_models(bytes, merge);
+  if (!merged) return make_error("gatekeeper: " + dir + ": merging " + files + ": " + merged.error().message);
+  auto model = OnnxModel::load_bytes(*merged, options);
+  if (!model) return make_error("gatekeeper: " + dir + ": " + model.error().message);
+  const std::vector<std::string> expected_outputs(std::begin(kOutputs), std::end(kOutputs));
+  if ((*model)->feature_count() != static_cast<std::int64_t>(g.feature_count()) ||
+      (*model)->output_names() != expected_outputs) {
+    std::string got;
+    for (const auto& name : (*model)->output_names()) got += (got.empty() ? "'" : ", '") + name + "'";
+    return make_error("gatekeeper: " + dir + ": expected one output each ('prob', 'q10', 'q90') over " +
+                      std::to_string(g.feature_count()) + " features; " + files + " give outputs " + got + " over " +
+                      std::to_string((*model)->feature_count()) + " features");
+  }
+  g.model_ = std::move(*model);
   // Bind the single-row buffers now, so the first predict does not allocate.
   const std::vector<float> zeros(g.feature_count(), 0.0f);
   if (auto warm = g.predict(zeros); !warm) return make_error("gatekeeper: warm-up failed: " + warm.error().message);
@@ -41,9 +71,8 @@ Expected<GatekeeperScore> Gatekeeper::predict(std::span<const float> row) {
                       std::to_string(feature_count()));
   }
   GatekeeperScore s;
-  if (auto ok = prob_->run_into(row, 1, std::span<float>(&s.prob, 1)); !ok) return make_error(ok.error().message);
-  if (auto ok = q10_->run_into(row, 1, std::span<float>(&s.q10, 1)); !ok) return make_error(ok.error().message);
-  if (auto ok = q90_->run_into(row, 1, std::span<float>(&s.q90, 1)); !ok) return make_error(ok.error().message);
+  const std::span<float> outputs[] = {{&s.prob, 1}, {&s.q10, 1}, {&s.q90, 1}};
+  if (auto ok = model_->run_into_many(row, 1, outputs); !ok) return make_error("gatekeeper: " + ok.error().message);
   if (s.q10 > s.q90) std::swap(s.q10, s.q90);
   return s;
 }
@@ -57,9 +86,10 @@ Expected<void> Gatekeeper::predict_batch(std::span<const float> features, std::s
   batch_prob_.resize(rows);
   batch_q10_.resize(rows);
   batch_q90_.resize(rows);
-  if (auto ok = prob_->run_into(features, rows, batch_prob_); !ok) return make_error(ok.error().message);
-  if (auto ok = q10_->run_into(features, rows, batch_q10_); !ok) return make_error(ok.error().message);
-  if (auto ok = q90_->run_into(features, rows, batch_q90_); !ok) return make_error(ok.error().message);
+  const std::span<float> outputs[] = {batch_prob_, batch_q10_, batch_q90_};
+  if (auto ok = model_->run_into_many(features, rows, outputs); !ok) {
+    return make_error("gatekeeper: " + ok.error().message);
+  }
   for (std::size_t i = 0; i < rows; ++i) {
     out[i] = {batch_prob_[i], std::min(batch_q10_[i], batch_q90_[i]), std::max(batch_q10_[i], batch_q90_[i])};
   }

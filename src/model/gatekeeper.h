@@ -5,9 +5,11 @@
 ///
 /// Loading checks the caller's feature schema against the manifest (names,
 /// order, hash) and every file's SHA-256, and refuses any mismatch with an
-/// Error naming it. One ONNX Runtime session per model, one intra-op thread.
-/// `predict` allocates nothing; a Gatekeeper is not thread-safe (use one per
-/// thread).
+/// Error naming it. The three graphs are then merged in memory into one model
+/// over the shared input (`merge_models`, onnx_export.h; the files on disk are
+/// not changed) and run as one ONNX Runtime session with one intra-op thread,
+/// so a prediction costs one Run, not three. `predict` allocates nothing; a
+/// Gatekeeper is not thread-safe (use one per thread).
 
 #include <memory>
 #include <span>
@@ -47,7 +49,7 @@ class Gatekeeper {
   Gatekeeper() = default;
 
   Manifest manifest_;
-  std::unique_ptr<OnnxModel> prob_, q10_, q90_;
+  std::unique_ptr<OnnxModel> model_;  // outputs "prob", "q10", "q90" in that order
   std::vector<float> batch_prob_, batch_q10_, batch_q90_;
 };
 

@@ -3,11 +3,14 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <random>
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include "model/metrics.h"
+#include "model/onnx_export.h"
 #include "model/xgboost_trainer.h"
 #include "test_data.h"
 
@@ -108,6 +111,118 @@ TEST(GatekeeperTest, PredictMatchesXgboostAndSortsQuantiles) {
   EXPECT_FALSE(g->predict(std::vector<float>(kCols + 1, 0.0f)));
 }
 
+// The held-out rows, three copies of them with random columns missing (30 %
+// each), and edge rows: all missing, zeros, infinities, huge values.
+std::vector<float> parity_rows(const Dataset& test) {
+  constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  std::vector<float> out = test.features;
+  std::mt19937 rng(7);
+  std::bernoulli_distribution missing(0.3);
+  for (int copy = 0; copy < 3; ++copy) {
+    for (std::size_t i = 0; i < test.rows(); ++i) {
+      for (const float x : test.row(i)) out.push_back(missing(rng) ? kNaN : x);
+    }
+  }
+  for (const float x : {kNaN, 0.0f, kInf, -kInf, 1e30f, -1e30f}) out.insert(out.end(), kCols, x);
+  return out;
+}
+
+std::unique_ptr<OnnxModel> load_one(const std::string& dir, const std::string& output) {
+  auto model = OnnxModel::load_file(dir + "/gatekeeper_" + output + ".onnx");
+  QUANT_CHECK(model.has_value());
+  return std::move(*model);
+}
+
+TEST(GatekeeperTest, OneSessionScoresEqualThreeSeparateSessions) {
+  const auto& f = fixture();
+  auto g = Gatekeeper::load(f.dir, f.schema);
+  ASSERT_TRUE(g) << g.error().message;
+  const std::unique_ptr<OnnxModel> separate[] = {load_one(f.dir, "prob"), load_one(f.dir, "q10"),
+                                                 load_one(f.dir, "q90")};
+  const auto features = parity_rows(f.test);
+  const std::size_t rows = features.size() / kCols;
+  ASSERT_GT(rows, 1000u);
+  const auto row = [&](std::size_t i) { return std::span<const float>(features).subspan(i * kCols, kCols); };
+
+  // The merged model itself, unsorted, against each file's own session.
+  std::vector<std::string> bytes;
+  for (const char* output : {"prob", "q10", "q90"}) {
+    bytes.push_back(*read_file_bytes(f.dir + "/gatekeeper_" + output + ".onnx"));
+  }
+  auto merged_bytes = merge_models(bytes);
+  ASSERT_TRUE(merged_bytes) << merged_bytes.error().message;
+  auto merged = OnnxModel::load_bytes(*merged_bytes);
+  ASSERT_TRUE(merged) << merged.error().message;
+  ASSERT_EQ((*merged)->output_names(), (std::vector<std::string>{"prob", "q10", "q90"}));
+
+  std::vector<float> expected[3];
+  for (auto& e : expected) e.assign(rows, 0.0f);
+  for (std::size_t i = 0; i < rows; ++i) {
+    for (std::size_t k = 0; k < 3; ++k) {
+      ASSERT_TRUE(separate[k]->run_into(row(i), 1, std::span<float>(&expected[k][i], 1)));
+    }
+    float raw[3];
+    const std::span<float> outputs[] = {{&raw[0], 1}, {&raw[1], 1}, {&raw[2], 1}};
+    ASSERT_TRUE((*merged)->run_into_many(row(i), 1, outputs));
+    auto s = g->predict(row(i));
+    ASSERT_TRUE(s) << s.error().message;
+    for (std::size_t k = 0; k < 3; ++k) EXPECT_EQ(raw[k], expected[k][i]) << "row " << i << " output " << k;
+    EXPECT_EQ(s->prob, expected[0][i]) << "row " << i;
+    EXPECT_EQ(s->q10, std::min(expected[1][i], expected[2][i])) << "row " << i;
+    EXPECT_EQ(s->q90, std::max(expected[1][i], expected[2][i])) << "row " << i;
+  }
+
+  // Batches: all rows, then a small one, each against the separate sessions'
+  // batch run of the same rows.
+  for (const std::size_t n : {rows, std::size_t{7}}) {
+    const auto batch = std::span<const float>(features).subspan(0, n * kCols);
+    std::vector<float> sep[3];
+    for (std::size_t k = 0; k < 3; ++k) {
+      sep[k].assign(n, 0.0f);
+      ASSERT_TRUE(separate[k]->run_into(batch, n, sep[k]));
+    }
+    std::vector<GatekeeperScore> scores(n);
+    ASSERT_TRUE(g->predict_batch(batch, scores));
+    for (std::size_t i = 0; i < n; ++i) {
+      EXPECT_EQ(sep[0][i], expected[0][i]) << "batch " << n << " row " << i;  // batch = single row
+      EXPECT_EQ(scores[i].prob, sep[0][i]) << "batch " << n << " row " << i;
+      EXPECT_EQ(scores[i].q10, std::min(sep[1][i], sep[2][i])) << "batch " << n << " row " << i;
+      EXPECT_EQ(scores[i].q90, std::max(sep[1][i], sep[2][i])) << "batch " << n << " row " << i;
+    }
+  }
+}
+
+TEST(GatekeeperTest, OneSessionSortsCrossedQuantiles) {
+  // The q90 model written as "q10" and vice versa: every row crosses.
+  const auto& f = fixture();
+  const std::string dir = ::testing::TempDir() + "gatekeeper_test_crossed." + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  ManifestInfo info;
+  info.features = f.schema;
+  ASSERT_TRUE(write_models(dir, {&f.prob, &f.q90, &f.q10}, info));
+  auto g = Gatekeeper::load(dir, f.schema);
+  ASSERT_TRUE(g) << g.error().message;
+  auto low = load_one(dir, "q10");
+  auto high = load_one(dir, "q90");
+  const auto features = parity_rows(f.test);
+  const std::size_t rows = features.size() / kCols;
+  std::size_t crossed = 0;
+  for (std::size_t i = 0; i < rows; ++i) {
+    const auto row = std::span<const float>(features).subspan(i * kCols, kCols);
+    float a = 0.0f, b = 0.0f;
+    ASSERT_TRUE(low->run_into(row, 1, std::span<float>(&a, 1)));
+    ASSERT_TRUE(high->run_into(row, 1, std::span<float>(&b, 1)));
+    crossed += a > b ? 1 : 0;
+    auto s = g->predict(row);
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_EQ(s->q10, std::min(a, b)) << "row " << i;
+    EXPECT_EQ(s->q90, std::max(a, b)) << "row " << i;
+  }
+  EXPECT_GT(crossed, rows / 2);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(GatekeeperTest, RefusesADifferentFeatureSchema) {
   const auto& f = fixture();
   auto swapped = f.schema;
@@ -137,6 +252,36 @@ TEST(GatekeeperTest, RefusesAModifiedModelFile) {
   auto g = Gatekeeper::load(copy, f.schema);
   ASSERT_FALSE(g);
   EXPECT_NE(g.error().message.find("SHA-256"), std::string::npos) << g.error().message;
+}
+
+TEST(GatekeeperTest, RefusesAValidModelThatIsNotTheOneHashed) {
+  // Each file replaced by a well-formed model with the right output name (a
+  // re-export with another version): it would merge and run, but its hash
+  // is not the manifest's.
+  const auto& f = fixture();
+  const std::pair<const char*, const TrainedModel*> models[] = {{"prob", &f.prob}, {"q10", &f.q10}, {"q90", &f.q90}};
+  for (const auto& [output, model] : models) {
+    const std::string copy = ::testing::TempDir() + "gatekeeper_test_replaced." + std::to_string(::getpid());
+    std::filesystem::remove_all(copy);
+    std::filesystem::copy(f.dir, copy);
+    OnnxExportOptions options;
+    options.output_name = output;
+    options.model_version = 8;
+    auto bytes = export_onnx(model->ensemble, options);
+    ASSERT_TRUE(bytes) << bytes.error().message;
+    const std::string file = std::string("gatekeeper_") + output + ".onnx";
+    {
+      std::ofstream out(copy + "/" + file, std::ios::binary | std::ios::trunc);
+      out << *bytes;
+    }
+    ASSERT_TRUE(OnnxModel::load_file(copy + "/" + file)) << file;
+    auto g = Gatekeeper::load(copy, f.schema);
+    ASSERT_FALSE(g) << file;
+    EXPECT_NE(g.error().message.find("SHA-256"), std::string::npos) << g.error().message;
+    EXPECT_NE(g.error().message.find(file), std::string::npos) << g.error().message;
+    std::filesystem::remove_all(copy);
+  }
+  EXPECT_TRUE(Gatekeeper::load(f.dir, f.schema));
 }
 
 }  // namespace

@@ -2,6 +2,11 @@
 // and training time, for a 300-tree, 31-leaf classifier and 100-tree quantile
 // regressors on synthetic data. Latency percentiles come from our own loop
 // of sorted per-call times (reported as counters, in microseconds).
+//
+// `BM_Gatekeeper*` run the Gatekeeper (the three graphs merged into one
+// session, one Run per call); `BM_ThreeSessions*` load the same three files
+// as three OnnxModel sessions and run each (three Runs per call, what the
+// Gatekeeper did before the merge), for a before/after in the same binary.
 
 #include <algorithm>
 #include <chrono>
@@ -11,6 +16,7 @@
 #include <benchmark/benchmark.h>
 
 #include "model/gatekeeper.h"
+#include "model/onnx_model.h"
 #include "model/xgboost_trainer.h"
 #include "test_data.h"
 
@@ -73,17 +79,59 @@ const Models& models() {
   return m;
 }
 
-void BM_GatekeeperSingleRow(benchmark::State& state) {
+// The three files as three sessions, scored the way the Gatekeeper did
+// before it merged them.
+class ThreeSessions {
+ public:
+  explicit ThreeSessions(const std::string& dir) {
+    for (std::size_t k = 0; k < 3; ++k) {
+      auto model = OnnxModel::load_file(dir + "/gatekeeper_" + kOutputs[k] + ".onnx");
+      QUANT_CHECK(model.has_value());
+      models_[k] = std::move(*model);
+    }
+  }
+
+  GatekeeperScore predict(std::span<const float> row) {
+    GatekeeperScore s;
+    float* outputs[] = {&s.prob, &s.q10, &s.q90};
+    for (std::size_t k = 0; k < 3; ++k) {
+      QUANT_CHECK(models_[k]->run_into(row, 1, std::span<float>(outputs[k], 1)).has_value());
+    }
+    if (s.q10 > s.q90) std::swap(s.q10, s.q90);
+    return s;
+  }
+
+  Expected<void> predict_batch(std::span<const float> features, std::span<GatekeeperScore> out) {
+    for (std::size_t k = 0; k < 3; ++k) {
+      batch_[k].resize(out.size());
+      QUANT_CHECK(models_[k]->run_into(features, out.size(), batch_[k]).has_value());
+    }
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      out[i] = {batch_[0][i], std::min(batch_[1][i], batch_[2][i]), std::max(batch_[1][i], batch_[2][i])};
+    }
+    return {};
+  }
+
+ private:
+  static constexpr const char* kOutputs[] = {"prob", "q10", "q90"};
+  std::unique_ptr<OnnxModel> models_[3];
+  std::vector<float> batch_[3];
+};
+
+template <typename Scorer>
+void single_row_latency(benchmark::State& state, Scorer& scorer) {
   const auto& m = models();
-  auto g = Gatekeeper::load(m.dir, m.schema);
-  QUANT_CHECK(g.has_value());
   constexpr std::size_t kCalls = 20000;
   std::vector<double> latency_us(kCalls);
+  for (std::size_t i = 0; i < 200; ++i) {
+    auto s = scorer.predict(m.test.row(i % m.test.rows()));
+    benchmark::DoNotOptimize(s);
+  }
   for (auto _ : state) {
     for (std::size_t i = 0; i < kCalls; ++i) {
       const auto row = m.test.row(i % m.test.rows());
       const auto start = std::chrono::steady_clock::now();
-      auto s = g->predict(row);
+      auto s = scorer.predict(row);
       latency_us[i] = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
       benchmark::DoNotOptimize(s);
     }
@@ -94,22 +142,47 @@ void BM_GatekeeperSingleRow(benchmark::State& state) {
   state.counters["max_us"] = latency_us.back();
   state.counters["trees"] = m.classifier_trees;
 }
+
+template <typename Scorer>
+void batch_throughput(benchmark::State& state, Scorer& scorer) {
+  const auto& m = models();
+  const auto rows = static_cast<std::size_t>(state.range(0));
+  std::vector<GatekeeperScore> out(rows);
+  const std::span<const float> features(m.test.features.data(), rows * kCols);
+  for (auto _ : state) {
+    auto ok = scorer.predict_batch(features, out);
+    benchmark::DoNotOptimize(ok);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
+}
+
+void BM_GatekeeperSingleRow(benchmark::State& state) {
+  const auto& m = models();
+  auto g = Gatekeeper::load(m.dir, m.schema);
+  QUANT_CHECK(g.has_value());
+  single_row_latency(state, *g);
+}
 BENCHMARK(BM_GatekeeperSingleRow)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+void BM_ThreeSessionsSingleRow(benchmark::State& state) {
+  ThreeSessions three(models().dir);
+  single_row_latency(state, three);
+}
+BENCHMARK(BM_ThreeSessionsSingleRow)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 void BM_GatekeeperBatch(benchmark::State& state) {
   const auto& m = models();
   auto g = Gatekeeper::load(m.dir, m.schema);
   QUANT_CHECK(g.has_value());
-  const auto rows = static_cast<std::size_t>(state.range(0));
-  std::vector<GatekeeperScore> out(rows);
-  const std::span<const float> features(m.test.features.data(), rows * kCols);
-  for (auto _ : state) {
-    auto ok = g->predict_batch(features, out);
-    benchmark::DoNotOptimize(ok);
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
+  batch_throughput(state, *g);
 }
 BENCHMARK(BM_GatekeeperBatch)->Arg(256)->Arg(2048)->Unit(benchmark::kMicrosecond);
+
+void BM_ThreeSessionsBatch(benchmark::State& state) {
+  ThreeSessions three(models().dir);
+  batch_throughput(state, three);
+}
+BENCHMARK(BM_ThreeSessionsBatch)->Arg(256)->Arg(2048)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace quant::model

@@ -1,5 +1,8 @@
 #include "model/onnx_export.h"
 
+#include <algorithm>
+#include <unordered_set>
+
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 
@@ -20,6 +23,31 @@ onnx::AttributeProto* attribute(onnx::NodeProto* node, const char* name, onnx::A
   a->set_name(name);
   a->set_type(type);
   return a;
+}
+
+// Same element type and rank, equal fixed dimensions; symbolic dimensions
+// match any symbolic dimension (the batch size is one value at run time).
+bool same_tensor_type(const onnx::TypeProto& a, const onnx::TypeProto& b) {
+  if (!a.has_tensor_type() || !b.has_tensor_type()) return false;
+  const auto& ta = a.tensor_type();
+  const auto& tb = b.tensor_type();
+  if (ta.elem_type() != tb.elem_type() || ta.has_shape() != tb.has_shape()) return false;
+  if (!ta.has_shape()) return true;
+  if (ta.shape().dim_size() != tb.shape().dim_size()) return false;
+  for (int i = 0; i < ta.shape().dim_size(); ++i) {
+    const auto& da = ta.shape().dim(i);
+    const auto& db = tb.shape().dim(i);
+    if (da.value_case() != db.value_case()) return false;
+    if (da.has_dim_value() && da.dim_value() != db.dim_value()) return false;
+  }
+  return true;
+}
+
+bool has_subgraph(const onnx::NodeProto& node) {
+  for (const auto& a : node.attribute()) {
+    if (a.has_g() || a.graphs_size() > 0) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -121,6 +149,115 @@ Expected<std::string> export_onnx(const TreeEnsemble& ensemble, const OnnxExport
   }
   std::string bytes;
   if (!model.SerializeToString(&bytes)) return make_error("onnx export: serialization failed");
+  return bytes;
+}
+
+Expected<std::string> merge_models(const std::vector<std::string>& model_bytes, const OnnxMergeOptions& options) {
+  if (model_bytes.empty()) return make_error("onnx merge: no models given");
+  onnx::ModelProto merged;
+  merged.set_producer_name("quant-model");
+  merged.set_producer_version("1");
+  merged.set_model_version(options.model_version);
+  merged.set_doc_string(options.doc_string);
+  auto* graph = merged.mutable_graph();
+  graph->set_name(options.graph_name);
+  std::int64_t ir_version = 0;
+  std::unordered_set<std::string> output_names;
+  std::string shared_input;
+
+  for (std::size_t k = 0; k < model_bytes.size(); ++k) {
+    const std::string where = "onnx merge: model " + std::to_string(k) + ": ";
+    onnx::ModelProto model;
+    if (!model.ParseFromString(model_bytes[k])) return make_error(where + "not a serialized ONNX model");
+    const auto& g = model.graph();
+    if (g.input_size() != 1) {
+      return make_error(where + "has " + std::to_string(g.input_size()) +
+                        " graph inputs (initializers listed as inputs count); merging needs exactly one");
+    }
+    if (model.functions_size() > 0 || g.sparse_initializer_size() > 0) {
+      return make_error(where + "local functions and sparse initializers are not supported");
+    }
+    if (k == 0) {
+      shared_input = g.input(0).name();
+      *graph->add_input() = g.input(0);
+    } else if (!same_tensor_type(g.input(0).type(), graph->input(0).type())) {
+      return make_error(where + "input '" + g.input(0).name() + "' differs in type or shape from model 0's '" +
+                        shared_input + "'");
+    }
+
+    for (const auto& opset : model.opset_import()) {
+      bool found = false;
+      for (const auto& have : merged.opset_import()) {
+        if (have.domain() != opset.domain()) continue;
+        found = true;
+        if (have.version() != opset.version()) {
+          return make_error(where + "imports domain '" + opset.domain() + "' at version " +
+                            std::to_string(opset.version()) + ", an earlier model at " +
+                            std::to_string(have.version()));
+        }
+      }
+      if (!found) *merged.add_opset_import() = opset;
+    }
+    ir_version = std::max(ir_version, model.ir_version());
+
+    // Graph outputs keep their names (callers look them up by name); the
+    // input becomes the shared one; everything else is prefixed by model.
+    std::unordered_set<std::string> keep;
+    for (const auto& out : g.output()) {
+      if (out.name() == shared_input || out.name() == g.input(0).name()) {
+        return make_error(where + "output '" + out.name() + "' is also the input's name");
+      }
+      if (!output_names.insert(out.name()).second) {
+        return make_error(where + "output '" + out.name() + "' is already an output of an earlier model");
+      }
+      keep.insert(out.name());
+      *graph->add_output() = out;
+    }
+    const std::string prefix = "m" + std::to_string(k) + "_";
+    const std::string& own_input = g.input(0).name();
+    const auto rename = [&](const std::string& name) -> std::string {
+      if (name.empty()) return name;  // an omitted optional input
+      if (name == own_input) return shared_input;
+      if (keep.count(name) != 0) return name;
+      return prefix + name;
+    };
+
+    for (const auto& init : g.initializer()) {
+      auto* copy = graph->add_initializer();
+      *copy = init;
+      copy->set_name(rename(init.name()));
+    }
+    for (const auto& info : g.value_info()) {
+      auto* copy = graph->add_value_info();
+      *copy = info;
+      copy->set_name(rename(info.name()));
+    }
+    for (const auto& node : g.node()) {
+      if (has_subgraph(node)) {
+        return make_error(where + "node '" + node.name() + "' (" + node.op_type() +
+                          ") has a subgraph; control flow is not supported");
+      }
+      auto* copy = graph->add_node();
+      *copy = node;
+      if (!node.name().empty()) copy->set_name(prefix + node.name());
+      for (int i = 0; i < copy->input_size(); ++i) copy->set_input(i, rename(node.input(i)));
+      for (int i = 0; i < copy->output_size(); ++i) copy->set_output(i, rename(node.output(i)));
+    }
+    for (const auto& annotation : g.quantization_annotation()) {
+      auto* copy = graph->add_quantization_annotation();
+      *copy = annotation;
+      copy->set_tensor_name(rename(annotation.tensor_name()));
+    }
+  }
+  merged.set_ir_version(ir_version);
+
+  try {
+    onnx::checker::check_model(merged);
+  } catch (const std::exception& e) {
+    return make_error(std::string("onnx merge: checker rejected the merged model: ") + e.what());
+  }
+  std::string bytes;
+  if (!merged.SerializeToString(&bytes)) return make_error("onnx merge: serialization failed");
   return bytes;
 }
 

@@ -38,17 +38,35 @@ class OrtModel final : public OnnxModel {
 
   Expected<void> run_into(std::span<const float> features, std::size_t rows, std::span<float> output) override {
     if (output_ptrs_.size() != 1) return make_error("onnx: run_into needs a model with exactly one output");
+    const std::span<float> outputs[1] = {output};
+    return run_into_many(features, rows, outputs);
+  }
+
+  Expected<void> run_into_many(std::span<const float> features, std::size_t rows,
+                               std::span<const std::span<float>> outputs) override {
+    if (outputs.size() != output_ptrs_.size()) {
+      return make_error("onnx: " + std::to_string(outputs.size()) + " output spans for a model with " +
+                        std::to_string(output_ptrs_.size()) + " outputs");
+    }
     if (rows == 0 || feature_count_ <= 0 || features.size() != rows * static_cast<std::size_t>(feature_count_)) {
       return make_error("onnx: " + std::to_string(features.size()) + " values are not " + std::to_string(rows) +
                         " rows of " + std::to_string(feature_count_) + " features");
     }
-    if (output.empty() || output.size() % rows != 0) return make_error("onnx: output size does not split into rows");
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+      if (outputs[i].empty() || outputs[i].size() % rows != 0) {
+        return make_error("onnx: output '" + output_names_[i] + "': " + std::to_string(outputs[i].size()) +
+                          " values do not split into " + std::to_string(rows) + " rows");
+      }
+    }
     try {
       Binding& b = rows == 1 ? single_ : batch_;
-      if (rows != b.rows || output.size() != b.output.size()) bind(b, rows, output.size());
+      if (!b.matches(rows, outputs)) bind(b, rows, outputs);
       std::copy(features.begin(), features.end(), b.input.begin());
-      session_.Run(run_options_, input_ptrs_.data(), &b.input_value, 1, output_ptrs_.data(), &b.output_value, 1);
-      std::copy(b.output.begin(), b.output.end(), output.begin());
+      session_.Run(run_options_, input_ptrs_.data(), &b.input_value, 1, output_ptrs_.data(), b.output_values.data(),
+                   b.output_values.size());
+      for (std::size_t i = 0; i < outputs.size(); ++i) {
+        std::copy(b.outputs[i].begin(), b.outputs[i].end(), outputs[i].begin());
+      }
       return {};
     } catch (const Ort::Exception& e) {
       return make_error(std::string("onnx: run failed: ") + e.what());
@@ -84,18 +102,38 @@ class OrtModel final : public OnnxModel {
   // Single rows and batches keep separate bindings so alternating them does
   // not re-bind.
   struct Binding {
-    std::vector<float> input, output;
-    Ort::Value input_value{nullptr}, output_value{nullptr};
-    std::size_t rows = 0;
+    std::vector<float> input;
+    std::vector<std::vector<float>> outputs;
+    Ort::Value input_value{nullptr};
+    std::vector<Ort::Value> output_values;
+    std::size_t rows = 0;  // 0 = not bound
+
+    bool matches(std::size_t n, std::span<const std::span<float>> spans) const {
+      if (rows != n || outputs.size() != spans.size()) return false;
+      for (std::size_t i = 0; i < spans.size(); ++i) {
+        if (outputs[i].size() != spans[i].size()) return false;
+      }
+      return true;
+    }
   };
 
-  void bind(Binding& b, std::size_t rows, std::size_t outputs) {
+  void bind(Binding& b, std::size_t rows, std::span<const std::span<float>> spans) {
+    // Unbound until every tensor exists: a throw half-way leaves no binding
+    // that a later call could take for complete.
+    b.rows = 0;
+    b.input_value = Ort::Value{nullptr};
+    b.output_values.clear();
     b.input.assign(rows * static_cast<std::size_t>(feature_count_), 0.0f);
-    b.output.assign(outputs, 0.0f);
     const std::int64_t in_shape[2] = {static_cast<std::int64_t>(rows), feature_count_};
-    const std::int64_t out_shape[2] = {static_cast<std::int64_t>(rows), static_cast<std::int64_t>(outputs / rows)};
     b.input_value = Ort::Value::CreateTensor<float>(memory_, b.input.data(), b.input.size(), in_shape, 2);
-    b.output_value = Ort::Value::CreateTensor<float>(memory_, b.output.data(), b.output.size(), out_shape, 2);
+    b.outputs.resize(spans.size());
+    for (std::size_t i = 0; i < spans.size(); ++i) {
+      b.outputs[i].assign(spans[i].size(), 0.0f);
+      const std::int64_t out_shape[2] = {static_cast<std::int64_t>(rows),
+                                         static_cast<std::int64_t>(spans[i].size() / rows)};
+      b.output_values.push_back(
+          Ort::Value::CreateTensor<float>(memory_, b.outputs[i].data(), b.outputs[i].size(), out_shape, 2));
+    }
     b.rows = rows;
   }
 

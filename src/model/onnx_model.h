@@ -3,7 +3,8 @@
 /// includes ONNX Runtime headers. One session per model, one intra-op thread
 /// by default (latency over throughput), float32 rows in, float32 outputs out.
 ///
-/// The Gatekeeper (gatekeeper.h) runs its three models through `run_into`.
+/// The Gatekeeper (gatekeeper.h) runs its three models, merged into one graph
+/// (`merge_models` in onnx_export.h), through `run_into_many`.
 
 #include <cstddef>
 #include <cstdint>
@@ -46,6 +47,17 @@ class OnnxModel {
   /// single row after the first call, nor for a batch of the same size as the
   /// previous batch. Errors on a shape mismatch or a model with several outputs.
   virtual Expected<void> run_into(std::span<const float> features, std::size_t rows, std::span<float> output) = 0;
+
+  /// Hot path for a model with several outputs: one Run, then output i
+  /// (`outputs[i].size()` floats, e.g. rows x 1) is written into `outputs[i]`,
+  /// in `output_names()` order. Same buffer reuse and allocation guarantees as
+  /// `run_into` (the single-row and the batch bindings are re-created only
+  /// when the row count or an output size changes). Errors when
+  /// `outputs.size()` differs from the model's output count, on a shape
+  /// mismatch, or on an ONNX Runtime failure; on error the spans are left
+  /// unchanged.
+  virtual Expected<void> run_into_many(std::span<const float> features, std::size_t rows,
+                                       std::span<const std::span<float>> outputs) = 0;
 };
 
 /// ONNX Runtime's version string, e.g. "1.30.0".
