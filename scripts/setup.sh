@@ -33,7 +33,7 @@ APT_PACKAGES=(
   # signal service: HTTP server (Boost.Beast/Asio 1.74), metrics, integration tests
   libboost-dev prometheus-cpp-dev libsimdjson-dev curl python3 python3-jsonschema
   # signal service benchmark: load generator and the Python stack it is compared with
-  wrk python3-fastapi python3-uvicorn python3-xgboost python3-numpy
+  wrk python3-fastapi python3-uvicorn python3-uvloop python3-httptools python3-xgboost python3-numpy
 )
 
 SUDO=""

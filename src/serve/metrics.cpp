@@ -91,16 +91,28 @@ void Metrics::record_request(Endpoint endpoint, int status, double seconds) {
 void Metrics::record_transport(int status) { counter_for(Endpoint::Transport, status).Increment(); }
 
 void Metrics::record_inference(std::string_view model, double seconds) {
+  const std::size_t seen = models_seen_.load(std::memory_order_acquire);
+  for (std::size_t i = 0; i < seen; ++i) {
+    const ModelHistogram* m = inference_by_model_[i].load(std::memory_order_acquire);
+    if (m->name == model) {
+      m->histogram->Observe(seconds);
+      return;
+    }
+  }
   prometheus::Histogram* h = nullptr;
   {
-    // A handful of models: a short list under a lock is cheaper than a map.
     std::lock_guard lock(mutex_);
-    for (auto& [name, hist] : inference_by_model_) {
-      if (name == model) h = hist;
+    const std::size_t n = models_seen_.load(std::memory_order_relaxed);
+    for (std::size_t i = 0; i < n && h == nullptr; ++i) {
+      if (model_histograms_[i]->name == model) h = model_histograms_[i]->histogram;
     }
     if (h == nullptr) {
       h = &inference_->Add({{"model", std::string(model)}}, latency_buckets());
-      inference_by_model_.emplace_back(std::string(model), h);
+      if (n < kMaxModels) {  // beyond that (never with a configured chain) lookups take this slow path
+        model_histograms_.push_back(std::make_unique<ModelHistogram>(ModelHistogram{std::string(model), h}));
+        inference_by_model_[n].store(model_histograms_.back().get(), std::memory_order_release);
+        models_seen_.store(n + 1, std::memory_order_release);
+      }
     }
   }
   h->Observe(seconds);

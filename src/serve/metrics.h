@@ -73,7 +73,16 @@ class Metrics {
   static constexpr int kStatuses = 500;
   std::unique_ptr<std::atomic<prometheus::Counter*>[]> counters_;
   mutable std::mutex mutex_;
-  std::vector<std::pair<std::string, prometheus::Histogram*>> inference_by_model_;
+  // Model name → its inference histogram: appended under the mutex, read
+  // without it (requests on every worker look it up).
+  struct ModelHistogram {
+    std::string name;
+    prometheus::Histogram* histogram;
+  };
+  static constexpr std::size_t kMaxModels = 64;
+  std::array<std::atomic<const ModelHistogram*>, kMaxModels> inference_by_model_{};
+  std::atomic<std::size_t> models_seen_{0};
+  std::vector<std::unique_ptr<ModelHistogram>> model_histograms_;
   std::vector<prometheus::Gauge*> info_series_;
 };
 
