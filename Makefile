@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 4
 CMAKE_STAMP := $(BUILD)/build.ninja
 
-.PHONY: all setup configure build test unit-test fuzz-smoke fuzz demo bench lint clean
+.PHONY: all setup configure build test unit-test fuzz-smoke fuzz demo bench bench-serve lint clean
 
 all: build
 
@@ -42,6 +42,12 @@ demo: build
 bench: setup
 	@cmake --preset bench >/dev/null && cmake --build build/bench -j $(JOBS)
 	@bash bench/run.sh build/bench
+	@bash bench/serve/run.sh build/bench
+
+# The signal service against FastAPI/uvicorn + XGBoost only (wrk, 1 and 64 connections).
+bench-serve: setup
+	@cmake --preset bench >/dev/null && cmake --build build/bench --target quant -j $(JOBS)
+	@bash bench/serve/run.sh build/bench
 
 lint: configure
 	@bash scripts/lint.sh $(BUILD)
