@@ -1,8 +1,11 @@
 #include "serve/paper_desk.h"
 
 #include <cmath>
+#include <iterator>
+#include <optional>
 
 #include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 #include "serve/metrics.h"
 
@@ -26,36 +29,48 @@ ApiError bad(std::string message, std::string field) { return {400, std::move(me
 
 tl::expected<execution::OrderRequest, ApiError> parse_order_body(std::string_view body) {
   using Fail = tl::unexpected<ApiError>;
-  json doc;
-  try {
-    doc = json::parse(body);
-  } catch (const json::exception& e) {  // syntax errors, and numbers out of range such as 1e999
-    return Fail(bad(std::string("body is not valid JSON: ") + e.what(), ""));
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (auto error = parser.parse(body.data(), body.size()).get(doc); error != simdjson::SUCCESS) {
+    return Fail(bad(std::string("body is not valid JSON: ") + simdjson::error_message(error), ""));
   }
-  if (!doc.is_object()) return Fail(bad("body must be a JSON object", ""));
-  static const char* const kKeys[] = {"client_order_id", "symbol", "side", "qty", "type", "price", "stop_price", "tif"};
-  for (const auto& [key, value] : doc.items()) {
-    bool known = false;
-    for (const char* k : kKeys) known = known || key == k;
-    if (!known) {
-      const std::string shown = key.size() > 64 ? key.substr(0, 64) : key;
+  simdjson::dom::object obj;
+  if (doc.get_object().get(obj) != simdjson::SUCCESS) return Fail(bad("body must be a JSON object", ""));
+  // Every field once: an order with two quantities is refused, never guessed.
+  static constexpr std::string_view kKeys[] = {"client_order_id", "symbol", "side", "qty",
+                                               "type",            "price",  "stop_price", "tif"};
+  std::optional<simdjson::dom::element> fields[std::size(kKeys)];
+  for (auto [key, value] : obj) {
+    std::size_t at = 0;
+    while (at < std::size(kKeys) && kKeys[at] != key) ++at;
+    if (at == std::size(kKeys)) {
+      const std::string shown(key.substr(0, 64));
       return Fail(bad("unknown field '" + shown + "'", shown));
     }
+    if (fields[at]) return Fail(bad("field '" + std::string(key) + "' is given twice", std::string(key)));
+    fields[at] = value;
   }
-  auto string_field = [&](const char* key, bool required, std::string& out) -> std::optional<ApiError> {
-    if (!doc.contains(key)) {
-      if (required) return bad(std::string(key) + " is required", key);
+  auto field = [&](std::string_view key) -> const std::optional<simdjson::dom::element>& {
+    std::size_t at = 0;
+    while (kKeys[at] != key) ++at;
+    return fields[at];
+  };
+  auto string_field = [&](std::string_view key, bool required, std::string& out) -> std::optional<ApiError> {
+    const auto& f = field(key);
+    if (!f) {
+      if (required) return bad(std::string(key) + " is required", std::string(key));
       return std::nullopt;
     }
-    if (!doc[key].is_string()) return bad(std::string(key) + " must be a string", key);
-    out = doc[key].get<std::string>();
+    std::string_view text;
+    if (f->get_string().get(text) != simdjson::SUCCESS) return bad(std::string(key) + " must be a string", std::string(key));
+    out = std::string(text);
     return std::nullopt;
   };
-  auto price_field = [&](const char* key, double& out) -> std::optional<ApiError> {
-    if (!doc.contains(key) || doc[key].is_null()) return std::nullopt;
-    if (!doc[key].is_number()) return bad(std::string(key) + " must be a number", key);
-    out = doc[key].get<double>();
-    if (!std::isfinite(out) || out <= 0) return bad(std::string(key) + " must be a finite number > 0", key);
+  auto price_field = [&](std::string_view key, double& out) -> std::optional<ApiError> {
+    const auto& f = field(key);
+    if (!f || f->is_null()) return std::nullopt;
+    if (f->get_double().get(out) != simdjson::SUCCESS) return bad(std::string(key) + " must be a number", std::string(key));
+    if (!std::isfinite(out) || out <= 0) return bad(std::string(key) + " must be a finite number > 0", std::string(key));
     return std::nullopt;
   };
 
@@ -90,13 +105,13 @@ tl::expected<execution::OrderRequest, ApiError> parse_order_body(std::string_vie
   } else {
     return Fail(bad("tif must be \"day\", \"gtc\" or \"ioc\"", "tif"));
   }
-  if (!doc.contains("qty")) return Fail(bad("qty is required", "qty"));
-  if (!doc["qty"].is_number_integer() || doc["qty"].get<std::int64_t>() < 1 ||
-      (doc["qty"].is_number_unsigned() && doc["qty"].get<std::uint64_t>() > 1000000000ULL)) {
-    return Fail(bad("qty must be a whole number of contracts >= 1", "qty"));
+  const auto& qty = field("qty");
+  if (!qty) return Fail(bad("qty is required", "qty"));
+  std::int64_t q = 0;
+  if (qty->get_int64().get(q) != simdjson::SUCCESS || q < 1 || q > 1000000000) {
+    return Fail(bad("qty must be a whole number of contracts from 1 to 1000000000", "qty"));
   }
-  r.qty = doc["qty"].get<std::int64_t>();
-  if (r.qty > 1000000000) return Fail(bad("qty must be a whole number of contracts >= 1", "qty"));
+  r.qty = q;
   if (auto e = price_field("price", r.price)) return Fail(*e);
   if (auto e = price_field("stop_price", r.stop_price)) return Fail(*e);
   return r;
