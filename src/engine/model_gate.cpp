@@ -1,5 +1,7 @@
 #include "engine/model_gate.h"
 
+#include <cmath>
+
 namespace quant::engine {
 
 ModelGate::ModelGate(features::FeaturePipeline pipeline, model::Gatekeeper gatekeeper, GateConfig config)
@@ -27,9 +29,9 @@ bool ModelGate::allow(const strategy::Signal& signal, const Bar& bar) {
   r.q90 = score->q90;
   if (r.prob < config_.p_min) {
     r.reason = "probability below p_min";
-  } else if (config_.use_quantiles && r.q90 < r.target) {
+  } else if (config_.use_quantiles && !std::isnan(r.q90) && r.q90 < r.target) {
     r.reason = "q90 below the target";
-  } else if (config_.use_quantiles && r.q10 < -r.stop) {
+  } else if (config_.use_quantiles && !std::isnan(r.q10) && r.q10 < -r.stop) {
     r.reason = "q10 beyond the stop";
   } else {
     r.allowed = true;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <iterator>
+#include <limits>
 
 #include "model/onnx_export.h"
 
@@ -27,9 +28,22 @@ Expected<Gatekeeper> Gatekeeper::load(const std::string& dir, const FeatureSchem
   // verify_files must not slip in.
   std::vector<std::string> bytes;
   std::string files;
+  auto find_output = [&](const char* output) {
+    return std::find_if(g.manifest_.models.begin(), g.manifest_.models.end(),
+                        [&](const ModelFile& m) { return m.output == output; });
+  };
+  // The quantile models come as a pair or not at all: a gate that only
+  // classifies (an order-book model, say) answers q10 = q90 = NaN.
+  const bool has_q10 = find_output("q10") != g.manifest_.models.end();
+  const bool has_q90 = find_output("q90") != g.manifest_.models.end();
+  if (has_q10 != has_q90) {
+    return make_error("gatekeeper: " + dir + ": manifest has a '" + (has_q10 ? "q10" : "q90") +
+                      "' model without its '" + (has_q10 ? "q90" : "q10") + "' twin");
+  }
+  g.has_quantiles_ = has_q10;
   for (const char* output : kOutputs) {
-    const auto it = std::find_if(g.manifest_.models.begin(), g.manifest_.models.end(),
-                                 [&](const ModelFile& m) { return m.output == output; });
+    if (!g.has_quantiles_ && std::string_view(output) != "prob") continue;
+    const auto it = find_output(output);
     if (it == g.manifest_.models.end()) return make_error("gatekeeper: " + dir + ": manifest has no '" + output + "' model");
     const auto path = (std::filesystem::path(dir) / it->file).string();
     auto file = read_file_bytes(path);
@@ -44,17 +58,18 @@ Expected<Gatekeeper> Gatekeeper::load(const std::string& dir, const FeatureSchem
   OnnxMergeOptions merge;
   merge.graph_name = g.manifest_.name;
   merge.model_version = g.manifest_.version;
-  merge.doc_string = "prob, q10 and q90 of " + dir + ", merged at load time";
+  merge.doc_string = (g.has_quantiles_ ? "prob, q10 and q90 of " : "prob of ") + dir + ", merged at load time";
   auto merged = merge_models(bytes, merge);
   if (!merged) return make_error("gatekeeper: " + dir + ": merging " + files + ": " + merged.error().message);
   auto model = OnnxModel::load_bytes(*merged, options);
   if (!model) return make_error("gatekeeper: " + dir + ": " + model.error().message);
-  const std::vector<std::string> expected_outputs(std::begin(kOutputs), std::end(kOutputs));
+  const std::vector<std::string> expected_outputs(std::begin(kOutputs), std::begin(kOutputs) + (g.has_quantiles_ ? 3 : 1));
   if ((*model)->feature_count() != static_cast<std::int64_t>(g.feature_count()) ||
       (*model)->output_names() != expected_outputs) {
     std::string got;
     for (const auto& name : (*model)->output_names()) got += (got.empty() ? "'" : ", '") + name + "'";
-    return make_error("gatekeeper: " + dir + ": expected one output each ('prob', 'q10', 'q90') over " +
+    return make_error("gatekeeper: " + dir + ": expected one output each (" +
+                      (g.has_quantiles_ ? "'prob', 'q10', 'q90'" : "'prob'") + ") over " +
                       std::to_string(g.feature_count()) + " features; " + files + " give outputs " + got + " over " +
                       std::to_string((*model)->feature_count()) + " features");
   }
@@ -72,8 +87,13 @@ Expected<GatekeeperScore> Gatekeeper::predict(std::span<const float> row) {
   }
   GatekeeperScore s;
   const std::span<float> outputs[] = {{&s.prob, 1}, {&s.q10, 1}, {&s.q90, 1}};
-  if (auto ok = model_->run_into_many(row, 1, outputs); !ok) return make_error("gatekeeper: " + ok.error().message);
-  if (s.q10 > s.q90) std::swap(s.q10, s.q90);
+  const std::span<const std::span<float>> wanted(outputs, has_quantiles_ ? 3 : 1);
+  if (auto ok = model_->run_into_many(row, 1, wanted); !ok) return make_error("gatekeeper: " + ok.error().message);
+  if (!has_quantiles_) {
+    s.q10 = s.q90 = std::numeric_limits<float>::quiet_NaN();
+  } else if (s.q10 > s.q90) {
+    std::swap(s.q10, s.q90);
+  }
   return s;
 }
 
@@ -87,8 +107,14 @@ Expected<void> Gatekeeper::predict_batch(std::span<const float> features, std::s
   batch_q10_.resize(rows);
   batch_q90_.resize(rows);
   const std::span<float> outputs[] = {batch_prob_, batch_q10_, batch_q90_};
-  if (auto ok = model_->run_into_many(features, rows, outputs); !ok) {
+  if (auto ok = model_->run_into_many(features, rows, std::span<const std::span<float>>(outputs, has_quantiles_ ? 3 : 1));
+      !ok) {
     return make_error("gatekeeper: " + ok.error().message);
+  }
+  if (!has_quantiles_) {
+    constexpr float nan = std::numeric_limits<float>::quiet_NaN();
+    for (std::size_t i = 0; i < rows; ++i) out[i] = {batch_prob_[i], nan, nan};
+    return {};
   }
   for (std::size_t i = 0; i < rows; ++i) {
     out[i] = {batch_prob_[i], std::min(batch_q10_[i], batch_q90_[i]), std::max(batch_q10_[i], batch_q90_[i])};

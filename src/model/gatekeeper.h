@@ -23,8 +23,8 @@ namespace quant::model {
 
 struct GatekeeperScore {
   float prob = 0.0f;  ///< probability in [0, 1]
-  float q10 = 0.0f;   ///< 10 % quantile of the forward move; q10 <= q90 always
-  float q90 = 0.0f;
+  float q10 = 0.0f;   ///< 10 % quantile of the forward move; q10 <= q90 always;
+  float q90 = 0.0f;   ///< both NaN for a gate without quantile models (probability only)
 };
 
 class Gatekeeper {
@@ -43,12 +43,15 @@ class Gatekeeper {
   Expected<void> predict_batch(std::span<const float> features, std::span<GatekeeperScore> out);
 
   std::size_t feature_count() const { return manifest_.features.names.size(); }
+  /// False for a probability-only gate (its manifest lists no q10/q90 models).
+  bool has_quantiles() const { return has_quantiles_; }
   const Manifest& manifest() const { return manifest_; }
 
  private:
   Gatekeeper() = default;
 
   Manifest manifest_;
+  bool has_quantiles_ = true;
   std::unique_ptr<OnnxModel> model_;  // outputs "prob", "q10", "q90" in that order
   std::vector<float> batch_prob_, batch_q10_, batch_q90_;
 };

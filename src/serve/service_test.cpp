@@ -216,6 +216,59 @@ TEST(ServiceTest, ChainAppliesGatesInOrderAndStopsAtTheFirstNo) {
   EXPECT_EQ(j["gates"].size(), 1u);
 }
 
+// A probability-only model (e.g. an order-book classifier) plugs into the chain
+// as it is: its manifest lists only a 'prob' model; its quantiles answer null.
+std::string probability_only_dir() {
+  const std::string dir = temp_root() + "/prob_only";
+  std::filesystem::remove_all(dir);
+  std::filesystem::copy(model_dir_v2(), dir);
+  std::ifstream in(dir + "/manifest.json");
+  json m = json::parse(in);
+  json kept = json::array();
+  for (const auto& model : m["models"]) {
+    if (model["output"] == "prob") kept.push_back(model);
+  }
+  m["models"] = kept;
+  std::ofstream(dir + "/manifest.json", std::ios::trunc) << m.dump(2);
+  std::filesystem::remove(dir + "/gatekeeper_q10.onnx");
+  std::filesystem::remove(dir + "/gatekeeper_q90.onnx");
+  return dir;
+}
+
+TEST(ServiceTest, AProbabilityOnlyGatePlugsIntoTheChain) {
+  Harness h({gate("gatekeeper", model_dir_v1(), 0.0), gate("book", probability_only_dir(), 0.0)});
+  const auto r = h.infer({{"features", features_row(0.4)}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto j = json::parse(r.body);
+  ASSERT_EQ(j["gates"].size(), 2u);
+  EXPECT_TRUE(j["gates"][1]["q10"].is_null());
+  EXPECT_TRUE(j["gates"][1]["q90"].is_null());
+  const auto p = j["gates"][1]["prob"].get<double>();
+  EXPECT_GE(p, 0.0);
+  EXPECT_LE(p, 1.0);
+  // Its probability is the full model's (same classifier file).
+  const auto full = json::parse(Harness({gate("book", model_dir_v2())}).infer({{"features", features_row(0.4)}}).body);
+  EXPECT_DOUBLE_EQ(p, full["prob"].get<double>());
+  const auto models = json::parse(h.call(Method::Get, "/models").body);
+  EXPECT_EQ(models["gates"][1]["outputs"], json::array({"prob"}));
+
+  // Quantiles come in pairs: q10 without q90 is refused at load, naming it.
+  const std::string half = temp_root() + "/half_quantiles";
+  std::filesystem::remove_all(half);
+  std::filesystem::copy(model_dir_v2(), half);
+  std::ifstream in(half + "/manifest.json");
+  json m = json::parse(in);
+  json kept = json::array();
+  for (const auto& model : m["models"]) {
+    if (model["output"] != "q90") kept.push_back(model);
+  }
+  m["models"] = kept;
+  std::ofstream(half + "/manifest.json", std::ios::trunc) << m.dump(2);
+  auto set = load_model_set({gate("half", half)}, 1, 1);
+  ASSERT_FALSE(set);
+  EXPECT_NE(set.error().message.find("'q10' model without its 'q90' twin"), std::string::npos) << set.error().message;
+}
+
 TEST(ServiceTest, RoutesMethodsAndAuth) {
   Harness h({gate("gatekeeper", model_dir_v1())});
   EXPECT_EQ(h.call(Method::Get, "/nope").status, 404);
