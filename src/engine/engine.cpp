@@ -11,7 +11,6 @@ Engine::Engine(EngineConfig config, InstrumentSpec spec, TimeZone zone, strategy
                risk::RiskEngine* risk, ExecutionVenue& venue, EngineObserver& observer)
     : config_(config),
       spec_(std::move(spec)),
-      grid_(spec_.tick_size),
       session_(spec_, std::move(zone)),
       strategy_(strategy),
       risk_(risk),
@@ -281,10 +280,7 @@ void Engine::on_fill(const Fill& fill) {
   if (purpose == OrderPurpose::Entry && risk_ != nullptr && pending_entry_ && position_.qty != 0) {
     // Keep the sized distances around the real fill price, so the risk at the
     // stop stays what the risk engine accepted.
-    risk::EntryDecision placed = *pending_entry_;
-    const double shift = position_.avg_price - pending_entry_price_;
-    placed.stop_price = grid_.snap(placed.stop_price + shift);
-    if (placed.target_price != 0) placed.target_price = grid_.snap(placed.target_price + shift);
+    const risk::EntryDecision placed = risk_->anchored_to_fill(*pending_entry_, pending_entry_price_, position_.avg_price);
     const Side side = position_.qty > 0 ? Side::Buy : Side::Sell;
     const std::int64_t qty = std::llabs(position_.qty);
     risk_->on_entry_filled(side, qty, position_.avg_price, placed);

@@ -131,7 +131,6 @@ class Engine final : public ExecutionListener {
 
   EngineConfig config_;
   InstrumentSpec spec_;
-  TickGrid grid_;
   SessionClock session_;
   strategy::Strategy& strategy_;
   risk::RiskEngine* risk_;

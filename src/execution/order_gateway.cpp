@@ -524,10 +524,7 @@ void OrderGateway::after_fill(std::size_t index, std::int64_t before, const Fill
     if (plan.set) {
       // Keep the sized distances around the real fill price, so the risk at the
       // stop stays what the risk engine accepted (as Engine::on_fill does).
-      risk::EntryDecision placed = plan.decision;
-      const double shift = fill.price - plan.price;
-      placed.stop_price = book.grid.snap(placed.stop_price + shift);
-      if (placed.target_price != 0) placed.target_price = book.grid.snap(placed.target_price + shift);
+      const risk::EntryDecision placed = book.risk.anchored_to_fill(plan.decision, plan.price, fill.price);
       book.risk.on_entry_filled(side, std::llabs(after), book.position.avg_price, placed);
     } else {
       // Nothing sized this side (the stop or a flatten overshot through a

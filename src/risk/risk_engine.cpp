@@ -360,6 +360,15 @@ EntryDecision RiskEngine::check_order(const OrderCheck& request) {
   return record(ts, equity, std::move(out));
 }
 
+EntryDecision RiskEngine::anchored_to_fill(const EntryDecision& decision, double sized_price, double fill_price) const {
+  const TickGrid grid(spec_.tick_size);
+  EntryDecision placed = decision;
+  const double shift = fill_price - sized_price;
+  placed.stop_price = grid.snap(placed.stop_price + shift);
+  if (placed.target_price != 0) placed.target_price = grid.snap(placed.target_price + shift);
+  return placed;
+}
+
 void RiskEngine::on_entry_filled(Side side, std::int64_t qty, double fill_price, const EntryDecision& decision) {
   QUANT_CHECK(qty > 0);
   if (position_.open) {

@@ -134,6 +134,13 @@ class RiskEngine {
   /// The risk at the stop was sized at the decision price; a fill that slips
   /// or gaps away from it changes the real risk (the engine's fill model).
   void on_entry_filled(Side side, std::int64_t qty, double fill_price, const EntryDecision& decision);
+
+  /// `decision` with its stop and target moved by as much as the fill moved
+  /// away from the price the entry was sized at (`sized_price`), snapped to
+  /// the grid: the distances — and so the risk at the stop — stay what
+  /// check_entry/check_order accepted. Engine and OrderGateway both place
+  /// protective orders from this.
+  EntryDecision anchored_to_fill(const EntryDecision& decision, double sized_price, double fill_price) const;
   /// The position is flat again (stop, target, exit, flatten).
   void on_position_closed();
   /// A partial exit: the tracked position keeps its stop, target and extreme;

@@ -109,6 +109,25 @@ TEST(RiskEngineTest, WinSizingByHand) {
   expect_no_commas(engine);
 }
 
+TEST(RiskEngineTest, StopsAndTargetsFollowTheFillOnTheGrid) {
+  RiskEngine engine(RiskConfig{}, win());
+  EntryDecision d;
+  d.decision = Decision::Accepted;
+  d.qty = 3;
+  d.stop_price = 119800;   // 200 pts below the 120000 it was sized at
+  d.target_price = 120100;
+  // Filled 15 pts higher: both move by 15 (on the 5-pt grid), distances kept.
+  auto placed = engine.anchored_to_fill(d, 120000, 120015);
+  EXPECT_DOUBLE_EQ(placed.stop_price, 119815);
+  EXPECT_DOUBLE_EQ(placed.target_price, 120115);
+  EXPECT_EQ(placed.qty, 3);
+  // A fill off the grid (a synthetic price) snaps to the nearest tick; no target stays none.
+  d.target_price = 0;
+  placed = engine.anchored_to_fill(d, 120000, 119991);
+  EXPECT_DOUBLE_EQ(placed.stop_price, 119790);
+  EXPECT_DOUBLE_EQ(placed.target_price, 0);
+}
+
 TEST(RiskEngineTest, WinDistanceRoundsUpToTheGrid) {
   RiskEngine engine(RiskConfig{}, win());
   // 2 × 166 = 332 pts → 67 ticks = 335 pts; 335 × 0.2 = 67 per contract; floor(1000 / 67) = 14
