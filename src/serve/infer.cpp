@@ -95,7 +95,7 @@ std::optional<ApiError> read_features(element features, const std::string& path,
   for (auto [key, value] : obj) {
     const std::size_t at = find_name(set.all_names, key);
     bool known = at < set.all_names.size();
-    if (known && !sel.chain) known = sel.gates[0]->column.count(set.all_names[at]) > 0;
+    if (known && !sel.chain) known = sel.gates[0]->reads[at] != 0;
     if (!known) {
       return bad("unknown feature '" + shown(key) + "' (model '" +
                      (sel.chain ? std::string("chain") : sel.gates[0]->name) + "' takes " +

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <unordered_set>
 
 #include "core/sha256.h"
 #include "core/time.h"
@@ -50,8 +51,7 @@ Expected<LoadedGate> load_gate(const GateSpec& spec, unsigned workers) {
   g.version = registry_version > 0 ? registry_version : manifest->version;
   g.features = manifest->features.names;
   for (const auto& m : manifest->models) g.outputs.push_back(m.output);
-  for (std::size_t i = 0; i < g.features.size(); ++i) g.column.emplace(g.features[i], i);
-  if (g.column.size() != g.features.size()) {
+  if (std::unordered_set<std::string>(g.features.begin(), g.features.end()).size() != g.features.size()) {
     return make_error("gate '" + spec.name + "': " + manifest_path + ": a feature name appears twice");
   }
   for (unsigned w = 0; w < workers; ++w) {
@@ -82,6 +82,11 @@ Expected<std::shared_ptr<ModelSet>> load_model_set(const std::vector<GateSpec>& 
     }
     set->max_features = std::max(set->max_features, g->features.size());
     set->gates.push_back(std::move(*g));
+  }
+  // Membership by position, so a request checks a name against a gate without hashing it.
+  for (auto& g : set->gates) {
+    g.reads.assign(set->all_names.size(), 0);
+    for (const std::size_t at : g.union_index) g.reads[at] = 1;
   }
   return set;
 }

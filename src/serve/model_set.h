@@ -13,7 +13,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "core/error.h"
@@ -40,8 +39,8 @@ struct LoadedGate {
   std::vector<std::string> features;  ///< manifest order
   std::vector<std::string> outputs;
   std::string loaded_at;  ///< ISO-8601 UTC
-  std::unordered_map<std::string, std::size_t> column;  ///< feature name → column
   std::vector<std::size_t> union_index;  ///< column → position in ModelSet::all_names
+  std::vector<char> reads;               ///< by position in ModelSet::all_names: 1 if this gate reads it
   std::vector<std::unique_ptr<model::Gatekeeper>> per_worker;
 };
 
