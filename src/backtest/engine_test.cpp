@@ -8,6 +8,7 @@
 #include <map>
 
 #include "backtest/simulated_venue.h"
+#include "core/test_bars.h"
 
 namespace quant::engine {
 namespace {
@@ -59,23 +60,8 @@ struct Collector final : EngineObserver {
   void on_bar_close(const Bar&, double, double, double, std::int64_t p) override { positions.push_back(p); }
 };
 
-/// 2021-03-01 (a Monday) at local BRT hh:mm → the UTC bar start (BRT = UTC−3).
-Timestamp at(int day, int hh, int mm) {
-  LocalTime l;
-  make_local_time(2021, 3, day, hh, mm, 0, 0, l);
-  return Timestamp(l.time_since_epoch()) + std::chrono::hours(3);
-}
-
-Bar bar(Timestamp ts, double o, double h, double l, double c) {
-  Bar b;
-  b.ts = ts;
-  b.open = o;
-  b.high = h;
-  b.low = l;
-  b.close = c;
-  b.volume = 1000;
-  return b;
-}
+Timestamp at(int day, int hh, int mm) { return testing::brt_march_2021(day, hh, mm); }
+Bar bar(Timestamp ts, double o, double h, double l, double c) { return testing::ohlc_bar(ts, o, h, l, c); }
 
 struct Harness {
   InstrumentSpec spec = win();
