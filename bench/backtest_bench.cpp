@@ -35,7 +35,7 @@
 #include "config/config.h"
 #include "lake/lake.h"
 #include "lake_feed.h"
-#include "sim/market_generator.h"
+#include "generator/market_generator.h"
 #include "strategy/strategy_config.h"
 
 namespace {
@@ -102,7 +102,7 @@ class BarGenerator {
   }
 
  private:
-  sim::SplitMix64 rng_;
+  generator::SplitMix64 rng_;
   double tick_;
   std::int64_t price_, anchor_;
   int drift_ = 0;

@@ -9,13 +9,13 @@
 #include <nlohmann/json.hpp>
 
 #include "backtest/backtest.h"
-#include "engine/model_gate.h"
-#include "engine/regime_filter.h"
+#include "gate/model_gate.h"
 #include "model/gatekeeper.h"
 #include "train_command.h"
 #include "lake/lake.h"
 #include "lake_feed.h"
 #include "report/report.h"
+#include "strategy/regime_filter.h"
 #include "strategy/strategy_config.h"
 
 namespace quant::app {
@@ -56,7 +56,7 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
   const bool gated = settings.strategy.name == "ma_breakout" &&
                      (settings.strategy.ma_breakout.model_gate || !args.gate_dir.empty());
   const std::string model_dir = args.gate_dir.empty() ? cfg->gate.model_dir : args.gate_dir;
-  engine::ModelGate* gate = nullptr;
+  std::unique_ptr<gate::ModelGate> model_gate;
   std::optional<model::Manifest> gate_manifest;
   if (gated) {
     auto manifest = model::load_manifest(model_dir);
@@ -78,14 +78,13 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
       return fail("backtest: the models in " + model_dir + " do not fit this configuration's features (retrain): " +
                   gatekeeper.error().message);
     }
-    engine::GateConfig gc;
-    gc.p_min = cfg->gate.p_min;
-    gc.use_quantiles = cfg->gate.use_quantiles;
+    gate::GateConfig gc;
+    gc.rule.p_min = cfg->gate.p_min;
+    gc.rule.use_quantiles = cfg->gate.use_quantiles;
     gc.target_points = settings.target_points(args.symbol);
     gc.stop_atr_multiple = settings.backtest.risk.stop_atr_multiple;
-    auto filter = std::make_unique<engine::ModelGate>(std::move(*pipeline), std::move(*gatekeeper), gc);
-    gate = filter.get();
-    (*strategy)->add_filter(std::move(filter));
+    // The engine puts the gate last in the strategy's filter chain (after the HMM filter below).
+    model_gate = std::make_unique<gate::ModelGate>(std::move(*pipeline), std::move(*gatekeeper), gc);
     gate_manifest = *manifest;
   }
   if (settings.strategy.name == "ma_breakout" && settings.strategy.ma_breakout.hmm_filter) {
@@ -99,7 +98,7 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
     auto regime_gate = features::HmmRegimeGate::create({cfg->gate.hmm_allowed_states, cfg->gate.hmm_min_probability},
                                                        hmm->states);
     if (!regime_gate) return fail("backtest: [gate] hmm_allowed_states: " + regime_gate.error().message);
-    (*strategy)->add_filter(std::make_unique<engine::HmmRegimeFilter>(
+    (*strategy)->add_filter(std::make_unique<strategy::HmmRegimeFilter>(
         *hmm, fp["hmm"].value("volatility_window", 20), *regime_gate));
   }
   backtest::BacktestConfig bt = settings.backtest;
@@ -109,8 +108,8 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
     // costs, no session rules, so results compare with other engines.
     bt.engine.use_risk_engine = false;
     bt.engine.fixed_qty = 1;
-    bt.engine.day_trade = false;
-    bt.engine.respect_sessions = false;
+    bt.engine.session.day_trade = false;
+    bt.engine.session.respect_sessions = false;
     bt.zero_costs = true;
   }
 
@@ -141,7 +140,7 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
   const bool quiet = global.quiet;
   Progress progress("backtest " + args.symbol, quiet);
   auto result = backtest::run_backtest(bt, *spec, **strategy, feed, args.out, meta,
-                                       [&](std::int64_t bars, Timestamp) { progress.update(0, 0, bars); });
+                                       [&](std::int64_t bars, Timestamp) { progress.update(0, 0, bars); }, model_gate.get());
   progress.finish();
   if (!result) {
     if (result.error().message.find("no bars") != std::string::npos) {
@@ -161,13 +160,13 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
               static_cast<long long>(s.trades), 100 * s.win_rate, s.net_pnl, spec->currency.c_str(), s.fees,
               s.max_drawdown, 100 * s.max_drawdown_pct, s.sharpe);
   std::printf("  final equity %.2f; outputs in %s\n", result->final_equity, args.out.c_str());
-  if (gate != nullptr) {
+  if (model_gate != nullptr) {
     // The gate's judgements and the models' validation metrics, for the report.
     std::FILE* f = std::fopen((args.out + "/gate.csv").c_str(), "wb");
     if (f == nullptr) return fail("backtest: cannot write " + args.out + "/gate.csv");
     std::fprintf(f, "ts,side,prob,q10,q90,target,stop,allowed,reason\n");
     std::int64_t allowed = 0;
-    for (const auto& r : gate->records()) {
+    for (const auto& r : model_gate->records()) {
       allowed += r.allowed;
       std::fprintf(f, "%s,%s,%.6f,%.4f,%.4f,%.4f,%.4f,%d,%s\n", format_utc(r.ts).c_str(),
                    r.side == Side::Buy ? "long" : "short", static_cast<double>(r.prob), static_cast<double>(r.q10),
@@ -184,7 +183,7 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
     mm["manifest_hash"] = gate_manifest->features.hash;
     std::ofstream(args.out + "/model_metrics.json") << mm.dump(2) << '\n';
     std::printf("  gate: %lld of %zu signals passed (p_min %.2f%s)\n", static_cast<long long>(allowed),
-                gate->records().size(), cfg->gate.p_min, cfg->gate.use_quantiles ? ", q90 ≥ target, q10 ≥ −stop" : "");
+                model_gate->records().size(), cfg->gate.p_min, cfg->gate.use_quantiles ? ", q90 ≥ target, q10 ≥ −stop" : "");
     if (!args.no_compare) {
       // The same run without the gate, side by side in the report.
       auto plain_strategy = strategy::make_strategy(settings.strategy, *spec);

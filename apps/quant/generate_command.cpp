@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "sim/market_generator.h"
+#include "generator/market_generator.h"
 
 namespace quant::app {
 
@@ -26,7 +26,7 @@ int run_generate(const GlobalOptions& global, const GenerateArgs& args) {
   if (spec == nullptr) return fail("generate: symbol " + args.symbol + " is not configured (see config/quant.toml)");
   if (args.out.empty()) return fail("generate: --out FILE is required");
   if (args.encoding != "utf-16le" && args.encoding != "utf-8") return fail("generate: --encoding is utf-16le or utf-8");
-  sim::GeneratorConfig g;
+  generator::GeneratorConfig g;
   g.seed = args.seed;
   g.days = args.days;
   if (std::sscanf(args.start.c_str(), "%d-%d-%d", &g.start_year, &g.start_month, &g.start_day) != 3) {
@@ -34,7 +34,7 @@ int run_generate(const GlobalOptions& global, const GenerateArgs& args) {
   }
   if (args.symbol == "WDO" || args.symbol == "DOL") g.start_price = 5000;
   else if (spec->tick_size < 0.01) g.start_price = 1.1;
-  auto bars = sim::generate_market(*spec, g);
+  auto bars = generator::generate_market(*spec, g);
   if (!bars) return fail(bars.error().message);
   auto zone = TimeZone::find(spec->time_zone);
   if (!zone) return fail(zone.error().message);

@@ -89,6 +89,8 @@ int run_serve(const GlobalOptions& global, const ServeArgs& args) {
     serve::PaperDeskConfig pc;
     pc.initial_equity = s.paper.equity;
     pc.atr_period = s.paper.atr_period;
+    pc.audit_log = s.paper.audit_log;
+    pc.bar_clock = s.paper.clock == "bars";
     for (const auto& symbol : s.paper.symbols) {
       const InstrumentSpec* spec = cfg->instruments.find(symbol);
       if (spec == nullptr) return fail("serve: [serve.paper] symbols: '" + symbol + "' has no [instruments." + symbol + "] table");
@@ -96,6 +98,7 @@ int run_serve(const GlobalOptions& global, const ServeArgs& args) {
       ps.spec = *spec;
       ps.risk = cfg->backtest.backtest.risk;
       ps.risk.target_points = cfg->backtest.target_points(symbol);
+      ps.session = cfg->backtest.backtest.engine.session;
       ps.slippage_ticks = cfg->backtest.backtest.slippage_ticks;
       pc.symbols.push_back(std::move(ps));
     }
@@ -127,6 +130,7 @@ int run_serve(const GlobalOptions& global, const ServeArgs& args) {
   if (tail) {
     feeder = std::thread([&] {
       std::string last_error;
+      bool caught_up = false;
       while (!stopping) {
         auto n = tail->poll([&](const std::string& symbol, const Bar& bar) { desk->on_bar(symbol, bar); });
         if (!n && n.error().message != last_error) {
@@ -134,6 +138,13 @@ int run_serve(const GlobalOptions& global, const ServeArgs& args) {
           std::fprintf(stderr, "serve: paper prices: %s (retrying every %d ms)\n", last_error.c_str(), s.paper.poll_ms);
         } else if (n) {
           last_error.clear();
+          if (!caught_up) {
+            // The first full read of the lake is the desk's warm-up: orders wait for it.
+            caught_up = true;
+            desk->caught_up();
+            std::fprintf(stderr, "serve: paper desk caught up with the lake (%lld bars); taking orders\n",
+                         static_cast<long long>(*n));
+          }
         }
         for (int waited = 0; waited < s.paper.poll_ms && !stopping; waited += 20) {
           std::this_thread::sleep_for(std::chrono::milliseconds(std::min(20, s.paper.poll_ms - waited)));

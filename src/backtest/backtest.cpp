@@ -15,7 +15,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "backtest/simulated_venue.h"
+#include "backtest/csv_output.h"
+#include "backtest/trade_log.h"
+#include "matching/simulated_venue.h"
 #include "core/bar_aggregator.h"
 
 namespace quant::backtest {
@@ -24,133 +26,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// A buffered output file; remembers the first write error.
-class CsvFile {
- public:
-  Expected<void> open(const std::string& path, const char* header) {
-    path_ = path;
-    file_ = std::fopen(path.c_str(), "wb");
-    if (file_ == nullptr) return make_error("backtest: cannot write " + path);
-    buffer_ = std::make_unique<char[]>(1 << 20);
-    std::setvbuf(file_, buffer_.get(), _IOFBF, 1 << 20);
-    std::fputs(header, file_);
-    std::fputc('\n', file_);
-    return {};
-  }
-  FILE* get() { return file_; }
-  Expected<void> close() {
-    if (file_ == nullptr) return {};
-    const bool bad = std::ferror(file_) != 0;
-    const bool close_failed = std::fclose(file_) != 0;
-    file_ = nullptr;
-    if (bad || close_failed) return make_error("backtest: write failed for " + path_);
-    return {};
-  }
-  ~CsvFile() {
-    if (file_ != nullptr) std::fclose(file_);
-  }
-
- private:
-  std::string path_;
-  FILE* file_ = nullptr;
-  std::unique_ptr<char[]> buffer_;
-};
-
-int price_decimals(double tick) {
-  int d = 0;
-  while (d < 10 && std::fabs(tick * std::pow(10.0, d) - std::round(tick * std::pow(10.0, d))) > 1e-9) ++d;
-  return d;
-}
-
-/// One output line built in a reused buffer, then written with one fwrite.
-/// Produces the same text as the printf formats it replaces (std::to_chars
-/// with a precision is specified as printf's %.*f / %.*g), without printf's
-/// format parsing on the per-bar and per-order path.
-class Line {
- public:
-  Line& text(std::string_view s) {
-    buffer_.append(s);
-    return *this;
-  }
-  Line& comma() {
-    buffer_.push_back(',');
-    return *this;
-  }
-  /// Free text for a CSV field: commas and line breaks become ';'.
-  Line& field_text(std::string_view s) {
-    const std::size_t at = buffer_.size();
-    buffer_.append(s);
-    for (std::size_t i = at; i < buffer_.size(); ++i) {
-      char& c = buffer_[i];
-      if (c == ',' || c == '\n' || c == '\r') c = ';';
-    }
-    return *this;
-  }
-  Line& integer(long long value) {
-    char digits[24];
-    const auto r = std::to_chars(digits, digits + sizeof digits, value);
-    buffer_.append(digits, r.ptr);
-    return *this;
-  }
-  /// printf("%.*f", decimals, value)
-  Line& fixed(double value, int decimals) {
-    char digits[400];
-    const auto r = std::to_chars(digits, digits + sizeof digits, value, std::chars_format::fixed, decimals);
-    if (r.ec != std::errc()) {
-      const int n = std::snprintf(digits, sizeof digits, "%.*f", decimals, value);
-      buffer_.append(digits, static_cast<std::size_t>(std::clamp(n, 0, static_cast<int>(sizeof digits) - 1)));
-      return *this;
-    }
-    buffer_.append(digits, r.ptr);
-    return *this;
-  }
-  /// printf("%.6g", value)
-  Line& general6(double value) {
-    char digits[64];
-    const auto r = std::to_chars(digits, digits + sizeof digits, value, std::chars_format::general, 6);
-    buffer_.append(digits, r.ptr);
-    return *this;
-  }
-  /// format_utc(t), with the date part cached (bars of one day share it).
-  Line& time(Timestamp t) {
-    const std::int64_t ns = t.time_since_epoch().count();
-    std::int64_t secs = ns / 1'000'000'000;
-    if (secs * 1'000'000'000 > ns) --secs;
-    if (secs * 1'000'000'000 != ns) return text(format_utc(t));  // sub-second part: the general path
-    std::int64_t day = secs / 86400;
-    if (day * 86400 > secs) --day;
-    if (day != cached_day_) {
-      const std::string full = format_utc(t);  // "YYYY-MM-DDTHH:MM:SSZ"
-      cached_date_ = full.substr(0, full.size() - 9);
-      cached_day_ = day;
-    }
-    buffer_.append(cached_date_);
-    const auto in_day = static_cast<unsigned>(secs - day * 86400);
-    const unsigned h = in_day / 3600, m = in_day / 60 % 60, sec = in_day % 60;
-    const char hms[9] = {static_cast<char>('0' + h / 10), static_cast<char>('0' + h % 10), ':',
-                         static_cast<char>('0' + m / 10), static_cast<char>('0' + m % 10), ':',
-                         static_cast<char>('0' + sec / 10), static_cast<char>('0' + sec % 10), 'Z'};
-    buffer_.append(hms, sizeof hms);
-    return *this;
-  }
-  /// Writes the line and a newline to `file`, and empties the buffer.
-  void write_to(FILE* file) {
-    buffer_.push_back('\n');
-    std::fwrite(buffer_.data(), 1, buffer_.size(), file);
-    buffer_.clear();
-  }
-
- private:
-  std::string buffer_;
-  std::int64_t cached_day_ = std::numeric_limits<std::int64_t>::min();
-  std::string cached_date_;
-};
-
 /// Writes the run directory as the engine reports.
 class RunWriter final : public engine::EngineObserver {
  public:
   RunWriter(const BacktestConfig& config, const InstrumentSpec& spec, engine::SessionClock& days)
       : config_(config), spec_(spec), days_(days), decimals_(price_decimals(spec.tick_size)),
+        trades_(spec.tick_size),
         metrics_(config.engine.initial_equity) {
     auto zone = TimeZone::find(spec.time_zone);
     const TimeZone tz = zone ? *zone : TimeZone::utc();
@@ -166,12 +47,10 @@ class RunWriter final : public engine::EngineObserver {
     fs::create_directories(dir, ec);
     if (ec) return make_error("backtest: cannot create " + dir + ": " + ec.message());
     dir_ = dir;
-    for (auto r : {trades_.open(dir + "/trades.csv",
-                                "entry_time,exit_time,side,qty,entry_price,exit_price,gross_pnl,fees,net_pnl,"
-                                "exit_reason,initial_stop,bars_held"),
+    for (auto r : {trades_.open(dir + "/trades.csv"),
                    orders_.open(dir + "/orders.csv",
                                 "id,created,updated,side,type,tif,purpose,qty,limit_price,stop_price,status,"
-                                "filled_qty,avg_fill_price"),
+                                "filled_qty,avg_fill_price,reason"),
                    equity_.open(dir + "/equity.csv", "ts,equity,realized,open_pnl,position,drawdown,drawdown_pct"),
                    daily_.open(dir + "/daily.csv", "date,start_equity,end_equity,pnl,return_pct,trades,fees,halted"),
                    events_.open(dir + "/risk_events.csv", "ts,kind,reason,equity,value")}) {
@@ -202,14 +81,10 @@ class RunWriter final : public engine::EngineObserver {
 
   void on_trade(const engine::TradeRecord& t) override {
     metrics_.on_trade(t.net_pnl, t.gross_pnl, t.fees);
-    line_.time(t.entry_time).comma().time(t.exit_time).comma().text(t.side == Side::Buy ? "long" : "short");
-    line_.comma().integer(t.qty).comma().fixed(t.entry_price, decimals_ + 2).comma().fixed(t.exit_price, decimals_ + 2);
-    line_.comma().fixed(t.gross_pnl, 2).comma().fixed(t.fees, 2).comma().fixed(t.net_pnl, 2);
-    line_.comma().text(t.exit_reason).comma().fixed(t.initial_stop, decimals_).comma().integer(t.bars_held);
-    line_.write_to(trades_.get());
+    trades_.write(t);
   }
 
-  void on_order_done(const Order& o) override {
+  void on_order_done(const Order& o, std::string_view reason, std::string_view) override {
     if (!config_.write_orders) return;
     char id[24];
     const auto id_end = std::to_chars(id, id + sizeof id, static_cast<unsigned long long>(o.id)).ptr;
@@ -217,7 +92,7 @@ class RunWriter final : public engine::EngineObserver {
     line_.time(o.updated).comma().text(to_string(o.side)).comma().text(to_string(o.type)).comma();
     line_.text(to_string(o.tif)).comma().text(to_string(o.purpose)).comma().integer(o.qty).comma();
     line_.fixed(o.limit_price, decimals_).comma().fixed(o.stop_price, decimals_).comma().text(to_string(o.status));
-    line_.comma().integer(o.filled_qty).comma().fixed(o.avg_fill_price, decimals_ + 2);
+    line_.comma().integer(o.filled_qty).comma().fixed(o.avg_fill_price, decimals_ + 2).comma().field_text(reason);
     line_.write_to(orders_.get());
   }
 
@@ -253,7 +128,8 @@ class RunWriter final : public engine::EngineObserver {
 
   /// Closes the files, writes chart_bars.csv, summary.json and config.toml.
   Expected<Summary> finish(const engine::Engine& engine, const RunMeta& meta, const BacktestResult& result) {
-    for (auto* f : {&trades_, &orders_, &equity_, &daily_, &events_}) {
+    if (auto r = trades_.close(); !r) return tl::unexpected(r.error());
+    for (auto* f : {&orders_, &equity_, &daily_, &events_}) {
       if (auto r = f->close(); !r) return tl::unexpected(r.error());
     }
     const Summary s = metrics_.finish(engine.bars(), engine.bars_in_market());
@@ -340,7 +216,8 @@ class RunWriter final : public engine::EngineObserver {
   int decimals_;
   MetricsAccumulator metrics_;
   std::string dir_;
-  CsvFile trades_, orders_, equity_, daily_, events_;
+  TradeLog trades_;
+  CsvFile orders_, equity_, daily_, events_;
   Line line_;
   std::array<Chart, 5> charts_;
   double peak_ = -1e300, last_equity_ = 0;
@@ -357,27 +234,23 @@ class RunWriter final : public engine::EngineObserver {
 Expected<BacktestResult> run_backtest(const BacktestConfig& config, const InstrumentSpec& spec,
                                       strategy::Strategy& strategy, engine::MarketDataFeed& feed,
                                       const std::string& out_dir, const RunMeta& meta,
-                                      const ProgressCallback& progress) {
+                                      const ProgressCallback& progress, engine::Gate* gate) {
   auto zone = TimeZone::find(spec.time_zone);
   if (!zone) return tl::unexpected(zone.error());
-  CostModel costs;
-  if (!config.zero_costs) {
-    costs.fee_per_contract_side = spec.fee_per_side + spec.brokerage_per_side;
-    costs.slippage_ticks = config.slippage_ticks;
-  }
-  std::unique_ptr<FillModel> fill_model;
+  const TradingCosts costs = config.zero_costs ? TradingCosts{} : costs_of(spec, config.slippage_ticks);
+  std::unique_ptr<matching::FillModel> fill_model;
   if (config.fill_model == FillModelKind::VolumeParticipation) {
-    fill_model = std::make_unique<VolumeParticipationModel>(config.participation);
+    fill_model = std::make_unique<matching::VolumeParticipationModel>(config.participation);
   } else {
-    fill_model = std::make_unique<FullFillModel>();
+    fill_model = std::make_unique<matching::FullFillModel>();
   }
-  SimulatedVenue venue(spec, costs, std::move(fill_model));
-  std::optional<risk::RiskEngine> risk;
-  if (config.engine.use_risk_engine) risk.emplace(config.risk, spec);
+  matching::SimulatedVenue venue(spec, costs, std::move(fill_model));
   engine::SessionClock days(spec, *zone);
   RunWriter writer(config, spec, days);
   if (auto opened = writer.open(out_dir); !opened) return tl::unexpected(opened.error());
-  engine::Engine engine(config.engine, spec, *zone, strategy, risk ? &*risk : nullptr, venue, writer);
+  // The risk engine sizes with the venue's costs: the loss at a stop, fees and
+  // slippage included, stays within the risk budget.
+  engine::Engine engine(config.engine, spec, *zone, config.risk, costs, strategy, venue, writer, gate);
 
   BacktestResult result;
   const auto start = std::chrono::steady_clock::now();

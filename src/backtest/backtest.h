@@ -52,12 +52,13 @@ struct BacktestResult {
 using ProgressCallback = std::function<void(std::int64_t bars, Timestamp last)>;
 
 /// Runs `strategy` over `feed` and writes the run directory `out_dir` (created
-/// if missing). `risk` is ignored when config.engine.use_risk_engine is false.
-/// Fails on an empty feed ("no bars in the requested range"), a feed error or
-/// an output file that cannot be written.
+/// if missing). `config.risk` is ignored when config.engine.use_risk_engine is
+/// false. With a `gate`, entries also pass the gate (engine::GateFilter, last
+/// in the strategy's filter chain). Fails on an empty feed ("no bars in the
+/// requested range"), a feed error or an output file that cannot be written.
 Expected<BacktestResult> run_backtest(const BacktestConfig& config, const InstrumentSpec& spec,
                                       strategy::Strategy& strategy, engine::MarketDataFeed& feed,
                                       const std::string& out_dir, const RunMeta& meta,
-                                      const ProgressCallback& progress = {});
+                                      const ProgressCallback& progress = {}, engine::Gate* gate = nullptr);
 
 }  // namespace quant::backtest

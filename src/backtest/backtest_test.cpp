@@ -100,8 +100,8 @@ struct TempDir {
 BacktestConfig reference() {
   BacktestConfig c;
   c.engine.use_risk_engine = false;
-  c.engine.day_trade = false;
-  c.engine.respect_sessions = false;
+  c.engine.session.day_trade = false;
+  c.engine.session.respect_sessions = false;
   c.zero_costs = true;
   return c;
 }
@@ -197,7 +197,7 @@ TEST(BacktestRealDataTest, DeterministicTradeLog) {
   }
   ASSERT_EQ(fx.size(), 186348u);
   BacktestConfig fx_config;
-  fx_config.engine.day_trade = false;  // spot FX: no forced flat
+  fx_config.engine.session.day_trade = false;  // spot FX: no forced flat
   TempDir c, d;
   const std::string fx1 = run(fx_config, eurusd(), sc, fx, SIZE_MAX, c.path);
   EXPECT_EQ(fx1, run(fx_config, eurusd(), sc, fx, SIZE_MAX, d.path));

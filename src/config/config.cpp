@@ -105,12 +105,12 @@ Expected<void> parse_backtest(const toml::table& root, BacktestSettings& out, st
                    read_string(*t, "fill_model", fill, "backtest.", source),
                    read_number(*t, "participation", bt.participation, "backtest.", source),
                    read_string(*t, "equity_output", equity, "backtest.", source),
-                   read_bool(*t, "day_trade", bt.engine.day_trade, "backtest.", source),
-                   read_int(*t, "flatten_minutes_before_close", bt.engine.flatten_minutes_before_close, "backtest.",
+                   read_bool(*t, "day_trade", bt.engine.session.day_trade, "backtest.", source),
+                   read_int(*t, "flatten_minutes_before_close", bt.engine.session.flatten_minutes_before_close, "backtest.",
                             source),
-                   read_int(*t, "no_entry_minutes_before_close", bt.engine.no_entry_minutes_before_close,
+                   read_int(*t, "no_entry_minutes_before_close", bt.engine.session.no_entry_minutes_before_close,
                             "backtest.", source),
-                   read_bool(*t, "respect_sessions", bt.engine.respect_sessions, "backtest.", source),
+                   read_bool(*t, "respect_sessions", bt.engine.session.respect_sessions, "backtest.", source),
                    read_bool(*t, "write_orders", bt.write_orders, "backtest.", source)}) {
       if (!r) return r;
     }
@@ -126,7 +126,7 @@ Expected<void> parse_backtest(const toml::table& root, BacktestSettings& out, st
     if (!(bt.participation > 0 && bt.participation <= 1)) {
       return make_error(std::string(source) + ": backtest.participation must be within (0, 1]");
     }
-    if (bt.engine.flatten_minutes_before_close < 0 || bt.engine.no_entry_minutes_before_close < 0) {
+    if (bt.engine.session.flatten_minutes_before_close < 0 || bt.engine.session.no_entry_minutes_before_close < 0) {
       return make_error(std::string(source) + ": backtest minutes before the close must be >= 0");
     }
   }
@@ -339,12 +339,22 @@ Expected<void> parse_serve(const toml::table& root, AppConfig& config, std::stri
     return make_error(at + "serve.request_timeout_ms and serve.idle_timeout_ms must be >= 1");
   }
   if (const toml::table* p = sub_table(*t, "paper", "serve.", source, err)) {
-    if (auto ok = check_keys(*p, {"symbols", "equity", "poll_ms", "atr_period"}, "serve.paper.", source); !ok) return ok;
+    if (auto ok = check_keys(*p, {"symbols", "equity", "poll_ms", "atr_period", "audit_log", "clock"}, "serve.paper.",
+                             source);
+        !ok) {
+      return ok;
+    }
     for (auto r : {read_strings(*p, "symbols", s.paper.symbols, "serve.paper.", source),
                    read_number(*p, "equity", s.paper.equity, "serve.paper.", source),
                    read_int(*p, "poll_ms", s.paper.poll_ms, "serve.paper.", source),
-                   read_int(*p, "atr_period", s.paper.atr_period, "serve.paper.", source)}) {
+                   read_int(*p, "atr_period", s.paper.atr_period, "serve.paper.", source),
+                   read_string(*p, "audit_log", s.paper.audit_log, "serve.paper.", source),
+                   read_string(*p, "clock", s.paper.clock, "serve.paper.", source)}) {
       if (!r) return r;
+    }
+    if (s.paper.clock != "wall" && s.paper.clock != "bars") {
+      return make_error(at + "serve.paper.clock must be \"wall\" (live prices) or \"bars\" (a replay), got \"" +
+                        s.paper.clock + "\"");
     }
     if (!(s.paper.equity > 0) || s.paper.poll_ms < 1 || s.paper.atr_period < 1) {
       return make_error(at + "serve.paper: equity > 0, poll_ms >= 1 and atr_period >= 1 are required");

@@ -84,6 +84,12 @@ struct PaperSettings {
   double equity = 100000;            ///< account currency
   int poll_ms = 1000;                ///< how often the lake is read for new bars
   int atr_period = 14;
+  /// Every order decision, trade, risk event and day of the desk, one JSON
+  /// object per line (appended); relative to the working directory; "" = none.
+  std::string audit_log = "logs/paper_desk.audit.jsonl";
+  /// "wall": orders are stamped by the wall clock (live prices); "bars": by
+  /// the close of the latest bar (paper trading on a replay of history).
+  std::string clock = "wall";
 };
 
 /// `[serve]`: `quant serve`, the signal service (docs/contracts/serve_api.md).

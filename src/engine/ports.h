@@ -1,8 +1,10 @@
 #pragma once
-/// The engine's ports (STYLE.md §2): the engine owns these interfaces and the
-/// outside world implements them. Backtest and live differ only in what is
-/// plugged in: a simulated clock, a replay feed and the simulated venue, or the
-/// system clock, a live feed and a real venue (paper, MT5 bridge, FIX).
+/// The engine's ports: the engine owns these interfaces and the outside world
+/// implements them (docs/design.md, "Ports and adapters"). Backtest and live
+/// differ only in what is plugged in: a simulated clock, a replay feed and the
+/// simulated venue, or the system clock, a live feed and a real venue (paper,
+/// MT5 bridge, FIX). The model gate is a port too, so the engine never links
+/// the model runtime.
 
 #include <cstddef>
 #include <span>
@@ -13,6 +15,32 @@
 #include "core/order.h"
 
 namespace quant::engine {
+
+/// An entry the strategy wants, as the gate judges it.
+struct EntryCandidate {
+  Timestamp ts{};     ///< the decision time (the bar's close)
+  Side side = Side::Buy;
+  double price = 0;   ///< the decision price (the bar's close)
+  double atr = 0;     ///< ATR at the decision bar, price units (0 = not known)
+};
+
+/// A gate's answer. `reason` points to a static string.
+struct GateVerdict {
+  bool allowed = false;
+  const char* reason = "";  ///< "passed", "probability below p_min" ...
+};
+
+/// A last check on every entry the strategy and its filters let through (the
+/// Gatekeeper's models). It sees every closed bar (`observe`, before the
+/// strategy decides on that bar), so features of its own stay current.
+class Gate {
+ public:
+  virtual ~Gate() = default;
+  /// The name a blocked signal is logged with ("gate").
+  virtual const char* name() const = 0;
+  virtual void observe(const Bar& bar) = 0;
+  virtual GateVerdict judge(const EntryCandidate& entry) = 0;
+};
 
 /// Time as the engine sees it. The backtest's clock is the bar time.
 class Clock {

@@ -61,15 +61,26 @@ OrderRequest limit(std::string id, Side side, std::int64_t qty, double price) {
   return r;
 }
 
+/// What the gateway reports (the desk writes it to its audit log).
+struct Reports final : GatewayObserver {
+  std::vector<std::pair<std::string, risk::RiskEvent>> risk_events;
+  std::vector<engine::TradeRecord> trades;
+  std::vector<OrderReply> orders;
+  void on_risk_event(const std::string& symbol, const risk::RiskEvent& e) override { risk_events.emplace_back(symbol, e); }
+  void on_trade(const std::string&, const engine::TradeRecord& t) override { trades.push_back(t); }
+  void on_order(const OrderReply& r) override { orders.push_back(r); }
+};
+
 struct Harness {
   engine::ManualClock clock;
+  Reports reports;
   std::unique_ptr<OrderGateway> gateway;
 
   explicit Harness(std::vector<SymbolConfig> symbols = {symbol(win())}, double equity = 100000) {
     GatewayConfig c;
     c.initial_equity = equity;
     c.symbols = std::move(symbols);
-    gateway = std::make_unique<OrderGateway>(std::move(c), clock);
+    gateway = std::make_unique<OrderGateway>(std::move(c), clock, &reports);
   }
   /// Feeds a bar as the live service does: at its close.
   void feed(const Bar& b, const std::string& sym = "WIN") {
@@ -114,7 +125,7 @@ TEST(OrderGatewayTest, MarketOrderWithinTheRiskLimitIsAccepted) {
   EXPECT_EQ(r.qty, 10);
   EXPECT_DOUBLE_EQ(r.risk_stop_price, 119700);
   EXPECT_EQ(r.risk_reason,
-            "accepted 10 of 16 allowed; limit 16 = floor(1.00% of 100000.00 = 1000.00 / (300 pts × 0.20)); "
+            "accepted 10 of 16 allowed; limit 16 = floor(1.00% of 100000.00 = 1000.00 / ((300 pts + 5 slippage) × 0.20)); "
             "stop 300 pts = 2.00 × ATR 150.00 rounded up to tick 5");
   EXPECT_EQ(r.status, OrderStatus::Accepted);  // the paper venue accepts at once
   EXPECT_EQ(r.order_id, 1u);
@@ -355,11 +366,10 @@ TEST(OrderGatewayTest, TrailingStopFollowsTheRiskEngine) {
   EXPECT_EQ(stop->id, 2u);
   EXPECT_DOUBLE_EQ(stop->stop_price, 119775);
   EXPECT_EQ(stop->qty, 16);
-  const auto events = h.gateway->take_risk_events();
+  const auto& events = h.reports.risk_events;
   ASSERT_FALSE(events.empty());
-  EXPECT_EQ(events.back().symbol, "WIN");
-  EXPECT_EQ(events.back().event.kind, risk::RiskEventKind::StopMoved);
-  EXPECT_TRUE(h.gateway->take_risk_events().empty());
+  EXPECT_EQ(events.back().first, "WIN");
+  EXPECT_EQ(events.back().second.kind, risk::RiskEventKind::StopMoved);
 }
 
 TEST(OrderGatewayTest, DayOrdersExpireWithTheSession) {
@@ -382,27 +392,28 @@ TEST(OrderGatewayTest, BreakerHaltsFlattensAndClearsNextSession) {
   c.risk.max_leverage = 100;
   Harness h({c, symbol(wdo())});
   h.feed(bar(at(1, 10, 0), 5000, 5005, 4995, 5000), "WDO");
-  // Range 500 → ATR 500 → stop 1000 pts, 200 per contract: floor(5000 / 200) = 25.
+  // Range 500 → ATR 500 → stop 1000 pts; with the 1-tick stop slippage 1005 ×
+  // 0.2 = 201 per contract: floor(5000 / 201) = 24.
   h.feed(bar(at(1, 10, 0), 120000, 120250, 119750, 120000));
-  EXPECT_EQ(h.submit(market("a-1", Side::Buy, 25)).qty, 25);
+  EXPECT_EQ(h.submit(market("a-1", Side::Buy, 25)).qty, 24);
   h.feed(bar(at(1, 10, 1), 120000, 120050, 119950, 120000));  // fill 120005, stop 119005
-  EXPECT_EQ(h.gateway->position("WIN"), 25);
+  EXPECT_EQ(h.gateway->position("WIN"), 24);
   EXPECT_EQ(h.submit(limit("tp-1", Side::Sell, 10, 121000)).status, OrderStatus::Accepted);
   EXPECT_FALSE(h.gateway->halted());
 
-  // Close 119400: 25 × (119400 − 120005) × 0.2 = −3025 ≤ −3 % of 100000: the breaker trips.
-  h.feed(bar(at(1, 10, 2), 120000, 120000, 119400, 119400));
-  EXPECT_DOUBLE_EQ(h.gateway->equity(), 96975);
+  // Close 119350: 24 × (119350 − 120005) × 0.2 = −3144 ≤ −3 % of 100000: the breaker trips.
+  h.feed(bar(at(1, 10, 2), 120000, 120000, 119350, 119350));
+  EXPECT_DOUBLE_EQ(h.gateway->equity(), 96856);
   EXPECT_TRUE(h.gateway->halted());
   const AccountHalt& halt = h.gateway->halt_state();
   EXPECT_EQ(halt.symbol, "WIN");
-  EXPECT_EQ(halt.reason, "day PnL -3025.00 ≤ -3.00% of start-of-day equity 100000.00 = -3000.00");
+  EXPECT_EQ(halt.reason, "day PnL -3144.00 ≤ -3.00% of start-of-day equity 100000.00 = -3000.00");
   EXPECT_EQ(halt.time, at(1, 10, 3));
-  EXPECT_DOUBLE_EQ(halt.equity, 96975);
+  EXPECT_DOUBLE_EQ(halt.equity, 96856);
   EXPECT_EQ(h.state("tp-1").status, OrderStatus::Cancelled);
   EXPECT_EQ(h.state("tp-1").reject_reason, "cancelled: the daily loss limit halted the account");
   EXPECT_FALSE(h.gateway->protective_stop("WIN").has_value());  // the flatten replaces it
-  EXPECT_EQ(h.gateway->position("WIN"), 25);                    // flattened at the next open
+  EXPECT_EQ(h.gateway->position("WIN"), 24);                    // flattened at the next open
 
   // Every symbol of the account is halted, reductions included.
   for (const OrderRequest& r : {market("b-1", Side::Buy, 1), market("b-2", Side::Sell, 1, "WDO")}) {
@@ -413,8 +424,8 @@ TEST(OrderGatewayTest, BreakerHaltsFlattensAndClearsNextSession) {
 
   h.feed(bar(at(1, 10, 3), 119300, 119350, 119250, 119300));  // flatten fills at 119300 − 5
   EXPECT_EQ(h.gateway->position("WIN"), 0);
-  // 25 × (119295 − 120005) × 0.2 = −3550.
-  EXPECT_DOUBLE_EQ(h.gateway->equity(), 96450);
+  // 24 × (119295 − 120005) × 0.2 = −3408.
+  EXPECT_DOUBLE_EQ(h.gateway->equity(), 96592);
   EXPECT_TRUE(h.gateway->halted());
   EXPECT_EQ(h.submit(market("b-3", Side::Buy, 1)).status, OrderStatus::Rejected);
 
@@ -484,7 +495,7 @@ TEST(OrderGatewayTest, WorksWithAVenueThatReportsLater) {
   SymbolConfig c = symbol(win());
   c.venue = &venue;
   Harness h({c});
-  ASSERT_EQ(venue.listener, h.gateway.get());
+  ASSERT_NE(venue.listener, nullptr);  // the symbol's trading book
   h.warm_up();
   const OrderReply r = h.submit(market("a-1", Side::Buy, 16));
   EXPECT_EQ(r.status, OrderStatus::New);  // not acknowledged yet
@@ -493,32 +504,32 @@ TEST(OrderGatewayTest, WorksWithAVenueThatReportsLater) {
   EXPECT_EQ(venue.submitted[0].qty, 16);
 
   const Timestamp t = at(1, 10, 1) + std::chrono::seconds(5);
-  h.gateway->on_accepted(1, t);
+  venue.listener->on_accepted(1, t);
   EXPECT_EQ(h.state("a-1").status, OrderStatus::Accepted);
   // A partial fill: a stop for the 6 held, 300 points under 120010.
-  h.gateway->on_fill(fill_of(1, Side::Buy, 6, 120010, t));
+  venue.listener->on_fill(fill_of(1, Side::Buy, 6, 120010, t));
   EXPECT_EQ(h.state("a-1").status, OrderStatus::PartiallyFilled);
   ASSERT_EQ(venue.submitted.size(), 2u);
   EXPECT_EQ(venue.submitted[1].purpose, OrderPurpose::StopLoss);
   EXPECT_EQ(venue.submitted[1].qty, 6);
   EXPECT_DOUBLE_EQ(venue.submitted[1].stop_price, 119710);
-  h.gateway->on_accepted(2, t);
+  venue.listener->on_accepted(2, t);
   // The rest: the stop is replaced (cancel + new) for all 16.
-  h.gateway->on_fill(fill_of(1, Side::Buy, 10, 120010, t));
+  venue.listener->on_fill(fill_of(1, Side::Buy, 10, 120010, t));
   EXPECT_EQ(h.state("a-1").status, OrderStatus::Filled);
   EXPECT_EQ(venue.cancelled, std::vector<OrderId>{2});
   ASSERT_EQ(venue.submitted.size(), 3u);
   EXPECT_EQ(venue.submitted[2].qty, 16);
   EXPECT_DOUBLE_EQ(venue.submitted[2].stop_price, 119710);
   EXPECT_EQ(h.gateway->protective_stop("WIN")->id, 3u);
-  h.gateway->on_cancelled(2, t);  // the confirmation arrives later and changes nothing
+  venue.listener->on_cancelled(2, t);  // the confirmation arrives later and changes nothing
   EXPECT_EQ(h.gateway->protective_stop("WIN")->id, 3u);
-  h.gateway->on_fill(fill_of(99, Side::Buy, 1, 1, t));  // not ours: ignored
+  venue.listener->on_fill(fill_of(99, Side::Buy, 1, 1, t));  // not ours: ignored
   EXPECT_EQ(h.gateway->position("WIN"), 16);
 
   // A venue rejection is a state with the venue's words.
   h.submit(market("x-1", Side::Sell, 4));
-  h.gateway->on_rejected(4, t, "market closed");
+  venue.listener->on_rejected(4, t, "market closed");
   EXPECT_EQ(h.state("x-1").status, OrderStatus::Rejected);
   EXPECT_EQ(h.state("x-1").reject_reason, "rejected by the venue: market closed");
 }

@@ -35,6 +35,7 @@ nlohmann::json to_json(const OrderReply& reply) {
       {"decision", risk::to_string(reply.decision)},
       {"reason", reply.risk_reason},
       {"stop_price", price_or_null(reply.risk_stop_price)},
+      {"target_price", price_or_null(reply.risk_target_price)},
   };
   return {
       {"client_order_id", reply.client_order_id},
@@ -47,6 +48,7 @@ nlohmann::json to_json(const OrderReply& reply) {
       {"qty", reply.qty},
       {"price", price_or_null(reply.price)},
       {"stop_price", price_or_null(reply.stop_price)},
+      {"reason", reply.reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(reply.reason)},
       {"state", std::string(to_string(reply.status))},
       {"filled_qty", reply.filled_qty},
       {"avg_fill_price", reply.filled_qty > 0 ? nlohmann::json(reply.avg_fill_price) : nlohmann::json(nullptr)},

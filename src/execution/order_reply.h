@@ -26,6 +26,10 @@ struct OrderRequest {
   double price = 0;       ///< limit price: Limit only; 0 = not given
   double stop_price = 0;  ///< trigger price: Stop only; 0 = not given
   TimeInForce tif = TimeInForce::Day;
+  /// Why the client sends it, 1–32 of a-z 0-9 _ ("exit_signal"); empty = not
+  /// given ("client_entry"/"client_exit"). A trade its fill closes carries it
+  /// as its exit reason.
+  std::string reason;
 
   friend bool operator==(const OrderRequest&, const OrderRequest&) = default;
 };
@@ -40,6 +44,7 @@ struct OrderReply {
   Side side = Side::Buy;
   OrderType type = OrderType::Market;
   TimeInForce tif = TimeInForce::Day;
+  std::string reason;              ///< the request's reason (empty = not given)
   std::int64_t requested_qty = 0;  ///< what the client asked for
   std::int64_t qty = 0;            ///< what the risk engine decided (0 when rejected)
   double price = 0;                ///< limit price, 0 = none
@@ -49,7 +54,8 @@ struct OrderReply {
   double avg_fill_price = 0;  ///< meaningful when filled_qty > 0
   risk::Decision decision = risk::Decision::Rejected;
   std::string risk_reason;
-  double risk_stop_price = 0;  ///< the protective stop the risk engine set (0 = none)
+  double risk_stop_price = 0;    ///< the protective stop the risk engine set (0 = none)
+  double risk_target_price = 0;  ///< the profit target the risk engine set (0 = none)
   /// Why the order did not (or will no longer) trade: the risk or venue
   /// rejection, or why the gateway cancelled it; empty when nothing went wrong.
   std::string reject_reason;
@@ -79,10 +85,11 @@ bool valid_client_order_id(std::string_view id);
 
 /// The response object of `POST /order` exactly as docs/contracts/serve_api.md
 /// shows it: client_order_id, order_id, symbol, side, type, tif, requested_qty,
-/// qty, price, stop_price, state, filled_qty, avg_fill_price,
-/// risk {decision, reason, stop_price}, reject_reason, replayed. `price`,
-/// `stop_price` and `risk.stop_price` are null when 0, `avg_fill_price` when
-/// nothing filled, `reject_reason` when empty. Timestamps are not part of it.
+/// qty, price, stop_price, reason, state, filled_qty, avg_fill_price,
+/// risk {decision, reason, stop_price, target_price}, reject_reason, replayed.
+/// `price`, `stop_price`, `risk.stop_price` and `risk.target_price` are null
+/// when 0, `avg_fill_price` when nothing filled, `reason` and `reject_reason`
+/// when empty. Timestamps are not part of it.
 nlohmann::json to_json(const OrderReply& reply);
 
 }  // namespace quant::execution

@@ -36,13 +36,14 @@ TEST(OrderReplyTest, JsonHasExactlyTheDocumentedShape) {
   const nlohmann::json expected = nlohmann::json::parse(R"({
     "client_order_id": "strat-42-0001", "order_id": 17, "symbol": "WIN", "side": "buy",
     "type": "market", "tif": "day", "requested_qty": 5, "qty": 3, "price": null, "stop_price": null,
-    "state": "accepted", "filled_qty": 0, "avg_fill_price": null,
-    "risk": {"decision": "resized", "reason": "resized to 3 from 5; ...", "stop_price": 117650},
+    "reason": null, "state": "accepted", "filled_qty": 0, "avg_fill_price": null,
+    "risk": {"decision": "resized", "reason": "resized to 3 from 5; ...", "stop_price": 117650,
+             "target_price": null},
     "reject_reason": null, "replayed": false})");
   const nlohmann::json j = to_json(accepted());
   EXPECT_EQ(j, expected) << j.dump();
   EXPECT_EQ(keys(j), keys(expected));
-  EXPECT_EQ(keys(j["risk"]), (std::set<std::string>{"decision", "reason", "stop_price"}));
+  EXPECT_EQ(keys(j["risk"]), (std::set<std::string>{"decision", "reason", "stop_price", "target_price"}));
   EXPECT_TRUE(j["order_id"].is_number_unsigned());
   EXPECT_TRUE(j["risk"]["stop_price"].is_number());
 }

@@ -1,19 +1,21 @@
 #pragma once
-/// The paper venue: the backtest's `backtest::SimulatedVenue` behind the
-/// `engine::ExecutionVenue` port, driven by the live bars the order gateway
-/// sees instead of a replay. Same fill rules as the backtest (DESIGN.md,
-/// "Backtest semantics"): market orders fill at the next bar's open ±
-/// slippage, stops and limits against later bars' high/low (a gap fills at the
-/// open, the stop first when one bar touches both), IOC cancels what its first
-/// bar did not fill, Day orders expire at end_of_session. No fill logic lives
-/// here: every call goes to the simulated venue.
+/// The paper venue: the fill simulator (`matching::SimulatedVenue`, the
+/// backtest's) behind the `engine::ExecutionVenue` port, driven by the live
+/// bars the order gateway sees instead of a replay. Same fill rules as the
+/// backtest (docs/backtest_semantics.md): market orders fill at the next bar's
+/// open ± slippage, stops and limits against later bars' high/low (a gap fills
+/// at the open), IOC cancels what its first bar did not fill, Day orders
+/// expire at end_of_session, and a bar that opened before an order existed
+/// never fills it (bars that arrive late — a backfill, a start-up replay —
+/// cannot reach back in time). No fill logic lives here: every call goes to
+/// the simulator.
 ///
 /// Reports arrive synchronously, inside submit/cancel/replace_stop/on_bar.
 /// Not thread-safe (the order gateway's caller serialises access).
 
 #include <cstddef>
 
-#include "backtest/simulated_venue.h"
+#include "matching/simulated_venue.h"
 #include "core/instrument.h"
 #include "engine/ports.h"
 
@@ -48,7 +50,7 @@ class PaperVenue final : public engine::ExecutionVenue {
   std::size_t working() const { return venue_.working(); }
 
  private:
-  backtest::SimulatedVenue venue_;
+  matching::SimulatedVenue venue_;
 };
 
 }  // namespace quant::execution

@@ -129,8 +129,11 @@ Expected<void> validate(const RiskConfig& config) {
   return {};
 }
 
-RiskEngine::RiskEngine(RiskConfig config, InstrumentSpec spec) : config_(config), spec_(std::move(spec)) {
+RiskEngine::RiskEngine(RiskConfig config, InstrumentSpec spec, TradingCosts costs)
+    : config_(config), spec_(std::move(spec)), costs_(costs) {
   QUANT_CHECK(validate(config_).has_value());
+  QUANT_CHECK(std::isfinite(costs_.fee_per_contract_side) && costs_.fee_per_contract_side >= 0);
+  QUANT_CHECK(costs_.slippage_ticks >= 0);
   QUANT_CHECK(positive_finite(spec_.tick_size));
   QUANT_CHECK(positive_finite(spec_.point_value));
   price_decimals_ = decimals_for(spec_.tick_size);
@@ -202,14 +205,18 @@ RiskEngine::Sizing RiskEngine::size(Side side, double price, double atr, double 
   }
 
   const double stop_gap = std::fabs(price - stop_price);
-  const double per_contract = stop_gap * point_value;
+  // What one contract loses when the stop fills: the distance, the stop's
+  // slippage, and the fees of both sides (entry and exit).
+  const double slippage = static_cast<double>(costs_.slippage_ticks) * tick;
+  const double fees = 2 * costs_.fee_per_contract_side;
+  const double per_contract = (stop_gap + slippage) * point_value + fees;
   const double budget = config_.risk_pct * equity;
   const std::string budget_text =
       (Reason() << Fixed{config_.risk_pct * 100, 2} << "% of " << Fixed{equity, 2} << " = " << Fixed{budget, 2})
           .take();
 
-  // Evaluated in the order of the invariant qty × |entry − stop| × point_value <= budget.
-  auto risk_of = [&](std::int64_t qty) { return static_cast<double>(qty) * stop_gap * point_value; };
+  // Evaluated in the order of the invariant qty × loss_per_contract <= budget.
+  auto risk_of = [&](std::int64_t qty) { return static_cast<double>(qty) * per_contract; };
   const double by_risk = std::floor(budget / per_contract);
   const std::int64_t cap = config_.max_contracts;
   // Clamping to the cap before the cast keeps it in range; above the cap the
@@ -218,16 +225,24 @@ RiskEngine::Sizing RiskEngine::size(Side side, double price, double atr, double 
   std::int64_t qty = over_cap ? cap : static_cast<std::int64_t>(std::max(0.0, by_risk));
   while (!over_cap && qty > 0 && risk_of(qty) > budget) --qty;  // float rounding of the division
 
+  // "300 pts × 0.20", or with costs "(300 pts + 5 slippage) × 0.20 + 0.52 fees".
+  Reason loss_text;
+  if (slippage > 0) {
+    loss_text << "(" << Fixed{stop_gap, px} << " pts + " << Fixed{slippage, px} << " slippage) × "
+              << Fixed{point_value, money};
+  } else {
+    loss_text << Fixed{stop_gap, px} << " pts × " << Fixed{point_value, money};
+  }
+  if (fees > 0) loss_text << " + " << Fixed{fees, 2} << " fees";
+  const std::string loss = loss_text.take();
+
   if (qty == 0) {
-    return reject((Reason() << "risk " << budget_text << " < one contract's risk at the stop " << Fixed{stop_gap, px}
-                            << " pts × " << Fixed{point_value, money} << " = " << Fixed{per_contract, 2} << " ("
-                            << out.distance << ")")
+    return reject((Reason() << "risk " << budget_text << " < one contract's risk at the stop " << loss << " = "
+                            << Fixed{per_contract, 2} << " (" << out.distance << ")")
                       .take());
   }
 
-  out.formula = (Reason() << "floor(" << budget_text << " / (" << Fixed{stop_gap, px} << " pts × "
-                          << Fixed{point_value, money} << "))")
-                    .take();
+  out.formula = (Reason() << "floor(" << budget_text << " / (" << loss << "))").take();
   Reason caps;
   if (over_cap) caps << "; capped to max_contracts " << cap;
   const double notional_per_contract = price * point_value;

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/costs.h"
 #include "core/error.h"
 #include "core/instrument.h"
 #include "core/market_data.h"
@@ -98,13 +99,20 @@ class RiskEngine {
  public:
   /// `config` must pass `validate` and `spec` have tick_size > 0 and
   /// point_value > 0 (both checked when configuration is read; a violation
-  /// here is a bug and aborts).
-  RiskEngine(RiskConfig config, InstrumentSpec spec);
+  /// here is a bug and aborts). `costs` are what a stop-out is expected to
+  /// cost beyond the stop distance (the fill simulator's or venue's fees and
+  /// slippage); fee and slippage >= 0.
+  RiskEngine(RiskConfig config, InstrumentSpec spec, TradingCosts costs = {});
 
-  /// Sizes an entry: qty = floor(risk_pct × equity / (stop_distance × point_value)),
+  /// Sizes an entry so that the loss at the stop, costs included, stays within
+  /// risk_pct of equity:
+  ///   qty = floor(risk_pct × equity / loss_per_contract),
+  ///   loss_per_contract = (stop_distance + slippage_ticks × tick) × point_value
+  ///                       + 2 × fee_per_contract_side   (the stop's slippage, both sides' fees),
   /// stop_distance = stop_atr_multiple × ATR (on the grid, at least one tick);
   /// capped by max_contracts and max_leverage (→ Resized); zero contracts → Rejected
-  /// with the reason; halted → Rejected. Records an event.
+  /// with the reason; halted → Rejected. Records an event. (A gap through the
+  /// stop fills at the open and can lose more: no sizing bounds a gap.)
   EntryDecision check_entry(const EntryRequest& request);
 
   /// Checks an order whose size the client chose (the order gateway), in this order:
@@ -182,6 +190,7 @@ class RiskEngine {
   bool halted() const { return halted_; }
   const PositionRisk& position() const { return position_; }
   const RiskConfig& config() const { return config_; }
+  const TradingCosts& costs() const { return costs_; }
   double day_start_equity() const { return day_start_equity_; }
   const std::vector<RiskEvent>& events() const { return events_; }
   /// Moves the recorded events out and leaves the log empty, so a long run or a
@@ -207,6 +216,7 @@ class RiskEngine {
 
   RiskConfig config_;
   InstrumentSpec spec_;
+  TradingCosts costs_;
   int price_decimals_ = 0;  ///< decimals that print the tick grid exactly (reasons)
   PositionRisk position_;
   bool halted_ = false;

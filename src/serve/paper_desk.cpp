@@ -1,6 +1,8 @@
 #include "serve/paper_desk.h"
 
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <iterator>
 #include <optional>
 
@@ -37,8 +39,8 @@ tl::expected<execution::OrderRequest, ApiError> parse_order_body(std::string_vie
   simdjson::dom::object obj;
   if (doc.get_object().get(obj) != simdjson::SUCCESS) return Fail(bad("body must be a JSON object", ""));
   // Every field once: an order with two quantities is refused, never guessed.
-  static constexpr std::string_view kKeys[] = {"client_order_id", "symbol", "side", "qty",
-                                               "type",            "price",  "stop_price", "tif"};
+  static constexpr std::string_view kKeys[] = {"client_order_id", "symbol",     "side", "qty",   "type",
+                                               "price",           "stop_price", "tif",  "reason"};
   std::optional<simdjson::dom::element> fields[std::size(kKeys)];
   for (auto [key, value] : obj) {
     std::size_t at = 0;
@@ -77,7 +79,8 @@ tl::expected<execution::OrderRequest, ApiError> parse_order_body(std::string_vie
   execution::OrderRequest r;
   std::string side, type, tif;
   for (auto e : {string_field("client_order_id", true, r.client_order_id), string_field("symbol", true, r.symbol),
-                 string_field("side", true, side), string_field("type", true, type), string_field("tif", false, tif)}) {
+                 string_field("side", true, side), string_field("type", true, type), string_field("tif", false, tif),
+                 string_field("reason", false, r.reason)}) {
     if (e) return Fail(*e);
   }
   if (side == "buy") {
@@ -117,14 +120,131 @@ tl::expected<execution::OrderRequest, ApiError> parse_order_body(std::string_vie
   return r;
 }
 
+/// The desk's audit log: one JSON object per line, appended and flushed as
+/// each event happens (a crash loses at most the line being written).
+class AuditLog final : public execution::GatewayObserver {
+ public:
+  ~AuditLog() override {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  Expected<void> open(const std::string& path) {
+    std::error_code ec;
+    const auto parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    if (ec) return make_error("audit log: cannot create " + parent.string() + ": " + ec.message());
+    file_ = std::fopen(path.c_str(), "ab");
+    if (file_ == nullptr) return make_error("audit log: cannot open " + path + " for appending");
+    path_ = path;
+    return {};
+  }
+  /// Writing failed at least once since it opened.
+  bool failed() const { return failed_; }
+
+  void on_order(const execution::OrderReply& reply) override {
+    json j = execution::to_json(reply);
+    j["event"] = "order";
+    j["created"] = format_utc(reply.created);
+    j["updated"] = format_utc(reply.updated);
+    write(j);
+  }
+  void on_order_done(const std::string& symbol, const Order& order, std::string_view reason,
+                     std::string_view note) override {
+    write({{"event", "order_done"},
+           {"symbol", symbol},
+           {"order_id", order.id},
+           {"side", to_string(order.side)},
+           {"type", to_string(order.type)},
+           {"purpose", to_string(order.purpose)},
+           {"qty", order.qty},
+           {"filled_qty", order.filled_qty},
+           {"avg_fill_price", order.filled_qty > 0 ? json(order.avg_fill_price) : json(nullptr)},
+           {"state", to_string(order.status)},
+           {"reason", reason},
+           {"note", note},
+           {"created", format_utc(order.created)},
+           {"updated", format_utc(order.updated)}});
+  }
+  void on_trade(const std::string& symbol, const engine::TradeRecord& t) override {
+    write({{"event", "trade"},
+           {"symbol", symbol},
+           {"entry_time", format_utc(t.entry_time)},
+           {"exit_time", format_utc(t.exit_time)},
+           {"side", t.side == Side::Buy ? "long" : "short"},
+           {"qty", t.qty},
+           {"entry_price", t.entry_price},
+           {"exit_price", t.exit_price},
+           {"gross_pnl", t.gross_pnl},
+           {"fees", t.fees},
+           {"net_pnl", t.net_pnl},
+           {"exit_reason", t.exit_reason},
+           {"initial_stop", t.initial_stop}});
+  }
+  void on_risk_event(const std::string& symbol, const risk::RiskEvent& e) override {
+    write({{"event", "risk"},
+           {"symbol", symbol},
+           {"ts", format_utc(e.ts)},
+           {"kind", risk::to_string(e.kind)},
+           {"reason", e.reason},
+           {"equity", e.equity},
+           {"value", e.value}});
+  }
+  void on_decision(const std::string& symbol, const engine::DecisionRecord& d) override {
+    write({{"event", "decision"},
+           {"symbol", symbol},
+           {"ts", format_utc(d.ts)},
+           {"kind", d.kind},
+           {"reason", d.reason},
+           {"equity", d.equity},
+           {"value", d.value}});
+  }
+  void on_day(const std::string& symbol, const engine::DayRecord& d) override {
+    write({{"event", "day"},
+           {"symbol", symbol},
+           {"start_equity", d.start_equity},
+           {"end_equity", d.end_equity},
+           {"fees", d.fees},
+           {"trades", d.trades},
+           {"halted", d.halted}});
+  }
+
+ private:
+  void write(const json& j) {
+    if (file_ == nullptr) return;
+    std::string line = j.dump(-1, ' ', false, json::error_handler_t::replace);
+    line.push_back('\n');
+    if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() || std::fflush(file_) != 0) {
+      if (!failed_) std::fprintf(stderr, "serve: audit log %s: write failed\n", path_.c_str());
+      failed_ = true;
+    }
+  }
+
+  std::FILE* file_ = nullptr;
+  std::string path_;
+  bool failed_ = false;
+};
+
+/// The close of the latest bar seen (config.bar_clock): a replayed market's "now".
+class BarClock final : public engine::Clock {
+ public:
+  Timestamp now() const override { return now_; }
+  void advance(const Bar& bar) { now_ = std::max(now_, bar.ts + kMinute); }
+
+ private:
+  Timestamp now_{};
+};
+
 struct PaperDesk::Impl {
-  SystemClock clock;
+  SystemClock system_clock;
+  BarClock bar_clock;
+  AuditLog audit;
+  bool caught_up = false;
   std::unique_ptr<execution::OrderGateway> gateway;
 };
 
 PaperDesk::~PaperDesk() = default;
 
-Expected<std::unique_ptr<PaperDesk>> PaperDesk::create(const PaperDeskConfig& config, Metrics* metrics) {
+Expected<std::unique_ptr<PaperDesk>> PaperDesk::create(const PaperDeskConfig& config, Metrics* metrics,
+                                                       const engine::Clock* clock) {
   execution::GatewayConfig gc;
   gc.initial_equity = config.initial_equity;
   for (const auto& s : config.symbols) {
@@ -134,6 +254,7 @@ Expected<std::unique_ptr<PaperDesk>> PaperDesk::create(const PaperDeskConfig& co
     if (!zone) return make_error("paper venue: " + s.spec.symbol + ": " + zone.error().message);
     sc.zone = *zone;
     sc.risk = s.risk;
+    sc.session = s.session;
     sc.atr_period = config.atr_period;
     sc.paper.slippage_ticks = s.slippage_ticks;
     gc.symbols.push_back(std::move(sc));
@@ -141,7 +262,15 @@ Expected<std::unique_ptr<PaperDesk>> PaperDesk::create(const PaperDeskConfig& co
   if (auto ok = execution::validate(gc); !ok) return make_error("paper venue: " + ok.error().message);
   std::unique_ptr<PaperDesk> desk(new PaperDesk());
   desk->impl_ = std::make_unique<Impl>();
-  desk->impl_->gateway = std::make_unique<execution::OrderGateway>(std::move(gc), desk->impl_->clock);
+  Impl& impl = *desk->impl_;
+  execution::GatewayObserver* observer = nullptr;
+  if (!config.audit_log.empty()) {
+    if (auto opened = impl.audit.open(config.audit_log); !opened) return tl::unexpected(opened.error());
+    observer = &impl.audit;
+  }
+  const engine::Clock* stamp = clock;
+  if (stamp == nullptr) stamp = config.bar_clock ? static_cast<const engine::Clock*>(&impl.bar_clock) : &impl.system_clock;
+  impl.gateway = std::make_unique<execution::OrderGateway>(std::move(gc), *stamp, observer);
   desk->metrics_ = metrics;
   return desk;
 }
@@ -150,6 +279,9 @@ Answer PaperDesk::submit(std::string_view body) {
   auto request = parse_order_body(body);
   if (!request) return error_answer(request.error());
   std::lock_guard lock(mutex_);
+  if (!impl_->caught_up) {
+    return error_answer({503, "the paper desk is still replaying the lake's latest bars: try again shortly", ""});
+  }
   auto reply = impl_->gateway->submit(*request);
   if (!reply) {
     const auto& e = reply.error();
@@ -163,6 +295,10 @@ Answer PaperDesk::submit(std::string_view body) {
 
 bool PaperDesk::ready(std::string& reason) const {
   std::lock_guard lock(mutex_);
+  if (!impl_->caught_up) {
+    reason = "catching up with the lake (replaying its latest bars)";
+    return false;
+  }
   for (const auto& symbol : impl_->gateway->symbols()) {
     if (!impl_->gateway->ready(symbol)) {
       reason = "no price yet for " + symbol;
@@ -174,7 +310,13 @@ bool PaperDesk::ready(std::string& reason) const {
 
 void PaperDesk::on_bar(const std::string& symbol, const Bar& bar) {
   std::lock_guard lock(mutex_);
+  impl_->bar_clock.advance(bar);
   impl_->gateway->on_bar(symbol, bar);
+}
+
+void PaperDesk::caught_up() {
+  std::lock_guard lock(mutex_);
+  impl_->caught_up = true;
 }
 
 double PaperDesk::equity() const {
@@ -185,6 +327,11 @@ double PaperDesk::equity() const {
 bool PaperDesk::halted() const {
   std::lock_guard lock(mutex_);
   return impl_->gateway->halted();
+}
+
+std::int64_t PaperDesk::position(const std::string& symbol) const {
+  std::lock_guard lock(mutex_);
+  return impl_->gateway->position(symbol);
 }
 
 }  // namespace quant::serve

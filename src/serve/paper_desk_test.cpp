@@ -3,6 +3,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "core/test_bars.h"
+
 namespace quant::serve {
 namespace {
 
@@ -49,40 +55,51 @@ TEST(OrderBodyTest, ErrorsNameTheField) {
   EXPECT_NE(error_of("{\"qty\": 1e999}").message.find("not valid JSON"), std::string::npos);
 }
 
-std::unique_ptr<PaperDesk> win_desk() {
+PaperDeskConfig win_config(std::string audit_log = {}) {
   PaperDeskConfig pc;
   PaperSymbol win;
   win.spec.symbol = "WIN";
   win.spec.tick_size = 5;
   win.spec.point_value = 0.2;
+  win.spec.time_zone = "America/Sao_Paulo";
+  win.spec.session = Session{std::chrono::minutes(9 * 60), std::chrono::minutes(18 * 60 + 25)};
   win.slippage_ticks = 1;
   pc.symbols.push_back(win);
-  return std::move(PaperDesk::create(pc, nullptr).value());
+  pc.audit_log = std::move(audit_log);
+  return pc;
 }
 
-void feed_bars(PaperDesk& desk, int first_minute, int n, double start) {
-  Bar bar{};
-  bar.ts = from_epoch_ns(1700000000000000000LL) + first_minute * kMinute;
+/// 2021-03-01 (a Monday) 10:00 BRT + `minute` minutes, UTC.
+Timestamp minute_of(int minute) { return testing::brt_march_2021(1, 10, 0) + minute * kMinute; }
+
+/// Bars at minutes [first, first + n), each delivered at its close (the clock follows).
+void feed_bars(PaperDesk& desk, engine::ManualClock& clock, int first, int n, double start) {
   double price = start;
   for (int i = 0; i < n; ++i) {
-    bar.ts += kMinute;
-    bar.open = price;
-    bar.high = price + 50;
-    bar.low = price - 50;
-    bar.close = price + 10;
+    const Bar bar = testing::ohlc_bar(minute_of(first + i), price, price + 50, price - 50, price + 10);
     price += 10;
+    clock.set(bar.ts + kMinute);
     desk.on_bar("WIN", bar);
   }
 }
 
+std::vector<json> read_lines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<json> out;
+  for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
+  return out;
+}
+
 TEST(PaperDeskTest, AnswersWithHttpStatuses) {
-  auto desk = win_desk();
+  engine::ManualClock clock;
+  auto desk = std::move(PaperDesk::create(win_config(), nullptr, &clock).value());
   const std::string order = R"({"client_order_id":"d-1","symbol":"WIN","side":"buy","qty":1,"type":"market"})";
   std::string reason;
+  desk->caught_up();
   EXPECT_FALSE(desk->ready(reason));
   EXPECT_NE(reason.find("WIN"), std::string::npos);
   EXPECT_EQ(desk->submit(order).status, 503);  // no price yet
-  feed_bars(*desk, 0, 30, 120000);
+  feed_bars(*desk, clock, 0, 30, 120000);
   EXPECT_TRUE(desk->ready(reason));
   auto a = desk->submit(order);
   ASSERT_EQ(a.status, 200) << a.body;
@@ -96,11 +113,95 @@ TEST(PaperDeskTest, AnswersWithHttpStatuses) {
   const auto unknown = desk->submit(R"({"client_order_id":"d-2","symbol":"XYZ","side":"buy","qty":1,"type":"market"})");
   EXPECT_EQ(unknown.status, 400);
   EXPECT_EQ(json::parse(unknown.body)["field"], "symbol");
+  const auto bad_reason = desk->submit(
+      R"({"client_order_id":"d-3","symbol":"WIN","side":"buy","qty":1,"type":"market","reason":"Not OK"})");
+  EXPECT_EQ(bad_reason.status, 400);
+  EXPECT_EQ(json::parse(bad_reason.body)["field"], "reason");
   // The next bar fills the market order at its open + 1 tick.
-  feed_bars(*desk, 30, 1, 125000);  // (bars not later than the last one are ignored)
+  feed_bars(*desk, clock, 30, 1, 125000);
   const auto filled = json::parse(desk->submit(order).body);
   EXPECT_EQ(filled["state"], "filled");
   EXPECT_DOUBLE_EQ(filled["avg_fill_price"].get<double>(), 125005);
+  EXPECT_EQ(desk->position("WIN"), 1);
+}
+
+TEST(PaperDeskTest, TakesNoOrderUntilItHasCaughtUpWithTheLake) {
+  engine::ManualClock clock;
+  auto desk = std::move(PaperDesk::create(win_config(), nullptr, &clock).value());
+  feed_bars(*desk, clock, 0, 30, 120000);  // the start-up replay
+  std::string reason;
+  EXPECT_FALSE(desk->ready(reason));
+  EXPECT_NE(reason.find("catching up"), std::string::npos) << reason;
+  const std::string order = R"({"client_order_id":"c-1","symbol":"WIN","side":"buy","qty":1,"type":"market"})";
+  EXPECT_EQ(desk->submit(order).status, 503);
+  desk->caught_up();
+  EXPECT_TRUE(desk->ready(reason));
+  EXPECT_EQ(desk->submit(order).status, 200);
+}
+
+TEST(PaperDeskTest, AnOrderNeverFillsAtABarThatOpenedBeforeIt) {
+  // The desk has bars to 10:19; an order arrives at 10:21:30 (the lake lags).
+  // A later ingest adds 10:20–10:22: only the 10:22 bar, the first to open
+  // after the order, may fill it — at its open.
+  engine::ManualClock clock;
+  auto desk = std::move(PaperDesk::create(win_config(), nullptr, &clock).value());
+  feed_bars(*desk, clock, 0, 20, 120000);
+  desk->caught_up();
+  clock.set(minute_of(21) + std::chrono::seconds(30));
+  const std::string order = R"({"client_order_id":"late-1","symbol":"WIN","side":"buy","qty":1,"type":"market"})";
+  const auto placed = desk->submit(order);
+  ASSERT_EQ(placed.status, 200);
+  ASSERT_EQ(json::parse(placed.body)["state"], "accepted") << placed.body;
+  desk->on_bar("WIN", testing::ohlc_bar(minute_of(20), 119000, 119050, 118950, 119000));
+  desk->on_bar("WIN", testing::ohlc_bar(minute_of(21), 119100, 119150, 119050, 119100));
+  EXPECT_EQ(json::parse(desk->submit(order).body)["state"], "accepted");
+  desk->on_bar("WIN", testing::ohlc_bar(minute_of(22), 121000, 121050, 120950, 121000));
+  const auto filled = json::parse(desk->submit(order).body);
+  ASSERT_EQ(filled["state"], "filled");
+  EXPECT_DOUBLE_EQ(filled["avg_fill_price"].get<double>(), 121005);
+}
+
+TEST(PaperDeskTest, EveryDecisionGoesToTheAuditLog) {
+  const std::string path = ::testing::TempDir() + "paper_desk_audit/" +
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".jsonl";
+  std::filesystem::remove(path);
+  engine::ManualClock clock;
+  {
+    auto desk = std::move(PaperDesk::create(win_config(path), nullptr, &clock).value());
+    feed_bars(*desk, clock, 0, 20, 120000);
+    desk->caught_up();
+    ASSERT_EQ(desk->submit(R"({"client_order_id":"a-1","symbol":"WIN","side":"buy","qty":1,"type":"market"})").status,
+              200);
+    ASSERT_EQ(desk->submit(R"({"client_order_id":"a-2","symbol":"WIN","side":"buy","qty":9999,"type":"market"})").status,
+              200);
+    feed_bars(*desk, clock, 20, 2, 120200);
+  }
+  const auto lines = read_lines(path);
+  std::map<std::string, int> events;
+  for (const json& j : lines) ++events[j["event"].get<std::string>()];
+  EXPECT_GE(events["order"], 3) << "a-1 accepted, a-2 resized, a-1 filled";
+  EXPECT_GE(events["risk"], 2) << "the two sizing decisions";
+  EXPECT_GE(events["order_done"], 1);
+  bool resized = false;
+  for (const json& j : lines) {
+    if (j["event"] == "order" && j["client_order_id"] == "a-2") resized |= j["risk"]["decision"] == "resized";
+  }
+  EXPECT_TRUE(resized);
+  // A second desk appends to the same log.
+  {
+    auto desk = std::move(PaperDesk::create(win_config(path), nullptr, &clock).value());
+    feed_bars(*desk, clock, 30, 1, 120000);
+    desk->caught_up();
+    ASSERT_EQ(desk->submit(R"({"client_order_id":"b-1","symbol":"WIN","side":"buy","qty":1,"type":"market"})").status,
+              200);
+  }
+  EXPECT_GT(read_lines(path).size(), lines.size());
+}
+
+TEST(PaperDeskTest, AnAuditLogThatCannotBeOpenedStopsTheDesk) {
+  auto desk = PaperDesk::create(win_config("/proc/quant-no-such-dir/audit.jsonl"), nullptr);
+  ASSERT_FALSE(desk.has_value());
+  EXPECT_NE(desk.error().message.find("audit log"), std::string::npos) << desk.error().message;
 }
 
 }  // namespace

@@ -17,10 +17,12 @@ echo "== models: two Gatekeepers trained on different windows of generated WIN b
 qq generate -s WIN --days 40 --seed 7 --out "$WORK/win16.csv" >/dev/null || { bad "generate"; finish; exit; }
 # MT5 writes UTF-16LE; the importer reads UTF-8 as well, and text tools need it.
 iconv -f UTF-16LE -t UTF-8 "$WORK/win16.csv" | sed '1s/^\xEF\xBB\xBF//' | tr -d '\r' >"$WORK/win.csv"
-# Hold the last 30 bars back: they are the "live" market that fills paper orders later.
-total=$(wc -l <"$WORK/win.csv")
-head -n $((total - 30)) "$WORK/win.csv" >"$WORK/win_history.csv"
-{ head -n 1 "$WORK/win.csv"; tail -n 30 "$WORK/win.csv"; } >"$WORK/win_live.csv"
+# Hold back the last day from 12:00 on: its first 30 bars are the "live" market
+# that fills paper orders later (mid-session: entries are allowed at 12:00).
+last_day=$(tail -n 1 "$WORK/win.csv" | cut -f1)
+awk -F'\t' -v d="$last_day" 'NR == 1 || $1 < d || ($1 == d && $2 < "12:00")' "$WORK/win.csv" >"$WORK/win_history.csv"
+{ head -n 1 "$WORK/win.csv"; awk -F'\t' -v d="$last_day" '$1 == d && $2 >= "12:00"' "$WORK/win.csv" | head -n 30; } \
+  >"$WORK/win_live.csv"
 qq ingest -f mt5-bars -s WIN "$WORK/win_history.csv" >/dev/null || { bad "ingest"; finish; exit; }
 qq train -s WIN --to 2026-01-01 --out "$WORK/m1" >/dev/null 2>&1 || qq train -s WIN --out "$WORK/m1" >/dev/null 2>&1
 split=$(qq lake query "select strftime(quantile_disc(ts, 0.6), '%Y-%m-%d') from bars_1m" | tail -1)
@@ -50,6 +52,8 @@ request_timeout_ms = 2000
 [serve.paper]
 symbols = ["WIN"]
 poll_ms = 100
+clock = "bars"
+audit_log = "$WORK/audit.jsonl"
 [[serve.gates]]
 name = "gatekeeper"
 registry = "$REG"

@@ -1,9 +1,9 @@
-#include "backtest/simulated_venue.h"
+#include "matching/simulated_venue.h"
 
 #include <algorithm>
 #include <cmath>
 
-namespace quant::backtest {
+namespace quant::matching {
 
 std::int64_t VolumeParticipationModel::fillable(std::int64_t remaining, const Bar& bar, std::int64_t used) const {
   const double volume = bar.volume > 0 ? bar.volume : static_cast<double>(bar.tick_volume);
@@ -42,7 +42,7 @@ void SimulatedVenue::submit(const Order& order) {
     listener_->on_rejected(order.id, order.created, problem);
     return;
   }
-  Resting r{order, false};
+  Resting r{order};
   apply_event(r.order, OrderEvent::Accept, order.created);
   orders_.push_back(r);
   listener_->on_accepted(order.id, order.created);
@@ -103,7 +103,7 @@ void SimulatedVenue::process(const Bar& bar) {
   std::vector<OrderId>& ids = ids_;
   ids.clear();
   for (const auto& r : orders_) {
-    if (r.order.type == OrderType::Market) ids.push_back(r.order.id);
+    if (r.order.type == OrderType::Market && r.order.created <= bar.ts) ids.push_back(r.order.id);
   }
   for (OrderId id : ids) {
     Resting* r = find(id);
@@ -113,11 +113,14 @@ void SimulatedVenue::process(const Bar& bar) {
   }
 
   // Phase 2: stops, limits and stop-limits against the bar (orders placed in
-  // phase 1 included). Stops before limits when a bar touches both.
+  // phase 1 included). What the open already crossed fills first, in the order
+  // sent; then what the bar reaches after opening between them, stops before
+  // limits (the bar's path inside is unknown: assume the worse one).
   std::vector<Hit>& hits = hits_;
   hits.clear();
   for (auto& r : orders_) {
     const Order& o = r.order;
+    if (o.created > bar.ts) continue;  // placed after this bar opened: from the next bar on
     const bool buy = o.side == Side::Buy;
     switch (o.type) {
       case OrderType::Market:
@@ -125,13 +128,13 @@ void SimulatedVenue::process(const Bar& bar) {
       case OrderType::Stop: {
         const double s = o.stop_price;
         if (buy ? bar.open >= s : bar.open <= s) hits.push_back({o.id, 0, buy ? bar.open + slip : bar.open - slip});
-        else if (buy ? bar.high >= s : bar.low <= s) hits.push_back({o.id, 0, buy ? s + slip : s - slip});
+        else if (buy ? bar.high >= s : bar.low <= s) hits.push_back({o.id, 1, buy ? s + slip : s - slip});
         break;
       }
       case OrderType::Limit: {
         const double l = o.limit_price;
-        if (buy ? bar.open <= l : bar.open >= l) hits.push_back({o.id, 2, bar.open});
-        else if (buy ? bar.low <= l : bar.high >= l) hits.push_back({o.id, 2, l});
+        if (buy ? bar.open <= l : bar.open >= l) hits.push_back({o.id, 0, bar.open});
+        else if (buy ? bar.low <= l : bar.high >= l) hits.push_back({o.id, 3, l});
         break;
       }
       case OrderType::StopLimit: {
@@ -151,12 +154,12 @@ void SimulatedVenue::process(const Bar& bar) {
         // Once triggered it is a limit at l. Triggered intrabar at s: it fills at
         // s when s is already within the limit, else only if the bar reaches l.
         if (triggered_at_open) {
-          if (buy ? bar.open <= l : bar.open >= l) hits.push_back({o.id, 1, bar.open});
-          else if (buy ? bar.low <= l : bar.high >= l) hits.push_back({o.id, 1, l});
+          if (buy ? bar.open <= l : bar.open >= l) hits.push_back({o.id, 0, bar.open});
+          else if (buy ? bar.low <= l : bar.high >= l) hits.push_back({o.id, 2, l});
         } else if (buy ? s <= l : s >= l) {
-          hits.push_back({o.id, 1, s});
+          hits.push_back({o.id, 2, s});
         } else if (buy ? bar.low <= l : bar.high >= l) {
-          hits.push_back({o.id, 1, l});
+          hits.push_back({o.id, 2, l});
         }
         break;
       }
@@ -174,9 +177,9 @@ void SimulatedVenue::process(const Bar& bar) {
   // IOC: what did not fill at its first chance is cancelled.
   ids.clear();
   for (auto& r : orders_) {
-    if (r.order.tif == TimeInForce::Ioc) ids.push_back(r.order.id);
+    if (r.order.tif == TimeInForce::Ioc && r.order.created <= bar.ts) ids.push_back(r.order.id);
   }
   for (OrderId id : ids) cancel(id);
 }
 
-}  // namespace quant::backtest
+}  // namespace quant::matching

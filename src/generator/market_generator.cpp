@@ -1,9 +1,9 @@
-#include "sim/market_generator.h"
+#include "generator/market_generator.h"
 
 #include <algorithm>
 #include <cmath>
 
-namespace quant::sim {
+namespace quant::generator {
 
 
 Expected<std::vector<GeneratedBar>> generate_market(const InstrumentSpec& spec, const GeneratorConfig& config) {
@@ -78,4 +78,4 @@ Expected<std::vector<GeneratedBar>> generate_market(const InstrumentSpec& spec, 
   return out;
 }
 
-}  // namespace quant::sim
+}  // namespace quant::generator

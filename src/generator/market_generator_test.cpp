@@ -1,8 +1,8 @@
-#include "sim/market_generator.h"
+#include "generator/market_generator.h"
 
 #include <gtest/gtest.h>
 
-namespace quant::sim {
+namespace quant::generator {
 namespace {
 
 InstrumentSpec win() {
@@ -55,4 +55,4 @@ TEST(MarketGeneratorTest, RejectsBadSpecs) {
 }
 
 }  // namespace
-}  // namespace quant::sim
+}  // namespace quant::generator

@@ -1,28 +1,36 @@
 #pragma once
-/// The simulated venue: the backtest's ExecutionVenue, filling orders against
-/// 1-minute bars as DESIGN.md's backtest semantics say:
+/// The fill simulator: an `engine::ExecutionVenue` that fills orders against
+/// 1-minute bars (docs/backtest_semantics.md). The backtest and the paper venue
+/// both run it, so a paper fill is a backtest fill.
 /// - decisions happen at a bar's close; orders act from the next bar;
-/// - market orders fill at the next open ± slippage (ticks);
+/// - a bar fills only orders that existed when it opened (`order.created <=
+///   bar.ts`): an order never fills at a price from before it was placed, even
+///   when older bars arrive late (a backfilled lake, a start-up replay);
+/// - market orders fill at the open ± slippage (ticks);
 /// - stops and limits are checked against each later bar's high/low; a gap
 ///   through a stop fills at the open (± slippage), a gap through a limit fills
 ///   at the open (the better price);
-/// - when one bar touches both a stop and a limit (e.g. a position's stop and
-///   target), the stop fills first (the conservative order);
+/// - the open comes first: an order whose price the bar opened beyond fills at
+///   the open before anything the bar reaches later (a position's target
+///   gapped through fills at the open even when the bar then falls through its
+///   stop); among orders the bar reaches after opening between them, stops fill
+///   before limits (the conservative order: which came first is unknown);
 /// - orders placed while a bar is being processed (a protective stop placed
 ///   when an entry fills at the open) are checked against the rest of that bar;
 /// - IOC orders cancel what is not filled at their first chance, Day orders
 ///   expire at the end of the session.
 /// How much of an order fills in one bar is a pluggable `FillModel`.
-/// Costs come from the instrument: exchange fee + brokerage per contract per side.
+/// Costs: `CostModel` (exchange fee + brokerage per contract per side, slippage).
 
 #include <cstdint>
 #include <memory>
 #include <vector>
 
+#include "core/costs.h"
 #include "core/instrument.h"
 #include "engine/ports.h"
 
-namespace quant::backtest {
+namespace quant::matching {
 
 /// How many contracts of an order can fill in a bar.
 class FillModel {
@@ -49,10 +57,8 @@ class VolumeParticipationModel final : public FillModel {
   double participation_;
 };
 
-struct CostModel {
-  double fee_per_contract_side = 0;  ///< exchange fee + brokerage
-  int slippage_ticks = 0;            ///< against us on market and stop fills
-};
+/// Fees and slippage of the simulation (core/costs.h).
+using CostModel = TradingCosts;
 
 class SimulatedVenue final : public engine::ExecutionVenue {
  public:
@@ -64,7 +70,8 @@ class SimulatedVenue final : public engine::ExecutionVenue {
   void replace_stop(OrderId id, double new_stop_price) override;
   void end_of_session(Timestamp ts) override;
 
-  /// Fills working orders against `bar` (call between Engine::before_bar and on_bar_close).
+  /// Fills working orders against `bar` (call between the engine's start of the
+  /// bar and its close). Orders created after `bar.ts` wait for a later bar.
   void process(const Bar& bar);
 
   std::size_t working() const { return orders_.size(); }
@@ -72,7 +79,6 @@ class SimulatedVenue final : public engine::ExecutionVenue {
  private:
   struct Resting {
     Order order;
-    bool first_chance_done = false;  ///< IOC bookkeeping
   };
   Resting* find(OrderId id);
   void fill(Resting& r, double price, const Bar& bar, Timestamp ts);
@@ -88,7 +94,7 @@ class SimulatedVenue final : public engine::ExecutionVenue {
   // rest on every bar it is open, and these would otherwise allocate each time.
   struct Hit {
     OrderId id;
-    int rank;  // 0 stop, 1 stop-limit, 2 limit
+    int rank;  // 0 at the open, then intrabar: 1 stop, 2 stop-limit, 3 limit
     double price;
   };
   std::vector<OrderId> ids_;
@@ -97,4 +103,4 @@ class SimulatedVenue final : public engine::ExecutionVenue {
   Timestamp now_{};
 };
 
-}  // namespace quant::backtest
+}  // namespace quant::matching

@@ -11,9 +11,9 @@
 #include "features/hmm.h"
 #include "strategy/strategy.h"
 
-namespace quant::engine {
+namespace quant::strategy {
 
-class HmmRegimeFilter final : public strategy::SignalFilter {
+class HmmRegimeFilter final : public SignalFilter {
  public:
   HmmRegimeFilter(features::HmmParams params, int volatility_window, features::HmmRegimeGate gate)
       : observer_(volatility_window), filter_(std::move(params)), gate_(gate) {}
@@ -21,7 +21,7 @@ class HmmRegimeFilter final : public strategy::SignalFilter {
   void observe(const Bar& bar) override {
     if (observer_.update(bar.close, std::log(bar.close))) filter_.update(observer_.observation());
   }
-  bool allow(const strategy::Signal&, const Bar&) override {
+  bool allow(const Signal&, const Bar&) override {
     return filter_.started() && gate_.allow(filter_.probabilities());
   }
 
@@ -31,4 +31,4 @@ class HmmRegimeFilter final : public strategy::SignalFilter {
   features::HmmRegimeGate gate_;
 };
 
-}  // namespace quant::engine
+}  // namespace quant::strategy

@@ -7,7 +7,7 @@
 
 #include <map>
 
-#include "backtest/simulated_venue.h"
+#include "matching/simulated_venue.h"
 #include "core/test_bars.h"
 
 namespace quant::engine {
@@ -53,7 +53,11 @@ struct Collector final : EngineObserver {
   std::vector<DayRecord> days;
   std::vector<std::int64_t> positions;
   void on_trade(const TradeRecord& t) override { trades.push_back(t); }
-  void on_order_done(const Order& o) override { orders.push_back(o); }
+  std::vector<std::string> order_reasons;
+  void on_order_done(const Order& o, std::string_view reason, std::string_view) override {
+    orders.push_back(o);
+    order_reasons.emplace_back(reason);
+  }
   void on_risk_event(const risk::RiskEvent& e) override { risk_events.push_back(e); }
   void on_decision(const DecisionRecord& d) override { decisions.push_back(d); }
   void on_day(const DayRecord& d) override { days.push_back(d); }
@@ -66,15 +70,17 @@ Bar bar(Timestamp ts, double o, double h, double l, double c) { return testing::
 struct Harness {
   InstrumentSpec spec = win();
   ScriptedStrategy strategy;
-  risk::RiskEngine risk{risk::RiskConfig{}, win()};
-  backtest::SimulatedVenue venue{win(), backtest::CostModel{0.25, 0}, std::make_unique<backtest::FullFillModel>()};
+  matching::SimulatedVenue venue;
   Collector out;
-  EngineConfig config;
   std::unique_ptr<Engine> engine;
-  explicit Harness(EngineConfig c = {}) : config(c) {
-    engine = std::make_unique<Engine>(config, spec, TimeZone::find(spec.time_zone).value(), strategy, &risk, venue,
-                                      out);
+  /// `costs` are the venue's; the risk engine sizes with `sizing_costs`.
+  explicit Harness(EngineConfig c = {}, risk::RiskConfig rc = {}, TradingCosts costs = {0.25, 0},
+                   TradingCosts sizing_costs = {})
+      : venue(win(), costs, std::make_unique<matching::FullFillModel>()) {
+    engine = std::make_unique<Engine>(c, spec, TimeZone::find(spec.time_zone).value(), rc, sizing_costs, strategy,
+                                      venue, out);
   }
+  risk::RiskEngine& risk() { return *engine->book().risk(); }
   void run(const std::vector<Bar>& bars) {
     for (const Bar& b : bars) {
       engine->before_bar(b);
@@ -100,7 +106,7 @@ TEST(EngineTest, EntryAtNextOpenWithAnAtrStopThatGetsHit) {
   EXPECT_EQ(t.entry_price, 100010);
   EXPECT_EQ(t.initial_stop, 99810);
   EXPECT_EQ(t.exit_price, 99900);
-  EXPECT_STREQ(t.exit_reason, "stop");
+  EXPECT_EQ(t.exit_reason, "stop");
   EXPECT_DOUBLE_EQ(t.gross_pnl, -110 * 25 * 0.2);
   EXPECT_DOUBLE_EQ(t.fees, 2 * 25 * 0.25);
   EXPECT_EQ(h.engine->position(), 0);
@@ -118,7 +124,7 @@ TEST(EngineTest, NoEntriesNearTheCloseAndFlattenBeforeIt) {
          bar(at(1, 18, 14), 100015, 100020, 100000, 100015),  // closes 18:15: 10 min left → flatten decided
          bar(at(1, 18, 15), 100020, 100030, 100000, 100020)});  // flatten fills at the open 100020
   ASSERT_EQ(h.out.trades.size(), 1u);
-  EXPECT_STREQ(h.out.trades[0].exit_reason, "session_end");
+  EXPECT_EQ(h.out.trades[0].exit_reason, "session_end");
   EXPECT_EQ(h.out.trades[0].exit_price, 100020);
   EXPECT_EQ(h.engine->position(), 0);
   bool blocked = false;
@@ -131,8 +137,7 @@ TEST(EngineTest, CircuitBreakerFlattensAndHaltsForTheDay) {
   rc.risk_pct = 0.05;
   rc.stop_atr_multiple = 20;  // a far stop (2000 points) so the breaker, not the stop, acts
   rc.trailing_stop = false;
-  Harness h;
-  h.risk = risk::RiskEngine(rc, win());
+  Harness h({}, rc);
   h.strategy.script[0] = strategy::Action::EnterLong;
   h.strategy.script[3] = strategy::Action::EnterLong;  // after the halt: must be rejected
   // Size: floor(5 % × 100000 / (2000 × 0.2)) = 12 contracts. At bar 2's close
@@ -145,7 +150,7 @@ TEST(EngineTest, CircuitBreakerFlattensAndHaltsForTheDay) {
          bar(at(2, 10, 0), 98700, 98800, 98600, 98700)});    // next session: halt cleared
   ASSERT_EQ(h.out.trades.size(), 1u);
   EXPECT_EQ(h.out.trades[0].qty, 12);
-  EXPECT_STREQ(h.out.trades[0].exit_reason, "circuit_breaker");
+  EXPECT_EQ(h.out.trades[0].exit_reason, "circuit_breaker");
   EXPECT_EQ(h.out.trades[0].exit_price, 98700);
   ASSERT_FALSE(h.out.days.empty());
   EXPECT_TRUE(h.out.days.front().halted);
@@ -158,18 +163,19 @@ TEST(EngineTest, CircuitBreakerFlattensAndHaltsForTheDay) {
   EXPECT_EQ(halted, 1);
   EXPECT_EQ(rejected_after, 1);
   EXPECT_EQ(cleared, 1);
-  EXPECT_FALSE(h.risk.halted());
+  EXPECT_FALSE(h.risk().halted());
 }
 
 TEST(EngineTest, ReverseClosesThenOpensTheOtherSide) {
   EngineConfig c;
   c.use_risk_engine = false;
-  c.day_trade = false;
-  c.respect_sessions = false;
+  c.session.day_trade = false;
+  c.session.respect_sessions = false;
   ScriptedStrategy strategy;
-  backtest::SimulatedVenue venue{win(), backtest::CostModel{0, 0}, std::make_unique<backtest::FullFillModel>()};
+  matching::SimulatedVenue venue{win(), TradingCosts{0, 0}, std::make_unique<matching::FullFillModel>()};
   Collector out;
-  Engine engine(c, win(), TimeZone::find("America/Sao_Paulo").value(), strategy, nullptr, venue, out);
+  Engine engine(c, win(), TimeZone::find("America/Sao_Paulo").value(), risk::RiskConfig{}, TradingCosts{}, strategy,
+                venue, out);
   strategy.script[0] = strategy::Action::EnterLong;
   strategy.script[2] = strategy::Action::EnterShort;
   const std::vector<Bar> bars = {bar(at(1, 10, 0), 100, 100, 100, 100), bar(at(1, 10, 1), 105, 110, 100, 110),
@@ -184,10 +190,104 @@ TEST(EngineTest, ReverseClosesThenOpensTheOtherSide) {
   EXPECT_EQ(out.trades[0].side, Side::Buy);
   EXPECT_EQ(out.trades[0].entry_price, 105);
   EXPECT_EQ(out.trades[0].exit_price, 125);
-  EXPECT_STREQ(out.trades[0].exit_reason, "reverse");
+  EXPECT_EQ(out.trades[0].exit_reason, "reverse");
   EXPECT_EQ(out.trades[1].side, Side::Sell);
-  EXPECT_STREQ(out.trades[1].exit_reason, "end_of_data");
+  EXPECT_EQ(out.trades[1].exit_reason, "end_of_data");
   EXPECT_EQ(engine.position(), -1);
+}
+
+TEST(EngineTest, APositionOpenWhenTheDayChangesIsFlattenedAtTheFirstBarOfTheNewDay) {
+  // The session's last bars are missing: the long entered at 15:01 is still
+  // open at the last bar of day 1 (15:30), so no session-end flatten ran. The
+  // first bar of day 2 (09:00) closes it at its open, with its own reason.
+  risk::RiskConfig rc;
+  rc.stop_atr_multiple = 20;  // far stop: only the day change can close it
+  rc.trailing_stop = false;
+  Harness h({}, rc);
+  h.strategy.script[0] = strategy::Action::EnterLong;
+  h.run({bar(at(1, 15, 0), 100000, 100050, 99950, 100000),
+         bar(at(1, 15, 1), 100010, 100100, 99990, 100050),  // entry fills at 100010
+         bar(at(1, 15, 30), 100050, 100060, 100000, 100040),  // the day's last bar in the data
+         bar(at(2, 9, 0), 100500, 100600, 100400, 100450),   // day 2: flattened at the open 100500
+         bar(at(2, 9, 1), 100450, 100460, 100400, 100420)});
+  ASSERT_EQ(h.out.trades.size(), 1u);
+  const TradeRecord& t = h.out.trades[0];
+  EXPECT_EQ(t.exit_reason, "day_change");
+  EXPECT_EQ(t.entry_price, 100010);
+  EXPECT_EQ(t.exit_price, 100500);
+  EXPECT_EQ(t.exit_time, at(2, 9, 0));
+  EXPECT_EQ(h.engine->position(), 0);
+  // The position's stop was withdrawn with it: nothing is left working.
+  EXPECT_EQ(h.venue.working(), 0u);
+}
+
+TEST(EngineTest, WithoutDayTradingAPositionIsCarriedOvernight) {
+  risk::RiskConfig rc;
+  rc.stop_atr_multiple = 20;
+  rc.trailing_stop = false;
+  EngineConfig c;
+  c.session.day_trade = false;
+  Harness h(c, rc);
+  h.strategy.script[0] = strategy::Action::EnterLong;
+  h.run({bar(at(1, 15, 0), 100000, 100050, 99950, 100000), bar(at(1, 15, 1), 100010, 100100, 99990, 100050),
+         bar(at(2, 9, 0), 100500, 100600, 100400, 100450)});
+  EXPECT_TRUE(h.out.trades.empty());
+  EXPECT_GT(h.engine->position(), 0);
+}
+
+TEST(EngineTest, ABarThatOpensBeyondTheTargetFillsTheTargetAtItsOpen) {
+  // Long 25 at 100010 (ATR 100: stop 99810), target 100 points: 100110. The
+  // next bar gaps up to 100300, then falls through the stop: the target fills
+  // at the open 100300, it does not become a stop-out.
+  risk::RiskConfig rc;
+  rc.target_points = 100;
+  rc.trailing_stop = false;
+  Harness h({}, rc);
+  h.strategy.script[0] = strategy::Action::EnterLong;
+  h.run({bar(at(1, 10, 0), 100000, 100050, 99950, 100000), bar(at(1, 10, 1), 100010, 100050, 99990, 100040),
+         bar(at(1, 10, 2), 100300, 100350, 99600, 99700)});
+  ASSERT_EQ(h.out.trades.size(), 1u);
+  EXPECT_EQ(h.out.trades[0].exit_reason, "target");
+  EXPECT_EQ(h.out.trades[0].exit_price, 100300);
+  EXPECT_DOUBLE_EQ(h.out.trades[0].gross_pnl, 290 * 25 * 0.2);
+}
+
+TEST(EngineTest, ABarThatTouchesBothAfterOpeningBetweenThemFillsTheStopFirst) {
+  risk::RiskConfig rc;
+  rc.target_points = 100;
+  rc.trailing_stop = false;
+  Harness h({}, rc);
+  h.strategy.script[0] = strategy::Action::EnterLong;
+  h.run({bar(at(1, 10, 0), 100000, 100050, 99950, 100000), bar(at(1, 10, 1), 100010, 100050, 99990, 100040),
+         bar(at(1, 10, 2), 100000, 100200, 99700, 99900)});
+  ASSERT_EQ(h.out.trades.size(), 1u);
+  EXPECT_EQ(h.out.trades[0].exit_reason, "stop");
+  EXPECT_EQ(h.out.trades[0].exit_price, 99810);
+}
+
+TEST(EngineTest, TheLossAtTheStopWithSlippageAndFeesStaysWithinOnePercent) {
+  // WIN, ATR 50 → stop 100 points. Fees 0.26 + 0.24 brokerage per side, one
+  // tick (5 points) of slippage. Per contract at the stop: (100 + 5) × 0.2 +
+  // 2 × 0.50 = 22.00 → floor(1000 / 22) = 45 contracts (without costs it would
+  // be floor(1000 / 20) = 50, losing 50 × 22 = 1100 = 1.1 %).
+  const TradingCosts costs{0.5, 1};
+  risk::RiskConfig rc;
+  rc.trailing_stop = false;
+  rc.max_leverage = 10;  // the default 5 caps a 100000 account at 25 WIN contracts
+  Harness h({}, rc, costs, costs);
+  h.strategy.atr = 50;
+  h.strategy.script[0] = strategy::Action::EnterLong;
+  h.run({bar(at(1, 10, 0), 100000, 100050, 99950, 100000),
+         bar(at(1, 10, 1), 100010, 100050, 99990, 100040),   // fills at 100010 + 5 = 100015; stop 99915
+         bar(at(1, 10, 2), 100000, 100010, 99800, 99850)});  // stop fills at 99915 − 5 = 99910
+  ASSERT_EQ(h.out.trades.size(), 1u);
+  const TradeRecord& t = h.out.trades[0];
+  EXPECT_EQ(t.qty, 45);
+  EXPECT_EQ(t.initial_stop, 99915);
+  EXPECT_EQ(t.exit_price, 99910);
+  EXPECT_NEAR(t.net_pnl, -(105 * 0.2 + 1.0) * 45, 1e-9);
+  EXPECT_LE(-t.net_pnl, 0.01 * 100000);
+  EXPECT_GT(-t.net_pnl / 45 * 46, 0.01 * 100000) << "one more contract would exceed the budget";
 }
 
 // Position always equals the sum of fills; after a halt no entry is accepted that day.

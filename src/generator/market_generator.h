@@ -13,7 +13,7 @@
 #include "core/market_data.h"
 #include "core/random.h"
 
-namespace quant::sim {
+namespace quant::generator {
 
 struct GeneratorConfig {
   std::uint64_t seed = 42;
@@ -38,4 +38,4 @@ Expected<std::vector<GeneratedBar>> generate_market(const InstrumentSpec& spec, 
 /// The generator (defined in core so that every module shares one).
 using quant::SplitMix64;
 
-}  // namespace quant::sim
+}  // namespace quant::generator

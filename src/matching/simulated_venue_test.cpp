@@ -1,11 +1,11 @@
-#include "backtest/simulated_venue.h"
+#include "matching/simulated_venue.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-namespace quant::backtest {
+namespace quant::matching {
 namespace {
 
 InstrumentSpec win() {
@@ -119,6 +119,51 @@ TEST_F(VenueTest, WhenABarTouchesStopAndTargetTheStopFillsFirst) {
   EXPECT_EQ(rec.log.back(), "cancelled 1");
 }
 
+TEST_F(VenueTest, ABarThatOpensBeyondTheTargetFillsItAtTheOpenBeforeTheStop) {
+  // A long's target 100200 and stop 99800; the bar gaps up to 100250, then
+  // falls through the stop. The open came first: the target fills at 100250.
+  venue.submit(order(1, Side::Sell, OrderType::Stop, 1, 99800));
+  venue.submit(order(2, Side::Sell, OrderType::Limit, 1, 0, 100200));
+  rec.cancel_on_fill = 1;
+  venue.process(bar(1, 100250, 100300, 99700, 99750));
+  ASSERT_EQ(rec.fills.size(), 1u);
+  EXPECT_EQ(rec.fills[0].order_id, 2u);
+  EXPECT_EQ(rec.fills[0].price, 100250);
+  EXPECT_EQ(rec.log.back(), "cancelled 1");
+}
+
+TEST_F(VenueTest, ABarThatOpensThroughTheStopFillsItAtTheOpenFirst) {
+  // The mirror case: opens below the stop (gap down), later reaches the target.
+  venue.submit(order(1, Side::Sell, OrderType::Limit, 1, 0, 100200));
+  venue.submit(order(2, Side::Sell, OrderType::Stop, 1, 99800));
+  rec.cancel_on_fill = 1;
+  venue.process(bar(1, 99700, 100300, 99650, 100250));
+  ASSERT_EQ(rec.fills.size(), 1u);
+  EXPECT_EQ(rec.fills[0].order_id, 2u);
+  EXPECT_EQ(rec.fills[0].price, 99695);  // the open − 1 tick of slippage
+}
+
+TEST_F(VenueTest, ABarThatOpenedBeforeTheOrderExistedNeverFillsIt) {
+  // An order placed at 10:07:30 (minute 607.5); bars of 10:01 and 10:07 arrive
+  // late (a backfill): neither may fill it, the 10:08 bar does at its open.
+  Order o = order(1, Side::Buy, OrderType::Market, 1);
+  o.created = Timestamp(std::chrono::seconds(607 * 60 + 30));
+  venue.submit(o);
+  Order limit = order(2, Side::Buy, OrderType::Limit, 1, 0, 100000, TimeInForce::Ioc);
+  limit.created = o.created;
+  venue.submit(limit);
+  venue.process(bar(601, 99000, 99100, 98900, 99050));
+  venue.process(bar(607, 99050, 99100, 98950, 99000));
+  EXPECT_TRUE(rec.fills.empty());
+  EXPECT_EQ(venue.working(), 2u);  // the IOC's first chance has not come yet either
+  venue.process(bar(608, 99020, 99100, 98950, 99000));
+  ASSERT_EQ(rec.fills.size(), 2u);
+  EXPECT_EQ(rec.fills[0].order_id, 1u);
+  EXPECT_EQ(rec.fills[0].price, 99025);
+  EXPECT_EQ(rec.fills[1].order_id, 2u);
+  EXPECT_EQ(rec.fills[1].price, 99020);
+}
+
 TEST_F(VenueTest, StopLimitWorksAsALimitOnceTriggered) {
   venue.submit(order(1, Side::Buy, OrderType::StopLimit, 1, 100100, 100050));
   venue.process(bar(1, 100000, 100150, 99990, 100120));  // triggered at 100100, limit 100050 below: bar reached it
@@ -169,4 +214,4 @@ TEST(VolumeParticipationTest, PartialFillsAcrossBars) {
 }
 
 }  // namespace
-}  // namespace quant::backtest
+}  // namespace quant::matching

@@ -1,0 +1,30 @@
+#include "gate/model_gate.h"
+
+namespace quant::gate {
+
+ModelGate::ModelGate(features::FeaturePipeline pipeline, model::Gatekeeper gatekeeper, GateConfig config)
+    : pipeline_(std::move(pipeline)), gatekeeper_(std::move(gatekeeper)), config_(config) {}
+
+engine::GateVerdict ModelGate::judge(const engine::EntryCandidate& entry) {
+  GateRecord r;
+  r.ts = entry.ts;
+  r.side = entry.side;
+  r.target = config_.target_points;
+  r.stop = config_.stop_atr_multiple * entry.atr;
+  if (!pipeline_.ready()) {
+    r.reason = "features warming up";
+  } else if (auto score = gatekeeper_.predict(pipeline_.values()); !score) {
+    r.reason = "model error";
+  } else {
+    r.prob = score->prob;
+    r.q10 = score->q10;
+    r.q90 = score->q90;
+    const model::GateDecision decision = model::judge(config_.rule, *score, r.target, r.stop);
+    r.allowed = decision.pass;
+    r.reason = decision.reason;
+  }
+  records_.push_back(r);
+  return {r.allowed, r.reason};
+}
+
+}  // namespace quant::gate

@@ -1,0 +1,52 @@
+#pragma once
+/// The Gatekeeper behind the engine's `Gate` port (the same object in the
+/// backtest and live): every bar feeds the feature pipeline (rebuilt from the
+/// model's manifest, so the features are the ones it was trained on); an
+/// entry passes when the three models agree, by `model::judge` — the rule the
+/// signal service's `/infer` `pass` applies too:
+///   prob ≥ p_min, q90 ≥ target and q10 ≥ −stop,
+/// target = the profit target (points), stop = stop_atr_multiple × the entry's ATR.
+
+#include <vector>
+
+#include "core/order.h"
+#include "engine/ports.h"
+#include "features/feature_pipeline.h"
+#include "model/gate_rule.h"
+#include "model/gatekeeper.h"
+
+namespace quant::gate {
+
+struct GateConfig {
+  model::GateRule rule;
+  double target_points = 100;     ///< the profit target distance, price points
+  double stop_atr_multiple = 2.0;  ///< the stop distance in ATRs (the risk engine's)
+};
+
+/// One judged entry (the run's gate.csv).
+struct GateRecord {
+  Timestamp ts{};
+  Side side = Side::Buy;
+  float prob = 0, q10 = 0, q90 = 0;
+  double target = 0, stop = 0;
+  bool allowed = false;
+  const char* reason = "";
+};
+
+class ModelGate final : public engine::Gate {
+ public:
+  ModelGate(features::FeaturePipeline pipeline, model::Gatekeeper gatekeeper, GateConfig config);
+  const char* name() const override { return "gate"; }
+  void observe(const Bar& bar) override { pipeline_.update(bar); }
+  engine::GateVerdict judge(const engine::EntryCandidate& entry) override;
+  /// Every judged entry, in order (one per entry signal: a run's gate.csv).
+  const std::vector<GateRecord>& records() const { return records_; }
+
+ private:
+  features::FeaturePipeline pipeline_;
+  model::Gatekeeper gatekeeper_;
+  GateConfig config_;
+  std::vector<GateRecord> records_;
+};
+
+}  // namespace quant::gate
