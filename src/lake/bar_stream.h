@@ -16,7 +16,7 @@ class BarStream {
   virtual ~BarStream() = default;
   /// Replaces `batch` with the next bars (up to the batch size); false at the
   /// end. An error when a file cannot be read (e.g. corrupt or removed since
-  /// the stream was opened).
+  /// the stream was opened); the bars gathered by that call are not returned.
   virtual Expected<bool> next(std::vector<Bar>& batch) = 0;
 };
 
