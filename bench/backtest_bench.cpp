@@ -34,8 +34,8 @@
 #include "backtest/backtest.h"
 #include "config/config.h"
 #include "lake/lake.h"
-#include "lake_feed.h"
 #include "generator/market_generator.h"
+#include "lake/lake_feed.h"
 #include "strategy/strategy_config.h"
 
 namespace {
@@ -260,7 +260,7 @@ int main(int argc, char** argv) {
     if (!lk) return die(lk.error().message);
     auto stream = (*lk)->stream_bars(o.symbol, Timestamp::min(), Timestamp::max(), 16384);
     if (!stream) return die(stream.error().message);
-    app::LakeFeed feed(std::move(*stream));
+    lake::LakeFeed feed(std::move(*stream));
     result = backtest::run_backtest(bt, spec, **strategy, feed, out, meta);
     run_s = seconds_since(t0);
   }

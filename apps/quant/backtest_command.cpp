@@ -13,7 +13,7 @@
 #include "model/gatekeeper.h"
 #include "train_command.h"
 #include "lake/lake.h"
-#include "lake_feed.h"
+#include "lake/lake_feed.h"
 #include "report/report.h"
 #include "strategy/regime_filter.h"
 #include "strategy/strategy_config.h"
@@ -127,7 +127,7 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
   }
   auto stream = (*lk)->stream_bars(args.symbol, from, to, 16384);
   if (!stream) return fail(stream.error().message);
-  LakeFeed feed(std::move(*stream));
+  lake::LakeFeed feed(std::move(*stream));
 
   backtest::RunMeta meta;
   meta.symbol = args.symbol;
@@ -190,7 +190,7 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
       if (!plain_strategy) return fail(plain_strategy.error().message);
       auto plain_stream = (*lk)->stream_bars(args.symbol, from, to, 16384);
       if (!plain_stream) return fail(plain_stream.error().message);
-      LakeFeed plain_feed(std::move(*plain_stream));
+      lake::LakeFeed plain_feed(std::move(*plain_stream));
       auto plain = backtest::run_backtest(bt, *spec, **plain_strategy, plain_feed, args.out + "/ungated", meta);
       if (!plain) return fail("backtest (ungated twin): " + plain.error().message);
       std::printf("  ungated: trades %lld, net PnL %.2f, max drawdown %.2f %% (in %s/ungated)\n",

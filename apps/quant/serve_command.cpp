@@ -10,7 +10,7 @@
 #include <pthread.h>
 
 #include "lake/lake.h"
-#include "lake_tail.h"
+#include "lake/lake_tail.h"
 #include "serve/http_server.h"
 #include "serve/paper_desk.h"
 #include "serve/service.h"
@@ -84,7 +84,7 @@ int run_serve(const GlobalOptions& global, const ServeArgs& args) {
 
   // The paper venue: one account over the configured symbols, fed by the lake.
   std::unique_ptr<serve::PaperDesk> desk;
-  std::unique_ptr<LakeTail> tail;
+  std::unique_ptr<lake::LakeTail> tail;
   if (!s.paper.symbols.empty()) {
     serve::PaperDeskConfig pc;
     pc.initial_equity = s.paper.equity;
@@ -107,7 +107,7 @@ int run_serve(const GlobalOptions& global, const ServeArgs& args) {
     desk = std::move(*d);
     lake::LakeOptions lo;
     lo.threads = 1;
-    tail = std::make_unique<LakeTail>(lake_dir(global, *cfg), lo, s.paper.symbols);
+    tail = std::make_unique<lake::LakeTail>(lake_dir(global, *cfg), lo, s.paper.symbols);
   }
 
   serve::SignalService service(models, desk.get(), std::move(*auth), metrics);

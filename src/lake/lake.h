@@ -16,7 +16,9 @@
 /// next writer. Merging keeps rows already in the lake: re-ingesting a file adds
 /// nothing, overlapping files add only the new keys.
 ///
-/// This is the only module that includes duckdb.h.
+/// This is the only module that includes duckdb.h (and inside it only
+/// duckdb_connection.cpp does). The writer and the bar stream interfaces live
+/// in lake_writer.h and bar_stream.h, included here.
 
 #include <cstdint>
 #include <memory>
@@ -30,6 +32,8 @@
 #include "core/instrument.h"
 #include "core/market_data.h"
 #include "core/time.h"
+#include "lake/bar_stream.h"
+#include "lake/lake_writer.h"
 
 namespace quant::lake {
 
@@ -41,39 +45,6 @@ Expected<Dataset> parse_dataset(std::string_view name);
 /// Symbols become directory names: letters, digits and . _ - $ only.
 Expected<void> validate_symbol(std::string_view symbol);
 
-/// Counts of one write (one flush of one writer).
-struct WriteStats {
-  std::int64_t received = 0;    ///< records handed to the writer
-  std::int64_t added = 0;       ///< new keys written
-  std::int64_t duplicates = 0;  ///< keys already present (or repeated in the input) with equal values
-  std::int64_t conflicts = 0;   ///< keys already present with different values: the lake's row was kept
-  std::int64_t partitions_written = 0;
-};
-
-/// Buffers records of one dataset and symbol and writes them partition by
-/// partition. Records may come in any order; memory stays bounded for
-/// time-ordered input (a partition is written once the input has moved past
-/// it). Nothing is visible before `flush()` (or an automatic partition flush)
-/// renames the file into place. Ticks, trades and book snapshots that share a
-/// timestamp get `seq` 0, 1, 2 ... in arrival order within one partition
-/// write; the same input therefore gets the same seqs and deduplicates. (A
-/// partition revisited after it was written, i.e. input out of time order,
-/// numbers from 0 again.) Not thread-safe.
-class LakeWriter {
- public:
-  virtual ~LakeWriter() = default;
-  virtual void add(const Bar& bar) = 0;
-  virtual void add(const Tick& tick) = 0;
-  virtual void add(const Trade& trade) = 0;
-  virtual void add(const BookSnapshot& book) = 0;
-  /// Writes everything still buffered and returns the totals since the writer
-  /// was made. A writer destroyed without flush() discards its buffer (an
-  /// aborted import writes nothing more).
-  virtual Expected<WriteStats> flush() = 0;
-  /// An error from an automatic partition flush inside add(), if any; once set, add() ignores records.
-  virtual const std::optional<Error>& error() const = 0;
-};
-
 /// One partition file.
 struct PartitionInfo {
   Dataset dataset = Dataset::Bars1m;
@@ -84,15 +55,6 @@ struct PartitionInfo {
   std::int64_t rows = 0;
   std::int64_t bytes = 0;
   Timestamp first_ts{}, last_ts{};
-};
-
-/// Streams 1-minute bars of one symbol in time order, a batch at a time, in
-/// bounded memory (one row group's worth at a time, never the whole history).
-class BarStream {
- public:
-  virtual ~BarStream() = default;
-  /// Replaces `batch` with the next bars (up to the batch size); false at the end.
-  virtual Expected<bool> next(std::vector<Bar>& batch) = 0;
 };
 
 /// Severity of a verify finding.

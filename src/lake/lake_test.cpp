@@ -5,92 +5,24 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "lake/test_lake.h"
 
 namespace quant::lake {
 namespace {
 
 namespace fs = std::filesystem;
 
-/// A fresh directory per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() /
-            ("lake_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" + info->name());
-    fs::remove_all(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string str() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
-
-Timestamp utc(int year, int month, int day, int hour = 0, int minute = 0, int second = 0) {
-  LocalTime local;
-  EXPECT_TRUE(make_local_time(year, month, day, hour, minute, second, 0, local));
-  return Timestamp(local.time_since_epoch());
-}
-
-/// `count` bars `step` apart from `start`, prices on a 5-point grid.
-std::vector<Bar> make_bars(Timestamp start, int count, Duration step = kMinute) {
-  std::vector<Bar> bars;
-  for (int i = 0; i < count; ++i) {
-    Bar b;
-    b.ts = start + step * i;
-    b.open = 100000 + 5.0 * (i % 40);
-    b.close = b.open + 10;
-    b.high = b.close + 5;
-    b.low = b.open - 15;
-    b.tick_volume = 100 + i;
-    b.volume = 10.5 * i;
-    b.spread = i % 3;
-    bars.push_back(b);
-  }
-  return bars;
-}
-
-std::unique_ptr<Lake> open_lake(const TempDir& dir) {
-  auto lake = Lake::open(dir.str(), true);
-  EXPECT_TRUE(lake.has_value()) << (lake ? "" : lake.error().message);
-  return std::move(*lake);
-}
-
-WriteStats write_bars(Lake& lake, const std::string& symbol, const std::vector<Bar>& bars) {
-  auto writer = lake.writer(Dataset::Bars1m, symbol);
-  EXPECT_TRUE(writer.has_value()) << (writer ? "" : writer.error().message);
-  for (const Bar& b : bars) (*writer)->add(b);
-  auto stats = (*writer)->flush();
-  EXPECT_TRUE(stats.has_value()) << (stats ? "" : stats.error().message);
-  return stats.value_or(WriteStats{});
-}
-
-std::vector<Bar> read_bars(Lake& lake, const std::string& symbol, Timestamp from = Timestamp::min(),
-                           Timestamp to = Timestamp::max(), std::size_t batch = 7) {
-  std::vector<Bar> out;
-  auto stream = lake.stream_bars(symbol, from, to, batch);
-  EXPECT_TRUE(stream.has_value()) << (stream ? "" : stream.error().message);
-  if (!stream) return out;
-  std::vector<Bar> chunk;
-  for (;;) {
-    auto more = (*stream)->next(chunk);
-    EXPECT_TRUE(more.has_value()) << (more ? "" : more.error().message);
-    if (!more || !*more) break;
-    EXPECT_LE(chunk.size(), batch);
-    out.insert(out.end(), chunk.begin(), chunk.end());
-  }
-  return out;
-}
+using quant::testing::make_bars;
+using quant::testing::open_lake;
+using quant::testing::read_bars;
+using quant::testing::TempDir;
+using quant::testing::utc;
+using quant::testing::write_bars;
 
 std::string query(Lake& lake, const std::string& sql) {
   std::ostringstream out;

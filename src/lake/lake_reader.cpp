@@ -1,0 +1,251 @@
+// The read path: partition statistics, bars streamed file by file into
+// batches, and the verify pass over a symbol's bars, ticks and trades.
+#include "lake/bar_stream.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <system_error>
+#include <utility>
+
+#include "lake/duckdb_connection.h"
+#include "lake/lake_impl.h"
+#include "lake/partition_files.h"
+#include "lake/schema.h"
+#include "lake/verify.h"
+
+namespace quant::lake {
+namespace {
+
+namespace fs = std::filesystem;
+using duck::row_valid;
+
+/// Streams chosen columns of several files one file at a time, in order.
+class FileChunks {
+ public:
+  FileChunks(duck::Connection con, std::vector<std::string> paths, std::string select)
+      : con_(std::move(con)), paths_(std::move(paths)), select_(std::move(select)) {}
+
+  /// The next non-empty chunk, or an empty Chunk at the end.
+  Expected<duck::Chunk> next() {
+    for (;;) {
+      if (!open_) {
+        if (next_file_ == paths_.size()) return duck::Chunk();
+        const std::string& path = paths_[next_file_++];
+        auto started = con_.stream("SELECT " + select_ + " FROM read_parquet(" + sql_string(path) +
+                                       ", hive_partitioning=false)",
+                                   "cannot read " + path);
+        if (!started) return tl::unexpected(started.error());
+        result_ = std::move(*started);
+        open_ = true;
+      }
+      auto chunk = result_.fetch("reading " + paths_[next_file_ - 1]);
+      if (!chunk) return chunk;
+      if (*chunk && chunk->size() > 0) return chunk;
+      if (!*chunk) {
+        result_.reset();
+        open_ = false;
+      }
+    }
+  }
+
+ private:
+  duck::Connection con_;
+  std::vector<std::string> paths_;
+  std::string select_;
+  std::size_t next_file_ = 0;
+  bool open_ = false;
+  duck::Result result_;
+};
+
+template <class T>
+T value_or_zero(const T* data, const std::uint64_t* validity, std::size_t row) {
+  return row_valid(validity, row) ? data[row] : T{};
+}
+
+class BarStreamImpl final : public BarStream {
+ public:
+  BarStreamImpl(FileChunks files, Timestamp from, Timestamp to, std::size_t batch_rows)
+      : files_(std::move(files)), from_(from), to_(to), batch_rows_(std::max<std::size_t>(1, batch_rows)) {}
+
+  Expected<bool> next(std::vector<Bar>& batch) override {
+    batch.clear();
+    if (batch.capacity() < batch_rows_) batch.reserve(batch_rows_);
+    while (batch.size() < batch_rows_) {
+      if (!chunk_ || offset_ == chunk_.size()) {
+        if (done_) break;
+        auto chunk = files_.next();
+        if (!chunk) return tl::unexpected(chunk.error());
+        if (!*chunk) {
+          done_ = true;
+          break;
+        }
+        chunk_ = std::move(*chunk);
+        offset_ = 0;
+      }
+      const std::size_t size = chunk_.size();
+      const auto* ts = chunk_.data<std::int64_t>(0);
+      const auto* open = chunk_.data<double>(1);
+      const auto* high = chunk_.data<double>(2);
+      const auto* low = chunk_.data<double>(3);
+      const auto* close = chunk_.data<double>(4);
+      const auto* tick_volume = chunk_.data<std::int64_t>(5);
+      const auto* volume = chunk_.data<double>(6);
+      const auto* spread = chunk_.data<std::int32_t>(7);
+      bool any_null = false;
+      for (std::size_t c = 0; c < 8; ++c) any_null = any_null || chunk_.validity(c) != nullptr;
+      const std::int64_t from = to_epoch_ns(from_), to = to_epoch_ns(to_);
+      const std::size_t end = std::min(size, offset_ + (batch_rows_ - batch.size()));
+      for (std::size_t r = offset_; r < end; ++r) {
+        if (ts[r] < from || ts[r] >= to) continue;
+        Bar& bar = batch.emplace_back();
+        bar.ts = from_epoch_ns(ts[r]);
+        if (!any_null) {
+          bar.open = open[r];
+          bar.high = high[r];
+          bar.low = low[r];
+          bar.close = close[r];
+          bar.tick_volume = tick_volume[r];
+          bar.volume = volume[r];
+          bar.spread = spread[r];
+        } else {
+          // Files written by other tools may hold NULLs: read them as 0.
+          bar.open = value_or_zero(open, chunk_.validity(1), r);
+          bar.high = value_or_zero(high, chunk_.validity(2), r);
+          bar.low = value_or_zero(low, chunk_.validity(3), r);
+          bar.close = value_or_zero(close, chunk_.validity(4), r);
+          bar.tick_volume = value_or_zero(tick_volume, chunk_.validity(5), r);
+          bar.volume = value_or_zero(volume, chunk_.validity(6), r);
+          bar.spread = value_or_zero(spread, chunk_.validity(7), r);
+        }
+      }
+      offset_ = end;
+    }
+    return !batch.empty();
+  }
+
+ private:
+  FileChunks files_;
+  Timestamp from_, to_;
+  std::size_t batch_rows_;
+  duck::Chunk chunk_;
+  std::size_t offset_ = 0;
+  bool done_ = false;
+};
+
+std::int64_t month_start_ns(int year, int month) {
+  return days_from_civil(year, static_cast<unsigned>(month), 1) * 86'400'000'000'000;
+}
+
+}  // namespace
+
+Expected<std::vector<PartitionInfo>> LakeImpl::partitions(std::optional<Dataset> dataset, const std::string& symbol) {
+  std::vector<PartitionInfo> out;
+  for (Dataset d : {Dataset::Bars1m, Dataset::Ticks, Dataset::Trades, Dataset::Book}) {
+    if (dataset && *dataset != d) continue;
+    auto files = list_files(shared_->root, d, symbol);
+    if (!files) return tl::unexpected(files.error());
+    if (files->empty()) continue;
+    std::string list;
+    std::map<std::string, std::size_t> index;
+    for (const PartitionFile& f : *files) {
+      list += (list.empty() ? "" : ", ") + sql_string(f.path);
+      index[f.path] = out.size();
+      PartitionInfo info;
+      info.dataset = d;
+      info.symbol = f.symbol;
+      info.year = f.year;
+      info.month = f.month;
+      info.path = f.path;
+      std::error_code ec;
+      info.bytes = static_cast<std::int64_t>(fs::file_size(f.path, ec));
+      if (ec) return make_error("lake: cannot stat " + f.path + ": " + ec.message());
+      out.push_back(std::move(info));
+    }
+    // Book files hold several rows per snapshot: rows counts rows.
+    auto result = con_.stream("SELECT filename, count(*)::BIGINT, min(ts), max(ts) FROM read_parquet([" + list +
+                                  "], hive_partitioning=false, filename=true) GROUP BY filename",
+                              "cannot read partition statistics");
+    if (!result) return tl::unexpected(result.error());
+    for (;;) {
+      auto chunk = result->fetch("reading partition statistics");
+      if (!chunk) return tl::unexpected(chunk.error());
+      if (!*chunk) break;
+      for (std::size_t r = 0; r < chunk->size(); ++r) {
+        auto it = index.find(chunk->string(0, r));
+        if (it == index.end()) continue;
+        PartitionInfo& info = out[it->second];
+        info.rows = chunk->data<std::int64_t>(1)[r];
+        info.first_ts = from_epoch_ns(value_or_zero(chunk->data<std::int64_t>(2), chunk->validity(2), r));
+        info.last_ts = from_epoch_ns(value_or_zero(chunk->data<std::int64_t>(3), chunk->validity(3), r));
+      }
+    }
+  }
+  return out;
+}
+
+Expected<std::unique_ptr<BarStream>> LakeImpl::stream_bars(const std::string& symbol, Timestamp from, Timestamp to,
+                                                           std::size_t batch_rows) {
+  if (auto ok = validate_symbol(symbol); !ok) return tl::unexpected(ok.error());
+  auto files = list_files(shared_->root, Dataset::Bars1m, symbol);
+  if (!files) return tl::unexpected(files.error());
+  std::vector<std::string> paths;
+  const std::int64_t from_ns = to_epoch_ns(from), to_ns = to_epoch_ns(to);
+  for (const PartitionFile& f : *files) {
+    const std::int64_t start = month_start_ns(f.year, f.month);
+    const std::int64_t end = f.month == 12 ? month_start_ns(f.year + 1, 1) : month_start_ns(f.year, f.month + 1);
+    if (start < to_ns && end > from_ns) paths.push_back(f.path);
+  }
+  auto con = duck::Connection::make(shared_->db);
+  if (!con) return tl::unexpected(con.error());
+  return std::make_unique<BarStreamImpl>(
+      FileChunks(std::move(*con), std::move(paths), column_list(schema_of(Dataset::Bars1m))), from, to, batch_rows);
+}
+
+Expected<VerifyReport> LakeImpl::verify(const std::string& symbol, const InstrumentSpec* spec) {
+  auto verifier = SeriesVerifier::make(symbol, spec);
+  if (!verifier) return tl::unexpected(verifier.error());
+  auto bars = stream_bars(symbol, Timestamp::min(), Timestamp::max(), 8192);
+  if (!bars) return tl::unexpected(bars.error());
+  std::vector<Bar> batch;
+  for (;;) {
+    auto more = (*bars)->next(batch);
+    if (!more) return tl::unexpected(more.error());
+    if (!*more) break;
+    for (const Bar& bar : batch) verifier->add_bar(bar);
+  }
+  for (Dataset d : {Dataset::Ticks, Dataset::Trades}) {
+    auto files = list_files(shared_->root, d, symbol);
+    if (!files) return tl::unexpected(files.error());
+    if (files->empty()) continue;
+    std::vector<std::string> paths;
+    for (const PartitionFile& f : *files) paths.push_back(f.path);
+    auto con = duck::Connection::make(shared_->db);
+    if (!con) return tl::unexpected(con.error());
+    const bool ticks = d == Dataset::Ticks;
+    ticks ? verifier->begin_ticks() : verifier->begin_trades();
+    FileChunks chunks(std::move(*con), std::move(paths), ticks ? "ts, bid, ask, last" : "ts, price");
+    constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
+    for (;;) {
+      auto chunk = chunks.next();
+      if (!chunk) return tl::unexpected(chunk.error());
+      if (!*chunk) break;
+      const auto* ts = chunk->data<std::int64_t>(0);
+      for (std::size_t r = 0; r < chunk->size(); ++r) {
+        auto price = [&](std::size_t col) {
+          return row_valid(chunk->validity(col), r) ? chunk->data<double>(col)[r] : kNan;
+        };
+        if (ticks) {
+          verifier->add_tick(from_epoch_ns(ts[r]), price(1), price(2), price(3));
+        } else {
+          verifier->add_trade(from_epoch_ns(ts[r]), price(1));
+        }
+      }
+    }
+  }
+  return verifier->finish();
+}
+
+}  // namespace quant::lake

@@ -1,0 +1,70 @@
+#pragma once
+/// Writing one partition file: staging rows in DuckDB, merging them with the
+/// file's rows, and publishing the result crash-safely (temporary file, fsync,
+/// rename, directory fsync). Internal to src/lake; `LakeWriter` drives it.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "core/error.h"
+#include "lake/duckdb_connection.h"
+#include "lake/lake_impl.h"
+#include "lake/schema.h"
+
+namespace quant::lake {
+
+/// The temporary a partition is written to before the rename:
+/// `<dir>/.data.parquet.<pid>.partial` (never matches the readers' *.parquet globs).
+std::string partial_path(const std::string& dir);
+
+/// True for a file name made by partial_path().
+bool is_partial_name(const std::string& name);
+
+/// Deletes every temporary under `root`. Only call it with the lake's writer
+/// lock held: then no live writer owns any of them, they are a dead writer's leftovers.
+Expected<void> remove_stale_partials(const std::string& root);
+
+/// Writes partitions of one dataset and symbol: the new rows (sorted, unique
+/// keys) go to the TEMP table `new_rows`, then into the partition file, merged
+/// with what it already holds (rows already in the lake win). Not thread-safe;
+/// `lake` must outlive it.
+class PartitionWriter {
+ public:
+  PartitionWriter(const LakeShared& lake, Dataset dataset, std::string symbol, duck::Connection con);
+
+  /// Replaces the staging table's contents with `rows` rows: `fill_rows(builder,
+  /// begin, end)` writes input rows [begin, end) into chunk rows [0, end - begin).
+  template <class Fill>
+  Expected<void> stage(std::size_t rows, Fill&& fill_rows) {
+    auto appender = open_staging();
+    if (!appender) return tl::unexpected(appender.error());
+    const std::size_t step = duck::vector_size();
+    for (std::size_t begin = 0; begin < rows; begin += step) {
+      const std::size_t end = std::min(rows, begin + step);
+      builder_.begin();
+      fill_rows(builder_, begin, end);
+      if (auto appended = appender->append(builder_, end - begin); !appended) return appended;
+    }
+    return appender->close();
+  }
+
+  /// Merges the staged rows (`staged_records` records) into partition (year,
+  /// month) and adds the outcome to `stats`. A merge that adds nothing leaves
+  /// the file untouched. On failure the partition is as it was.
+  Expected<void> commit(int year, int month, std::int64_t staged_records, WriteStats& stats);
+
+ private:
+  /// A fresh, empty staging table and an appender on it.
+  Expected<duck::Appender> open_staging();
+
+  const LakeShared& lake_;
+  Dataset dataset_;
+  const Schema& schema_;
+  std::string symbol_;
+  duck::Connection con_;
+  duck::ChunkBuilder builder_;
+};
+
+}  // namespace quant::lake
