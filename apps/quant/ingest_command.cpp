@@ -2,18 +2,16 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
-#include <thread>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "core/bar_aggregator.h"
+#include "ingest/batch_queue.h"
 #include "ingest/importer.h"
 #include "lake/lake.h"
 
@@ -139,94 +137,6 @@ class LakeSink final : public ingest::RecordSink {
   std::vector<std::string> first_rejects_;
 };
 
-/// Records parsed on the reader thread, handed to the writing thread in order.
-struct Batch {
-  std::vector<Bar> bars;
-  std::vector<Tick> ticks;
-  std::vector<Trade> trades;
-  std::vector<BookSnapshot> books;
-  std::vector<ingest::RowError> rejects;
-  std::size_t size() const { return bars.size() + ticks.size() + trades.size() + books.size() + rejects.size(); }
-  /// Set on the last batch of a file: how its import ended.
-  std::optional<Expected<ingest::ImportStats>> end_of_file;
-  double seconds = 0;
-};
-
-/// A bounded hand-over between the parsing thread and the writing thread, so
-/// that parsing the next rows overlaps with DuckDB writing the last partition.
-class BatchQueue {
- public:
-  void push(Batch batch) {
-    std::unique_lock lock(mutex_);
-    not_full_.wait(lock, [&] { return queue_.size() < kMaxBatches || cancelled_; });
-    if (cancelled_) return;
-    queue_.push_back(std::move(batch));
-    not_empty_.notify_one();
-  }
-  /// Blocks for the next batch; nullopt once the producer closed the queue and it is empty.
-  std::optional<Batch> pop() {
-    std::unique_lock lock(mutex_);
-    not_empty_.wait(lock, [&] { return !queue_.empty() || closed_; });
-    if (queue_.empty()) return std::nullopt;
-    Batch b = std::move(queue_.front());
-    queue_.pop_front();
-    not_full_.notify_one();
-    return b;
-  }
-  void close() {
-    std::lock_guard lock(mutex_);
-    closed_ = true;
-    not_empty_.notify_all();
-  }
-  void cancel() {
-    std::lock_guard lock(mutex_);
-    cancelled_ = true;
-    not_full_.notify_all();
-  }
-  bool cancelled() {
-    std::lock_guard lock(mutex_);
-    return cancelled_;
-  }
-
- private:
-  static constexpr std::size_t kMaxBatches = 4;
-  std::mutex mutex_;
-  std::condition_variable not_empty_, not_full_;
-  std::deque<Batch> queue_;
-  bool closed_ = false, cancelled_ = false;
-};
-
-/// The reader thread's sink: fills batches of kBatchRecords and queues them.
-class BatchingSink final : public ingest::RecordSink {
- public:
-  explicit BatchingSink(BatchQueue& queue) : queue_(queue) {}
-  void on_bar(const Bar& bar) override { add(batch_.bars, bar); }
-  void on_tick(const Tick& tick) override { add(batch_.ticks, tick); }
-  void on_trade(const Trade& trade) override { add(batch_.trades, trade); }
-  void on_book(const BookSnapshot& book) override { add(batch_.books, book); }
-  void on_reject(const ingest::RowError& error) override { add(batch_.rejects, error); }
-  /// Queues what is left together with the file's outcome.
-  void end_file(Expected<ingest::ImportStats> stats, double seconds) {
-    batch_.end_of_file = std::move(stats);
-    batch_.seconds = seconds;
-    queue_.push(std::move(batch_));
-    batch_ = Batch{};
-  }
-
- private:
-  static constexpr std::size_t kBatchRecords = 1 << 16;
-  template <class T>
-  void add(std::vector<T>& v, const T& record) {
-    v.push_back(record);
-    if (batch_.size() >= kBatchRecords) {
-      queue_.push(std::move(batch_));
-      batch_ = Batch{};
-    }
-  }
-  BatchQueue& queue_;
-  Batch batch_;
-};
-
 void on_progress(void* context, std::uint64_t bytes) {
   auto* p = static_cast<std::pair<Progress*, std::uint64_t>*>(context);
   p->first->update(bytes, p->second, -1);
@@ -311,9 +221,9 @@ int run_ingest(const GlobalOptions& global, const IngestArgs& args) {
   std::int64_t total_rejected = 0, total_rows = 0;
 
   // Parsing runs on its own thread, a few batches ahead of the writes here.
-  BatchQueue queue;
+  ingest::BatchQueue queue;
   std::thread reader([&] {
-    BatchingSink batching(queue);
+    ingest::BatchingSink batching(queue);
     for (const auto& file : args.files) {
       if (queue.cancelled()) break;
       const auto t0 = std::chrono::steady_clock::now();
@@ -332,7 +242,7 @@ int run_ingest(const GlobalOptions& global, const IngestArgs& args) {
     queue.close();
   });
   struct JoinReader {
-    BatchQueue& queue;
+    ingest::BatchQueue& queue;
     std::thread& thread;
     ~JoinReader() {
       queue.cancel();
@@ -345,11 +255,7 @@ int run_ingest(const GlobalOptions& global, const IngestArgs& args) {
   while (auto batch = queue.pop()) {
     if (!sink) sink.emplace(main_writer->get(), bar_writer.get(), &aggregator,
                             reject_file_name(**lk, args.files[file_index]));
-    for (const Bar& b : batch->bars) sink->on_bar(b);
-    for (const Tick& t : batch->ticks) sink->on_tick(t);
-    for (const Trade& t : batch->trades) sink->on_trade(t);
-    for (const BookSnapshot& b : batch->books) sink->on_book(b);
-    for (const auto& r : batch->rejects) sink->on_reject(r);
+    batch->deliver(*sink);
     if (const auto& e = (*main_writer)->error()) return fail(e->message);
     if (!batch->end_of_file) continue;
     const std::string& file = args.files[file_index++];
