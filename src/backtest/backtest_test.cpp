@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/test_data.h"
 #include "ingest/importer.h"
 #include "strategy/strategy_config.h"
 
@@ -131,7 +132,7 @@ std::string run(const BacktestConfig& config, const InstrumentSpec& spec, const 
 // the short ends with the data at bar 19's close 100420 (13:48Z): −180 × 0.2 = −36.00.
 TEST(BacktestRealDataTest, HandCheckedSmaCrossOnWin) {
   const std::string file = kData + "/b3/WIN_N_M1_2020-11_2021-03.csv.gz";
-  if (!fs::exists(file)) GTEST_SKIP() << file << " is absent (needs ../shared/data)";
+  QUANT_REQUIRE_DATA(file);
   const auto bars = load(file, ingest::Format::Mt5Bars, "America/Sao_Paulo");
   strategy::StrategyConfig sc;
   sc.name = "sma_cross";
@@ -157,7 +158,7 @@ TEST(BacktestRealDataTest, HandCheckedSmaCrossOnWin) {
 // the short ends with the data at bar 19's close 1.05180 (07:22Z): −4.00.
 TEST(BacktestRealDataTest, HandCheckedSmaCrossOnEurusd) {
   const std::string file = kData + "/fx/DAT_ASCII_EURUSD_M1_201701.csv.gz";
-  if (!fs::exists(file)) GTEST_SKIP() << file << " is absent (needs ../shared/data)";
+  QUANT_REQUIRE_DATA(file);
   const auto bars = load(file, ingest::Format::HistData, "Etc/GMT+5");
   strategy::StrategyConfig sc;
   sc.name = "sma_cross";
@@ -176,7 +177,7 @@ TEST(BacktestRealDataTest, HandCheckedSmaCrossOnEurusd) {
 // the risk engine, costs and session rules, on both real series.
 TEST(BacktestRealDataTest, DeterministicTradeLog) {
   const std::string win_file = kData + "/b3/WIN_N_M1_2020-11_2021-03.csv.gz";
-  if (!fs::exists(win_file)) GTEST_SKIP() << win_file << " is absent (needs ../shared/data)";
+  QUANT_REQUIRE_DATA(win_file);
   BacktestConfig config;
   config.risk.target_points = 100;
   strategy::StrategyConfig sc;  // ma_breakout with its defaults

@@ -1,3 +1,4 @@
+#include "core/test_data.h"
 #include "features/feature_pipeline.h"
 
 #include <gtest/gtest.h>
@@ -341,7 +342,7 @@ RC_GTEST_PROP(FeaturePipelineProperty, PrefixEqualsFullRunAndReadyMeansFinite, (
 std::string win_file() { return std::string(QUANT_SHARED_DATA_DIR) + "/b3/WIN_N_M1_2020-11_2021-03.csv.gz"; }
 
 TEST(FeaturePipelineTest, NoLookAheadOnRealWinData) {
-  if (!std::filesystem::exists(win_file())) GTEST_SKIP() << win_file() << " is absent";
+  QUANT_REQUIRE_DATA(win_file());
   const auto spec = win_spec();
   const auto zone = TimeZone::find(spec.time_zone);
   ASSERT_TRUE(zone.has_value());

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include "core/test_data.h"
 #include "ingest/importer.h"
 #include "ingest/test_sink.h"
 
@@ -16,10 +17,7 @@ using testing::CollectSink;
 
 std::string data_path(const std::string& relative) { return std::string(QUANT_SHARED_DATA_DIR) + "/" + relative; }
 
-#define SKIP_WITHOUT_DATA()                                                                         \
-  if (!std::filesystem::exists(QUANT_SHARED_DATA_DIR)) {                                            \
-    GTEST_SKIP() << "shared data folder " << QUANT_SHARED_DATA_DIR << " is absent: real-data tests skipped"; \
-  }
+#define SKIP_WITHOUT_DATA() QUANT_REQUIRE_DATA(QUANT_SHARED_DATA_DIR)
 
 TimeZone zone(const char* name) {
   auto z = TimeZone::find(name);

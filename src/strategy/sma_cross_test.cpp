@@ -1,3 +1,4 @@
+#include "core/test_data.h"
 #include "strategy/sma_cross.h"
 
 #include <gtest/gtest.h>
@@ -65,7 +66,7 @@ TEST(SmaCrossTest, NoEntryOnTheSideAlreadyHeld) {
 
 TEST(SmaCrossTest, RealWinDataMatchesBruteForce) {
   const std::string path = std::string(QUANT_SHARED_DATA_DIR) + "/b3/WIN_N_M1_2020-11_2021-03.csv.gz";
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " is absent";
+  QUANT_REQUIRE_DATA(path);
   const auto closes = testing::read_closes_gz(path);
   ASSERT_TRUE(closes.has_value());
   ASSERT_GT(closes->size(), 50000u);

@@ -59,8 +59,7 @@ expect_contains "$out" "bad2.csv:3: " "--strict names file:line"
 n=$(q lake query --lake "$LAKE" "select count(*) as n from bars_1m where ts >= '2025-02-04'")
 expect_eq "$n" $'n\n0' "--strict wrote nothing"
 
-if [[ ! -d $DATA ]]; then
-  echo "SKIP real-data checks: $DATA is absent"
+if ! have_data; then
   finish; exit $?
 fi
 

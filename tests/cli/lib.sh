@@ -20,6 +20,14 @@ expect_contains() {  # haystack needle message
 expect_status() {  # actual expected message
   if [[ "$1" -eq "$2" ]]; then ok "$3"; else bad "$3: exit $1, expected $2"; fi
 }
+# have_data: true when ../shared/data is there. Without it a test skips its
+# real-data part with a message — except under CI (CI set), which always has
+# the data: there its absence is a failure.
+have_data() {
+  [[ -d $DATA ]] && return 0
+  if [[ -n ${CI:-} ]]; then bad "$DATA is absent, and CI always has ../shared/data"; else echo "SKIP real-data checks: $DATA is absent"; fi
+  return 1
+}
 parquet_count() { find "$1" -name '*.parquet' 2>/dev/null | wc -l; }
 finish() {
   echo "$((checks - failures)) passed, $failures failed"
