@@ -48,6 +48,8 @@ Expected<void> write_file(const fs::path& path, std::string_view bytes) {
   return {};
 }
 
+constexpr const char* kMergedFile = "gatekeeper.onnx";
+
 std::string describe(const std::vector<std::string>& names, std::size_t i) {
   return i < names.size() ? "'" + names[i] + "'" : "(none)";
 }
@@ -83,17 +85,20 @@ nlohmann::json Manifest::to_json() const {
                      {"trees", m.trees},
                      {"alpha", m.alpha}});
   }
-  return {{"format", format},
-          {"name", name},
-          {"version", version},
-          {"features", {{"names", features.names}, {"hash", features.hash}}},
-          {"input", {{"name", "features"}, {"shape", {"N", features.names.size()}}, {"type", "float32"}}},
-          {"train_window", {{"start", train_start}, {"end", train_end}}},
-          {"data_hash", data_hash},
-          {"params", params},
-          {"metrics", metrics},
-          {"xgboost_version", xgboost_version},
-          {"models", files}};
+  nlohmann::json json = {{"format", format},
+                         {"name", name},
+                         {"version", version},
+                         {"features", {{"names", features.names}, {"hash", features.hash}}},
+                         {"input", {{"name", "features"}, {"shape", {"N", features.names.size()}}, {"type", "float32"}}},
+                         {"train_window", {{"start", train_start}, {"end", train_end}}},
+                         {"data_hash", data_hash},
+                         {"params", params},
+                         {"metrics", metrics},
+                         {"xgboost_version", xgboost_version},
+                         {"models", files}};
+  // Only when present: a manifest without it reads and writes back unchanged.
+  if (merged) json["merged"] = {{"file", merged->file}, {"sha256", merged->sha256}, {"outputs", merged->outputs}};
+  return json;
 }
 
 Expected<Manifest> Manifest::from_json(const nlohmann::json& json) {
@@ -126,6 +131,18 @@ Expected<Manifest> Manifest::from_json(const nlohmann::json& json) {
       }
       m.models.push_back(std::move(file));
     }
+    if (json.contains("merged")) {
+      const auto& j = json.at("merged");
+      MergedModelFile entry;
+      entry.file = j.at("file").get<std::string>();
+      entry.sha256 = j.at("sha256").get<std::string>();
+      entry.outputs = j.at("outputs").get<std::vector<std::string>>();
+      if (entry.file.empty() || entry.file.find('/') != std::string::npos) {
+        return make_error("manifest: merged model file '" + entry.file + "' must be a plain file name");
+      }
+      if (entry.outputs.empty()) return make_error("manifest: merged model '" + entry.file + "' lists no outputs");
+      m.merged = std::move(entry);
+    }
     if (m.features.names.empty()) return make_error("manifest: features.names is empty");
     return m;
   } catch (const std::exception& e) {
@@ -150,6 +167,7 @@ Expected<Manifest> write_models(const std::string& dir, const GatekeeperModels& 
   const std::pair<const char*, const TrainedModel*> entries[] = {
       {"prob", models.prob}, {"q10", models.q10}, {"q90", models.q90}};
   const double alphas[] = {0.0, 0.1, 0.9};
+  std::vector<std::string> exported;
   for (std::size_t k = 0; k < 3; ++k) {
     const auto& [output, model] = entries[k];
     if (model->ensemble.feature_count != info.features.names.size()) {
@@ -177,7 +195,24 @@ Expected<Manifest> write_models(const std::string& dir, const GatekeeperModels& 
       return make_error("write_models: " + ok.error().message);
     }
     manifest.models.push_back(std::move(file));
+    exported.push_back(std::move(*bytes));
   }
+  // The same three graphs side by side over the one input, so inference runs
+  // one session and needs no ONNX protobuf library to build it.
+  OnnxMergeOptions merge;
+  merge.graph_name = manifest.name;
+  merge.model_version = info.version;
+  merge.doc_string = "gatekeeper_prob.onnx, gatekeeper_q10.onnx and gatekeeper_q90.onnx merged over one input";
+  auto merged = merge_models(exported, merge);
+  if (!merged) return make_error("write_models: " + std::string(kMergedFile) + ": " + merged.error().message);
+  MergedModelFile merged_file;
+  merged_file.file = kMergedFile;
+  merged_file.sha256 = sha256_hex(*merged);
+  for (const auto& m : manifest.models) merged_file.outputs.push_back(m.output);
+  if (auto ok = write_file(fs::path(dir) / merged_file.file, *merged); !ok) {
+    return make_error("write_models: " + ok.error().message);
+  }
+  manifest.merged = std::move(merged_file);
   if (auto ok = write_file(fs::path(dir) / "manifest.json", manifest.to_json().dump(2) + "\n"); !ok) {
     return make_error("write_models: " + ok.error().message);
   }
@@ -198,21 +233,22 @@ Expected<Manifest> load_manifest(const std::string& dir) {
 }
 
 Expected<void> verify_files(const std::string& dir, const Manifest& manifest) {
+  const auto check = [&](const std::string& file, const std::string& expected) -> Expected<void> {
+    if (file.empty()) return {};
+    const auto path = (fs::path(dir) / file).string();
+    auto hash = sha256_file(path);
+    if (!hash) return make_error(hash.error().message);
+    if (*hash != expected) {
+      return make_error(path + ": SHA-256 " + *hash + " does not match the manifest's " + expected +
+                        " (file changed after training; re-export or restore it)");
+    }
+    return {};
+  };
   for (const auto& m : manifest.models) {
-    const auto check = [&](const std::string& file, const std::string& expected) -> Expected<void> {
-      if (file.empty()) return {};
-      const auto path = (fs::path(dir) / file).string();
-      auto hash = sha256_file(path);
-      if (!hash) return make_error(hash.error().message);
-      if (*hash != expected) {
-        return make_error(path + ": SHA-256 " + *hash + " does not match the manifest's " + expected +
-                          " (file changed after training; re-export or restore it)");
-      }
-      return {};
-    };
     if (auto ok = check(m.file, m.sha256); !ok) return ok;
     if (auto ok = check(m.xgboost_file, m.xgboost_sha256); !ok) return ok;
   }
+  if (manifest.merged) return check(manifest.merged->file, manifest.merged->sha256);
   return {};
 }
 

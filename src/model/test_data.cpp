@@ -1,8 +1,12 @@
 #include "test_data.h"
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
+
+#include "model/manifest.h"
 
 namespace quant::model::testing_data {
 
@@ -48,6 +52,19 @@ Dataset heteroscedastic(std::size_t rows, std::size_t cols, std::uint64_t seed, 
     d.labels[i] = scale * (2.0f * x[0] + (0.3f + 0.7f * std::fabs(x[0])) * normal(rng));
   }
   return d;
+}
+
+void copy_without_merged_model(const std::string& from, const std::string& to) {
+  namespace fs = std::filesystem;
+  fs::remove_all(to);
+  fs::copy(from, to);
+  auto manifest = load_manifest(to);
+  QUANT_CHECK(manifest.has_value() && manifest->merged.has_value());
+  QUANT_CHECK(fs::remove(fs::path(to) / manifest->merged->file));
+  manifest->merged.reset();
+  std::ofstream out(fs::path(to) / "manifest.json", std::ios::binary | std::ios::trunc);
+  out << manifest->to_json().dump(2) << "\n";
+  QUANT_CHECK(out.flush().good());
 }
 
 }  // namespace quant::model::testing_data
