@@ -3,7 +3,8 @@
 /// their merged graph. It records the feature list and order, the training
 /// window, the data hash, parameters, metrics, model versions and the SHA-256
 /// of every file, so the inference side can refuse a feature pipeline or a
-/// file that does not match.
+/// file that does not match. Written by model_train's `write_models`; read
+/// and checked here.
 
 #include <cstdint>
 #include <optional>
@@ -13,7 +14,6 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "model/xgboost_trainer.h"
 
 namespace quant::model {
 
@@ -70,29 +70,6 @@ struct Manifest {
   nlohmann::json to_json() const;
   static Expected<Manifest> from_json(const nlohmann::json& json);
 };
-
-/// The three trained models of a Gatekeeper.
-struct GatekeeperModels {
-  const TrainedModel* prob = nullptr;
-  const TrainedModel* q10 = nullptr;
-  const TrainedModel* q90 = nullptr;
-};
-
-/// Describes a training run for `write_models`.
-struct ManifestInfo {
-  FeatureSchema features;
-  std::string train_start, train_end, data_hash;
-  nlohmann::json params = nlohmann::json::object();
-  nlohmann::json metrics = nlohmann::json::object();
-  std::int64_t version = 1;
-};
-
-/// Exports the three models to `dir`/gatekeeper_{prob,q10,q90}.onnx (plus
-/// their XGBoost JSON), merges them into `dir`/gatekeeper.onnx (outputs prob,
-/// q10, q90; `merge_models`, checked), hashes every file and writes
-/// `dir`/manifest.json last. Creates `dir` if needed. Fails when the models' feature count differs from the
-/// schema's, or on export / I/O errors (naming the file).
-Expected<Manifest> write_models(const std::string& dir, const GatekeeperModels& models, const ManifestInfo& info);
 
 /// Reads and checks `dir`/manifest.json (shape only; use `verify_files` for the hashes).
 Expected<Manifest> load_manifest(const std::string& dir);

@@ -5,8 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include "test_data.h"
-
 namespace quant::model {
 namespace {
 

@@ -1,7 +1,8 @@
 // Gatekeeper inference latency (single row, three models), batch throughput
 // and training time, for a 300-tree, 31-leaf classifier and 100-tree quantile
-// regressors on synthetic data. Latency percentiles come from our own loop
-// of sorted per-call times (reported as counters, in microseconds).
+// regressors on synthetic data (trained by model_train: a bench-only
+// dependency). Latency percentiles come from our own loop of sorted per-call
+// times (reported as counters, in microseconds).
 //
 // `BM_Gatekeeper*` run the Gatekeeper on the directory as written (the merged
 // file: one session, one Run per call); `BM_ThreeSessions*` run it on the same
@@ -16,11 +17,21 @@
 #include <benchmark/benchmark.h>
 
 #include "model/gatekeeper.h"
-#include "model/xgboost_trainer.h"
-#include "test_data.h"
+#include "model_train/test_data.h"
+#include "model_train/write_models.h"
+#include "model_train/xgboost_trainer.h"
 
 namespace quant::model {
 namespace {
+
+using model_train::ClassifierParams;
+using model_train::Dataset;
+using model_train::ManifestInfo;
+using model_train::QuantileParams;
+using model_train::train_classifier;
+using model_train::train_quantile;
+using model_train::write_models;
+namespace testing_data = model_train::testing_data;
 
 constexpr std::size_t kCols = 16;
 

@@ -1,4 +1,4 @@
-#include "test_data.h"
+#include "model_train/test_data.h"
 
 #include <cmath>
 #include <filesystem>
@@ -8,7 +8,7 @@
 
 #include "model/manifest.h"
 
-namespace quant::model::testing_data {
+namespace quant::model_train::testing_data {
 
 namespace {
 std::vector<std::string> names(std::size_t cols) {
@@ -58,7 +58,7 @@ void copy_without_merged_model(const std::string& from, const std::string& to) {
   namespace fs = std::filesystem;
   fs::remove_all(to);
   fs::copy(from, to);
-  auto manifest = load_manifest(to);
+  auto manifest = model::load_manifest(to);
   QUANT_CHECK(manifest.has_value() && manifest->merged.has_value());
   QUANT_CHECK(fs::remove(fs::path(to) / manifest->merged->file));
   manifest->merged.reset();
@@ -67,4 +67,4 @@ void copy_without_merged_model(const std::string& from, const std::string& to) {
   QUANT_CHECK(out.flush().good());
 }
 
-}  // namespace quant::model::testing_data
+}  // namespace quant::model_train::testing_data

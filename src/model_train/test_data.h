@@ -1,13 +1,14 @@
 #pragma once
-/// Synthetic, seeded datasets and model directories for the model tests and
-/// benchmarks (not part of the library).
+/// Synthetic, seeded datasets and model directories for the tests and
+/// benchmarks of model, model_train and serve (compiled into them; not part of
+/// the library).
 
 #include <cstdint>
 #include <string>
 
-#include "model/dataset.h"
+#include "model_train/dataset.h"
 
-namespace quant::model::testing_data {
+namespace quant::model_train::testing_data {
 
 /// A learnable binary problem over `cols` >= 4 features: positive with
 /// probability sigmoid(1.5 x0 - x1 + 0.8 x2 x3); ~8 % of x0 and x1 are NaN
@@ -24,4 +25,4 @@ Dataset heteroscedastic(std::size_t rows, std::size_t cols, std::uint64_t seed, 
 /// Aborts on an I/O error.
 void copy_without_merged_model(const std::string& from, const std::string& to);
 
-}  // namespace quant::model::testing_data
+}  // namespace quant::model_train::testing_data
