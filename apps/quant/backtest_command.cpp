@@ -52,7 +52,7 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
   auto strategy = strategy::make_strategy(settings.strategy, *spec);
   if (!strategy) return fail(strategy.error().message);
   // The Gatekeeper in the signal path: the same feature pipeline as training,
-  // rebuilt from the manifest, and three ONNX Runtime sessions.
+  // rebuilt from the manifest, and the models through ONNX Runtime.
   const bool gated = settings.strategy.name == "ma_breakout" &&
                      (settings.strategy.ma_breakout.model_gate || !args.gate_dir.empty());
   const std::string model_dir = args.gate_dir.empty() ? cfg->gate.model_dir : args.gate_dir;

@@ -31,8 +31,7 @@ class RunWriter final : public engine::EngineObserver {
  public:
   RunWriter(const BacktestConfig& config, const InstrumentSpec& spec, engine::SessionClock& days)
       : config_(config), spec_(spec), days_(days), decimals_(price_decimals(spec.tick_size)),
-        trades_(spec.tick_size),
-        metrics_(config.engine.initial_equity) {
+        metrics_(config.engine.initial_equity), trades_(spec.tick_size) {
     auto zone = TimeZone::find(spec.time_zone);
     const TimeZone tz = zone ? *zone : TimeZone::utc();
     static constexpr std::array<int, 5> kMinutes = {1, 5, 15, 60, 1440};

@@ -5,13 +5,17 @@
 #include <iterator>
 #include <limits>
 
-#include "model/onnx_export.h"
-
 namespace quant::model {
 
 namespace {
 
 constexpr const char* kOutputs[] = {"prob", "q10", "q90"};
+
+std::string quoted(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) out += (out.empty() ? "'" : ", '") + name + "'";
+  return out;
+}
 
 }  // namespace
 
@@ -24,10 +28,6 @@ Expected<Gatekeeper> Gatekeeper::load(const std::string& dir, const FeatureSchem
   if (auto ok = verify_files(dir, *manifest); !ok) return make_error("gatekeeper: " + ok.error().message);
   Gatekeeper g;
   g.manifest_ = std::move(*manifest);
-  // Hash exactly the bytes that get merged: a file replaced after
-  // verify_files must not slip in.
-  std::vector<std::string> bytes;
-  std::string files;
   auto find_output = [&](const char* output) {
     return std::find_if(g.manifest_.models.begin(), g.manifest_.models.end(),
                         [&](const ModelFile& m) { return m.output == output; });
@@ -41,39 +41,54 @@ Expected<Gatekeeper> Gatekeeper::load(const std::string& dir, const FeatureSchem
                       "' model without its '" + (has_q10 ? "q90" : "q10") + "' twin");
   }
   g.has_quantiles_ = has_q10;
-  for (const char* output : kOutputs) {
-    if (!g.has_quantiles_ && std::string_view(output) != "prob") continue;
-    const auto it = find_output(output);
-    if (it == g.manifest_.models.end()) return make_error("gatekeeper: " + dir + ": manifest has no '" + output + "' model");
-    const auto path = (std::filesystem::path(dir) / it->file).string();
-    auto file = read_file_bytes(path);
-    if (!file) return make_error("gatekeeper: " + file.error().message);
-    if (const auto hash = sha256_hex(*file); hash != it->sha256) {
-      return make_error("gatekeeper: " + path + ": SHA-256 " + hash + " does not match the manifest's " + it->sha256 +
+  const std::size_t outputs = g.has_quantiles_ ? 3 : 1;
+  for (std::size_t k = 0; k < outputs; ++k) {
+    if (find_output(kOutputs[k]) == g.manifest_.models.end()) {
+      return make_error("gatekeeper: " + dir + ": manifest has no '" + kOutputs[k] + "' model");
+    }
+  }
+
+  // Loads one file as a session computing outputs [first, first + count).
+  // Hashes exactly the bytes it loads: a file replaced after verify_files
+  // must not slip in.
+  const auto add_session = [&](const std::string& file, const std::string& sha256, std::size_t first,
+                               std::size_t count) -> Expected<void> {
+    const auto path = (std::filesystem::path(dir) / file).string();
+    auto bytes = read_file_bytes(path);
+    if (!bytes) return make_error("gatekeeper: " + bytes.error().message);
+    if (const auto hash = sha256_hex(*bytes); hash != sha256) {
+      return make_error("gatekeeper: " + path + ": SHA-256 " + hash + " does not match the manifest's " + sha256 +
                         " (file changed while loading; re-export or restore it)");
     }
-    files += (files.empty() ? "" : ", ") + it->file + " (model " + std::to_string(bytes.size()) + ")";
-    bytes.push_back(std::move(*file));
+    auto model = OnnxModel::load_bytes(*bytes, options);
+    if (!model) return make_error("gatekeeper: " + path + ": " + model.error().message);
+    const std::vector<std::string> expected(std::begin(kOutputs) + first, std::begin(kOutputs) + first + count);
+    if ((*model)->feature_count() != static_cast<std::int64_t>(g.feature_count()) ||
+        (*model)->output_names() != expected) {
+      return make_error("gatekeeper: " + path + ": expected outputs " + quoted(expected) + " over " +
+                        std::to_string(g.feature_count()) + " features; the file gives outputs " +
+                        quoted((*model)->output_names()) + " over " + std::to_string((*model)->feature_count()) +
+                        " features");
+    }
+    g.sessions_.push_back({std::move(*model), first, count});
+    return {};
+  };
+  if (const auto& merged = g.manifest_.merged) {
+    const std::vector<std::string> expected(std::begin(kOutputs), std::begin(kOutputs) + outputs);
+    if (merged->outputs != expected) {
+      return make_error("gatekeeper: " + dir + ": manifest lists merged model '" + merged->file + "' with outputs " +
+                        quoted(merged->outputs) + ", its models give " + quoted(expected) +
+                        " (re-export the directory, or drop the merged entry and file)");
+    }
+    if (auto ok = add_session(merged->file, merged->sha256, 0, outputs); !ok) return tl::unexpected(ok.error());
+  } else {
+    // Written before the merged file existed: one session per model. The
+    // merged graph is these graphs side by side, so the scores are the same.
+    for (std::size_t k = 0; k < outputs; ++k) {
+      const auto& m = *find_output(kOutputs[k]);
+      if (auto ok = add_session(m.file, m.sha256, k, 1); !ok) return tl::unexpected(ok.error());
+    }
   }
-  OnnxMergeOptions merge;
-  merge.graph_name = g.manifest_.name;
-  merge.model_version = g.manifest_.version;
-  merge.doc_string = (g.has_quantiles_ ? "prob, q10 and q90 of " : "prob of ") + dir + ", merged at load time";
-  auto merged = merge_models(bytes, merge);
-  if (!merged) return make_error("gatekeeper: " + dir + ": merging " + files + ": " + merged.error().message);
-  auto model = OnnxModel::load_bytes(*merged, options);
-  if (!model) return make_error("gatekeeper: " + dir + ": " + model.error().message);
-  const std::vector<std::string> expected_outputs(std::begin(kOutputs), std::begin(kOutputs) + (g.has_quantiles_ ? 3 : 1));
-  if ((*model)->feature_count() != static_cast<std::int64_t>(g.feature_count()) ||
-      (*model)->output_names() != expected_outputs) {
-    std::string got;
-    for (const auto& name : (*model)->output_names()) got += (got.empty() ? "'" : ", '") + name + "'";
-    return make_error("gatekeeper: " + dir + ": expected one output each (" +
-                      (g.has_quantiles_ ? "'prob', 'q10', 'q90'" : "'prob'") + ") over " +
-                      std::to_string(g.feature_count()) + " features; " + files + " give outputs " + got + " over " +
-                      std::to_string((*model)->feature_count()) + " features");
-  }
-  g.model_ = std::move(*model);
   // Bind the single-row buffers now, so the first predict does not allocate.
   const std::vector<float> zeros(g.feature_count(), 0.0f);
   if (auto warm = g.predict(zeros); !warm) return make_error("gatekeeper: warm-up failed: " + warm.error().message);
@@ -87,8 +102,11 @@ Expected<GatekeeperScore> Gatekeeper::predict(std::span<const float> row) {
   }
   GatekeeperScore s;
   const std::span<float> outputs[] = {{&s.prob, 1}, {&s.q10, 1}, {&s.q90, 1}};
-  const std::span<const std::span<float>> wanted(outputs, has_quantiles_ ? 3 : 1);
-  if (auto ok = model_->run_into_many(row, 1, wanted); !ok) return make_error("gatekeeper: " + ok.error().message);
+  for (const auto& session : sessions_) {
+    if (auto ok = session.model->run_into_many(row, 1, std::span(outputs).subspan(session.first, session.count)); !ok) {
+      return make_error("gatekeeper: " + ok.error().message);
+    }
+  }
   if (!has_quantiles_) {
     s.q10 = s.q90 = std::numeric_limits<float>::quiet_NaN();
   } else if (s.q10 > s.q90) {
@@ -107,9 +125,12 @@ Expected<void> Gatekeeper::predict_batch(std::span<const float> features, std::s
   batch_q10_.resize(rows);
   batch_q90_.resize(rows);
   const std::span<float> outputs[] = {batch_prob_, batch_q10_, batch_q90_};
-  if (auto ok = model_->run_into_many(features, rows, std::span<const std::span<float>>(outputs, has_quantiles_ ? 3 : 1));
-      !ok) {
-    return make_error("gatekeeper: " + ok.error().message);
+  for (const auto& session : sessions_) {
+    if (auto ok =
+            session.model->run_into_many(features, rows, std::span(outputs).subspan(session.first, session.count));
+        !ok) {
+      return make_error("gatekeeper: " + ok.error().message);
+    }
   }
   if (!has_quantiles_) {
     constexpr float nan = std::numeric_limits<float>::quiet_NaN();

@@ -9,18 +9,33 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "model/metrics.h"
-#include "model/onnx_export.h"
-#include "model/xgboost_trainer.h"
-#include "test_data.h"
+#include "model_train/onnx_export.h"
+#include "model_train/test_data.h"
+#include "model_train/write_models.h"
+#include "model_train/xgboost_trainer.h"
 
 namespace quant::model {
 namespace {
+
+// The fixture's models come from the trainer: a test-only dependency.
+using model_train::ClassifierParams;
+using model_train::Dataset;
+using model_train::export_onnx;
+using model_train::ManifestInfo;
+using model_train::OnnxExportOptions;
+using model_train::QuantileParams;
+using model_train::train_classifier;
+using model_train::train_quantile;
+using model_train::TrainedModel;
+using model_train::write_models;
+using model_train::xgboost_predict;
+namespace testing_data = model_train::testing_data;
 
 constexpr std::size_t kCols = 5;
 
 struct Fixture {
   std::string dir;
+  std::string older_dir;  // the same models as written before the merged file existed
   FeatureSchema schema;
   Dataset test;
   TrainedModel prob, q10, q90;
@@ -62,53 +77,49 @@ const Fixture& fixture() {
     auto written = write_models(out.dir, {&out.prob, &out.q10, &out.q90}, info);
     QUANT_CHECK(written.has_value());
     out.manifest = *written;
+    out.older_dir = out.dir + ".older";
+    testing_data::copy_without_merged_model(out.dir, out.older_dir);
     return out;
   }();
   return f;
 }
 
-TEST(GatekeeperTest, ManifestRecordsEverythingAndHashesMatchFiles) {
+TEST(GatekeeperTest, MergedFileRunsAsOneSessionAnOlderDirectoryAsThree) {
   const auto& f = fixture();
-  auto m = load_manifest(f.dir);
-  ASSERT_TRUE(m) << m.error().message;
-  EXPECT_EQ(m->features.names, f.schema.names);
-  EXPECT_EQ(m->features.hash, "feature-hash-1");
-  EXPECT_EQ(m->data_hash, "data-hash-1");
-  EXPECT_EQ(m->train_start, "2024-01-02T09:00:00-03:00");
-  EXPECT_EQ(m->version, 7);
-  EXPECT_EQ(m->xgboost_version, "1.7.4");
-  EXPECT_EQ(m->params.at("eta").get<double>(), 0.2);
-  ASSERT_EQ(m->models.size(), 3u);
-  for (const auto& file : m->models) {
-    auto hash = sha256_file(f.dir + "/" + file.file);
-    ASSERT_TRUE(hash) << hash.error().message;
-    EXPECT_EQ(*hash, file.sha256) << file.file;
-    EXPECT_EQ(file.version, 7);
-  }
-  EXPECT_TRUE(verify_files(f.dir, *m));
+  auto merged = Gatekeeper::load(f.dir, f.schema);
+  ASSERT_TRUE(merged) << merged.error().message;
+  EXPECT_EQ(merged->session_count(), 1u);
+  EXPECT_FALSE(std::filesystem::exists(f.older_dir + "/gatekeeper.onnx"));
+  auto older = Gatekeeper::load(f.older_dir, f.schema);
+  ASSERT_TRUE(older) << older.error().message;
+  EXPECT_EQ(older->session_count(), 3u);
+  EXPECT_FALSE(older->manifest().merged);
+  EXPECT_EQ(older->manifest().models.size(), 3u);
 }
 
 TEST(GatekeeperTest, PredictMatchesXgboostAndSortsQuantiles) {
   const auto& f = fixture();
-  auto g = Gatekeeper::load(f.dir, f.schema);
-  ASSERT_TRUE(g) << g.error().message;
   const auto prob = *xgboost_predict(f.prob.xgboost_json, f.test.features, f.test.rows());
   const auto q10 = *xgboost_predict(f.q10.xgboost_json, f.test.features, f.test.rows());
   const auto q90 = *xgboost_predict(f.q90.xgboost_json, f.test.features, f.test.rows());
-  std::vector<GatekeeperScore> batch(f.test.rows());
-  ASSERT_TRUE(g->predict_batch(f.test.features, batch));
-  for (std::size_t i = 0; i < f.test.rows(); ++i) {
-    auto s = g->predict(f.test.row(i));
-    ASSERT_TRUE(s) << s.error().message;
-    EXPECT_NEAR(s->prob, prob[i], 1e-5);
-    EXPECT_NEAR(s->q10, std::min(q10[i], q90[i]), 1e-5);
-    EXPECT_NEAR(s->q90, std::max(q10[i], q90[i]), 1e-5);
-    EXPECT_LE(s->q10, s->q90);
-    EXPECT_EQ(batch[i].prob, s->prob);
-    EXPECT_EQ(batch[i].q10, s->q10);
-    EXPECT_EQ(batch[i].q90, s->q90);
+  for (const auto& dir : {f.dir, f.older_dir}) {
+    auto g = Gatekeeper::load(dir, f.schema);
+    ASSERT_TRUE(g) << g.error().message;
+    std::vector<GatekeeperScore> batch(f.test.rows());
+    ASSERT_TRUE(g->predict_batch(f.test.features, batch));
+    for (std::size_t i = 0; i < f.test.rows(); ++i) {
+      auto s = g->predict(f.test.row(i));
+      ASSERT_TRUE(s) << s.error().message;
+      EXPECT_NEAR(s->prob, prob[i], 1e-5) << dir;
+      EXPECT_NEAR(s->q10, std::min(q10[i], q90[i]), 1e-5) << dir;
+      EXPECT_NEAR(s->q90, std::max(q10[i], q90[i]), 1e-5) << dir;
+      EXPECT_LE(s->q10, s->q90);
+      EXPECT_EQ(batch[i].prob, s->prob);
+      EXPECT_EQ(batch[i].q10, s->q10);
+      EXPECT_EQ(batch[i].q90, s->q90);
+    }
+    EXPECT_FALSE(g->predict(std::vector<float>(kCols + 1, 0.0f)));
   }
-  EXPECT_FALSE(g->predict(std::vector<float>(kCols + 1, 0.0f)));
 }
 
 // The held-out rows, three copies of them with random columns missing (30 %
@@ -134,10 +145,15 @@ std::unique_ptr<OnnxModel> load_one(const std::string& dir, const std::string& o
   return std::move(*model);
 }
 
-TEST(GatekeeperTest, OneSessionScoresEqualThreeSeparateSessions) {
+TEST(GatekeeperTest, MergedAndOlderDirectoriesScoreExactlyLikeSeparateSessions) {
+  // Every row, single and batched, through the merged file and through the
+  // older directory's three sessions, bit for bit against each model file's
+  // own session.
   const auto& f = fixture();
-  auto g = Gatekeeper::load(f.dir, f.schema);
-  ASSERT_TRUE(g) << g.error().message;
+  auto merged = Gatekeeper::load(f.dir, f.schema);
+  ASSERT_TRUE(merged) << merged.error().message;
+  auto older = Gatekeeper::load(f.older_dir, f.schema);
+  ASSERT_TRUE(older) << older.error().message;
   const std::unique_ptr<OnnxModel> separate[] = {load_one(f.dir, "prob"), load_one(f.dir, "q10"),
                                                  load_one(f.dir, "q90")};
   const auto features = parity_rows(f.test);
@@ -145,32 +161,19 @@ TEST(GatekeeperTest, OneSessionScoresEqualThreeSeparateSessions) {
   ASSERT_GT(rows, 1000u);
   const auto row = [&](std::size_t i) { return std::span<const float>(features).subspan(i * kCols, kCols); };
 
-  // The merged model itself, unsorted, against each file's own session.
-  std::vector<std::string> bytes;
-  for (const char* output : {"prob", "q10", "q90"}) {
-    bytes.push_back(*read_file_bytes(f.dir + "/gatekeeper_" + output + ".onnx"));
-  }
-  auto merged_bytes = merge_models(bytes);
-  ASSERT_TRUE(merged_bytes) << merged_bytes.error().message;
-  auto merged = OnnxModel::load_bytes(*merged_bytes);
-  ASSERT_TRUE(merged) << merged.error().message;
-  ASSERT_EQ((*merged)->output_names(), (std::vector<std::string>{"prob", "q10", "q90"}));
-
   std::vector<float> expected[3];
   for (auto& e : expected) e.assign(rows, 0.0f);
   for (std::size_t i = 0; i < rows; ++i) {
     for (std::size_t k = 0; k < 3; ++k) {
       ASSERT_TRUE(separate[k]->run_into(row(i), 1, std::span<float>(&expected[k][i], 1)));
     }
-    float raw[3];
-    const std::span<float> outputs[] = {{&raw[0], 1}, {&raw[1], 1}, {&raw[2], 1}};
-    ASSERT_TRUE((*merged)->run_into_many(row(i), 1, outputs));
-    auto s = g->predict(row(i));
-    ASSERT_TRUE(s) << s.error().message;
-    for (std::size_t k = 0; k < 3; ++k) EXPECT_EQ(raw[k], expected[k][i]) << "row " << i << " output " << k;
-    EXPECT_EQ(s->prob, expected[0][i]) << "row " << i;
-    EXPECT_EQ(s->q10, std::min(expected[1][i], expected[2][i])) << "row " << i;
-    EXPECT_EQ(s->q90, std::max(expected[1][i], expected[2][i])) << "row " << i;
+    for (auto* g : {&*merged, &*older}) {
+      auto s = g->predict(row(i));
+      ASSERT_TRUE(s) << s.error().message;
+      EXPECT_EQ(s->prob, expected[0][i]) << "row " << i << ", " << g->session_count() << " sessions";
+      EXPECT_EQ(s->q10, std::min(expected[1][i], expected[2][i])) << "row " << i;
+      EXPECT_EQ(s->q90, std::max(expected[1][i], expected[2][i])) << "row " << i;
+    }
   }
 
   // Batches: all rows, then a small one, each against the separate sessions'
@@ -182,18 +185,20 @@ TEST(GatekeeperTest, OneSessionScoresEqualThreeSeparateSessions) {
       sep[k].assign(n, 0.0f);
       ASSERT_TRUE(separate[k]->run_into(batch, n, sep[k]));
     }
-    std::vector<GatekeeperScore> scores(n);
-    ASSERT_TRUE(g->predict_batch(batch, scores));
-    for (std::size_t i = 0; i < n; ++i) {
-      EXPECT_EQ(sep[0][i], expected[0][i]) << "batch " << n << " row " << i;  // batch = single row
-      EXPECT_EQ(scores[i].prob, sep[0][i]) << "batch " << n << " row " << i;
-      EXPECT_EQ(scores[i].q10, std::min(sep[1][i], sep[2][i])) << "batch " << n << " row " << i;
-      EXPECT_EQ(scores[i].q90, std::max(sep[1][i], sep[2][i])) << "batch " << n << " row " << i;
+    for (auto* g : {&*merged, &*older}) {
+      std::vector<GatekeeperScore> scores(n);
+      ASSERT_TRUE(g->predict_batch(batch, scores));
+      for (std::size_t i = 0; i < n; ++i) {
+        EXPECT_EQ(sep[0][i], expected[0][i]) << "batch " << n << " row " << i;  // batch = single row
+        EXPECT_EQ(scores[i].prob, sep[0][i]) << "batch " << n << " row " << i;
+        EXPECT_EQ(scores[i].q10, std::min(sep[1][i], sep[2][i])) << "batch " << n << " row " << i;
+        EXPECT_EQ(scores[i].q90, std::max(sep[1][i], sep[2][i])) << "batch " << n << " row " << i;
+      }
     }
   }
 }
 
-TEST(GatekeeperTest, OneSessionSortsCrossedQuantiles) {
+TEST(GatekeeperTest, SortsCrossedQuantiles) {
   // The q90 model written as "q10" and vice versa: every row crosses.
   const auto& f = fixture();
   const std::string dir = ::testing::TempDir() + "gatekeeper_test_crossed." + std::to_string(::getpid());
@@ -201,26 +206,30 @@ TEST(GatekeeperTest, OneSessionSortsCrossedQuantiles) {
   ManifestInfo info;
   info.features = f.schema;
   ASSERT_TRUE(write_models(dir, {&f.prob, &f.q90, &f.q10}, info));
-  auto g = Gatekeeper::load(dir, f.schema);
-  ASSERT_TRUE(g) << g.error().message;
+  testing_data::copy_without_merged_model(dir, dir + ".older");
   auto low = load_one(dir, "q10");
   auto high = load_one(dir, "q90");
   const auto features = parity_rows(f.test);
   const std::size_t rows = features.size() / kCols;
-  std::size_t crossed = 0;
-  for (std::size_t i = 0; i < rows; ++i) {
-    const auto row = std::span<const float>(features).subspan(i * kCols, kCols);
-    float a = 0.0f, b = 0.0f;
-    ASSERT_TRUE(low->run_into(row, 1, std::span<float>(&a, 1)));
-    ASSERT_TRUE(high->run_into(row, 1, std::span<float>(&b, 1)));
-    crossed += a > b ? 1 : 0;
-    auto s = g->predict(row);
-    ASSERT_TRUE(s) << s.error().message;
-    EXPECT_EQ(s->q10, std::min(a, b)) << "row " << i;
-    EXPECT_EQ(s->q90, std::max(a, b)) << "row " << i;
+  for (const auto& from : {dir, dir + ".older"}) {
+    auto g = Gatekeeper::load(from, f.schema);
+    ASSERT_TRUE(g) << g.error().message;
+    std::size_t crossed = 0;
+    for (std::size_t i = 0; i < rows; ++i) {
+      const auto row = std::span<const float>(features).subspan(i * kCols, kCols);
+      float a = 0.0f, b = 0.0f;
+      ASSERT_TRUE(low->run_into(row, 1, std::span<float>(&a, 1)));
+      ASSERT_TRUE(high->run_into(row, 1, std::span<float>(&b, 1)));
+      crossed += a > b ? 1 : 0;
+      auto s = g->predict(row);
+      ASSERT_TRUE(s) << s.error().message;
+      EXPECT_EQ(s->q10, std::min(a, b)) << from << " row " << i;
+      EXPECT_EQ(s->q90, std::max(a, b)) << from << " row " << i;
+    }
+    EXPECT_GT(crossed, rows / 2);
   }
-  EXPECT_GT(crossed, rows / 2);
   std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(dir + ".older");
 }
 
 TEST(GatekeeperTest, RefusesADifferentFeatureSchema) {
@@ -241,47 +250,97 @@ TEST(GatekeeperTest, RefusesADifferentFeatureSchema) {
 }
 
 TEST(GatekeeperTest, RefusesAModifiedModelFile) {
+  // A separate file is refused even when the merged one is what runs.
   const auto& f = fixture();
-  const std::string copy = ::testing::TempDir() + "gatekeeper_test_tampered." + std::to_string(::getpid());
-  std::filesystem::remove_all(copy);
-  std::filesystem::copy(f.dir, copy);
-  {
-    std::ofstream out(copy + "/gatekeeper_q90.onnx", std::ios::binary | std::ios::app);
-    out << "x";
-  }
-  auto g = Gatekeeper::load(copy, f.schema);
-  ASSERT_FALSE(g);
-  EXPECT_NE(g.error().message.find("SHA-256"), std::string::npos) << g.error().message;
-}
-
-TEST(GatekeeperTest, RefusesAValidModelThatIsNotTheOneHashed) {
-  // Each file replaced by a well-formed model with the right output name (a
-  // re-export with another version): it would merge and run, but its hash
-  // is not the manifest's.
-  const auto& f = fixture();
-  const std::pair<const char*, const TrainedModel*> models[] = {{"prob", &f.prob}, {"q10", &f.q10}, {"q90", &f.q90}};
-  for (const auto& [output, model] : models) {
-    const std::string copy = ::testing::TempDir() + "gatekeeper_test_replaced." + std::to_string(::getpid());
+  for (const char* file : {"gatekeeper_q90.onnx", "gatekeeper.onnx"}) {
+    const std::string copy = ::testing::TempDir() + "gatekeeper_test_tampered." + std::to_string(::getpid());
     std::filesystem::remove_all(copy);
     std::filesystem::copy(f.dir, copy);
-    OnnxExportOptions options;
-    options.output_name = output;
-    options.model_version = 8;
-    auto bytes = export_onnx(model->ensemble, options);
-    ASSERT_TRUE(bytes) << bytes.error().message;
-    const std::string file = std::string("gatekeeper_") + output + ".onnx";
     {
-      std::ofstream out(copy + "/" + file, std::ios::binary | std::ios::trunc);
-      out << *bytes;
+      std::ofstream out(copy + "/" + file, std::ios::binary | std::ios::app);
+      out << "x";
     }
-    ASSERT_TRUE(OnnxModel::load_file(copy + "/" + file)) << file;
     auto g = Gatekeeper::load(copy, f.schema);
     ASSERT_FALSE(g) << file;
     EXPECT_NE(g.error().message.find("SHA-256"), std::string::npos) << g.error().message;
     EXPECT_NE(g.error().message.find(file), std::string::npos) << g.error().message;
     std::filesystem::remove_all(copy);
   }
+}
+
+TEST(GatekeeperTest, RefusesAMissingOrMismatchedMergedFile) {
+  const auto& f = fixture();
+  const std::string copy = ::testing::TempDir() + "gatekeeper_test_merged." + std::to_string(::getpid());
+  std::filesystem::remove_all(copy);
+  std::filesystem::copy(f.dir, copy);
+  std::filesystem::remove(copy + "/gatekeeper.onnx");
+  auto g = Gatekeeper::load(copy, f.schema);  // listed, so no fallback to the separate files
+  ASSERT_FALSE(g);
+  EXPECT_NE(g.error().message.find("gatekeeper.onnx"), std::string::npos) << g.error().message;
+
+  // The manifest names the classifier's file, correctly hashed, as the merged model.
+  auto manifest = f.manifest;
+  manifest.merged->file = manifest.models[0].file;
+  manifest.merged->sha256 = manifest.models[0].sha256;
+  {
+    std::ofstream out(copy + "/manifest.json", std::ios::binary | std::ios::trunc);
+    out << manifest.to_json().dump(2) << "\n";
+  }
+  g = Gatekeeper::load(copy, f.schema);
+  ASSERT_FALSE(g);
+  EXPECT_NE(g.error().message.find("expected outputs 'prob', 'q10', 'q90' over 5 features; the file gives outputs "
+                                   "'prob' over 5 features"),
+            std::string::npos)
+      << g.error().message;
+
+  // The classifier alone, but the merged entry still lists all three outputs.
+  manifest = f.manifest;
+  manifest.models.resize(1);
+  {
+    std::ofstream out(copy + "/manifest.json", std::ios::binary | std::ios::trunc);
+    out << manifest.to_json().dump(2) << "\n";
+  }
+  std::filesystem::copy_file(f.dir + "/gatekeeper.onnx", copy + "/gatekeeper.onnx");
+  g = Gatekeeper::load(copy, f.schema);
+  ASSERT_FALSE(g);
+  EXPECT_NE(g.error().message.find("merged model 'gatekeeper.onnx' with outputs 'prob', 'q10', 'q90', its models "
+                                   "give 'prob'"),
+            std::string::npos)
+      << g.error().message;
+  std::filesystem::remove_all(copy);
+}
+
+TEST(GatekeeperTest, RefusesAValidModelThatIsNotTheOneHashed) {
+  // Each file replaced by a well-formed model with the right output name (a
+  // re-export with another version): it would load and run, but its hash is
+  // not the manifest's. With and without the merged file.
+  const auto& f = fixture();
+  const std::pair<const char*, const TrainedModel*> models[] = {{"prob", &f.prob}, {"q10", &f.q10}, {"q90", &f.q90}};
+  for (const auto& from : {f.dir, f.older_dir}) {
+    for (const auto& [output, model] : models) {
+      const std::string copy = ::testing::TempDir() + "gatekeeper_test_replaced." + std::to_string(::getpid());
+      std::filesystem::remove_all(copy);
+      std::filesystem::copy(from, copy);
+      OnnxExportOptions options;
+      options.output_name = output;
+      options.model_version = 8;
+      auto bytes = export_onnx(model->ensemble, options);
+      ASSERT_TRUE(bytes) << bytes.error().message;
+      const std::string file = std::string("gatekeeper_") + output + ".onnx";
+      {
+        std::ofstream out(copy + "/" + file, std::ios::binary | std::ios::trunc);
+        out << *bytes;
+      }
+      ASSERT_TRUE(OnnxModel::load_file(copy + "/" + file)) << file;
+      auto g = Gatekeeper::load(copy, f.schema);
+      ASSERT_FALSE(g) << file;
+      EXPECT_NE(g.error().message.find("SHA-256"), std::string::npos) << g.error().message;
+      EXPECT_NE(g.error().message.find(file), std::string::npos) << g.error().message;
+      std::filesystem::remove_all(copy);
+    }
+  }
   EXPECT_TRUE(Gatekeeper::load(f.dir, f.schema));
+  EXPECT_TRUE(Gatekeeper::load(f.older_dir, f.schema));
 }
 
 }  // namespace

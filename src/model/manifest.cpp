@@ -1,14 +1,11 @@
 #include "model/manifest.h"
 
-#include "core/sha256.h"
-
-#include <array>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-
-#include "model/onnx_export.h"
+#include "core/sha256.h"
 
 namespace quant::model {
 
@@ -32,21 +29,6 @@ Expected<std::string> sha256_file(const std::string& path) {
 }
 
 namespace {
-
-Expected<void> write_file(const fs::path& path, std::string_view bytes) {
-  // Write beside, then rename: a reader never sees half a model.
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return make_error("cannot create " + tmp.string());
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out.flush()) return make_error("cannot write " + tmp.string());
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return make_error("cannot rename " + tmp.string() + " to " + path.string() + ": " + ec.message());
-  return {};
-}
 
 std::string describe(const std::vector<std::string>& names, std::size_t i) {
   return i < names.size() ? "'" + names[i] + "'" : "(none)";
@@ -83,17 +65,21 @@ nlohmann::json Manifest::to_json() const {
                      {"trees", m.trees},
                      {"alpha", m.alpha}});
   }
-  return {{"format", format},
-          {"name", name},
-          {"version", version},
-          {"features", {{"names", features.names}, {"hash", features.hash}}},
-          {"input", {{"name", "features"}, {"shape", {"N", features.names.size()}}, {"type", "float32"}}},
-          {"train_window", {{"start", train_start}, {"end", train_end}}},
-          {"data_hash", data_hash},
-          {"params", params},
-          {"metrics", metrics},
-          {"xgboost_version", xgboost_version},
-          {"models", files}};
+  nlohmann::json json = {
+      {"format", format},
+      {"name", name},
+      {"version", version},
+      {"features", {{"names", features.names}, {"hash", features.hash}}},
+      {"input", {{"name", "features"}, {"shape", {"N", features.names.size()}}, {"type", "float32"}}},
+      {"train_window", {{"start", train_start}, {"end", train_end}}},
+      {"data_hash", data_hash},
+      {"params", params},
+      {"metrics", metrics},
+      {"xgboost_version", xgboost_version},
+      {"models", files}};
+  // Only when present: a manifest without it reads and writes back unchanged.
+  if (merged) json["merged"] = {{"file", merged->file}, {"sha256", merged->sha256}, {"outputs", merged->outputs}};
+  return json;
 }
 
 Expected<Manifest> Manifest::from_json(const nlohmann::json& json) {
@@ -126,62 +112,23 @@ Expected<Manifest> Manifest::from_json(const nlohmann::json& json) {
       }
       m.models.push_back(std::move(file));
     }
+    if (json.contains("merged")) {
+      const auto& j = json.at("merged");
+      MergedModelFile entry;
+      entry.file = j.at("file").get<std::string>();
+      entry.sha256 = j.at("sha256").get<std::string>();
+      entry.outputs = j.at("outputs").get<std::vector<std::string>>();
+      if (entry.file.empty() || entry.file.find('/') != std::string::npos) {
+        return make_error("manifest: merged model file '" + entry.file + "' must be a plain file name");
+      }
+      if (entry.outputs.empty()) return make_error("manifest: merged model '" + entry.file + "' lists no outputs");
+      m.merged = std::move(entry);
+    }
     if (m.features.names.empty()) return make_error("manifest: features.names is empty");
     return m;
   } catch (const std::exception& e) {
     return make_error(std::string("manifest: ") + e.what());
   }
-}
-
-Expected<Manifest> write_models(const std::string& dir, const GatekeeperModels& models, const ManifestInfo& info) {
-  if (!models.prob || !models.q10 || !models.q90) return make_error("write_models: all three models are required");
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return make_error("write_models: cannot create " + dir + ": " + ec.message());
-  Manifest manifest;
-  manifest.version = info.version;
-  manifest.features = info.features;
-  manifest.train_start = info.train_start;
-  manifest.train_end = info.train_end;
-  manifest.data_hash = info.data_hash;
-  manifest.params = info.params;
-  manifest.metrics = info.metrics;
-  manifest.xgboost_version = xgboost_version();
-  const std::pair<const char*, const TrainedModel*> entries[] = {
-      {"prob", models.prob}, {"q10", models.q10}, {"q90", models.q90}};
-  const double alphas[] = {0.0, 0.1, 0.9};
-  for (std::size_t k = 0; k < 3; ++k) {
-    const auto& [output, model] = entries[k];
-    if (model->ensemble.feature_count != info.features.names.size()) {
-      return make_error(std::string("write_models: model '") + output + "' takes " +
-                        std::to_string(model->ensemble.feature_count) + " features, the schema lists " +
-                        std::to_string(info.features.names.size()));
-    }
-    OnnxExportOptions options;
-    options.output_name = output;
-    options.graph_name = std::string("gatekeeper_") + output;
-    options.model_version = info.version;
-    auto bytes = export_onnx(model->ensemble, options);
-    if (!bytes) return make_error(std::string("write_models: ") + output + ": " + bytes.error().message);
-    ModelFile file;
-    file.output = output;
-    file.file = std::string("gatekeeper_") + output + ".onnx";
-    file.xgboost_file = std::string("gatekeeper_") + output + ".xgboost.json";
-    file.sha256 = sha256_hex(*bytes);
-    file.xgboost_sha256 = sha256_hex(model->xgboost_json);
-    file.version = info.version;
-    file.trees = model->trees;
-    file.alpha = alphas[k];
-    if (auto ok = write_file(fs::path(dir) / file.file, *bytes); !ok) return make_error("write_models: " + ok.error().message);
-    if (auto ok = write_file(fs::path(dir) / file.xgboost_file, model->xgboost_json); !ok) {
-      return make_error("write_models: " + ok.error().message);
-    }
-    manifest.models.push_back(std::move(file));
-  }
-  if (auto ok = write_file(fs::path(dir) / "manifest.json", manifest.to_json().dump(2) + "\n"); !ok) {
-    return make_error("write_models: " + ok.error().message);
-  }
-  return manifest;
 }
 
 Expected<Manifest> load_manifest(const std::string& dir) {
@@ -198,21 +145,22 @@ Expected<Manifest> load_manifest(const std::string& dir) {
 }
 
 Expected<void> verify_files(const std::string& dir, const Manifest& manifest) {
+  const auto check = [&](const std::string& file, const std::string& expected) -> Expected<void> {
+    if (file.empty()) return {};
+    const auto path = (fs::path(dir) / file).string();
+    auto hash = sha256_file(path);
+    if (!hash) return make_error(hash.error().message);
+    if (*hash != expected) {
+      return make_error(path + ": SHA-256 " + *hash + " does not match the manifest's " + expected +
+                        " (file changed after training; re-export or restore it)");
+    }
+    return {};
+  };
   for (const auto& m : manifest.models) {
-    const auto check = [&](const std::string& file, const std::string& expected) -> Expected<void> {
-      if (file.empty()) return {};
-      const auto path = (fs::path(dir) / file).string();
-      auto hash = sha256_file(path);
-      if (!hash) return make_error(hash.error().message);
-      if (*hash != expected) {
-        return make_error(path + ": SHA-256 " + *hash + " does not match the manifest's " + expected +
-                          " (file changed after training; re-export or restore it)");
-      }
-      return {};
-    };
     if (auto ok = check(m.file, m.sha256); !ok) return ok;
     if (auto ok = check(m.xgboost_file, m.xgboost_sha256); !ok) return ok;
   }
+  if (manifest.merged) return check(manifest.merged->file, manifest.merged->sha256);
   return {};
 }
 

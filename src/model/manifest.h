@@ -1,17 +1,19 @@
 #pragma once
-/// The Gatekeeper's manifest: `manifest.json` beside the three ONNX models. It
-/// records the feature list and order, the training window, the data hash,
-/// parameters, metrics, model versions and the SHA-256 of every file, so the
-/// inference side can refuse a feature pipeline or a file that does not match.
+/// The Gatekeeper's manifest: `manifest.json` beside the three ONNX models and
+/// their merged graph. It records the feature list and order, the training
+/// window, the data hash, parameters, metrics, model versions and the SHA-256
+/// of every file, so the inference side can refuse a feature pipeline or a
+/// file that does not match. Written by model_train's `write_models`; read
+/// and checked here.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "model/xgboost_trainer.h"
 
 namespace quant::model {
 
@@ -40,6 +42,15 @@ struct ModelFile {
   double alpha = 0.0;   ///< quantile level, 0 for the classifier
 };
 
+/// The models of `Manifest::models` merged into one graph over their shared
+/// input (written at export time, so loading needs ONNX Runtime only): one
+/// Run computes every output.
+struct MergedModelFile {
+  std::string file;                  ///< file name inside the directory ("gatekeeper.onnx")
+  std::string sha256;                ///< lowercase hex of the file's bytes
+  std::vector<std::string> outputs;  ///< its graph outputs in order, e.g. prob, q10, q90
+};
+
 struct Manifest {
   int format = 1;
   std::string name = "gatekeeper";
@@ -51,37 +62,20 @@ struct Manifest {
   nlohmann::json metrics = nlohmann::json::object();
   std::string xgboost_version;
   std::vector<ModelFile> models;
+  /// Absent in directories written before the merged file existed; they load
+  /// (and score identically) from the separate files.
+  std::optional<MergedModelFile> merged;
 
+  /// The JSON object of manifest.json; "merged" appears only when present.
   nlohmann::json to_json() const;
   static Expected<Manifest> from_json(const nlohmann::json& json);
 };
 
-/// The three trained models of a Gatekeeper.
-struct GatekeeperModels {
-  const TrainedModel* prob = nullptr;
-  const TrainedModel* q10 = nullptr;
-  const TrainedModel* q90 = nullptr;
-};
-
-/// Describes a training run for `write_models`.
-struct ManifestInfo {
-  FeatureSchema features;
-  std::string train_start, train_end, data_hash;
-  nlohmann::json params = nlohmann::json::object();
-  nlohmann::json metrics = nlohmann::json::object();
-  std::int64_t version = 1;
-};
-
-/// Exports the three models to `dir`/gatekeeper_{prob,q10,q90}.onnx (plus
-/// their XGBoost JSON), hashes them and writes `dir`/manifest.json. Creates
-/// `dir` if needed. Fails when the models' feature count differs from the
-/// schema's, or on export / I/O errors (naming the file).
-Expected<Manifest> write_models(const std::string& dir, const GatekeeperModels& models, const ManifestInfo& info);
-
 /// Reads and checks `dir`/manifest.json (shape only; use `verify_files` for the hashes).
 Expected<Manifest> load_manifest(const std::string& dir);
 
-/// Ok when every file listed in `manifest` exists in `dir` and its SHA-256 matches.
+/// Ok when every file listed in `manifest` (the merged one included) exists in
+/// `dir` and its SHA-256 matches.
 Expected<void> verify_files(const std::string& dir, const Manifest& manifest);
 
 /// Lowercase hex SHA-256 (OpenSSL EVP) of bytes / of a file's contents.

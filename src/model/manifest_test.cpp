@@ -5,8 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include "test_data.h"
-
 namespace quant::model {
 namespace {
 
@@ -47,6 +45,35 @@ TEST(ManifestTest, JsonRoundTripAndRejectsBadShape) {
   j.erase("data_hash");
   EXPECT_FALSE(Manifest::from_json(j));
   EXPECT_FALSE(load_manifest("/nonexistent/dir"));
+}
+
+TEST(ManifestTest, MergedEntryIsOptionalAndRoundTrips) {
+  Manifest m;
+  m.features = {{"x"}, ""};
+  m.models.push_back({"prob", "gatekeeper_prob.onnx", "00", "", "", 1, 10, 0.0});
+  EXPECT_FALSE(m.to_json().contains("merged"));  // older manifests stay byte for byte what they were
+  auto back = Manifest::from_json(m.to_json());
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_FALSE(back->merged);
+
+  m.merged = MergedModelFile{"gatekeeper.onnx", "11", {"prob"}};
+  back = Manifest::from_json(m.to_json());
+  ASSERT_TRUE(back) << back.error().message;
+  ASSERT_TRUE(back->merged);
+  EXPECT_EQ(back->merged->file, "gatekeeper.onnx");
+  EXPECT_EQ(back->merged->sha256, "11");
+  EXPECT_EQ(back->merged->outputs, std::vector<std::string>{"prob"});
+  EXPECT_EQ(back->to_json(), m.to_json());
+
+  auto j = m.to_json();
+  j["merged"]["file"] = "../gatekeeper.onnx";
+  EXPECT_FALSE(Manifest::from_json(j));
+  j = m.to_json();
+  j["merged"]["outputs"] = nlohmann::json::array();
+  EXPECT_FALSE(Manifest::from_json(j));
+  j = m.to_json();
+  j["merged"].erase("sha256");
+  EXPECT_FALSE(Manifest::from_json(j));
 }
 
 }  // namespace

@@ -1,12 +1,13 @@
 // Gatekeeper inference latency (single row, three models), batch throughput
 // and training time, for a 300-tree, 31-leaf classifier and 100-tree quantile
-// regressors on synthetic data. Latency percentiles come from our own loop
-// of sorted per-call times (reported as counters, in microseconds).
+// regressors on synthetic data (trained by model_train: a bench-only
+// dependency). Latency percentiles come from our own loop of sorted per-call
+// times (reported as counters, in microseconds).
 //
-// `BM_Gatekeeper*` run the Gatekeeper (the three graphs merged into one
-// session, one Run per call); `BM_ThreeSessions*` load the same three files
-// as three OnnxModel sessions and run each (three Runs per call, what the
-// Gatekeeper did before the merge), for a before/after in the same binary.
+// `BM_Gatekeeper*` run the Gatekeeper on the directory as written (the merged
+// file: one session, one Run per call); `BM_ThreeSessions*` run it on the same
+// directory without the merged file, as older directories are (three sessions,
+// three Runs per call), for a before/after in the same binary.
 
 #include <algorithm>
 #include <chrono>
@@ -16,17 +17,27 @@
 #include <benchmark/benchmark.h>
 
 #include "model/gatekeeper.h"
-#include "model/onnx_model.h"
-#include "model/xgboost_trainer.h"
-#include "test_data.h"
+#include "model_train/test_data.h"
+#include "model_train/write_models.h"
+#include "model_train/xgboost_trainer.h"
 
 namespace quant::model {
 namespace {
+
+using model_train::ClassifierParams;
+using model_train::Dataset;
+using model_train::ManifestInfo;
+using model_train::QuantileParams;
+using model_train::train_classifier;
+using model_train::train_quantile;
+using model_train::write_models;
+namespace testing_data = model_train::testing_data;
 
 constexpr std::size_t kCols = 16;
 
 struct Models {
   std::string dir;
+  std::string older_dir;  // without the merged file
   FeatureSchema schema;
   Dataset test;
   double classifier_seconds = 0, quantile_seconds = 0;
@@ -71,6 +82,8 @@ const Models& models() {
     ManifestInfo info;
     info.features = out.schema;
     QUANT_CHECK(write_models(out.dir, {&*prob, &*q10, &*q90}, info).has_value());
+    out.older_dir = out.dir + "_older";
+    testing_data::copy_without_merged_model(out.dir, out.older_dir);
     std::printf("training: classifier 300 trees x 31 leaves on 20000 x %zu rows: %.2f s; "
                 "one quantile model (100 trees, leaf refresh): %.2f s\n",
                 kCols, out.classifier_seconds, out.quantile_seconds);
@@ -79,47 +92,7 @@ const Models& models() {
   return m;
 }
 
-// The three files as three sessions, scored the way the Gatekeeper did
-// before it merged them.
-class ThreeSessions {
- public:
-  explicit ThreeSessions(const std::string& dir) {
-    for (std::size_t k = 0; k < 3; ++k) {
-      auto model = OnnxModel::load_file(dir + "/gatekeeper_" + kOutputs[k] + ".onnx");
-      QUANT_CHECK(model.has_value());
-      models_[k] = std::move(*model);
-    }
-  }
-
-  GatekeeperScore predict(std::span<const float> row) {
-    GatekeeperScore s;
-    float* outputs[] = {&s.prob, &s.q10, &s.q90};
-    for (std::size_t k = 0; k < 3; ++k) {
-      QUANT_CHECK(models_[k]->run_into(row, 1, std::span<float>(outputs[k], 1)).has_value());
-    }
-    if (s.q10 > s.q90) std::swap(s.q10, s.q90);
-    return s;
-  }
-
-  Expected<void> predict_batch(std::span<const float> features, std::span<GatekeeperScore> out) {
-    for (std::size_t k = 0; k < 3; ++k) {
-      batch_[k].resize(out.size());
-      QUANT_CHECK(models_[k]->run_into(features, out.size(), batch_[k]).has_value());
-    }
-    for (std::size_t i = 0; i < out.size(); ++i) {
-      out[i] = {batch_[0][i], std::min(batch_[1][i], batch_[2][i]), std::max(batch_[1][i], batch_[2][i])};
-    }
-    return {};
-  }
-
- private:
-  static constexpr const char* kOutputs[] = {"prob", "q10", "q90"};
-  std::unique_ptr<OnnxModel> models_[3];
-  std::vector<float> batch_[3];
-};
-
-template <typename Scorer>
-void single_row_latency(benchmark::State& state, Scorer& scorer) {
+void single_row_latency(benchmark::State& state, Gatekeeper& scorer) {
   const auto& m = models();
   constexpr std::size_t kCalls = 20000;
   std::vector<double> latency_us(kCalls);
@@ -143,8 +116,7 @@ void single_row_latency(benchmark::State& state, Scorer& scorer) {
   state.counters["trees"] = m.classifier_trees;
 }
 
-template <typename Scorer>
-void batch_throughput(benchmark::State& state, Scorer& scorer) {
+void batch_throughput(benchmark::State& state, Gatekeeper& scorer) {
   const auto& m = models();
   const auto rows = static_cast<std::size_t>(state.range(0));
   std::vector<GatekeeperScore> out(rows);
@@ -156,31 +128,33 @@ void batch_throughput(benchmark::State& state, Scorer& scorer) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
 }
 
+Gatekeeper load(const std::string& dir, std::size_t sessions) {
+  auto g = Gatekeeper::load(dir, models().schema);
+  QUANT_CHECK(g.has_value() && g->session_count() == sessions);
+  return std::move(*g);
+}
+
 void BM_GatekeeperSingleRow(benchmark::State& state) {
-  const auto& m = models();
-  auto g = Gatekeeper::load(m.dir, m.schema);
-  QUANT_CHECK(g.has_value());
-  single_row_latency(state, *g);
+  auto g = load(models().dir, 1);
+  single_row_latency(state, g);
 }
 BENCHMARK(BM_GatekeeperSingleRow)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 void BM_ThreeSessionsSingleRow(benchmark::State& state) {
-  ThreeSessions three(models().dir);
-  single_row_latency(state, three);
+  auto g = load(models().older_dir, 3);
+  single_row_latency(state, g);
 }
 BENCHMARK(BM_ThreeSessionsSingleRow)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 void BM_GatekeeperBatch(benchmark::State& state) {
-  const auto& m = models();
-  auto g = Gatekeeper::load(m.dir, m.schema);
-  QUANT_CHECK(g.has_value());
-  batch_throughput(state, *g);
+  auto g = load(models().dir, 1);
+  batch_throughput(state, g);
 }
 BENCHMARK(BM_GatekeeperBatch)->Arg(256)->Arg(2048)->Unit(benchmark::kMicrosecond);
 
 void BM_ThreeSessionsBatch(benchmark::State& state) {
-  ThreeSessions three(models().dir);
-  batch_throughput(state, three);
+  auto g = load(models().older_dir, 3);
+  batch_throughput(state, g);
 }
 BENCHMARK(BM_ThreeSessionsBatch)->Arg(256)->Arg(2048)->Unit(benchmark::kMicrosecond);
 

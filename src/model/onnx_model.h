@@ -3,8 +3,8 @@
 /// includes ONNX Runtime headers. One session per model, one intra-op thread
 /// by default (latency over throughput), float32 rows in, float32 outputs out.
 ///
-/// The Gatekeeper (gatekeeper.h) runs its three models, merged into one graph
-/// (`merge_models` in onnx_export.h), through `run_into_many`.
+/// The Gatekeeper (gatekeeper.h) runs its merged model (three outputs, one
+/// graph, written by model_train at export time) through `run_into_many`.
 
 #include <cstddef>
 #include <cstdint>

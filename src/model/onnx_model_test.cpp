@@ -1,53 +1,85 @@
 #include "model/onnx_model.h"
 
-#include <onnx/checker.h>
-#include <onnx/onnx_pb.h>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
 
 #include <gtest/gtest.h>
 
 namespace quant::model {
 namespace {
 
-// Builds y = x * 2 + 1 over a [N, 3] float input with Debian's ONNX protobuf
-// classes, checks it with onnx::checker, and returns the serialized bytes.
-// With `two_outputs` the intermediate x2 = x * 2 is a second output.
-std::string tiny_model(bool two_outputs = false) {
-  onnx::ModelProto model;
-  model.set_ir_version(8);
-  model.set_producer_name("quant-smoke-test");
-  auto* opset = model.add_opset_import();
-  opset->set_domain("");
-  opset->set_version(13);
-  auto* graph = model.mutable_graph();
-  graph->set_name("affine");
-  auto add_value = [](onnx::ValueInfoProto* v, const char* name) {
-    v->set_name(name);
-    auto* t = v->mutable_type()->mutable_tensor_type();
-    t->set_elem_type(onnx::TensorProto::FLOAT);
-    t->mutable_shape()->add_dim()->set_dim_param("N");
-    t->mutable_shape()->add_dim()->set_dim_value(3);
-  };
-  add_value(graph->add_input(), "x");
-  add_value(graph->add_output(), "y");
-  if (two_outputs) add_value(graph->add_output(), "x2");
-  for (auto [name, value] : {std::pair{"two", 2.0f}, std::pair{"one", 1.0f}}) {
-    auto* init = graph->add_initializer();
-    init->set_name(name);
-    init->set_data_type(onnx::TensorProto::FLOAT);
-    init->add_float_data(value);
+// Just enough of the protobuf wire format (varints, length-delimited fields,
+// packed floats) to write an ONNX ModelProto by hand: this module links ONNX
+// Runtime only, not libonnx. Field numbers are onnx.proto's.
+class Proto {
+ public:
+  Proto& varint(int field, std::uint64_t value) {
+    key(field, 0);
+    put_varint(value);
+    return *this;
   }
-  auto* mul = graph->add_node();
-  mul->set_op_type("Mul");
-  mul->add_input("x");
-  mul->add_input("two");
-  mul->add_output("x2");
-  auto* add = graph->add_node();
-  add->set_op_type("Add");
-  add->add_input("x2");
-  add->add_input("one");
-  add->add_output("y");
-  onnx::checker::check_model(model);  // throws on an invalid model
-  return model.SerializeAsString();
+  Proto& bytes(int field, std::string_view value) {
+    key(field, 2);
+    put_varint(value.size());
+    out_.append(value);
+    return *this;
+  }
+  Proto& message(int field, const Proto& value) { return bytes(field, value.out_); }
+  Proto& packed_float(int field, float value) {
+    char raw[sizeof value];
+    std::memcpy(raw, &value, sizeof value);  // little-endian, as the wire format wants (x86-64)
+    return bytes(field, std::string_view(raw, sizeof raw));
+  }
+  const std::string& str() const { return out_; }
+
+ private:
+  void key(int field, int wire_type) {
+    put_varint(static_cast<std::uint64_t>(field) << 3 | static_cast<std::uint64_t>(wire_type));
+  }
+  void put_varint(std::uint64_t value) {
+    while (value >= 0x80) {
+      out_.push_back(static_cast<char>(value | 0x80));
+      value >>= 7;
+    }
+    out_.push_back(static_cast<char>(value));
+  }
+  std::string out_;
+};
+
+// ValueInfoProto: float tensor [N, 3].
+Proto float_rows(std::string_view name) {
+  Proto dim_n, dim_3, shape, tensor, type, value;
+  dim_n.bytes(2, "N");                        // Dimension.dim_param
+  dim_3.varint(1, 3);                         // Dimension.dim_value
+  shape.message(1, dim_n).message(1, dim_3);  // TensorShapeProto.dim
+  tensor.varint(1, 1).message(2, shape);      // TypeProto.Tensor: elem_type FLOAT, shape
+  type.message(1, tensor);                    // TypeProto.tensor_type
+  value.bytes(1, name).message(2, type);      // ValueInfoProto: name, type
+  return value;
+}
+
+// y = x * 2 + 1 over a [N, 3] float input; with `two_outputs` the
+// intermediate x2 = x * 2 is a second output. Serialized ModelProto bytes.
+std::string tiny_model(bool two_outputs = false) {
+  Proto graph;
+  Proto mul, add;
+  // NodeProto: input (1), output (2), op_type (4); GraphProto: node (1), name (2).
+  mul.bytes(1, "x").bytes(1, "two").bytes(2, "x2").bytes(4, "Mul");
+  add.bytes(1, "x2").bytes(1, "one").bytes(2, "y").bytes(4, "Add");
+  graph.message(1, mul).message(1, add).bytes(2, "affine");
+  for (auto [name, value] : {std::pair{"two", 2.0f}, std::pair{"one", 1.0f}}) {
+    Proto init;
+    init.varint(2, 1).packed_float(4, value).bytes(8, name);  // TensorProto: data_type FLOAT, float_data, name
+    graph.message(5, init);                                   // GraphProto.initializer
+  }
+  graph.message(11, float_rows("x")).message(12, float_rows("y"));  // GraphProto: input, output
+  if (two_outputs) graph.message(12, float_rows("x2"));
+  Proto opset, model;
+  opset.bytes(1, "").varint(2, 13);  // OperatorSetIdProto: domain, version
+  // ModelProto: ir_version (1), producer_name (2), graph (7), opset_import (8).
+  model.varint(1, 8).bytes(2, "quant-smoke-test").message(7, graph).message(8, opset);
+  return model.str();
 }
 
 TEST(OnnxModelTest, LoadsAndRunsATinyModel) {

@@ -527,7 +527,7 @@ Expected<void> write_version(const std::string& root, const std::string& name, s
   if (!fs::is_directory(dir, ec)) return make_error("registry: model directory " + dir.string() + " does not exist");
   if (!fs::is_regular_file(dir / kManifestFile, ec)) {
     return make_error("registry: no " + std::string(kManifestFile) + " in " + dir.string() +
-                      " (write the model with model::write_models first)");
+                      " (write the model with model_train::write_models first)");
   }
   const std::int64_t created = creation_timestamp_ms.value_or(now_ms());
   const std::string created_text = std::to_string(created);

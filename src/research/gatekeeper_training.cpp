@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cmath>
 
+#include "model_train/write_models.h"
+
 namespace quant::research {
 
 Expected<SignalRows> collect_signals(std::span<const Bar> bars, const InstrumentSpec& spec,
@@ -87,7 +89,7 @@ Expected<TrainResult> train_gatekeeper(std::span<const Bar> bars, const Instrume
   const std::size_t split = samples.size() - n_valid;
   const std::size_t valid_start_index = samples[split].index;
   auto make = [&](bool regression_target) {
-    model::Dataset train, valid;
+    model_train::Dataset train, valid;
     train.feature_names = valid.feature_names = pipeline->manifest().names;
     for (std::size_t i = 0; i < samples.size(); ++i) {
       const auto& s = samples[i];
@@ -112,15 +114,15 @@ Expected<TrainResult> train_gatekeeper(std::span<const Bar> bars, const Instrume
   result.purged = split - train_c.rows();
   if (train_c.rows() < 30) return make_error("train: too few training rows after purging (" + std::to_string(train_c.rows()) + ")");
 
-  auto classifier = model::train_classifier(train_c, valid_c, config.classifier);
+  auto classifier = model_train::train_classifier(train_c, valid_c, config.classifier);
   if (!classifier) return make_error("train: classifier: " + classifier.error().message);
-  model::QuantileParams qp;
+  model_train::QuantileParams qp;
   qp.boost = config.quantile;
   qp.alpha = 0.1;
-  auto q10 = model::train_quantile(train_r, valid_r, qp);
+  auto q10 = model_train::train_quantile(train_r, valid_r, qp);
   if (!q10) return make_error("train: q10: " + q10.error().message);
   qp.alpha = 0.9;
-  auto q90 = model::train_quantile(train_r, valid_r, qp);
+  auto q90 = model_train::train_quantile(train_r, valid_r, qp);
   if (!q90) return make_error("train: q90: " + q90.error().message);
 
   // Validation metrics from our own tree evaluation (equal to ONNX Runtime's
@@ -135,13 +137,13 @@ Expected<TrainResult> train_gatekeeper(std::span<const Bar> bars, const Instrume
     hi.push_back(b);
   }
   result.metrics.rows = valid_c.rows();
-  result.metrics.auc = model::auc(prob, valid_c.labels);
-  result.metrics.log_loss = model::log_loss(prob, valid_c.labels);
-  result.metrics.brier = model::brier_score(prob, valid_c.labels);
-  result.metrics.calibration = model::calibration_table(prob, valid_c.labels);
-  result.metrics.coverage = model::quantile_coverage(lo, hi, valid_r.labels);
+  result.metrics.auc = model_train::auc(prob, valid_c.labels);
+  result.metrics.log_loss = model_train::log_loss(prob, valid_c.labels);
+  result.metrics.brier = model_train::brier_score(prob, valid_c.labels);
+  result.metrics.calibration = model_train::calibration_table(prob, valid_c.labels);
+  result.metrics.coverage = model_train::quantile_coverage(lo, hi, valid_r.labels);
 
-  model::ManifestInfo info;
+  model_train::ManifestInfo info;
   info.features = {pipeline->manifest().names, pipeline->manifest().hash};
   info.train_start = window_start;
   info.train_end = window_end;
@@ -165,7 +167,7 @@ Expected<TrainResult> train_gatekeeper(std::span<const Bar> bars, const Instrume
                    {"seed", config.classifier.boost.seed}}},
                  {"strategy", strategy_config.name}};
   info.metrics = result.metrics.to_json();
-  auto manifest = model::write_models(out_dir, {&*classifier, &*q10, &*q90}, info);
+  auto manifest = model_train::write_models(out_dir, {&*classifier, &*q10, &*q90}, info);
   if (!manifest) return tl::unexpected(manifest.error());
   result.manifest = *manifest;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

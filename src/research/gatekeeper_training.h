@@ -16,8 +16,8 @@
 #include "features/feature_pipeline.h"
 #include "features/labels.h"
 #include "model/manifest.h"
-#include "model/metrics.h"
-#include "model/xgboost_trainer.h"
+#include "model_train/metrics.h"
+#include "model_train/xgboost_trainer.h"
 #include "strategy/strategy_config.h"
 
 namespace quant::research {
@@ -28,13 +28,13 @@ struct TrainConfig {
   int hmm_states = 3;             ///< 0 = no HMM regime features
   double validation_share = 0.2;  ///< the last share of samples (in time) validates
   int embargo_bars = 60;          ///< training samples whose label ends this close to validation are dropped too
-  model::ClassifierParams classifier;
-  model::BoostParams quantile;    ///< q10 and q90 (leaf refresh on)
+  model_train::ClassifierParams classifier;
+  model_train::BoostParams quantile;    ///< q10 and q90 (leaf refresh on)
 };
 
 struct TrainResult {
   model::Manifest manifest;
-  model::ValidationMetrics metrics;
+  model_train::ValidationMetrics metrics;
   features::LabelStats labels;
   std::size_t train_rows = 0, valid_rows = 0, purged = 0, not_ready = 0;
   double seconds = 0;

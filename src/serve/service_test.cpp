@@ -219,6 +219,7 @@ TEST(ServiceTest, ChainAppliesGatesInOrderAndStopsAtTheFirstNo) {
 // A probability-only model (e.g. an order-book classifier) plugs into the chain
 // as it is: its manifest lists only a 'prob' model; its quantiles answer null.
 std::string probability_only_dir() {
+  // The classifier alone, without a merged file (its merge holds q10 and q90 too).
   const std::string dir = temp_root() + "/prob_only";
   std::filesystem::remove_all(dir);
   std::filesystem::copy(model_dir_v2(), dir);
@@ -229,9 +230,11 @@ std::string probability_only_dir() {
     if (model["output"] == "prob") kept.push_back(model);
   }
   m["models"] = kept;
+  m.erase("merged");
   std::ofstream(dir + "/manifest.json", std::ios::trunc) << m.dump(2);
   std::filesystem::remove(dir + "/gatekeeper_q10.onnx");
   std::filesystem::remove(dir + "/gatekeeper_q90.onnx");
+  std::filesystem::remove(dir + "/gatekeeper.onnx");
   return dir;
 }
 

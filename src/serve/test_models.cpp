@@ -2,9 +2,9 @@
 
 #include <filesystem>
 
-#include "model/manifest.h"
-#include "model/xgboost_trainer.h"
-#include "../model/test_data.h"
+#include "model_train/test_data.h"
+#include "model_train/write_models.h"
+#include "model_train/xgboost_trainer.h"
 
 namespace quant::serve::testing {
 
@@ -16,7 +16,7 @@ std::vector<std::string> test_feature_names(std::size_t features) {
 
 std::string write_test_models(const std::string& parent, const std::string& name, std::int64_t version,
                               std::uint64_t seed, std::size_t features) {
-  using namespace model;
+  using namespace model_train;
   const std::string dir = (std::filesystem::path(parent) / (name + "_v" + std::to_string(version))).string();
   std::filesystem::remove_all(dir);
   auto data = testing_data::classification(800, features, seed);

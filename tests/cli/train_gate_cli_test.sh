@@ -5,12 +5,12 @@ LAKE="$WORK/lake"
 q generate -s WIN --days 60 --seed 5 --out "$WORK/win.csv" >/dev/null
 q ingest --lake "$LAKE" -f mt5-bars -s WIN -q "$WORK/win.csv" >/dev/null
 
-echo "== quant train writes three checked ONNX models and a manifest"
+echo "== quant train writes three checked ONNX models, their merged graph and a manifest"
 out=$(q train --lake "$LAKE" -s WIN --to 2024-03-04 --out "$WORK/models" 2>&1); st=$?
 expect_status $st 0 "train runs"
 expect_contains "$out" "validation: AUC" "reports AUC"
 expect_contains "$out" "calibration" "reports the calibration table"
-for f in gatekeeper_prob.onnx gatekeeper_q10.onnx gatekeeper_q90.onnx manifest.json; do
+for f in gatekeeper_prob.onnx gatekeeper_q10.onnx gatekeeper_q90.onnx gatekeeper.onnx manifest.json; do
   if [[ -s $WORK/models/$f ]]; then ok "wrote $f"; else bad "missing $f"; fi
 done
 for m in prob q10 q90; do
@@ -18,10 +18,15 @@ for m in prob q10 q90; do
   got=$(openssl dgst -sha256 "$WORK/models/gatekeeper_$m.onnx" | awk '{print $NF}')
   expect_eq "$got" "$want" "manifest SHA-256 of gatekeeper_$m.onnx"
 done
+merged=$(python3 -c 'import json, sys; m = json.load(open(sys.argv[1]))["merged"]; print(m["file"], m["sha256"], *m["outputs"])' \
+  "$WORK/models/manifest.json")
+got=$(openssl dgst -sha256 "$WORK/models/gatekeeper.onnx" | awk '{print $NF}')
+expect_eq "$merged" "gatekeeper.onnx $got prob q10 q90" "manifest lists gatekeeper.onnx (SHA-256, outputs prob q10 q90)"
 expect_contains "$(cat "$WORK/models/manifest.json")" '"names"' "manifest lists the features"
 q train --lake "$LAKE" -s WIN --to 2024-03-04 --out "$WORK/models2" >/dev/null 2>&1
 if cmp -s "$WORK/models/gatekeeper_prob.onnx" "$WORK/models2/gatekeeper_prob.onnx" &&
-   cmp -s "$WORK/models/gatekeeper_q90.onnx" "$WORK/models2/gatekeeper_q90.onnx"; then
+   cmp -s "$WORK/models/gatekeeper_q90.onnx" "$WORK/models2/gatekeeper_q90.onnx" &&
+   cmp -s "$WORK/models/gatekeeper.onnx" "$WORK/models2/gatekeeper.onnx"; then
   ok "training is deterministic (identical ONNX bytes)"
 else
   bad "two trainings gave different models"
@@ -41,6 +46,19 @@ if (( gated <= passed )); then ok "every gated trade passed the gate ($gated ≤
 bad_rule=$(awk -F, 'NR > 1 && $8 == 1 && ($3 < 0.5 || $5 < $6 || $4 < -$7)' "$WORK/run/gate.csv" | wc -l)
 expect_eq "$bad_rule" 0 "every passed signal meets prob ≥ 0.5, q90 ≥ target, q10 ≥ −stop"
 expect_contains "$(cat "$WORK/run/report.html")" "Gated vs ungated" "the report compares gated and ungated"
+
+echo "== a model directory written before gatekeeper.onnx existed gates identically"
+cp -r "$WORK/models" "$WORK/older"
+rm "$WORK/older/gatekeeper.onnx"
+python3 -c 'import json, sys; m = json.load(open(sys.argv[1])); del m["merged"]; json.dump(m, open(sys.argv[1], "w"), indent=2)' \
+  "$WORK/older/manifest.json"
+out=$(q backtest --lake "$LAKE" -s WIN --from 2024-03-04 --gate "$WORK/older" --no-compare --out "$WORK/run_older" 2>&1); st=$?
+expect_status $st 0 "gated backtest on the older directory runs"
+if cmp -s "$WORK/run/gate.csv" "$WORK/run_older/gate.csv" && cmp -s "$WORK/run/trades.csv" "$WORK/run_older/trades.csv"; then
+  ok "same gate.csv and trades.csv as with gatekeeper.onnx"
+else
+  bad "the older directory gates differently"
+fi
 
 echo "== the HMM regime filter uses the HMM fitted by quant train"
 sed 's/^hmm_filter = false/hmm_filter = true/' "$ROOT/config/quant.toml" > "$WORK/hmm.toml"

@@ -1,4 +1,4 @@
-#include "model/xgboost_trainer.h"
+#include "model_train/xgboost_trainer.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <xgboost/c_api.h>
 
-namespace quant::model {
+namespace quant::model_train {
 
 namespace {
 
@@ -464,4 +464,4 @@ std::string xgboost_version() {
   return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
 }
 
-}  // namespace quant::model
+}  // namespace quant::model_train

@@ -1,4 +1,4 @@
-#include "model/onnx_export.h"
+#include "model_train/onnx_export.h"
 
 #include <algorithm>
 #include <unordered_set>
@@ -6,7 +6,7 @@
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 
-namespace quant::model {
+namespace quant::model_train {
 
 namespace {
 
@@ -261,4 +261,4 @@ Expected<std::string> merge_models(const std::vector<std::string>& model_bytes, 
   return bytes;
 }
 
-}  // namespace quant::model
+}  // namespace quant::model_train

@@ -1,8 +1,8 @@
-#include "model/dataset.h"
+#include "model_train/dataset.h"
 
 #include <cmath>
 
-namespace quant::model {
+namespace quant::model_train {
 
 Expected<void> Dataset::validate() const {
   if (cols() == 0) return make_error("dataset: no feature names (columns)");
@@ -36,4 +36,4 @@ Dataset Dataset::slice(std::size_t begin, std::size_t end) const {
   return out;
 }
 
-}  // namespace quant::model
+}  // namespace quant::model_train

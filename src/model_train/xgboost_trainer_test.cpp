@@ -1,18 +1,19 @@
-#include "model/xgboost_trainer.h"
+#include "model_train/xgboost_trainer.h"
 
 #include <algorithm>
 #include <cmath>
 
 #include <gtest/gtest.h>
 
-#include "model/metrics.h"
-#include "model/onnx_export.h"
 #include "model/onnx_model.h"
-#include "test_data.h"
+#include "model_train/metrics.h"
+#include "model_train/onnx_export.h"
+#include "model_train/test_data.h"
 
-namespace quant::model {
+namespace quant::model_train {
 namespace {
 
+using model::OnnxModel;
 using testing_data::classification;
 using testing_data::heteroscedastic;
 
@@ -271,4 +272,4 @@ TEST(XgboostTrainerTest, BadInputsAreErrors) {
 TEST(XgboostTrainerTest, ReportsVersion) { EXPECT_EQ(xgboost_version(), "1.7.4"); }
 
 }  // namespace
-}  // namespace quant::model
+}  // namespace quant::model_train

@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "core/error.h"
-#include "model/tree_ensemble.h"
+#include "model_train/tree_ensemble.h"
 
-namespace quant::model {
+namespace quant::model_train {
 
 struct OnnxExportOptions {
   std::string output_name = "score";   ///< e.g. "prob", "q10", "q90"
@@ -57,4 +57,4 @@ struct OnnxMergeOptions {
 /// functions or sparse initializers (not supported), or a checker rejection.
 Expected<std::string> merge_models(const std::vector<std::string>& model_bytes, const OnnxMergeOptions& options = {});
 
-}  // namespace quant::model
+}  // namespace quant::model_train

@@ -11,7 +11,7 @@
 
 #include "core/error.h"
 
-namespace quant::model {
+namespace quant::model_train {
 
 struct Dataset {
   std::vector<std::string> feature_names;  ///< one per column, in column order
@@ -32,4 +32,4 @@ struct Dataset {
   Dataset slice(std::size_t begin, std::size_t end) const;
 };
 
-}  // namespace quant::model
+}  // namespace quant::model_train

@@ -1,4 +1,4 @@
-#include "model/onnx_export.h"
+#include "model_train/onnx_export.h"
 
 #include <limits>
 
@@ -9,8 +9,10 @@
 
 #include "model/onnx_model.h"
 
-namespace quant::model {
+namespace quant::model_train {
 namespace {
+
+using model::OnnxModel;
 
 constexpr std::size_t kCols = 3;
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
@@ -185,4 +187,4 @@ TEST(OnnxMergeTest, RefusesModelsThatCannotShareOneGraph) {
 }
 
 }  // namespace
-}  // namespace quant::model
+}  // namespace quant::model_train

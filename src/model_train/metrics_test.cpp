@@ -1,10 +1,10 @@
-#include "model/metrics.h"
+#include "model_train/metrics.h"
 
 #include <cmath>
 
 #include <gtest/gtest.h>
 
-namespace quant::model {
+namespace quant::model_train {
 namespace {
 
 TEST(MetricsTest, AucCountsPairsAndTies) {
@@ -49,4 +49,4 @@ TEST(MetricsTest, QuantileCoverageAndJson) {
 }
 
 }  // namespace
-}  // namespace quant::model
+}  // namespace quant::model_train

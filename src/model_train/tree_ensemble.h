@@ -19,7 +19,7 @@
 
 #include "core/error.h"
 
-namespace quant::model {
+namespace quant::model_train {
 
 enum class SplitRule { LessThan, LessOrEqual };
 
@@ -78,4 +78,4 @@ struct TreeEnsemble {
 /// The largest float <= `value` (for LightGBM's double thresholds).
 float float_at_or_below(double value);
 
-}  // namespace quant::model
+}  // namespace quant::model_train

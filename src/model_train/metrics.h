@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace quant::model {
+namespace quant::model_train {
 
 /// Area under the ROC curve by ranks (Mann-Whitney U, ties get average
 /// ranks). Labels are 0/1. NaN when one class is absent.
@@ -57,4 +57,4 @@ struct ValidationMetrics {
 ValidationMetrics evaluate(std::span<const float> prob, std::span<const float> labels, std::span<const float> q10,
                            std::span<const float> q90, std::span<const float> move);
 
-}  // namespace quant::model
+}  // namespace quant::model_train

@@ -1,10 +1,14 @@
-#include "test_data.h"
+#include "model_train/test_data.h"
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
 
-namespace quant::model::testing_data {
+#include "model/manifest.h"
+
+namespace quant::model_train::testing_data {
 
 namespace {
 std::vector<std::string> names(std::size_t cols) {
@@ -50,4 +54,17 @@ Dataset heteroscedastic(std::size_t rows, std::size_t cols, std::uint64_t seed, 
   return d;
 }
 
-}  // namespace quant::model::testing_data
+void copy_without_merged_model(const std::string& from, const std::string& to) {
+  namespace fs = std::filesystem;
+  fs::remove_all(to);
+  fs::copy(from, to);
+  auto manifest = model::load_manifest(to);
+  QUANT_CHECK(manifest.has_value() && manifest->merged.has_value());
+  QUANT_CHECK(fs::remove(fs::path(to) / manifest->merged->file));
+  manifest->merged.reset();
+  std::ofstream out(fs::path(to) / "manifest.json", std::ios::binary | std::ios::trunc);
+  out << manifest->to_json().dump(2) << "\n";
+  QUANT_CHECK(out.flush().good());
+}
+
+}  // namespace quant::model_train::testing_data

@@ -1,4 +1,4 @@
-#include "model/tree_ensemble.h"
+#include "model_train/tree_ensemble.h"
 
 #include <charconv>
 #include <cmath>
@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace quant::model {
+namespace quant::model_train {
 
 namespace {
 
@@ -310,4 +310,4 @@ Expected<TreeEnsemble> TreeEnsemble::from_lightgbm_text(std::string_view text) {
   return out;
 }
 
-}  // namespace quant::model
+}  // namespace quant::model_train

@@ -1,4 +1,4 @@
-#include "model/metrics.h"
+#include "model_train/metrics.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 
 #include "core/error.h"
 
-namespace quant::model {
+namespace quant::model_train {
 
 double auc(std::span<const float> prob, std::span<const float> labels) {
   QUANT_CHECK(prob.size() == labels.size());
@@ -121,12 +121,12 @@ ValidationMetrics evaluate(std::span<const float> prob, std::span<const float> l
                            std::span<const float> q90, std::span<const float> move) {
   ValidationMetrics m;
   m.rows = prob.size();
-  m.auc = model::auc(prob, labels);
-  m.log_loss = model::log_loss(prob, labels);
+  m.auc = model_train::auc(prob, labels);
+  m.log_loss = model_train::log_loss(prob, labels);
   m.brier = brier_score(prob, labels);
   m.calibration = calibration_table(prob, labels);
   m.coverage = quantile_coverage(q10, q90, move);
   return m;
 }
 
-}  // namespace quant::model
+}  // namespace quant::model_train

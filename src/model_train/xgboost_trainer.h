@@ -18,10 +18,10 @@
 #include <vector>
 
 #include "core/error.h"
-#include "model/dataset.h"
-#include "model/tree_ensemble.h"
+#include "model_train/dataset.h"
+#include "model_train/tree_ensemble.h"
 
-namespace quant::model {
+namespace quant::model_train {
 
 /// Shared booster parameters (defaults in the struct).
 struct BoostParams {
@@ -78,4 +78,4 @@ Expected<std::vector<float>> xgboost_predict(const std::string& model_json, std:
 /// "major.minor.patch" of the linked XGBoost.
 std::string xgboost_version();
 
-}  // namespace quant::model
+}  // namespace quant::model_train

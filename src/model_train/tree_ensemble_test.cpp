@@ -1,15 +1,17 @@
-#include "model/tree_ensemble.h"
+#include "model_train/tree_ensemble.h"
 
 #include <cmath>
 #include <limits>
 
 #include <gtest/gtest.h>
 
-#include "model/onnx_export.h"
 #include "model/onnx_model.h"
+#include "model_train/onnx_export.h"
 
-namespace quant::model {
+namespace quant::model_train {
 namespace {
+
+using model::OnnxModel;
 
 // A hand-written LightGBM model: node 0 of Tree=0 has a double threshold just
 // above 0.3f's neighbour below (0.30000000000000004 < 0.3f), NaN goes left;
@@ -173,4 +175,4 @@ TEST(TreeEnsembleTest, XgboostJsonParses) {
 }
 
 }  // namespace
-}  // namespace quant::model
+}  // namespace quant::model_train
