@@ -14,14 +14,8 @@ namespace quant::engine {
 namespace {
 
 InstrumentSpec win() {
-  InstrumentSpec s;
-  s.symbol = "WIN";
-  s.tick_size = 5;
-  s.point_value = 0.2;
+  InstrumentSpec s = testing::win_spec();
   s.fee_per_side = 0.25;
-  s.currency = "BRL";
-  s.time_zone = "America/Sao_Paulo";
-  s.session = Session{std::chrono::minutes(9 * 60), std::chrono::minutes(18 * 60 + 25)};
   return s;
 }
 

@@ -20,6 +20,22 @@ std::string_view reduced_by(OrderPurpose purpose) {
   }
 }
 
+/// An order the book sends on its own account (exit, flatten, stop, target);
+/// `price` is the stop price of a stop, the limit of a limit, unused for market.
+OrderIntent own_order(Side side, OrderType type, OrderPurpose purpose, std::int64_t qty, double price, Timestamp ts,
+                      std::string reason) {
+  OrderIntent o;
+  o.side = side;
+  o.type = type;
+  o.purpose = purpose;
+  o.qty = qty;
+  if (type == OrderType::Stop) o.stop_price = price;
+  if (type == OrderType::Limit) o.limit_price = price;
+  o.ts = ts;
+  o.reason = std::move(reason);
+  return o;
+}
+
 }  // namespace
 
 // ---- Account ----
@@ -237,13 +253,7 @@ void TradingBook::cancel_working(OrderPurpose purpose, std::int64_t keep_qty, st
 void TradingBook::close_position(Timestamp ts, std::string reason) {
   if (position_.qty == 0) return;
   const Side side = position_.qty > 0 ? Side::Sell : Side::Buy;
-  OrderIntent exit;
-  exit.side = side;
-  exit.purpose = OrderPurpose::Exit;
-  exit.qty = std::llabs(position_.qty);
-  exit.ts = ts;
-  exit.reason = std::move(reason);
-  send(std::move(exit));
+  send(own_order(side, OrderType::Market, OrderPurpose::Exit, std::llabs(position_.qty), 0, ts, std::move(reason)));
 }
 
 void TradingBook::flatten(Timestamp ts, const char* reason, std::string_view note, bool all_entries) {
@@ -252,13 +262,8 @@ void TradingBook::flatten(Timestamp ts, const char* reason, std::string_view not
   if (closing_order_ != 0) return;  // an order already closes the position
   cancel_working(OrderPurpose::Exit, 0, note);
   if (position_.qty == 0) return;
-  OrderIntent flat;
-  flat.side = position_.qty > 0 ? Side::Sell : Side::Buy;
-  flat.purpose = OrderPurpose::Flatten;
-  flat.qty = std::llabs(position_.qty);
-  flat.ts = ts;
-  flat.reason = reason;
-  send(std::move(flat));
+  const Side side = position_.qty > 0 ? Side::Sell : Side::Buy;
+  send(own_order(side, OrderType::Market, OrderPurpose::Flatten, std::llabs(position_.qty), 0, ts, reason));
 }
 
 void TradingBook::halt(Timestamp ts, double equity, std::string_view reason) {
@@ -284,15 +289,7 @@ void TradingBook::sync_protection(Timestamp ts) {
   } else {
     // A different size (or side): cancel and place anew, one stop for the whole position.
     if (const OrderId old = std::exchange(stop_order_, 0); old != 0) cancel(old, "cancelled: replaced for the new size");
-    OrderIntent o;
-    o.side = side;
-    o.type = OrderType::Stop;
-    o.purpose = OrderPurpose::StopLoss;
-    o.qty = qty;
-    o.stop_price = pr.stop_price;
-    o.ts = ts;
-    o.reason = "stop";
-    send(std::move(o), &stop_order_);
+    send(own_order(side, OrderType::Stop, OrderPurpose::StopLoss, qty, pr.stop_price, ts, "stop"), &stop_order_);
   }
 
   const Working* target = target_order_ != 0 ? find(target_order_) : nullptr;
@@ -304,15 +301,7 @@ void TradingBook::sync_protection(Timestamp ts) {
     cancel(old, "cancelled: replaced for the new size");
   }
   if (pr.target_price == 0) return;
-  OrderIntent o;
-  o.side = side;
-  o.type = OrderType::Limit;
-  o.purpose = OrderPurpose::Target;
-  o.qty = qty;
-  o.limit_price = pr.target_price;
-  o.ts = ts;
-  o.reason = "target";
-  send(std::move(o), &target_order_);
+  send(own_order(side, OrderType::Limit, OrderPurpose::Target, qty, pr.target_price, ts, "target"), &target_order_);
 }
 
 // ---- the bar cycle ----

@@ -14,25 +14,9 @@
 namespace quant::engine {
 namespace {
 
-InstrumentSpec win() {
-  InstrumentSpec s;
-  s.symbol = "WIN";
-  s.tick_size = 5;
-  s.point_value = 0.2;
-  s.currency = "BRL";
-  s.time_zone = "America/Sao_Paulo";
-  s.session = Session{std::chrono::minutes(9 * 60), std::chrono::minutes(18 * 60 + 25)};
-  return s;
-}
+InstrumentSpec win() { return testing::win_spec(); }
 
-InstrumentSpec wdo() {
-  InstrumentSpec s = win();
-  s.symbol = "WDO";
-  s.tick_size = 0.5;
-  s.point_value = 10;
-  s.session = Session{std::chrono::minutes(9 * 60), std::chrono::minutes(18 * 60 + 30)};
-  return s;
-}
+InstrumentSpec wdo() { return testing::wdo_spec(); }
 
 Timestamp at(int day, int hh, int mm) { return testing::brt_march_2021(day, hh, mm); }
 Bar bar(Timestamp ts, double o, double h, double l, double c) { return testing::ohlc_bar(ts, o, h, l, c); }

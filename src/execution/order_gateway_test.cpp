@@ -12,22 +12,12 @@
 namespace quant::execution {
 namespace {
 
-InstrumentSpec win() {
-  InstrumentSpec s;
-  s.symbol = "WIN";
-  s.tick_size = 5;
-  s.point_value = 0.2;
-  s.currency = "BRL";
-  s.time_zone = "America/Sao_Paulo";
-  s.session = Session{std::chrono::minutes(9 * 60), std::chrono::minutes(18 * 60 + 25)};
-  return s;
-}
+InstrumentSpec win() { return testing::win_spec(); }
 
+/// WDO with WIN's hours (the scenarios share one clock).
 InstrumentSpec wdo() {
-  InstrumentSpec s = win();
-  s.symbol = "WDO";
-  s.tick_size = 0.5;
-  s.point_value = 10;
+  InstrumentSpec s = testing::wdo_spec();
+  s.session = testing::win_spec().session;
   return s;
 }
 

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/test_bars.h"
+
 #include <vector>
 
 namespace quant::execution {
@@ -22,24 +24,14 @@ struct Recorder final : engine::ExecutionListener {
 };
 
 InstrumentSpec win() {
-  InstrumentSpec s;
-  s.symbol = "WIN";
-  s.tick_size = 5;
-  s.point_value = 0.2;
+  InstrumentSpec s = testing::win_spec();
   s.fee_per_side = 0.25;
   s.brokerage_per_side = 0.1;
   return s;
 }
 
-Bar bar(int minute, double o, double h, double l, double c, double volume) {
-  Bar b;
-  b.ts = Timestamp(std::chrono::minutes(minute));
-  b.open = o;
-  b.high = h;
-  b.low = l;
-  b.close = c;
-  b.volume = volume;
-  return b;
+Bar bar(std::int64_t minute, double o, double h, double l, double c, double volume = 1000) {
+  return testing::minute_bar(minute, o, h, l, c, volume);
 }
 
 Order market(OrderId id, Side side, std::int64_t qty, TimeInForce tif = TimeInForce::Gtc) {

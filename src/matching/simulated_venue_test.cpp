@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/test_bars.h"
+
 #include <string>
 #include <vector>
 
@@ -9,23 +11,13 @@ namespace quant::matching {
 namespace {
 
 InstrumentSpec win() {
-  InstrumentSpec s;
-  s.symbol = "WIN";
-  s.tick_size = 5;
-  s.point_value = 0.2;
+  InstrumentSpec s = testing::win_spec();
   s.fee_per_side = 0.26;
   return s;
 }
 
 Bar bar(std::int64_t minute, double o, double h, double l, double c, double volume = 1000) {
-  Bar b;
-  b.ts = Timestamp(std::chrono::minutes(minute));
-  b.open = o;
-  b.high = h;
-  b.low = l;
-  b.close = c;
-  b.volume = volume;
-  return b;
+  return testing::minute_bar(minute, o, h, l, c, volume);
 }
 
 /// Records what the venue reports; can cancel an OCO partner on a fill.
