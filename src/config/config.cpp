@@ -404,8 +404,7 @@ Expected<Date> read_date(const toml::node& node, const std::string& key, std::st
   }
   if (auto text = node.value<std::string>()) {
     if (auto d = parse_date(*text)) return *d;
-    return make_error(where(source, node.source()) + ": " + key + ": '" + *text +
-                      "' is not a date (YYYY-MM-DD)");
+    return make_error(where(source, node.source()) + ": " + key + ": '" + *text + "' is not a date (YYYY-MM-DD)");
   }
   return make_error(where(source, node.source()) + ": " + key + " must be a date (\"YYYY-MM-DD\")");
 }
@@ -428,8 +427,8 @@ const toml::array* array_at(const toml::table& t, std::string_view key, const st
 }
 
 /// `holidays` / `closed`: dates, each listed once across both keys.
-Expected<void> read_dates(const toml::table& t, std::string_view key, const std::string& path,
-                          std::vector<Date>& out, std::map<Date, std::string>& seen, std::string_view source) {
+Expected<void> read_dates(const toml::table& t, std::string_view key, const std::string& path, std::vector<Date>& out,
+                          std::map<Date, std::string>& seen, std::string_view source) {
   Expected<void> err;
   const toml::array* arr = array_at(t, key, path, source, err);
   if (arr == nullptr) return err;
@@ -449,8 +448,8 @@ Expected<void> read_dates(const toml::table& t, std::string_view key, const std:
 
 Expected<ExchangeCalendar> parse_calendar(const std::string& name, const toml::table& t, std::string_view source) {
   const std::string path = "calendars." + name + ".";
-  if (auto ok = check_keys(t, {"time_zone", "weekdays", "holidays", "closed", "special_sessions", "hours"}, path,
-                           source);
+  if (auto ok =
+          check_keys(t, {"time_zone", "weekdays", "holidays", "closed", "special_sessions", "hours"}, path, source);
       !ok) {
     return tl::unexpected(ok.error());
   }
@@ -458,7 +457,8 @@ Expected<ExchangeCalendar> parse_calendar(const std::string& name, const toml::t
   c.name = name;
   if (auto r = read_string(t, "time_zone", c.time_zone, path, source); !r) return tl::unexpected(r.error());
   if (c.time_zone.empty()) {
-    return make_error(where(source, t.source()) + ": " + path + "time_zone is required (the IANA zone of its dates and hours)");
+    return make_error(where(source, t.source()) + ": " + path +
+                      "time_zone is required (the IANA zone of its dates and hours)");
   }
   if (auto tz = TimeZone::find(c.time_zone); !tz) {
     return make_error(std::string(source) + ": " + path + "time_zone: " + tz.error().message);
@@ -470,7 +470,8 @@ Expected<ExchangeCalendar> parse_calendar(const std::string& name, const toml::t
       auto v = d.value<int64_t>();
       if (!v || *v < 0 || *v > 6 ||
           std::find(c.weekdays.begin(), c.weekdays.end(), static_cast<int>(*v)) != c.weekdays.end()) {
-        return make_error(where(source, d.source()) + ": " + path + "weekdays holds distinct 0 (Sunday) .. 6 (Saturday)");
+        return make_error(where(source, d.source()) + ": " + path +
+                          "weekdays holds distinct 0 (Sunday) .. 6 (Saturday)");
       }
       c.weekdays.push_back(static_cast<int>(*v));
     }
@@ -489,7 +490,8 @@ Expected<ExchangeCalendar> parse_calendar(const std::string& name, const toml::t
         return make_error(where(source, (*arr)[i].source()) + ": " + item +
                           " must be a table { date = \"YYYY-MM-DD\", open = \"HH:MM\", close = \"HH:MM\" }");
       }
-      if (auto ok = check_keys(*st, {"date", "open", "close"}, item + ".", source); !ok) return tl::unexpected(ok.error());
+      if (auto ok = check_keys(*st, {"date", "open", "close"}, item + ".", source); !ok)
+        return tl::unexpected(ok.error());
       SpecialSession s;
       const toml::node* date = st->get("date");
       if (date == nullptr) return make_error(where(source, st->source()) + ": " + item + ".date is required");
@@ -504,7 +506,8 @@ Expected<ExchangeCalendar> parse_calendar(const std::string& name, const toml::t
         }
       }
       if (!s.open && !s.close) {
-        return make_error(where(source, st->source()) + ": " + item + " changes nothing: give its open, its close or both");
+        return make_error(where(source, st->source()) + ": " + item +
+                          " changes nothing: give its open, its close or both");
       }
       if (auto it = closed_seen.find(s.date); it != closed_seen.end()) {
         return make_error(where(source, st->source()) + ": " + item + ": " + format_date(s.date) +
@@ -524,8 +527,8 @@ Expected<ExchangeCalendar> parse_calendar(const std::string& name, const toml::t
   const toml::table* hours = sub_table(t, "hours", path, source, err);
   if (!err) return tl::unexpected(err.error());
   if (hours == nullptr || hours->empty()) {
-    return make_error(where(source, t.source()) + ": " + path +
-                      "hours is required: [" + path + "hours] name = [{ from = \"YYYY-MM-DD\", open = \"HH:MM\", close = \"HH:MM\" }, ...]");
+    return make_error(where(source, t.source()) + ": " + path + "hours is required: [" + path +
+                      "hours] name = [{ from = \"YYYY-MM-DD\", open = \"HH:MM\", close = \"HH:MM\" }, ...]");
   }
   for (const auto& [key, node] : *hours) {
     const std::string schedule = path + "hours." + std::string(key.str());
@@ -542,7 +545,8 @@ Expected<ExchangeCalendar> parse_calendar(const std::string& name, const toml::t
         return make_error(where(source, (*arr)[i].source()) + ": " + item +
                           " must be a table { from = \"YYYY-MM-DD\", open = \"HH:MM\", close = \"HH:MM\" }");
       }
-      if (auto ok = check_keys(*et, {"from", "open", "close"}, item + ".", source); !ok) return tl::unexpected(ok.error());
+      if (auto ok = check_keys(*et, {"from", "open", "close"}, item + ".", source); !ok)
+        return tl::unexpected(ok.error());
       DatedSession e;
       for (const char* required : {"from", "open", "close"}) {
         if (et->get(required) == nullptr) {
@@ -676,13 +680,14 @@ Expected<InstrumentSpec> parse_instrument(const std::string& symbol, const toml:
     }
   }
   std::string calendar_name, hours_name;
-  for (auto r : {read_string(t, "calendar", calendar_name, path, source), read_string(t, "hours", hours_name, path, source)}) {
+  for (auto r :
+       {read_string(t, "calendar", calendar_name, path, source), read_string(t, "hours", hours_name, path, source)}) {
     if (!r) return tl::unexpected(r.error());
   }
   if (calendar_name.empty()) {
     if (const toml::node* h = t.get("hours")) {
-      return make_error(where(source, h->source()) + ": " + path + "hours names a schedule of the instrument's calendar: set " +
-                        path + "calendar too");
+      return make_error(where(source, h->source()) + ": " + path +
+                        "hours names a schedule of the instrument's calendar: set " + path + "calendar too");
     }
     return spec;
   }
@@ -692,15 +697,15 @@ Expected<InstrumentSpec> parse_instrument(const std::string& symbol, const toml:
   if (found == calendars.end()) {
     std::string known;
     for (const auto& [name, configured] : calendars) known += (known.empty() ? "" : ", ") + name;
-    return make_error(where(source, calendar_node->source()) + ": " + path + "calendar: no [calendars." + calendar_name +
-                      "] (configured: " + (known.empty() ? "none" : known) + ")");
+    return make_error(where(source, calendar_node->source()) + ": " + path + "calendar: no [calendars." +
+                      calendar_name + "] (configured: " + (known.empty() ? "none" : known) + ")");
   }
   const ExchangeCalendar& calendar = found->second;
   for (const char* key : {"session", "weekdays"}) {
     if (const toml::node* n = t.get(key)) {
       return make_error(where(source, n->source()) + ": " + path + key + ": an instrument with a calendar takes its " +
                         (std::string_view(key) == "session" ? "hours from calendars." + calendar_name + ".hours"
-                                                           : "trading days from calendars." + calendar_name) +
+                                                            : "trading days from calendars." + calendar_name) +
                         "; remove " + path + key);
     }
   }
@@ -756,9 +761,9 @@ Expected<AppConfig> parse_config(std::string_view toml_text, std::string_view so
                       std::string(e.description()));
   }
   AppConfig config;
-  if (auto ok = check_keys(root,
-                           {"lake", "calendars", "instruments", "backtest", "strategy", "risk", "train", "gate", "serve"},
-                           "", source);
+  if (auto ok = check_keys(
+          root, {"lake", "calendars", "instruments", "backtest", "strategy", "risk", "train", "gate", "serve"}, "",
+          source);
       !ok) {
     return tl::unexpected(ok.error());
   }

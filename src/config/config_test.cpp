@@ -70,8 +70,10 @@ TEST(ConfigTest, ShippedB3CalendarHasTheNationalHolidaysAndAshWednesdayOfEveryYe
   std::set<Date> expected_holidays, expected_ash;
   for (int y = 2020; y <= 2027; ++y) {
     const Date e = easter(y);
-    for (Date d : {e - days(48), e - days(47), e - days(2), e + days(60)}) expected_holidays.insert(d);  // Carnival, Good Friday, Corpus Christi
-    for (auto [m, d] : {std::pair{1u, 1u}, {4u, 21u}, {5u, 1u}, {9u, 7u}, {10u, 12u}, {11u, 2u}, {11u, 15u}, {12u, 25u}}) {
+    for (Date d : {e - days(48), e - days(47), e - days(2), e + days(60)})
+      expected_holidays.insert(d);  // Carnival, Good Friday, Corpus Christi
+    for (auto [m, d] :
+         {std::pair{1u, 1u}, {4u, 21u}, {5u, 1u}, {9u, 7u}, {10u, 12u}, {11u, 2u}, {11u, 15u}, {12u, 25u}}) {
       expected_holidays.insert(ymd(y, m, d));
     }
     if (y >= 2024) expected_holidays.insert(ymd(y, 11, 20));  // national from 2024
@@ -153,7 +155,8 @@ TEST(ConfigTest, ShippedB3CalendarMatchesTheRealWinFile) {
   }
   std::vector<std::string> missing;
   for (std::int64_t d = *days_with_bars.begin(); d <= *days_with_bars.rbegin(); ++d) {
-    if (locator.day(d).trading && days_with_bars.count(d) == 0) missing.push_back(format_date(Date{std::chrono::days{d}}));
+    if (locator.day(d).trading && days_with_bars.count(d) == 0)
+      missing.push_back(format_date(Date{std::chrono::days{d}}));
   }
   EXPECT_TRUE(missing.empty()) << missing.size() << " trading days without bars, first " << missing.front();
   EXPECT_EQ(days_with_bars.size(), 97u);  // the file's 97 sessions
@@ -180,9 +183,11 @@ all = [{ from = "2021-01-01", open = "09:30", close = "16:00" }, { from = 2021-0
 tick_size = 0.01
 point_value = 1
 calendar = "X"
-)", "c.toml");
+)",
+                          "c.toml");
   ASSERT_FALSE(cfg);  // a special session on a closed day
-  EXPECT_NE(cfg.error().message.find("calendars.X.special_sessions[0]: 2021-11-26 is a no-trading day (calendars.X.closed[0])"),
+  EXPECT_NE(cfg.error().message.find(
+                "calendars.X.special_sessions[0]: 2021-11-26 is a no-trading day (calendars.X.closed[0])"),
             std::string::npos)
       << cfg.error().message;
 
@@ -200,15 +205,17 @@ calendar = "X"
 [instruments.QQQ]
 tick_size = 0.01
 point_value = 1
-)", "c.toml");
+)",
+                         "c.toml");
   ASSERT_TRUE(ok) << ok.error().message;
   const InstrumentSpec& spy = *ok->instruments.find("SPY");
   ASSERT_NE(spy.calendar, nullptr);
-  EXPECT_EQ(spy.calendar->hours_name, "all");  // the only schedule: no `hours` needed
+  EXPECT_EQ(spy.calendar->hours_name, "all");    // the only schedule: no `hours` needed
   EXPECT_EQ(spy.time_zone, "America/New_York");  // from the calendar
   EXPECT_EQ(spy.session, (Session{std::chrono::minutes(600), std::chrono::minutes(960)}));  // the latest entry
   EXPECT_FALSE(spy.calendar->day(ymd(2021, 7, 5)).trading);
-  EXPECT_EQ(spy.calendar->day(ymd(2021, 11, 26)).session, (Session{std::chrono::minutes(600), std::chrono::minutes(780)}));
+  EXPECT_EQ(spy.calendar->day(ymd(2021, 11, 26)).session,
+            (Session{std::chrono::minutes(600), std::chrono::minutes(780)}));
   EXPECT_EQ(spy.calendar->day(ymd(2021, 3, 1)).session.open, std::chrono::minutes(570));
   EXPECT_EQ(ok->instruments.find("QQQ")->calendar, nullptr);
 }
@@ -230,23 +237,29 @@ dollar = [{ from = "2020-01-01", open = "09:00", close = "18:30" }]
     ASSERT_FALSE(cfg) << text;
     EXPECT_NE(cfg.error().message.find(fragment), std::string::npos) << cfg.error().message;
   };
-  expect_error("holidays = [\"2021-02-30\"]\n", "", "calendars.B3.holidays[0]: '2021-02-30' is not a date (YYYY-MM-DD)");
-  expect_error("holidays = [\"2021/02/15\"]\n", "", "calendars.B3.holidays[0]: '2021/02/15' is not a date (YYYY-MM-DD)");
+  expect_error("holidays = [\"2021-02-30\"]\n", "",
+               "calendars.B3.holidays[0]: '2021-02-30' is not a date (YYYY-MM-DD)");
+  expect_error("holidays = [\"2021/02/15\"]\n", "",
+               "calendars.B3.holidays[0]: '2021/02/15' is not a date (YYYY-MM-DD)");
   expect_error("holidays = [\"2021-02-15\", \"21-02-16\"]\n", "", "calendars.B3.holidays[1]: '21-02-16' is not a date");
   expect_error("holidays = [20210215]\n", "", "calendars.B3.holidays[0] must be a date");
   expect_error("holidays = [\"2021-02-15\"]\nspecial_sessions = [{ date = \"2021-02-15\", open = \"13:00\" }]\n", "",
                "calendars.B3.special_sessions[0]: 2021-02-15 is a no-trading day (calendars.B3.holidays[0])");
   expect_error("holidays = [\"2021-12-25\", \"2021-12-24\"]\nclosed = [\"2021-12-24\"]\n", "",
                "calendars.B3.closed[0]: 2021-12-24 is already listed (calendars.B3.holidays[1])");
-  expect_error("special_sessions = [{ date = \"2021-02-17\", open = \"13:00\" }, { date = \"2021-02-17\", close = \"16:00\" }]\n",
-               "", "calendars.B3.special_sessions[1]: 2021-02-17 already has a special session");
-  expect_error("special_sessions = [{ date = \"2021-02-17\" }]\n", "", "calendars.B3.special_sessions[0] changes nothing");
+  expect_error(
+      "special_sessions = [{ date = \"2021-02-17\", open = \"13:00\" }, { date = \"2021-02-17\", close = \"16:00\" "
+      "}]\n",
+      "", "calendars.B3.special_sessions[1]: 2021-02-17 already has a special session");
+  expect_error("special_sessions = [{ date = \"2021-02-17\" }]\n", "",
+               "calendars.B3.special_sessions[0] changes nothing");
   expect_error("special_sessions = [{ date = \"2021-02-17\", open = \"1pm\" }]\n", "",
                "calendars.B3.special_sessions[0].open: bad clock time '1pm'");
   expect_error("special_sessions = [{ date = \"2021-02-17\", opens = \"13:00\" }]\n", "",
                "unknown key 'calendars.B3.special_sessions[0].opens'");
   expect_error("special_sessions = [{ date = \"2021-02-17\", open = \"18:26\" }]\n", "",
-               "calendars.B3.special_sessions: calendar B3: the special session on 2021-02-17 would open at or after it closes under hours 'index'");
+               "calendars.B3.special_sessions: calendar B3: the special session on 2021-02-17 would open at or after "
+               "it closes under hours 'index'");
   expect_error("holyday = [\"2021-02-15\"]\n", "", "unknown key 'calendars.B3.holyday'");
   expect_error("weekdays = [1, 7]\n", "", "calendars.B3.weekdays");
   {
@@ -255,28 +268,37 @@ dollar = [{ from = "2020-01-01", open = "09:00", close = "18:30" }]
     auto zone = parse_config(text, "c.toml");
     ASSERT_FALSE(zone);
     EXPECT_NE(zone.error().message.find("calendars.B3.time_zone"), std::string::npos) << zone.error().message;
-    auto cfg = parse_config("[calendars.B3]\nholidays = []\n[calendars.B3.hours]\nall = [{ from = \"2020-01-01\", open = \"09:00\", close = \"18:00\" }]\n", "c.toml");
+    auto cfg = parse_config(
+        "[calendars.B3]\nholidays = []\n[calendars.B3.hours]\nall = [{ from = \"2020-01-01\", open = \"09:00\", close "
+        "= \"18:00\" }]\n",
+        "c.toml");
     ASSERT_FALSE(cfg);
     EXPECT_NE(cfg.error().message.find("calendars.B3.time_zone is required"), std::string::npos) << cfg.error().message;
     auto no_hours = parse_config("[calendars.B3]\ntime_zone = \"UTC\"\n", "c.toml");
     ASSERT_FALSE(no_hours);
-    EXPECT_NE(no_hours.error().message.find("calendars.B3.hours is required"), std::string::npos) << no_hours.error().message;
+    EXPECT_NE(no_hours.error().message.find("calendars.B3.hours is required"), std::string::npos)
+        << no_hours.error().message;
     auto order = parse_config(
-        "[calendars.B3]\ntime_zone = \"UTC\"\n[calendars.B3.hours]\nall = [{ from = \"2021-01-01\", open = \"09:00\", close = "
+        "[calendars.B3]\ntime_zone = \"UTC\"\n[calendars.B3.hours]\nall = [{ from = \"2021-01-01\", open = \"09:00\", "
+        "close = "
         "\"18:00\" }, { from = \"2020-01-01\", open = \"09:00\", close = \"17:00\" }]\n",
         "c.toml");
     ASSERT_FALSE(order);
-    EXPECT_NE(order.error().message.find("calendars.B3.hours.all[1].from 2020-01-01 must come after the previous entry's 2021-01-01"),
+    EXPECT_NE(order.error().message.find(
+                  "calendars.B3.hours.all[1].from 2020-01-01 must come after the previous entry's 2021-01-01"),
               std::string::npos)
         << order.error().message;
     auto clock = parse_config(
-        "[calendars.B3]\ntime_zone = \"UTC\"\n[calendars.B3.hours]\nall = [{ from = \"2021-01-01\", open = \"09:00\", close = \"25:00\" }]\n",
+        "[calendars.B3]\ntime_zone = \"UTC\"\n[calendars.B3.hours]\nall = [{ from = \"2021-01-01\", open = \"09:00\", "
+        "close = \"25:00\" }]\n",
         "c.toml");
     ASSERT_FALSE(clock);
     EXPECT_NE(clock.error().message.find("calendars.B3.hours.all[0].close: bad clock time '25:00'"), std::string::npos)
         << clock.error().message;
     auto missing = parse_config(
-        "[calendars.B3]\ntime_zone = \"UTC\"\n[calendars.B3.hours]\nall = [{ from = \"2021-01-01\", open = \"09:00\" }]\n", "c.toml");
+        "[calendars.B3]\ntime_zone = \"UTC\"\n[calendars.B3.hours]\nall = [{ from = \"2021-01-01\", open = \"09:00\" "
+        "}]\n",
+        "c.toml");
     ASSERT_FALSE(missing);
     EXPECT_NE(missing.error().message.find("calendars.B3.hours.all[0].close is required"), std::string::npos)
         << missing.error().message;
@@ -284,7 +306,8 @@ dollar = [{ from = "2020-01-01", open = "09:00", close = "18:30" }]
   const std::string x = "[instruments.X]\ntick_size = 1\npoint_value = 1\n";
   expect_error("", x + "calendar = \"B4\"\n", "instruments.X.calendar: no [calendars.B4] (configured: B3)");
   expect_error("", x + "calendar = \"B3\"\n", "instruments.X.hours: name one of calendars.B3.hours (dollar, index)");
-  expect_error("", x + "calendar = \"B3\"\nhours = \"equities\"\n", "instruments.X.hours: calendar B3 has no hours 'equities'");
+  expect_error("", x + "calendar = \"B3\"\nhours = \"equities\"\n",
+               "instruments.X.hours: calendar B3 has no hours 'equities'");
   expect_error("", x + "hours = \"index\"\n", "instruments.X.hours names a schedule of the instrument's calendar");
   expect_error("", x + "calendar = \"B3\"\nhours = \"index\"\nsession = { open = \"09:00\", close = \"18:25\" }\n",
                "instruments.X.session: an instrument with a calendar takes its hours from calendars.B3.hours");

@@ -37,8 +37,8 @@ std::string format_date(Date date) {
 
 Session TradingCalendar::regular_session(Date date) const {
   QUANT_CHECK(!hours.empty());
-  auto it = std::upper_bound(hours.begin(), hours.end(), date,
-                             [](Date d, const DatedSession& e) { return d < e.from; });
+  auto it =
+      std::upper_bound(hours.begin(), hours.end(), date, [](Date d, const DatedSession& e) { return d < e.from; });
   return it == hours.begin() ? hours.front().session : std::prev(it)->session;
 }
 
@@ -71,10 +71,11 @@ Expected<TradingCalendar> make_trading_calendar(const ExchangeCalendar& calendar
   if (schedule == calendar.hours.end()) {
     std::string known;
     for (const auto& [name, entries] : calendar.hours) known += (known.empty() ? "" : ", ") + name;
-    return make_error("calendar " + calendar.name + " has no hours '" + hours_name + "' (it has: " +
-                      (known.empty() ? "none" : known) + ")");
+    return make_error("calendar " + calendar.name + " has no hours '" + hours_name +
+                      "' (it has: " + (known.empty() ? "none" : known) + ")");
   }
-  if (schedule->second.empty()) return make_error("calendar " + calendar.name + ": hours '" + hours_name + "' is empty");
+  if (schedule->second.empty())
+    return make_error("calendar " + calendar.name + ": hours '" + hours_name + "' is empty");
   TradingCalendar out;
   out.name = calendar.name;
   out.hours_name = hours_name;

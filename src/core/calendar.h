@@ -74,11 +74,11 @@ struct SpecialSession {
 /// a no-trading day, each schedule non-empty and sorted by strictly increasing
 /// `from`.
 struct ExchangeCalendar {
-  std::string name;                              ///< "B3"
-  std::string time_zone;                         ///< IANA zone of every date and hour
-  std::vector<int> weekdays = {1, 2, 3, 4, 5};   ///< trading weekdays, 0 = Sunday
-  std::vector<Date> holidays;                    ///< national holidays
-  std::vector<Date> closed;                      ///< other no-trading days
+  std::string name;                             ///< "B3"
+  std::string time_zone;                        ///< IANA zone of every date and hour
+  std::vector<int> weekdays = {1, 2, 3, 4, 5};  ///< trading weekdays, 0 = Sunday
+  std::vector<Date> holidays;                   ///< national holidays
+  std::vector<Date> closed;                     ///< other no-trading days
   std::vector<SpecialSession> special_sessions;
   std::map<std::string, std::vector<DatedSession>> hours;  ///< schedule name → dated entries
 };
@@ -99,7 +99,7 @@ struct TradingCalendar {
   std::string name;        ///< the exchange calendar, "B3"
   std::string hours_name;  ///< the schedule, "index"
   std::vector<int> weekdays;
-  std::vector<Date> closed;  ///< holidays and other closures merged, sorted, unique
+  std::vector<Date> closed;                      ///< holidays and other closures merged, sorted, unique
   std::vector<SpecialSession> special_sessions;  ///< sorted by date
   std::vector<DatedSession> hours;               ///< non-empty, sorted by from
 

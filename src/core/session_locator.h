@@ -23,11 +23,11 @@ struct SessionPlace {
   /// The trading day: days since 1970-01-01 of the local date whose session
   /// the bar follows (changes at each day's open, local time).
   std::int64_t day = 0;
-  unsigned weekday = 0;            ///< local weekday of `day`, 0 = Sunday
+  unsigned weekday = 0;                 ///< local weekday of `day`, 0 = Sunday
   std::int64_t minutes_since_open = 0;  ///< local minutes from the day's open to the bar's start, >= 0
-  bool within_hours = false;       ///< inside the day's hours, whether or not the day trades
-  bool in_session = false;         ///< inside the day's hours on a trading day
-  int minutes_to_close = 0;        ///< from the bar's close (start + 1 min) to the session close; in_session only
+  bool within_hours = false;            ///< inside the day's hours, whether or not the day trades
+  bool in_session = false;              ///< inside the day's hours on a trading day
+  int minutes_to_close = 0;             ///< from the bar's close (start + 1 min) to the session close; in_session only
 };
 
 /// Locates bars in the sessions of one instrument. O(1) per bar: one time-zone
@@ -51,8 +51,8 @@ class SessionLocator {
 
  private:
   struct DayHours {
-    int open = 0;            // minutes after local midnight
-    int length = 1440;       // minutes, (0, 1440]
+    int open = 0;       // minutes after local midnight
+    int length = 1440;  // minutes, (0, 1440]
     bool trading = false;
   };
   DayHours hours_of(std::int64_t date) const;

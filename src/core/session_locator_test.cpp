@@ -25,9 +25,8 @@ struct Reference {
   int minutes_to_close;
 };
 Reference reference_locate(const InstrumentSpec& spec, const TimeZone& zone, Timestamp bar_start) {
-  const std::int64_t local_minute = std::chrono::duration_cast<std::chrono::minutes>(
-                                        (bar_start + zone.offset(bar_start)).time_since_epoch())
-                                        .count();
+  const std::int64_t local_minute =
+      std::chrono::duration_cast<std::chrono::minutes>((bar_start + zone.offset(bar_start)).time_since_epoch()).count();
   const std::int64_t open = spec.session.open.count();
   std::int64_t length = (spec.session.close - spec.session.open).count();
   if (length <= 0) length += 1440;

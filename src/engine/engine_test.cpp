@@ -180,9 +180,9 @@ TEST(EngineTest, TheCloseTimeFlattenFollowsAShortenedSession) {
                                        testing::win_with_b3_calendar());
     h->strategy.script[0] = strategy::Action::EnterLong;
     h->run({bar(at(day, 17, 0), 100000, 100050, 99950, 100000),
-            bar(at(day, 17, 1), 100010, 100100, 99990, 100050),    // entry fills at 100010
-            bar(at(day, 17, 40), 100050, 100060, 100000, 100040),  // closes 17:41: 14 min to 17:55
-            bar(at(day, 17, 44), 100040, 100060, 100000, 100040),  // closes 17:45: 10 min → flatten decided
+            bar(at(day, 17, 1), 100010, 100100, 99990, 100050),      // entry fills at 100010
+            bar(at(day, 17, 40), 100050, 100060, 100000, 100040),    // closes 17:41: 14 min to 17:55
+            bar(at(day, 17, 44), 100040, 100060, 100000, 100040),    // closes 17:45: 10 min → flatten decided
             bar(at(day, 17, 45), 100020, 100060, 100000, 100040)});  // flatten fills at the open 100020
     return h;
   };

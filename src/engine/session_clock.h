@@ -19,9 +19,9 @@
 namespace quant::engine {
 
 struct SessionPosition {
-  std::int64_t day = 0;         ///< trading-day number (changes at the day's open, local time)
-  bool in_session = false;      ///< the bar lies inside the day's session on a trading day
-  int minutes_to_close = 0;     ///< from the bar's close to the session close (in_session only)
+  std::int64_t day = 0;      ///< trading-day number (changes at the day's open, local time)
+  bool in_session = false;   ///< the bar lies inside the day's session on a trading day
+  int minutes_to_close = 0;  ///< from the bar's close to the session close (in_session only)
 };
 
 class SessionClock {
