@@ -101,6 +101,10 @@ int run_lake_verify(const GlobalOptions& global, const LakeVerifyArgs& args) {
   if (spec == nullptr && !global.quiet) {
     std::fprintf(stderr, "[verify] %s is not configured: tick-grid and session-gap checks are skipped\n",
                  args.symbol.c_str());
+  } else if (spec != nullptr && spec->calendar == nullptr && !global.quiet) {
+    std::fprintf(stderr,
+                 "[verify] %s has no calendar (instruments.%s.calendar): missing trading days are not checked\n",
+                 args.symbol.c_str(), args.symbol.c_str());
   }
   auto report = (*lk)->verify(args.symbol, spec);
   if (!report) return fail(report.error().message);

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <charconv>
 #include <initializer_list>
+#include <map>
+#include <memory>
 #include <set>
+#include <utility>
 
 #include <toml++/toml.h>
 
@@ -390,6 +393,191 @@ Expected<void> parse_serve(const toml::table& root, AppConfig& config, std::stri
   return {};
 }
 
+// ---- [calendars.<NAME>] ----
+
+/// A date given as "YYYY-MM-DD" or as a TOML local date (2021-02-17).
+Expected<Date> read_date(const toml::node& node, const std::string& key, std::string_view source) {
+  if (auto d = node.value<toml::date>()) {
+    const std::chrono::year_month_day ymd{std::chrono::year{d->year}, std::chrono::month{d->month},
+                                          std::chrono::day{d->day}};
+    if (ymd.ok()) return Date{ymd};
+  }
+  if (auto text = node.value<std::string>()) {
+    if (auto d = parse_date(*text)) return *d;
+    return make_error(where(source, node.source()) + ": " + key + ": '" + *text + "' is not a date (YYYY-MM-DD)");
+  }
+  return make_error(where(source, node.source()) + ": " + key + " must be a date (\"YYYY-MM-DD\")");
+}
+
+Expected<std::chrono::minutes> read_clock(const toml::node& node, const std::string& key, std::string_view source) {
+  auto text = node.value<std::string>();
+  if (!text) return make_error(where(source, node.source()) + ": " + key + " must be a clock time \"HH:MM\"");
+  auto minutes = parse_clock(*text);
+  if (!minutes) return make_error(where(source, node.source()) + ": " + key + ": " + minutes.error().message);
+  return *minutes;
+}
+
+const toml::array* array_at(const toml::table& t, std::string_view key, const std::string& path,
+                            std::string_view source, Expected<void>& error) {
+  const toml::node* node = t.get(key);
+  if (node == nullptr) return nullptr;
+  if (const toml::array* arr = node->as_array()) return arr;
+  error = make_error(where(source, node->source()) + ": " + path + std::string(key) + " must be an array");
+  return nullptr;
+}
+
+/// `holidays` / `closed`: dates, each listed once across both keys.
+Expected<void> read_dates(const toml::table& t, std::string_view key, const std::string& path, std::vector<Date>& out,
+                          std::map<Date, std::string>& seen, std::string_view source) {
+  Expected<void> err;
+  const toml::array* arr = array_at(t, key, path, source, err);
+  if (arr == nullptr) return err;
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const std::string item = path + std::string(key) + "[" + std::to_string(i) + "]";
+    auto d = read_date((*arr)[i], item, source);
+    if (!d) return tl::unexpected(d.error());
+    if (auto [it, fresh] = seen.emplace(*d, item); !fresh) {
+      return make_error(where(source, (*arr)[i].source()) + ": " + item + ": " + format_date(*d) +
+                        " is already listed (" + it->second + ")");
+    }
+    out.push_back(*d);
+  }
+  std::sort(out.begin(), out.end());
+  return {};
+}
+
+Expected<ExchangeCalendar> parse_calendar(const std::string& name, const toml::table& t, std::string_view source) {
+  const std::string path = "calendars." + name + ".";
+  if (auto ok =
+          check_keys(t, {"time_zone", "weekdays", "holidays", "closed", "special_sessions", "hours"}, path, source);
+      !ok) {
+    return tl::unexpected(ok.error());
+  }
+  ExchangeCalendar c;
+  c.name = name;
+  if (auto r = read_string(t, "time_zone", c.time_zone, path, source); !r) return tl::unexpected(r.error());
+  if (c.time_zone.empty()) {
+    return make_error(where(source, t.source()) + ": " + path +
+                      "time_zone is required (the IANA zone of its dates and hours)");
+  }
+  if (auto tz = TimeZone::find(c.time_zone); !tz) {
+    return make_error(std::string(source) + ": " + path + "time_zone: " + tz.error().message);
+  }
+  Expected<void> err;
+  if (const toml::array* arr = array_at(t, "weekdays", path, source, err)) {
+    c.weekdays.clear();
+    for (const auto& d : *arr) {
+      auto v = d.value<int64_t>();
+      if (!v || *v < 0 || *v > 6 ||
+          std::find(c.weekdays.begin(), c.weekdays.end(), static_cast<int>(*v)) != c.weekdays.end()) {
+        return make_error(where(source, d.source()) + ": " + path +
+                          "weekdays holds distinct 0 (Sunday) .. 6 (Saturday)");
+      }
+      c.weekdays.push_back(static_cast<int>(*v));
+    }
+  }
+  if (!err) return tl::unexpected(err.error());
+  std::map<Date, std::string> closed_seen;
+  if (auto r = read_dates(t, "holidays", path, c.holidays, closed_seen, source); !r) return tl::unexpected(r.error());
+  if (auto r = read_dates(t, "closed", path, c.closed, closed_seen, source); !r) return tl::unexpected(r.error());
+
+  if (const toml::array* arr = array_at(t, "special_sessions", path, source, err)) {
+    std::map<Date, std::string> seen;
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const std::string item = path + "special_sessions[" + std::to_string(i) + "]";
+      const toml::table* st = (*arr)[i].as_table();
+      if (st == nullptr) {
+        return make_error(where(source, (*arr)[i].source()) + ": " + item +
+                          " must be a table { date = \"YYYY-MM-DD\", open = \"HH:MM\", close = \"HH:MM\" }");
+      }
+      if (auto ok = check_keys(*st, {"date", "open", "close"}, item + ".", source); !ok)
+        return tl::unexpected(ok.error());
+      SpecialSession s;
+      const toml::node* date = st->get("date");
+      if (date == nullptr) return make_error(where(source, st->source()) + ": " + item + ".date is required");
+      auto d = read_date(*date, item + ".date", source);
+      if (!d) return tl::unexpected(d.error());
+      s.date = *d;
+      for (auto [key, slot] : {std::pair{"open", &s.open}, std::pair{"close", &s.close}}) {
+        if (const toml::node* n = st->get(key)) {
+          auto m = read_clock(*n, item + "." + key, source);
+          if (!m) return tl::unexpected(m.error());
+          *slot = *m;
+        }
+      }
+      if (!s.open && !s.close) {
+        return make_error(where(source, st->source()) + ": " + item +
+                          " changes nothing: give its open, its close or both");
+      }
+      if (auto it = closed_seen.find(s.date); it != closed_seen.end()) {
+        return make_error(where(source, st->source()) + ": " + item + ": " + format_date(s.date) +
+                          " is a no-trading day (" + it->second + "): a special session needs a trading day");
+      }
+      if (auto [it, fresh] = seen.emplace(s.date, item); !fresh) {
+        return make_error(where(source, st->source()) + ": " + item + ": " + format_date(s.date) +
+                          " already has a special session (" + it->second + ")");
+      }
+      c.special_sessions.push_back(s);
+    }
+    std::sort(c.special_sessions.begin(), c.special_sessions.end(),
+              [](const SpecialSession& a, const SpecialSession& b) { return a.date < b.date; });
+  }
+  if (!err) return tl::unexpected(err.error());
+
+  const toml::table* hours = sub_table(t, "hours", path, source, err);
+  if (!err) return tl::unexpected(err.error());
+  if (hours == nullptr || hours->empty()) {
+    return make_error(where(source, t.source()) + ": " + path + "hours is required: [" + path +
+                      "hours] name = [{ from = \"YYYY-MM-DD\", open = \"HH:MM\", close = \"HH:MM\" }, ...]");
+  }
+  for (const auto& [key, node] : *hours) {
+    const std::string schedule = path + "hours." + std::string(key.str());
+    const toml::array* arr = node.as_array();
+    if (arr == nullptr || arr->empty()) {
+      return make_error(where(source, node.source()) + ": " + schedule +
+                        " must be a non-empty array of { from = \"YYYY-MM-DD\", open = \"HH:MM\", close = \"HH:MM\" }");
+    }
+    std::vector<DatedSession> entries;
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const std::string item = schedule + "[" + std::to_string(i) + "]";
+      const toml::table* et = (*arr)[i].as_table();
+      if (et == nullptr) {
+        return make_error(where(source, (*arr)[i].source()) + ": " + item +
+                          " must be a table { from = \"YYYY-MM-DD\", open = \"HH:MM\", close = \"HH:MM\" }");
+      }
+      if (auto ok = check_keys(*et, {"from", "open", "close"}, item + ".", source); !ok)
+        return tl::unexpected(ok.error());
+      DatedSession e;
+      for (const char* required : {"from", "open", "close"}) {
+        if (et->get(required) == nullptr) {
+          return make_error(where(source, et->source()) + ": " + item + "." + required + " is required");
+        }
+      }
+      auto from = read_date(*et->get("from"), item + ".from", source);
+      if (!from) return tl::unexpected(from.error());
+      auto open = read_clock(*et->get("open"), item + ".open", source);
+      if (!open) return tl::unexpected(open.error());
+      auto close = read_clock(*et->get("close"), item + ".close", source);
+      if (!close) return tl::unexpected(close.error());
+      e.from = *from;
+      e.session = Session{*open, *close};
+      if (!entries.empty() && !(entries.back().from < e.from)) {
+        return make_error(where(source, et->source()) + ": " + item + ".from " + format_date(e.from) +
+                          " must come after the previous entry's " + format_date(entries.back().from));
+      }
+      entries.push_back(e);
+    }
+    c.hours[std::string(key.str())] = std::move(entries);
+  }
+  // Every schedule must give every special session a real session.
+  for (const auto& [schedule, entries] : c.hours) {
+    if (auto r = make_trading_calendar(c, schedule); !r) {
+      return make_error(std::string(source) + ": " + path + "special_sessions: " + r.error().message);
+    }
+  }
+  return c;
+}
+
 Expected<AssetClass> parse_asset_class(std::string_view s) {
   if (s == "future") return AssetClass::Future;
   if (s == "fx") return AssetClass::Fx;
@@ -409,12 +597,18 @@ Expected<RollRule> parse_roll_rule(std::string_view s) {
                     "' is not one of none, wednesday_nearest_15th, first_business_day, third_friday");
 }
 
-Expected<InstrumentSpec> parse_instrument(const std::string& symbol, const toml::table& t, std::string_view source) {
+/// Trading calendars already built, by (calendar, hours): instruments that
+/// trade by the same schedule share one.
+using CalendarCache = std::map<std::pair<std::string, std::string>, std::shared_ptr<const TradingCalendar>>;
+
+Expected<InstrumentSpec> parse_instrument(const std::string& symbol, const toml::table& t,
+                                          const std::map<std::string, ExchangeCalendar>& calendars,
+                                          CalendarCache& cache, std::string_view source) {
   const std::string path = "instruments." + symbol + ".";
   if (auto ok = check_keys(t,
                            {"description", "asset_class", "exchange", "currency", "tick_size", "point_value",
                             "lot_step", "min_lot", "fee_per_side", "brokerage_per_side", "time_zone", "session",
-                            "weekdays", "contract_months", "roll_rule"},
+                            "weekdays", "contract_months", "roll_rule", "calendar", "hours"},
                            path, source);
       !ok) {
     return tl::unexpected(ok.error());
@@ -485,6 +679,63 @@ Expected<InstrumentSpec> parse_instrument(const std::string& symbol, const toml:
       spec.weekdays.push_back(static_cast<int>(*v));
     }
   }
+  std::string calendar_name, hours_name;
+  for (auto r :
+       {read_string(t, "calendar", calendar_name, path, source), read_string(t, "hours", hours_name, path, source)}) {
+    if (!r) return tl::unexpected(r.error());
+  }
+  if (calendar_name.empty()) {
+    if (const toml::node* h = t.get("hours")) {
+      return make_error(where(source, h->source()) + ": " + path +
+                        "hours names a schedule of the instrument's calendar: set " + path + "calendar too");
+    }
+    return spec;
+  }
+  // With a calendar, the calendar owns the hours and the trading days.
+  const toml::node* calendar_node = t.get("calendar");
+  auto found = calendars.find(calendar_name);
+  if (found == calendars.end()) {
+    std::string known;
+    for (const auto& [name, configured] : calendars) known += (known.empty() ? "" : ", ") + name;
+    return make_error(where(source, calendar_node->source()) + ": " + path + "calendar: no [calendars." +
+                      calendar_name + "] (configured: " + (known.empty() ? "none" : known) + ")");
+  }
+  const ExchangeCalendar& calendar = found->second;
+  for (const char* key : {"session", "weekdays"}) {
+    if (const toml::node* n = t.get(key)) {
+      return make_error(where(source, n->source()) + ": " + path + key + ": an instrument with a calendar takes its " +
+                        (std::string_view(key) == "session" ? "hours from calendars." + calendar_name + ".hours"
+                                                            : "trading days from calendars." + calendar_name) +
+                        "; remove " + path + key);
+    }
+  }
+  if (t.get("time_zone") == nullptr) {
+    spec.time_zone = calendar.time_zone;
+  } else if (spec.time_zone != calendar.time_zone) {
+    return make_error(where(source, t.get("time_zone")->source()) + ": " + path + "time_zone '" + spec.time_zone +
+                      "' differs from calendars." + calendar_name + ".time_zone '" + calendar.time_zone + "'");
+  }
+  if (hours_name.empty()) {
+    if (calendar.hours.size() != 1) {
+      std::string known;
+      for (const auto& [name, entries] : calendar.hours) known += (known.empty() ? "" : ", ") + name;
+      return make_error(where(source, calendar_node->source()) + ": " + path + "hours: name one of calendars." +
+                        calendar_name + ".hours (" + known + ")");
+    }
+    hours_name = calendar.hours.begin()->first;
+  }
+  auto& shared = cache[{calendar_name, hours_name}];
+  if (shared == nullptr) {
+    auto built = make_trading_calendar(calendar, hours_name);
+    if (!built) {
+      return make_error(where(source, t.get("hours") != nullptr ? t.get("hours")->source() : calendar_node->source()) +
+                        ": " + path + "hours: " + built.error().message);
+    }
+    shared = std::make_shared<const TradingCalendar>(std::move(*built));
+  }
+  spec.calendar = shared;
+  spec.session = shared->hours.back().session;
+  spec.weekdays = shared->weekdays;
   return spec;
 }
 
@@ -510,8 +761,9 @@ Expected<AppConfig> parse_config(std::string_view toml_text, std::string_view so
                       std::string(e.description()));
   }
   AppConfig config;
-  if (auto ok = check_keys(root, {"lake", "instruments", "backtest", "strategy", "risk", "train", "gate", "serve"}, "",
-                           source);
+  if (auto ok = check_keys(
+          root, {"lake", "calendars", "instruments", "backtest", "strategy", "risk", "train", "gate", "serve"}, "",
+          source);
       !ok) {
     return tl::unexpected(ok.error());
   }
@@ -536,6 +788,20 @@ Expected<AppConfig> parse_config(std::string_view toml_text, std::string_view so
     }
     if (config.lake.threads < 0) return make_error(std::string(source) + ": lake.threads must be >= 0");
   }
+  if (const toml::node* cals = root.get("calendars")) {
+    const toml::table* t = cals->as_table();
+    if (t == nullptr) return make_error(where(source, cals->source()) + ": 'calendars' must be a table");
+    for (const auto& [key, node] : *t) {
+      const toml::table* ct = node.as_table();
+      if (ct == nullptr) {
+        return make_error(where(source, node.source()) + ": calendars." + std::string(key.str()) + " must be a table");
+      }
+      auto calendar = parse_calendar(std::string(key.str()), *ct, source);
+      if (!calendar) return tl::unexpected(calendar.error());
+      config.calendars.emplace(calendar->name, std::move(*calendar));
+    }
+  }
+  CalendarCache calendar_cache;
   if (const toml::node* inst = root.get("instruments")) {
     const toml::table* t = inst->as_table();
     if (t == nullptr) return make_error(where(source, inst->source()) + ": 'instruments' must be a table");
@@ -545,7 +811,7 @@ Expected<AppConfig> parse_config(std::string_view toml_text, std::string_view so
         return make_error(where(source, node.source()) + ": instruments." + std::string(key.str()) +
                           " must be a table");
       }
-      auto spec = parse_instrument(std::string(key.str()), *it, source);
+      auto spec = parse_instrument(std::string(key.str()), *it, config.calendars, calendar_cache, source);
       if (!spec) return tl::unexpected(spec.error());
       config.instruments.add(std::move(*spec));
     }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "backtest/backtest.h"
+#include "core/calendar.h"
 #include "core/error.h"
 #include "core/instrument.h"
 #include "strategy/strategy_config.h"
@@ -111,7 +112,17 @@ struct ServeSettings {
 /// The whole file.
 struct AppConfig {
   LakeConfig lake;
-  InstrumentRegistry instruments;  ///< `[instruments.<SYMBOL>]` tables
+  /// `[calendars.<NAME>]`: exchange calendars (no-trading days, special
+  /// sessions, dated hour schedules). Validated: dates are real YYYY-MM-DD
+  /// dates listed once, a special session falls on a trading day and leaves a
+  /// non-empty session under every schedule, schedules are non-empty with
+  /// strictly increasing `from`.
+  std::map<std::string, ExchangeCalendar> calendars;
+  /// `[instruments.<SYMBOL>]` tables. An instrument with `calendar = "B3"`
+  /// (and `hours = "<schedule>"` when the calendar has several) carries the
+  /// resolved `InstrumentSpec::calendar`; it may not set `session` or
+  /// `weekdays`, and its `time_zone` defaults to (and must equal) the calendar's.
+  InstrumentRegistry instruments;
   BacktestSettings backtest;
   TrainSettings train;
   GateSettings gate;

@@ -1,9 +1,16 @@
 #include "config/config.h"
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include <gtest/gtest.h>
+
+#include "core/session_locator.h"
+#include "features/test_bars.h"
 
 namespace quant::config {
 namespace {
@@ -33,6 +40,281 @@ TEST(ConfigTest, ShippedConfigParsesWithB3Facts) {
   EXPECT_EQ(wdo->session.close, std::chrono::minutes(18 * 60 + 30));
   for (const char* s : {"IND", "DOL", "EURUSD", "BTCUSDT", "SPY"}) EXPECT_NE(cfg->instruments.find(s), nullptr) << s;
   EXPECT_EQ(cfg->lake.dir, "lake");
+}
+
+AppConfig shipped_config() {
+  auto cfg = parse_config(read_file(std::string(QUANT_SOURCE_DIR) + "/config/quant.toml"), "quant.toml");
+  EXPECT_TRUE(cfg) << cfg.error().message;
+  return cfg ? std::move(*cfg) : AppConfig{};
+}
+
+Date ymd(int y, unsigned m, unsigned d) {
+  return Date{std::chrono::year_month_day{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}}};
+}
+
+/// Gregorian Easter Sunday (anonymous Gregorian algorithm, Meeus/Jones/Butcher).
+Date easter(int y) {
+  const int a = y % 19, b = y / 100, c = y % 100, d = b / 4, e = b % 4, f = (b + 8) / 25, g = (b - f + 1) / 3;
+  const int h = (19 * a + b - d - g + 15) % 30, i = c / 4, k = c % 4, l = (32 + 2 * e + 2 * i - h - k) % 7;
+  const int m = (a + 11 * h + 22 * l) / 451;
+  const int month = (h + l - 7 * m + 114) / 31, day = (h + l - 7 * m + 114) % 31 + 1;
+  return ymd(y, static_cast<unsigned>(month), static_cast<unsigned>(day));
+}
+
+TEST(ConfigTest, ShippedB3CalendarHasTheNationalHolidaysAndAshWednesdayOfEveryYear) {
+  const AppConfig cfg = shipped_config();
+  ASSERT_EQ(cfg.calendars.count("B3"), 1u);
+  const ExchangeCalendar& b3 = cfg.calendars.at("B3");
+  EXPECT_EQ(b3.time_zone, "America/Sao_Paulo");
+  using std::chrono::days;
+  std::set<Date> expected_holidays, expected_ash;
+  for (int y = 2020; y <= 2027; ++y) {
+    const Date e = easter(y);
+    for (Date d : {e - days(48), e - days(47), e - days(2), e + days(60)})
+      expected_holidays.insert(d);  // Carnival, Good Friday, Corpus Christi
+    for (auto [m, d] :
+         {std::pair{1u, 1u}, {4u, 21u}, {5u, 1u}, {9u, 7u}, {10u, 12u}, {11u, 2u}, {11u, 15u}, {12u, 25u}}) {
+      expected_holidays.insert(ymd(y, m, d));
+    }
+    if (y >= 2024) expected_holidays.insert(ymd(y, 11, 20));  // national from 2024
+    expected_ash.insert(e - days(46));
+  }
+  EXPECT_EQ(std::set<Date>(b3.holidays.begin(), b3.holidays.end()), expected_holidays);
+  std::set<Date> ash;
+  for (const SpecialSession& s : b3.special_sessions) {
+    ash.insert(s.date);
+    EXPECT_EQ(s.open, std::chrono::minutes(13 * 60)) << format_date(s.date);
+    EXPECT_FALSE(s.close) << format_date(s.date);
+  }
+  EXPECT_EQ(ash, expected_ash);
+  // Dec 24 when a weekday, and the year's last weekday, are closed.
+  const TradingCalendar& win = *cfg.instruments.find("WIN")->calendar;
+  for (int y = 2020; y <= 2027; ++y) {
+    const Date dec24 = ymd(y, 12, 24);
+    if (weekday_of(dec24) != 0 && weekday_of(dec24) != 6) {
+      EXPECT_FALSE(win.day(dec24).trading) << y;
+    }
+    Date last = ymd(y, 12, 31);
+    while (weekday_of(last) == 0 || weekday_of(last) == 6) last -= days(1);
+    EXPECT_FALSE(win.day(last).trading) << format_date(last);
+  }
+}
+
+TEST(ConfigTest, ShippedB3InstrumentsTradeByTheirSchedules) {
+  const AppConfig cfg = shipped_config();
+  for (const char* symbol : {"WIN", "IND", "WDO", "DOL"}) {
+    const InstrumentSpec* s = cfg.instruments.find(symbol);
+    ASSERT_NE(s, nullptr);
+    ASSERT_NE(s->calendar, nullptr) << symbol;
+    EXPECT_EQ(s->calendar->name, "B3");
+  }
+  const TradingCalendar& win = *cfg.instruments.find("WIN")->calendar;
+  const TradingCalendar& wdo = *cfg.instruments.find("WDO")->calendar;
+  EXPECT_EQ(win.hours_name, "index");
+  EXPECT_EQ(wdo.hours_name, "dollar");
+  EXPECT_EQ(cfg.instruments.find("IND")->calendar, cfg.instruments.find("WIN")->calendar);  // shared
+  using std::chrono::minutes;
+  EXPECT_EQ(win.day(ymd(2021, 2, 17)).session, (Session{minutes(13 * 60), minutes(18 * 60 + 25)}));
+  EXPECT_EQ(wdo.day(ymd(2021, 2, 17)).session, (Session{minutes(13 * 60), minutes(18 * 60 + 30)}));
+  EXPECT_EQ(win.day(ymd(2022, 6, 1)).session.close, minutes(17 * 60 + 55));
+  EXPECT_EQ(wdo.day(ymd(2022, 6, 1)).session.close, minutes(18 * 60));
+  EXPECT_EQ(win.day(ymd(2025, 6, 2)).session.close, minutes(18 * 60 + 25));
+  EXPECT_TRUE(win.day(ymd(2023, 11, 20)).trading);   // Sao Paulo's holiday: B3 trades since 2022
+  EXPECT_FALSE(win.day(ymd(2024, 11, 20)).trading);  // national from 2024
+  // Instruments without a calendar keep their own session.
+  EXPECT_EQ(cfg.instruments.find("EURUSD")->calendar, nullptr);
+  EXPECT_EQ(cfg.instruments.find("SPY")->session.open, minutes(9 * 60 + 30));
+}
+
+// The real WIN file (2020-11-06 .. 2021-03-31) against the shipped calendar:
+// every bar inside that day's session, every trading day present.
+TEST(ConfigTest, ShippedB3CalendarMatchesTheRealWinFile) {
+  const std::string file = std::string(QUANT_SHARED_DATA_DIR) + "/b3/WIN_N_M1_2020-11_2021-03.csv.gz";
+  if (!std::filesystem::exists(file)) GTEST_SKIP() << file << " is absent (needs ../shared/data)";
+  const AppConfig cfg = shipped_config();
+  const InstrumentSpec& win = *cfg.instruments.find("WIN");
+  const TimeZone zone = TimeZone::find(win.time_zone).value();
+  const auto bars = features::testing::read_mt5_bars_gz(file, zone);
+  ASSERT_TRUE(bars);
+  ASSERT_EQ(bars->size(), 54003u);
+  SessionLocator locator(win, zone);
+  std::set<std::int64_t> days_with_bars;
+  std::map<std::int64_t, int> last_minutes_to_close;  // of each day's last bar
+  std::int64_t outside = 0;
+  for (const Bar& b : *bars) {
+    const SessionPlace p = locator.locate(b.ts);
+    if (!p.in_session) ++outside;
+    days_with_bars.insert(p.day);
+    last_minutes_to_close[p.day] = p.minutes_to_close;
+  }
+  EXPECT_EQ(outside, 0);
+  // Every day of the file runs to its close (18:24 or 17:54 is the last bar):
+  // the dated hours put each day's close exactly there.
+  for (const auto& [day, left] : last_minutes_to_close) {
+    EXPECT_EQ(left, 0) << format_date(Date{std::chrono::days{day}});
+  }
+  std::vector<std::string> missing;
+  for (std::int64_t d = *days_with_bars.begin(); d <= *days_with_bars.rbegin(); ++d) {
+    if (locator.day(d).trading && days_with_bars.count(d) == 0)
+      missing.push_back(format_date(Date{std::chrono::days{d}}));
+  }
+  EXPECT_TRUE(missing.empty()) << missing.size() << " trading days without bars, first " << missing.front();
+  EXPECT_EQ(days_with_bars.size(), 97u);  // the file's 97 sessions
+  // Ash Wednesday 2021: the first bar is the 13:00 open.
+  const auto ash = std::find_if(bars->begin(), bars->end(), [&](const Bar& b) {
+    return locator.locate(b.ts).day == ymd(2021, 2, 17).time_since_epoch().count();
+  });
+  ASSERT_NE(ash, bars->end());
+  EXPECT_EQ(format_local(zone.to_local(ash->ts)), "2021-02-17 13:00:00");
+  EXPECT_EQ(locator.locate(ash->ts).minutes_since_open, 0);
+}
+
+TEST(ConfigTest, CalendarParsesDatesAsTextOrTomlDates) {
+  auto cfg = parse_config(R"(
+[calendars.X]
+time_zone = "America/New_York"
+weekdays = [1, 2, 3, 4, 5]
+holidays = ["2021-01-01", 2021-07-05]
+closed = [2021-11-26]
+special_sessions = [{ date = 2021-11-26, close = "13:00" }]
+[calendars.X.hours]
+all = [{ from = "2021-01-01", open = "09:30", close = "16:00" }, { from = 2021-06-01, open = "10:00", close = "16:00" }]
+[instruments.SPY]
+tick_size = 0.01
+point_value = 1
+calendar = "X"
+)",
+                          "c.toml");
+  ASSERT_FALSE(cfg);  // a special session on a closed day
+  EXPECT_NE(cfg.error().message.find(
+                "calendars.X.special_sessions[0]: 2021-11-26 is a no-trading day (calendars.X.closed[0])"),
+            std::string::npos)
+      << cfg.error().message;
+
+  auto ok = parse_config(R"(
+[calendars.X]
+time_zone = "America/New_York"
+holidays = ["2021-01-01", 2021-07-05]
+special_sessions = [{ date = 2021-11-26, close = "13:00" }]
+[calendars.X.hours]
+all = [{ from = "2021-01-01", open = "09:30", close = "16:00" }, { from = 2021-06-01, open = "10:00", close = "16:00" }]
+[instruments.SPY]
+tick_size = 0.01
+point_value = 1
+calendar = "X"
+[instruments.QQQ]
+tick_size = 0.01
+point_value = 1
+)",
+                         "c.toml");
+  ASSERT_TRUE(ok) << ok.error().message;
+  const InstrumentSpec& spy = *ok->instruments.find("SPY");
+  ASSERT_NE(spy.calendar, nullptr);
+  EXPECT_EQ(spy.calendar->hours_name, "all");    // the only schedule: no `hours` needed
+  EXPECT_EQ(spy.time_zone, "America/New_York");  // from the calendar
+  EXPECT_EQ(spy.session, (Session{std::chrono::minutes(600), std::chrono::minutes(960)}));  // the latest entry
+  EXPECT_FALSE(spy.calendar->day(ymd(2021, 7, 5)).trading);
+  EXPECT_EQ(spy.calendar->day(ymd(2021, 11, 26)).session,
+            (Session{std::chrono::minutes(600), std::chrono::minutes(780)}));
+  EXPECT_EQ(spy.calendar->day(ymd(2021, 3, 1)).session.open, std::chrono::minutes(570));
+  EXPECT_EQ(ok->instruments.find("QQQ")->calendar, nullptr);
+}
+
+TEST(ConfigTest, CalendarErrorsNameTheKey) {
+  const std::string base = R"(
+[calendars.B3]
+time_zone = "America/Sao_Paulo"
+[calendars.B3.hours]
+index = [{ from = "2020-01-01", open = "09:00", close = "18:25" }]
+dollar = [{ from = "2020-01-01", open = "09:00", close = "18:30" }]
+)";
+  auto expect_error = [&](const std::string& calendar_extra, const std::string& instrument, const char* fragment) {
+    // Keys of [calendars.B3] go before its [calendars.B3.hours] sub-table.
+    std::string text = base;
+    text.insert(text.find("[calendars.B3.hours]"), calendar_extra);
+    text += instrument;
+    auto cfg = parse_config(text, "c.toml");
+    ASSERT_FALSE(cfg) << text;
+    EXPECT_NE(cfg.error().message.find(fragment), std::string::npos) << cfg.error().message;
+  };
+  expect_error("holidays = [\"2021-02-30\"]\n", "",
+               "calendars.B3.holidays[0]: '2021-02-30' is not a date (YYYY-MM-DD)");
+  expect_error("holidays = [\"2021/02/15\"]\n", "",
+               "calendars.B3.holidays[0]: '2021/02/15' is not a date (YYYY-MM-DD)");
+  expect_error("holidays = [\"2021-02-15\", \"21-02-16\"]\n", "", "calendars.B3.holidays[1]: '21-02-16' is not a date");
+  expect_error("holidays = [20210215]\n", "", "calendars.B3.holidays[0] must be a date");
+  expect_error("holidays = [\"2021-02-15\"]\nspecial_sessions = [{ date = \"2021-02-15\", open = \"13:00\" }]\n", "",
+               "calendars.B3.special_sessions[0]: 2021-02-15 is a no-trading day (calendars.B3.holidays[0])");
+  expect_error("holidays = [\"2021-12-25\", \"2021-12-24\"]\nclosed = [\"2021-12-24\"]\n", "",
+               "calendars.B3.closed[0]: 2021-12-24 is already listed (calendars.B3.holidays[1])");
+  expect_error(
+      "special_sessions = [{ date = \"2021-02-17\", open = \"13:00\" }, { date = \"2021-02-17\", close = \"16:00\" "
+      "}]\n",
+      "", "calendars.B3.special_sessions[1]: 2021-02-17 already has a special session");
+  expect_error("special_sessions = [{ date = \"2021-02-17\" }]\n", "",
+               "calendars.B3.special_sessions[0] changes nothing");
+  expect_error("special_sessions = [{ date = \"2021-02-17\", open = \"1pm\" }]\n", "",
+               "calendars.B3.special_sessions[0].open: bad clock time '1pm'");
+  expect_error("special_sessions = [{ date = \"2021-02-17\", opens = \"13:00\" }]\n", "",
+               "unknown key 'calendars.B3.special_sessions[0].opens'");
+  expect_error("special_sessions = [{ date = \"2021-02-17\", open = \"18:26\" }]\n", "",
+               "calendars.B3.special_sessions: calendar B3: the special session on 2021-02-17 would open at or after "
+               "it closes under hours 'index'");
+  expect_error("holyday = [\"2021-02-15\"]\n", "", "unknown key 'calendars.B3.holyday'");
+  expect_error("weekdays = [1, 7]\n", "", "calendars.B3.weekdays");
+  {
+    std::string text = base;
+    text.replace(text.find("America/Sao_Paulo"), 17, "Nowhere/City");
+    auto zone = parse_config(text, "c.toml");
+    ASSERT_FALSE(zone);
+    EXPECT_NE(zone.error().message.find("calendars.B3.time_zone"), std::string::npos) << zone.error().message;
+    auto cfg = parse_config(
+        "[calendars.B3]\nholidays = []\n[calendars.B3.hours]\nall = [{ from = \"2020-01-01\", open = \"09:00\", close "
+        "= \"18:00\" }]\n",
+        "c.toml");
+    ASSERT_FALSE(cfg);
+    EXPECT_NE(cfg.error().message.find("calendars.B3.time_zone is required"), std::string::npos) << cfg.error().message;
+    auto no_hours = parse_config("[calendars.B3]\ntime_zone = \"UTC\"\n", "c.toml");
+    ASSERT_FALSE(no_hours);
+    EXPECT_NE(no_hours.error().message.find("calendars.B3.hours is required"), std::string::npos)
+        << no_hours.error().message;
+    auto order = parse_config(
+        "[calendars.B3]\ntime_zone = \"UTC\"\n[calendars.B3.hours]\nall = [{ from = \"2021-01-01\", open = \"09:00\", "
+        "close = "
+        "\"18:00\" }, { from = \"2020-01-01\", open = \"09:00\", close = \"17:00\" }]\n",
+        "c.toml");
+    ASSERT_FALSE(order);
+    EXPECT_NE(order.error().message.find(
+                  "calendars.B3.hours.all[1].from 2020-01-01 must come after the previous entry's 2021-01-01"),
+              std::string::npos)
+        << order.error().message;
+    auto clock = parse_config(
+        "[calendars.B3]\ntime_zone = \"UTC\"\n[calendars.B3.hours]\nall = [{ from = \"2021-01-01\", open = \"09:00\", "
+        "close = \"25:00\" }]\n",
+        "c.toml");
+    ASSERT_FALSE(clock);
+    EXPECT_NE(clock.error().message.find("calendars.B3.hours.all[0].close: bad clock time '25:00'"), std::string::npos)
+        << clock.error().message;
+    auto missing = parse_config(
+        "[calendars.B3]\ntime_zone = \"UTC\"\n[calendars.B3.hours]\nall = [{ from = \"2021-01-01\", open = \"09:00\" "
+        "}]\n",
+        "c.toml");
+    ASSERT_FALSE(missing);
+    EXPECT_NE(missing.error().message.find("calendars.B3.hours.all[0].close is required"), std::string::npos)
+        << missing.error().message;
+  }
+  const std::string x = "[instruments.X]\ntick_size = 1\npoint_value = 1\n";
+  expect_error("", x + "calendar = \"B4\"\n", "instruments.X.calendar: no [calendars.B4] (configured: B3)");
+  expect_error("", x + "calendar = \"B3\"\n", "instruments.X.hours: name one of calendars.B3.hours (dollar, index)");
+  expect_error("", x + "calendar = \"B3\"\nhours = \"equities\"\n",
+               "instruments.X.hours: calendar B3 has no hours 'equities'");
+  expect_error("", x + "hours = \"index\"\n", "instruments.X.hours names a schedule of the instrument's calendar");
+  expect_error("", x + "calendar = \"B3\"\nhours = \"index\"\nsession = { open = \"09:00\", close = \"18:25\" }\n",
+               "instruments.X.session: an instrument with a calendar takes its hours from calendars.B3.hours");
+  expect_error("", x + "calendar = \"B3\"\nhours = \"index\"\nweekdays = [1, 2, 3, 4, 5]\n",
+               "instruments.X.weekdays: an instrument with a calendar takes its trading days from calendars.B3");
+  expect_error("", x + "calendar = \"B3\"\nhours = \"index\"\ntime_zone = \"UTC\"\n",
+               "instruments.X.time_zone 'UTC' differs from calendars.B3.time_zone 'America/Sao_Paulo'");
 }
 
 TEST(ConfigTest, UnknownKeyIsNamed) {

@@ -5,11 +5,6 @@
 
 namespace quant {
 
-bool Session::contains(std::chrono::minutes time_of_day) const {
-  if (!crosses_midnight()) return time_of_day >= open && time_of_day < close;
-  return time_of_day >= open || time_of_day < close;
-}
-
 int month_from_code(char code) {
   static constexpr char kCodes[] = "FGHJKMNQUVXZ";
   const char* p = std::strchr(kCodes, code);

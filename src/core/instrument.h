@@ -5,10 +5,12 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/calendar.h"
 #include "core/error.h"
 #include "core/tick_grid.h"
 #include "core/time.h"
@@ -25,16 +27,6 @@ enum class RollRule {
   ThirdFriday,           ///< equity index futures (CME and others)
 };
 
-/// One trading session in exchange local time; `close` may be earlier than
-/// `open` for sessions that cross midnight (FX: 17:00 → 17:00 next day).
-struct Session {
-  std::chrono::minutes open{0};   ///< minutes after local midnight
-  std::chrono::minutes close{0};  ///< minutes after local midnight
-  bool crosses_midnight() const { return close <= open; }
-  /// True when a local time-of-day lies inside [open, close).
-  bool contains(std::chrono::minutes time_of_day) const;
-};
-
 struct InstrumentSpec {
   std::string symbol;          ///< platform symbol, e.g. "WIN"
   std::string description;
@@ -48,10 +40,17 @@ struct InstrumentSpec {
   double fee_per_side = 0;     ///< exchange fee per contract per side, account currency
   double brokerage_per_side = 0;
   std::string time_zone = "UTC";  ///< IANA zone of the session hours
+  /// The regular session. With a calendar: the hours of its latest dated entry
+  /// (for code that needs one pair, such as the market generator).
   Session session{};
   /// Days on which a session opens (local), 0 = Sunday. For sessions that
   /// cross midnight (FX 17:00 New York) the session belongs to its opening day.
+  /// With a calendar: the calendar's weekdays.
   std::vector<int> weekdays = {1, 2, 3, 4, 5};
+  /// The exchange calendar the instrument trades by (holidays, special
+  /// sessions, dated hours); null = `session` on every one of `weekdays`.
+  /// Shared and immutable, so copying a spec stays cheap.
+  std::shared_ptr<const TradingCalendar> calendar;
   std::string contract_months;  ///< futures month codes, e.g. "GJMQVZ"; empty otherwise
   RollRule roll_rule = RollRule::None;
 

@@ -9,6 +9,7 @@
 
 #include "matching/simulated_venue.h"
 #include "core/test_bars.h"
+#include "core/test_calendar.h"
 
 namespace quant::engine {
 namespace {
@@ -62,15 +63,15 @@ Timestamp at(int day, int hh, int mm) { return testing::brt_march_2021(day, hh, 
 Bar bar(Timestamp ts, double o, double h, double l, double c) { return testing::ohlc_bar(ts, o, h, l, c); }
 
 struct Harness {
-  InstrumentSpec spec = win();
+  InstrumentSpec spec;
   ScriptedStrategy strategy;
   matching::SimulatedVenue venue;
   Collector out;
   std::unique_ptr<Engine> engine;
   /// `costs` are the venue's; the risk engine sizes with `sizing_costs`.
   explicit Harness(EngineConfig c = {}, risk::RiskConfig rc = {}, TradingCosts costs = {0.25, 0},
-                   TradingCosts sizing_costs = {})
-      : venue(win(), costs, std::make_unique<matching::FullFillModel>()) {
+                   TradingCosts sizing_costs = {}, InstrumentSpec instrument = win())
+      : spec(std::move(instrument)), venue(win(), costs, std::make_unique<matching::FullFillModel>()) {
     engine = std::make_unique<Engine>(c, spec, TimeZone::find(spec.time_zone).value(), rc, sizing_costs, strategy,
                                       venue, out);
   }
@@ -124,6 +125,85 @@ TEST(EngineTest, NoEntriesNearTheCloseAndFlattenBeforeIt) {
   bool blocked = false;
   for (const auto& d : h.out.decisions) blocked |= std::string(d.reason).find("last minutes") != std::string::npos;
   EXPECT_FALSE(blocked) << "bar 1's signal comes while long: it is not an entry";
+}
+
+// The calendar's sessions drive the same rules (core/test_calendar.h: B3's
+// first quarter of 2021). Ash Wednesday, 2021-02-17, opens at 13:00.
+TEST(EngineTest, AshWednesdaysSessionStartsAtOneOClock) {
+  risk::RiskConfig rc;
+  rc.stop_atr_multiple = 20;  // far stop: nothing closes the position here
+  rc.trailing_stop = false;
+  const auto run = [&](InstrumentSpec spec) {
+    auto h = std::make_unique<Harness>(EngineConfig{}, rc, TradingCosts{0.25, 0}, TradingCosts{}, std::move(spec));
+    for (int i = 0; i < 3; ++i) h->strategy.script[i] = strategy::Action::EnterLong;
+    using testing::brt;
+    h->run({bar(brt(2021, 2, 17, 12, 58), 100000, 100050, 99950, 100000),   // closes 12:59: before the open
+            bar(brt(2021, 2, 17, 12, 59), 100000, 100050, 99950, 100000),   // closes 13:00: still before it
+            bar(brt(2021, 2, 17, 13, 0), 100000, 100050, 99950, 100000),    // the session's first bar: entry
+            bar(brt(2021, 2, 17, 13, 1), 100010, 100050, 99950, 100000)});  // the entry fills at 100010
+    return h;
+  };
+  const auto h = run(testing::win_with_b3_calendar());
+  ASSERT_EQ(h->out.positions.size(), 4u);
+  EXPECT_EQ(h->out.positions[0], 0);
+  EXPECT_EQ(h->out.positions[1], 0);
+  EXPECT_EQ(h->out.positions[2], 0);
+  EXPECT_GT(h->out.positions[3], 0);
+  int outside = 0;
+  for (const auto& d : h->out.decisions) outside += d.reason.find("outside the trading session") != std::string::npos;
+  EXPECT_EQ(outside, 2);
+  // The trading day changed at 13:00: the pre-open bars belonged to Carnival Tuesday.
+  ASSERT_EQ(h->out.days.size(), 1u);
+  EXPECT_EQ(h->engine->book().session().day_text(h->out.days[0].day), "2021-02-16");
+
+  // The fixed 09:00 session of the same instrument would have entered at 12:59.
+  InstrumentSpec fixed = testing::win_with_b3_calendar();
+  fixed.calendar = nullptr;
+  const auto f = run(fixed);
+  EXPECT_GT(f->out.positions[1], 0);
+}
+
+// Monday 2021-03-15: B3 closes at 17:55 from that day (US daylight saving time
+// began the day before), 30 minutes earlier than on Friday the 12th.
+TEST(EngineTest, TheCloseTimeFlattenFollowsAShortenedSession) {
+  risk::RiskConfig rc;
+  rc.stop_atr_multiple = 20;
+  rc.trailing_stop = false;
+  const auto run = [&](int day) {
+    auto h = std::make_unique<Harness>(EngineConfig{}, rc, TradingCosts{0.25, 0}, TradingCosts{},
+                                       testing::win_with_b3_calendar());
+    h->strategy.script[0] = strategy::Action::EnterLong;
+    h->run({bar(at(day, 17, 0), 100000, 100050, 99950, 100000),
+            bar(at(day, 17, 1), 100010, 100100, 99990, 100050),      // entry fills at 100010
+            bar(at(day, 17, 40), 100050, 100060, 100000, 100040),    // closes 17:41: 14 min to 17:55
+            bar(at(day, 17, 44), 100040, 100060, 100000, 100040),    // closes 17:45: 10 min → flatten decided
+            bar(at(day, 17, 45), 100020, 100060, 100000, 100040)});  // flatten fills at the open 100020
+    return h;
+  };
+  const auto monday = run(15);
+  ASSERT_EQ(monday->out.trades.size(), 1u);
+  EXPECT_EQ(monday->out.trades[0].exit_reason, "session_end");
+  EXPECT_EQ(monday->out.trades[0].exit_price, 100020);
+  EXPECT_EQ(monday->out.trades[0].exit_time, at(15, 17, 45));
+  EXPECT_EQ(monday->engine->position(), 0);
+  // Friday the 12th closes at 18:25: the same clock times are mid-session.
+  const auto friday = run(12);
+  EXPECT_TRUE(friday->out.trades.empty());
+  EXPECT_GT(friday->engine->position(), 0);
+}
+
+TEST(EngineTest, NoEntriesInTheLastMinutesOfAShortenedSession) {
+  const auto blocked = [](int day) {
+    Harness h({}, {}, {0.25, 0}, {}, testing::win_with_b3_calendar());
+    h.strategy.script[0] = strategy::Action::EnterLong;
+    h.run({bar(at(day, 17, 29), 100000, 100050, 99950, 100000),  // closes 17:30
+           bar(at(day, 17, 30), 100000, 100050, 99950, 100000)});
+    int n = 0;
+    for (const auto& d : h.out.decisions) n += d.reason.find("last minutes") != std::string::npos;
+    return n;
+  };
+  EXPECT_EQ(blocked(15), 1);  // 25 minutes to the 17:55 close: inside the last 30
+  EXPECT_EQ(blocked(12), 0);  // 55 minutes to the 18:25 close
 }
 
 TEST(EngineTest, CircuitBreakerFlattensAndHaltsForTheDay) {

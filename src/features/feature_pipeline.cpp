@@ -17,12 +17,6 @@ constexpr double kVolumeScale = 65536.0;
 constexpr double kMaxVolume = 1e9;
 constexpr int kMaxVolumeWindow = 10000;
 
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  std::int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
-
 bool resolve_real_volume(VolumeSource source, AssetClass asset_class) {
   switch (source) {
     case VolumeSource::Real:
@@ -35,10 +29,39 @@ bool resolve_real_volume(VolumeSource source, AssetClass asset_class) {
   return asset_class == AssetClass::Future || asset_class == AssetClass::Equity || asset_class == AssetClass::Crypto;
 }
 
-std::string hh_mm(int minutes) {
+std::string hh_mm(std::chrono::minutes m) {
+  const auto minutes = static_cast<int>(m.count());
   char buf[16];
   std::snprintf(buf, sizeof buf, "%02d:%02d", minutes / 60, minutes % 60);
   return buf;
+}
+
+/// What `minutes_since_open` and `day_of_week` depend on: the open of every
+/// date. Without a calendar, one fixed open. With one: the first dated open,
+/// the dates from which it changes, and the special sessions that open at
+/// another time than that date's regular open. Closes, holidays and weekdays
+/// change no value, so they stay out of the hash.
+void describe_opens(const InstrumentSpec& spec, nlohmann::json& instrument) {
+  if (spec.calendar == nullptr) {
+    instrument["session_open"] = hh_mm(spec.session.open);
+    return;
+  }
+  const TradingCalendar& c = *spec.calendar;
+  instrument["session_open"] = hh_mm(c.hours.front().session.open);
+  nlohmann::json changes = nlohmann::json::array(), specials = nlohmann::json::array();
+  std::chrono::minutes open = c.hours.front().session.open;
+  for (const DatedSession& e : c.hours) {
+    if (e.session.open == open) continue;
+    open = e.session.open;
+    changes.push_back(nlohmann::json::array({format_date(e.from), hh_mm(open)}));
+  }
+  for (const SpecialSession& s : c.special_sessions) {
+    if (s.open && *s.open != c.regular_session(s.date).open) {
+      specials.push_back(nlohmann::json::array({format_date(s.date), hh_mm(*s.open)}));
+    }
+  }
+  if (!changes.empty()) instrument["session_open_changes"] = std::move(changes);
+  if (!specials.empty()) instrument["special_session_opens"] = std::move(specials);
 }
 
 }  // namespace
@@ -120,16 +143,14 @@ FeaturePipeline::FeaturePipeline(const FeatureConfig& config, const InstrumentSp
       volumes_(static_cast<std::size_t>(std::clamp(config.volume_window, 2, kMaxVolumeWindow))),
       observer_(config.hmm_volatility_window),
       grid_(spec.tick_size),
-      zone_(std::move(zone)),
+      sessions_(spec, std::move(zone)),
       book_depth_(static_cast<std::size_t>(std::max(1, config.book_depth))),
-      session_open_minute_(static_cast<int>(spec.session.open.count())),
       use_real_volume_(resolve_real_volume(config.volume_source, spec.asset_class)),
       with_book_(with_book) {
   QUANT_CHECK(validate(config).has_value());
   QUANT_CHECK(spec.tick_size > 0);
   max_window_ = log_closes_.capacity() - 1;
   if (hmm != nullptr) hmm_.emplace(*hmm);  // HmmFilter checks the params
-  span_.end = Timestamp::min();            // force a zone lookup on the first bar
   build_manifest(config, spec, hmm);
   values_.assign(manifest_.names.size(), kNaN);
 }
@@ -158,8 +179,8 @@ void FeaturePipeline::build_manifest(const FeatureConfig& config, const Instrume
       {"keltner", {{"period", config.keltner_period}, {"multiple", config.keltner_multiple}}},
       {"volume", {{"window", config.volume_window}, {"source", use_real_volume_ ? "real" : "tick"}}},
   };
-  p["instrument"] = {
-      {"tick_size", spec.tick_size}, {"time_zone", spec.time_zone}, {"session_open", hh_mm(session_open_minute_)}};
+  p["instrument"] = {{"tick_size", spec.tick_size}, {"time_zone", spec.time_zone}};
+  describe_opens(spec, p["instrument"]);
   if (with_book_) {
     slot_book_ = names.size();
     names.emplace_back("book_imbalance_top");
@@ -220,14 +241,10 @@ void FeaturePipeline::update(const Bar& bar) {
     v[slot_volume_] = d > 0 ? static_cast<float>(centred * std::sqrt((nd - 1) / (nd * static_cast<double>(d)))) : 0.0f;
   }
 
-  // Session time: one zone lookup per UTC offset period.
-  if (bar.ts < span_.begin || bar.ts >= span_.end) span_ = zone_.offset_span(bar.ts);
-  const std::int64_t local_minute =
-      std::chrono::floor<std::chrono::minutes>((bar.ts + span_.offset).time_since_epoch()).count();
-  const std::int64_t since_open = local_minute - session_open_minute_;
-  const std::int64_t day = floor_div(since_open, 1440);  // days since 1970-01-01 (a Thursday)
-  v[slot_minutes_] = static_cast<float>(since_open - day * 1440);
-  v[slot_weekday_] = static_cast<float>(((day % 7) + 7 + 4) % 7);
+  // Session time, by the same rule as the engine's session clock.
+  const SessionPlace place = sessions_.locate(bar.ts);
+  v[slot_minutes_] = static_cast<float>(place.minutes_since_open);
+  v[slot_weekday_] = static_cast<float>(place.weekday);
 
   if (observer_.update(bar.close, log_close) && hmm_) {
     const auto p = hmm_->update(observer_.observation());

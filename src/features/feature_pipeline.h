@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/instrument.h"
 #include "core/market_data.h"
+#include "core/session_locator.h"
 #include "core/time.h"
 #include "features/atr.h"
 #include "features/feature_manifest.h"
@@ -90,13 +91,24 @@ std::vector<HmmObservation> hmm_observations(std::span<const Bar> bars, int vola
 /// | `keltner_position` | (close − lower) / (upper − lower) (0.5 while the band is flat) |
 /// | `atr_pct` | 100 × ATR / close |
 /// | `volume_z` | (v − mean) / sample sd over `volume_window` bars including this one (0 when sd = 0) |
-/// | `minutes_since_open` | bar open time − session open, local minutes in [0, 1440) |
+/// | `minutes_since_open` | local minutes from the open of the bar's trading day to the bar's start (>= 0) |
 /// | `day_of_week` | local weekday of the trading day the bar belongs to, 0 = Sunday |
 /// | book (only `with_book`): `book_imbalance_top` | (bid size − ask size) / sum at the best level, in [−1, 1] |
 /// | `book_imbalance_depth<N>` | the same over the top N levels per side |
 /// | `book_spread_ticks` | (best ask − best bid) / tick |
 /// | `book_microprice_mid_ticks` | (microprice − mid) / tick, microprice = (bid × ask size + ask × bid size) / sizes |
 /// | HMM (only with a model): `hmm_p<k>` per state | filtered P(state k | observations so far) |
+///
+/// The trading day and its open come from `quant::SessionLocator` (core), the
+/// rule the engine's session clock uses: with a calendar on the spec, each
+/// date's actual open (a special session's, else its dated hours); without,
+/// the spec's fixed `session.open`. Minutes stay below 1440 unless the next
+/// date opens later (the hours before Ash Wednesday's 13:00 open still count
+/// from the previous day's 09:00). The manifest records the opens the values
+/// depend on (`instrument.session_open`, and with a calendar
+/// `session_open_changes` and `special_session_opens` when there are any), so
+/// a calendar that moves an open changes the hash; holidays and closes do not
+/// change any value and are not hashed.
 ///
 /// Values are floats in a preallocated vector; a feature that is not yet warm
 /// is NaN, and `ready()` holds once every feature is warm (book features
@@ -114,7 +126,8 @@ class FeaturePipeline {
   FeaturePipeline(const FeatureConfig& config, const InstrumentSpec& spec, TimeZone zone, bool with_book,
                   const HmmParams* hmm = nullptr);
 
-  /// Adds one closed bar. O(1), no allocation (one time-zone lookup per UTC offset period).
+  /// Adds one closed bar. O(1), no allocation (one time-zone lookup per UTC
+  /// offset period, one calendar lookup per local date).
   void update(const Bar& bar);
   /// Adds an L2 snapshot (ignored without book features). Returns false, keeping
   /// the previous book values, when the pipeline has no book features, the
@@ -142,8 +155,7 @@ class FeaturePipeline {
   HmmObserver observer_;
   std::optional<HmmFilter> hmm_;
   TickGrid grid_;
-  TimeZone zone_;
-  TimeZone::OffsetSpan span_{};
+  SessionLocator sessions_;
   FeatureManifest manifest_;
   std::vector<float> values_;
   Int128 volume_sum_ = 0;
@@ -151,7 +163,6 @@ class FeaturePipeline {
   std::size_t bars_ = 0;
   std::size_t max_window_ = 1;
   std::size_t book_depth_ = 5;
-  int session_open_minute_ = 0;
   bool use_real_volume_ = true;
   bool with_book_ = false;
   bool book_seen_ = false;

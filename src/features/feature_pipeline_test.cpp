@@ -5,6 +5,7 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/test_calendar.h"
 #include "features/test_bars.h"
 
 namespace quant::features {
@@ -31,6 +33,8 @@ InstrumentSpec plain_spec() {
   s.session = Session{std::chrono::minutes(0), std::chrono::minutes(1440)};
   return s;
 }
+
+std::string win_file() { return std::string(QUANT_SHARED_DATA_DIR) + "/b3/WIN_N_M1_2020-11_2021-03.csv.gz"; }
 
 FeatureConfig small_config() {
   FeatureConfig c;
@@ -183,6 +187,121 @@ TEST(FeaturePipelineTest, SessionTimeInExchangeLocalTime) {
   p->update(b);
   EXPECT_FLOAT_EQ(p->values()[8], 0.0f);
   EXPECT_FLOAT_EQ(p->values()[9], 1.0f);
+}
+
+std::size_t slot_of(const FeaturePipeline& p, const std::string& name) {
+  const auto& names = p.manifest().names;
+  return static_cast<std::size_t>(std::find(names.begin(), names.end(), name) - names.begin());
+}
+
+// B3's Ash Wednesday 2021 (Feb 17) opens at 13:00 (core/test_calendar.h).
+TEST(FeaturePipelineTest, MinutesSinceOpenCountFromTheDaysActualOpen) {
+  using quant::testing::brt;
+  auto p = FeaturePipeline::create(FeatureConfig{}, quant::testing::win_with_b3_calendar(), false);
+  ASSERT_TRUE(p.has_value());
+  const std::size_t minutes = slot_of(*p, "minutes_since_open"), weekday = slot_of(*p, "day_of_week");
+  const auto at = [&](Timestamp ts) {
+    Bar b = make_bar(0, 100000, 100);
+    b.ts = ts;
+    p->update(b);
+    return std::pair{p->values()[minutes], p->values()[weekday]};
+  };
+  EXPECT_EQ(at(brt(2021, 2, 12, 9, 30)), (std::pair{30.0f, 5.0f}));  // Friday: 09:00 open
+  // Before 13:00 the bar still belongs to Tuesday's trading day: 27 h after its 09:00.
+  EXPECT_EQ(at(brt(2021, 2, 17, 12, 0)), (std::pair{1620.0f, 2.0f}));
+  EXPECT_EQ(at(brt(2021, 2, 17, 13, 0)), (std::pair{0.0f, 3.0f}));  // Ash Wednesday opens
+  EXPECT_EQ(at(brt(2021, 2, 17, 13, 5)), (std::pair{5.0f, 3.0f}));
+  EXPECT_EQ(at(brt(2021, 2, 18, 9, 30)), (std::pair{30.0f, 4.0f}));  // Thursday: 09:00 again
+
+  // Without the calendar the same bar counts from 09:00.
+  InstrumentSpec fixed = quant::testing::win_with_b3_calendar();
+  fixed.calendar = nullptr;
+  fixed.session = Session{std::chrono::minutes(540), std::chrono::minutes(1105)};
+  auto q = FeaturePipeline::create(FeatureConfig{}, fixed, false);
+  Bar b = make_bar(0, 100000, 100);
+  b.ts = brt(2021, 2, 17, 13, 0);
+  q->update(b);
+  EXPECT_EQ(q->values()[minutes], 240.0f);
+}
+
+TEST(FeaturePipelineTest, ManifestHashFollowsTheOpensOfTheCalendar) {
+  using quant::testing::date_of;
+  using quant::testing::hh_mm;
+  const auto hash_of = [](const InstrumentSpec& spec) {
+    return FeaturePipeline::create(FeatureConfig{}, spec, false).value().manifest().hash;
+  };
+  const auto with = [](ExchangeCalendar e) {
+    InstrumentSpec s = quant::testing::win_with_b3_calendar();
+    s.calendar = std::make_shared<const TradingCalendar>(make_trading_calendar(e, "index").value());
+    return s;
+  };
+  const ExchangeCalendar b3 = quant::testing::b3_2021_exchange_calendar();
+  const std::string base = hash_of(with(b3));
+  InstrumentSpec fixed = with(b3);
+  fixed.calendar = nullptr;
+  fixed.session = Session{hh_mm(9, 0), hh_mm(18, 25)};
+  EXPECT_NE(base, hash_of(fixed));  // Ash Wednesday's 13:00 open changes values
+
+  ExchangeCalendar later_ash = b3;
+  later_ash.special_sessions[0].open = hh_mm(14, 0);
+  EXPECT_NE(base, hash_of(with(later_ash)));
+  ExchangeCalendar moved_open = b3;
+  moved_open.hours["index"][1].session.open = hh_mm(10, 0);
+  EXPECT_NE(base, hash_of(with(moved_open)));
+  const auto manifest = FeaturePipeline::create(FeatureConfig{}, with(moved_open), false).value().manifest();
+  EXPECT_EQ(manifest.params["instrument"]["session_open_changes"].dump(), R"([["2021-03-15","10:00"]])");
+  EXPECT_EQ(manifest.params["instrument"]["special_session_opens"].dump(), R"([["2021-02-17","13:00"]])");
+
+  // Holidays, closes and a special close change no feature value: same hash.
+  ExchangeCalendar more_holidays = b3;
+  more_holidays.holidays.push_back(date_of(2021, 6, 3));
+  EXPECT_EQ(base, hash_of(with(more_holidays)));
+  ExchangeCalendar other_closes = b3;
+  other_closes.hours["index"][1].session.close = hh_mm(18, 0);
+  other_closes.special_sessions.push_back(SpecialSession{date_of(2021, 3, 31), std::nullopt, hh_mm(16, 0)});
+  EXPECT_EQ(base, hash_of(with(other_closes)));
+
+  // A calendar whose opens never move means what the fixed session means.
+  ExchangeCalendar plain = b3;
+  plain.special_sessions.clear();
+  EXPECT_EQ(hash_of(with(plain)), hash_of(fixed));
+}
+
+// Training runs the pipeline over the whole history, a live process starts at
+// some bar: the session features depend only on the bar's time and the
+// calendar, so both see the same values on the real WIN file.
+TEST(FeaturePipelineTest, SessionFeaturesAreTheSameForTrainingAndALateLiveStart) {
+  if (!std::filesystem::exists(win_file())) GTEST_SKIP() << win_file() << " is absent";
+  const InstrumentSpec spec = quant::testing::win_with_b3_calendar();
+  const TimeZone zone = TimeZone::find(spec.time_zone).value();
+  const auto bars = read_mt5_bars_gz(win_file(), zone);
+  ASSERT_TRUE(bars.has_value());
+  auto training = FeaturePipeline::create(FeatureConfig{}, spec, false).value();
+  FeaturePipeline live(FeatureConfig{}, spec, zone, false);  // the gate's constructor
+  const std::size_t minutes = slot_of(training, "minutes_since_open"), weekday = slot_of(training, "day_of_week");
+  const std::size_t live_start = bars->size() / 3;
+  std::size_t ash_bars = 0, compared = 0;
+  for (std::size_t t = 0; t < bars->size(); ++t) {
+    const Bar& b = (*bars)[t];
+    training.update(b);
+    const CivilTime local = to_civil(zone.to_local(b.ts));
+    if (local.year == 2021 && local.month == 2 && local.day == 17) {
+      // Ash Wednesday: minutes count from 13:00.
+      ASSERT_EQ(training.values()[minutes], static_cast<float>(local.hour * 60 + local.minute - 13 * 60));
+      ++ash_bars;
+    } else {
+      ASSERT_EQ(training.values()[minutes], static_cast<float>(local.hour * 60 + local.minute - 9 * 60));
+    }
+    ASSERT_EQ(training.values()[weekday], static_cast<float>(local.weekday));
+    if (t < live_start) continue;
+    live.update(b);
+    ASSERT_EQ(live.values()[minutes], training.values()[minutes]) << t;
+    ASSERT_EQ(live.values()[weekday], training.values()[weekday]) << t;
+    ++compared;
+  }
+  EXPECT_EQ(ash_bars, 325u);  // 13:00 .. 18:24
+  EXPECT_GT(compared, 30000u);
+  EXPECT_EQ(training.manifest().hash, live.manifest().hash);
 }
 
 TEST(FeaturePipelineTest, BookFeaturesFromSnapshot) {
@@ -338,8 +457,6 @@ RC_GTEST_PROP(FeaturePipelineProperty, PrefixEqualsFullRunAndReadyMeansFinite, (
     RC_ASSERT(same_bits(prefix.values(), history[t]));
   }
 }
-
-std::string win_file() { return std::string(QUANT_SHARED_DATA_DIR) + "/b3/WIN_N_M1_2020-11_2021-03.csv.gz"; }
 
 TEST(FeaturePipelineTest, NoLookAheadOnRealWinData) {
   QUANT_REQUIRE_DATA(win_file());

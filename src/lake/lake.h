@@ -62,7 +62,7 @@ enum class Severity { Warning, Error };
 
 struct Finding {
   Severity severity = Severity::Error;
-  std::string check;  ///< "duplicate", "ohlc", "non_monotonic", "off_grid", "non_positive", "gap"
+  std::string check;  ///< "duplicate", "ohlc", "non_monotonic", "off_grid", "non_positive", "gap", "missing_day"
   Timestamp ts{};
   std::string message;
 };
@@ -75,6 +75,8 @@ struct VerifyReport {
   std::vector<std::pair<std::string, std::int64_t>> counts;  ///< check → number of findings
   Duration largest_gap{};         ///< longest run of missing minutes inside a session (needs a spec)
   Timestamp largest_gap_start{};  ///< first missing minute of that gap
+  std::string calendar;           ///< "B3 (hours index)" when the spec has a calendar, else empty
+  /// True when a check other than the warnings "gap" and "missing_day" found something.
   bool has_errors() const;
   /// The readable report (what `quant lake verify` prints).
   std::string to_text(std::size_t max_examples_per_check = 10) const;
@@ -123,7 +125,8 @@ class Lake {
   /// Checks the symbol's 1-minute bars (and ticks/trades when present): gaps
   /// inside sessions (warnings, need `spec`), duplicates, OHLC violations,
   /// non-monotonic time, prices off the tick grid (need `spec`), zero or
-  /// negative prices.
+  /// negative prices. With a calendar on `spec`: holidays and weekends are
+  /// not gaps, and a trading day without any bar is a "missing_day" warning.
   virtual Expected<VerifyReport> verify(const std::string& symbol, const InstrumentSpec* spec) = 0;
 };
 

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/test_calendar.h"
 #include "lake/test_lake.h"
 
 namespace quant::lake {
@@ -489,6 +490,39 @@ TEST(LakeVerifyTest, GapsInsideTheSessionAreWarnings) {
   EXPECT_EQ(report->largest_gap, std::chrono::minutes(10));
   EXPECT_EQ(report->largest_gap_start, utc(2020, 11, 6, 13) + std::chrono::minutes(200));
   EXPECT_NE(report->to_text().find("largest 10 min"), std::string::npos) << report->to_text();
+}
+
+// Through the lake, with B3's calendar (core/test_calendar.h): the weekend,
+// Carnival Monday and Tuesday are not gaps, Ash Wednesday's session starts at
+// 13:00, and Friday Feb 19 (a trading day without bars) is reported.
+TEST(LakeVerifyTest, TheCalendarDecidesWhatIsMissing) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  std::vector<Bar> bars = make_bars(utc(2021, 2, 12, 12), 565);  // Friday 09:00-18:24 BRT
+  for (const auto& [start, count] : {std::pair{utc(2021, 2, 17, 16), 325},   // Ash Wednesday 13:00-18:24
+                                     std::pair{utc(2021, 2, 18, 12), 565},   // Thursday
+                                     std::pair{utc(2021, 2, 22, 12), 565}}) {  // Monday
+    const auto day = make_bars(start, count);
+    bars.insert(bars.end(), day.begin(), day.end());
+  }
+  write_bars(*lake, "WIN", bars);
+  const InstrumentSpec spec = quant::testing::win_with_b3_calendar();
+  auto report = lake->verify("WIN", &spec);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->bars, 565 * 3 + 325);
+  EXPECT_FALSE(report->has_errors()) << report->to_text();
+  EXPECT_EQ(count_of(*report, "gap"), 0) << report->to_text();
+  EXPECT_EQ(count_of(*report, "missing_day"), 1) << report->to_text();
+  EXPECT_NE(report->to_text().find("no bars on trading day 2021-02-19"), std::string::npos) << report->to_text();
+  EXPECT_NE(report->to_text().find("PASSED"), std::string::npos);
+
+  // Without a calendar: the fixed session, no missing-day check (as before).
+  const InstrumentSpec fixed = win_spec();
+  auto before = lake->verify("WIN", &fixed);
+  ASSERT_TRUE(before.has_value());
+  EXPECT_EQ(count_of(*before, "missing_day"), -1);
+  EXPECT_EQ(count_of(*before, "gap"), 0);
+  EXPECT_EQ(before->calendar, "");
 }
 
 TEST(LakeVerifyTest, TicksAndTradesAreChecked) {

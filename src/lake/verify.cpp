@@ -9,10 +9,21 @@ namespace quant::lake {
 namespace {
 
 constexpr const char* kCheckNames[] = {
-    "duplicate",          "non_monotonic",        "ohlc",          "non_positive",
-    "off_grid",           "gap",                  "ticks:non_monotonic", "ticks:non_positive",
+    "duplicate",           "non_monotonic",      "ohlc",
+    "non_positive",        "off_grid",           "gap",
+    "missing_day",         "ticks:non_monotonic", "ticks:non_positive",
     "trades:non_monotonic", "trades:non_positive",
 };
+
+/// Checks that only warn: the data may be complete (a quiet market, a
+/// closure the calendar does not know).
+bool is_warning(const std::string& check) { return check == "gap" || check == "missing_day"; }
+
+std::string hh_mm(std::chrono::minutes m) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%02d:%02d", static_cast<int>(m.count() / 60), static_cast<int>(m.count() % 60));
+  return buf;
+}
 
 std::string price_text(double price) {
   char buf[64];
@@ -26,19 +37,13 @@ std::string minutes_text(Duration d) {
   return std::to_string(minutes / 60) + " h " + std::to_string(minutes % 60) + " min";
 }
 
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  std::int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
-
 }  // namespace
 
 bool VerifyReport::has_errors() const {
   // Counts are exact while findings are capped, so decide on the counts: every
-  // check except "gap" is an error.
+  // check except "gap" and "missing_day" is an error.
   for (const auto& [check, count] : counts) {
-    if (count > 0 && check != "gap") return true;
+    if (count > 0 && !is_warning(check)) return true;
   }
   return std::any_of(findings.begin(), findings.end(),
                      [](const Finding& f) { return f.severity == Severity::Error; });
@@ -49,6 +54,7 @@ std::string VerifyReport::to_text(std::size_t max_examples_per_check) const {
   out << "symbol " << symbol << ": " << bars << " bars";
   if (bars > 0) out << ", " << format_utc(first_ts) << " .. " << format_utc(last_ts);
   out << "\n";
+  if (!calendar.empty()) out << "  calendar " << calendar << "\n";
   for (const auto& [check, count] : counts) {
     char head[64];
     std::snprintf(head, sizeof head, "  %-22s ", check.c_str());
@@ -57,7 +63,7 @@ std::string VerifyReport::to_text(std::size_t max_examples_per_check) const {
       out << "OK\n";
       continue;
     }
-    const bool warning = check == "gap";
+    const bool warning = is_warning(check);
     out << count << (warning ? " warning" : " error") << (count == 1 ? "" : "s");
     if (check == "gap") out << " (largest " << minutes_text(largest_gap) << " from " << format_utc(largest_gap_start) << ")";
     out << "\n";
@@ -92,6 +98,9 @@ SeriesVerifier::SeriesVerifier(std::string symbol, const InstrumentSpec* spec, s
   enabled_[kDuplicate] = enabled_[kNonMonotonic] = enabled_[kOhlc] = enabled_[kNonPositive] = true;
   enabled_[kOffGrid] = spec_ != nullptr && spec_->tick_size > 0;
   enabled_[kGap] = spec_ != nullptr;
+  if (spec_ != nullptr) sessions_.emplace(*spec_, *zone_);
+  enabled_[kMissingDay] = spec_ != nullptr && spec_->calendar != nullptr;
+  if (enabled_[kMissingDay]) report_.calendar = spec_->calendar->name + " (hours " + spec_->calendar->hours_name + ")";
 }
 
 void SeriesVerifier::record(Check check, Severity severity, Timestamp ts, std::string message) {
@@ -101,18 +110,40 @@ void SeriesVerifier::record(Check check, Severity severity, Timestamp ts, std::s
   ++counts_[check];
 }
 
-std::int64_t SeriesVerifier::trading_day(Timestamp ts, std::chrono::minutes& time_of_day) const {
-  constexpr std::int64_t kDayNs = 86'400'000'000'000;
-  const std::int64_t local = zone_->to_local(ts).time_since_epoch().count();
-  const std::int64_t day = floor_div(local, kDayNs);
-  time_of_day = std::chrono::duration_cast<std::chrono::minutes>(Duration(local - day * kDayNs));
-  // A session that crosses midnight belongs to the day it opened on.
-  if (!spec_->session.crosses_midnight()) return day;
-  const std::int64_t open_ns = std::chrono::duration_cast<Duration>(spec_->session.open).count();
-  return floor_div(local - open_ns, kDayNs);
+void SeriesVerifier::check_time_gap(const Bar& bar, const SessionPlace& place) {
+  const SessionPlace& prev = prev_place_;
+  // Inside one trading day's hours. With a calendar, also in its session: a
+  // closed date has none, so bars there (if any) never make a gap. Without a
+  // calendar the weekday is not checked, as it never was.
+  const bool calendar = spec_->calendar != nullptr;
+  if (prev.day == place.day && prev.within_hours && place.within_hours &&
+      (!calendar || (prev.in_session && place.in_session))) {
+    const Timestamp start = prev_bar_.ts + kMinute;
+    const Duration missing = bar.ts - start;
+    if (missing > report_.largest_gap) {
+      report_.largest_gap = missing;
+      report_.largest_gap_start = start;
+    }
+    record(kGap, Severity::Warning, start,
+           "no bars for " + minutes_text(missing) + " inside the session (local " +
+               format_local(zone_->to_local(start)) + ")");
+  }
+  if (!enabled_[kMissingDay]) return;
+  // Every trading day strictly between the two bars' days has no bar at all.
+  for (std::int64_t d = prev.day + 1; d < place.day; ++d) {
+    const CalendarDay day = sessions_->day(d);
+    if (!day.trading) continue;
+    const Date date{std::chrono::days{d}};
+    const LocalTime open{std::chrono::duration_cast<Duration>(std::chrono::days{d} + day.session.open)};
+    const Timestamp at = zone_->to_utc(open).value_or(Timestamp(open.time_since_epoch()));
+    record(kMissingDay, Severity::Warning, at,
+           "no bars on trading day " + format_date(date) + " (session " + hh_mm(day.session.open) + "-" +
+               hh_mm(day.session.close) + " local)");
+  }
 }
 
 void SeriesVerifier::add_bar(const Bar& bar) {
+  const SessionPlace place = sessions_ ? sessions_->locate(bar.ts) : SessionPlace{};
   if (report_.bars == 0) report_.first_ts = bar.ts;
   report_.first_ts = std::min(report_.first_ts, bar.ts);
   report_.last_ts = std::max(report_.last_ts, bar.ts);
@@ -123,20 +154,8 @@ void SeriesVerifier::add_bar(const Bar& bar) {
       record(kDuplicate, Severity::Error, bar.ts, "bar repeats the previous timestamp");
     } else if (bar.ts < prev_bar_.ts) {
       record(kNonMonotonic, Severity::Error, bar.ts, "bar is earlier than the previous one (" + format_utc(prev_bar_.ts) + ")");
-    } else if (enabled_[kGap] && bar.ts - prev_bar_.ts > kMinute) {
-      std::chrono::minutes prev_tod{}, cur_tod{};
-      const std::int64_t prev_day = trading_day(prev_bar_.ts, prev_tod);
-      const std::int64_t cur_day = trading_day(bar.ts, cur_tod);
-      if (prev_day == cur_day && spec_->session.contains(prev_tod) && spec_->session.contains(cur_tod)) {
-        const Timestamp start = prev_bar_.ts + kMinute;
-        const Duration missing = bar.ts - start;
-        if (missing > report_.largest_gap) {
-          report_.largest_gap = missing;
-          report_.largest_gap_start = start;
-        }
-        record(kGap, Severity::Warning, start,
-               "no bars for " + minutes_text(missing) + " inside the session (local " + format_local(zone_->to_local(start)) + ")");
-      }
+    } else if (sessions_ && bar.ts - prev_bar_.ts > kMinute) {
+      check_time_gap(bar, place);
     }
   }
 
@@ -162,6 +181,7 @@ void SeriesVerifier::add_bar(const Bar& bar) {
     }
   }
   prev_bar_ = bar;
+  prev_place_ = place;
   have_bar_ = true;
 }
 

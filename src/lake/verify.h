@@ -9,6 +9,7 @@
 
 #include "core/instrument.h"
 #include "core/market_data.h"
+#include "core/session_locator.h"
 #include "core/time.h"
 #include "lake/lake.h"
 
@@ -20,7 +21,13 @@ inline constexpr std::size_t kMaxFindingsPerCheck = 100;
 /// Accumulates a VerifyReport from bars (and ticks/trades) handed over in
 /// storage order. Checks on bars: "duplicate" (ts equal to the previous bar),
 /// "non_monotonic" (ts before the previous bar), "ohlc", "non_positive" and,
-/// with a spec, "off_grid" and "gap" (warning). Ticks and trades get
+/// with a spec, "off_grid" and "gap" (warning: consecutive bars of one trading
+/// day, both inside its hours, more than a minute apart). With a spec that has
+/// a calendar, "gap" needs both bars in the session of a trading day (a
+/// holiday or weekend has no session, so nothing there is a gap) and
+/// "missing_day" (warning) reports each trading day of the calendar between
+/// two consecutive bars that has no bar at all; trading days and hours come
+/// from `quant::SessionLocator`, as in the engine. Ticks and trades get
 /// "ticks:non_monotonic", "ticks:non_positive", "trades:non_monotonic",
 /// "trades:non_positive" once `begin_ticks()`/`begin_trades()` was called.
 /// Not thread-safe.
@@ -41,6 +48,7 @@ class SeriesVerifier {
 
  private:
   SeriesVerifier(std::string symbol, const InstrumentSpec* spec, std::optional<TimeZone> zone);
+  void check_time_gap(const Bar& bar, const SessionPlace& place);
   enum Check : int {
     kDuplicate,
     kNonMonotonic,
@@ -48,6 +56,7 @@ class SeriesVerifier {
     kNonPositive,
     kOffGrid,
     kGap,
+    kMissingDay,
     kTicksNonMonotonic,
     kTicksNonPositive,
     kTradesNonMonotonic,
@@ -55,11 +64,12 @@ class SeriesVerifier {
     kCheckCount
   };
   void record(Check check, Severity severity, Timestamp ts, std::string message);
-  std::int64_t trading_day(Timestamp ts, std::chrono::minutes& time_of_day) const;
 
   VerifyReport report_;
   const InstrumentSpec* spec_;
   std::optional<TimeZone> zone_;
+  std::optional<SessionLocator> sessions_;  // with a spec
+  SessionPlace prev_place_{};
   std::int64_t counts_[kCheckCount] = {};
   bool enabled_[kCheckCount] = {};
   bool have_bar_ = false;

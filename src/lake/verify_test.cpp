@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/test_calendar.h"
+
 namespace quant::lake {
 namespace {
 
@@ -61,6 +63,81 @@ TEST(SeriesVerifierTest, SessionCrossingMidnightCountsGapsAcrossMidnight) {
   EXPECT_EQ(count_of(report, "gap"), 1);
   EXPECT_EQ(report.largest_gap, std::chrono::minutes(4));
   EXPECT_EQ(count_of(report, "off_grid"), 1);
+}
+
+/// A full WIN session of `local` date (BRT) from `open` to `close` (exclusive), one bar a minute.
+void add_session(SeriesVerifier& v, int y, int m, int d, int open_h, int open_m, int close_h, int close_m) {
+  using quant::testing::brt;
+  for (Timestamp t = brt(y, m, d, open_h, open_m); t < brt(y, m, d, close_h, close_m); t += kMinute) {
+    Bar b = bar_at(0, 100000);
+    b.ts = t;
+    v.add_bar(b);
+  }
+}
+
+// B3 in February 2021 (core/test_calendar.h): Carnival Monday and Tuesday
+// closed, Ash Wednesday from 13:00; Jan 25 closed.
+TEST(SeriesVerifierTest, HolidaysAndWeekendsAreNotGapsButAMissingTradingDayIs) {
+  const InstrumentSpec spec = quant::testing::win_with_b3_calendar();
+  auto v = SeriesVerifier::make("WIN", &spec);
+  ASSERT_TRUE(v.has_value());
+  add_session(*v, 2021, 1, 22, 9, 0, 18, 25);   // Friday
+  add_session(*v, 2021, 1, 26, 9, 0, 18, 25);   // Tuesday: the weekend and Jan 25 are closed
+  add_session(*v, 2021, 2, 12, 9, 0, 18, 25);   // Friday: Jan 27 .. Feb 11 (12 trading days) missing
+  add_session(*v, 2021, 2, 17, 13, 0, 18, 25);  // Ash Wednesday: the weekend and Carnival are closed
+  add_session(*v, 2021, 2, 18, 9, 0, 18, 25);
+  add_session(*v, 2021, 2, 22, 9, 0, 18, 25);   // Monday: Friday the 19th is missing
+  const VerifyReport report = v->finish();
+  EXPECT_EQ(count_of(report, "gap"), 0) << report.to_text();
+  EXPECT_EQ(count_of(report, "missing_day"), 13) << report.to_text();
+  EXPECT_FALSE(report.has_errors());  // a warning
+  std::vector<std::string> days;
+  for (const Finding& f : report.findings) {
+    if (f.check == "missing_day") days.push_back(f.message.substr(f.message.find("day ") + 4, 10));
+  }
+  ASSERT_EQ(days.size(), 13u);
+  EXPECT_EQ(days.front(), "2021-01-27");
+  EXPECT_EQ(days[11], "2021-02-11");
+  EXPECT_EQ(days.back(), "2021-02-19");
+  const std::string text = report.to_text(20);
+  EXPECT_NE(text.find("calendar B3 (hours index)"), std::string::npos) << text;
+  EXPECT_NE(text.find("missing_day            13 warnings"), std::string::npos) << text;
+  EXPECT_NE(text.find("2021-02-19T12:00:00Z  no bars on trading day 2021-02-19 (session 09:00-18:25 local)"),
+            std::string::npos)
+      << text;
+}
+
+TEST(SeriesVerifierTest, BarsOnAHolidayMakeNoGapWithTheCalendar) {
+  // Bars on Carnival Monday inside the regular hours, with a hole: the
+  // calendar says there is no session, so no gap; the fixed session counts it.
+  const InstrumentSpec spec = quant::testing::win_with_b3_calendar();
+  InstrumentSpec fixed = spec;
+  fixed.calendar = nullptr;
+  fixed.session = Session{quant::testing::hh_mm(9, 0), quant::testing::hh_mm(18, 25)};
+  for (const InstrumentSpec* s : {&spec, static_cast<const InstrumentSpec*>(&fixed)}) {
+    auto v = SeriesVerifier::make("WIN", s);
+    ASSERT_TRUE(v.has_value());
+    add_session(*v, 2021, 2, 15, 10, 0, 10, 30);
+    add_session(*v, 2021, 2, 15, 11, 0, 11, 30);
+    const VerifyReport report = v->finish();
+    EXPECT_EQ(count_of(report, "gap"), s == &spec ? 0 : 1) << report.to_text();
+    // Only a calendar knows which days trade: without one there is no missing_day check.
+    EXPECT_EQ(count_of(report, "missing_day"), s == &spec ? 0 : -1);
+  }
+}
+
+TEST(SeriesVerifierTest, GapsInsideAShortenedSessionFollowItsHours) {
+  // Ash Wednesday opens at 13:00. The 12:58 bar belongs to Tuesday's (closed)
+  // trading day, so 12:58 → 13:05 is no gap; the hole from 14:00 to 14:10 is.
+  const InstrumentSpec spec = quant::testing::win_with_b3_calendar();
+  auto v = SeriesVerifier::make("WIN", &spec);
+  ASSERT_TRUE(v.has_value());
+  add_session(*v, 2021, 2, 17, 12, 58, 12, 59);
+  add_session(*v, 2021, 2, 17, 13, 5, 14, 0);
+  add_session(*v, 2021, 2, 17, 14, 10, 18, 25);
+  const VerifyReport report = v->finish();
+  EXPECT_EQ(count_of(report, "gap"), 1) << report.to_text();
+  EXPECT_EQ(report.largest_gap, std::chrono::minutes(10));
 }
 
 }  // namespace
