@@ -114,7 +114,8 @@ depth = 10
 source = "trades"
 on_missing = "allow"
 max_book_age_seconds = 5
-)", "b.toml");
+)",
+                          "b.toml");
   ASSERT_TRUE(cfg) << cfg.error().message;
   const auto& mb = cfg->backtest.strategy.ma_breakout;
   EXPECT_TRUE(mb.book_imbalance_filter);
@@ -138,9 +139,12 @@ TEST(ConfigTest, BookImbalanceErrorsNameTheKey) {
     EXPECT_NE(cfg.error().message.find(fragment), std::string::npos) << cfg.error().message;
   };
   const std::string t = "[strategy.ma_breakout.book_imbalance]\n";
-  expect_error((t + "treshold = 0.2\n").c_str(), "b.toml:2: unknown key 'strategy.ma_breakout.book_imbalance.treshold'");
-  expect_error((t + "threshold = 1.2\n").c_str(), "strategy.ma_breakout.book_imbalance.threshold: must be a number within [0, 1]");
-  expect_error((t + "threshold = 'high'\n").c_str(), "'strategy.ma_breakout.book_imbalance.threshold' must be a number");
+  expect_error((t + "treshold = 0.2\n").c_str(),
+               "b.toml:2: unknown key 'strategy.ma_breakout.book_imbalance.treshold'");
+  expect_error((t + "threshold = 1.2\n").c_str(),
+               "strategy.ma_breakout.book_imbalance.threshold: must be a number within [0, 1]");
+  expect_error((t + "threshold = 'high'\n").c_str(),
+               "'strategy.ma_breakout.book_imbalance.threshold' must be a number");
   expect_error((t + "depth = 0\n").c_str(), "strategy.ma_breakout.book_imbalance.depth: must be between 1 and 1000");
   expect_error((t + "depth = 2.5\n").c_str(), "'strategy.ma_breakout.book_imbalance.depth' must be a whole number");
   expect_error((t + "source = 'ticks'\n").c_str(),
@@ -148,7 +152,8 @@ TEST(ConfigTest, BookImbalanceErrorsNameTheKey) {
   expect_error((t + "on_missing = 'pass'\n").c_str(),
                "strategy.ma_breakout.book_imbalance.on_missing: 'block' or 'allow', got 'pass'");
   expect_error((t + "max_book_age_seconds = 0\n").c_str(), "strategy.ma_breakout.book_imbalance.max_book_age_seconds:");
-  expect_error("[strategy.ma_breakout]\nbook_imbalance = 0.2\n", "'strategy.ma_breakout.book_imbalance' must be a table");
+  expect_error("[strategy.ma_breakout]\nbook_imbalance = 0.2\n",
+               "'strategy.ma_breakout.book_imbalance' must be a table");
 }
 
 TEST(ConfigTest, ClockParsing) {

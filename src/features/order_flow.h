@@ -82,14 +82,14 @@ Expected<void> validate(const OrderFlowConfig& config);
 
 /// What a sampler saw (for run summaries and tests).
 struct OrderFlowCounts {
-  std::int64_t snapshots = 0;           ///< book snapshots taken
-  std::int64_t unusable_snapshots = 0;  ///< of those, one-sided or empty (no value)
-  std::int64_t trades = 0;              ///< trades taken
+  std::int64_t snapshots = 0;            ///< book snapshots taken
+  std::int64_t unusable_snapshots = 0;   ///< of those, one-sided or empty (no value)
+  std::int64_t trades = 0;               ///< trades taken
   std::int64_t trades_by_aggressor = 0;  ///< signed by their own aggressor field
   std::int64_t trades_by_tick_rule = 0;  ///< signed by the tick rule
   std::int64_t trades_unclassified = 0;  ///< left unsigned (Unknown)
-  std::int64_t late = 0;  ///< events older than one already taken (ignored)
-  std::int64_t ignored = 0;  ///< events of the other source (ignored)
+  std::int64_t late = 0;                 ///< events older than one already taken (ignored)
+  std::int64_t ignored = 0;              ///< events of the other source (ignored)
 };
 
 /// The per-bar imbalance, streaming: feed the events in time order with
@@ -166,7 +166,7 @@ struct ImbalanceSample {
 struct ImbalanceSeries {
   OrderFlowSource source = OrderFlowSource::Book;
   std::vector<ImbalanceSample> samples;
-  std::int64_t bars = 0;  ///< bars sampled, with or without a value
+  std::int64_t bars = 0;   ///< bars sampled, with or without a value
   OrderFlowCounts counts;  ///< what the sampler saw
 };
 

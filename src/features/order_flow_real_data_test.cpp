@@ -198,8 +198,8 @@ TEST(OrderFlowRealDataTest, WinTradesByTheTickRule) {
   EXPECT_EQ(at_most, 35);
   EXPECT_NEAR(lowest, -0.662100, 1e-6);
   EXPECT_NEAR(highest, 0.718310, 1e-6);
-  std::printf("[ order flow ] WIN 2021-06-15: %zu bars, imbalance %.4f .. %.4f, %d >= 0.1, %d <= -0.1\n",
-              values.size(), lowest, highest, at_least, at_most);
+  std::printf("[ order flow ] WIN 2021-06-15: %zu bars, imbalance %.4f .. %.4f, %d >= 0.1, %d <= -0.1\n", values.size(),
+              lowest, highest, at_least, at_most);
   // The streaming sampler equals its batch twin on the real day.
   std::vector<Timestamp> closes;
   for (const auto& [close, v] : values) closes.push_back(close);

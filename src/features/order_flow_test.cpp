@@ -107,14 +107,14 @@ TEST(OrderFlowSamplerTest, TradesOfEachMinuteByTheTickRule) {
   EXPECT_DOUBLE_EQ(*s.sample(kT0 + minutes(1)), 1.0 / 3.0);
   EXPECT_DOUBLE_EQ(s.current_flow().unclassified_volume, 2);
   // A trade stamped exactly at 10:01:00 belongs to the bar 10:01.
-  s.add(trade(kT0 + minutes(1), 95, 4));  // downtick: sell 4
+  s.add(trade(kT0 + minutes(1), 95, 4));     // downtick: sell 4
   EXPECT_FALSE(s.sample(kT0 + minutes(1)));  // its own bar is gone: never mixed with the next one
   EXPECT_DOUBLE_EQ(*s.sample(kT0 + minutes(2)), -1.0);
   // No trade in 10:02: no value; 10:03 resumes the tick rule from 95.
   EXPECT_FALSE(s.sample(kT0 + minutes(3)));
-  s.add(trade(kT0 + minutes(3) + seconds(5), 95, 1));  // zero tick: sell (as the previous)
+  s.add(trade(kT0 + minutes(3) + seconds(5), 95, 1));   // zero tick: sell (as the previous)
   s.add(trade(kT0 + minutes(3) + seconds(6), 100, 3));  // buy 3
-  EXPECT_DOUBLE_EQ(*s.sample(kT0 + minutes(4)), 0.5);  // (3 − 1) / 4
+  EXPECT_DOUBLE_EQ(*s.sample(kT0 + minutes(4)), 0.5);   // (3 − 1) / 4
   const OrderFlowCounts& c = s.counts();
   EXPECT_EQ(c.trades, 7);
   EXPECT_EQ(c.trades_unclassified, 1);
@@ -209,26 +209,27 @@ struct Events {
 
 rc::Gen<Events> gen_events() {
   using Step = std::tuple<int, int, int, int, int, int>;
-  return rc::gen::map(rc::gen::container<std::vector<Step>>(rc::gen::tuple(
-                          rc::gen::inRange(0, 40), rc::gen::inRange(-1, 2), rc::gen::inRange(0, 6),
-                          rc::gen::inRange(0, 8), rc::gen::inRange(0, 4), rc::gen::inRange(0, 4))),
-                      [](const std::vector<Step>& steps) {
-                        Events e;
-                        Timestamp ts = kT0;
-                        double price = 1000;
-                        for (const auto& [dt, move, volume, side, bids, asks] : steps) {
-                          ts += seconds(dt);
-                          price += 5 * move;
-                          const Aggressor a = side == 0 ? Aggressor::Buy : side == 1 ? Aggressor::Sell : Aggressor::Unknown;
-                          e.trades.push_back(trade(ts, price, volume, a));
-                          std::vector<double> b(static_cast<std::size_t>(bids)), k(static_cast<std::size_t>(asks));
-                          for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<double>((volume + i) % 4);
-                          for (std::size_t i = 0; i < k.size(); ++i) k[i] = static_cast<double>((side + i) % 3);
-                          e.books.push_back(book(ts, b, k));
-                        }
-                        for (Timestamp c = kT0 + minutes(1); c <= ts + minutes(3); c += minutes(1)) e.closes.push_back(c);
-                        return e;
-                      });
+  return rc::gen::map(
+      rc::gen::container<std::vector<Step>>(rc::gen::tuple(rc::gen::inRange(0, 40), rc::gen::inRange(-1, 2),
+                                                           rc::gen::inRange(0, 6), rc::gen::inRange(0, 8),
+                                                           rc::gen::inRange(0, 4), rc::gen::inRange(0, 4))),
+      [](const std::vector<Step>& steps) {
+        Events e;
+        Timestamp ts = kT0;
+        double price = 1000;
+        for (const auto& [dt, move, volume, side, bids, asks] : steps) {
+          ts += seconds(dt);
+          price += 5 * move;
+          const Aggressor a = side == 0 ? Aggressor::Buy : side == 1 ? Aggressor::Sell : Aggressor::Unknown;
+          e.trades.push_back(trade(ts, price, volume, a));
+          std::vector<double> b(static_cast<std::size_t>(bids)), k(static_cast<std::size_t>(asks));
+          for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<double>((volume + i) % 4);
+          for (std::size_t i = 0; i < k.size(); ++i) k[i] = static_cast<double>((side + i) % 3);
+          e.books.push_back(book(ts, b, k));
+        }
+        for (Timestamp c = kT0 + minutes(1); c <= ts + minutes(3); c += minutes(1)) e.closes.push_back(c);
+        return e;
+      });
 }
 
 // Feeds every event at or before each close (trades: before it), as the lake

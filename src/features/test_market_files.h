@@ -29,10 +29,10 @@ inline std::string shared_data(const std::string& relative) {
 
 // Skips the test when the file is absent, unless the environment variable CI
 // is set: then a missing data folder is a failure, not a silent skip.
-#define QUANT_REQUIRE_SHARED_FILE(path)                                                            \
-  if (!std::filesystem::exists(path)) {                                                           \
-    if (std::getenv("CI") != nullptr) FAIL() << (path) << " is absent and CI is set";             \
-    GTEST_SKIP() << (path) << " is absent (needs ../shared/data): real-data test skipped";        \
+#define QUANT_REQUIRE_SHARED_FILE(path)                                                    \
+  if (!std::filesystem::exists(path)) {                                                    \
+    if (std::getenv("CI") != nullptr) FAIL() << (path) << " is absent and CI is set";      \
+    GTEST_SKIP() << (path) << " is absent (needs ../shared/data): real-data test skipped"; \
   }
 
 inline std::vector<std::string> split_csv(const std::string& line) {
@@ -120,7 +120,8 @@ inline std::vector<Trade> read_win_trades_gz(const std::string& path) {
     long index = 0;
     int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
     Trade t;
-    if (std::sscanf(line, "%ld,%d-%d-%d %d:%d:%d,%lf,%lf", &index, &y, &mo, &d, &h, &mi, &s, &t.price, &t.volume) != 9) {
+    if (std::sscanf(line, "%ld,%d-%d-%d %d:%d:%d,%lf,%lf", &index, &y, &mo, &d, &h, &mi, &s, &t.price, &t.volume) !=
+        9) {
       continue;
     }
     LocalTime local;

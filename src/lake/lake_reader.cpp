@@ -144,7 +144,7 @@ std::int64_t month_start_ns(int year, int month) {
 
 /// The data files of `dataset` and `symbol` whose month overlaps [from, to), in time order.
 Expected<std::vector<std::string>> files_overlapping(const std::string& root, Dataset dataset,
-                                                    const std::string& symbol, Timestamp from, Timestamp to) {
+                                                     const std::string& symbol, Timestamp from, Timestamp to) {
   if (auto ok = validate_symbol(symbol); !ok) return tl::unexpected(ok.error());
   auto files = list_files(root, dataset, symbol);
   if (!files) return tl::unexpected(files.error());
@@ -164,8 +164,8 @@ std::string ts_range_condition(Timestamp from, Timestamp to) {
   std::string where;
   if (from != Timestamp::min()) where = "ts >= make_timestamp_ns(" + std::to_string(to_epoch_ns(from)) + ")";
   if (to != Timestamp::max()) {
-    where += (where.empty() ? "" : " AND ") + std::string("ts < make_timestamp_ns(") +
-             std::to_string(to_epoch_ns(to)) + ")";
+    where +=
+        (where.empty() ? "" : " AND ") + std::string("ts < make_timestamp_ns(") + std::to_string(to_epoch_ns(to)) + ")";
   }
   return where;
 }

@@ -41,8 +41,7 @@ void write(Lake& lake, Dataset dataset, const std::string& symbol, const std::ve
   ASSERT_TRUE(stats.has_value()) << stats.error().message;
 }
 
-std::vector<Trade> read_trades(Lake& lake, const std::string& symbol, Timestamp from, Timestamp to,
-                               std::size_t batch) {
+std::vector<Trade> read_trades(Lake& lake, const std::string& symbol, Timestamp from, Timestamp to, std::size_t batch) {
   std::vector<Trade> out;
   auto stream = lake.stream_trades(symbol, from, to, batch);
   EXPECT_TRUE(stream.has_value()) << (stream ? "" : stream.error().message);
@@ -155,9 +154,7 @@ TEST(LakeStreamsTest, RealTardisSnapshotsRoundTrip) {
   EXPECT_NEAR(*features::book_imbalance(back[0], 25), 0.153815, 1e-6);  // as the features test finds it in the file
 }
 
-std::vector<Bar> minute_bars(Timestamp start, int count) {
-  return quant::testing::make_bars(start, count, kMinute);
-}
+std::vector<Bar> minute_bars(Timestamp start, int count) { return quant::testing::make_bars(start, count, kMinute); }
 
 features::OrderFlowConfig sampler_config() {
   features::OrderFlowConfig c;

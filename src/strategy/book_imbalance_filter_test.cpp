@@ -60,8 +60,7 @@ class EventFedSource final : public ImbalanceSource {
 // The backtest pattern: the whole series computed before the run, as the lake adapter does.
 std::shared_ptr<features::ImbalanceSeries> series_of(const features::OrderFlowConfig& config,
                                                      const std::vector<BookSnapshot>& books,
-                                                     const std::vector<Trade>& trades,
-                                                     const std::vector<Bar>& bars) {
+                                                     const std::vector<Trade>& trades, const std::vector<Bar>& bars) {
   auto series = std::make_shared<features::ImbalanceSeries>();
   series->source = config.source;
   EventFedSource fed(config, books, trades);
@@ -250,8 +249,8 @@ TEST(BookImbalanceFilterTest, ASnapshotJustAfterTheCloseIsNotUsed) {
   features::OrderFlowConfig flow;
   flow.source = features::OrderFlowSource::Book;
   MaBreakout s(crossing_config(), TickGrid(1));
-  auto filter = std::make_unique<BookImbalanceFilter>(BookImbalanceConfig{},
-                                                      std::make_unique<EventFedSource>(flow, books, std::vector<Trade>{}));
+  auto filter = std::make_unique<BookImbalanceFilter>(
+      BookImbalanceConfig{}, std::make_unique<EventFedSource>(flow, books, std::vector<Trade>{}));
   s.add_filter(std::move(filter));
   const auto signals = run(s, crossing_bars());
   EXPECT_STREQ(signals[3].blocked_by, "book_imbalance");  // the long saw −0.5, not +0.8
@@ -294,7 +293,8 @@ TEST(BookImbalanceFilterRealDataTest, WinTradesDayBlocksSomeEntriesWithoutLookAh
   MaBreakout plain(config, TickGrid(5));
   const auto unfiltered = run(plain, day.bars);
   MaBreakout filtered(config, TickGrid(5));
-  auto filter = std::make_unique<BookImbalanceFilter>(BookImbalanceConfig{}, std::make_unique<SeriesImbalanceSource>(series));
+  auto filter =
+      std::make_unique<BookImbalanceFilter>(BookImbalanceConfig{}, std::make_unique<SeriesImbalanceSource>(series));
   const BookImbalanceFilter* f = filter.get();
   filtered.add_filter(std::move(filter));
   const auto signals = run(filtered, day.bars);

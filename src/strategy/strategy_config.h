@@ -44,8 +44,8 @@ enum class MissingImbalance : std::uint8_t {
 /// `MaBreakoutConfig::book_imbalance_filter`. A long entry passes when the
 /// bar's imbalance >= threshold, a short when <= −threshold.
 struct BookImbalanceConfig {
-  double threshold = 0.1;        ///< in [0, 1]
-  int depth = 5;                 ///< book levels per side summed, 1..1000 (trades: unused)
+  double threshold = 0.1;  ///< in [0, 1]
+  int depth = 5;           ///< book levels per side summed, 1..1000 (trades: unused)
   ImbalanceData source = ImbalanceData::Auto;
   MissingImbalance on_missing = MissingImbalance::Block;
   int max_book_age_seconds = 60;  ///< an older latest snapshot is no data; 1..86400
