@@ -38,10 +38,17 @@ std::optional<double> book_imbalance(const BookSnapshot& book, std::size_t depth
   QUANT_CHECK(depth >= 1);
   if (book.bids.empty() || book.asks.empty()) return std::nullopt;
   double bid = 0, ask = 0;
-  for (std::size_t i = 0; i < std::min(depth, book.bids.size()); ++i) bid += book.bids[i].size;
-  for (std::size_t i = 0; i < std::min(depth, book.asks.size()); ++i) ask += book.asks[i].size;
+  bool sane = true;  // a negative or NaN size (a corrupt level) gives no value, never one outside [−1, 1]
+  for (std::size_t i = 0; i < std::min(depth, book.bids.size()); ++i) {
+    bid += book.bids[i].size;
+    sane = sane && book.bids[i].size >= 0;
+  }
+  for (std::size_t i = 0; i < std::min(depth, book.asks.size()); ++i) {
+    ask += book.asks[i].size;
+    sane = sane && book.asks[i].size >= 0;
+  }
   const double total = bid + ask;
-  if (!std::isfinite(total) || !(total > 0)) return std::nullopt;
+  if (!sane || !std::isfinite(total) || !(total > 0)) return std::nullopt;
   return (bid - ask) / total;
 }
 

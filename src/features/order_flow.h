@@ -23,8 +23,9 @@ namespace quant::features {
 
 /// (Σ bid size − Σ ask size) / (Σ bid size + Σ ask size) over the best
 /// `depth` levels of each side (all levels of a side that has fewer), in
-/// [−1, 1]. nullopt when a side is empty, a summed size is not finite, or the
-/// total is not > 0: a one-sided or empty book says nothing about balance.
+/// [−1, 1]. nullopt when a side is empty, a summed size is negative or not
+/// finite, or the total is not > 0: a one-sided or empty book says nothing
+/// about balance, and a corrupt one must not say anything.
 /// O(depth); `depth` >= 1 (QUANT_CHECK).
 std::optional<double> book_imbalance(const BookSnapshot& book, std::size_t depth);
 

@@ -57,6 +57,12 @@ TEST(BookImbalanceTest, OneSidedOrEmptyBooksHaveNoValue) {
   EXPECT_FALSE(book_imbalance(book(kT0, {}, {2}), 5));
   EXPECT_FALSE(book_imbalance(book(kT0, {}, {}), 5));
   EXPECT_FALSE(book_imbalance(book(kT0, {0}, {0}), 5));
+  // Corrupt sizes never give a value (−1 vs 3 would otherwise be −2, outside [−1, 1]).
+  EXPECT_FALSE(book_imbalance(book(kT0, {-1}, {3}), 5));
+  EXPECT_FALSE(book_imbalance(book(kT0, {1, std::nan("")}, {3}), 5));
+  EXPECT_FALSE(book_imbalance(book(kT0, {1}, {HUGE_VAL}), 5));
+  // A corrupt level beyond the depth is not read.
+  EXPECT_DOUBLE_EQ(*book_imbalance(book(kT0, {1, -5}, {3}), 1), -0.5);
 }
 
 TEST(TradeClassifierTest, AggressorFirstThenTheTickRule) {
