@@ -48,8 +48,8 @@ Expected<std::shared_ptr<const features::ImbalanceSeries>> read_order_flow(lake:
   if (!series) return make_error("backtest: book_imbalance filter: " + series.error().message);
   const bool book = series->source == features::OrderFlowSource::Book;
   if ((book ? series->counts.snapshots : series->counts.trades) == 0) {
-    const std::string window = (args.from.empty() ? "the start" : args.from) + " .. " +
-                               (args.to.empty() ? "the end" : args.to);
+    const std::string window =
+        (args.from.empty() ? "the start" : args.from) + " .. " + (args.to.empty() ? "the end" : args.to);
     const std::string trades_hint = "quant ingest -f trades -s " + args.symbol + " FILE (time and sales)";
     const std::string book_hint = "quant ingest -f tardis-book -s " + args.symbol +
                                   " FILE (L2 snapshots; also tardis-incremental, binance-depth)";
@@ -238,12 +238,13 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
                   static_cast<long long>(c.trades), static_cast<long long>(c.trades_by_aggressor),
                   static_cast<long long>(c.trades_by_tick_rule), static_cast<long long>(c.trades_unclassified));
     }
-    std::printf("  book_imbalance: %lld of %lld bars with a value; %lld entries at threshold %.2f: %lld passed, "
-                "%lld blocked against the flow, %lld without data (%s)\n",
-                static_cast<long long>(st.bars_with_data), static_cast<long long>(st.bars),
-                static_cast<long long>(st.entries), imbalance_config.threshold, static_cast<long long>(st.passed),
-                static_cast<long long>(st.blocked), static_cast<long long>(st.missing_blocked + st.missing_passed),
-                imbalance_config.on_missing == strategy::MissingImbalance::Block ? "blocked" : "allowed");
+    std::printf(
+        "  book_imbalance: %lld of %lld bars with a value; %lld entries at threshold %.2f: %lld passed, "
+        "%lld blocked against the flow, %lld without data (%s)\n",
+        static_cast<long long>(st.bars_with_data), static_cast<long long>(st.bars), static_cast<long long>(st.entries),
+        imbalance_config.threshold, static_cast<long long>(st.passed), static_cast<long long>(st.blocked),
+        static_cast<long long>(st.missing_blocked + st.missing_passed),
+        imbalance_config.on_missing == strategy::MissingImbalance::Block ? "blocked" : "allowed");
   }
   if (model_gate != nullptr) {
     // The gate's judgements and the models' validation metrics, for the report.
