@@ -14,7 +14,9 @@
 #include "train_command.h"
 #include "lake/lake.h"
 #include "lake/lake_feed.h"
+#include "lake/order_flow_reader.h"
 #include "report/report.h"
+#include "strategy/book_imbalance_filter.h"
 #include "strategy/regime_filter.h"
 #include "strategy/strategy_config.h"
 
@@ -27,6 +29,53 @@ std::string read_text(const std::string& path) {
   ss << in.rdbuf();
   return ss.str();
 }
+
+/// The order flow of the backtest window for the book-imbalance filter, read
+/// from the lake; fails saying what to ingest when the lake has none.
+Expected<std::shared_ptr<const features::ImbalanceSeries>> read_order_flow(lake::Lake& lake, const std::string& root,
+                                                                           const BacktestArgs& args, Timestamp from,
+                                                                           Timestamp to,
+                                                                           const strategy::BookImbalanceConfig& config,
+                                                                           const InstrumentSpec& spec) {
+  lake::ImbalanceRequest request;
+  request.symbol = args.symbol;
+  request.from = from;
+  request.to = to;
+  if (config.source == strategy::ImbalanceData::Book) request.source = features::OrderFlowSource::Book;
+  if (config.source == strategy::ImbalanceData::Trades) request.source = features::OrderFlowSource::Trades;
+  request.sampler = strategy::order_flow_config(config, features::OrderFlowSource::Book, spec.tick_size);
+  auto series = lake::read_imbalance_series(lake, request);
+  if (!series) return make_error("backtest: book_imbalance filter: " + series.error().message);
+  const bool book = series->source == features::OrderFlowSource::Book;
+  if ((book ? series->counts.snapshots : series->counts.trades) == 0) {
+    const std::string window =
+        (args.from.empty() ? "the start" : args.from) + " .. " + (args.to.empty() ? "the end" : args.to);
+    const std::string trades_hint = "quant ingest -f trades -s " + args.symbol + " FILE (time and sales)";
+    const std::string book_hint = "quant ingest -f tardis-book -s " + args.symbol +
+                                  " FILE (L2 snapshots; also tardis-incremental, binance-depth)";
+    std::string what, hint;
+    switch (config.source) {
+      case strategy::ImbalanceData::Auto:
+        what = "no order-book snapshots and no trades";
+        hint = trades_hint + " or " + book_hint;
+        break;
+      case strategy::ImbalanceData::Book:
+        what = "no order-book snapshots (book_imbalance.source = \"book\")";
+        hint = book_hint;
+        break;
+      case strategy::ImbalanceData::Trades:
+        what = "no trades (book_imbalance.source = \"trades\")";
+        hint = trades_hint;
+        break;
+    }
+    return make_error("backtest: strategy.ma_breakout.book_imbalance_filter is on, but the lake " + root + " has " +
+                      what + " of " + args.symbol + " for " + window + ": ingest them first: " + hint +
+                      ", or switch the filter off");
+  }
+  return std::shared_ptr<const features::ImbalanceSeries>(
+      std::make_shared<features::ImbalanceSeries>(std::move(*series)));
+}
+
 }  // namespace
 
 int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) {
@@ -47,10 +96,39 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
   if (!range) return fail(range.error().message);
   const Timestamp from = range->from, to = range->to;
 
+  lake::LakeOptions lake_options;
+  lake_options.threads = cfg->lake.threads;
+  lake_options.memory_limit = cfg->lake.memory_limit;
+  const std::string root = lake_dir(global, *cfg);
+  auto lk = lake::Lake::open(root, /*create=*/false, lake_options);
+  if (!lk) return fail(lk.error().message + " (ingest data first: quant ingest --lake " + root + " ...)");
+  auto parts = (*lk)->partitions(lake::Dataset::Bars1m, args.symbol);
+  if (!parts) return fail(parts.error().message);
+  if (parts->empty()) {
+    return fail("backtest: no 1-minute bars for " + args.symbol + " in the lake " + root +
+                " (ingest them first: quant ingest --format mt5-bars --symbol " + args.symbol + " FILE)");
+  }
+
   config::BacktestSettings settings = cfg->backtest;
   if (!args.strategy.empty()) settings.strategy.name = args.strategy;
   auto strategy = strategy::make_strategy(settings.strategy, *spec);
   if (!strategy) return fail(strategy.error().message);
+  // The order-book imbalance filter, first in the chain: each bar's order flow
+  // (book, else trades) computed from the lake before the run, in bounded memory.
+  const bool imbalance_filtered =
+      settings.strategy.name == "ma_breakout" && settings.strategy.ma_breakout.book_imbalance_filter;
+  const strategy::BookImbalanceConfig& imbalance_config = settings.strategy.ma_breakout.book_imbalance;
+  std::shared_ptr<const features::ImbalanceSeries> imbalance;
+  const strategy::BookImbalanceFilter* imbalance_filter = nullptr;
+  if (imbalance_filtered) {
+    auto series = read_order_flow(**lk, root, args, from, to, imbalance_config, *spec);
+    if (!series) return fail(series.error().message);
+    imbalance = *series;
+    auto filter = std::make_unique<strategy::BookImbalanceFilter>(
+        imbalance_config, std::make_unique<strategy::SeriesImbalanceSource>(imbalance));
+    imbalance_filter = filter.get();
+    (*strategy)->add_filter(std::move(filter));
+  }
   // The Gatekeeper in the signal path: the same feature pipeline as training,
   // rebuilt from the manifest, and the models through ONNX Runtime.
   const bool gated = settings.strategy.name == "ma_breakout" &&
@@ -113,18 +191,6 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
     bt.zero_costs = true;
   }
 
-  lake::LakeOptions lake_options;
-  lake_options.threads = cfg->lake.threads;
-  lake_options.memory_limit = cfg->lake.memory_limit;
-  const std::string root = lake_dir(global, *cfg);
-  auto lk = lake::Lake::open(root, /*create=*/false, lake_options);
-  if (!lk) return fail(lk.error().message + " (ingest data first: quant ingest --lake " + root + " ...)");
-  auto parts = (*lk)->partitions(lake::Dataset::Bars1m, args.symbol);
-  if (!parts) return fail(parts.error().message);
-  if (parts->empty()) {
-    return fail("backtest: no 1-minute bars for " + args.symbol + " in the lake " + root +
-                " (ingest them first: quant ingest --format mt5-bars --symbol " + args.symbol + " FILE)");
-  }
   auto stream = (*lk)->stream_bars(args.symbol, from, to, 16384);
   if (!stream) return fail(stream.error().message);
   lake::LakeFeed feed(std::move(*stream));
@@ -160,6 +226,26 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
               static_cast<long long>(s.trades), 100 * s.win_rate, s.net_pnl, spec->currency.c_str(), s.fees,
               s.max_drawdown, 100 * s.max_drawdown_pct, s.sharpe);
   std::printf("  final equity %.2f; outputs in %s\n", result->final_equity, args.out.c_str());
+  if (imbalance_filter != nullptr) {
+    const auto& st = imbalance_filter->stats();
+    const auto& c = imbalance->counts;
+    if (imbalance->source == features::OrderFlowSource::Book) {
+      std::printf("  book_imbalance: order book, %lld snapshots (%lld one-sided or empty), depth %d, max age %d s\n",
+                  static_cast<long long>(c.snapshots), static_cast<long long>(c.unusable_snapshots),
+                  imbalance_config.depth, imbalance_config.max_book_age_seconds);
+    } else {
+      std::printf("  book_imbalance: trade flow, %lld trades (%lld by aggressor, %lld by tick rule, %lld unsigned)\n",
+                  static_cast<long long>(c.trades), static_cast<long long>(c.trades_by_aggressor),
+                  static_cast<long long>(c.trades_by_tick_rule), static_cast<long long>(c.trades_unclassified));
+    }
+    std::printf(
+        "  book_imbalance: %lld of %lld bars with a value; %lld entries at threshold %.2f: %lld passed, "
+        "%lld blocked against the flow, %lld without data (%s)\n",
+        static_cast<long long>(st.bars_with_data), static_cast<long long>(st.bars), static_cast<long long>(st.entries),
+        imbalance_config.threshold, static_cast<long long>(st.passed), static_cast<long long>(st.blocked),
+        static_cast<long long>(st.missing_blocked + st.missing_passed),
+        imbalance_config.on_missing == strategy::MissingImbalance::Block ? "blocked" : "allowed");
+  }
   if (model_gate != nullptr) {
     // The gate's judgements and the models' validation metrics, for the report.
     std::FILE* f = std::fopen((args.out + "/gate.csv").c_str(), "wb");
@@ -188,6 +274,11 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
       // The same run without the gate, side by side in the report.
       auto plain_strategy = strategy::make_strategy(settings.strategy, *spec);
       if (!plain_strategy) return fail(plain_strategy.error().message);
+      if (imbalance_filtered) {
+        (*plain_strategy)
+            ->add_filter(std::make_unique<strategy::BookImbalanceFilter>(
+                imbalance_config, std::make_unique<strategy::SeriesImbalanceSource>(imbalance)));
+      }
       auto plain_stream = (*lk)->stream_bars(args.symbol, from, to, 16384);
       if (!plain_stream) return fail(plain_stream.error().message);
       lake::LakeFeed plain_feed(std::move(*plain_stream));

@@ -187,7 +187,7 @@ Expected<void> parse_backtest(const toml::table& root, BacktestSettings& out, st
       if (auto ok = check_keys(*m,
                                {"ma", "fast", "slow", "keltner_filter", "keltner_period", "keltner_multiple",
                                 "atr_period", "confirm_bars", "exit_on_opposite_cross", "session_reset",
-                                "book_imbalance_filter", "hmm_filter", "model_gate"},
+                                "book_imbalance_filter", "hmm_filter", "model_gate", "book_imbalance"},
                                "strategy.ma_breakout.", source);
           !ok) {
         return ok;
@@ -210,6 +210,33 @@ Expected<void> parse_backtest(const toml::table& root, BacktestSettings& out, st
       auto kind = strategy::ma_kind_from_string(ma);
       if (!kind) return make_error(std::string(source) + ": strategy.ma_breakout.ma: 'sma' or 'ema', got '" + ma + "'");
       c.kind = *kind;
+      if (const toml::table* b = sub_table(*m, "book_imbalance", p, source, err)) {
+        const std::string bp = p + "book_imbalance.";
+        if (auto ok =
+                check_keys(*b, {"threshold", "depth", "source", "on_missing", "max_book_age_seconds"}, bp, source);
+            !ok) {
+          return ok;
+        }
+        auto& bi = c.book_imbalance;
+        std::string data(strategy::imbalance_data_name(bi.source));
+        std::string missing(strategy::missing_imbalance_name(bi.on_missing));
+        for (auto r :
+             {read_number(*b, "threshold", bi.threshold, bp, source), read_int(*b, "depth", bi.depth, bp, source),
+              read_string(*b, "source", data, bp, source), read_string(*b, "on_missing", missing, bp, source),
+              read_int(*b, "max_book_age_seconds", bi.max_book_age_seconds, bp, source)}) {
+          if (!r) return r;
+        }
+        auto d = strategy::imbalance_data_from_string(data);
+        if (!d)
+          return make_error(std::string(source) + ": " + bp + "source: 'auto', 'book' or 'trades', got '" + data + "'");
+        bi.source = *d;
+        auto mi = strategy::missing_imbalance_from_string(missing);
+        if (!mi) {
+          return make_error(std::string(source) + ": " + bp + "on_missing: 'block' or 'allow', got '" + missing + "'");
+        }
+        bi.on_missing = *mi;
+      }
+      if (!err) return err;
       if (auto ok = strategy::validate(c, "strategy.ma_breakout"); !ok) {
         return make_error(std::string(source) + ": " + ok.error().message);
       }

@@ -28,7 +28,8 @@ struct LakeConfig {
   std::string compression = "zstd";  ///< Parquet compression of new partitions: zstd, lz4_raw, snappy, uncompressed
 };
 
-/// `[backtest]`, `[strategy]`, `[strategy.ma_breakout]`, `[strategy.sma_cross]`, `[risk]`.
+/// `[backtest]`, `[strategy]`, `[strategy.ma_breakout]` (with its `book_imbalance` table),
+/// `[strategy.sma_cross]`, `[risk]`.
 struct BacktestSettings {
   backtest::BacktestConfig backtest;  ///< includes the engine and risk settings
   strategy::StrategyConfig strategy;

@@ -386,6 +386,58 @@ TEST(ConfigTest, ServeSectionErrorsNameTheKey) {
   expect_error("[serve.paper]\nsymbols = 'WIN'\n", "serve.paper.symbols");
 }
 
+TEST(ConfigTest, BookImbalanceFilterSettings) {
+  auto cfg = parse_config(R"(
+[strategy.ma_breakout]
+book_imbalance_filter = true
+[strategy.ma_breakout.book_imbalance]
+threshold = 0.25
+depth = 10
+source = "trades"
+on_missing = "allow"
+max_book_age_seconds = 5
+)",
+                          "b.toml");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  const auto& mb = cfg->backtest.strategy.ma_breakout;
+  EXPECT_TRUE(mb.book_imbalance_filter);
+  EXPECT_DOUBLE_EQ(mb.book_imbalance.threshold, 0.25);
+  EXPECT_EQ(mb.book_imbalance.depth, 10);
+  EXPECT_EQ(mb.book_imbalance.source, strategy::ImbalanceData::Trades);
+  EXPECT_EQ(mb.book_imbalance.on_missing, strategy::MissingImbalance::Allow);
+  EXPECT_EQ(mb.book_imbalance.max_book_age_seconds, 5);
+  // Without the table: the struct's defaults.
+  auto plain = parse_config("[strategy.ma_breakout]\nbook_imbalance_filter = true\n", "b.toml");
+  ASSERT_TRUE(plain) << plain.error().message;
+  EXPECT_DOUBLE_EQ(plain->backtest.strategy.ma_breakout.book_imbalance.threshold, 0.1);
+  EXPECT_EQ(plain->backtest.strategy.ma_breakout.book_imbalance.source, strategy::ImbalanceData::Auto);
+  EXPECT_EQ(plain->backtest.strategy.ma_breakout.book_imbalance.on_missing, strategy::MissingImbalance::Block);
+}
+
+TEST(ConfigTest, BookImbalanceErrorsNameTheKey) {
+  auto expect_error = [](const char* text, const char* fragment) {
+    auto cfg = parse_config(text, "b.toml");
+    ASSERT_FALSE(cfg) << text;
+    EXPECT_NE(cfg.error().message.find(fragment), std::string::npos) << cfg.error().message;
+  };
+  const std::string t = "[strategy.ma_breakout.book_imbalance]\n";
+  expect_error((t + "treshold = 0.2\n").c_str(),
+               "b.toml:2: unknown key 'strategy.ma_breakout.book_imbalance.treshold'");
+  expect_error((t + "threshold = 1.2\n").c_str(),
+               "strategy.ma_breakout.book_imbalance.threshold: must be a number within [0, 1]");
+  expect_error((t + "threshold = 'high'\n").c_str(),
+               "'strategy.ma_breakout.book_imbalance.threshold' must be a number");
+  expect_error((t + "depth = 0\n").c_str(), "strategy.ma_breakout.book_imbalance.depth: must be between 1 and 1000");
+  expect_error((t + "depth = 2.5\n").c_str(), "'strategy.ma_breakout.book_imbalance.depth' must be a whole number");
+  expect_error((t + "source = 'ticks'\n").c_str(),
+               "strategy.ma_breakout.book_imbalance.source: 'auto', 'book' or 'trades', got 'ticks'");
+  expect_error((t + "on_missing = 'pass'\n").c_str(),
+               "strategy.ma_breakout.book_imbalance.on_missing: 'block' or 'allow', got 'pass'");
+  expect_error((t + "max_book_age_seconds = 0\n").c_str(), "strategy.ma_breakout.book_imbalance.max_book_age_seconds:");
+  expect_error("[strategy.ma_breakout]\nbook_imbalance = 0.2\n",
+               "'strategy.ma_breakout.book_imbalance' must be a table");
+}
+
 TEST(ConfigTest, ClockParsing) {
   EXPECT_EQ(parse_clock("18:25").value(), std::chrono::minutes(1105));
   EXPECT_FALSE(parse_clock("25:00"));

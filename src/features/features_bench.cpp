@@ -9,6 +9,7 @@
 #include "features/atr.h"
 #include "features/keltner.h"
 #include "features/moving_average.h"
+#include "features/order_flow.h"
 #include "features/rolling_extreme.h"
 #include "features/rolling_volatility.h"
 
@@ -111,6 +112,38 @@ void BM_MaBreakoutSet(benchmark::State& state) {
   });
 }
 BENCHMARK(BM_MaBreakoutSet)->Arg(0)->Arg(1)->ArgName("ema");
+
+// The book-imbalance filter's per-event cost: one trade through the tick rule
+// into its minute, or one 10-level snapshot summed over 5 levels, then a sample.
+void BM_OrderFlowTrade(benchmark::State& state) {
+  OrderFlowConfig config;
+  config.source = OrderFlowSource::Trades;
+  config.tick_size = 5;
+  OrderFlowSampler sampler(config);
+  Timestamp ts = from_epoch_ns(0);
+  run(state, [&](const Bars& b, std::size_t i) {
+    ts += std::chrono::milliseconds(500);
+    sampler.add(Trade{ts, b.close[i], 1 + static_cast<double>(i % 7), Aggressor::Unknown});
+    benchmark::DoNotOptimize(sampler.sample(minute_of(ts) + kMinute));
+  });
+}
+BENCHMARK(BM_OrderFlowTrade);
+
+void BM_OrderFlowBook(benchmark::State& state) {
+  OrderFlowSampler sampler(OrderFlowConfig{});
+  BookSnapshot book;
+  for (int l = 0; l < 10; ++l) {
+    book.bids.push_back({1000.0 - l, 1.0 + l});
+    book.asks.push_back({1001.0 + l, 2.0 + l});
+  }
+  run(state, [&](const Bars& b, std::size_t i) {
+    book.ts += std::chrono::milliseconds(100);
+    book.bids[0].size = static_cast<double>(b.ticks[i] % 13);
+    sampler.add(book);
+    benchmark::DoNotOptimize(sampler.sample(minute_of(book.ts) + kMinute));
+  });
+}
+BENCHMARK(BM_OrderFlowBook);
 
 }  // namespace
 }  // namespace quant::features

@@ -17,8 +17,8 @@
 /// nothing, overlapping files add only the new keys.
 ///
 /// This is the only module that includes duckdb.h (and inside it only
-/// duckdb_connection.cpp does). The writer and the bar stream interfaces live
-/// in lake_writer.h and bar_stream.h, included here.
+/// duckdb_connection.cpp does). The writer and the stream interfaces live in
+/// lake_writer.h, bar_stream.h and event_streams.h, included here.
 
 #include <cstdint>
 #include <memory>
@@ -33,6 +33,7 @@
 #include "core/market_data.h"
 #include "core/time.h"
 #include "lake/bar_stream.h"
+#include "lake/event_streams.h"
 #include "lake/lake_writer.h"
 
 namespace quant::lake {
@@ -121,6 +122,16 @@ class Lake {
   /// Streams bars of `symbol` with from <= ts < to, in order.
   virtual Expected<std::unique_ptr<BarStream>> stream_bars(const std::string& symbol, Timestamp from, Timestamp to,
                                                            std::size_t batch_rows = 8192) = 0;
+
+  /// Streams trades of `symbol` with from <= ts < to, in (ts, seq) order.
+  /// Rows outside the range are skipped inside DuckDB (row-group statistics),
+  /// so a day out of a month of trades reads about that day.
+  virtual Expected<std::unique_ptr<TradeStream>> stream_trades(const std::string& symbol, Timestamp from, Timestamp to,
+                                                               std::size_t batch_rows = 65536) = 0;
+
+  /// Streams book snapshots of `symbol` with from <= ts < to, in (ts, seq) order.
+  virtual Expected<std::unique_ptr<BookStream>> stream_book(const std::string& symbol, Timestamp from, Timestamp to,
+                                                            std::size_t batch_rows = 4096) = 0;
 
   /// Checks the symbol's 1-minute bars (and ticks/trades when present): gaps
   /// inside sessions (warnings, need `spec`), duplicates, OHLC violations,

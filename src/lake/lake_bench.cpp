@@ -1,5 +1,6 @@
 // Lake throughput: writing bars, reading one month into memory, streaming a
-// year in bounded memory, and DuckDB's own CSV → Parquet path for comparison.
+// year in bounded memory, DuckDB's own CSV → Parquet path for comparison, and
+// the book-imbalance filter's month of trades turned into per-bar values.
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <sstream>
 
 #include "lake/lake.h"
+#include "lake/order_flow_reader.h"
 
 namespace quant::lake {
 namespace {
@@ -190,6 +192,76 @@ void BM_StreamOneYear(benchmark::State& state) {
   state.counters["peak_rss_mb"] = static_cast<double>(peak_rss_kb()) / 1024.0;
 }
 BENCHMARK(BM_StreamOneYear)->Unit(benchmark::kMillisecond);
+
+/// A month of B3-like time and sales (weekdays 12:00–21:30 UTC, 4 trades a
+/// second: about 3 million rows) and its 1-minute bars, made once per process.
+struct TradeMonthLake {
+  std::string root = temp_root("trades");
+  std::unique_ptr<Lake> lake;
+  std::int64_t trades = 0;
+  TradeMonthLake() {
+    fs::remove_all(root);
+    lake = std::move(*Lake::open(root, true));
+    auto trade_writer = std::move(*lake->writer(Dataset::Trades, "WIN"));
+    auto bar_writer = std::move(*lake->writer(Dataset::Bars1m, "WIN"));
+    const Timestamp start = from_epoch_ns(days_from_civil(2021, 3, 1) * 86'400'000'000'000);
+    double price = 100000;
+    std::uint64_t state = 7;
+    for (int day = 0; day < 31; ++day) {
+      const Timestamp open = start + std::chrono::hours(24 * day + 12);
+      const auto weekday = to_civil_utc(open).weekday;
+      if (weekday == 0 || weekday == 6) continue;
+      for (int minute = 0; minute < 570; ++minute) {
+        Bar bar;
+        bar.ts = open + kMinute * minute;
+        bar.open = bar.high = bar.low = price;
+        for (int i = 0; i < 240; ++i) {
+          state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+          price += 5.0 * static_cast<double>(static_cast<int>((state >> 33) % 3) - 1);
+          trade_writer->add(Trade{bar.ts + std::chrono::milliseconds(250 * i), price,
+                                  static_cast<double>(1 + (state >> 40) % 10), Aggressor::Unknown});
+          bar.high = std::max(bar.high, price);
+          bar.low = std::min(bar.low, price);
+          ++trades;
+        }
+        bar.close = price;
+        bar_writer->add(bar);
+      }
+    }
+    (void)trade_writer->flush();
+    (void)bar_writer->flush();
+  }
+  ~TradeMonthLake() { fs::remove_all(root); }
+};
+
+TradeMonthLake& trade_month_lake() {
+  static TradeMonthLake data;
+  return data;
+}
+
+void BM_ImbalanceSeriesMonthOfTrades(benchmark::State& state) {
+  TradeMonthLake& data = trade_month_lake();
+  ImbalanceRequest request;
+  request.symbol = "WIN";
+  request.sampler.tick_size = 5;
+  std::int64_t samples = 0;
+  const long before_kb = current_rss_kb();
+  reset_peak_rss();
+  for (auto _ : state) {
+    auto series = read_imbalance_series(*data.lake, request);
+    if (!series) {
+      state.SkipWithError(series.error().message.c_str());
+      return;
+    }
+    samples = static_cast<std::int64_t>(series->samples.size());
+  }
+  state.SetItemsProcessed(state.iterations() * data.trades);
+  state.counters["trades"] = static_cast<double>(data.trades);
+  state.counters["bars_with_value"] = static_cast<double>(samples);
+  state.counters["rss_before_mb"] = static_cast<double>(before_kb) / 1024.0;
+  state.counters["peak_rss_mb"] = static_cast<double>(peak_rss_kb()) / 1024.0;
+}
+BENCHMARK(BM_ImbalanceSeriesMonthOfTrades)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace quant::lake

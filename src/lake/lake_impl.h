@@ -3,7 +3,7 @@
 /// defined in the file of their responsibility:
 ///   lake.cpp         open, root
 ///   lake_writer.cpp  writer (the writer lock, record buffering)
-///   lake_reader.cpp  partitions, stream_bars, verify
+///   lake_reader.cpp  partitions, stream_bars, stream_trades, stream_book, verify
 ///   lake_query.cpp   query_csv (the SQL views, CSV output)
 
 #include <memory>
@@ -40,6 +40,10 @@ class LakeImpl final : public Lake {
   Expected<std::int64_t> query_csv(std::string_view sql, std::ostream& out) override;
   Expected<std::unique_ptr<BarStream>> stream_bars(const std::string& symbol, Timestamp from, Timestamp to,
                                                    std::size_t batch_rows) override;
+  Expected<std::unique_ptr<TradeStream>> stream_trades(const std::string& symbol, Timestamp from, Timestamp to,
+                                                       std::size_t batch_rows) override;
+  Expected<std::unique_ptr<BookStream>> stream_book(const std::string& symbol, Timestamp from, Timestamp to,
+                                                    std::size_t batch_rows) override;
   Expected<VerifyReport> verify(const std::string& symbol, const InstrumentSpec* spec) override;
 
  private:

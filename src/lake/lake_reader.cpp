@@ -1,5 +1,6 @@
-// The read path: partition statistics, bars streamed file by file into
-// batches, and the verify pass over a symbol's bars, ticks and trades.
+// The read path: partition statistics, bars, trades and book snapshots
+// streamed file by file into batches, and the verify pass over a symbol's
+// bars, ticks and trades.
 #include "lake/bar_stream.h"
 
 #include <algorithm>
@@ -22,11 +23,12 @@ namespace {
 namespace fs = std::filesystem;
 using duck::row_valid;
 
-/// Streams chosen columns of several files one file at a time, in order.
+/// Streams chosen columns of several files one file at a time, in order,
+/// optionally only the rows matching `where` (an SQL condition).
 class FileChunks {
  public:
-  FileChunks(duck::Connection con, std::vector<std::string> paths, std::string select)
-      : con_(std::move(con)), paths_(std::move(paths)), select_(std::move(select)) {}
+  FileChunks(duck::Connection con, std::vector<std::string> paths, std::string select, std::string where = "")
+      : con_(std::move(con)), paths_(std::move(paths)), select_(std::move(select)), where_(std::move(where)) {}
 
   /// The next non-empty chunk, or an empty Chunk at the end.
   Expected<duck::Chunk> next() {
@@ -35,7 +37,7 @@ class FileChunks {
         if (next_file_ == paths_.size()) return duck::Chunk();
         const std::string& path = paths_[next_file_++];
         auto started = con_.stream("SELECT " + select_ + " FROM read_parquet(" + sql_string(path) +
-                                       ", hive_partitioning=false)",
+                                       ", hive_partitioning=false)" + (where_.empty() ? "" : " WHERE " + where_),
                                    "cannot read " + path);
         if (!started) return tl::unexpected(started.error());
         result_ = std::move(*started);
@@ -55,6 +57,7 @@ class FileChunks {
   duck::Connection con_;
   std::vector<std::string> paths_;
   std::string select_;
+  std::string where_;
   std::size_t next_file_ = 0;
   bool open_ = false;
   duck::Result result_;
@@ -139,6 +142,155 @@ std::int64_t month_start_ns(int year, int month) {
   return days_from_civil(year, static_cast<unsigned>(month), 1) * 86'400'000'000'000;
 }
 
+/// The data files of `dataset` and `symbol` whose month overlaps [from, to), in time order.
+Expected<std::vector<std::string>> files_overlapping(const std::string& root, Dataset dataset,
+                                                     const std::string& symbol, Timestamp from, Timestamp to) {
+  if (auto ok = validate_symbol(symbol); !ok) return tl::unexpected(ok.error());
+  auto files = list_files(root, dataset, symbol);
+  if (!files) return tl::unexpected(files.error());
+  std::vector<std::string> paths;
+  const std::int64_t from_ns = to_epoch_ns(from), to_ns = to_epoch_ns(to);
+  for (const PartitionFile& f : *files) {
+    const std::int64_t start = month_start_ns(f.year, f.month);
+    const std::int64_t end = f.month == 12 ? month_start_ns(f.year + 1, 1) : month_start_ns(f.year, f.month + 1);
+    if (start < to_ns && end > from_ns) paths.push_back(f.path);
+  }
+  return paths;
+}
+
+/// `from <= ts < to` in SQL (an open end adds no condition), so DuckDB skips
+/// row groups outside the range by their statistics.
+std::string ts_range_condition(Timestamp from, Timestamp to) {
+  std::string where;
+  if (from != Timestamp::min()) where = "ts >= make_timestamp_ns(" + std::to_string(to_epoch_ns(from)) + ")";
+  if (to != Timestamp::max()) {
+    where +=
+        (where.empty() ? "" : " AND ") + std::string("ts < make_timestamp_ns(") + std::to_string(to_epoch_ns(to)) + ")";
+  }
+  return where;
+}
+
+class TradeStreamImpl final : public TradeStream {
+ public:
+  TradeStreamImpl(FileChunks files, std::size_t batch_rows)
+      : files_(std::move(files)), batch_rows_(std::max<std::size_t>(1, batch_rows)) {}
+
+  Expected<bool> next(std::vector<Trade>& batch) override {
+    batch.clear();
+    if (batch.capacity() < batch_rows_) batch.reserve(batch_rows_);
+    while (batch.size() < batch_rows_) {
+      if (!chunk_ || offset_ == chunk_.size()) {
+        if (done_) break;
+        auto chunk = files_.next();
+        if (!chunk) return tl::unexpected(chunk.error());
+        if (!*chunk) {
+          done_ = true;
+          break;
+        }
+        chunk_ = std::move(*chunk);
+        offset_ = 0;
+      }
+      const auto* ts = chunk_.data<std::int64_t>(0);
+      const auto* price = chunk_.data<double>(1);
+      const auto* volume = chunk_.data<double>(2);
+      const auto* aggressor = chunk_.data<std::int8_t>(3);
+      const std::size_t end = std::min(chunk_.size(), offset_ + (batch_rows_ - batch.size()));
+      for (std::size_t r = offset_; r < end; ++r) {
+        Trade& t = batch.emplace_back();
+        t.ts = from_epoch_ns(ts[r]);
+        t.price = value_or_zero(price, chunk_.validity(1), r);
+        t.volume = value_or_zero(volume, chunk_.validity(2), r);
+        const std::int8_t a = value_or_zero(aggressor, chunk_.validity(3), r);
+        t.aggressor = a > 0 ? Aggressor::Buy : a < 0 ? Aggressor::Sell : Aggressor::Unknown;
+      }
+      offset_ = end;
+    }
+    return !batch.empty();
+  }
+
+ private:
+  FileChunks files_;
+  std::size_t batch_rows_;
+  duck::Chunk chunk_;
+  std::size_t offset_ = 0;
+  bool done_ = false;
+};
+
+/// Book rows (ts, seq, bid_price, bid_size, ask_price, ask_size; sorted by
+/// ts, seq, level) regrouped into snapshots: the rows of one (ts, seq) are
+/// one snapshot, which may straddle DuckDB chunks and is carried over in
+/// `pending_` until its last row is seen.
+class BookStreamImpl final : public BookStream {
+ public:
+  BookStreamImpl(FileChunks files, std::size_t batch_rows)
+      : files_(std::move(files)), batch_rows_(std::max<std::size_t>(1, batch_rows)) {}
+
+  Expected<bool> next(std::vector<BookSnapshot>& batch) override {
+    std::size_t used = 0;
+    auto emit = [&] {
+      if (used == batch.size()) batch.emplace_back();
+      std::swap(batch[used], pending_);  // the old snapshot's vectors are reused for the next one
+      ++used;
+      pending_.bids.clear();
+      pending_.asks.clear();
+      has_pending_ = false;
+    };
+    while (used < batch_rows_) {
+      if (!chunk_ || offset_ == chunk_.size()) {
+        if (done_) {
+          if (has_pending_) emit();
+          break;
+        }
+        auto chunk = files_.next();
+        if (!chunk) return tl::unexpected(chunk.error());
+        if (!*chunk) {
+          done_ = true;
+          continue;
+        }
+        chunk_ = std::move(*chunk);
+        offset_ = 0;
+      }
+      const auto* ts = chunk_.data<std::int64_t>(0);
+      const auto* seq = chunk_.data<std::int32_t>(1);
+      const auto* bid_price = chunk_.data<double>(2);
+      const auto* bid_size = chunk_.data<double>(3);
+      const auto* ask_price = chunk_.data<double>(4);
+      const auto* ask_size = chunk_.data<double>(5);
+      for (; offset_ < chunk_.size() && used < batch_rows_; ++offset_) {
+        const std::size_t r = offset_;
+        const std::int32_t s = value_or_zero(seq, chunk_.validity(1), r);
+        if (has_pending_ && (ts[r] != pending_ts_ || s != pending_seq_)) emit();
+        if (!has_pending_) {
+          pending_.ts = from_epoch_ns(ts[r]);
+          pending_ts_ = ts[r];
+          pending_seq_ = s;
+          has_pending_ = true;
+        }
+        // A NULL price marks a side with fewer levels (or the empty snapshot's placeholder row).
+        if (row_valid(chunk_.validity(2), r)) {
+          pending_.bids.push_back({bid_price[r], value_or_zero(bid_size, chunk_.validity(3), r)});
+        }
+        if (row_valid(chunk_.validity(4), r)) {
+          pending_.asks.push_back({ask_price[r], value_or_zero(ask_size, chunk_.validity(5), r)});
+        }
+      }
+    }
+    batch.resize(used);
+    return used > 0;
+  }
+
+ private:
+  FileChunks files_;
+  std::size_t batch_rows_;
+  duck::Chunk chunk_;
+  std::size_t offset_ = 0;
+  bool done_ = false;
+  BookSnapshot pending_;
+  std::int64_t pending_ts_ = 0;
+  std::int32_t pending_seq_ = 0;
+  bool has_pending_ = false;
+};
+
 }  // namespace
 
 Expected<std::vector<PartitionInfo>> LakeImpl::partitions(std::optional<Dataset> dataset, const std::string& symbol) {
@@ -188,20 +340,35 @@ Expected<std::vector<PartitionInfo>> LakeImpl::partitions(std::optional<Dataset>
 
 Expected<std::unique_ptr<BarStream>> LakeImpl::stream_bars(const std::string& symbol, Timestamp from, Timestamp to,
                                                            std::size_t batch_rows) {
-  if (auto ok = validate_symbol(symbol); !ok) return tl::unexpected(ok.error());
-  auto files = list_files(shared_->root, Dataset::Bars1m, symbol);
-  if (!files) return tl::unexpected(files.error());
-  std::vector<std::string> paths;
-  const std::int64_t from_ns = to_epoch_ns(from), to_ns = to_epoch_ns(to);
-  for (const PartitionFile& f : *files) {
-    const std::int64_t start = month_start_ns(f.year, f.month);
-    const std::int64_t end = f.month == 12 ? month_start_ns(f.year + 1, 1) : month_start_ns(f.year, f.month + 1);
-    if (start < to_ns && end > from_ns) paths.push_back(f.path);
-  }
+  auto paths = files_overlapping(shared_->root, Dataset::Bars1m, symbol, from, to);
+  if (!paths) return tl::unexpected(paths.error());
   auto con = duck::Connection::make(shared_->db);
   if (!con) return tl::unexpected(con.error());
   return std::make_unique<BarStreamImpl>(
-      FileChunks(std::move(*con), std::move(paths), column_list(schema_of(Dataset::Bars1m))), from, to, batch_rows);
+      FileChunks(std::move(*con), std::move(*paths), column_list(schema_of(Dataset::Bars1m))), from, to, batch_rows);
+}
+
+Expected<std::unique_ptr<TradeStream>> LakeImpl::stream_trades(const std::string& symbol, Timestamp from, Timestamp to,
+                                                               std::size_t batch_rows) {
+  auto paths = files_overlapping(shared_->root, Dataset::Trades, symbol, from, to);
+  if (!paths) return tl::unexpected(paths.error());
+  auto con = duck::Connection::make(shared_->db);
+  if (!con) return tl::unexpected(con.error());
+  return std::make_unique<TradeStreamImpl>(
+      FileChunks(std::move(*con), std::move(*paths), "ts, price, volume, aggressor", ts_range_condition(from, to)),
+      batch_rows);
+}
+
+Expected<std::unique_ptr<BookStream>> LakeImpl::stream_book(const std::string& symbol, Timestamp from, Timestamp to,
+                                                            std::size_t batch_rows) {
+  auto paths = files_overlapping(shared_->root, Dataset::Book, symbol, from, to);
+  if (!paths) return tl::unexpected(paths.error());
+  auto con = duck::Connection::make(shared_->db);
+  if (!con) return tl::unexpected(con.error());
+  return std::make_unique<BookStreamImpl>(
+      FileChunks(std::move(*con), std::move(*paths), "ts, seq, bid_price, bid_size, ask_price, ask_size",
+                 ts_range_condition(from, to)),
+      batch_rows);
 }
 
 Expected<VerifyReport> LakeImpl::verify(const std::string& symbol, const InstrumentSpec* spec) {

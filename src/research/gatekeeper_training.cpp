@@ -16,6 +16,7 @@ Expected<SignalRows> collect_signals(std::span<const Bar> bars, const Instrument
   strategy::StrategyConfig plain = strategy_config;
   plain.ma_breakout.model_gate = false;
   plain.ma_breakout.hmm_filter = false;
+  plain.ma_breakout.book_imbalance_filter = false;
   auto strategy = strategy::make_strategy(plain, spec);
   if (!strategy) return tl::unexpected(strategy.error());
   SignalRows out;

@@ -53,8 +53,8 @@ namespace quant::strategy {
 class MaBreakout final : public Strategy {
  public:
   /// `config` must be valid (`validate`; QUANT_CHECK otherwise). The filter
-  /// switches (book imbalance, HMM, model gate) are ignored here: the factory
-  /// refuses them until they exist.
+  /// switches (book imbalance, HMM, model gate) are ignored here: the caller
+  /// adds those filters with `add_filter`, with the data they need.
   MaBreakout(const MaBreakoutConfig& config, TickGrid grid);
 
   std::string_view name() const override { return "ma_breakout"; }

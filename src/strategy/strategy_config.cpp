@@ -36,6 +36,35 @@ Expected<void> check_fast_slow(std::string_view prefix, int fast, int slow) {
 
 }  // namespace
 
+std::optional<ImbalanceData> imbalance_data_from_string(std::string_view text) {
+  if (text == "auto") return ImbalanceData::Auto;
+  if (text == "book") return ImbalanceData::Book;
+  if (text == "trades") return ImbalanceData::Trades;
+  return std::nullopt;
+}
+
+std::string_view imbalance_data_name(ImbalanceData data) {
+  switch (data) {
+    case ImbalanceData::Auto:
+      return "auto";
+    case ImbalanceData::Book:
+      return "book";
+    case ImbalanceData::Trades:
+      return "trades";
+  }
+  return "auto";
+}
+
+std::optional<MissingImbalance> missing_imbalance_from_string(std::string_view text) {
+  if (text == "block") return MissingImbalance::Block;
+  if (text == "allow") return MissingImbalance::Allow;
+  return std::nullopt;
+}
+
+std::string_view missing_imbalance_name(MissingImbalance policy) {
+  return policy == MissingImbalance::Allow ? "allow" : "block";
+}
+
 std::optional<MaKind> ma_kind_from_string(std::string_view text) {
   if (text == "sma") return MaKind::Sma;
   if (text == "ema") return MaKind::Ema;
@@ -58,6 +87,29 @@ Expected<void> validate(const MaBreakoutConfig& config, std::string_view prefix)
                       std::to_string(config.keltner_multiple));
   }
   if (auto ok = check_period(prefix, "confirm_bars", config.confirm_bars); !ok) return ok;
+  return validate(config.book_imbalance, field(prefix, "book_imbalance"));
+}
+
+Expected<void> validate(const BookImbalanceConfig& config, std::string_view prefix) {
+  if (!(std::isfinite(config.threshold) && config.threshold >= 0 && config.threshold <= 1)) {
+    return make_error(field(prefix, "threshold") + ": must be a number within [0, 1], got " +
+                      std::to_string(config.threshold));
+  }
+  if (config.depth < 1 || config.depth > 1000) {
+    return make_error(field(prefix, "depth") + ": must be between 1 and 1000 levels, got " +
+                      std::to_string(config.depth));
+  }
+  if (config.max_book_age_seconds < 1 || config.max_book_age_seconds > 86400) {
+    return make_error(field(prefix, "max_book_age_seconds") + ": must be between 1 and 86400, got " +
+                      std::to_string(config.max_book_age_seconds));
+  }
+  if (config.source != ImbalanceData::Auto && config.source != ImbalanceData::Book &&
+      config.source != ImbalanceData::Trades) {
+    return make_error(field(prefix, "source") + ": must be \"auto\", \"book\" or \"trades\"");
+  }
+  if (config.on_missing != MissingImbalance::Block && config.on_missing != MissingImbalance::Allow) {
+    return make_error(field(prefix, "on_missing") + ": must be \"block\" or \"allow\"");
+  }
   return {};
 }
 
@@ -76,14 +128,11 @@ Expected<std::unique_ptr<Strategy>> make_strategy(const StrategyConfig& config, 
   if (config.name == "sma_cross") {
     return std::unique_ptr<Strategy>(std::make_unique<SmaCross>(config.sma_cross, instrument.grid()));
   }
-  const MaBreakoutConfig& mb = config.ma_breakout;
-  if (mb.book_imbalance_filter) {
-    return make_error(
-        "strategy.book_imbalance_filter: the order-book imbalance filter arrives with the Gatekeeper (roadmap step 3)");
-  }
-  // hmm_filter: the engine adds the regime filter (it needs the HMM fitted by quant train, see [gate]).
-  // model_gate: the engine adds the Gatekeeper filter (it needs trained models, see [gate]).
-  return std::unique_ptr<Strategy>(std::make_unique<MaBreakout>(mb, instrument.grid()));
+  // The switchable filters need data the bars do not carry, so the caller adds them:
+  // book_imbalance_filter: BookImbalanceFilter with per-bar order flow (the backtest reads the lake);
+  // hmm_filter: the regime filter with the HMM fitted by quant train (see [gate]);
+  // model_gate: the engine appends the Gatekeeper (trained models, see [gate]).
+  return std::unique_ptr<Strategy>(std::make_unique<MaBreakout>(config.ma_breakout, instrument.grid()));
 }
 
 }  // namespace quant::strategy

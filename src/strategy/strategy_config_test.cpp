@@ -75,20 +75,49 @@ TEST(MakeStrategyTest, BuildsTheNamedStrategy) {
   EXPECT_EQ((*sc)->name(), "sma_cross");
 }
 
-TEST(MakeStrategyTest, RefusesFiltersThatDoNotExistYet) {
+TEST(MakeStrategyTest, FilterSwitchesBuildThePlainStrategy) {
+  // The three switchable filters need data from outside the bars: the caller adds them.
   StrategyConfig config;
-  // The HMM filter and the model gate are filters the engine adds from trained models.
   config.ma_breakout.hmm_filter = true;
   EXPECT_TRUE(make_strategy(config, win()));
-  config.ma_breakout.hmm_filter = false;
   config.ma_breakout.book_imbalance_filter = true;
-  auto r = make_strategy(config, win());
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().message.rfind("strategy.book_imbalance_filter:", 0), 0u) << r.error().message;
-  config.ma_breakout.book_imbalance_filter = false;
-  // The model gate is a filter the engine adds from trained models: the strategy itself builds.
+  EXPECT_TRUE(make_strategy(config, win()));
   config.ma_breakout.model_gate = true;
   EXPECT_TRUE(make_strategy(config, win()));
+  // ... but its settings are still checked.
+  config.ma_breakout.book_imbalance.threshold = 1.5;
+  auto r = make_strategy(config, win());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "strategy.book_imbalance.threshold: must be a number within [0, 1], got 1.500000");
+}
+
+TEST(StrategyConfigTest, BookImbalanceDefaultsAndErrors) {
+  const BookImbalanceConfig d;
+  EXPECT_EQ(d.threshold, 0.1);
+  EXPECT_EQ(d.depth, 5);
+  EXPECT_EQ(d.source, ImbalanceData::Auto);
+  EXPECT_EQ(d.on_missing, MissingImbalance::Block);
+  EXPECT_EQ(d.max_book_age_seconds, 60);
+  EXPECT_FALSE(MaBreakoutConfig{}.book_imbalance_filter);
+  MaBreakoutConfig c;
+  c.book_imbalance.depth = 0;
+  EXPECT_EQ(error_of(validate(c, "strategy.ma_breakout")),
+            "strategy.ma_breakout.book_imbalance.depth: must be between 1 and 1000 levels, got 0");
+  c = {};
+  c.book_imbalance.threshold = -0.1;
+  EXPECT_NE(error_of(validate(c)).find("strategy.book_imbalance.threshold:"), std::string::npos);
+  c = {};
+  c.book_imbalance.max_book_age_seconds = 0;
+  EXPECT_NE(error_of(validate(c)).find("strategy.book_imbalance.max_book_age_seconds:"), std::string::npos);
+  EXPECT_EQ(imbalance_data_from_string("auto"), ImbalanceData::Auto);
+  EXPECT_EQ(imbalance_data_from_string("book"), ImbalanceData::Book);
+  EXPECT_EQ(imbalance_data_from_string("trades"), ImbalanceData::Trades);
+  EXPECT_EQ(imbalance_data_from_string("ticks"), std::nullopt);
+  EXPECT_EQ(imbalance_data_name(ImbalanceData::Trades), "trades");
+  EXPECT_EQ(missing_imbalance_from_string("block"), MissingImbalance::Block);
+  EXPECT_EQ(missing_imbalance_from_string("allow"), MissingImbalance::Allow);
+  EXPECT_EQ(missing_imbalance_from_string("skip"), std::nullopt);
+  EXPECT_EQ(missing_imbalance_name(MissingImbalance::Allow), "allow");
 }
 
 TEST(MakeStrategyTest, RejectsInvalidConfigAndInstrument) {

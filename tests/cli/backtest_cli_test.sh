@@ -64,8 +64,9 @@ sed 's/^slippage_ticks = 1/slipage_ticks = 1/' "$ROOT/config/quant.toml" > "$WOR
 out=$("$QUANT" --config "$WORK/typo.toml" backtest --lake "$LAKE" -s WIN --out "$WORK/x" 2>&1); st=$?
 expect_status $st 1 "a misspelt config key fails"
 expect_contains "$out" "unknown key 'backtest.slipage_ticks'" "the misspelt key is named"
-sed 's/^book_imbalance_filter = false/book_imbalance_filter = true/' "$ROOT/config/quant.toml" > "$WORK/hmm.toml"
-out=$("$QUANT" --config "$WORK/hmm.toml" backtest --lake "$LAKE" -s WIN --out "$WORK/x" 2>&1); st=$?
-expect_status $st 1 "a filter that is not available yet fails"
+sed 's/^book_imbalance_filter = false/book_imbalance_filter = true/' "$ROOT/config/quant.toml" > "$WORK/book.toml"
+out=$("$QUANT" --config "$WORK/book.toml" backtest --lake "$LAKE" -s WIN --out "$WORK/x" 2>&1); st=$?
+expect_status $st 1 "the book imbalance filter without order-flow data fails"
 expect_contains "$out" "book_imbalance_filter" "names the filter"
+expect_contains "$out" "quant ingest -f trades -s WIN" "says what to ingest"
 finish
