@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -165,6 +166,8 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
     model_gate = std::make_unique<gate::ModelGate>(std::move(*pipeline), std::move(*gatekeeper), gc);
     gate_manifest = *manifest;
   }
+  // The ungated twin gets the same filters, all but the gate.
+  std::function<std::unique_ptr<strategy::HmmRegimeFilter>()> make_regime_filter;
   if (settings.strategy.name == "ma_breakout" && settings.strategy.ma_breakout.hmm_filter) {
     // The regime filter uses the HMM that quant train fitted (in the manifest).
     auto manifest = gate_manifest ? Expected<model::Manifest>(*gate_manifest) : model::load_manifest(model_dir);
@@ -176,8 +179,10 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
     auto regime_gate = features::HmmRegimeGate::create({cfg->gate.hmm_allowed_states, cfg->gate.hmm_min_probability},
                                                        hmm->states);
     if (!regime_gate) return fail("backtest: [gate] hmm_allowed_states: " + regime_gate.error().message);
-    (*strategy)->add_filter(std::make_unique<strategy::HmmRegimeFilter>(
-        *hmm, fp["hmm"].value("volatility_window", 20), *regime_gate));
+    make_regime_filter = [hmm = *hmm, window = fp["hmm"].value("volatility_window", 20), gate = *regime_gate] {
+      return std::make_unique<strategy::HmmRegimeFilter>(hmm, window, gate);
+    };
+    (*strategy)->add_filter(make_regime_filter());
   }
   backtest::BacktestConfig bt = settings.backtest;
   bt.risk.target_points = settings.target_points(args.symbol);
@@ -279,6 +284,7 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
             ->add_filter(std::make_unique<strategy::BookImbalanceFilter>(
                 imbalance_config, std::make_unique<strategy::SeriesImbalanceSource>(imbalance)));
       }
+      if (make_regime_filter) (*plain_strategy)->add_filter(make_regime_filter());
       auto plain_stream = (*lk)->stream_bars(args.symbol, from, to, 16384);
       if (!plain_stream) return fail(plain_stream.error().message);
       lake::LakeFeed plain_feed(std::move(*plain_stream));
