@@ -1,7 +1,9 @@
 #include "serve_command.h"
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -162,7 +164,7 @@ int run_serve(const GlobalOptions& global, const ServeArgs& args) {
     }
   }
 
-  int exit_code = 0;
+  const char* stop_signal = "SIGTERM";
   while (true) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
@@ -175,13 +177,40 @@ int run_serve(const GlobalOptions& global, const ServeArgs& args) {
       }
       continue;
     }
-    std::fprintf(stderr, "serve: %s: stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    stop_signal = sig == SIGINT ? "SIGINT" : "SIGTERM";
     break;
   }
-  stopping = true;
+
+  // Graceful stop: no new connections; requests already received are
+  // answered (their connections then close); idle keep-alive connections
+  // close now. A second SIGTERM/SIGINT, or drain_timeout_ms, cuts the rest.
+  service.set_draining();
+  (*server)->begin_drain();
+  std::fprintf(stderr,
+               "serve: %s: stopping: new connections are refused; %zu open connection(s) get up to %d ms to "
+               "finish their requests\n",
+               stop_signal, (*server)->open_connections(), s.drain_timeout_ms);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(s.drain_timeout_ms);
+  bool interrupted = false;
+  while ((*server)->open_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+    const timespec poll{0, 10'000'000};  // 10 ms
+    const int sig = sigtimedwait(&signals, nullptr, &poll);
+    if (sig == SIGTERM || sig == SIGINT) {
+      interrupted = true;
+      break;
+    }
+  }
+  const std::size_t cut = (*server)->open_connections();
   (*server)->stop();
+  stopping = true;
   if (feeder.joinable()) feeder.join();
-  return exit_code;
+  if (cut == 0) {
+    std::fprintf(stderr, "serve: stopped: every request in flight was answered\n");
+  } else {
+    std::fprintf(stderr, "serve: stopped: %s; closed %zu connection(s) still open\n",
+                 interrupted ? "a second signal ended the drain" : "the drain timed out", cut);
+  }
+  return 0;
 }
 
 }  // namespace quant::app

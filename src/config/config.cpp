@@ -315,7 +315,7 @@ Expected<void> parse_serve(const toml::table& root, AppConfig& config, std::stri
   auto& s = config.serve;
   if (auto ok = check_keys(*t,
                            {"bind", "port", "workers", "max_body_bytes", "request_timeout_ms", "idle_timeout_ms",
-                            "busy_poll_us", "token_env", "token_file", "paper", "gates"},
+                            "busy_poll_us", "drain_timeout_ms", "token_env", "token_file", "paper", "gates"},
                            "serve.", source);
       !ok) {
     return ok;
@@ -326,6 +326,7 @@ Expected<void> parse_serve(const toml::table& root, AppConfig& config, std::stri
                  read_int(*t, "request_timeout_ms", s.request_timeout_ms, "serve.", source),
                  read_int(*t, "idle_timeout_ms", s.idle_timeout_ms, "serve.", source),
                  read_int(*t, "busy_poll_us", s.busy_poll_us, "serve.", source),
+                 read_int(*t, "drain_timeout_ms", s.drain_timeout_ms, "serve.", source),
                  read_string(*t, "token_env", s.token_env, "serve.", source),
                  read_string(*t, "token_file", s.token_file, "serve.", source)}) {
     if (!r) return r;
@@ -337,6 +338,9 @@ Expected<void> parse_serve(const toml::table& root, AppConfig& config, std::stri
   if (s.busy_poll_us < 0 || s.busy_poll_us > 10000) return make_error(at + "serve.busy_poll_us must be within [0, 10000]");
   if (s.request_timeout_ms < 1 || s.idle_timeout_ms < 1) {
     return make_error(at + "serve.request_timeout_ms and serve.idle_timeout_ms must be >= 1");
+  }
+  if (s.drain_timeout_ms < 0 || s.drain_timeout_ms > 3600000) {
+    return make_error(at + "serve.drain_timeout_ms must be within [0, 3600000] (0 = do not wait)");
   }
   if (const toml::table* p = sub_table(*t, "paper", "serve.", source, err)) {
     if (auto ok = check_keys(*p, {"symbols", "equity", "poll_ms", "atr_period", "audit_log", "clock"}, "serve.paper.",

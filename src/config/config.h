@@ -102,6 +102,9 @@ struct ServeSettings {
   int request_timeout_ms = 5000;   ///< a request must arrive completely within this (slow clients: 408)
   int idle_timeout_ms = 60000;     ///< idle keep-alive connections are closed after this
   int busy_poll_us = 50;           ///< a worker polls this long after work before sleeping; 0 = off
+  /// On SIGTERM/SIGINT: how long requests already received may take to be
+  /// answered before the remaining connections are cut; 0 = do not wait.
+  int drain_timeout_ms = 10000;
   std::string token_env = "QUANT_SERVE_TOKEN";  ///< environment variable holding the bearer token
   std::string token_file;          ///< or a file holding it (read at start)
   PaperSettings paper;

@@ -87,6 +87,7 @@ registry = "mlruns"
   EXPECT_DOUBLE_EQ(s.gates[0].p_min, 0.55);
   EXPECT_EQ(s.gates[1].registry, "mlruns");
   EXPECT_EQ(s.gates[1].alias, "champion");
+  EXPECT_EQ(s.drain_timeout_ms, 10000);
 }
 
 TEST(ConfigTest, ServeSectionErrorsNameTheKey) {
@@ -102,6 +103,7 @@ TEST(ConfigTest, ServeSectionErrorsNameTheKey) {
   expect_error("[[serve.gates]]\nname = 'g'\ndir = 'a'\n[[serve.gates]]\nname = 'g'\ndir = 'b'\n", "used twice");
   expect_error("[[serve.gates]]\nname = 'g'\ndir = 'a'\np_min = 2\n", "p_min");
   expect_error("[serve.paper]\nsymbols = 'WIN'\n", "serve.paper.symbols");
+  expect_error("[serve]\ndrain_timeout_ms = -1\n", "serve.drain_timeout_ms");
 }
 
 TEST(ConfigTest, ClockParsing) {

@@ -101,6 +101,7 @@ Answer SignalService::route(const HttpRequest& request, Endpoint& endpoint, Http
     }
     case Endpoint::Health: return {200, R"({"status":"ok"})"};
     case Endpoint::Ready: {
+      if (draining_) return {503, R"({"status":"not_ready","reason":"shutting down"})"};
       auto set = models_.current();
       if (!set) return {503, R"({"status":"not_ready","reason":"models are not loaded"})"};
       return {200, json{{"status", "ready"}, {"gates", set->gates.size()}}.dump()};

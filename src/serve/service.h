@@ -5,6 +5,7 @@
 /// HttpResponse, so tests drive it without sockets and HttpServer drives it
 /// from its worker threads (concurrently: everything here is thread-safe).
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -37,6 +38,10 @@ class SignalService {
   /// Reloads the models (POST /admin/reload and SIGHUP) and updates the metrics.
   Answer reload();
 
+  /// The server is shutting down: from now on /ready answers 503
+  /// ("shutting down") so that a load balancer stops sending requests.
+  void set_draining() { draining_ = true; }
+
  private:
   Answer route(const HttpRequest& request, Endpoint& endpoint, HttpResponse& response);
   Answer models_answer() const;
@@ -46,6 +51,7 @@ class SignalService {
   OrderDesk* desk_;
   BearerAuth auth_;
   Metrics& metrics_;
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace quant::serve
