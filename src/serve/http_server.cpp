@@ -138,6 +138,9 @@ class Session : public std::enable_shared_from_this<Session> {
     return false;
   }
 
+  /// Closes the connection whatever it is doing (the worker threads have stopped).
+  void abort() { close(); }
+
   /// Draining (on the worker thread): a connection waiting for its next
   /// request closes now, unless that request's bytes have already arrived
   /// (they are answered, with `Connection: close`).
@@ -452,6 +455,15 @@ class BeastServer final : public HttpServer {
     for (auto& w : workers_) w->io.stop();
     for (auto& w : workers_) {
       if (w->thread.joinable()) w->thread.join();
+    }
+    // No thread runs a worker's loop any more: close what is still open now,
+    // so that a client cut off by a drain timeout sees it at once.
+    for (auto& w : workers_) {
+      error_code ignored;
+      w->acceptor.close(ignored);
+      for (auto& weak : w->sessions) {
+        if (auto session = weak.lock()) session->abort();
+      }
     }
   }
 
