@@ -54,7 +54,7 @@ int run_serve(const GlobalOptions& global, const ServeArgs& args) {
   if (args.workers >= 0) s.workers = args.workers;
   if (!args.token_file.empty()) s.token_file = args.token_file;
   if (!args.models_dir.empty()) {
-    if (s.gates.empty()) s.gates.push_back({"gatekeeper", "", "", "champion", cfg->gate.p_min});
+    if (s.gates.empty()) s.gates.push_back({"gatekeeper", "", "", "champion", cfg->gate.p_min, cfg->gate.use_quantiles});
     s.gates[0].dir = args.models_dir;
     s.gates[0].registry.clear();
   }
@@ -77,7 +77,7 @@ int run_serve(const GlobalOptions& global, const ServeArgs& args) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   std::vector<serve::GateSpec> gates;
-  for (const auto& g : s.gates) gates.push_back({g.name, g.dir, g.registry, g.alias, g.p_min});
+  for (const auto& g : s.gates) gates.push_back({g.name, g.dir, g.registry, g.alias, g.p_min, g.use_quantiles});
   serve::ModelHost models(gates, workers);
   auto loaded = models.reload();
   if (!loaded) return fail("serve: " + loaded.error().message);
@@ -112,7 +112,13 @@ int run_serve(const GlobalOptions& global, const ServeArgs& args) {
     tail = std::make_unique<lake::LakeTail>(lake_dir(global, *cfg), lo, s.paper.symbols);
   }
 
-  serve::SignalService service(models, desk.get(), std::move(*auth), metrics);
+  // /infer judges entries by the backtest's rule with the backtest's distances.
+  serve::InferSettings infer;
+  infer.target_points = cfg->backtest.backtest.risk.target_points;
+  infer.target_points_by_symbol.insert(cfg->backtest.target_points_by_symbol.begin(),
+                                       cfg->backtest.target_points_by_symbol.end());
+  infer.stop_atr_multiple = cfg->backtest.backtest.risk.stop_atr_multiple;
+  serve::SignalService service(models, desk.get(), std::move(*auth), metrics, std::move(infer));
   serve::ServerOptions so;
   so.bind = s.bind;
   so.port = static_cast<std::uint16_t>(s.port);

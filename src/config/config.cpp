@@ -374,11 +374,17 @@ Expected<void> parse_serve(const toml::table& root, AppConfig& config, std::stri
     for (const auto& node : *arr) {
       const toml::table& gt = *node.as_table();
       const std::string path = "serve.gates[" + std::to_string(s.gates.size()) + "].";
-      if (auto ok = check_keys(gt, {"name", "dir", "registry", "alias", "p_min"}, path, source); !ok) return ok;
+      if (auto ok = check_keys(gt, {"name", "dir", "registry", "alias", "p_min", "use_quantiles"}, path, source); !ok) {
+        return ok;
+      }
       GateModelSettings m;
+      // The backtest's gate rule unless this gate says otherwise ([gate] is parsed before [serve]).
+      m.p_min = config.gate.p_min;
+      m.use_quantiles = config.gate.use_quantiles;
       for (auto r : {read_string(gt, "name", m.name, path, source), read_string(gt, "dir", m.dir, path, source),
                      read_string(gt, "registry", m.registry, path, source),
-                     read_string(gt, "alias", m.alias, path, source), read_number(gt, "p_min", m.p_min, path, source)}) {
+                     read_string(gt, "alias", m.alias, path, source), read_number(gt, "p_min", m.p_min, path, source),
+                     read_bool(gt, "use_quantiles", m.use_quantiles, path, source)}) {
         if (!r) return r;
       }
       const std::string here = where(source, gt.source()) + ": " + path;

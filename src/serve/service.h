@@ -13,6 +13,7 @@
 #include "serve/api.h"
 #include "serve/auth.h"
 #include "serve/http_server.h"
+#include "serve/infer.h"
 #include "serve/metrics.h"
 #include "serve/model_set.h"
 
@@ -31,7 +32,9 @@ class OrderDesk {
 class SignalService {
  public:
   /// `desk` may be null (no venue configured: /order answers 503).
-  SignalService(ModelHost& models, OrderDesk* desk, BearerAuth auth, Metrics& metrics);
+  /// `infer` holds the trade distances /infer judges with when a request
+  /// does not give them (the backtest's [risk] values).
+  SignalService(ModelHost& models, OrderDesk* desk, BearerAuth auth, Metrics& metrics, InferSettings infer = {});
 
   void handle(const HttpRequest& request, HttpResponse& response);
 
@@ -51,6 +54,7 @@ class SignalService {
   OrderDesk* desk_;
   BearerAuth auth_;
   Metrics& metrics_;
+  InferSettings infer_;
   std::atomic<bool> draining_{false};
 };
 
