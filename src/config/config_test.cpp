@@ -130,7 +130,7 @@ TEST(ConfigTest, ServeSectionErrorsNameTheKey) {
   expect_error("[[serve.gates]]\nname = 'g'\ndir = 'a'\np_min = 2\n", "p_min");
   expect_error("[serve.paper]\nsymbols = 'WIN'\n", "serve.paper.symbols");
   expect_error("[serve]\ndrain_timeout_ms = -1\n", "serve.drain_timeout_ms");
-  expect_error("[[serve.gates]]\nname = 'g'\ndir = 'a'\nuse_quantiles = 1\n", "use_quantiles");
+  expect_error("[[serve.gates]]\nname = 'g'\ndir = 'a'\nuse_quantiles = 'yes'\n", "use_quantiles");
 }
 
 TEST(ConfigTest, ClockParsing) {
