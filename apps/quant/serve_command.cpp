@@ -1,7 +1,9 @@
 #include "serve_command.h"
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -52,7 +54,7 @@ int run_serve(const GlobalOptions& global, const ServeArgs& args) {
   if (args.workers >= 0) s.workers = args.workers;
   if (!args.token_file.empty()) s.token_file = args.token_file;
   if (!args.models_dir.empty()) {
-    if (s.gates.empty()) s.gates.push_back({"gatekeeper", "", "", "champion", cfg->gate.p_min});
+    if (s.gates.empty()) s.gates.push_back({"gatekeeper", "", "", "champion", cfg->gate.p_min, cfg->gate.use_quantiles});
     s.gates[0].dir = args.models_dir;
     s.gates[0].registry.clear();
   }
@@ -75,7 +77,7 @@ int run_serve(const GlobalOptions& global, const ServeArgs& args) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   std::vector<serve::GateSpec> gates;
-  for (const auto& g : s.gates) gates.push_back({g.name, g.dir, g.registry, g.alias, g.p_min});
+  for (const auto& g : s.gates) gates.push_back({g.name, g.dir, g.registry, g.alias, g.p_min, g.use_quantiles});
   serve::ModelHost models(gates, workers);
   auto loaded = models.reload();
   if (!loaded) return fail("serve: " + loaded.error().message);
@@ -110,7 +112,13 @@ int run_serve(const GlobalOptions& global, const ServeArgs& args) {
     tail = std::make_unique<lake::LakeTail>(lake_dir(global, *cfg), lo, s.paper.symbols);
   }
 
-  serve::SignalService service(models, desk.get(), std::move(*auth), metrics);
+  // /infer judges entries by the backtest's rule with the backtest's distances.
+  serve::InferSettings infer;
+  infer.target_points = cfg->backtest.backtest.risk.target_points;
+  infer.target_points_by_symbol.insert(cfg->backtest.target_points_by_symbol.begin(),
+                                       cfg->backtest.target_points_by_symbol.end());
+  infer.stop_atr_multiple = cfg->backtest.backtest.risk.stop_atr_multiple;
+  serve::SignalService service(models, desk.get(), std::move(*auth), metrics, std::move(infer));
   serve::ServerOptions so;
   so.bind = s.bind;
   so.port = static_cast<std::uint16_t>(s.port);
@@ -162,7 +170,7 @@ int run_serve(const GlobalOptions& global, const ServeArgs& args) {
     }
   }
 
-  int exit_code = 0;
+  const char* stop_signal = "SIGTERM";
   while (true) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
@@ -175,13 +183,40 @@ int run_serve(const GlobalOptions& global, const ServeArgs& args) {
       }
       continue;
     }
-    std::fprintf(stderr, "serve: %s: stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    stop_signal = sig == SIGINT ? "SIGINT" : "SIGTERM";
     break;
   }
-  stopping = true;
+
+  // Graceful stop: no new connections; requests already received are
+  // answered (their connections then close); idle keep-alive connections
+  // close now. A second SIGTERM/SIGINT, or drain_timeout_ms, cuts the rest.
+  service.set_draining();
+  (*server)->begin_drain();
+  std::fprintf(stderr,
+               "serve: %s: stopping: new connections are refused; %zu open connection(s) get up to %d ms to "
+               "finish their requests\n",
+               stop_signal, (*server)->open_connections(), s.drain_timeout_ms);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(s.drain_timeout_ms);
+  bool interrupted = false;
+  while ((*server)->open_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+    const timespec poll{0, 10'000'000};  // 10 ms
+    const int sig = sigtimedwait(&signals, nullptr, &poll);
+    if (sig == SIGTERM || sig == SIGINT) {
+      interrupted = true;
+      break;
+    }
+  }
+  const std::size_t cut = (*server)->open_connections();
   (*server)->stop();
+  stopping = true;
   if (feeder.joinable()) feeder.join();
-  return exit_code;
+  if (cut == 0) {
+    std::fprintf(stderr, "serve: stopped: every request in flight was answered\n");
+  } else {
+    std::fprintf(stderr, "serve: stopped: %s; closed %zu connection(s) still open\n",
+                 interrupted ? "a second signal ended the drain" : "the drain timed out", cut);
+  }
+  return 0;
 }
 
 }  // namespace quant::app

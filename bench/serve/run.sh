@@ -120,10 +120,13 @@ port = 0
 workers = $WORKERS
 [serve.paper]
 symbols = []
+# The Python peer answers `pass` = prob >= p_min: the same rule here (no
+# quantile checks), so the parity check compares like with like.
 [[serve.gates]]
 name = "gatekeeper"
 dir = "$WORK/models"
 p_min = 0.5
+use_quantiles = false
 EOF
 "$PYTHON" "$HERE/tools.py" body "$WORK/models" gatekeeper > "$WORK/body.json"
 

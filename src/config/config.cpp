@@ -345,7 +345,7 @@ Expected<void> parse_serve(const toml::table& root, AppConfig& config, std::stri
   auto& s = config.serve;
   if (auto ok = check_keys(*t,
                            {"bind", "port", "workers", "max_body_bytes", "request_timeout_ms", "idle_timeout_ms",
-                            "busy_poll_us", "token_env", "token_file", "paper", "gates"},
+                            "busy_poll_us", "drain_timeout_ms", "token_env", "token_file", "paper", "gates"},
                            "serve.", source);
       !ok) {
     return ok;
@@ -356,6 +356,7 @@ Expected<void> parse_serve(const toml::table& root, AppConfig& config, std::stri
                  read_int(*t, "request_timeout_ms", s.request_timeout_ms, "serve.", source),
                  read_int(*t, "idle_timeout_ms", s.idle_timeout_ms, "serve.", source),
                  read_int(*t, "busy_poll_us", s.busy_poll_us, "serve.", source),
+                 read_int(*t, "drain_timeout_ms", s.drain_timeout_ms, "serve.", source),
                  read_string(*t, "token_env", s.token_env, "serve.", source),
                  read_string(*t, "token_file", s.token_file, "serve.", source)}) {
     if (!r) return r;
@@ -367,6 +368,9 @@ Expected<void> parse_serve(const toml::table& root, AppConfig& config, std::stri
   if (s.busy_poll_us < 0 || s.busy_poll_us > 10000) return make_error(at + "serve.busy_poll_us must be within [0, 10000]");
   if (s.request_timeout_ms < 1 || s.idle_timeout_ms < 1) {
     return make_error(at + "serve.request_timeout_ms and serve.idle_timeout_ms must be >= 1");
+  }
+  if (s.drain_timeout_ms < 0 || s.drain_timeout_ms > 3600000) {
+    return make_error(at + "serve.drain_timeout_ms must be within [0, 3600000] (0 = do not wait)");
   }
   if (const toml::table* p = sub_table(*t, "paper", "serve.", source, err)) {
     if (auto ok = check_keys(*p, {"symbols", "equity", "poll_ms", "atr_period", "audit_log", "clock"}, "serve.paper.",
@@ -400,11 +404,17 @@ Expected<void> parse_serve(const toml::table& root, AppConfig& config, std::stri
     for (const auto& node : *arr) {
       const toml::table& gt = *node.as_table();
       const std::string path = "serve.gates[" + std::to_string(s.gates.size()) + "].";
-      if (auto ok = check_keys(gt, {"name", "dir", "registry", "alias", "p_min"}, path, source); !ok) return ok;
+      if (auto ok = check_keys(gt, {"name", "dir", "registry", "alias", "p_min", "use_quantiles"}, path, source); !ok) {
+        return ok;
+      }
       GateModelSettings m;
+      // The backtest's gate rule unless this gate says otherwise ([gate] is parsed before [serve]).
+      m.p_min = config.gate.p_min;
+      m.use_quantiles = config.gate.use_quantiles;
       for (auto r : {read_string(gt, "name", m.name, path, source), read_string(gt, "dir", m.dir, path, source),
                      read_string(gt, "registry", m.registry, path, source),
-                     read_string(gt, "alias", m.alias, path, source), read_number(gt, "p_min", m.p_min, path, source)}) {
+                     read_string(gt, "alias", m.alias, path, source), read_number(gt, "p_min", m.p_min, path, source),
+                     read_bool(gt, "use_quantiles", m.use_quantiles, path, source)}) {
         if (!r) return r;
       }
       const std::string here = where(source, gt.source()) + ": " + path;

@@ -71,12 +71,15 @@ struct GateSettings {
 /// the order listed. `dir` is a directory written by `quant train`; or
 /// `registry` (an MLflow file-store root) + `alias` (e.g. "champion") name it
 /// through the model registry, resolved again at every reload.
+/// `/infer`'s `pass` is `model::judge` (the backtest's gate rule) with this
+/// gate's `p_min` and `use_quantiles`; a key left out takes `[gate]`'s value.
 struct GateModelSettings {
   std::string name;          ///< the `model` of /infer requests; unique
   std::string dir;           ///< exactly one of dir / registry
   std::string registry;
   std::string alias = "champion";
-  double p_min = 0.5;        ///< `pass` = prob >= p_min
+  double p_min = 0.5;         ///< prob >= p_min; default: [gate] p_min
+  bool use_quantiles = true;  ///< also q90 >= target and q10 >= -stop; default: [gate] use_quantiles
 };
 
 /// `[serve.paper]`: the paper venue behind `POST /order` (the simulated venue
@@ -104,6 +107,9 @@ struct ServeSettings {
   int request_timeout_ms = 5000;   ///< a request must arrive completely within this (slow clients: 408)
   int idle_timeout_ms = 60000;     ///< idle keep-alive connections are closed after this
   int busy_poll_us = 50;           ///< a worker polls this long after work before sleeping; 0 = off
+  /// On SIGTERM/SIGINT: how long requests already received may take to be
+  /// answered before the remaining connections are cut; 0 = do not wait.
+  int drain_timeout_ms = 10000;
   std::string token_env = "QUANT_SERVE_TOKEN";  ///< environment variable holding the bearer token
   std::string token_file;          ///< or a file holding it (read at start)
   PaperSettings paper;

@@ -369,6 +369,33 @@ registry = "mlruns"
   EXPECT_DOUBLE_EQ(s.gates[0].p_min, 0.55);
   EXPECT_EQ(s.gates[1].registry, "mlruns");
   EXPECT_EQ(s.gates[1].alias, "champion");
+  EXPECT_EQ(s.drain_timeout_ms, 10000);
+}
+
+TEST(ConfigTest, ServeGatesTakeTheBacktestGateRuleUnlessTheySayOtherwise) {
+  auto cfg = parse_config(R"(
+[gate]
+p_min = 0.6
+use_quantiles = false
+[serve]
+drain_timeout_ms = 0
+[[serve.gates]]
+name = "gatekeeper"
+dir = "models/gatekeeper"
+[[serve.gates]]
+name = "book"
+dir = "models/book"
+p_min = 0.7
+use_quantiles = true
+)", "s.toml");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  const auto& g = cfg->serve.gates;
+  ASSERT_EQ(g.size(), 2u);
+  EXPECT_DOUBLE_EQ(g[0].p_min, 0.6);
+  EXPECT_FALSE(g[0].use_quantiles);
+  EXPECT_DOUBLE_EQ(g[1].p_min, 0.7);
+  EXPECT_TRUE(g[1].use_quantiles);
+  EXPECT_EQ(cfg->serve.drain_timeout_ms, 0);
 }
 
 TEST(ConfigTest, ServeSectionErrorsNameTheKey) {
@@ -384,6 +411,8 @@ TEST(ConfigTest, ServeSectionErrorsNameTheKey) {
   expect_error("[[serve.gates]]\nname = 'g'\ndir = 'a'\n[[serve.gates]]\nname = 'g'\ndir = 'b'\n", "used twice");
   expect_error("[[serve.gates]]\nname = 'g'\ndir = 'a'\np_min = 2\n", "p_min");
   expect_error("[serve.paper]\nsymbols = 'WIN'\n", "serve.paper.symbols");
+  expect_error("[serve]\ndrain_timeout_ms = -1\n", "serve.drain_timeout_ms");
+  expect_error("[[serve.gates]]\nname = 'g'\ndir = 'a'\nuse_quantiles = 'yes'\n", "use_quantiles");
 }
 
 TEST(ConfigTest, BookImbalanceFilterSettings) {

@@ -2,9 +2,18 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstddef>
 #include <optional>
 #include <thread>
 #include <vector>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -70,6 +79,8 @@ struct Shared {
   ServerOptions options;
   Handler handler;
   TransportHook hook;
+  std::atomic<bool> draining{false};      ///< begin_drain was called: finish what arrived, then close
+  std::atomic<std::size_t> open{0};       ///< sessions alive (connections not yet closed and released)
 };
 
 class Session;
@@ -93,8 +104,13 @@ using Clock = std::chrono::steady_clock;
 /// without pipelining overlap), all on the worker thread that accepted it.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const Shared& shared, unsigned worker)
-      : socket_(std::move(socket)), shared_(shared), worker_(worker) {}
+  Session(tcp::socket socket, Shared& shared, unsigned worker)
+      : socket_(std::move(socket)), shared_(shared), worker_(worker) {
+    shared_.open.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~Session() { shared_.open.fetch_sub(1, std::memory_order_relaxed); }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   void start(Worker& worker) {
     error_code ignored;
@@ -122,11 +138,22 @@ class Session : public std::enable_shared_from_this<Session> {
     return false;
   }
 
+  /// Closes the connection whatever it is doing (the worker threads have stopped).
+  void abort() { close(); }
+
+  /// Draining (on the worker thread): a connection waiting for its next
+  /// request closes now, unless that request's bytes have already arrived
+  /// (they are answered, with `Connection: close`).
+  void close_if_idle() {
+    if (socket_.is_open() && phase_ == Phase::Idle && !request_waiting()) close();
+  }
+
  private:
   /// Keep-alive: the next request may come much later; wait for its first byte
   /// under the idle timeout, then give the whole request the request timeout.
   void wait_for_request() {
     if (buffer_.size() > 0) return read_header();
+    if (shared_.draining.load(std::memory_order_relaxed) && !request_waiting()) return close();
     arm(shared_.options.idle_timeout, Phase::Idle);
     socket_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](error_code ec, std::size_t n) {
       self->buffer_.commit(n);
@@ -208,7 +235,8 @@ class Session : public std::enable_shared_from_this<Session> {
     HttpResponse out;
     shared_.handler(r, out);
 
-    const bool keep_alive = req.keep_alive();
+    // While draining, this answer is the connection's last.
+    const bool keep_alive = req.keep_alive() && !shared_.draining.load(std::memory_order_relaxed);
     response_ = {};
     response_.result(static_cast<unsigned>(out.status));
     response_.version(11);
@@ -248,8 +276,16 @@ class Session : public std::enable_shared_from_this<Session> {
     socket_.close(ignored);
   }
 
+  /// Bytes of a next request are buffered here or in the kernel.
+  bool request_waiting() {
+    if (buffer_.size() > 0) return true;
+    error_code ec;
+    const std::size_t n = socket_.available(ec);
+    return !ec && n > 0;
+  }
+
   tcp::socket socket_;
-  const Shared& shared_;
+  Shared& shared_;
   unsigned worker_;
   beast::flat_buffer buffer_{16384};
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -258,6 +294,86 @@ class Session : public std::enable_shared_from_this<Session> {
   Clock::time_point deadline_ = Clock::time_point::max();
   bool timed_out_ = false;
 };
+
+/// "127.0.0.1:8080", "[::1]:8080": how messages name a listening address.
+std::string host_port(const std::string& bind, std::uint16_t port) {
+  const bool v6 = bind.find(':') != std::string::npos;
+  return (v6 ? "[" + bind + "]" : bind) + ":" + std::to_string(port);
+}
+
+std::string in_use_message(const std::string& bind, std::uint16_t port) {
+  return "serve: " + host_port(bind, port) + " is already in use (another quant serve?)";
+}
+
+/// Serialises "probe the port, then bind the workers" between the quant
+/// serves of one user on one port. Without it two servers starting together
+/// could both probe the free port before either binds, and then share it
+/// through SO_REUSEPORT. An abstract Unix socket is the lock: binding its name
+/// is atomic, it lives in the network namespace like the port itself, and the
+/// kernel releases it when the process ends (no stale lock files). Only the
+/// start-up sequence holds it: once the workers listen, the port itself
+/// refuses the next server's probe, and a server that is draining (listeners
+/// closed) does not keep its successor from starting.
+class PortLock {
+ public:
+  PortLock() = default;
+  ~PortLock() { release(); }
+  PortLock(const PortLock&) = delete;
+  PortLock& operator=(const PortLock&) = delete;
+
+  /// True when this process now holds the lock of `port`; false when another
+  /// holds it (or the lock cannot be made: then the caller waits in vain and
+  /// reports the port as busy, which is the safe side).
+  bool try_acquire(std::uint16_t port) {
+    release();
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) return false;
+    const std::string name = "quant-serve.port-lock." + std::to_string(::getuid()) + "." + std::to_string(port);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    // Abstract namespace: sun_path starts with a NUL byte; the length says where the name ends.
+    std::copy(name.begin(), name.end(), addr.sun_path + 1);
+    const auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+    if (::bind(fd_, reinterpret_cast<const sockaddr*>(&addr), length) != 0) {
+      release();
+      return false;
+    }
+    return true;
+  }
+
+  void release() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+/// Binds `endpoint` without SO_REUSEPORT: fails with EADDRINUSE while any
+/// socket listens on the port (SO_REUSEPORT or not, any user). SO_REUSEADDR
+/// is set so that connections of a previous run in TIME_WAIT do not count.
+/// Returns the socket (the caller closes it) or -errno.
+int exclusive_probe(const tcp::endpoint& endpoint) {
+  const int fd = ::socket(endpoint.protocol().family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  const int one = 1;
+  if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      ::bind(fd, endpoint.data(), static_cast<socklen_t>(endpoint.size())) != 0) {
+    const int error = errno;
+    ::close(fd);
+    return -error;
+  }
+  return fd;
+}
+
+std::uint16_t local_port(int fd) {
+  sockaddr_storage addr{};
+  socklen_t length = sizeof addr;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) != 0) return 0;
+  if (addr.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_port);
+  return ntohs(reinterpret_cast<const sockaddr_in*>(&addr)->sin_port);
+}
 
 class BeastServer final : public HttpServer {
  public:
@@ -269,7 +385,39 @@ class BeastServer final : public HttpServer {
     error_code ec;
     const auto address = asio::ip::make_address(shared_.options.bind, ec);
     if (ec) return make_error("serve: bind address '" + shared_.options.bind + "': " + ec.message());
+    const std::string& bind = shared_.options.bind;
     std::uint16_t port = shared_.options.port;
+    PortLock lock;
+    if (port != 0) {
+      // Another quant serve may be between its probe and its binds: wait for
+      // it (microseconds normally), then probe; its listeners then refuse us.
+      const auto give_up = Clock::now() + std::chrono::seconds(5);
+      while (!lock.try_acquire(port)) {
+        if (Clock::now() > give_up) return make_error(in_use_message(bind, port));
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+      const int probe = exclusive_probe(tcp::endpoint(address, port));
+      if (probe == -EADDRINUSE) return make_error(in_use_message(bind, port));
+      if (probe < 0) {
+        return make_error("serve: cannot listen on " + host_port(bind, port) + ": " +
+                          error_code(-probe, boost::system::system_category()).message());
+      }
+      ::close(probe);
+    } else {
+      // Any free port: the kernel picks one for the probe; a port whose lock
+      // another quant serve holds (it is about to bind it) is skipped.
+      for (int attempt = 0; port == 0; ++attempt) {
+        const int probe = exclusive_probe(tcp::endpoint(address, 0));
+        if (probe < 0) {
+          return make_error("serve: cannot listen on " + host_port(bind, 0) + ": " +
+                            error_code(-probe, boost::system::system_category()).message());
+        }
+        const std::uint16_t chosen = local_port(probe);
+        if (chosen != 0 && lock.try_acquire(chosen)) port = chosen;
+        ::close(probe);
+        if (port == 0 && attempt >= 100) return make_error("serve: found no free port on " + bind);
+      }
+    }
     for (unsigned i = 0; i < shared_.options.workers; ++i) {
       auto w = std::make_unique<Worker>();
       const tcp::endpoint endpoint(address, port);
@@ -284,13 +432,12 @@ class BeastServer final : public HttpServer {
       }
       if (!ec) w->acceptor.bind(endpoint, ec);
       if (!ec) w->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-      if (ec) {
-        return make_error("serve: cannot listen on " + shared_.options.bind + ":" + std::to_string(port) + ": " +
-                          ec.message());
-      }
-      if (port == 0) port = w->acceptor.local_endpoint().port();
+      // A program that does not take our lock bound the port since the probe.
+      if (ec == asio::error::address_in_use) return make_error(in_use_message(bind, port));
+      if (ec) return make_error("serve: cannot listen on " + host_port(bind, port) + ": " + ec.message());
       workers_.push_back(std::move(w));
     }
+    lock.release();  // from here on the listening sockets themselves keep the port
     port_ = port;
     for (unsigned i = 0; i < workers_.size(); ++i) {
       accept(i);
@@ -309,7 +456,39 @@ class BeastServer final : public HttpServer {
     for (auto& w : workers_) {
       if (w->thread.joinable()) w->thread.join();
     }
+    // No thread runs a worker's loop any more: close what is still open now,
+    // so that a client cut off by a drain timeout sees it at once.
+    for (auto& w : workers_) {
+      error_code ignored;
+      w->acceptor.close(ignored);
+      for (auto& weak : w->sessions) {
+        if (auto session = weak.lock()) session->abort();
+      }
+    }
   }
+
+  void begin_drain() override {
+    if (stopped_ || shared_.draining.exchange(true)) return;
+    // shutdown(2) on a listening socket takes it out of the port at once (the
+    // kernel answers new connections with a reset, also those still in the
+    // backlog), from this thread and even while a worker is busy in a
+    // handler. Only the worker closes the descriptor (below), so it stays
+    // valid here.
+    for (auto& w : workers_) ::shutdown(w->acceptor.native_handle(), SHUT_RD);
+    for (unsigned i = 0; i < workers_.size(); ++i) {
+      asio::post(workers_[i]->io, [this, i] {
+        Worker& w = *workers_[i];
+        error_code ignored;
+        w.acceptor.close(ignored);
+        w.backoff.cancel();
+        for (auto& weak : w.sessions) {
+          if (auto session = weak.lock()) session->close_if_idle();
+        }
+      });
+    }
+  }
+
+  std::size_t open_connections() const override { return shared_.open.load(std::memory_order_relaxed); }
 
  private:
   /// The event loop. With busy polling on, a worker that just did something
@@ -337,7 +516,7 @@ class BeastServer final : public HttpServer {
   void accept(unsigned i) {
     Worker& w = *workers_[i];
     w.acceptor.async_accept([this, i](error_code ec, tcp::socket socket) {
-      if (stopped_ || ec == asio::error::operation_aborted) return;
+      if (stopped_ || shared_.draining || ec == asio::error::operation_aborted) return;
       if (!ec) {
         std::make_shared<Session>(std::move(socket), shared_, i)->start(*workers_[i]);
         return accept(i);
@@ -346,7 +525,7 @@ class BeastServer final : public HttpServer {
       // again at once would spin; wait a little for connections to close.
       workers_[i]->backoff.expires_after(std::chrono::milliseconds(50));
       workers_[i]->backoff.async_wait([this, i](error_code wait_ec) {
-        if (!wait_ec && !stopped_) accept(i);
+        if (!wait_ec && !stopped_ && !shared_.draining) accept(i);
       });
     });
   }
@@ -411,6 +590,17 @@ int parse_requests(std::string_view bytes, const ServerOptions& options, const H
     bytes.remove_prefix(used);
   }
   return 0;
+}
+
+std::size_t HttpServer::drain(std::chrono::milliseconds timeout) {
+  begin_drain();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (open_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const std::size_t cut = open_connections();
+  stop();
+  return cut;
 }
 
 Expected<std::unique_ptr<HttpServer>> HttpServer::start(const ServerOptions& options, Handler handler,

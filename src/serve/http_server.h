@@ -5,6 +5,14 @@
 /// threads). Boost.Beast/Asio stay inside http_server.cpp; handlers see plain
 /// `HttpRequest`/`HttpResponse` values.
 ///
+/// One server per port: SO_REUSEPORT would let a second process join the
+/// port's group and take half of the connections, so `start` first binds the
+/// port exclusively (without SO_REUSEPORT: fails while any socket listens on
+/// it, ours or another program's) and only then binds the workers' sockets.
+/// Two servers starting together cannot both pass that check: the
+/// probe-then-bind sequence runs under a per-user, per-port lock (an abstract
+/// Unix socket, released by the kernel when the process ends).
+///
 /// What the transport answers by itself, before any handler runs:
 /// - 400 for a malformed request line or headers (then closes);
 /// - 413 when Content-Length or the chunked body exceeds `max_body_bytes`;
@@ -67,9 +75,10 @@ struct ServerOptions {
 
 class HttpServer {
  public:
-  /// Binds and starts the workers. Fails with the system's message when the
-  /// address cannot be bound (e.g. port in use). The handler is called
-  /// concurrently from the worker threads.
+  /// Binds and starts the workers. The handler is called concurrently from
+  /// the worker threads. Fails when the address cannot be bound; a port that
+  /// something else listens on (another quant serve or any program) fails with
+  /// "serve: <bind>:<port> is already in use (another quant serve?)".
   static Expected<std::unique_ptr<HttpServer>> start(const ServerOptions& options, Handler handler,
                                                      TransportHook hook = {});
   virtual ~HttpServer() = default;
@@ -79,6 +88,19 @@ class HttpServer {
   virtual unsigned workers() const = 0;
   /// Stops accepting, closes connections and joins the workers. Idempotent.
   virtual void stop() = 0;
+
+  /// Begins a graceful stop and returns at once: the listening sockets are
+  /// shut down (new connections are refused from here on), idle keep-alive
+  /// connections are closed, and connections with a request in progress
+  /// (arriving, being handled or being written) finish it; its answer carries
+  /// `Connection: close` and the connection then closes. The transport's
+  /// timeouts still apply. Idempotent; thread-safe.
+  virtual void begin_drain() = 0;
+  /// Connections still open (0 after `begin_drain`: every request answered).
+  virtual std::size_t open_connections() const = 0;
+  /// `begin_drain`, waits until no connection is open or `timeout` passed,
+  /// then `stop`. Returns the connections that were still open (cut).
+  std::size_t drain(std::chrono::milliseconds timeout);
 };
 
 /// Runs `bytes` through the server's HTTP parser with `options`' limits, as a

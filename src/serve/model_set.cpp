@@ -29,7 +29,7 @@ Expected<LoadedGate> load_gate(const GateSpec& spec, unsigned workers) {
   LoadedGate g;
   std::int64_t registry_version = 0;
   g.name = spec.name;
-  g.p_min = spec.p_min;
+  g.rule = {spec.p_min, spec.use_quantiles};
   if (!spec.dir.empty()) {
     g.dir = spec.dir;
     g.source = spec.dir;

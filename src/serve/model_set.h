@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "model/gate_rule.h"
 #include "model/gatekeeper.h"
 
 namespace quant::serve {
@@ -26,7 +27,8 @@ struct GateSpec {
   std::string dir;
   std::string registry;  ///< MLflow file-store root; used when dir is empty
   std::string alias = "champion";
-  double p_min = 0.5;
+  double p_min = 0.5;         ///< the gate rule (model::judge) /infer's `pass` applies
+  bool use_quantiles = true;
 };
 
 struct LoadedGate {
@@ -35,7 +37,7 @@ struct LoadedGate {
   std::string source;           ///< the directory, or "registry:<root>/<name>@<alias>"
   std::string dir;              ///< where the files were read
   std::string manifest_sha256;  ///< of manifest.json's bytes
-  double p_min = 0.5;
+  model::GateRule rule;         ///< p_min and use_quantiles from the GateSpec
   std::vector<std::string> features;  ///< manifest order
   std::vector<std::string> outputs;
   std::string loaded_at;  ///< ISO-8601 UTC

@@ -10,8 +10,9 @@ namespace quant::serve {
 
 using nlohmann::json;
 
-SignalService::SignalService(ModelHost& models, OrderDesk* desk, BearerAuth auth, Metrics& metrics)
-    : models_(models), desk_(desk), auth_(std::move(auth)), metrics_(metrics) {
+SignalService::SignalService(ModelHost& models, OrderDesk* desk, BearerAuth auth, Metrics& metrics,
+                             InferSettings infer)
+    : models_(models), desk_(desk), auth_(std::move(auth)), metrics_(metrics), infer_(std::move(infer)) {
   if (auto set = models_.current()) publish_models(*set);
 }
 
@@ -44,7 +45,8 @@ Answer SignalService::models_answer() const {
                      {"manifest_sha256", g.manifest_sha256},
                      {"features", g.features},
                      {"outputs", g.outputs},
-                     {"p_min", g.p_min},
+                     {"p_min", g.rule.p_min},
+                     {"use_quantiles", g.rule.use_quantiles},
                      {"loaded_at", g.loaded_at}});
   }
   return {200, json{{"generation", set->generation}, {"gates", gates}}.dump()};
@@ -93,7 +95,7 @@ Answer SignalService::route(const HttpRequest& request, Endpoint& endpoint, Http
     case Endpoint::Infer: {
       auto set = models_.current();
       if (!set) return error_answer({503, "models are not loaded yet", ""});
-      return handle_infer(request.body, *set, request.worker, &metrics_);
+      return handle_infer(request.body, *set, request.worker, &metrics_, infer_);
     }
     case Endpoint::Order: {
       if (desk_ == nullptr) return error_answer({503, "no venue configured ([serve.paper] symbols is empty)", ""});
@@ -101,6 +103,7 @@ Answer SignalService::route(const HttpRequest& request, Endpoint& endpoint, Http
     }
     case Endpoint::Health: return {200, R"({"status":"ok"})"};
     case Endpoint::Ready: {
+      if (draining_) return {503, R"({"status":"not_ready","reason":"shutting down"})"};
       auto set = models_.current();
       if (!set) return {503, R"({"status":"not_ready","reason":"models are not loaded"})"};
       return {200, json{{"status", "ready"}, {"gates", set->gates.size()}}.dump()};

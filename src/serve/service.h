@@ -5,6 +5,7 @@
 /// HttpResponse, so tests drive it without sockets and HttpServer drives it
 /// from its worker threads (concurrently: everything here is thread-safe).
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,7 @@
 #include "serve/api.h"
 #include "serve/auth.h"
 #include "serve/http_server.h"
+#include "serve/infer.h"
 #include "serve/metrics.h"
 #include "serve/model_set.h"
 
@@ -30,12 +32,18 @@ class OrderDesk {
 class SignalService {
  public:
   /// `desk` may be null (no venue configured: /order answers 503).
-  SignalService(ModelHost& models, OrderDesk* desk, BearerAuth auth, Metrics& metrics);
+  /// `infer` holds the trade distances /infer judges with when a request
+  /// does not give them (the backtest's [risk] values).
+  SignalService(ModelHost& models, OrderDesk* desk, BearerAuth auth, Metrics& metrics, InferSettings infer = {});
 
   void handle(const HttpRequest& request, HttpResponse& response);
 
   /// Reloads the models (POST /admin/reload and SIGHUP) and updates the metrics.
   Answer reload();
+
+  /// The server is shutting down: from now on /ready answers 503
+  /// ("shutting down") so that a load balancer stops sending requests.
+  void set_draining() { draining_ = true; }
 
  private:
   Answer route(const HttpRequest& request, Endpoint& endpoint, HttpResponse& response);
@@ -46,6 +54,8 @@ class SignalService {
   OrderDesk* desk_;
   BearerAuth auth_;
   Metrics& metrics_;
+  InferSettings infer_;
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace quant::serve

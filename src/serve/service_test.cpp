@@ -43,8 +43,9 @@ json features_row(double base) {
 }
 
 struct Harness {
-  explicit Harness(std::vector<GateSpec> gates, unsigned workers = 2)
-      : host(std::move(gates), workers), service((host.reload().value(), host), nullptr, BearerAuth(kToken), metrics) {}
+  explicit Harness(std::vector<GateSpec> gates, unsigned workers = 2, InferSettings settings = {})
+      : host(std::move(gates), workers),
+        service((host.reload().value(), host), nullptr, BearerAuth(kToken), metrics, std::move(settings)) {}
 
   HttpResponse call(Method method, std::string_view path, std::string_view body = {}, std::string_view auth = {},
                     unsigned worker = 0) {
@@ -66,7 +67,11 @@ struct Harness {
   SignalService service;
 };
 
-GateSpec gate(const std::string& name, const std::string& dir, double p_min = 0.5) { return {name, dir, "", "champion", p_min}; }
+/// A probability-only rule unless `use_quantiles` (the tests of the chain's
+/// mechanics; the rule's quantile checks have tests of their own).
+GateSpec gate(const std::string& name, const std::string& dir, double p_min = 0.5, bool use_quantiles = false) {
+  return {name, dir, "", "champion", p_min, use_quantiles};
+}
 
 TEST(ServiceTest, HealthReadyAndModels) {
   Harness h({gate("gatekeeper", model_dir_v1())});
@@ -105,6 +110,7 @@ TEST(ServiceTest, InferMatchesTheGatekeeperOnEveryWorker) {
       EXPECT_FLOAT_EQ(j["q90"].get<float>(), expected.q90);
       EXPECT_LE(j["q10"].get<float>(), j["q90"].get<float>());
       EXPECT_EQ(j["pass"].get<bool>(), expected.prob >= 0.5f);
+      EXPECT_EQ(j["reason"], expected.prob >= 0.5f ? "passed" : "probability below p_min");
       EXPECT_EQ(j["model"], "gatekeeper");
       EXPECT_EQ(j["version"], 1);
       EXPECT_EQ(j["symbol"], "WIN");
@@ -270,6 +276,163 @@ TEST(ServiceTest, AProbabilityOnlyGatePlugsIntoTheChain) {
   auto set = load_model_set({gate("half", half)}, 1, 1);
   ASSERT_FALSE(set);
   EXPECT_NE(set.error().message.find("'q10' model without its 'q90' twin"), std::string::npos) << set.error().message;
+}
+
+model::GatekeeperScore score_of(const std::string& dir, double base) {
+  auto gk = model::Gatekeeper::load(dir, {testing::test_feature_names(), "serve-test-features"});
+  QUANT_CHECK(gk.has_value());
+  std::vector<float> row;
+  for (std::size_t i = 0; i < 5; ++i) row.push_back(static_cast<float>(base + 0.25 * static_cast<double>(i)));
+  return gk->predict(row).value();
+}
+
+TEST(ServiceTest, PassIsTheBacktestsGateRule) {
+  // Every combination of target and stop around this row's quantiles, through
+  // each way of giving them: `pass` and `reason` are model::judge's.
+  const double base = 0.3;
+  const auto s = score_of(model_dir_v1(), base);
+  InferSettings settings;
+  settings.target_points = 1000;  // a symbol without its own target gets this
+  settings.target_points_by_symbol["WDO"] = static_cast<double>(s.q90) - 0.01;
+  settings.stop_atr_multiple = 2.0;
+  for (const double p_min : {0.0, static_cast<double>(s.prob) + 0.01}) {
+    Harness h({gate("gatekeeper", model_dir_v1(), p_min, true)}, 1, settings);
+    const model::GateRule rule{p_min, true};
+    for (const double target : {static_cast<double>(s.q90) - 0.01, static_cast<double>(s.q90) + 0.01}) {
+      for (const double stop : {-static_cast<double>(s.q10) - 0.01, -static_cast<double>(s.q10) + 0.01}) {
+        if (target < 0 || stop < 0) continue;
+        const auto expected = model::judge(rule, s, target, stop);
+        const auto j = json::parse(h.infer({{"target", target}, {"stop", stop}, {"features", features_row(base)}}).body);
+        EXPECT_EQ(j["pass"].get<bool>(), expected.pass) << j.dump();
+        EXPECT_EQ(j["reason"], expected.reason);
+        EXPECT_DOUBLE_EQ(j["target"].get<double>(), target);
+        EXPECT_DOUBLE_EQ(j["stop"].get<double>(), stop);
+        // atr in price units × [risk] stop_atr_multiple is the same stop.
+        const auto a = json::parse(h.infer({{"target", target}, {"atr", stop / 2}, {"features", features_row(base)}}).body);
+        EXPECT_EQ(a["pass"], j["pass"]);
+        EXPECT_DOUBLE_EQ(a["stop"].get<double>(), stop);
+        // The symbol's configured target, else [risk] target_points.
+        if (target == settings.target_points_by_symbol["WDO"]) {
+          const auto w = json::parse(h.infer({{"symbol", "WDO"}, {"stop", stop}, {"features", features_row(base)}}).body);
+          EXPECT_EQ(w["pass"], j["pass"]);
+          EXPECT_DOUBLE_EQ(w["target"].get<double>(), target);
+        }
+        const auto d = json::parse(h.infer({{"symbol", "XYZ"}, {"stop", stop}, {"features", features_row(base)}}).body);
+        EXPECT_DOUBLE_EQ(d["target"].get<double>(), 1000);
+        EXPECT_EQ(d["pass"].get<bool>(), model::judge(rule, s, 1000, stop).pass);
+      }
+    }
+  }
+}
+
+TEST(ServiceTest, WithoutAStopAQuantileGateIsUndecidedNeverPassed) {
+  const double base = 0.3;
+  const auto s = score_of(model_dir_v1(), base);
+  const double below_q90 = std::max(0.0, static_cast<double>(s.q90) - 0.01);
+  Harness h({gate("gatekeeper", model_dir_v1(), 0.0, true)});
+  // Everything the rule can check passes; q10 needs a stop: null, with the reason.
+  auto j = json::parse(h.infer({{"target", below_q90}, {"features", features_row(base)}}).body);
+  EXPECT_TRUE(j["pass"].is_null()) << j.dump();
+  EXPECT_EQ(j["reason"], "no stop distance (give stop or atr)");
+  EXPECT_TRUE(j["stop"].is_null());
+  // Decided without a stop when it fails on what is known.
+  j = json::parse(h.infer({{"target", static_cast<double>(s.q90) + 1}, {"features", features_row(base)}}).body);
+  EXPECT_EQ(j["pass"], false);
+  EXPECT_EQ(j["reason"], "q90 below the target");
+  Harness strict({gate("gatekeeper", model_dir_v1(), 1.0, true)});
+  j = json::parse(strict.infer({{"features", features_row(base)}}).body);
+  EXPECT_EQ(j["pass"], false);
+  EXPECT_EQ(j["reason"], "probability below p_min");
+  // A probability-only rule, or a probability-only model, needs no stop.
+  Harness prob_rule({gate("gatekeeper", model_dir_v1(), 0.0, false)});
+  EXPECT_EQ(json::parse(prob_rule.infer({{"features", features_row(base)}}).body)["pass"], true);
+
+  // The chain: an undecided gate does not stop it; a later "no" decides it.
+  Harness chain({gate("gatekeeper", model_dir_v1(), 0.0, true), gate("book", model_dir_v2(), 1.0, false)});
+  j = json::parse(chain.infer({{"target", below_q90}, {"features", features_row(base)}}).body);
+  EXPECT_EQ(j["pass"], false) << j.dump();
+  EXPECT_EQ(j["reason"], "probability below p_min");
+  ASSERT_EQ(j["gates"].size(), 2u);
+  EXPECT_TRUE(j["gates"][0]["pass"].is_null());
+  Harness chain_unknown({gate("gatekeeper", model_dir_v1(), 0.0, true), gate("book", model_dir_v2(), 0.0, false)});
+  j = json::parse(chain_unknown.infer({{"target", below_q90}, {"features", features_row(base)}}).body);
+  EXPECT_TRUE(j["pass"].is_null()) << j.dump();
+  EXPECT_EQ(j["reason"], "no stop distance (give stop or atr)");
+  EXPECT_EQ(j["gates"][1]["pass"], true);
+  // Batch rows: the same.
+  j = json::parse(chain_unknown.infer({{"target", below_q90}, {"rows", {features_row(base)}}}).body);
+  EXPECT_TRUE(j["rows"][0]["pass"].is_null()) << j.dump();
+  j = json::parse(chain_unknown.infer({{"target", below_q90}, {"stop", 1e6}, {"rows", {features_row(base)}}}).body);
+  EXPECT_EQ(j["rows"][0]["pass"], true) << j.dump();
+}
+
+TEST(ServiceTest, BatchDistancesPerRowEqualSingleRows) {
+  Harness h({gate("gatekeeper", model_dir_v1(), 0.0, true)});
+  json rows = json::array(), atrs = json::array(), targets = json::array();
+  const std::vector<double> bases = {-0.5, 0.1, 0.3, 0.9};
+  for (std::size_t i = 0; i < bases.size(); ++i) {
+    rows.push_back(features_row(bases[i]));
+    atrs.push_back(0.05 * static_cast<double>(i));
+    targets.push_back(0.2 * static_cast<double>(i));
+  }
+  const auto batch = json::parse(h.infer({{"rows", rows}, {"atr", atrs}, {"target", targets}}).body);
+  ASSERT_EQ(batch["rows"].size(), bases.size()) << batch.dump();
+  for (std::size_t i = 0; i < bases.size(); ++i) {
+    const auto single = json::parse(h.infer({{"features", rows[i]}, {"atr", atrs[i]}, {"target", targets[i]}}).body);
+    for (const char* key : {"pass", "reason", "target", "stop"}) EXPECT_EQ(batch["rows"][i][key], single[key]) << key;
+  }
+  // One number for every row.
+  const auto all = json::parse(h.infer({{"rows", rows}, {"stop", 0.5}}).body);
+  for (const auto& r : all["rows"]) EXPECT_DOUBLE_EQ(r["stop"].get<double>(), 0.5);
+}
+
+TEST(ServiceTest, DistanceErrorsNameTheField) {
+  InferSettings settings;
+  settings.stop_atr_multiple = 2.0;
+  Harness h({gate("gatekeeper", model_dir_v1(), 0.5, true)}, 1, settings);
+  const std::string row = features_row(0).dump();
+  auto expect_400 = [&](const std::string& body, const std::string& field, const std::string& fragment) {
+    const auto r = h.call(Method::Post, "/infer", body);
+    ASSERT_EQ(r.status, 400) << body << " → " << r.body;
+    const auto j = json::parse(r.body);
+    EXPECT_EQ(j.value("field", ""), field) << r.body;
+    EXPECT_NE(j["error"].get<std::string>().find(fragment), std::string::npos) << r.body;
+  };
+  for (const char* name : {"target", "stop", "atr"}) {
+    const std::string n = name;
+    expect_400(R"({")" + n + R"(":"100","features":)" + row + "}", n, "must be a number");
+    expect_400(R"({")" + n + R"(":true,"features":)" + row + "}", n, "must be a number");
+    expect_400(R"({")" + n + R"(":null,"features":)" + row + "}", n, "must be a number");
+    expect_400(R"({")" + n + R"(":{},"features":)" + row + "}", n, "must be a number");
+    expect_400(R"({")" + n + R"(":-1,"features":)" + row + "}", n, ">= 0");
+    expect_400(R"({")" + n + R"(":1e999,"features":)" + row + "}", n, "finite");
+    expect_400(R"({")" + n + R"(":-1e999,"features":)" + row + "}", n, "finite");
+    expect_400(R"({")" + n + R"(":[1],"features":)" + row + "}", n, "one row");
+    expect_400(R"({")" + n + R"(":[1,2,3],"rows":[)" + row + "," + row + "]}", n, "one number per row (2 rows)");
+    expect_400(R"({")" + n + R"(":[1,"x"],"rows":[)" + row + "," + row + "]}", n + "[1]", "must be a number");
+    expect_400(R"({")" + n + R"(":[1,-0.5],"rows":[)" + row + "," + row + "]}", n + "[1]", ">= 0");
+    expect_400(R"({")" + n + R"(":[1,1e999],"rows":[)" + row + "," + row + "]}", n + "[1]", "finite");
+    expect_400(R"({")" + n + R"(":1,")" + n + R"(":2,"features":)" + row + "}", n, "given twice");
+  }
+  expect_400(R"({"atr":1e308,"features":)" + row + "}", "atr", "stop_atr_multiple is not finite");
+  expect_400(R"({"atr":1,"stop":2,"features":)" + row + "}", "stop", "at most one of 'stop'");
+  expect_400(R"({"target":)" + std::string(400, '9') + R"(,"features":)" + row + "}", "target", "finite");
+  // Out-of-range numbers elsewhere are named too.
+  expect_400(R"({"features":{"f0":1e999,"f1":0,"f2":0,"f3":0,"f4":0}})", "features.f0", "finite");
+  expect_400(R"({"rows":[)" + row + R"(,{"f0":0,"f1":0,"f2":-1e999,"f3":0,"f4":0}]})", "rows[1].f2", "finite");
+  // Zero distances are distances (the backtest's stop with an ATR of 0).
+  EXPECT_EQ(h.infer({{"target", 0}, {"stop", 0}, {"features", features_row(0)}}).status, 200);
+  EXPECT_EQ(h.infer({{"atr", 0}, {"features", features_row(0)}}).status, 200);
+}
+
+TEST(ServiceTest, ReadyAnswers503WhileShuttingDown) {
+  Harness h({gate("gatekeeper", model_dir_v1())});
+  EXPECT_EQ(h.call(Method::Get, "/ready").status, 200);
+  h.service.set_draining();
+  const auto r = h.call(Method::Get, "/ready");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(json::parse(r.body)["reason"], "shutting down");
+  EXPECT_EQ(h.infer({{"features", features_row(0)}}).status, 200);  // requests in flight are still answered
 }
 
 TEST(ServiceTest, RoutesMethodsAndAuth) {

@@ -59,6 +59,7 @@ name = "gatekeeper"
 registry = "$REG"
 alias = "champion"
 p_min = 0.0
+use_quantiles = false
 [[serve.gates]]
 name = "second"
 dir = "$WORK/m2"
@@ -115,6 +116,35 @@ V1=$(printf '%s' "$BODY")
 call POST /infer "{\"model\": \"gatekeeper\", \"rows\": [$F1, $(features -0.2), $(features 0.5)]}"
 expect_eq "$STATUS" 200 "batch"; schema infer_response "batch body"
 expect_eq "$(field "['rows'].__len__()")" 3 "three rows answered"
+
+echo "== /infer pass: the backtest's gate rule (second gate: [gate] use_quantiles = true)"
+call GET /models
+expect_eq "$(field "['gates'][0]['use_quantiles']"):$(field "['gates'][1]['use_quantiles']")" "False:True" \
+  "/models shows each gate's rule ([[serve.gates]], else [gate])"
+call POST /infer "{\"features\": $F1, \"symbol\": \"WIN\"}"
+expect_eq "$(field "['gates'][0]['pass']"):$(field "['target']"):$(field "['stop']")" "True:100:None" \
+  "a probability-only gate passes without a stop; WIN's target is [risk] target_points"
+G2=$(field "['gates'][1]['pass']"):$(field "['gates'][1]['reason']")
+if [[ $G2 == "None:no stop distance (give stop or atr)" || $G2 == False:q90* || $G2 == False:prob* ]]; then
+  ok "a quantile gate without a stop is null (or false on what is known): $G2"
+else
+  bad "a quantile gate without a stop answered $G2"
+fi
+call POST /infer "{\"features\": $F1, \"symbol\": \"WIN\", \"atr\": 150}"
+expect_eq "$STATUS:$(field "['stop']")" "200:300" "atr 150 × [risk] stop_atr_multiple 2 = stop 300"
+schema infer_response "chain body with a stop"
+expect_eq "$(field "['gates'][1]['pass'].__class__.__name__")" bool "with a stop every gate is decided"
+call POST /infer "{\"features\": $F1, \"symbol\": \"WDO\", \"stop\": 10}"
+expect_eq "$(field "['target']")" 5 "WDO's target comes from [risk.target_points_by_symbol]"
+call POST /infer "{\"rows\": [$F1, $(features -0.2)], \"target\": 50, \"atr\": [100, 200]}"
+expect_eq "$STATUS:$(field "['rows'][0]['stop'], d['rows'][1]['stop']")" "200:(200, 400)" "a batch takes one ATR per row"
+schema infer_response "batch body with distances"
+call POST /infer "{\"features\": $F1, \"atr\": -1}"
+expect_eq "$STATUS:$(field "['field']")" "400:atr" "a negative atr is a 400 naming it"
+call POST /infer "{\"rows\": [$F1], \"atr\": [1, 2]}"
+expect_eq "$STATUS:$(field "['field']")" "400:atr" "an ATR array of the wrong length is a 400 naming it"
+call POST /infer "{\"features\": $F1, \"target\": 1e999}"
+expect_eq "$STATUS:$(field "['field']")" "400:target" "an out-of-range target is a 400 naming it"
 
 echo "== /infer errors name the field"
 FIRST=$("$PY" -c "import sys; print(eval(sys.argv[1])[0])" "$NAMES")
@@ -238,4 +268,5 @@ expect_contains "$BODY" 'quant_serve_orders_total{decision="accepted"}' "orders 
 echo "== SIGTERM stops the server cleanly"
 kill -TERM $SERVER; wait $SERVER; expect_status $? 0 "exit code 0 after SIGTERM"
 expect_contains "$(cat "$WORK/serve.log")" "SIGTERM: stopping" "the server says why it stops"
+expect_contains "$(cat "$WORK/serve.log")" "stopped: every request in flight was answered" "and that it drained"
 finish

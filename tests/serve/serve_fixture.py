@@ -265,9 +265,10 @@ class Server:
 def start_server(quant: str, work: Path, config: str, models: Path | str | None = None,
                  token: str | None = None, token_file: Path | str | None = None, workers: int | None = 2,
                  extra_args: Sequence[str] = (), env: dict | None = None, lake: Path | str | None = None,
-                 wait_ready: bool = True, ready_timeout: float = 30, name: str = "serve") -> Server:
+                 wait_ready: bool = True, ready_timeout: float = 30, name: str = "serve", port: int = 0) -> Server:
     """Writes `config` (text) to work/NAME.toml and starts
-    `quant --config it [--lake L] serve --port 0 --port-file F [--models M] [--workers N] [--token-file T] EXTRA...`
+    `quant --config it [--lake L] serve --port PORT --port-file F [--models M] [--workers N] [--token-file T] EXTRA...`
+    (PORT 0: any free port)
     with the bearer token `token` in QUANT_SERVE_TOKEN (removed from the environment when None);
     waits for the port file and, when `wait_ready`, for GET /ready 200. Stderr goes to work/NAME.stderr."""
     work = Path(work)
@@ -277,7 +278,7 @@ def start_server(quant: str, work: Path, config: str, models: Path | str | None 
     port_file.unlink(missing_ok=True)
     stderr_path = work / f"{name}.stderr"
     cmd = [quant, "--config", str(cfg)] + (["--lake", str(lake)] if lake else [])
-    cmd += ["serve", "--port", "0", "--port-file", str(port_file)]
+    cmd += ["serve", "--port", str(port), "--port-file", str(port_file)]
     if models is not None:
         cmd += ["--models", str(models)]
     if workers is not None:
