@@ -1,5 +1,5 @@
 // quant: the platform's one command. Parses the command line and wires modules;
-// nothing else (STYLE.md §1).
+// nothing else (docs/conventions.md, "Layout").
 
 #include <malloc.h>
 

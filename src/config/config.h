@@ -1,5 +1,5 @@
 #pragma once
-/// Typed configuration built from TOML text (STYLE.md §5).
+/// Typed configuration built from TOML text (docs/conventions.md, "Configuration").
 ///
 /// `apps/` reads the file and hands its text here; this module never touches
 /// the file system or the environment. Every table is checked against the keys

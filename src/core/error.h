@@ -1,5 +1,5 @@
 #pragma once
-/// Errors and invariants (STYLE.md §3).
+/// Errors and invariants (docs/conventions.md, "Errors").
 ///
 /// - Expected failures (bad input, I/O, parse) return `quant::Expected<T>`; the
 ///   `Error` says what was wrong, where, and what to do.

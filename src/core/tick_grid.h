@@ -1,6 +1,6 @@
 #pragma once
 /// The instrument's price grid. Prices are compared and stored as whole ticks
-/// where a grid exists, never as raw doubles (STYLE.md §4).
+/// where a grid exists, never as raw doubles (docs/conventions.md, "Names and units").
 
 #include <cmath>
 #include <cstdint>

@@ -42,6 +42,14 @@ std::vector<Sample> label_events(std::span<const Bar> bars, std::span<const Even
     sample.forward_points = s * (bars[end].close - entry);
     for (std::size_t j = e.index + 1; j <= end; ++j) {
       const Bar& b = bars[j];
+      // The open comes first, as the backtest fills: a bar that opens at or
+      // beyond the target reached it before anything later in that bar.
+      const bool opens_at_target = buy ? b.open >= target : b.open <= target;
+      if (opens_at_target) {
+        sample.label = 1;
+        sample.t1 = b.ts;
+        break;
+      }
       const bool stop_hit = buy ? b.low <= stop : b.high >= stop;
       if (stop_hit) {
         sample.t1 = b.ts;

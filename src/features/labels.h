@@ -1,8 +1,10 @@
 #pragma once
 /// Training labels for the gatekeeper: triple-barrier outcome and forward move
 /// of each strategy entry signal, judged the way the backtest fills
-/// (DESIGN.md "Backtest semantics"): entry at the next bar's open, barriers
-/// checked on each later bar's high/low, stop first when one bar touches both.
+/// (docs/backtest_semantics.md): entry at the next bar's open, barriers
+/// checked on each later bar's open, then its high/low; a bar that opens at or
+/// beyond the target counts as the target, stop first when a bar reaches both
+/// after opening between them.
 
 #include <cstddef>
 #include <cstdint>

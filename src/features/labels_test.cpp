@@ -60,6 +60,18 @@ TEST(LabelsTest, BothInOneBarCountsAsStop) {
   EXPECT_EQ(samples[0].t1, minute(2));
 }
 
+TEST(LabelsTest, ABarOpeningBeyondTheTargetCountsAsTargetEvenIfItThenFallsThroughTheStop) {
+  // Bar 2 gaps up to 1120 (≥ target 1100), then falls to 940 (≤ stop 950): the
+  // backtest fills the target at the open, so the label is 1.
+  const std::vector<Bar> bars = {bar(0, 990, 1000, 980, 1000), bar(1, 1000, 1020, 990, 1000),
+                                 bar(2, 1120, 1130, 940, 950), bar(3, 950, 960, 940, 950)};
+  const std::vector<Event> events = {{0, Side::Buy, 25}};
+  const auto samples = label_events(bars, events, kConfig);
+  ASSERT_EQ(samples.size(), 1u);
+  EXPECT_EQ(samples[0].label, 1);
+  EXPECT_EQ(samples[0].t1, minute(2));
+}
+
 TEST(LabelsTest, NeitherWithinHorizonIsZeroEndingAtHorizon) {
   const std::vector<Bar> bars = {bar(0, 990, 1000, 980, 1000), bar(1, 1000, 1050, 960, 1040),
                                  bar(2, 1040, 1090, 1000, 1080), bar(3, 1080, 1099, 1060, 1070),

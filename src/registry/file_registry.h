@@ -1,8 +1,8 @@
 #pragma once
-/// The model registry in MLflow's file-store layout (REFERENCE.md, "MLflow
-/// on-disk layout"): the offline path for finding which model directory a
-/// registry alias or version names, plus the writers tests and the later
-/// registry step (promotion, REST client) use to produce the same layout.
+/// The model registry in MLflow's file-store layout (below): the offline path
+/// for finding which model directory a registry alias or version names, plus
+/// the writers tests and the later registry step (promotion, REST client) use
+/// to produce the same layout.
 ///
 /// ```
 /// <root>/models/<name>/meta.yaml               name, creation_timestamp, ...

@@ -1,5 +1,5 @@
 #pragma once
-/// The risk engine (DESIGN.md layer 6): sizes every entry at a fixed fraction
+/// The risk engine (layer 6 of docs/design.md): sizes every entry at a fixed fraction
 /// of equity against an ATR stop, trails the stop, and halts trading for the
 /// day when the day's loss reaches the circuit breaker. Pure logic: the
 /// backtest and the live engine call the same object. Every decision is an

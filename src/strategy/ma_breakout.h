@@ -1,5 +1,5 @@
 #pragma once
-/// The base strategy (DESIGN.md): MA fast/slow breakout filtered by a Keltner
+/// The base strategy (docs/design.md): MA fast/slow breakout filtered by a Keltner
 /// channel, with an arming window, then the switchable filter chain.
 
 #include <string_view>

@@ -12,7 +12,9 @@ fuzzers and test helpers may use more: their CMake targets say what):
   2. each quant::<module> its CMake library links is one it may use;
   3. each vendor header appears in library code (src/, apps/) only where the
      vendor table allows it;
-  4. the allowed graph has no cycle, and every module folder is in the table.
+  4. the allowed graph has no cycle, and every module folder is in the table;
+  5. each module's README names every module its CMake library links (the
+     README says what the module depends on, and must not drift from CMake).
 Exits 1 listing every violation as `file:line: what`, 0 when the layering holds.
 """
 import re
@@ -121,6 +123,24 @@ def check(root):
             elif dep != module and dep not in allowed[module]:
                 problems.append(f"{cmake.relative_to(ROOT)}: {module} links quant::{dep}, "
                                 f"but src/README.md does not let {module} use {dep}")
+
+    # 5. each README names what its library links
+    for module in modules:
+        cmake = SRC / module / "CMakeLists.txt"
+        readme = SRC / module / "README.md"
+        if not cmake.exists():
+            continue
+        if not readme.exists():
+            problems.append(f"src/{module}: no README.md")
+            continue
+        lib = re.search(r"quant_add_library\(\s*" + re.escape(module) + r"\b(.*?)\)", cmake.read_text(), re.S)
+        prose = readme.read_text()
+        for dep in sorted(set(re.findall(r"quant::([a-z_0-9]+)", lib.group(1) if lib else ""))):
+            if dep in ("warnings", module):
+                continue
+            if not re.search(r"(?<![a-z_])" + re.escape(dep) + r"(?![a-z_])", prose):
+                problems.append(f"{readme.relative_to(ROOT)}: {module} links quant::{dep} "
+                                f"({cmake.relative_to(ROOT)}), but its README never names {dep}")
 
     # 3. vendor headers
     vendors = table_rows(text, r"^\|\s*vendor\s*\|\s*headers\s*\|\s*only in\s*\|")

@@ -1,4 +1,4 @@
-"""Start and stop a real `quant serve` for the tests in tests/serve/ (STYLE.md §7:
+"""Start and stop a real `quant serve` for the tests in tests/serve/ (docs/conventions.md, "Tests":
 tests that need a server start it themselves). Python standard library only.
 
 Typical use:
