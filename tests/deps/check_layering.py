@@ -188,15 +188,18 @@ def self_test():
         (root / "src" / "a" / "a_test.cpp").write_text('#include "b/b.h"\n#include <v.h>\n')  # tests may
         (root / "src" / "b" / "b.h").write_text('#include "a/a.h"\n')
         (root / "src" / "b" / "v.cpp").write_text("#include <v.h>\n")
+        (root / "src" / "a" / "README.md").write_text("# a\nLinks: b.\n")
+        (root / "src" / "b" / "README.md").write_text("# b\nLinks nothing it names.\n")
         problems, _, _ = check(root)
         text = "\n".join(problems)
-        expected = ["src/a/a.h:1: a includes b/b.h", "a links quant::b", "src/a/a.h:2: v.h (V) may appear only in"]
+        expected = ["src/a/a.h:1: a includes b/b.h", "a links quant::b", "src/a/a.h:2: v.h (V) may appear only in",
+                    "src/b/README.md: b links quant::a"]
         missing = [e for e in expected if e not in text]
         unexpected = [p for p in problems if "a_test.cpp" in p or p.startswith("src/b/v.cpp")]
-        if missing or unexpected or len(problems) != 3:
+        if missing or unexpected or len(problems) != 4:
             print("self-test failed:\n" + text)
             return 1
-    print("self-test passed: includes, links and vendor headers are checked; tests are exempt")
+    print("self-test passed: includes, links, READMEs and vendor headers are checked; tests are exempt")
     return 0
 
 
