@@ -17,10 +17,6 @@
 // e.g. America/New_York to include DST handling), --equity-output bar|day|none,
 // --seed N, --keep DIR (keep the run directory there).
 
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -31,10 +27,14 @@
 #include <string>
 #include <vector>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "backtest/backtest.h"
 #include "config/config.h"
-#include "lake/lake.h"
 #include "generator/market_generator.h"
+#include "lake/lake.h"
 #include "lake/lake_feed.h"
 #include "strategy/strategy_config.h"
 
@@ -75,8 +75,11 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 class BarGenerator {
  public:
   BarGenerator(const InstrumentSpec& spec, std::uint64_t seed)
-      : rng_(seed), tick_(spec.tick_size), price_(static_cast<std::int64_t>(30000 / spec.tick_size)),
-        anchor_(price_), ts_(std::chrono::sys_days(std::chrono::year(2000) / 1 / 3)) {}
+      : rng_(seed),
+        tick_(spec.tick_size),
+        price_(static_cast<std::int64_t>(30000 / spec.tick_size)),
+        anchor_(price_),
+        ts_(std::chrono::sys_days(std::chrono::year(2000) / 1 / 3)) {}
 
   Bar next() {
     const std::uint64_t r = rng_.next();
@@ -161,17 +164,28 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--bars") o.bars = std::stoll(value());
-    else if (a == "--feed") o.feed = value();
-    else if (a == "--config") o.config = value();
-    else if (a == "--symbol") o.symbol = value();
-    else if (a == "--zone") o.zone = value();
-    else if (a == "--lake") o.lake = value();
-    else if (a == "--keep") o.keep = value();
-    else if (a == "--make-lake") o.make_lake = value();
-    else if (a == "--equity-output") o.equity_output = value();
-    else if (a == "--seed") o.seed = std::stoull(value());
-    else return die("unknown option " + a + " (see the comment at the top of bench/backtest_bench.cpp)");
+    if (a == "--bars")
+      o.bars = std::stoll(value());
+    else if (a == "--feed")
+      o.feed = value();
+    else if (a == "--config")
+      o.config = value();
+    else if (a == "--symbol")
+      o.symbol = value();
+    else if (a == "--zone")
+      o.zone = value();
+    else if (a == "--lake")
+      o.lake = value();
+    else if (a == "--keep")
+      o.keep = value();
+    else if (a == "--make-lake")
+      o.make_lake = value();
+    else if (a == "--equity-output")
+      o.equity_output = value();
+    else if (a == "--seed")
+      o.seed = std::stoull(value());
+    else
+      return die("unknown option " + a + " (see the comment at the top of bench/backtest_bench.cpp)");
   }
   if (o.feed != "lake" && o.feed != "memory") return die("--feed must be lake or memory");
   if (o.lake.empty() && o.bars <= 0) return die("--bars N (> 0) or --lake DIR is required");
@@ -197,10 +211,14 @@ int main(int argc, char** argv) {
   config::BacktestSettings settings = cfg->backtest;
   settings.strategy.name = "ma_breakout";
   backtest::BacktestConfig bt = settings.backtest;
-  if (o.equity_output == "bar") bt.equity_output = backtest::EquityOutput::Bar;
-  else if (o.equity_output == "day") bt.equity_output = backtest::EquityOutput::Day;
-  else if (o.equity_output == "none") bt.equity_output = backtest::EquityOutput::None;
-  else return die("--equity-output must be bar, day or none");
+  if (o.equity_output == "bar")
+    bt.equity_output = backtest::EquityOutput::Bar;
+  else if (o.equity_output == "day")
+    bt.equity_output = backtest::EquityOutput::Day;
+  else if (o.equity_output == "none")
+    bt.equity_output = backtest::EquityOutput::None;
+  else
+    return die("--equity-output must be bar, day or none");
   auto strategy = strategy::make_strategy(settings.strategy, spec);
   if (!strategy) return die(strategy.error().message);
 
@@ -269,8 +287,7 @@ int main(int argc, char** argv) {
       "backtest_bench feed=%-6s symbol=%s zone=%s bars=%lld | loop %.3f s = %.0f bars/s | incl. setup+outputs %.3f s "
       "= %.0f bars/s | trades %lld | peak RSS %.1f MB | generated in %.2f s\n",
       o.feed.c_str(), o.symbol.c_str(), spec.time_zone.c_str(), static_cast<long long>(result->bars), result->seconds,
-      result->bars_per_second, run_s,
-      static_cast<double>(result->bars) / run_s,
+      result->bars_per_second, run_s, static_cast<double>(result->bars) / run_s,
       static_cast<long long>(result->summary.trades), peak_rss_mb(), generate_s);
   return 0;
 }

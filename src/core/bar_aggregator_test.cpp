@@ -1,9 +1,9 @@
 #include "core/bar_aggregator.h"
 
+#include <vector>
+
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
-
-#include <vector>
 
 namespace quant {
 namespace {

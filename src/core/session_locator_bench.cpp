@@ -2,9 +2,9 @@
 // feature pipeline and lake verify all run it on every bar): the fixed
 // session, and B3's calendar (holidays, Ash Wednesday, dated hours), over
 // 64 Ki consecutive 1-minute bars.
-#include <benchmark/benchmark.h>
-
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "core/session_locator.h"
 #include "core/test_calendar.h"

@@ -1,12 +1,12 @@
 // ns per bar through the whole FeaturePipeline (default config: 4 returns, MA
 // spread, Keltner, ATR %, volume z, session time), with and without the
 // 3-state HMM filter, and with an L2 snapshot before every bar.
-#include <benchmark/benchmark.h>
-
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "features/feature_pipeline.h"
 

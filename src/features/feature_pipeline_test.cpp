@@ -1,9 +1,4 @@
-#include "core/test_data.h"
 #include "features/feature_pipeline.h"
-
-#include <gtest/gtest.h>
-#include <rapidcheck.h>
-#include <rapidcheck/gtest.h>
 
 #include <algorithm>
 #include <cmath>
@@ -15,7 +10,12 @@
 #include <variant>
 #include <vector>
 
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
 #include "core/test_calendar.h"
+#include "core/test_data.h"
 #include "features/test_bars.h"
 
 namespace quant::features {

@@ -1,10 +1,10 @@
 // ns per update of the indicator set that ma_breakout uses per bar:
 // two SMAs (or EMAs) over ticks, the exact sign, a Keltner channel (EMA + Wilder ATR).
-#include <benchmark/benchmark.h>
-
 #include <cstdint>
 #include <random>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "features/atr.h"
 #include "features/keltner.h"

@@ -1,12 +1,12 @@
 #include "features/hmm.h"
 
-#include "core/random.h"
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
 #include <string>
+
+#include "core/random.h"
 
 namespace quant::features {
 namespace {

@@ -6,9 +6,10 @@
 
 #include <array>
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <span>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 

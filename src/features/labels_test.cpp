@@ -1,8 +1,8 @@
 #include "features/labels.h"
 
-#include <gtest/gtest.h>
-
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace quant::features {
 namespace {

@@ -3,13 +3,13 @@
 // + updates, and the WIN time and sales of 2021-06-15 (no aggressor column:
 // the tick rule). Values checked by hand from the rows quoted in comments.
 // Skipped when the folder is absent, failed instead when CI is set.
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <utility>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "features/order_flow.h"
 #include "features/test_market_files.h"

@@ -1,13 +1,13 @@
 #include "features/order_flow.h"
 
-#include <gtest/gtest.h>
-#include <rapidcheck.h>
-#include <rapidcheck/gtest.h>
-
 #include <chrono>
 #include <cmath>
 #include <tuple>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
 
 namespace quant::features {
 namespace {

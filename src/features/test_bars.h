@@ -2,12 +2,12 @@
 // Test-only helpers for the pipeline tests: instrument specs and a reader of
 // the real WIN file with timestamps and volumes (MT5 export, local time).
 
-#include <zlib.h>
-
 #include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <zlib.h>
 
 #include "core/instrument.h"
 #include "core/market_data.h"

@@ -5,9 +5,6 @@
 // incremental files go through core's OrderBook and give one snapshot per run
 // of rows sharing a timestamp; WIN trades are Brasília time (UTC−3 in 2021).
 
-#include <gtest/gtest.h>
-#include <zlib.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -16,6 +13,9 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <zlib.h>
 
 #include "core/market_data.h"
 #include "core/order_book.h"

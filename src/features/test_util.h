@@ -1,12 +1,12 @@
 #pragma once
 // Test-only helpers: random series for the streaming == batch properties.
 
-#include <rapidcheck.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <vector>
+
+#include <rapidcheck.h>
 
 namespace quant::features::testing {
 
@@ -46,8 +46,8 @@ inline rc::Gen<Series> gen_bars() {
         }
         return s;
       },
-      rc::gen::container<std::vector<std::tuple<int, int, int>>>(rc::gen::tuple(
-          rc::gen::inRange(-40, 41), rc::gen::inRange(0, 10), rc::gen::inRange(0, 10))));
+      rc::gen::container<std::vector<std::tuple<int, int, int>>>(
+          rc::gen::tuple(rc::gen::inRange(-40, 41), rc::gen::inRange(0, 10), rc::gen::inRange(0, 10))));
 }
 
 // |a − b| <= 1e-9 × max(|a|, |b|) (NaN only matches NaN: both in warm-up).

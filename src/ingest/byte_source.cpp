@@ -1,14 +1,14 @@
 // ByteSource implementations: plain files, gzip streams, zip members, memory.
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zip.h>
 #include <zlib.h>
-
-#include <algorithm>
-#include <cerrno>
-#include <climits>
-#include <cstring>
 
 #include "ingest/importer.h"
 
@@ -68,8 +68,8 @@ class GzipSource final : public ByteSource {
   GzipSource& operator=(const GzipSource&) = delete;
 
   Expected<std::size_t> read(char* buffer, std::size_t size) override {
-    const unsigned chunk = size > static_cast<std::size_t>(INT_MAX) ? static_cast<unsigned>(INT_MAX)
-                                                                    : static_cast<unsigned>(size);
+    const unsigned chunk =
+        size > static_cast<std::size_t>(INT_MAX) ? static_cast<unsigned>(INT_MAX) : static_cast<unsigned>(size);
     const int n = gzread(file_, buffer, chunk);
     if (n < 0) {
       int code = 0;
@@ -88,8 +88,7 @@ class GzipSource final : public ByteSource {
 class ZipSource final : public ByteSource {
  public:
   ZipSource(zip_t* archive, zip_file_t* member, std::string name, std::string member_name, std::uint64_t size)
-      : archive_(archive), member_(member), name_(std::move(name)), member_name_(std::move(member_name)),
-        size_(size) {}
+      : archive_(archive), member_(member), name_(std::move(name)), member_name_(std::move(member_name)), size_(size) {}
   ~ZipSource() override {
     zip_fclose(member_);
     zip_discard(archive_);
@@ -182,8 +181,8 @@ Expected<std::unique_ptr<ByteSource>> open_zip(const std::string& path, const st
     return make_error(message);
   }
   const std::string member_name = zip_get_name(archive, static_cast<zip_uint64_t>(chosen), 0);
-  return std::unique_ptr<ByteSource>(std::make_unique<ZipSource>(
-      archive, member, path, member_name, (st.valid & ZIP_STAT_SIZE) != 0 ? st.size : 0));
+  return std::unique_ptr<ByteSource>(
+      std::make_unique<ZipSource>(archive, member, path, member_name, (st.valid & ZIP_STAT_SIZE) != 0 ? st.size : 0));
 }
 
 }  // namespace

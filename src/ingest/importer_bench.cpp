@@ -1,9 +1,9 @@
 // Parse throughput on the real files (skipped when the shared data is absent).
 // Run a Release build: ./importer_bench --benchmark_min_time=1
-#include <benchmark/benchmark.h>
-
 #include <filesystem>
 #include <string>
+
+#include <benchmark/benchmark.h>
 
 #include "ingest/importer.h"
 

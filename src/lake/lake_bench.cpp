@@ -1,14 +1,14 @@
 // Lake throughput: writing bars, reading one month into memory, streaming a
 // year in bounded memory, DuckDB's own CSV → Parquet path for comparison, and
 // the book-imbalance filter's month of trades turned into per-bar values.
-#include <benchmark/benchmark.h>
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include <benchmark/benchmark.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "lake/lake.h"
 #include "lake/order_flow_reader.h"
@@ -109,8 +109,8 @@ void BM_WriteBars(benchmark::State& state) {
   }
   fs::remove_all(root);
   state.SetItemsProcessed(state.iterations() * state.range(0));
-  state.counters["rows_per_s"] = benchmark::Counter(static_cast<double>(state.iterations() * state.range(0)),
-                                                    benchmark::Counter::kIsRate);
+  state.counters["rows_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * state.range(0)), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_WriteBars)->Arg(44'000)->Arg(375'000)->Unit(benchmark::kMillisecond);
 
@@ -138,17 +138,18 @@ void BM_DuckDbCsvToParquet(benchmark::State& state) {
   auto lake = std::move(*Lake::open(root, true));
   std::ostringstream sink;
   for (auto _ : state) {
-    auto rows = lake->query_csv("COPY (SELECT * FROM read_csv('" + csv + "', header=true, columns={'ts': 'TIMESTAMP_NS', "
-                                "'open': 'DOUBLE', 'high': 'DOUBLE', 'low': 'DOUBLE', 'close': 'DOUBLE', "
-                                "'tick_volume': 'BIGINT', 'volume': 'DOUBLE', 'spread': 'INTEGER'})) TO '" +
+    auto rows = lake->query_csv("COPY (SELECT * FROM read_csv('" + csv +
+                                    "', header=true, columns={'ts': 'TIMESTAMP_NS', "
+                                    "'open': 'DOUBLE', 'high': 'DOUBLE', 'low': 'DOUBLE', 'close': 'DOUBLE', "
+                                    "'tick_volume': 'BIGINT', 'volume': 'DOUBLE', 'spread': 'INTEGER'})) TO '" +
                                     root + "/out.parquet' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 16384)",
                                 sink);
     if (!rows) state.SkipWithError(rows.error().message.c_str());
   }
   fs::remove_all(root);
   state.SetItemsProcessed(state.iterations() * state.range(0));
-  state.counters["rows_per_s"] = benchmark::Counter(static_cast<double>(state.iterations() * state.range(0)),
-                                                    benchmark::Counter::kIsRate);
+  state.counters["rows_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * state.range(0)), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_DuckDbCsvToParquet)->Arg(44'000)->Arg(375'000)->Unit(benchmark::kMillisecond);
 

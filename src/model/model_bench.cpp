@@ -84,9 +84,10 @@ const Models& models() {
     QUANT_CHECK(write_models(out.dir, {&*prob, &*q10, &*q90}, info).has_value());
     out.older_dir = out.dir + "_older";
     testing_data::copy_without_merged_model(out.dir, out.older_dir);
-    std::printf("training: classifier 300 trees x 31 leaves on 20000 x %zu rows: %.2f s; "
-                "one quantile model (100 trees, leaf refresh): %.2f s\n",
-                kCols, out.classifier_seconds, out.quantile_seconds);
+    std::printf(
+        "training: classifier 300 trees x 31 leaves on 20000 x %zu rows: %.2f s; "
+        "one quantile model (100 trees, leaf refresh): %.2f s\n",
+        kCols, out.classifier_seconds, out.quantile_seconds);
     return out;
   }();
   return m;

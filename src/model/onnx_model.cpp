@@ -81,10 +81,10 @@ class OrtModel final : public OnnxModel {
     try {
       const std::int64_t shape[2] = {static_cast<std::int64_t>(rows),
                                      static_cast<std::int64_t>(features.size() / rows)};
-      Ort::Value input = Ort::Value::CreateTensor<float>(memory_, const_cast<float*>(features.data()),
-                                                         features.size(), shape, 2);
-      auto outputs = session_.Run(run_options_, input_ptrs_.data(), &input, 1, output_ptrs_.data(),
-                                  output_ptrs_.size());
+      Ort::Value input =
+          Ort::Value::CreateTensor<float>(memory_, const_cast<float*>(features.data()), features.size(), shape, 2);
+      auto outputs =
+          session_.Run(run_options_, input_ptrs_.data(), &input, 1, output_ptrs_.data(), output_ptrs_.size());
       std::vector<std::vector<float>> result;
       for (auto& out : outputs) {
         const auto info = out.GetTensorTypeAndShapeInfo();

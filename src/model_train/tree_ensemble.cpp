@@ -25,7 +25,8 @@ bool goes_left(const TreeNode& node, float x, SplitRule rule) {
 Expected<float> parse_float_string(const std::string& text, const char* what) {
   char* end = nullptr;
   const float value = std::strtof(text.c_str(), &end);
-  if (end == text.c_str() || *end != '\0') return make_error(std::string("xgboost json: bad ") + what + " '" + text + "'");
+  if (end == text.c_str() || *end != '\0')
+    return make_error(std::string("xgboost json: bad ") + what + " '" + text + "'");
   return value;
 }
 
@@ -169,7 +170,8 @@ std::vector<std::string> split_spaces(const std::string& text) {
 }
 
 template <class T>
-Expected<std::vector<T>> numbers(const Block& block, const std::string& key, std::size_t expected, const std::string& where) {
+Expected<std::vector<T>> numbers(const Block& block, const std::string& key, std::size_t expected,
+                                 const std::string& where) {
   const auto it = block.find(key);
   if (it == block.end()) {
     if (expected == 0) return std::vector<T>{};
@@ -181,7 +183,8 @@ Expected<std::vector<T>> numbers(const Block& block, const std::string& key, std
     if constexpr (std::is_floating_point_v<T>) {
       char* end = nullptr;
       value = static_cast<T>(std::strtod(word.c_str(), &end));
-      if (end != word.c_str() + word.size()) return make_error("lightgbm: " + where + ": bad number '" + word + "' in " + key);
+      if (end != word.c_str() + word.size())
+        return make_error("lightgbm: " + where + ": bad number '" + word + "' in " + key);
     } else {
       const auto res = std::from_chars(word.data(), word.data() + word.size(), value);
       if (res.ec != std::errc{} || res.ptr != word.data() + word.size()) {
@@ -191,8 +194,8 @@ Expected<std::vector<T>> numbers(const Block& block, const std::string& key, std
     out.push_back(value);
   }
   if (out.size() != expected) {
-    return make_error("lightgbm: " + where + ": '" + key + "' has " + std::to_string(out.size()) + " values, expected " +
-                      std::to_string(expected));
+    return make_error("lightgbm: " + where + ": '" + key + "' has " + std::to_string(out.size()) +
+                      " values, expected " + std::to_string(expected));
   }
   return out;
 }
@@ -282,8 +285,10 @@ Expected<TreeEnsemble> TreeEnsemble::from_lightgbm_text(std::string_view text) {
     const auto it = header.find(key);
     return it == header.end() ? std::string() : it->second;
   };
-  if (get("version").empty() && get("max_feature_idx").empty()) return make_error("lightgbm: not a model.txt (no header)");
-  if (const auto k = get("num_class"); !k.empty() && k != "1") return make_error("lightgbm: num_class=" + k + " is not supported");
+  if (get("version").empty() && get("max_feature_idx").empty())
+    return make_error("lightgbm: not a model.txt (no header)");
+  if (const auto k = get("num_class"); !k.empty() && k != "1")
+    return make_error("lightgbm: num_class=" + k + " is not supported");
   if (header.count("average_output")) return make_error("lightgbm: average_output (random forest) is not supported");
   TreeEnsemble out;
   out.rule = SplitRule::LessOrEqual;

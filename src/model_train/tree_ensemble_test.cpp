@@ -89,9 +89,9 @@ struct Case {
 
 std::vector<Case> cases() {
   return {
-      {{0.3f, 0.0f, 1.0f}, 0.5 + 0.01 + 0.1},         // 0.3f > 0.30000000000000004 → right leaf 0
-      {{kNaN, kNaN, kNaN}, 0.125 - 0.02 + 0.1},       // NaN left; NaN as 0 > -1.5 → leaf 2; NaN right
-      {{0.1f, -2.0f, 5.0f}, -0.25 - 0.02 + 0.1},      // left, -2 <= -1.5 → leaf 1; 5 > 2
+      {{0.3f, 0.0f, 1.0f}, 0.5 + 0.01 + 0.1},            // 0.3f > 0.30000000000000004 → right leaf 0
+      {{kNaN, kNaN, kNaN}, 0.125 - 0.02 + 0.1},          // NaN left; NaN as 0 > -1.5 → leaf 2; NaN right
+      {{0.1f, -2.0f, 5.0f}, -0.25 - 0.02 + 0.1},         // left, -2 <= -1.5 → leaf 1; 5 > 2
       {{0.29999998f, -1.5f, 2.0f}, -0.25 + 0.01 + 0.1},  // <= on both, ties go left
   };
 }

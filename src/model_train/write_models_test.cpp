@@ -6,10 +6,9 @@
 #include <random>
 #include <sstream>
 
+#include <gtest/gtest.h>
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
-
-#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include "model/onnx_model.h"

@@ -1,8 +1,8 @@
-#include <benchmark/benchmark.h>
-
 #include <cstdint>
 #include <random>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "risk/risk_engine.h"
 

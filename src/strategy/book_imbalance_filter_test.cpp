@@ -1,13 +1,13 @@
 #include "strategy/book_imbalance_filter.h"
 
-#include <gtest/gtest.h>
-
 #include <cstdio>
 #include <cstring>
 #include <map>
 #include <tuple>
 #include <utility>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "core/bar_aggregator.h"
 #include "features/test_market_files.h"

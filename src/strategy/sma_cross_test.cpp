@@ -1,11 +1,11 @@
-#include "core/test_data.h"
 #include "strategy/sma_cross.h"
+
+#include <filesystem>
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
-#include <filesystem>
-
+#include "core/test_data.h"
 #include "strategy/test_data.h"
 
 namespace quant::strategy {

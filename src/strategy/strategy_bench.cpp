@@ -1,9 +1,9 @@
 // ns per bar of each strategy's on_bar (indicators included), through the
 // Strategy interface as the engine calls it.
-#include <benchmark/benchmark.h>
-
 #include <random>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "strategy/strategy_config.h"
 
