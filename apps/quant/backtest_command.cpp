@@ -267,7 +267,8 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
                    r.side == Side::Buy ? "long" : "short", static_cast<double>(r.prob), static_cast<double>(r.q10),
                    static_cast<double>(r.q90), r.target, r.stop, r.allowed ? 1 : 0, r.reason);
     }
-    std::fclose(f);
+    const bool write_failed = std::ferror(f) != 0;
+    if (std::fclose(f) != 0 || write_failed) return fail("backtest: write failed for " + args.out + "/gate.csv");
     nlohmann::json mm = gate_manifest->metrics;
     if (mm.contains("coverage") && mm["coverage"].contains("below_q10")) {
       const auto c = mm["coverage"];  // the report contract's names
@@ -276,7 +277,10 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
     mm["p_min"] = cfg->gate.p_min;
     mm["model_dir"] = model_dir;
     mm["manifest_hash"] = gate_manifest->features.hash;
-    std::ofstream(args.out + "/model_metrics.json") << mm.dump(2) << '\n';
+    std::ofstream metrics_file(args.out + "/model_metrics.json");
+    metrics_file << mm.dump(2) << '\n';
+    metrics_file.close();
+    if (!metrics_file) return fail("backtest: write failed for " + args.out + "/model_metrics.json");
     std::printf("  gate: %lld of %zu signals passed (p_min %.2f%s)\n", static_cast<long long>(allowed),
                 model_gate->records().size(), cfg->gate.p_min,
                 cfg->gate.use_quantiles ? ", q90 ≥ target, q10 ≥ −stop" : "");

@@ -40,7 +40,8 @@ class CsvFile {
     return {};
   }
   ~CsvFile() {
-    if (file_ != nullptr) std::fclose(file_);
+    // Only on an error path: a finished run calls close(), which reports write errors.
+    if (file_ != nullptr) (void)std::fclose(file_);
   }
 
  private:

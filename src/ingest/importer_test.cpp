@@ -437,7 +437,7 @@ TEST(SourceTest, ProgressIsReportedAndEmptyPlainFileFails) {
   const std::string path = ::testing::TempDir() + "/ingest_empty." + std::to_string(::getpid()) + ".csv";
   std::FILE* f = std::fopen(path.c_str(), "wb");
   ASSERT_NE(f, nullptr);
-  std::fclose(f);
+  ASSERT_EQ(std::fclose(f), 0);
   auto empty = open_source(path);
   ASSERT_FALSE(empty.has_value());
   EXPECT_EQ(empty.error().message, path + ": empty file");
