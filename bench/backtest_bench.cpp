@@ -157,13 +157,12 @@ int main(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "backtest_bench: %s needs a value\n", a.c_str());
-        std::exit(2);
-      }
-      return argv[++i];
-    };
+    // Every option takes a value.
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "backtest_bench: %s needs a value\n", a.c_str());
+      return 2;
+    }
+    auto value = [&]() -> std::string { return argv[++i]; };
     if (a == "--bars")
       o.bars = std::stoll(value());
     else if (a == "--feed")

@@ -21,8 +21,10 @@ int main(int argc, char** argv) {
   // Keep freed large blocks in the process: bulk jobs (ingest, backtests) free
   // and reallocate month-sized buffers, and returning them to the kernel makes
   // every reuse pay page faults again.
+  // NOLINTBEGIN(concurrency-mt-unsafe): the first thing main does, before any thread exists
   mallopt(M_MMAP_THRESHOLD, 256 << 20);
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  // NOLINTEND(concurrency-mt-unsafe)
   CLI::App app{"QuantTrading: MT5 history → Parquet lake → research → live trading", "quant"};
   app.set_version_flag("--version", kVersion);
   app.require_subcommand(1);

@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <map>
+#include <system_error>
 #include <type_traits>
 #include <utility>
 
@@ -27,7 +27,8 @@ class WriterLock {
   static Expected<std::unique_ptr<WriterLock>> acquire(const std::string& root) {
     const std::string path = root + "/.lock";
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return make_error("lake: cannot open lock file " + path + ": " + std::strerror(errno));
+    if (fd < 0)
+      return make_error("lake: cannot open lock file " + path + ": " + std::generic_category().message(errno));
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       const int err = errno;
       ::close(fd);
@@ -35,7 +36,7 @@ class WriterLock {
         return make_error("lake: another writer holds the lock " + path +
                           " (one writer per lake at a time; wait for it to finish)");
       }
-      return make_error("lake: cannot lock " + path + ": " + std::strerror(err));
+      return make_error("lake: cannot lock " + path + ": " + std::generic_category().message(err));
     }
     return std::unique_ptr<WriterLock>(new WriterLock(fd));
   }

@@ -2,7 +2,6 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <string_view>
 #include <system_error>
@@ -17,7 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string errno_text(int err) { return std::strerror(err); }
+std::string errno_text(int err) { return std::generic_category().message(err); }
 
 /// One comparable record per key: `SELECT <key>, <value> AS v FROM <source>`.
 std::string record_relation(const Schema& schema, const std::string& source) {

@@ -3,10 +3,10 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstring>
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <system_error>
 
 #include "core/time.h"
 
@@ -14,7 +14,7 @@ namespace quant::report {
 namespace {
 
 Error open_error(const std::filesystem::path& path) {
-  return Error{path.string() + ": cannot open (" + std::strerror(errno) +
+  return Error{path.string() + ": cannot open (" + std::generic_category().message(errno) +
                "); is this a backtest run directory (quant backtest --out DIR)?"};
 }
 

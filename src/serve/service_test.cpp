@@ -517,6 +517,7 @@ TEST(AuthTest, ConstantTimeCompareAndSources) {
   ASSERT_TRUE(from_file);
   EXPECT_TRUE(from_file->allows("Bearer file-token"));
   EXPECT_FALSE(from_file->allows("Bearer file-token2"));
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): no other thread runs in this test (each test is its own process)
   ::setenv("QUANT_SERVE_TEST_TOKEN", "env-token", 1);
   auto from_env = BearerAuth::from_sources("QUANT_SERVE_TEST_TOKEN", "");
   ASSERT_TRUE(from_env);
