@@ -23,7 +23,7 @@ void run(benchmark::State& state, const InstrumentSpec& spec) {
   const auto bars = bench_bars();
   SessionLocator locator(spec, TimeZone::find(spec.time_zone).value());
   std::int64_t sum = 0;
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     for (Timestamp t : bars) {
       const SessionPlace p = locator.locate(t);
       sum += p.minutes_to_close + (p.in_session ? 1 : 0);

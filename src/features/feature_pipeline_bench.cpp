@@ -74,7 +74,7 @@ void BM_FeaturePipeline(benchmark::State& state) {
   book.asks = {{100005, 12}, {100010, 8}, {100015, 25}, {100020, 30}, {100025, 9}};
   const auto& bars = bench_bars();
   std::size_t i = 0;
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     if (with_book) pipeline.update_book(book);
     pipeline.update(bars[i]);
     benchmark::DoNotOptimize(pipeline.values().data());

@@ -44,7 +44,7 @@ template <class F>
 void run(benchmark::State& state, F&& per_bar) {
   const Bars& b = bars();
   std::size_t i = 0;
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     per_bar(b, i);
     if (++i == b.ticks.size()) i = 0;
   }

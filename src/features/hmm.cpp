@@ -97,6 +97,7 @@ HmmParams initialise(std::span<const HmmObservation> obs, const HmmFitConfig& co
                      const std::array<double, 2>& sd, const std::array<double, 2>& floor) {
   const int k_count = config.states;
   const std::size_t n = obs.size();
+  QUANT_CHECK(k_count >= 1 && n > 0);  // fit_hmm validated the config and needs >= 10 observations per state
   std::vector<HmmObservation> z(n);
   for (std::size_t t = 0; t < n; ++t) {
     for (std::size_t d = 0; d < 2; ++d) z[t][d] = (obs[t][d] - mean[d]) / sd[d];

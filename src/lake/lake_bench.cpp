@@ -97,7 +97,7 @@ void BM_WriteBars(benchmark::State& state) {
   const auto year = make_year(2022);
   const std::vector<Bar> bars(year.begin(), year.begin() + state.range(0));
   const std::string root = temp_root("write");
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     state.PauseTiming();
     fs::remove_all(root);
     auto lake = std::move(*Lake::open(root, true));
@@ -137,7 +137,7 @@ void BM_DuckDbCsvToParquet(benchmark::State& state) {
   }
   auto lake = std::move(*Lake::open(root, true));
   std::ostringstream sink;
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     auto rows = lake->query_csv("COPY (SELECT * FROM read_csv('" + csv +
                                     "', header=true, columns={'ts': 'TIMESTAMP_NS', "
                                     "'open': 'DOUBLE', 'high': 'DOUBLE', 'low': 'DOUBLE', 'close': 'DOUBLE', "
@@ -158,7 +158,7 @@ void BM_ReadOneMonth(benchmark::State& state) {
   const Timestamp from = from_epoch_ns(days_from_civil(2021, 3, 1) * 86'400'000'000'000);
   const Timestamp to = from_epoch_ns(days_from_civil(2021, 4, 1) * 86'400'000'000'000);
   std::size_t rows = 0;
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     std::vector<Bar> month;
     auto stream = std::move(*data.lake->stream_bars("WIN", from, to, 8192));
     std::vector<Bar> batch;
@@ -177,7 +177,7 @@ void BM_StreamOneYear(benchmark::State& state) {
   double checksum = 0;
   const long before_kb = current_rss_kb();
   reset_peak_rss();
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     auto stream = std::move(*data.lake->stream_bars("WIN", Timestamp::min(), Timestamp::max(), 8192));
     std::vector<Bar> batch;
     rows = 0;
@@ -248,7 +248,7 @@ void BM_ImbalanceSeriesMonthOfTrades(benchmark::State& state) {
   std::int64_t samples = 0;
   const long before_kb = current_rss_kb();
   reset_peak_rss();
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     auto series = read_imbalance_series(*data.lake, request);
     if (!series) {
       state.SkipWithError(series.error().message.c_str());

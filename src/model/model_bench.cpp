@@ -101,7 +101,7 @@ void single_row_latency(benchmark::State& state, Gatekeeper& scorer) {
     auto s = scorer.predict(m.test.row(i % m.test.rows()));
     benchmark::DoNotOptimize(s);
   }
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     for (std::size_t i = 0; i < kCalls; ++i) {
       const auto row = m.test.row(i % m.test.rows());
       const auto start = std::chrono::steady_clock::now();
@@ -122,7 +122,7 @@ void batch_throughput(benchmark::State& state, Gatekeeper& scorer) {
   const auto rows = static_cast<std::size_t>(state.range(0));
   std::vector<GatekeeperScore> out(rows);
   const std::span<const float> features(m.test.features.data(), rows * kCols);
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     auto ok = scorer.predict_batch(features, out);
     benchmark::DoNotOptimize(ok);
   }
