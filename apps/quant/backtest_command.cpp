@@ -252,7 +252,7 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
         "%lld blocked against the flow, %lld without data (%s)\n",
         static_cast<long long>(st.bars_with_data), static_cast<long long>(st.bars), static_cast<long long>(st.entries),
         imbalance_config.threshold, static_cast<long long>(st.passed), static_cast<long long>(st.blocked),
-        static_cast<long long>(st.missing_blocked + st.missing_passed),
+        static_cast<long long>(st.missing_blocked) + static_cast<long long>(st.missing_passed),
         imbalance_config.on_missing == strategy::MissingImbalance::Block ? "blocked" : "allowed");
   }
   if (model_gate != nullptr) {

@@ -33,7 +33,7 @@ bool make_local_time(int year, int month, int day, int hour, int minute, int sec
     return false;
   }
   const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  const std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second;
+  const std::int64_t secs = days * 86400 + std::int64_t{hour} * 3600 + std::int64_t{minute} * 60 + second;
   out = LocalTime(Duration(secs * 1'000'000'000 + nanos));
   return true;
 }

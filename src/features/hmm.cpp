@@ -15,8 +15,6 @@ constexpr int kMaxStates = 16;
 constexpr double kLog2Pi = 1.8378770664093453;
 constexpr int kLloydSteps = 20;
 
-std::size_t idx(int a, int b, int width) { return static_cast<std::size_t>(a * width + b); }
-
 bool finite(const HmmObservation& o) { return std::isfinite(o[0]) && std::isfinite(o[1]); }
 
 // log N(x; mean_k, diag(var_k)) for every state.
@@ -157,11 +155,12 @@ HmmParams initialise(std::span<const HmmObservation> obs, const HmmFitConfig& co
   }
   HmmParams p;
   p.states = k_count;
-  p.initial.assign(static_cast<std::size_t>(k_count), 1.0 / k_count);
-  p.transition.assign(static_cast<std::size_t>(k_count * k_count), k_count == 1 ? 1.0 : 0.1 / (k_count - 1));
-  for (int k = 0; k < k_count; ++k) p.transition[idx(k, k, k_count)] = k_count == 1 ? 1.0 : 0.9;
-  p.mean.assign(static_cast<std::size_t>(k_count * kHmmDims), 0);
-  p.variance.assign(static_cast<std::size_t>(k_count * kHmmDims), 0);
+  const auto k_size = static_cast<std::size_t>(k_count);
+  p.initial.assign(k_size, 1.0 / k_count);
+  p.transition.assign(k_size * k_size, k_count == 1 ? 1.0 : 0.1 / (k_count - 1));
+  for (int k = 0; k < k_count; ++k) p.transition[hmm_index(k, k, k_count)] = k_count == 1 ? 1.0 : 0.9;
+  p.mean.assign(k_size * kHmmDims, 0);
+  p.variance.assign(k_size * kHmmDims, 0);
   for (int k = 0; k < k_count; ++k) {
     double count = 0;
     std::array<double, 2> s{0, 0}, s2{0, 0};
@@ -174,7 +173,7 @@ HmmParams initialise(std::span<const HmmObservation> obs, const HmmFitConfig& co
       }
     }
     for (std::size_t d = 0; d < 2; ++d) {
-      const auto slot = idx(k, static_cast<int>(d), kHmmDims);
+      const auto slot = hmm_index(k, static_cast<int>(d), kHmmDims);
       if (count > 0) {
         p.mean[slot] = s[d] / count;
         p.variance[slot] = std::max(s2[d] / count - p.mean[slot] * p.mean[slot], floor[d]);
@@ -200,10 +199,11 @@ HmmParams canonical(const HmmParams& p) {
   for (int i = 0; i < k_count; ++i) {
     const int oi = order[static_cast<std::size_t>(i)];
     q.initial[static_cast<std::size_t>(i)] = p.initial[static_cast<std::size_t>(oi)];
-    for (int j = 0; j < k_count; ++j) q.transition[idx(i, j, k_count)] = p.a(oi, order[static_cast<std::size_t>(j)]);
+    for (int j = 0; j < k_count; ++j)
+      q.transition[hmm_index(i, j, k_count)] = p.a(oi, order[static_cast<std::size_t>(j)]);
     for (int d = 0; d < kHmmDims; ++d) {
-      q.mean[idx(i, d, kHmmDims)] = p.mu(oi, d);
-      q.variance[idx(i, d, kHmmDims)] = p.var(oi, d);
+      q.mean[hmm_index(i, d, kHmmDims)] = p.mu(oi, d);
+      q.variance[hmm_index(i, d, kHmmDims)] = p.var(oi, d);
     }
   }
   return q;

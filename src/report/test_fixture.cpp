@@ -16,7 +16,7 @@ namespace {
 
 constexpr double kInitialEquity = 100'000.0;
 constexpr double kPointValue = 10.0;
-constexpr std::int64_t kBarSeconds = 4 * 3600;
+constexpr std::int64_t kBarSeconds = 4 * std::int64_t{3600};  // 4-hour bars
 constexpr std::array<const char*, 7> kExitReasons{"stop",        "target",          "exit_signal", "reverse",
                                                   "session_end", "circuit_breaker", "end_of_data"};
 

@@ -645,7 +645,7 @@ RC_GTEST_PROP(RiskEngineProperty, CheckOrderNeverTakesThePositionAboveRiskPct, (
   // Mostly adds (two in three), held sizes from none to far beyond any limit.
   const std::int64_t magnitude = *rc::gen::element<std::int64_t>(0, 0, 1, 3, 10, 50, 200);
   const bool adds = *rc::gen::inRange(0, 3) != 0;
-  const std::int64_t position = (adds ? 1 : -1) * sign(side) * magnitude;
+  const std::int64_t position = std::int64_t{adds ? 1 : -1} * sign(side) * magnitude;
   const std::int64_t qty = *rc::gen::inRange<std::int64_t>(1, 400);
 
   OrderCheck o;
