@@ -1,8 +1,11 @@
 #include "generate_command.h"
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 
+#include "core/calendar.h"
 #include "generator/market_generator.h"
 
 namespace quant::app {
@@ -29,9 +32,12 @@ int run_generate(const GlobalOptions& global, const GenerateArgs& args) {
   generator::GeneratorConfig g;
   g.seed = args.seed;
   g.days = args.days;
-  if (std::sscanf(args.start.c_str(), "%d-%d-%d", &g.start_year, &g.start_month, &g.start_day) != 3) {
-    return fail("generate: --start must be YYYY-MM-DD");
-  }
+  const std::optional<Date> start = parse_date(args.start);
+  if (!start) return fail("generate: --start must be YYYY-MM-DD");
+  const std::chrono::year_month_day ymd{*start};
+  g.start_year = static_cast<int>(ymd.year());
+  g.start_month = static_cast<int>(static_cast<unsigned>(ymd.month()));
+  g.start_day = static_cast<int>(static_cast<unsigned>(ymd.day()));
   if (args.symbol == "WDO" || args.symbol == "DOL")
     g.start_price = 5000;
   else if (spec->tick_size < 0.01)

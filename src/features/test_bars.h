@@ -45,6 +45,7 @@ inline std::optional<std::vector<Bar>> read_mt5_bars_gz(const std::string& path,
     double volume = 0;
     int spread = 0;
     Bar b;
+    // NOLINTNEXTLINE(cert-err34-c): a fixture reader; the field count is checked, the data is the known export
     if (std::sscanf(line, "%d.%d.%d,%d:%d:%d,%lf,%lf,%lf,%lf,%lld,%lf,%d", &y, &mo, &d, &h, &mi, &se, &b.open, &b.high,
                     &b.low, &b.close, &ticks, &volume, &spread) != 13) {
       continue;

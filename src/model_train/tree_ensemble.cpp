@@ -169,6 +169,12 @@ std::vector<std::string> split_spaces(const std::string& text) {
   return out;
 }
 
+/// A whole decimal number, all of `text` (std::atoi would take "" or "3x" silently).
+bool parse_int(const std::string& text, int& out) {
+  const auto res = std::from_chars(text.data(), text.data() + text.size(), out);
+  return !text.empty() && res.ec == std::errc{} && res.ptr == text.data() + text.size();
+}
+
 template <class T>
 Expected<std::vector<T>> numbers(const Block& block, const std::string& key, std::size_t expected,
                                  const std::string& where) {
@@ -205,8 +211,10 @@ constexpr double kLightGbmZero = 1e-35;  // LightGBM's kZeroThreshold
 Expected<Tree> lightgbm_tree(const Block& block, const std::string& where) {
   const auto leaves_it = block.find("num_leaves");
   if (leaves_it == block.end()) return make_error("lightgbm: " + where + ": missing num_leaves");
-  const int num_leaves = std::atoi(leaves_it->second.c_str());
-  if (num_leaves < 1) return make_error("lightgbm: " + where + ": bad num_leaves");
+  int num_leaves = 0;
+  if (!parse_int(leaves_it->second, num_leaves) || num_leaves < 1) {
+    return make_error("lightgbm: " + where + ": bad num_leaves");
+  }
   if (auto it = block.find("num_cat"); it != block.end() && it->second != "0") {
     return make_error("lightgbm: " + where + ": categorical splits are not supported");
   }
@@ -292,7 +300,11 @@ Expected<TreeEnsemble> TreeEnsemble::from_lightgbm_text(std::string_view text) {
   if (header.count("average_output")) return make_error("lightgbm: average_output (random forest) is not supported");
   TreeEnsemble out;
   out.rule = SplitRule::LessOrEqual;
-  out.feature_count = static_cast<std::size_t>(std::atoi(get("max_feature_idx").c_str()) + 1);
+  int max_feature_idx = 0;
+  if (!parse_int(get("max_feature_idx"), max_feature_idx) || max_feature_idx < 0) {
+    return make_error("lightgbm: bad max_feature_idx '" + get("max_feature_idx") + "'");
+  }
+  out.feature_count = static_cast<std::size_t>(max_feature_idx) + 1;
   const auto objective = split_spaces(get("objective"));
   if (!objective.empty() && (objective[0] == "binary" || objective[0] == "cross_entropy")) {
     for (std::size_t i = 1; i < objective.size(); ++i) {

@@ -150,6 +150,10 @@ TEST(TreeEnsembleTest, LightGbmRejectsWhatItCannotRepresent) {
   EXPECT_TRUE(with("decision_type=10 0", "decision_type=10 4"));
   EXPECT_FALSE(with("left_child=1 -2", "left_child=7 -2"));
   EXPECT_FALSE(with("leaf_value=0.5 -0.25 0.125", "leaf_value=0.5 -0.25"));
+  // Whole numbers are read whole: no silent "" → 0, "3x" → 3 or negative feature counts.
+  EXPECT_FALSE(with("max_feature_idx=2", "max_feature_idx=-5"));
+  EXPECT_FALSE(with("max_feature_idx=2", "max_feature_idx="));
+  EXPECT_FALSE(with("num_leaves=3", "num_leaves=3x"));
 }
 
 TEST(TreeEnsembleTest, XgboostJsonParses) {
