@@ -14,6 +14,7 @@ namespace {
 
 std::vector<Timestamp> bench_bars() {
   std::vector<Timestamp> out;
+  out.reserve(1 << 16);
   const Timestamp start = testing::brt(2021, 1, 4, 9, 0);
   for (int i = 0; i < 1 << 16; ++i) out.push_back(start + std::chrono::minutes(i));
   return out;

@@ -27,7 +27,7 @@ inline bool under_ci() {
 
 #define QUANT_REQUIRE_DATA(path)                                                                           \
   do {                                                                                                     \
-    const std::string quant_required_path_ = (path);                                                       \
+    const std::string& quant_required_path_ = (path);                                                      \
     if (!std::filesystem::exists(quant_required_path_)) {                                                  \
       if (::quant::testing::under_ci()) {                                                                  \
         FAIL() << quant_required_path_ << " is absent, and CI always has ../shared/data";                  \

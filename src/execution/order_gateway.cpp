@@ -108,7 +108,7 @@ Expected<void> validate(const GatewayConfig& config) {
   return {};
 }
 
-OrderGateway::OrderGateway(GatewayConfig config, const engine::Clock& clock, GatewayObserver* observer)
+OrderGateway::OrderGateway(const GatewayConfig& config, const engine::Clock& clock, GatewayObserver* observer)
     : clock_(clock), observer_(observer), account_(config.initial_equity) {
   QUANT_CHECK(validate(config).has_value());
   symbols_.reserve(config.symbols.size());

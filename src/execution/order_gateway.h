@@ -98,7 +98,7 @@ class OrderGateway {
  public:
   /// `config` must pass validate() (a violation here is a bug and aborts).
   /// `clock` and `observer` (may be null) must outlive the gateway.
-  OrderGateway(GatewayConfig config, const engine::Clock& clock, GatewayObserver* observer = nullptr);
+  OrderGateway(const GatewayConfig& config, const engine::Clock& clock, GatewayObserver* observer = nullptr);
   ~OrderGateway();
   OrderGateway(const OrderGateway&) = delete;
   OrderGateway& operator=(const OrderGateway&) = delete;

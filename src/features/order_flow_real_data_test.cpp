@@ -202,6 +202,7 @@ TEST(OrderFlowRealDataTest, WinTradesByTheTickRule) {
               lowest, highest, at_least, at_most);
   // The streaming sampler equals its batch twin on the real day.
   std::vector<Timestamp> closes;
+  closes.reserve(values.size());
   for (const auto& [close, v] : values) closes.push_back(close);
   const auto batch = order_flow_batch(config, {}, trades, closes);
   for (std::size_t i = 0; i < values.size(); ++i) EXPECT_DOUBLE_EQ(*batch[i], values[i].second);

@@ -281,6 +281,7 @@ Expected<StatementShape> Connection::describe(const std::string& sql, std::strin
 
 ChunkBuilder::ChunkBuilder(const std::vector<ColumnType>& types) {
   std::vector<duckdb_logical_type> logical;
+  logical.reserve(types.size());
   for (ColumnType t : types) logical.push_back(duckdb_create_logical_type(to_duckdb(t)));
   types_.assign(logical.begin(), logical.end());
   chunk_ = Chunk(duckdb_create_data_chunk(logical.data(), logical.size()));

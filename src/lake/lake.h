@@ -96,7 +96,7 @@ struct LakeOptions {
 class Lake {
  public:
   /// Opens (and with `create`, creates) the lake directory.
-  static Expected<std::unique_ptr<Lake>> open(const std::string& root, bool create, LakeOptions options = {});
+  static Expected<std::unique_ptr<Lake>> open(const std::string& root, bool create, const LakeOptions& options = {});
   virtual ~Lake() = default;
 
   virtual const std::string& root() const = 0;

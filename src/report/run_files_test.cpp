@@ -19,7 +19,7 @@ class RunFilesTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::filesystem::path write(const std::string& name, const std::string& text) {
-    const auto path = dir_ / name;
+    auto path = dir_ / name;
     std::ofstream(path, std::ios::binary) << text;
     return path;
   }

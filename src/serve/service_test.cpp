@@ -228,7 +228,7 @@ TEST(ServiceTest, ChainAppliesGatesInOrderAndStopsAtTheFirstNo) {
 // as it is: its manifest lists only a 'prob' model; its quantiles answer null.
 std::string probability_only_dir() {
   // The classifier alone, without a merged file (its merge holds q10 and q90 too).
-  const std::string dir = temp_root() + "/prob_only";
+  std::string dir = temp_root() + "/prob_only";
   std::filesystem::remove_all(dir);
   std::filesystem::copy(model_dir_v2(), dir);
   std::ifstream in(dir + "/manifest.json");

@@ -188,6 +188,7 @@ std::vector<Bar> crossing_bars() {
 
 std::vector<Signal> run(Strategy& s, const std::vector<Bar>& bars) {
   std::vector<Signal> out;
+  out.reserve(bars.size());
   for (const Bar& b : bars) out.push_back(s.on_bar(b, 0));
   return out;
 }

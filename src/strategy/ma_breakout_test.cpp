@@ -195,6 +195,7 @@ TEST(MaBreakoutTest, SessionResetRestartsTheWarmUp) {
 RC_GTEST_PROP(MaBreakoutProperty, WithoutKeltnerSignalsAtEveryCrossover, ()) {
   const auto steps = *rc::gen::container<std::vector<int>>(rc::gen::inRange(-3, 4));
   std::vector<std::int64_t> ticks;
+  ticks.reserve(steps.size());
   std::int64_t x = 20000;
   for (int st : steps) ticks.push_back(x += st);
   const int fast = *rc::gen::inRange(1, 6);
@@ -226,6 +227,7 @@ RC_GTEST_PROP(MaBreakoutProperty, EntriesRespectTheArmingWindow, ()) {
   std::vector<int> steps;
   for (auto [drift, length] : legs) steps.insert(steps.end(), static_cast<std::size_t>(length), drift);
   std::vector<std::int64_t> ticks;
+  ticks.reserve(steps.size());
   std::int64_t x = 20000;
   for (int st : steps) ticks.push_back(x += st);
   MaBreakoutConfig config;
