@@ -16,6 +16,9 @@ namespace {
 constexpr const char* kVersion = "0.1.0";
 }
 
+// An exception that reaches main is a bug (docs/conventions.md, "Errors": what vendor libraries
+// throw is caught at the adapter): std::terminate then aborts and prints it, as QUANT_CHECK would.
+// NOLINTNEXTLINE(bugprone-exception-escape): see above; aborting is the intended outcome
 int main(int argc, char** argv) {
   using namespace quant::app;
   // Keep freed large blocks in the process: bulk jobs (ingest, backtests) free

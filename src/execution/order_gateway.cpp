@@ -34,7 +34,7 @@ bool valid_reason(std::string_view reason) {
 
 /// Everything the gateway keeps for one symbol besides its book.
 struct OrderGateway::Symbol {
-  Symbol(const SymbolConfig& config) : spec(config.spec), grid(config.spec.tick_size), atr(config.atr_period) {
+  explicit Symbol(const SymbolConfig& config) : spec(config.spec), grid(config.spec.tick_size), atr(config.atr_period) {
     if (config.venue == nullptr) {
       paper = std::make_unique<PaperVenue>(spec, config.paper);
       venue = paper.get();
@@ -312,17 +312,17 @@ OrderReply OrderGateway::reply_of(const ClientOrder& client) const {
 
 // ---- bars ----
 
-void OrderGateway::on_bar(const std::string& name, const Bar& bar) {
-  const std::size_t index = index_of(name);
+void OrderGateway::on_bar(const std::string& symbol, const Bar& bar) {
+  const std::size_t index = index_of(symbol);
   if (index == symbols_.size()) return;
-  Symbol& symbol = *symbols_[index];
-  engine::TradingBook& book = *symbol.book;
+  Symbol& state = *symbols_[index];
+  engine::TradingBook& book = *state.book;
   if (book.ready() && bar.ts <= book.last_bar()) return;  // a repeated or late bar would fill orders twice
 
   book.start_bar(bar);
-  if (symbol.paper) symbol.paper->on_bar(bar);
-  symbol.atr.update(bar);
-  book.close_bar(bar, symbol.atr_now());
+  if (state.paper) state.paper->on_bar(bar);
+  state.atr.update(bar);
+  book.close_bar(bar, state.atr_now());
   book.flush_events();
 }
 

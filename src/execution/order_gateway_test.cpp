@@ -285,8 +285,8 @@ TEST(OrderGatewayTest, ValidationNamesTheField) {
   h.warm_up();
   struct Case {
     OrderRequest request;
-    GatewayError::Kind kind;
-    const char* field;
+    GatewayError::Kind kind{};
+    const char* field = nullptr;
   };
   OrderRequest spaced = market("has space", Side::Buy, 1);
   OrderRequest empty = market("", Side::Buy, 1);

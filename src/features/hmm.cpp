@@ -411,8 +411,8 @@ HmmFilter::HmmFilter(HmmParams params) : params_(std::move(params)) {
   log_emission_.resize(k);
 }
 
-std::span<const double> HmmFilter::update(const HmmObservation& x) {
-  if (!finite(x)) return probabilities_;
+std::span<const double> HmmFilter::update(const HmmObservation& observation) {
+  if (!finite(observation)) return probabilities_;
   const int k_count = params_.states;
   const auto kk = static_cast<std::size_t>(k_count);
   if (started_) {
@@ -426,8 +426,8 @@ std::span<const double> HmmFilter::update(const HmmObservation& x) {
   }
   double m = -std::numeric_limits<double>::infinity();
   for (std::size_t k = 0; k < kk; ++k) {
-    const double d0 = x[0] - params_.mean[k * 2];
-    const double d1 = x[1] - params_.mean[k * 2 + 1];
+    const double d0 = observation[0] - params_.mean[k * 2];
+    const double d1 = observation[1] - params_.mean[k * 2 + 1];
     const double le = log_norm_[k] + inv_var_[k * 2] * d0 * d0 + inv_var_[k * 2 + 1] * d1 * d1;
     log_emission_[k] = le;
     m = std::max(m, le);

@@ -28,7 +28,7 @@ enum class Regime : std::uint8_t { Calm = 0, TrendUp = 1, TrendDown = 2, Volatil
 
 struct GeneratedBar {
   Bar bar;
-  Regime regime;
+  Regime regime = Regime::Calm;
 };
 
 /// Generates bars for `config.days` trading days of `spec`'s session.

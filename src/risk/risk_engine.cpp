@@ -39,7 +39,8 @@ struct Fixed {
 /// a CSV column); text beyond the buffer is cut (reasons are far shorter).
 class Reason {
  public:
-  Reason() {}  // user-provided: `Reason()` must not zero the buffer
+  // User-provided: `Reason()` must not zero the buffer (only buffer_[0, size_) is ever read).
+  Reason() {}  // NOLINT(cppcoreguidelines-pro-type-member-init): leaving buffer_ unset is the point
   Reason& operator<<(std::string_view s) {
     const std::size_t n = std::min(s.size(), kCapacity - size_);
     std::memcpy(buffer_ + size_, s.data(), n);
