@@ -49,8 +49,10 @@ bench-serve: setup
 	@cmake --preset bench >/dev/null && cmake --build build/bench --target quant -j $(JOBS)
 	@bash bench/serve/run.sh build/bench
 
-lint: configure
-	@bash scripts/lint.sh $(BUILD)
+# clang-format, clang-tidy (in parallel, JOBS at a time) and the layering check; fails on any
+# finding. clang-tidy's compile database lives in build/lint, apart from the other builds.
+lint: setup
+	@JOBS=$(JOBS) bash scripts/lint.sh build/lint
 
 clean:
 	rm -rf build

@@ -4,9 +4,9 @@
 // (A benchmark tool, not part of the platform: the platform's only DuckDB
 // user is src/lake.)
 
-#include <duckdb.h>
-
 #include <cstdio>
+
+#include <duckdb.h>
 
 int main(int argc, char** argv) {
   if (argc < 2) {

@@ -18,6 +18,8 @@ APT_PACKAGES=(
   # toolchain
   build-essential cmake g++ make ninja-build ccache pkg-config git ca-certificates
   clang libclang-rt-14-dev
+  # make lint
+  clang-format-14 clang-tidy-14
   # libraries of the core and tests
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev libexpected-dev
   nlohmann-json3-dev libtomlplusplus-dev libfmt-dev libspdlog-dev libcli11-dev

@@ -1,11 +1,11 @@
 #include "app_context.h"
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include <unistd.h>
 
 namespace quant::app {
 
@@ -61,7 +61,8 @@ void Progress::update(std::uint64_t done, std::uint64_t total, std::int64_t rows
   const double secs = std::chrono::duration<double>(now - start_).count();
   const double rate = secs > 0 ? static_cast<double>(rows) / secs : 0;
   char pct[16] = "";
-  if (total > 0) std::snprintf(pct, sizeof pct, "%5.1f%% ", 100.0 * static_cast<double>(done) / static_cast<double>(total));
+  if (total > 0)
+    std::snprintf(pct, sizeof pct, "%5.1f%% ", 100.0 * static_cast<double>(done) / static_cast<double>(total));
   std::fprintf(stderr, "%s[%s] %s%lld rows, %.0f rows/s%s", tty_ ? "\r" : "", label_.c_str(), pct,
                static_cast<long long>(rows), rate, tty_ ? "   " : "\n");
   printed_ = true;

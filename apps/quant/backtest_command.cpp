@@ -11,15 +11,15 @@
 
 #include "backtest/backtest.h"
 #include "gate/model_gate.h"
-#include "model/gatekeeper.h"
-#include "train_command.h"
 #include "lake/lake.h"
 #include "lake/lake_feed.h"
 #include "lake/order_flow_reader.h"
+#include "model/gatekeeper.h"
 #include "report/report.h"
 #include "strategy/book_imbalance_filter.h"
 #include "strategy/regime_filter.h"
 #include "strategy/strategy_config.h"
+#include "train_command.h"
 
 namespace quant::app {
 
@@ -132,8 +132,8 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
   }
   // The Gatekeeper in the signal path: the same feature pipeline as training,
   // rebuilt from the manifest, and the models through ONNX Runtime.
-  const bool gated = settings.strategy.name == "ma_breakout" &&
-                     (settings.strategy.ma_breakout.model_gate || !args.gate_dir.empty());
+  const bool gated =
+      settings.strategy.name == "ma_breakout" && (settings.strategy.ma_breakout.model_gate || !args.gate_dir.empty());
   const std::string model_dir = args.gate_dir.empty() ? cfg->gate.model_dir : args.gate_dir;
   std::unique_ptr<gate::ModelGate> model_gate;
   std::optional<model::Manifest> gate_manifest;
@@ -154,8 +154,8 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
     if (!pipeline) return fail("backtest: gate features: " + pipeline.error().message);
     auto gatekeeper = model::Gatekeeper::load(model_dir, {pipeline->manifest().names, pipeline->manifest().hash});
     if (!gatekeeper) {
-      return fail("backtest: the models in " + model_dir + " do not fit this configuration's features (retrain): " +
-                  gatekeeper.error().message);
+      return fail("backtest: the models in " + model_dir +
+                  " do not fit this configuration's features (retrain): " + gatekeeper.error().message);
     }
     gate::GateConfig gc;
     gc.rule.p_min = cfg->gate.p_min;
@@ -171,13 +171,15 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
   if (settings.strategy.name == "ma_breakout" && settings.strategy.ma_breakout.hmm_filter) {
     // The regime filter uses the HMM that quant train fitted (in the manifest).
     auto manifest = gate_manifest ? Expected<model::Manifest>(*gate_manifest) : model::load_manifest(model_dir);
-    if (!manifest) return fail("backtest: the HMM filter needs trained models in " + model_dir + ": " + manifest.error().message);
+    if (!manifest)
+      return fail("backtest: the HMM filter needs trained models in " + model_dir + ": " + manifest.error().message);
     const auto& fp = manifest->params["features"];
-    if (!fp.contains("hmm")) return fail("backtest: the models in " + model_dir + " were trained without HMM ([train] hmm_states = 0)");
+    if (!fp.contains("hmm"))
+      return fail("backtest: the models in " + model_dir + " were trained without HMM ([train] hmm_states = 0)");
     auto hmm = features::HmmParams::from_json(fp["hmm"]["model"]);
     if (!hmm) return fail("backtest: " + model_dir + ": HMM parameters: " + hmm.error().message);
-    auto regime_gate = features::HmmRegimeGate::create({cfg->gate.hmm_allowed_states, cfg->gate.hmm_min_probability},
-                                                       hmm->states);
+    auto regime_gate =
+        features::HmmRegimeGate::create({cfg->gate.hmm_allowed_states, cfg->gate.hmm_min_probability}, hmm->states);
     if (!regime_gate) return fail("backtest: [gate] hmm_allowed_states: " + regime_gate.error().message);
     make_regime_filter = [hmm = *hmm, window = fp["hmm"].value("volatility_window", 20), gate = *regime_gate] {
       return std::make_unique<strategy::HmmRegimeFilter>(hmm, window, gate);
@@ -210,16 +212,17 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
 
   const bool quiet = global.quiet;
   Progress progress("backtest " + args.symbol, quiet);
-  auto result = backtest::run_backtest(bt, *spec, **strategy, feed, args.out, meta,
-                                       [&](std::int64_t bars, Timestamp) { progress.update(0, 0, bars); }, model_gate.get());
+  auto result = backtest::run_backtest(
+      bt, *spec, **strategy, feed, args.out, meta, [&](std::int64_t bars, Timestamp) { progress.update(0, 0, bars); },
+      model_gate.get());
   progress.finish();
   if (!result) {
     if (result.error().message.find("no bars") != std::string::npos) {
       const auto& first = parts->front();
       const auto& last = parts->back();
       return fail("backtest: no bars for " + args.symbol + " between " + (args.from.empty() ? "the start" : args.from) +
-                  " and " + (args.to.empty() ? "the end" : args.to) + " (the lake holds " +
-                  format_utc(first.first_ts) + " .. " + format_utc(last.last_ts) + ")");
+                  " and " + (args.to.empty() ? "the end" : args.to) + " (the lake holds " + format_utc(first.first_ts) +
+                  " .. " + format_utc(last.last_ts) + ")");
     }
     return fail(result.error().message);
   }
@@ -227,9 +230,10 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
   std::printf("%s %s: %lld bars %s .. %s in %.2f s (%.0f bars/s)\n", settings.strategy.name.c_str(),
               args.symbol.c_str(), static_cast<long long>(result->bars), format_utc(result->first_bar).c_str(),
               format_utc(result->last_bar + kMinute).c_str(), result->seconds, result->bars_per_second);
-  std::printf("  trades %lld, win rate %.1f %%, net PnL %.2f %s (fees %.2f), max drawdown %.2f (%.2f %%), Sharpe %.2f\n",
-              static_cast<long long>(s.trades), 100 * s.win_rate, s.net_pnl, spec->currency.c_str(), s.fees,
-              s.max_drawdown, 100 * s.max_drawdown_pct, s.sharpe);
+  std::printf(
+      "  trades %lld, win rate %.1f %%, net PnL %.2f %s (fees %.2f), max drawdown %.2f (%.2f %%), Sharpe %.2f\n",
+      static_cast<long long>(s.trades), 100 * s.win_rate, s.net_pnl, spec->currency.c_str(), s.fees, s.max_drawdown,
+      100 * s.max_drawdown_pct, s.sharpe);
   std::printf("  final equity %.2f; outputs in %s\n", result->final_equity, args.out.c_str());
   if (imbalance_filter != nullptr) {
     const auto& st = imbalance_filter->stats();
@@ -248,7 +252,7 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
         "%lld blocked against the flow, %lld without data (%s)\n",
         static_cast<long long>(st.bars_with_data), static_cast<long long>(st.bars), static_cast<long long>(st.entries),
         imbalance_config.threshold, static_cast<long long>(st.passed), static_cast<long long>(st.blocked),
-        static_cast<long long>(st.missing_blocked + st.missing_passed),
+        static_cast<long long>(st.missing_blocked) + static_cast<long long>(st.missing_passed),
         imbalance_config.on_missing == strategy::MissingImbalance::Block ? "blocked" : "allowed");
   }
   if (model_gate != nullptr) {
@@ -263,7 +267,8 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
                    r.side == Side::Buy ? "long" : "short", static_cast<double>(r.prob), static_cast<double>(r.q10),
                    static_cast<double>(r.q90), r.target, r.stop, r.allowed ? 1 : 0, r.reason);
     }
-    std::fclose(f);
+    const bool write_failed = std::ferror(f) != 0;
+    if (std::fclose(f) != 0 || write_failed) return fail("backtest: write failed for " + args.out + "/gate.csv");
     nlohmann::json mm = gate_manifest->metrics;
     if (mm.contains("coverage") && mm["coverage"].contains("below_q10")) {
       const auto c = mm["coverage"];  // the report contract's names
@@ -272,9 +277,13 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
     mm["p_min"] = cfg->gate.p_min;
     mm["model_dir"] = model_dir;
     mm["manifest_hash"] = gate_manifest->features.hash;
-    std::ofstream(args.out + "/model_metrics.json") << mm.dump(2) << '\n';
+    std::ofstream metrics_file(args.out + "/model_metrics.json");
+    metrics_file << mm.dump(2) << '\n';
+    metrics_file.close();
+    if (!metrics_file) return fail("backtest: write failed for " + args.out + "/model_metrics.json");
     std::printf("  gate: %lld of %zu signals passed (p_min %.2f%s)\n", static_cast<long long>(allowed),
-                model_gate->records().size(), cfg->gate.p_min, cfg->gate.use_quantiles ? ", q90 ≥ target, q10 ≥ −stop" : "");
+                model_gate->records().size(), cfg->gate.p_min,
+                cfg->gate.use_quantiles ? ", q90 ≥ target, q10 ≥ −stop" : "");
     if (!args.no_compare) {
       // The same run without the gate, side by side in the report.
       auto plain_strategy = strategy::make_strategy(settings.strategy, *spec);

@@ -1,8 +1,11 @@
 #include "generate_command.h"
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 
+#include "core/calendar.h"
 #include "generator/market_generator.h"
 
 namespace quant::app {
@@ -29,11 +32,16 @@ int run_generate(const GlobalOptions& global, const GenerateArgs& args) {
   generator::GeneratorConfig g;
   g.seed = args.seed;
   g.days = args.days;
-  if (std::sscanf(args.start.c_str(), "%d-%d-%d", &g.start_year, &g.start_month, &g.start_day) != 3) {
-    return fail("generate: --start must be YYYY-MM-DD");
-  }
-  if (args.symbol == "WDO" || args.symbol == "DOL") g.start_price = 5000;
-  else if (spec->tick_size < 0.01) g.start_price = 1.1;
+  const std::optional<Date> start = parse_date(args.start);
+  if (!start) return fail("generate: --start must be YYYY-MM-DD");
+  const std::chrono::year_month_day ymd{*start};
+  g.start_year = static_cast<int>(ymd.year());
+  g.start_month = static_cast<int>(static_cast<unsigned>(ymd.month()));
+  g.start_day = static_cast<int>(static_cast<unsigned>(ymd.day()));
+  if (args.symbol == "WDO" || args.symbol == "DOL")
+    g.start_price = 5000;
+  else if (spec->tick_size < 0.01)
+    g.start_price = 1.1;
   auto bars = generator::generate_market(*spec, g);
   if (!bars) return fail(bars.error().message);
   auto zone = TimeZone::find(spec->time_zone);
@@ -44,16 +52,18 @@ int run_generate(const GlobalOptions& global, const GenerateArgs& args) {
   std::string bytes;
   if (utf16) bytes = "\xFF\xFE";
   auto emit = [&](const std::string& line) {
-    if (utf16) append_utf16(bytes, line + "\r\n");
-    else bytes += line + "\r\n";
+    if (utf16)
+      append_utf16(bytes, line + "\r\n");
+    else
+      bytes += line + "\r\n";
   };
   emit("<DATE>\t<TIME>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<TICKVOL>\t<VOL>\t<SPREAD>");
   char line[256];
   for (const auto& gb : *bars) {
     const Bar& b = gb.bar;
     const CivilTime c = to_civil(zone->to_local(b.ts));
-    std::snprintf(line, sizeof line, "%04d.%02u.%02u\t%02u:%02u:%02u\t%.10g\t%.10g\t%.10g\t%.10g\t%lld\t%.10g\t%d", c.year,
-                  c.month, c.day, c.hour, c.minute, c.second, b.open, b.high, b.low, b.close,
+    std::snprintf(line, sizeof line, "%04d.%02u.%02u\t%02u:%02u:%02u\t%.10g\t%.10g\t%.10g\t%.10g\t%lld\t%.10g\t%d",
+                  c.year, c.month, c.day, c.hour, c.minute, c.second, b.open, b.high, b.low, b.close,
                   static_cast<long long>(b.tick_volume), b.volume, b.spread);
     emit(line);
   }
@@ -62,9 +72,9 @@ int run_generate(const GlobalOptions& global, const GenerateArgs& args) {
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   out.close();
   if (!out) return fail("generate: write failed for " + args.out);
-  std::printf("%s: %zu generated 1-minute bars of %s (%d trading days, seed %llu, MT5 export, %s)\n",
-              args.out.c_str(), bars->size(), args.symbol.c_str(), args.days,
-              static_cast<unsigned long long>(args.seed), args.encoding.c_str());
+  std::printf("%s: %zu generated 1-minute bars of %s (%d trading days, seed %llu, MT5 export, %s)\n", args.out.c_str(),
+              bars->size(), args.symbol.c_str(), args.days, static_cast<unsigned long long>(args.seed),
+              args.encoding.c_str());
   return 0;
 }
 

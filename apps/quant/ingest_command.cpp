@@ -29,9 +29,12 @@ Expected<ingest::ImportOptions> build_options(const IngestArgs& args, const conf
   if (const InstrumentSpec* spec = cfg.instruments.find(args.symbol)) o.spec = *spec;
   std::string tz = args.time_zone;
   if (tz.empty()) {
-    if (format == ingest::Format::HistData) tz = "Etc/GMT+5";  // HistData: EST all year, no DST
-    else if (o.spec) tz = o.spec->time_zone;
-    else tz = "UTC";
+    if (format == ingest::Format::HistData)
+      tz = "Etc/GMT+5";  // HistData: EST all year, no DST
+    else if (o.spec)
+      tz = o.spec->time_zone;
+    else
+      tz = "UTC";
   }
   auto zone = TimeZone::find(tz);
   if (!zone) return make_error("--tz: " + zone.error().message);
@@ -40,13 +43,19 @@ Expected<ingest::ImportOptions> build_options(const IngestArgs& args, const conf
   if (!tf) return make_error("--time-format: " + tf.error().message);
   o.time_format = *tf;
   if (!args.delimiter.empty()) {
-    if (args.delimiter == "\\t" || args.delimiter == "tab") o.delimiter = '\t';
-    else if (args.delimiter.size() == 1) o.delimiter = args.delimiter[0];
-    else return make_error("--delimiter: one character (or 'tab'), got '" + args.delimiter + "'");
+    if (args.delimiter == "\\t" || args.delimiter == "tab")
+      o.delimiter = '\t';
+    else if (args.delimiter.size() == 1)
+      o.delimiter = args.delimiter[0];
+    else
+      return make_error("--delimiter: one character (or 'tab'), got '" + args.delimiter + "'");
   }
-  if (args.header == "yes") o.header = true;
-  else if (args.header == "no") o.header = false;
-  else if (!args.header.empty()) return make_error("--header: yes or no, got '" + args.header + "'");
+  if (args.header == "yes")
+    o.header = true;
+  else if (args.header == "no")
+    o.header = false;
+  else if (!args.header.empty())
+    return make_error("--header: yes or no, got '" + args.header + "'");
   if (!(args.price_scale > 0)) return make_error("--price-scale must be > 0");
   o.price_scale = args.price_scale;
   o.base_date = args.base_date;
@@ -59,17 +68,28 @@ Expected<ingest::ImportOptions> build_options(const IngestArgs& args, const conf
     const std::string_view item = rest.substr(0, comma);
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     const auto eq = item.find('=');
-    if (eq == std::string_view::npos) return make_error("--columns: expected field=column, got '" + std::string(item) + "'");
+    if (eq == std::string_view::npos)
+      return make_error("--columns: expected field=column, got '" + std::string(item) + "'");
     const std::string field(item.substr(0, eq));
     const std::string column(item.substr(eq + 1));
     auto& c = o.columns;
-    std::string* slot = field == "ts" ? &c.ts : field == "date" ? &c.date : field == "time" ? &c.time
-                      : field == "open" ? &c.open : field == "high" ? &c.high : field == "low" ? &c.low
-                      : field == "close" ? &c.close : field == "volume" ? &c.volume
-                      : field == "tick_volume" ? &c.tick_volume : field == "spread" ? &c.spread
-                      : field == "price" ? &c.price : field == "side" ? &c.side : field == "bid" ? &c.bid
-                      : field == "ask" ? &c.ask : field == "bid_size" ? &c.bid_size
-                      : field == "ask_size" ? &c.ask_size : nullptr;
+    std::string* slot = field == "ts"            ? &c.ts
+                        : field == "date"        ? &c.date
+                        : field == "time"        ? &c.time
+                        : field == "open"        ? &c.open
+                        : field == "high"        ? &c.high
+                        : field == "low"         ? &c.low
+                        : field == "close"       ? &c.close
+                        : field == "volume"      ? &c.volume
+                        : field == "tick_volume" ? &c.tick_volume
+                        : field == "spread"      ? &c.spread
+                        : field == "price"       ? &c.price
+                        : field == "side"        ? &c.side
+                        : field == "bid"         ? &c.bid
+                        : field == "ask"         ? &c.ask
+                        : field == "bid_size"    ? &c.bid_size
+                        : field == "ask_size"    ? &c.ask_size
+                                                 : nullptr;
     if (slot == nullptr) {
       return make_error("--columns: unknown field '" + field +
                         "' (fields: ts date time open high low close volume tick_volume spread price side bid ask "
@@ -236,8 +256,7 @@ int run_ingest(const GlobalOptions& global, const IngestArgs& args) {
       std::pair<Progress*, std::uint64_t> progress_context{&progress, (*src)->size_hint()};
       auto stats = ingest::import_source(**src, *format, *options, batching, on_progress, &progress_context);
       progress.finish();
-      batching.end_file(std::move(stats),
-                        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      batching.end_file(std::move(stats), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     queue.close();
   });
@@ -253,8 +272,8 @@ int run_ingest(const GlobalOptions& global, const IngestArgs& args) {
   std::size_t file_index = 0;
   std::optional<LakeSink> sink;
   while (auto batch = queue.pop()) {
-    if (!sink) sink.emplace(main_writer->get(), bar_writer.get(), &aggregator,
-                            reject_file_name(**lk, args.files[file_index]));
+    if (!sink)
+      sink.emplace(main_writer->get(), bar_writer.get(), &aggregator, reject_file_name(**lk, args.files[file_index]));
     batch->deliver(*sink);
     if (const auto& e = (*main_writer)->error()) return fail(e->message);
     if (!batch->end_of_file) continue;
@@ -288,13 +307,14 @@ int run_ingest(const GlobalOptions& global, const IngestArgs& args) {
   auto written = (*main_writer)->flush();
   if (!written) return fail(written.error().message);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::printf("%s/%s: %lld rows read, %lld added, %lld already present, %lld conflicting (kept the lake's), "
-              "%lld rejected; %lld partition(s) written; %.2f s, %.0f rows/s\n",
-              std::string(lake::dataset_name(*dataset)).c_str(), args.symbol.c_str(),
-              static_cast<long long>(total_rows), static_cast<long long>(written->added),
-              static_cast<long long>(written->duplicates), static_cast<long long>(written->conflicts),
-              static_cast<long long>(total_rejected), static_cast<long long>(written->partitions_written), secs,
-              secs > 0 ? static_cast<double>(total_rows + total_rejected) / secs : 0.0);
+  std::printf(
+      "%s/%s: %lld rows read, %lld added, %lld already present, %lld conflicting (kept the lake's), "
+      "%lld rejected; %lld partition(s) written; %.2f s, %.0f rows/s\n",
+      std::string(lake::dataset_name(*dataset)).c_str(), args.symbol.c_str(), static_cast<long long>(total_rows),
+      static_cast<long long>(written->added), static_cast<long long>(written->duplicates),
+      static_cast<long long>(written->conflicts), static_cast<long long>(total_rejected),
+      static_cast<long long>(written->partitions_written), secs,
+      secs > 0 ? static_cast<double>(total_rows + total_rejected) / secs : 0.0);
   if (bar_writer) {
     auto b = bar_writer->flush();
     if (!b) return fail(b.error().message);

@@ -20,10 +20,14 @@ Expected<std::unique_ptr<lake::Lake>> open_lake(const GlobalOptions& global, con
 
 std::string human_bytes(std::int64_t bytes) {
   char buf[32];
-  if (bytes >= (1LL << 30)) std::snprintf(buf, sizeof buf, "%.1f GiB", static_cast<double>(bytes) / (1 << 30));
-  else if (bytes >= (1LL << 20)) std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
-  else if (bytes >= 1024) std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(bytes) / 1024);
-  else std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(bytes));
+  if (bytes >= (1LL << 30))
+    std::snprintf(buf, sizeof buf, "%.1f GiB", static_cast<double>(bytes) / (1 << 30));
+  else if (bytes >= (1LL << 20))
+    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+  else if (bytes >= 1024)
+    std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(bytes) / 1024);
+  else
+    std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(bytes));
   return buf;
 }
 
@@ -43,7 +47,8 @@ int run_lake_ls(const GlobalOptions& global, const LakeLsArgs& args) {
   auto parts = (*lk)->partitions(dataset, args.symbol);
   if (!parts) return fail(parts.error().message);
   if (parts->empty()) {
-    std::printf("lake %s is empty%s\n", (*lk)->root().c_str(), args.symbol.empty() ? "" : (" for " + args.symbol).c_str());
+    std::printf("lake %s is empty%s\n", (*lk)->root().c_str(),
+                args.symbol.empty() ? "" : (" for " + args.symbol).c_str());
     return 0;
   }
   if (args.partitions) {
@@ -131,8 +136,8 @@ int run_lake_bars(const GlobalOptions& global, const LakeBarsArgs& args) {
   if (*interval != kMinute) resampler.emplace(*interval, *zone);
   std::printf("ts,open,high,low,close,tick_volume,volume,spread\n");
   auto print = [](const Bar& b) {
-    std::printf("%s,%.10g,%.10g,%.10g,%.10g,%lld,%.10g,%d\n", format_utc(b.ts).c_str(), b.open, b.high, b.low,
-                b.close, static_cast<long long>(b.tick_volume), b.volume, b.spread);
+    std::printf("%s,%.10g,%.10g,%.10g,%.10g,%lld,%.10g,%d\n", format_utc(b.ts).c_str(), b.open, b.high, b.low, b.close,
+                static_cast<long long>(b.tick_volume), b.volume, b.spread);
   };
   std::vector<Bar> batch;
   std::int64_t count = 0;

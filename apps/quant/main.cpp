@@ -1,29 +1,33 @@
 // quant: the platform's one command. Parses the command line and wires modules;
 // nothing else (docs/conventions.md, "Layout").
 
-#include <malloc.h>
-
 #include <CLI/CLI.hpp>
+#include <malloc.h>
 
 #include "app_context.h"
 #include "backtest_command.h"
 #include "generate_command.h"
-#include "serve_command.h"
-#include "train_command.h"
 #include "ingest_command.h"
 #include "lake_command.h"
+#include "serve_command.h"
+#include "train_command.h"
 
 namespace {
 constexpr const char* kVersion = "0.1.0";
 }
 
+// An exception that reaches main is a bug (docs/conventions.md, "Errors": what vendor libraries
+// throw is caught at the adapter): std::terminate then aborts and prints it, as QUANT_CHECK would.
+// NOLINTNEXTLINE(bugprone-exception-escape): see above; aborting is the intended outcome
 int main(int argc, char** argv) {
   using namespace quant::app;
   // Keep freed large blocks in the process: bulk jobs (ingest, backtests) free
   // and reallocate month-sized buffers, and returning them to the kernel makes
   // every reuse pay page faults again.
+  // NOLINTBEGIN(concurrency-mt-unsafe): the first thing main does, before any thread exists
   mallopt(M_MMAP_THRESHOLD, 256 << 20);
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  // NOLINTEND(concurrency-mt-unsafe)
   CLI::App app{"QuantTrading: MT5 history → Parquet lake → research → live trading", "quant"};
   app.set_version_flag("--version", kVersion);
   app.require_subcommand(1);
@@ -79,7 +83,8 @@ int main(int argc, char** argv) {
   CLI::App* bars_cmd = lake->add_subcommand("bars", "stream a symbol's bars as CSV, optionally resampled");
   bars_cmd->add_option("--symbol,-s", bars.symbol, "the symbol")->required();
   bars_cmd->add_option("--timeframe,-t", bars.timeframe, "1m, 5m, 15m, 1h, 1d ...")->capture_default_str();
-  bars_cmd->add_option("--from", bars.from, "start (inclusive): YYYY-MM-DD[THH:MM[:SS]][Z|±HH:MM], local to the instrument");
+  bars_cmd->add_option("--from", bars.from,
+                       "start (inclusive): YYYY-MM-DD[THH:MM[:SS]][Z|±HH:MM], local to the instrument");
   bars_cmd->add_option("--to", bars.to, "end (exclusive), same form");
   bars_cmd->fallthrough();
 
@@ -95,7 +100,8 @@ int main(int argc, char** argv) {
   gen_cmd->fallthrough();
 
   BacktestArgs bt;
-  CLI::App* bt_cmd = app.add_subcommand("backtest", "run a strategy over lake bars; writes trades, equity, summary and report.html");
+  CLI::App* bt_cmd =
+      app.add_subcommand("backtest", "run a strategy over lake bars; writes trades, equity, summary and report.html");
   bt_cmd->add_option("--symbol,-s", bt.symbol, "a configured instrument")->required();
   bt_cmd->add_option("--from", bt.from, "start (inclusive): YYYY-MM-DD[THH:MM], local to the instrument");
   bt_cmd->add_option("--to", bt.to, "end (exclusive), same form");
@@ -110,7 +116,8 @@ int main(int argc, char** argv) {
   bt_cmd->fallthrough();
 
   TrainArgs tr;
-  CLI::App* tr_cmd = app.add_subcommand("train", "train the Gatekeeper (classifier + q10/q90) on lake bars; ONNX + manifest");
+  CLI::App* tr_cmd =
+      app.add_subcommand("train", "train the Gatekeeper (classifier + q10/q90) on lake bars; ONNX + manifest");
   tr_cmd->add_option("--symbol,-s", tr.symbol, "a configured instrument")->required();
   tr_cmd->add_option("--from", tr.from, "start (inclusive), local to the instrument");
   tr_cmd->add_option("--to", tr.to, "end (exclusive)");

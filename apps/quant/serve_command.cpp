@@ -38,7 +38,8 @@ Expected<void> write_port_file(const std::string& path, std::uint16_t port) {
 std::string describe(const serve::ModelSet& set) {
   std::string s;
   for (const auto& g : set.gates) {
-    s += (s.empty() ? "" : ", ") + g.name + " v" + std::to_string(g.version) + " (" + g.manifest_sha256.substr(0, 12) + ")";
+    s += (s.empty() ? "" : ", ") + g.name + " v" + std::to_string(g.version) + " (" + g.manifest_sha256.substr(0, 12) +
+         ")";
   }
   return s;
 }
@@ -54,7 +55,8 @@ int run_serve(const GlobalOptions& global, const ServeArgs& args) {
   if (args.workers >= 0) s.workers = args.workers;
   if (!args.token_file.empty()) s.token_file = args.token_file;
   if (!args.models_dir.empty()) {
-    if (s.gates.empty()) s.gates.push_back({"gatekeeper", "", "", "champion", cfg->gate.p_min, cfg->gate.use_quantiles});
+    if (s.gates.empty())
+      s.gates.push_back({"gatekeeper", "", "", "champion", cfg->gate.p_min, cfg->gate.use_quantiles});
     s.gates[0].dir = args.models_dir;
     s.gates[0].registry.clear();
   }
@@ -65,8 +67,10 @@ int run_serve(const GlobalOptions& global, const ServeArgs& args) {
   auto auth = serve::BearerAuth::from_sources(s.token_env, s.token_file);
   if (!auth) return fail("serve: " + auth.error().message);
   if (!auth->configured()) {
-    std::fprintf(stderr, "serve: no bearer token (set %s or [serve] token_file / --token-file): /order and /admin/* answer 401\n",
-                 s.token_env.c_str());
+    std::fprintf(
+        stderr,
+        "serve: no bearer token (set %s or [serve] token_file / --token-file): /order and /admin/* answer 401\n",
+        s.token_env.c_str());
   }
 
   // Signals are taken synchronously by this thread (sigwait below); every
@@ -95,7 +99,8 @@ int run_serve(const GlobalOptions& global, const ServeArgs& args) {
     pc.bar_clock = s.paper.clock == "bars";
     for (const auto& symbol : s.paper.symbols) {
       const InstrumentSpec* spec = cfg->instruments.find(symbol);
-      if (spec == nullptr) return fail("serve: [serve.paper] symbols: '" + symbol + "' has no [instruments." + symbol + "] table");
+      if (spec == nullptr)
+        return fail("serve: [serve.paper] symbols: '" + symbol + "' has no [instruments." + symbol + "] table");
       serve::PaperSymbol ps;
       ps.spec = *spec;
       ps.risk = cfg->backtest.backtest.risk;

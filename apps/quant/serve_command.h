@@ -11,11 +11,11 @@ namespace quant::app {
 
 struct ServeArgs {
   std::string bind;
-  int port = -1;     ///< -1 = the config's
-  int workers = -1;  ///< -1 = the config's
+  int port = -1;           ///< -1 = the config's
+  int workers = -1;        ///< -1 = the config's
   std::string models_dir;  ///< --models: the first gate's directory
   std::string token_file;
-  std::string port_file;   ///< written with the bound port once listening
+  std::string port_file;  ///< written with the bound port once listening
 };
 
 int run_serve(const GlobalOptions& global, const ServeArgs& args);

@@ -83,20 +83,22 @@ int run_train(const GlobalOptions& global, const TrainArgs& args) {
   tc.quantile.rounds = std::min(t.rounds, 150);
 
   if (!global.quiet) {
-    std::fprintf(stderr, "[train] %s: %zu bars %s .. %s; labels: target %.0f points, stop %.1f × ATR, horizon %d bars\n",
+    std::fprintf(stderr,
+                 "[train] %s: %zu bars %s .. %s; labels: target %.0f points, stop %.1f × ATR, horizon %d bars\n",
                  args.symbol.c_str(), bars->size(), format_utc(bars->front().ts).c_str(),
                  format_utc(bars->back().ts + kMinute).c_str(), tc.labels.target_points, tc.labels.stop_atr_multiple,
                  tc.labels.horizon);
   }
-  auto result = research::train_gatekeeper(*bars, *spec, cfg->backtest.strategy, tc, args.out,
-                                           format_utc(bars->front().ts), format_utc(bars->back().ts + kMinute),
-                                           data_hash);
+  auto result =
+      research::train_gatekeeper(*bars, *spec, cfg->backtest.strategy, tc, args.out, format_utc(bars->front().ts),
+                                 format_utc(bars->back().ts + kMinute), data_hash);
   if (!result) return fail(result.error().message);
   const auto& m = result->metrics;
-  std::printf("gatekeeper for %s trained in %.1f s: %zu signals labelled (%zu reached the target first), %zu train, "
-              "%zu validation, %zu purged\n",
-              args.symbol.c_str(), result->seconds, result->labels.labelled, result->labels.positives,
-              result->train_rows, result->valid_rows, result->purged);
+  std::printf(
+      "gatekeeper for %s trained in %.1f s: %zu signals labelled (%zu reached the target first), %zu train, "
+      "%zu validation, %zu purged\n",
+      args.symbol.c_str(), result->seconds, result->labels.labelled, result->labels.positives, result->train_rows,
+      result->valid_rows, result->purged);
   for (const auto& f : result->manifest.models) {
     std::printf("  %-4s %s (%d trees) sha256 %.16s…\n", f.output.c_str(), f.file.c_str(), f.trees, f.sha256.c_str());
   }

@@ -17,8 +17,8 @@
 
 #include "backtest/csv_output.h"
 #include "backtest/trade_log.h"
-#include "matching/simulated_venue.h"
 #include "core/bar_aggregator.h"
+#include "matching/simulated_venue.h"
 
 namespace quant::backtest {
 
@@ -30,8 +30,12 @@ namespace fs = std::filesystem;
 class RunWriter final : public engine::EngineObserver {
  public:
   RunWriter(const BacktestConfig& config, const InstrumentSpec& spec, engine::SessionClock& days)
-      : config_(config), spec_(spec), days_(days), decimals_(price_decimals(spec.tick_size)),
-        metrics_(config.engine.initial_equity), trades_(spec.tick_size) {
+      : config_(config),
+        spec_(spec),
+        days_(days),
+        decimals_(price_decimals(spec.tick_size)),
+        metrics_(config.engine.initial_equity),
+        trades_(spec.tick_size) {
     auto zone = TimeZone::find(spec.time_zone);
     const TimeZone tz = zone ? *zone : TimeZone::utc();
     static constexpr std::array<int, 5> kMinutes = {1, 5, 15, 60, 1440};
@@ -115,8 +119,8 @@ class RunWriter final : public engine::EngineObserver {
     metrics_.on_day(d.start_equity, d.end_equity);
     const double pnl = d.end_equity - d.start_equity;
     std::fprintf(daily_.get(), "%s,%.2f,%.2f,%.2f,%.6f,%lld,%.2f,%d\n", days_.day_text(d.day).c_str(), d.start_equity,
-                 d.end_equity, pnl, d.start_equity > 0 ? pnl / d.start_equity : 0.0,
-                 static_cast<long long>(d.trades), d.fees, d.halted ? 1 : 0);
+                 d.end_equity, pnl, d.start_equity > 0 ? pnl / d.start_equity : 0.0, static_cast<long long>(d.trades),
+                 d.fees, d.halted ? 1 : 0);
     if (config_.equity_output == EquityOutput::Day) {
       const double dd = peak_ - d.end_equity;
       line_.time(last_bar_ts_).comma().fixed(d.end_equity, 2).comma().fixed(last_realized_, 2).comma();
@@ -152,8 +156,10 @@ class RunWriter final : public engine::EngineObserver {
     j["gross_pnl"] = finite(s.gross_pnl);
     j["trades"] = s.trades;
     j["win_rate"] = finite(s.win_rate);
-    if (s.profit_factor_infinite) j["profit_factor"] = nullptr;
-    else j["profit_factor"] = finite(s.profit_factor);
+    if (s.profit_factor_infinite)
+      j["profit_factor"] = nullptr;
+    else
+      j["profit_factor"] = finite(s.profit_factor);
     j["expectancy"] = finite(s.expectancy);
     j["sharpe"] = finite(s.sharpe);
     j["sortino"] = finite(s.sortino);
@@ -176,9 +182,9 @@ class RunWriter final : public engine::EngineObserver {
                  {"currency", spec_.currency},
                  {"generated_data", meta.generated_data},
                  {"data_source", meta.data_source},
-                 {"chart_timeframe", chosen->minutes == 1440 ? "1d" : chosen->minutes >= 60
-                                                                  ? std::to_string(chosen->minutes / 60) + "h"
-                                                                  : std::to_string(chosen->minutes) + "m"},
+                 {"chart_timeframe", chosen->minutes == 1440 ? "1d"
+                                     : chosen->minutes >= 60 ? std::to_string(chosen->minutes / 60) + "h"
+                                                             : std::to_string(chosen->minutes) + "m"},
                  {"seed", meta.seed},
                  {"version", meta.version},
                  {"point_value", spec_.point_value},
@@ -232,8 +238,8 @@ class RunWriter final : public engine::EngineObserver {
 
 Expected<BacktestResult> run_backtest(const BacktestConfig& config, const InstrumentSpec& spec,
                                       strategy::Strategy& strategy, engine::MarketDataFeed& feed,
-                                      const std::string& out_dir, const RunMeta& meta,
-                                      const ProgressCallback& progress, engine::Gate* gate) {
+                                      const std::string& out_dir, const RunMeta& meta, const ProgressCallback& progress,
+                                      engine::Gate* gate) {
   auto zone = TimeZone::find(spec.time_zone);
   if (!zone) return tl::unexpected(zone.error());
   const TradingCosts costs = config.zero_costs ? TradingCosts{} : costs_of(spec, config.slippage_ticks);

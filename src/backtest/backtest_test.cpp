@@ -3,11 +3,11 @@
 // check (same data + config → byte-identical trades.csv).
 #include "backtest/backtest.h"
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include <gtest/gtest.h>
 
 #include "core/test_data.h"
 #include "ingest/importer.h"
@@ -87,9 +87,9 @@ std::string read(const std::string& path) {
 struct TempDir {
   std::string path;
   TempDir() {
-    path = (fs::temp_directory_path() / ("quant-backtest-" + std::to_string(::getpid()) + "-" +
-                                         std::to_string(counter++)))
-               .string();
+    path =
+        (fs::temp_directory_path() / ("quant-backtest-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)))
+            .string();
     fs::remove_all(path);
   }
   ~TempDir() { fs::remove_all(path); }
@@ -138,12 +138,13 @@ TEST(BacktestRealDataTest, HandCheckedSmaCrossOnWin) {
   sc.name = "sma_cross";
   sc.sma_cross = {2, 4};
   TempDir dir;
-  EXPECT_EQ(run(reference(), win(), sc, bars, 20, dir.path),
-            "entry_time,exit_time,side,qty,entry_price,exit_price,gross_pnl,fees,net_pnl,exit_reason,initial_stop,"
-            "bars_held\n"
-            "2020-11-06T13:37:00Z,2020-11-06T13:42:00Z,short,1,100320.00,100315.00,1.00,0.00,1.00,reverse,0,5\n"
-            "2020-11-06T13:42:00Z,2020-11-06T13:46:00Z,long,1,100315.00,100240.00,-15.00,0.00,-15.00,reverse,0,4\n"
-            "2020-11-06T13:46:00Z,2020-11-06T13:48:00Z,short,1,100240.00,100420.00,-36.00,0.00,-36.00,end_of_data,0,2\n");
+  EXPECT_EQ(
+      run(reference(), win(), sc, bars, 20, dir.path),
+      "entry_time,exit_time,side,qty,entry_price,exit_price,gross_pnl,fees,net_pnl,exit_reason,initial_stop,"
+      "bars_held\n"
+      "2020-11-06T13:37:00Z,2020-11-06T13:42:00Z,short,1,100320.00,100315.00,1.00,0.00,1.00,reverse,0,5\n"
+      "2020-11-06T13:42:00Z,2020-11-06T13:46:00Z,long,1,100315.00,100240.00,-15.00,0.00,-15.00,reverse,0,4\n"
+      "2020-11-06T13:46:00Z,2020-11-06T13:48:00Z,short,1,100240.00,100420.00,-36.00,0.00,-36.00,end_of_data,0,2\n");
 }
 
 // EURUSD, 2017-01-02 from 02:00 EST (07:00Z), the first 20 bars (02:05 and 02:16
@@ -164,13 +165,14 @@ TEST(BacktestRealDataTest, HandCheckedSmaCrossOnEurusd) {
   sc.name = "sma_cross";
   sc.sma_cross = {2, 4};
   TempDir dir;
-  EXPECT_EQ(run(reference(), eurusd(), sc, bars, 20, dir.path),
-            "entry_time,exit_time,side,qty,entry_price,exit_price,gross_pnl,fees,net_pnl,exit_reason,initial_stop,"
-            "bars_held\n"
-            "2017-01-02T07:15:00Z,2017-01-02T07:18:00Z,short,1,1.0521300,1.0521100,2.00,0.00,2.00,reverse,0.00000,2\n"
-            "2017-01-02T07:18:00Z,2017-01-02T07:20:00Z,long,1,1.0521100,1.0517600,-35.00,0.00,-35.00,reverse,0.00000,2\n"
-            "2017-01-02T07:20:00Z,2017-01-02T07:22:00Z,short,1,1.0517600,1.0518000,-4.00,0.00,-4.00,end_of_data,"
-            "0.00000,2\n");
+  EXPECT_EQ(
+      run(reference(), eurusd(), sc, bars, 20, dir.path),
+      "entry_time,exit_time,side,qty,entry_price,exit_price,gross_pnl,fees,net_pnl,exit_reason,initial_stop,"
+      "bars_held\n"
+      "2017-01-02T07:15:00Z,2017-01-02T07:18:00Z,short,1,1.0521300,1.0521100,2.00,0.00,2.00,reverse,0.00000,2\n"
+      "2017-01-02T07:18:00Z,2017-01-02T07:20:00Z,long,1,1.0521100,1.0517600,-35.00,0.00,-35.00,reverse,0.00000,2\n"
+      "2017-01-02T07:20:00Z,2017-01-02T07:22:00Z,short,1,1.0517600,1.0518000,-4.00,0.00,-4.00,end_of_data,"
+      "0.00000,2\n");
 }
 
 // Same data + config → byte-identical trade log, for the full strategy with

@@ -40,7 +40,8 @@ class CsvFile {
     return {};
   }
   ~CsvFile() {
-    if (file_ != nullptr) std::fclose(file_);
+    // Only on an error path: a finished run calls close(), which reports write errors.
+    if (file_ != nullptr) (void)std::fclose(file_);
   }
 
  private:
@@ -121,8 +122,8 @@ class Line {
     buffer_.append(cached_date_);
     const auto in_day = static_cast<unsigned>(secs - day * 86400);
     const unsigned h = in_day / 3600, m = in_day / 60 % 60, sec = in_day % 60;
-    const char hms[9] = {static_cast<char>('0' + h / 10), static_cast<char>('0' + h % 10), ':',
-                         static_cast<char>('0' + m / 10), static_cast<char>('0' + m % 10), ':',
+    const char hms[9] = {static_cast<char>('0' + h / 10),   static_cast<char>('0' + h % 10),   ':',
+                         static_cast<char>('0' + m / 10),   static_cast<char>('0' + m % 10),   ':',
                          static_cast<char>('0' + sec / 10), static_cast<char>('0' + sec % 10), 'Z'};
     buffer_.append(hms, sizeof hms);
     return *this;

@@ -38,8 +38,10 @@ Summary MetricsAccumulator::finish(std::int64_t bars, std::int64_t bars_in_marke
   s.gross_pnl = gross_;
   s.fees = fees_;
   s.win_rate = trades_ > 0 ? static_cast<double>(wins_) / static_cast<double>(trades_) : 0;
-  if (losses_sum_ < 0) s.profit_factor = wins_sum_ / -losses_sum_;
-  else s.profit_factor_infinite = wins_sum_ > 0;
+  if (losses_sum_ < 0)
+    s.profit_factor = wins_sum_ / -losses_sum_;
+  else
+    s.profit_factor_infinite = wins_sum_ > 0;
   s.expectancy = trades_ > 0 ? net_ / static_cast<double>(trades_) : 0;
   s.max_drawdown = max_dd_;
   s.max_drawdown_pct = max_dd_pct_;

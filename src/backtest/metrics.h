@@ -13,20 +13,20 @@ struct Summary {
   double win_rate = 0;       ///< wins / trades (net PnL > 0)
   double profit_factor = 0;  ///< sum of winning net PnL / |sum of losing net PnL|; 0 without losses... see is_infinite
   bool profit_factor_infinite = false;
-  double expectancy = 0;     ///< mean net PnL per trade
-  double sharpe = 0;         ///< daily returns, mean/stdev × √252
-  double sortino = 0;        ///< mean / downside deviation × √252
-  double max_drawdown = 0;   ///< money, ≥ 0
+  double expectancy = 0;        ///< mean net PnL per trade
+  double sharpe = 0;            ///< daily returns, mean/stdev × √252
+  double sortino = 0;           ///< mean / downside deviation × √252
+  double max_drawdown = 0;      ///< money, ≥ 0
   double max_drawdown_pct = 0;  ///< fraction of the peak, ≥ 0
-  double calmar = 0;         ///< annualised return / max_drawdown_pct
-  double exposure = 0;       ///< fraction of bars with a position
-  double annual_return = 0;  ///< compounded, from daily returns (252 days a year)
+  double calmar = 0;            ///< annualised return / max_drawdown_pct
+  double exposure = 0;          ///< fraction of bars with a position
+  double annual_return = 0;     ///< compounded, from daily returns (252 days a year)
 };
 
 class MetricsAccumulator {
  public:
   explicit MetricsAccumulator(double initial_equity);
-  void on_equity(double equity);                 ///< every bar close
+  void on_equity(double equity);  ///< every bar close
   void on_trade(double net_pnl, double gross_pnl, double fees);
   void on_day(double start_equity, double end_equity);
   Summary finish(std::int64_t bars, std::int64_t bars_in_market) const;

@@ -24,8 +24,8 @@ Expected<void> check_keys(const toml::table& table, std::initializer_list<std::s
     if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
       std::string list;
       for (auto k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-      return make_error(where(source, node.source()) + ": unknown key '" + std::string(path) +
-                        std::string(key.str()) + "' (known keys: " + list + ")");
+      return make_error(where(source, node.source()) + ": unknown key '" + std::string(path) + std::string(key.str()) +
+                        "' (known keys: " + list + ")");
     }
   }
   return {};
@@ -80,13 +80,13 @@ Expected<void> read_int(const toml::table& t, std::string_view key, int& out, st
                     "' must be a whole number");
 }
 
-const toml::table* sub_table(const toml::table& t, std::string_view key, std::string_view path,
-                             std::string_view source, Expected<void>& error) {
+const toml::table* sub_table(const toml::table& t, std::string_view key, std::string_view path, std::string_view source,
+                             Expected<void>& error) {
   const toml::node* node = t.get(key);
   if (node == nullptr) return nullptr;
   if (const toml::table* sub = node->as_table()) return sub;
-  error = make_error(where(source, node->source()) + ": '" + std::string(path) + std::string(key) +
-                     "' must be a table");
+  error =
+      make_error(where(source, node->source()) + ": '" + std::string(path) + std::string(key) + "' must be a table");
   return nullptr;
 }
 
@@ -94,11 +94,11 @@ Expected<void> parse_backtest(const toml::table& root, BacktestSettings& out, st
   Expected<void> err;
   auto& bt = out.backtest;
   if (const toml::table* t = sub_table(root, "backtest", "", source, err)) {
-    if (auto ok = check_keys(*t,
-                             {"initial_equity", "slippage_ticks", "fill_model", "participation", "equity_output",
-                              "day_trade", "flatten_minutes_before_close", "no_entry_minutes_before_close",
-                              "respect_sessions", "write_orders"},
-                             "backtest.", source);
+    if (auto ok = check_keys(
+            *t,
+            {"initial_equity", "slippage_ticks", "fill_model", "participation", "equity_output", "day_trade",
+             "flatten_minutes_before_close", "no_entry_minutes_before_close", "respect_sessions", "write_orders"},
+            "backtest.", source);
         !ok) {
       return ok;
     }
@@ -109,22 +109,31 @@ Expected<void> parse_backtest(const toml::table& root, BacktestSettings& out, st
                    read_number(*t, "participation", bt.participation, "backtest.", source),
                    read_string(*t, "equity_output", equity, "backtest.", source),
                    read_bool(*t, "day_trade", bt.engine.session.day_trade, "backtest.", source),
-                   read_int(*t, "flatten_minutes_before_close", bt.engine.session.flatten_minutes_before_close, "backtest.",
-                            source),
+                   read_int(*t, "flatten_minutes_before_close", bt.engine.session.flatten_minutes_before_close,
+                            "backtest.", source),
                    read_int(*t, "no_entry_minutes_before_close", bt.engine.session.no_entry_minutes_before_close,
                             "backtest.", source),
                    read_bool(*t, "respect_sessions", bt.engine.session.respect_sessions, "backtest.", source),
                    read_bool(*t, "write_orders", bt.write_orders, "backtest.", source)}) {
       if (!r) return r;
     }
-    if (fill == "next_open") bt.fill_model = backtest::FillModelKind::NextOpen;
-    else if (fill == "volume_participation") bt.fill_model = backtest::FillModelKind::VolumeParticipation;
-    else return make_error(std::string(source) + ": backtest.fill_model: 'next_open' or 'volume_participation', got '" + fill + "'");
-    if (equity == "bar") bt.equity_output = backtest::EquityOutput::Bar;
-    else if (equity == "day") bt.equity_output = backtest::EquityOutput::Day;
-    else if (equity == "none") bt.equity_output = backtest::EquityOutput::None;
-    else return make_error(std::string(source) + ": backtest.equity_output: 'bar', 'day' or 'none', got '" + equity + "'");
-    if (!(bt.engine.initial_equity > 0)) return make_error(std::string(source) + ": backtest.initial_equity must be > 0");
+    if (fill == "next_open")
+      bt.fill_model = backtest::FillModelKind::NextOpen;
+    else if (fill == "volume_participation")
+      bt.fill_model = backtest::FillModelKind::VolumeParticipation;
+    else
+      return make_error(std::string(source) + ": backtest.fill_model: 'next_open' or 'volume_participation', got '" +
+                        fill + "'");
+    if (equity == "bar")
+      bt.equity_output = backtest::EquityOutput::Bar;
+    else if (equity == "day")
+      bt.equity_output = backtest::EquityOutput::Day;
+    else if (equity == "none")
+      bt.equity_output = backtest::EquityOutput::None;
+    else
+      return make_error(std::string(source) + ": backtest.equity_output: 'bar', 'day' or 'none', got '" + equity + "'");
+    if (!(bt.engine.initial_equity > 0))
+      return make_error(std::string(source) + ": backtest.initial_equity must be > 0");
     if (bt.slippage_ticks < 0) return make_error(std::string(source) + ": backtest.slippage_ticks must be >= 0");
     if (!(bt.participation > 0 && bt.participation <= 1)) {
       return make_error(std::string(source) + ": backtest.participation must be within (0, 1]");
@@ -166,11 +175,13 @@ Expected<void> parse_backtest(const toml::table& root, BacktestSettings& out, st
       if (!e) return e;
     }
     r.max_contracts = max_contracts;
-    if (!(r.risk_pct > 0 && r.risk_pct <= 0.2)) return make_error(std::string(source) + ": risk.risk_pct must be within (0, 0.2]");
+    if (!(r.risk_pct > 0 && r.risk_pct <= 0.2))
+      return make_error(std::string(source) + ": risk.risk_pct must be within (0, 0.2]");
     if (!(r.stop_atr_multiple > 0) || !(r.trail_atr_multiple > 0)) {
       return make_error(std::string(source) + ": risk.stop_atr_multiple and risk.trail_atr_multiple must be > 0");
     }
-    if (r.target_points < 0) return make_error(std::string(source) + ": risk.target_points must be >= 0 (0 = no target)");
+    if (r.target_points < 0)
+      return make_error(std::string(source) + ": risk.target_points must be >= 0 (0 = no target)");
     if (r.max_contracts < 1) return make_error(std::string(source) + ": risk.max_contracts must be >= 1");
     if (!(r.max_leverage > 0)) return make_error(std::string(source) + ": risk.max_leverage must be > 0");
     if (!(r.daily_loss_pct > 0 && r.daily_loss_pct < 1)) {
@@ -194,17 +205,18 @@ Expected<void> parse_backtest(const toml::table& root, BacktestSettings& out, st
       }
       const std::string p = "strategy.ma_breakout.";
       std::string ma = "sma";
-      for (auto r : {read_string(*m, "ma", ma, p, source), read_int(*m, "fast", c.fast, p, source),
-                     read_int(*m, "slow", c.slow, p, source), read_bool(*m, "keltner_filter", c.keltner_filter, p, source),
-                     read_int(*m, "keltner_period", c.keltner_period, p, source),
-                     read_number(*m, "keltner_multiple", c.keltner_multiple, p, source),
-                     read_int(*m, "atr_period", c.atr_period, p, source),
-                     read_int(*m, "confirm_bars", c.confirm_bars, p, source),
-                     read_bool(*m, "exit_on_opposite_cross", c.exit_on_opposite_cross, p, source),
-                     read_bool(*m, "session_reset", c.session_reset, p, source),
-                     read_bool(*m, "book_imbalance_filter", c.book_imbalance_filter, p, source),
-                     read_bool(*m, "hmm_filter", c.hmm_filter, p, source),
-                     read_bool(*m, "model_gate", c.model_gate, p, source)}) {
+      for (auto r :
+           {read_string(*m, "ma", ma, p, source), read_int(*m, "fast", c.fast, p, source),
+            read_int(*m, "slow", c.slow, p, source), read_bool(*m, "keltner_filter", c.keltner_filter, p, source),
+            read_int(*m, "keltner_period", c.keltner_period, p, source),
+            read_number(*m, "keltner_multiple", c.keltner_multiple, p, source),
+            read_int(*m, "atr_period", c.atr_period, p, source),
+            read_int(*m, "confirm_bars", c.confirm_bars, p, source),
+            read_bool(*m, "exit_on_opposite_cross", c.exit_on_opposite_cross, p, source),
+            read_bool(*m, "session_reset", c.session_reset, p, source),
+            read_bool(*m, "book_imbalance_filter", c.book_imbalance_filter, p, source),
+            read_bool(*m, "hmm_filter", c.hmm_filter, p, source),
+            read_bool(*m, "model_gate", c.model_gate, p, source)}) {
         if (!r) return r;
       }
       auto kind = strategy::ma_kind_from_string(ma);
@@ -271,20 +283,21 @@ Expected<void> parse_train_gate(const toml::table& root, AppConfig& config, std:
         !ok) {
       return ok;
     }
-    for (auto r : {read_int(*t, "horizon", c.horizon, "train.", source),
-                   read_number(*t, "validation_share", c.validation_share, "train.", source),
-                   read_int(*t, "embargo_bars", c.embargo_bars, "train.", source),
-                   read_int(*t, "hmm_states", c.hmm_states, "train.", source),
-                   read_int(*t, "rounds", c.rounds, "train.", source),
-                   read_int(*t, "max_leaves", c.max_leaves, "train.", source),
-                   read_number(*t, "eta", c.eta, "train.", source),
-                   read_int(*t, "early_stopping_rounds", c.early_stopping_rounds, "train.", source),
-                   read_int(*t, "seed", c.seed, "train.", source)}) {
+    for (auto r :
+         {read_int(*t, "horizon", c.horizon, "train.", source),
+          read_number(*t, "validation_share", c.validation_share, "train.", source),
+          read_int(*t, "embargo_bars", c.embargo_bars, "train.", source),
+          read_int(*t, "hmm_states", c.hmm_states, "train.", source),
+          read_int(*t, "rounds", c.rounds, "train.", source),
+          read_int(*t, "max_leaves", c.max_leaves, "train.", source), read_number(*t, "eta", c.eta, "train.", source),
+          read_int(*t, "early_stopping_rounds", c.early_stopping_rounds, "train.", source),
+          read_int(*t, "seed", c.seed, "train.", source)}) {
       if (!r) return r;
     }
     if (c.horizon < 1 || c.rounds < 1 || c.max_leaves < 2 || c.hmm_states < 0 || c.embargo_bars < 0 ||
         !(c.eta > 0 && c.eta <= 1) || !(c.validation_share > 0 && c.validation_share < 1)) {
-      return make_error(std::string(source) + ": [train] values out of range (horizon >= 1, rounds >= 1, max_leaves >= 2, "
+      return make_error(std::string(source) +
+                        ": [train] values out of range (horizon >= 1, rounds >= 1, max_leaves >= 2, "
                         "hmm_states >= 0, embargo_bars >= 0, eta in (0, 1], validation_share in (0, 1))");
     }
   }
@@ -308,7 +321,8 @@ Expected<void> parse_train_gate(const toml::table& root, AppConfig& config, std:
       g.hmm_allowed_states.clear();
       for (const auto& v : *arr) {
         auto i = v.value<int64_t>();
-        if (!i || *i < 0) return make_error(where(source, v.source()) + ": gate.hmm_allowed_states holds state numbers >= 0");
+        if (!i || *i < 0)
+          return make_error(where(source, v.source()) + ": gate.hmm_allowed_states holds state numbers >= 0");
         g.hmm_allowed_states.push_back(static_cast<int>(*i));
       }
     }
@@ -363,9 +377,11 @@ Expected<void> parse_serve(const toml::table& root, AppConfig& config, std::stri
   }
   const std::string at = std::string(source) + ": ";
   if (s.port < 0 || s.port > 65535) return make_error(at + "serve.port must be within [0, 65535]");
-  if (s.workers < 0 || s.workers > 256) return make_error(at + "serve.workers must be within [0, 256] (0 = one per core)");
+  if (s.workers < 0 || s.workers > 256)
+    return make_error(at + "serve.workers must be within [0, 256] (0 = one per core)");
   if (s.max_body_bytes < 256) return make_error(at + "serve.max_body_bytes must be >= 256");
-  if (s.busy_poll_us < 0 || s.busy_poll_us > 10000) return make_error(at + "serve.busy_poll_us must be within [0, 10000]");
+  if (s.busy_poll_us < 0 || s.busy_poll_us > 10000)
+    return make_error(at + "serve.busy_poll_us must be within [0, 10000]");
   if (s.request_timeout_ms < 1 || s.idle_timeout_ms < 1) {
     return make_error(at + "serve.request_timeout_ms and serve.idle_timeout_ms must be >= 1");
   }
@@ -654,19 +670,18 @@ Expected<InstrumentSpec> parse_instrument(const std::string& symbol, const toml:
   spec.symbol = symbol;
   std::string asset = "other", roll = "none", session_open = "00:00", session_close = "00:00";
   auto err = [&](const Error& e) { return make_error(std::string(source) + ": " + path + " " + e.message); };
-  for (auto r : {read_string(t, "description", spec.description, path, source),
-                 read_string(t, "asset_class", asset, path, source),
-                 read_string(t, "exchange", spec.exchange, path, source),
-                 read_string(t, "currency", spec.currency, path, source),
-                 read_number(t, "tick_size", spec.tick_size, path, source),
-                 read_number(t, "point_value", spec.point_value, path, source),
-                 read_number(t, "lot_step", spec.lot_step, path, source),
-                 read_number(t, "min_lot", spec.min_lot, path, source),
-                 read_number(t, "fee_per_side", spec.fee_per_side, path, source),
-                 read_number(t, "brokerage_per_side", spec.brokerage_per_side, path, source),
-                 read_string(t, "time_zone", spec.time_zone, path, source),
-                 read_string(t, "contract_months", spec.contract_months, path, source),
-                 read_string(t, "roll_rule", roll, path, source)}) {
+  for (auto r :
+       {read_string(t, "description", spec.description, path, source),
+        read_string(t, "asset_class", asset, path, source), read_string(t, "exchange", spec.exchange, path, source),
+        read_string(t, "currency", spec.currency, path, source),
+        read_number(t, "tick_size", spec.tick_size, path, source),
+        read_number(t, "point_value", spec.point_value, path, source),
+        read_number(t, "lot_step", spec.lot_step, path, source), read_number(t, "min_lot", spec.min_lot, path, source),
+        read_number(t, "fee_per_side", spec.fee_per_side, path, source),
+        read_number(t, "brokerage_per_side", spec.brokerage_per_side, path, source),
+        read_string(t, "time_zone", spec.time_zone, path, source),
+        read_string(t, "contract_months", spec.contract_months, path, source),
+        read_string(t, "roll_rule", roll, path, source)}) {
     if (!r) return tl::unexpected(r.error());
   }
   auto ac = parse_asset_class(asset);
@@ -696,8 +711,10 @@ Expected<InstrumentSpec> parse_instrument(const std::string& symbol, const toml:
     if (auto ok = check_keys(*st, {"open", "close"}, path + "session.", source); !ok) {
       return tl::unexpected(ok.error());
     }
-    if (auto r = read_string(*st, "open", session_open, path + "session.", source); !r) return tl::unexpected(r.error());
-    if (auto r = read_string(*st, "close", session_close, path + "session.", source); !r) return tl::unexpected(r.error());
+    if (auto r = read_string(*st, "open", session_open, path + "session.", source); !r)
+      return tl::unexpected(r.error());
+    if (auto r = read_string(*st, "close", session_close, path + "session.", source); !r)
+      return tl::unexpected(r.error());
   }
   auto o = parse_clock(session_open);
   if (!o) return err(o.error());
@@ -781,8 +798,8 @@ Expected<InstrumentSpec> parse_instrument(const std::string& symbol, const toml:
 Expected<std::chrono::minutes> parse_clock(std::string_view text) {
   int h = 0, m = 0;
   if (text.size() != 5 || text[2] != ':' || std::from_chars(text.data(), text.data() + 2, h).ec != std::errc() ||
-      std::from_chars(text.data() + 3, text.data() + 5, m).ec != std::errc() || h < 0 || h > 24 || m < 0 ||
-      m > 59 || (h == 24 && m != 0)) {
+      std::from_chars(text.data() + 3, text.data() + 5, m).ec != std::errc() || h < 0 || h > 24 || m < 0 || m > 59 ||
+      (h == 24 && m != 0)) {
     return make_error("bad clock time '" + std::string(text) + "': expected HH:MM");
   }
   return std::chrono::minutes(h * 60 + m);
@@ -821,7 +838,8 @@ Expected<AppConfig> parse_config(std::string_view toml_text, std::string_view so
     }
     const std::string& c = config.lake.compression;
     if (c != "zstd" && c != "lz4_raw" && c != "snappy" && c != "uncompressed") {
-      return make_error(std::string(source) + ": lake.compression: zstd, lz4_raw, snappy or uncompressed, got '" + c + "'");
+      return make_error(std::string(source) + ": lake.compression: zstd, lz4_raw, snappy or uncompressed, got '" + c +
+                        "'");
     }
     if (config.lake.threads < 0) return make_error(std::string(source) + ": lake.threads must be >= 0");
   }

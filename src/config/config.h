@@ -22,9 +22,9 @@ namespace quant::config {
 
 /// `[lake]`
 struct LakeConfig {
-  std::string dir = "lake";  ///< relative paths resolve against the working directory
-  int threads = 0;           ///< DuckDB threads; 0 = DuckDB's default (all cores)
-  std::string memory_limit;  ///< DuckDB memory limit such as "4GB"; empty = DuckDB's default
+  std::string dir = "lake";          ///< relative paths resolve against the working directory
+  int threads = 0;                   ///< DuckDB threads; 0 = DuckDB's default (all cores)
+  std::string memory_limit;          ///< DuckDB memory limit such as "4GB"; empty = DuckDB's default
   std::string compression = "zstd";  ///< Parquet compression of new partitions: zstd, lz4_raw, snappy, uncompressed
 };
 
@@ -48,7 +48,7 @@ struct TrainSettings {
   int horizon = 60;               ///< label horizon in bars
   double validation_share = 0.2;  ///< last share of signals (in time) for validation
   int embargo_bars = 60;
-  int hmm_states = 3;             ///< HMM regime features; 0 = none
+  int hmm_states = 3;  ///< HMM regime features; 0 = none
   int rounds = 300;
   int max_leaves = 31;
   double eta = 0.05;
@@ -59,8 +59,8 @@ struct TrainSettings {
 /// `[gate]`: the Gatekeeper in the backtest's signal path (strategy.ma_breakout.model_gate).
 struct GateSettings {
   std::string model_dir = "models/gatekeeper";  ///< where quant train wrote the models
-  double p_min = 0.5;        ///< minimum probability of reaching the target first
-  bool use_quantiles = true;  ///< also require q90 ≥ target and q10 ≥ −stop
+  double p_min = 0.5;                           ///< minimum probability of reaching the target first
+  bool use_quantiles = true;                    ///< also require q90 ≥ target and q10 ≥ −stop
   /// strategy.ma_breakout.hmm_filter: entries only in these HMM regimes
   /// (0 = the calmest of the fitted states), with at least this probability.
   std::vector<int> hmm_allowed_states = {0, 1};
@@ -74,8 +74,8 @@ struct GateSettings {
 /// `/infer`'s `pass` is `model::judge` (the backtest's gate rule) with this
 /// gate's `p_min` and `use_quantiles`; a key left out takes `[gate]`'s value.
 struct GateModelSettings {
-  std::string name;          ///< the `model` of /infer requests; unique
-  std::string dir;           ///< exactly one of dir / registry
+  std::string name;  ///< the `model` of /infer requests; unique
+  std::string dir;   ///< exactly one of dir / registry
   std::string registry;
   std::string alias = "champion";
   double p_min = 0.5;         ///< prob >= p_min; default: [gate] p_min
@@ -111,7 +111,7 @@ struct ServeSettings {
   /// answered before the remaining connections are cut; 0 = do not wait.
   int drain_timeout_ms = 10000;
   std::string token_env = "QUANT_SERVE_TOKEN";  ///< environment variable holding the bearer token
-  std::string token_file;          ///< or a file holding it (read at start)
+  std::string token_file;                       ///< or a file holding it (read at start)
   PaperSettings paper;
   std::vector<GateModelSettings> gates;
 };

@@ -355,7 +355,8 @@ p_min = 0.55
 [[serve.gates]]
 name = "book"
 registry = "mlruns"
-)", "s.toml");
+)",
+                          "s.toml");
   ASSERT_TRUE(cfg) << cfg.error().message;
   const auto& s = cfg->serve;
   EXPECT_EQ(s.bind, "127.0.0.1");  // loopback unless asked
@@ -387,7 +388,8 @@ name = "book"
 dir = "models/book"
 p_min = 0.7
 use_quantiles = true
-)", "s.toml");
+)",
+                          "s.toml");
   ASSERT_TRUE(cfg) << cfg.error().message;
   const auto& g = cfg->serve.gates;
   ASSERT_EQ(g.size(), 2u);

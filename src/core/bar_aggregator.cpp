@@ -135,9 +135,7 @@ std::optional<Bar> BarResampler::finish() {
 }
 
 Expected<Duration> parse_timeframe(std::string_view text) {
-  auto bad = [&] {
-    return make_error("bad timeframe '" + std::string(text) + "': use e.g. 1m, 5m, 15m, 1h, 4h, 1d");
-  };
+  auto bad = [&] { return make_error("bad timeframe '" + std::string(text) + "': use e.g. 1m, 5m, 15m, 1h, 4h, 1d"); };
   if (text.size() < 2) return bad();
   int n = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size() - 1, n);
@@ -145,7 +143,9 @@ Expected<Duration> parse_timeframe(std::string_view text) {
   switch (text.back()) {
     case 'm': return Duration(std::chrono::minutes(n));
     case 'h': return Duration(std::chrono::hours(n));
-    case 'd': if (n == 1) return Duration(std::chrono::hours(24)); return bad();
+    case 'd':
+      if (n == 1) return Duration(std::chrono::hours(24));
+      return bad();
     default: return bad();
   }
 }

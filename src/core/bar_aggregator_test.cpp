@@ -1,9 +1,9 @@
 #include "core/bar_aggregator.h"
 
+#include <vector>
+
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
-
-#include <vector>
 
 namespace quant {
 namespace {
@@ -11,6 +11,8 @@ namespace {
 using namespace std::chrono;
 
 Timestamp at(int64_t seconds) { return Timestamp(Duration(seconds * 1'000'000'000LL)); }
+constexpr int64_t kMinute = 60;
+constexpr int64_t kHour = 60 * kMinute;
 
 TEST(BarAggregatorTest, TradesBecomeMinuteBars) {
   BarAggregator agg;
@@ -68,23 +70,23 @@ TEST(BarResamplerTest, HourBarsAlignToLocalHoursAndDaysToLocalMidnight) {
   // 12:58, 12:59 UTC = 09:58, 09:59 BRT → one bar at 09:00 BRT = 12:00 UTC; 13:00 UTC starts the next.
   Bar b;
   b.open = b.high = b.low = b.close = 1;
-  b.ts = at(12 * 3600 + 58 * 60);
+  b.ts = at(12 * kHour + 58 * kMinute);
   EXPECT_FALSE(hourly.add(b));
-  b.ts = at(12 * 3600 + 59 * 60);
+  b.ts = at(12 * kHour + 59 * kMinute);
   EXPECT_FALSE(hourly.add(b));
-  b.ts = at(13 * 3600);
+  b.ts = at(13 * kHour);
   auto out = hourly.add(b);
   ASSERT_TRUE(out);
-  EXPECT_EQ(out->ts, at(12 * 3600));
+  EXPECT_EQ(out->ts, at(12 * kHour));
   EXPECT_EQ(out->tick_volume, 0);
 
   BarResampler daily(hours(24), zone);
-  b.ts = at(2 * 3600);  // 23:00 BRT of the previous day
+  b.ts = at(2 * kHour);  // 23:00 BRT of the previous day
   daily.add(b);
-  b.ts = at(4 * 3600);  // 01:00 BRT
+  b.ts = at(4 * kHour);  // 01:00 BRT
   out = daily.add(b);
   ASSERT_TRUE(out);
-  EXPECT_EQ(out->ts, at(-21 * 3600));  // previous local midnight = 03:00 UTC of Dec 31
+  EXPECT_EQ(out->ts, at(-21 * kHour));  // previous local midnight = 03:00 UTC of Dec 31
 }
 
 RC_GTEST_PROP(BarAggregatorProperty, VolumesAndExtremesArePreserved, ()) {

@@ -31,5 +31,4 @@ inline tl::unexpected<Error> make_error(std::string message) {
 }  // namespace quant
 
 /// Aborts when `cond` is false: a bug, never a condition from outside the process.
-#define QUANT_CHECK(cond) \
-  ((cond) ? static_cast<void>(0) : ::quant::check_failed(#cond, __FILE__, __LINE__))
+#define QUANT_CHECK(cond) ((cond) ? static_cast<void>(0) : ::quant::check_failed(#cond, __FILE__, __LINE__))

@@ -15,8 +15,7 @@ std::optional<std::chrono::year_month_day> contract_expiry(RollRule rule, int ye
   using namespace std::chrono;
   const year_month ym{std::chrono::year{year}, std::chrono::month{month}};
   switch (rule) {
-    case RollRule::None:
-      return std::nullopt;
+    case RollRule::None: return std::nullopt;
     case RollRule::WednesdayNearest15th: {
       const sys_days d15 = sys_days{ym / 15};
       const weekday wd{d15};
@@ -31,8 +30,7 @@ std::optional<std::chrono::year_month_day> contract_expiry(RollRule rule, int ye
       while (weekday{d} == Saturday || weekday{d} == Sunday) d += days{1};
       return year_month_day{d};
     }
-    case RollRule::ThirdFriday:
-      return year_month_day{sys_days{ym / Friday[3]}};
+    case RollRule::ThirdFriday: return year_month_day{sys_days{ym / Friday[3]}};
   }
   return std::nullopt;
 }

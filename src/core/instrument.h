@@ -28,16 +28,16 @@ enum class RollRule {
 };
 
 struct InstrumentSpec {
-  std::string symbol;          ///< platform symbol, e.g. "WIN"
+  std::string symbol;  ///< platform symbol, e.g. "WIN"
   std::string description;
   AssetClass asset_class = AssetClass::Other;
-  std::string exchange;        ///< "B3", "CME", "FX", "BINANCE", "NASDAQ" ...
-  std::string currency;        ///< account/quote currency: "BRL", "USD"
-  double tick_size = 0;        ///< minimum price increment, price units
-  double point_value = 0;      ///< account currency per 1.0 price move per contract
-  double lot_step = 1;         ///< minimum quantity increment
+  std::string exchange;    ///< "B3", "CME", "FX", "BINANCE", "NASDAQ" ...
+  std::string currency;    ///< account/quote currency: "BRL", "USD"
+  double tick_size = 0;    ///< minimum price increment, price units
+  double point_value = 0;  ///< account currency per 1.0 price move per contract
+  double lot_step = 1;     ///< minimum quantity increment
   double min_lot = 1;
-  double fee_per_side = 0;     ///< exchange fee per contract per side, account currency
+  double fee_per_side = 0;  ///< exchange fee per contract per side, account currency
   double brokerage_per_side = 0;
   std::string time_zone = "UTC";  ///< IANA zone of the session hours
   /// The regular session. With a calendar: the hours of its latest dated entry

@@ -52,34 +52,32 @@ std::string_view to_string(OrderPurpose p) {
 
 bool apply_event(Order& order, OrderEvent event, Timestamp ts) {
   const OrderStatus s = order.status;
-  OrderStatus next = s;
   switch (event) {
     case OrderEvent::Accept:
       if (s != OrderStatus::New) return false;
-      next = OrderStatus::Accepted;
+      order.status = OrderStatus::Accepted;
       break;
     case OrderEvent::Reject:
       if (s != OrderStatus::New) return false;
-      next = OrderStatus::Rejected;
+      order.status = OrderStatus::Rejected;
       break;
     case OrderEvent::PartialFill:
       if (s != OrderStatus::Accepted && s != OrderStatus::PartiallyFilled) return false;
-      next = OrderStatus::PartiallyFilled;
+      order.status = OrderStatus::PartiallyFilled;
       break;
     case OrderEvent::Fill:
       if (s != OrderStatus::Accepted && s != OrderStatus::PartiallyFilled) return false;
-      next = OrderStatus::Filled;
+      order.status = OrderStatus::Filled;
       break;
     case OrderEvent::Cancel:
       if (s != OrderStatus::New && s != OrderStatus::Accepted && s != OrderStatus::PartiallyFilled) return false;
-      next = OrderStatus::Cancelled;
+      order.status = OrderStatus::Cancelled;
       break;
     case OrderEvent::Expire:
       if (s != OrderStatus::Accepted && s != OrderStatus::PartiallyFilled) return false;
-      next = OrderStatus::Expired;
+      order.status = OrderStatus::Expired;
       break;
   }
-  order.status = next;
   order.updated = ts;
   return true;
 }

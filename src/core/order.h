@@ -41,32 +41,32 @@ constexpr bool is_terminal(OrderStatus s) {
 
 /// Why an order exists; carried into fills and the trade log.
 enum class OrderPurpose : std::uint8_t {
-  Entry,       ///< opens or adds to a position
-  Exit,        ///< strategy exit (opposite signal)
-  StopLoss,    ///< protective stop (initial or trailing)
-  Target,      ///< profit target
-  Flatten,     ///< session end or circuit breaker
+  Entry,     ///< opens or adds to a position
+  Exit,      ///< strategy exit (opposite signal)
+  StopLoss,  ///< protective stop (initial or trailing)
+  Target,    ///< profit target
+  Flatten,   ///< session end or circuit breaker
 };
 std::string_view to_string(OrderPurpose p);
 
 using OrderId = std::uint64_t;
 
 struct Order {
-  OrderId id = 0;                 ///< engine-assigned, unique within a run (FIX ClOrdID)
+  OrderId id = 0;  ///< engine-assigned, unique within a run (FIX ClOrdID)
   Side side = Side::Buy;
   OrderType type = OrderType::Market;
   TimeInForce tif = TimeInForce::Day;
   OrderPurpose purpose = OrderPurpose::Entry;
-  std::int64_t qty = 0;           ///< contracts (lots), > 0
-  double limit_price = 0;         ///< Limit, StopLimit
-  double stop_price = 0;          ///< Stop, StopLimit
+  std::int64_t qty = 0;    ///< contracts (lots), > 0
+  double limit_price = 0;  ///< Limit, StopLimit
+  double stop_price = 0;   ///< Stop, StopLimit
   OrderStatus status = OrderStatus::New;
   std::int64_t filled_qty = 0;
   double avg_fill_price = 0;
-  Timestamp created{};            ///< decision time (bar close)
+  Timestamp created{};  ///< decision time (bar close)
   Timestamp updated{};
-  OrderId oco_with = 0;           ///< one-cancels-other partner (stop ↔ target), 0 = none
-  bool triggered = false;         ///< StopLimit: the stop has been touched and it now works as a limit
+  OrderId oco_with = 0;    ///< one-cancels-other partner (stop ↔ target), 0 = none
+  bool triggered = false;  ///< StopLimit: the stop has been touched and it now works as a limit
 
   std::int64_t remaining_qty() const { return qty - filled_qty; }
   bool is_open() const { return !is_terminal(status); }

@@ -1,10 +1,10 @@
 #include "core/order_book.h"
 
-#include <gtest/gtest.h>
-#include <rapidcheck/gtest.h>
-
 #include <limits>
 #include <map>
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
 
 namespace quant {
 namespace {

@@ -2,9 +2,9 @@
 // feature pipeline and lake verify all run it on every bar): the fixed
 // session, and B3's calendar (holidays, Ash Wednesday, dated hours), over
 // 64 Ki consecutive 1-minute bars.
-#include <benchmark/benchmark.h>
-
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "core/session_locator.h"
 #include "core/test_calendar.h"
@@ -14,6 +14,7 @@ namespace {
 
 std::vector<Timestamp> bench_bars() {
   std::vector<Timestamp> out;
+  out.reserve(1 << 16);
   const Timestamp start = testing::brt(2021, 1, 4, 9, 0);
   for (int i = 0; i < 1 << 16; ++i) out.push_back(start + std::chrono::minutes(i));
   return out;
@@ -23,7 +24,7 @@ void run(benchmark::State& state, const InstrumentSpec& spec) {
   const auto bars = bench_bars();
   SessionLocator locator(spec, TimeZone::find(spec.time_zone).value());
   std::int64_t sum = 0;
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     for (Timestamp t : bars) {
       const SessionPlace p = locator.locate(t);
       sum += p.minutes_to_close + (p.in_session ? 1 : 0);

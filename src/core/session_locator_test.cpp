@@ -1,10 +1,10 @@
 #include "core/session_locator.h"
 
-#include <gtest/gtest.h>
-#include <rapidcheck/gtest.h>
-
 #include <algorithm>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
 
 #include "core/test_calendar.h"
 
@@ -58,6 +58,7 @@ std::vector<Timestamp> random_bars() {
   const auto start = brt(2021, 3, 10, 0, 0) + std::chrono::hours(24 * 30 * *rc::gen::inRange(0, 300));
   const auto minutes = *rc::gen::container<std::vector<int>>(rc::gen::inRange(-3 * 1440, 3 * 1440));
   std::vector<Timestamp> out;
+  out.reserve(minutes.size());
   for (int m : minutes) out.push_back(start + std::chrono::minutes(m));
   return out;
 }

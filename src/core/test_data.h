@@ -25,13 +25,13 @@ inline bool under_ci() {
 
 }  // namespace quant::testing
 
-#define QUANT_REQUIRE_DATA(path)                                                                        \
-  do {                                                                                                  \
-    const std::string quant_required_path_ = (path);                                                    \
-    if (!std::filesystem::exists(quant_required_path_)) {                                               \
-      if (::quant::testing::under_ci()) {                                                               \
-        FAIL() << quant_required_path_ << " is absent, and CI always has ../shared/data";               \
-      }                                                                                                 \
+#define QUANT_REQUIRE_DATA(path)                                                                           \
+  do {                                                                                                     \
+    const std::string& quant_required_path_ = (path);                                                      \
+    if (!std::filesystem::exists(quant_required_path_)) {                                                  \
+      if (::quant::testing::under_ci()) {                                                                  \
+        FAIL() << quant_required_path_ << " is absent, and CI always has ../shared/data";                  \
+      }                                                                                                    \
       GTEST_SKIP() << quant_required_path_ << " is absent (needs ../shared/data): real-data test skipped"; \
-    }                                                                                                   \
+    }                                                                                                      \
   } while (0)

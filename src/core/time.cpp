@@ -26,14 +26,14 @@ static bool valid_date(int year, int month, int day) {
   return day <= max_day;
 }
 
-bool make_local_time(int year, int month, int day, int hour, int minute, int second,
-                     std::int64_t nanos, LocalTime& out) {
-  if (!valid_date(year, month, day) || hour < 0 || hour > 23 || minute < 0 || minute > 59 ||
-      second < 0 || second > 59 || nanos < 0 || nanos >= 1'000'000'000) {
+bool make_local_time(int year, int month, int day, int hour, int minute, int second, std::int64_t nanos,
+                     LocalTime& out) {
+  if (!valid_date(year, month, day) || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 ||
+      second > 59 || nanos < 0 || nanos >= 1'000'000'000) {
     return false;
   }
   const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  const std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second;
+  const std::int64_t secs = days * 86400 + std::int64_t{hour} * 3600 + std::int64_t{minute} * 60 + second;
   out = LocalTime(Duration(secs * 1'000'000'000 + nanos));
   return true;
 }
@@ -71,8 +71,7 @@ Expected<Timestamp> TimeZone::to_utc(LocalTime local, AmbiguityPolicy policy) co
   if (zone_ == nullptr) return Timestamp(local.time_since_epoch());
   const auto info = zone_->get_info(date::local_time<Duration>(local.time_since_epoch()));
   switch (info.result) {
-    case date::local_info::unique:
-      return Timestamp(local.time_since_epoch() - info.first.offset);
+    case date::local_info::unique: return Timestamp(local.time_since_epoch() - info.first.offset);
     case date::local_info::ambiguous:
       if (policy == AmbiguityPolicy::Reject) {
         return make_error("local time " + format_local(local) + " occurs twice in " + name_ + " (DST change)");
@@ -115,8 +114,8 @@ TimeZone::OffsetSpan TimeZone::offset_span(Timestamp utc) const {
 
 static std::string format_fields(const CivilTime& c, char sep, bool zulu) {
   char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02u%c%02u:%02u:%02u", c.year, c.month, c.day, sep,
-                        c.hour, c.minute, c.second);
+  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02u%c%02u:%02u:%02u", c.year, c.month, c.day, sep, c.hour,
+                        c.minute, c.second);
   std::string out(buf, static_cast<std::size_t>(n));
   if (c.nanos != 0) {
     char frac[16];
@@ -150,8 +149,8 @@ Expected<Timestamp> parse_time_arg(std::string_view text, const TimeZone& zone) 
   };
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
   std::int64_t nanos = 0;
-  if (!read_int(text, 0, 4, y) || text.size() < 10 || text[4] != '-' || !read_int(text, 5, 2, mo) ||
-      text[7] != '-' || !read_int(text, 8, 2, d)) {
+  if (!read_int(text, 0, 4, y) || text.size() < 10 || text[4] != '-' || !read_int(text, 5, 2, mo) || text[7] != '-' ||
+      !read_int(text, 8, 2, d)) {
     return bad();
   }
   std::size_t pos = 10;

@@ -33,8 +33,8 @@ constexpr Timestamp from_epoch_ns(std::int64_t ns) { return Timestamp(Duration(n
 
 /// Civil date/time → LocalTime without any zone. Fails (returns false) on an
 /// impossible date such as 2021-02-30 or an hour of 24.
-bool make_local_time(int year, int month, int day, int hour, int minute, int second,
-                     std::int64_t nanos, LocalTime& out);
+bool make_local_time(int year, int month, int day, int hour, int minute, int second, std::int64_t nanos,
+                     LocalTime& out);
 
 /// Days since 1970-01-01 for a civil date (proleptic Gregorian).
 std::int64_t days_from_civil(int year, unsigned month, unsigned day);

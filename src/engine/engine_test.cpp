@@ -2,14 +2,14 @@
 // scripted strategy over hand-made bars: every number here is checked by hand.
 #include "engine/engine.h"
 
+#include <map>
+
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
-#include <map>
-
-#include "matching/simulated_venue.h"
 #include "core/test_bars.h"
 #include "core/test_calendar.h"
+#include "matching/simulated_venue.h"
 
 namespace quant::engine {
 namespace {
@@ -89,7 +89,7 @@ TEST(EngineTest, EntryAtNextOpenWithAnAtrStopThatGetsHit) {
   Harness h;
   h.strategy.script[0] = strategy::Action::EnterLong;  // decided at the close of bar 0
   h.run({bar(at(1, 10, 0), 100000, 100050, 99950, 100000),
-         bar(at(1, 10, 1), 100010, 100100, 99990, 100050),  // entry fills at the open 100010
+         bar(at(1, 10, 1), 100010, 100100, 99990, 100050),   // entry fills at the open 100010
          bar(at(1, 10, 2), 100050, 100060, 99700, 99750)});  // stop 100010 − 2 × 100 = 99810: hit
   // Size: floor(1 % × 100000 / (200 points × 0.20)) = floor(1000 / 40) = 25 contracts;
   // initial stop 100010 − 200 = 99810 (risk 200 × 25 × 0.2 = 1000 = 1 % of equity).
@@ -113,10 +113,10 @@ TEST(EngineTest, NoEntriesNearTheCloseAndFlattenBeforeIt) {
   // 18:00 close → 25 minutes to the session close (18:25): inside the last 30 → blocked.
   h.strategy.script[0] = strategy::Action::EnterLong;
   h.strategy.script[1] = strategy::Action::EnterLong;
-  h.run({bar(at(1, 17, 50), 100000, 100050, 99950, 100000),  // closes 17:51: 34 min left → entry allowed
-         bar(at(1, 17, 59), 100010, 100020, 100000, 100010),  // entry fills; this close (18:00) is too late to enter
-         bar(at(1, 18, 10), 100010, 100020, 100000, 100015),  // closes 18:11: 14 > 10 min left
-         bar(at(1, 18, 14), 100015, 100020, 100000, 100015),  // closes 18:15: 10 min left → flatten decided
+  h.run({bar(at(1, 17, 50), 100000, 100050, 99950, 100000),     // closes 17:51: 34 min left → entry allowed
+         bar(at(1, 17, 59), 100010, 100020, 100000, 100010),    // entry fills; this close (18:00) is too late to enter
+         bar(at(1, 18, 10), 100010, 100020, 100000, 100015),    // closes 18:11: 14 > 10 min left
+         bar(at(1, 18, 14), 100015, 100020, 100000, 100015),    // closes 18:15: 10 min left → flatten decided
          bar(at(1, 18, 15), 100020, 100030, 100000, 100020)});  // flatten fills at the open 100020
   ASSERT_EQ(h.out.trades.size(), 1u);
   EXPECT_EQ(h.out.trades[0].exit_reason, "session_end");
@@ -221,7 +221,7 @@ TEST(EngineTest, CircuitBreakerFlattensAndHaltsForTheDay) {
          bar(at(1, 10, 2), 100000, 100000, 98700, 98700),    // breaker trips at the close
          bar(at(1, 10, 3), 98700, 98800, 98600, 98700),      // flatten fills at the open
          bar(at(1, 10, 4), 98700, 98800, 98600, 98700),
-         bar(at(2, 10, 0), 98700, 98800, 98600, 98700)});    // next session: halt cleared
+         bar(at(2, 10, 0), 98700, 98800, 98600, 98700)});  // next session: halt cleared
   ASSERT_EQ(h.out.trades.size(), 1u);
   EXPECT_EQ(h.out.trades[0].qty, 12);
   EXPECT_EQ(h.out.trades[0].exit_reason, "circuit_breaker");
@@ -280,9 +280,9 @@ TEST(EngineTest, APositionOpenWhenTheDayChangesIsFlattenedAtTheFirstBarOfTheNewD
   Harness h({}, rc);
   h.strategy.script[0] = strategy::Action::EnterLong;
   h.run({bar(at(1, 15, 0), 100000, 100050, 99950, 100000),
-         bar(at(1, 15, 1), 100010, 100100, 99990, 100050),  // entry fills at 100010
+         bar(at(1, 15, 1), 100010, 100100, 99990, 100050),    // entry fills at 100010
          bar(at(1, 15, 30), 100050, 100060, 100000, 100040),  // the day's last bar in the data
-         bar(at(2, 9, 0), 100500, 100600, 100400, 100450),   // day 2: flattened at the open 100500
+         bar(at(2, 9, 0), 100500, 100600, 100400, 100450),    // day 2: flattened at the open 100500
          bar(at(2, 9, 1), 100450, 100460, 100400, 100420)});
   ASSERT_EQ(h.out.trades.size(), 1u);
   const TradeRecord& t = h.out.trades[0];
@@ -370,8 +370,10 @@ RC_GTEST_PROP(EngineProperty, PositionIsTheSumOfFillsAndHaltsHold, ()) {
   const int n = *rc::gen::inRange(20, 200);
   for (int i = 0; i < n; ++i) {
     const int k = *rc::gen::inRange(0, 10);
-    if (k < 2) h.strategy.script[i] = k == 0 ? strategy::Action::EnterLong : strategy::Action::EnterShort;
-    else if (k == 2) h.strategy.script[i] = strategy::Action::Exit;
+    if (k < 2)
+      h.strategy.script[i] = k == 0 ? strategy::Action::EnterLong : strategy::Action::EnterShort;
+    else if (k == 2)
+      h.strategy.script[i] = strategy::Action::Exit;
   }
   h.strategy.atr = *rc::gen::inRange(20, 400);
   std::vector<Bar> bars;

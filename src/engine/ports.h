@@ -18,10 +18,10 @@ namespace quant::engine {
 
 /// An entry the strategy wants, as the gate judges it.
 struct EntryCandidate {
-  Timestamp ts{};     ///< the decision time (the bar's close)
+  Timestamp ts{};  ///< the decision time (the bar's close)
   Side side = Side::Buy;
-  double price = 0;   ///< the decision price (the bar's close)
-  double atr = 0;     ///< ATR at the decision bar, price units (0 = not known)
+  double price = 0;  ///< the decision price (the bar's close)
+  double atr = 0;    ///< ATR at the decision bar, price units (0 = not known)
 };
 
 /// A gate's answer. `reason` points to a static string.

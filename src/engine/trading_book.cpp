@@ -229,8 +229,7 @@ void TradingBook::cancel_protective() {
   if (target != 0) cancel(target, "cancelled: no longer protects the position");
 }
 
-void TradingBook::cancel_working(OrderPurpose purpose, std::int64_t keep_qty, std::string_view note,
-                                 bool resting_gtc) {
+void TradingBook::cancel_working(OrderPurpose purpose, std::int64_t keep_qty, std::string_view note, bool resting_gtc) {
   // Newest first, so the orders kept are the oldest. Collected before
   // cancelling: a cancel reports back at once and edits working_.
   std::vector<std::pair<OrderId, std::int64_t>> orders;
@@ -288,7 +287,8 @@ void TradingBook::sync_protection(Timestamp ts) {
     if (std::fabs(stop->order.stop_price - pr.stop_price) >= half_tick) venue_.replace_stop(stop_order_, pr.stop_price);
   } else {
     // A different size (or side): cancel and place anew, one stop for the whole position.
-    if (const OrderId old = std::exchange(stop_order_, 0); old != 0) cancel(old, "cancelled: replaced for the new size");
+    if (const OrderId old = std::exchange(stop_order_, 0); old != 0)
+      cancel(old, "cancelled: replaced for the new size");
     send(own_order(side, OrderType::Stop, OrderPurpose::StopLoss, qty, pr.stop_price, ts, "stop"), &stop_order_);
   }
 

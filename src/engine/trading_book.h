@@ -72,7 +72,7 @@ struct TradeRecord {
   Timestamp entry_time{}, exit_time{};
   Side side = Side::Buy;  ///< Buy = long
   std::int64_t qty = 0;
-  double entry_price = 0, exit_price = 0;  ///< quantity-weighted averages
+  double entry_price = 0, exit_price = 0;       ///< quantity-weighted averages
   double gross_pnl = 0, fees = 0, net_pnl = 0;  ///< account currency
   std::string exit_reason;  ///< the reason of the order whose fill closed it ("stop", "target", "session_end" ...)
   double initial_stop = 0;  ///< 0 = none

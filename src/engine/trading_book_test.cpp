@@ -4,9 +4,9 @@
 // checked by hand.
 #include "engine/trading_book.h"
 
-#include <gtest/gtest.h>
-
 #include <map>
+
+#include <gtest/gtest.h>
 
 #include "core/test_bars.h"
 #include "matching/simulated_venue.h"

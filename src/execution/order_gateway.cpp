@@ -34,8 +34,7 @@ bool valid_reason(std::string_view reason) {
 
 /// Everything the gateway keeps for one symbol besides its book.
 struct OrderGateway::Symbol {
-  Symbol(const SymbolConfig& config)
-      : spec(config.spec), grid(config.spec.tick_size), atr(config.atr_period) {
+  explicit Symbol(const SymbolConfig& config) : spec(config.spec), grid(config.spec.tick_size), atr(config.atr_period) {
     if (config.venue == nullptr) {
       paper = std::make_unique<PaperVenue>(spec, config.paper);
       venue = paper.get();
@@ -109,7 +108,7 @@ Expected<void> validate(const GatewayConfig& config) {
   return {};
 }
 
-OrderGateway::OrderGateway(GatewayConfig config, const engine::Clock& clock, GatewayObserver* observer)
+OrderGateway::OrderGateway(const GatewayConfig& config, const engine::Clock& clock, GatewayObserver* observer)
     : clock_(clock), observer_(observer), account_(config.initial_equity) {
   QUANT_CHECK(validate(config).has_value());
   symbols_.reserve(config.symbols.size());
@@ -147,8 +146,7 @@ std::optional<GatewayError> OrderGateway::check_fields(const OrderRequest& reque
   if (request.qty < 1) return invalid("qty must be an integer >= 1 (contracts)", "qty");
   auto on_grid = [&](double price) { return positive_finite(price) && symbol.grid.on_grid(price); };
   auto needs = [&](const char* what, const char* field, double price) {
-    return invalid(std::string(what) + " needs " + field + " > 0 on the tick grid of " +
-                       number(symbol.spec.tick_size) +
+    return invalid(std::string(what) + " needs " + field + " > 0 on the tick grid of " + number(symbol.spec.tick_size) +
                        (price == 0 ? std::string(" (none given)") : " (got " + number(price) + ")"),
                    field);
   };
@@ -167,8 +165,7 @@ std::optional<GatewayError> OrderGateway::check_fields(const OrderRequest& reque
       if (request.price != 0) return no_price;
       if (!on_grid(request.stop_price)) return needs("a stop order", "stop_price", request.stop_price);
       break;
-    default:
-      return invalid("type must be market, limit or stop", "type");
+    default: return invalid("type must be market, limit or stop", "type");
   }
   if (request.tif != TimeInForce::Day && request.tif != TimeInForce::Gtc && request.tif != TimeInForce::Ioc) {
     return invalid("tif must be day, gtc or ioc", "tif");
@@ -214,8 +211,8 @@ tl::expected<OrderReply, GatewayError> OrderGateway::submit(const OrderRequest& 
   // Working client orders on this side count as filled: for a buy that is the
   // most long (or least short) the account can end up, and likewise for a sell,
   // so no combination of fills exceeds the risk limit or reverses a position.
-  const std::int64_t working = book.working_qty(request.side, OrderPurpose::Entry) +
-                               book.working_qty(request.side, OrderPurpose::Exit);
+  const std::int64_t working =
+      book.working_qty(request.side, OrderPurpose::Entry) + book.working_qty(request.side, OrderPurpose::Exit);
   const std::int64_t position = book.position_qty() + sign(request.side) * working;
   const bool reduces = position * sign(request.side) < 0;
 
@@ -296,7 +293,8 @@ OrderReply OrderGateway::reply_of(const ClientOrder& client) const {
   reply.qty = client.decision.qty;
   reply.price = client.request.price;
   reply.stop_price = client.request.stop_price;
-  const Order* order = client.final_order ? &*client.final_order : symbols_[client.symbol]->book->working_order(client.id);
+  const Order* order =
+      client.final_order ? &*client.final_order : symbols_[client.symbol]->book->working_order(client.id);
   if (order != nullptr) {
     reply.status = order->status;
     reply.filled_qty = order->filled_qty;
@@ -314,17 +312,17 @@ OrderReply OrderGateway::reply_of(const ClientOrder& client) const {
 
 // ---- bars ----
 
-void OrderGateway::on_bar(const std::string& name, const Bar& bar) {
-  const std::size_t index = index_of(name);
+void OrderGateway::on_bar(const std::string& symbol, const Bar& bar) {
+  const std::size_t index = index_of(symbol);
   if (index == symbols_.size()) return;
-  Symbol& symbol = *symbols_[index];
-  engine::TradingBook& book = *symbol.book;
+  Symbol& state = *symbols_[index];
+  engine::TradingBook& book = *state.book;
   if (book.ready() && bar.ts <= book.last_bar()) return;  // a repeated or late bar would fill orders twice
 
   book.start_bar(bar);
-  if (symbol.paper) symbol.paper->on_bar(bar);
-  symbol.atr.update(bar);
-  book.close_bar(bar, symbol.atr_now());
+  if (state.paper) state.paper->on_bar(bar);
+  state.atr.update(bar);
+  book.close_bar(bar, state.atr_now());
   book.flush_events();
 }
 

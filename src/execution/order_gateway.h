@@ -28,9 +28,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <tl/expected.hpp>
 #include <unordered_map>
 #include <vector>
+
+#include <tl/expected.hpp>
 
 #include "core/error.h"
 #include "core/instrument.h"
@@ -49,7 +50,7 @@ struct SymbolConfig {
   TimeZone zone = TimeZone::utc();  ///< the session's zone (spec.time_zone, looked up by the caller)
   risk::RiskConfig risk;
   engine::SessionRules session;  ///< the backtest's session rules ([backtest] in the configuration)
-  int atr_period = 14;  ///< Wilder ATR over the bars the gateway sees; sizes new positions
+  int atr_period = 14;           ///< Wilder ATR over the bars the gateway sees; sizes new positions
   /// Where orders go, not owned (must outlive the gateway). Null: the gateway
   /// owns a PaperVenue built with `paper` and feeds it every bar.
   engine::ExecutionVenue* venue = nullptr;
@@ -97,7 +98,7 @@ class OrderGateway {
  public:
   /// `config` must pass validate() (a violation here is a bug and aborts).
   /// `clock` and `observer` (may be null) must outlive the gateway.
-  OrderGateway(GatewayConfig config, const engine::Clock& clock, GatewayObserver* observer = nullptr);
+  OrderGateway(const GatewayConfig& config, const engine::Clock& clock, GatewayObserver* observer = nullptr);
   ~OrderGateway();
   OrderGateway(const OrderGateway&) = delete;
   OrderGateway& operator=(const OrderGateway&) = delete;

@@ -2,10 +2,10 @@
 // (through PaperVenue), on hand-made WIN bars: every number is checked by hand.
 #include "execution/order_gateway.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "core/test_bars.h"
 
@@ -56,7 +56,9 @@ struct Reports final : GatewayObserver {
   std::vector<std::pair<std::string, risk::RiskEvent>> risk_events;
   std::vector<engine::TradeRecord> trades;
   std::vector<OrderReply> orders;
-  void on_risk_event(const std::string& symbol, const risk::RiskEvent& e) override { risk_events.emplace_back(symbol, e); }
+  void on_risk_event(const std::string& symbol, const risk::RiskEvent& e) override {
+    risk_events.emplace_back(symbol, e);
+  }
   void on_trade(const std::string&, const engine::TradeRecord& t) override { trades.push_back(t); }
   void on_order(const OrderReply& r) override { orders.push_back(r); }
 };
@@ -114,9 +116,10 @@ TEST(OrderGatewayTest, MarketOrderWithinTheRiskLimitIsAccepted) {
   EXPECT_EQ(r.requested_qty, 10);
   EXPECT_EQ(r.qty, 10);
   EXPECT_DOUBLE_EQ(r.risk_stop_price, 119700);
-  EXPECT_EQ(r.risk_reason,
-            "accepted 10 of 16 allowed; limit 16 = floor(1.00% of 100000.00 = 1000.00 / ((300 pts + 5 slippage) × 0.20)); "
-            "stop 300 pts = 2.00 × ATR 150.00 rounded up to tick 5");
+  EXPECT_EQ(
+      r.risk_reason,
+      "accepted 10 of 16 allowed; limit 16 = floor(1.00% of 100000.00 = 1000.00 / ((300 pts + 5 slippage) × 0.20)); "
+      "stop 300 pts = 2.00 × ATR 150.00 rounded up to tick 5");
   EXPECT_EQ(r.status, OrderStatus::Accepted);  // the paper venue accepts at once
   EXPECT_EQ(r.order_id, 1u);
   EXPECT_EQ(r.filled_qty, 0);
@@ -282,8 +285,8 @@ TEST(OrderGatewayTest, ValidationNamesTheField) {
   h.warm_up();
   struct Case {
     OrderRequest request;
-    GatewayError::Kind kind;
-    const char* field;
+    GatewayError::Kind kind{};
+    const char* field = nullptr;
   };
   OrderRequest spaced = market("has space", Side::Buy, 1);
   OrderRequest empty = market("", Side::Buy, 1);

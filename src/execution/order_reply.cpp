@@ -6,14 +6,10 @@ namespace quant::execution {
 
 const char* to_string(GatewayError::Kind kind) {
   switch (kind) {
-    case GatewayError::Kind::Invalid:
-      return "invalid";
-    case GatewayError::Kind::UnknownSymbol:
-      return "unknown_symbol";
-    case GatewayError::Kind::Conflict:
-      return "conflict";
-    case GatewayError::Kind::NotReady:
-      return "not_ready";
+    case GatewayError::Kind::Invalid: return "invalid";
+    case GatewayError::Kind::UnknownSymbol: return "unknown_symbol";
+    case GatewayError::Kind::Conflict: return "conflict";
+    case GatewayError::Kind::NotReady: return "not_ready";
   }
   return "unknown";
 }

@@ -5,9 +5,10 @@
 /// the reply's JSON.
 
 #include <cstdint>
-#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "core/order.h"
 #include "core/time.h"

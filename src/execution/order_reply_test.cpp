@@ -1,9 +1,9 @@
 #include "execution/order_reply.h"
 
-#include <gtest/gtest.h>
-
-#include <nlohmann/json.hpp>
 #include <set>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace quant::execution {
 namespace {

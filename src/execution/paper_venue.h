@@ -15,9 +15,9 @@
 
 #include <cstddef>
 
-#include "matching/simulated_venue.h"
 #include "core/instrument.h"
 #include "engine/ports.h"
+#include "matching/simulated_venue.h"
 
 namespace quant::execution {
 

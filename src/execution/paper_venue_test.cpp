@@ -3,11 +3,11 @@
 // which backtest/simulated_venue_test.cpp covers.
 #include "execution/paper_venue.h"
 
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "core/test_bars.h"
-
-#include <vector>
 
 namespace quant::execution {
 namespace {

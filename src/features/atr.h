@@ -29,8 +29,8 @@ class WilderAtr {
   /// Adds one bar (price units, low <= high).
   void update(double high, double low, double close) {
     const double range = high - low;
-    const double tr = has_prev_ ? std::max({range, std::fabs(high - prev_close_), std::fabs(low - prev_close_)})
-                                : range;
+    const double tr =
+        has_prev_ ? std::max({range, std::fabs(high - prev_close_), std::fabs(low - prev_close_)}) : range;
     prev_close_ = close;
     has_prev_ = true;
     true_range_ = tr;

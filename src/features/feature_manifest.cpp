@@ -1,10 +1,9 @@
 #include "features/feature_manifest.h"
 
-#include "core/sha256.h"
-
-
 #include <array>
 #include <set>
+
+#include "core/sha256.h"
 
 namespace quant::features {
 
@@ -14,7 +13,6 @@ std::string canonical_json(const std::vector<std::string>& names, const nlohmann
   j["params"] = params;
   return j.dump();
 }
-
 
 void FeatureManifest::rehash() { hash = sha256_hex(canonical_json(names, params)); }
 

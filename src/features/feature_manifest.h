@@ -4,9 +4,10 @@
 /// manifest it was trained with; the serving/live side checks the pipeline it
 /// built against it before scoring a single row.
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/sha256.h"

@@ -80,7 +80,7 @@ TEST(FeatureManifestTest, CheckCompatibleNamesTheFirstDifference) {
   EXPECT_NE(r.error().message.find("missing 'atr_pct'"), std::string::npos) << r.error().message;
 
   b = a;
-  b.names.push_back("volume_z");
+  b.names.emplace_back("volume_z");
   r = check_compatible(a, b);
   ASSERT_FALSE(r.has_value());
   EXPECT_NE(r.error().message.find("extra 'volume_z'"), std::string::npos) << r.error().message;

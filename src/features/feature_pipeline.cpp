@@ -19,12 +19,9 @@ constexpr int kMaxVolumeWindow = 10000;
 
 bool resolve_real_volume(VolumeSource source, AssetClass asset_class) {
   switch (source) {
-    case VolumeSource::Real:
-      return true;
-    case VolumeSource::Tick:
-      return false;
-    case VolumeSource::Auto:
-      break;
+    case VolumeSource::Real: return true;
+    case VolumeSource::Tick: return false;
+    case VolumeSource::Auto: break;
   }
   return asset_class == AssetClass::Future || asset_class == AssetClass::Equity || asset_class == AssetClass::Crypto;
 }
@@ -68,12 +65,9 @@ void describe_opens(const InstrumentSpec& spec, nlohmann::json& instrument) {
 
 const char* to_string(VolumeSource source) {
   switch (source) {
-    case VolumeSource::Auto:
-      return "auto";
-    case VolumeSource::Real:
-      return "real";
-    case VolumeSource::Tick:
-      return "tick";
+    case VolumeSource::Auto: return "auto";
+    case VolumeSource::Real: return "real";
+    case VolumeSource::Tick: return "tick";
   }
   return "?";
 }

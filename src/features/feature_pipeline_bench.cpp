@@ -1,12 +1,12 @@
 // ns per bar through the whole FeaturePipeline (default config: 4 returns, MA
 // spread, Keltner, ATR %, volume z, session time), with and without the
 // 3-state HMM filter, and with an L2 snapshot before every bar.
-#include <benchmark/benchmark.h>
-
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "features/feature_pipeline.h"
 
@@ -74,7 +74,7 @@ void BM_FeaturePipeline(benchmark::State& state) {
   book.asks = {{100005, 12}, {100010, 8}, {100015, 25}, {100020, 30}, {100025, 9}};
   const auto& bars = bench_bars();
   std::size_t i = 0;
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     if (with_book) pipeline.update_book(book);
     pipeline.update(bars[i]);
     benchmark::DoNotOptimize(pipeline.values().data());

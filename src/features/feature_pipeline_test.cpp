@@ -1,9 +1,4 @@
-#include "core/test_data.h"
 #include "features/feature_pipeline.h"
-
-#include <gtest/gtest.h>
-#include <rapidcheck.h>
-#include <rapidcheck/gtest.h>
 
 #include <algorithm>
 #include <cmath>
@@ -15,7 +10,12 @@
 #include <variant>
 #include <vector>
 
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
 #include "core/test_calendar.h"
+#include "core/test_data.h"
 #include "features/test_bars.h"
 
 namespace quant::features {
@@ -230,7 +230,7 @@ TEST(FeaturePipelineTest, ManifestHashFollowsTheOpensOfTheCalendar) {
   const auto hash_of = [](const InstrumentSpec& spec) {
     return FeaturePipeline::create(FeatureConfig{}, spec, false).value().manifest().hash;
   };
-  const auto with = [](ExchangeCalendar e) {
+  const auto with = [](const ExchangeCalendar& e) {
     InstrumentSpec s = quant::testing::win_with_b3_calendar();
     s.calendar = std::make_shared<const TradingCalendar>(make_trading_calendar(e, "index").value());
     return s;
@@ -340,6 +340,7 @@ TEST(FeaturePipelineTest, HmmProbabilitiesFollowTheFilter) {
   auto p = FeaturePipeline::create(small_config(), plain_spec(), false, &hmm);
   ASSERT_TRUE(p.has_value());
   std::vector<Bar> bars;
+  bars.reserve(30);
   for (int i = 0; i < 30; ++i) bars.push_back(make_bar(i, 1000 + (i % 3) * 2 - (i % 5), 10 + i % 4));
   HmmFilter reference(hmm);
   const auto obs = hmm_observations(bars, small_config().hmm_volatility_window);
@@ -369,7 +370,7 @@ struct Step {
 
 rc::Gen<std::vector<Step>> gen_steps() {
   return rc::gen::apply(
-      [](std::vector<std::tuple<int, int, int, int, int, int>> raw) {
+      [](const std::vector<std::tuple<int, int, int, int, int, int>>& raw) {
         std::vector<Step> steps;
         std::int64_t close = 2000;
         int minute = 600;

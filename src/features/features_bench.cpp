@@ -1,10 +1,10 @@
 // ns per update of the indicator set that ma_breakout uses per bar:
 // two SMAs (or EMAs) over ticks, the exact sign, a Keltner channel (EMA + Wilder ATR).
-#include <benchmark/benchmark.h>
-
 #include <cstdint>
 #include <random>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "features/atr.h"
 #include "features/keltner.h"
@@ -44,7 +44,7 @@ template <class F>
 void run(benchmark::State& state, F&& per_bar) {
   const Bars& b = bars();
   std::size_t i = 0;
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     per_bar(b, i);
     if (++i == b.ticks.size()) i = 0;
   }

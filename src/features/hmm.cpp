@@ -1,12 +1,12 @@
 #include "features/hmm.h"
 
-#include "core/random.h"
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
 #include <string>
+
+#include "core/random.h"
 
 namespace quant::features {
 namespace {
@@ -14,8 +14,6 @@ namespace {
 constexpr int kMaxStates = 16;
 constexpr double kLog2Pi = 1.8378770664093453;
 constexpr int kLloydSteps = 20;
-
-std::size_t idx(int a, int b, int width) { return static_cast<std::size_t>(a * width + b); }
 
 bool finite(const HmmObservation& o) { return std::isfinite(o[0]) && std::isfinite(o[1]); }
 
@@ -97,6 +95,7 @@ HmmParams initialise(std::span<const HmmObservation> obs, const HmmFitConfig& co
                      const std::array<double, 2>& sd, const std::array<double, 2>& floor) {
   const int k_count = config.states;
   const std::size_t n = obs.size();
+  QUANT_CHECK(k_count >= 1 && n > 0);  // fit_hmm validated the config and needs >= 10 observations per state
   std::vector<HmmObservation> z(n);
   for (std::size_t t = 0; t < n; ++t) {
     for (std::size_t d = 0; d < 2; ++d) z[t][d] = (obs[t][d] - mean[d]) / sd[d];
@@ -156,11 +155,12 @@ HmmParams initialise(std::span<const HmmObservation> obs, const HmmFitConfig& co
   }
   HmmParams p;
   p.states = k_count;
-  p.initial.assign(static_cast<std::size_t>(k_count), 1.0 / k_count);
-  p.transition.assign(static_cast<std::size_t>(k_count * k_count), k_count == 1 ? 1.0 : 0.1 / (k_count - 1));
-  for (int k = 0; k < k_count; ++k) p.transition[idx(k, k, k_count)] = k_count == 1 ? 1.0 : 0.9;
-  p.mean.assign(static_cast<std::size_t>(k_count * kHmmDims), 0);
-  p.variance.assign(static_cast<std::size_t>(k_count * kHmmDims), 0);
+  const auto k_size = static_cast<std::size_t>(k_count);
+  p.initial.assign(k_size, 1.0 / k_count);
+  p.transition.assign(k_size * k_size, k_count == 1 ? 1.0 : 0.1 / (k_count - 1));
+  for (int k = 0; k < k_count; ++k) p.transition[hmm_index(k, k, k_count)] = k_count == 1 ? 1.0 : 0.9;
+  p.mean.assign(k_size * kHmmDims, 0);
+  p.variance.assign(k_size * kHmmDims, 0);
   for (int k = 0; k < k_count; ++k) {
     double count = 0;
     std::array<double, 2> s{0, 0}, s2{0, 0};
@@ -173,7 +173,7 @@ HmmParams initialise(std::span<const HmmObservation> obs, const HmmFitConfig& co
       }
     }
     for (std::size_t d = 0; d < 2; ++d) {
-      const auto slot = idx(k, static_cast<int>(d), kHmmDims);
+      const auto slot = hmm_index(k, static_cast<int>(d), kHmmDims);
       if (count > 0) {
         p.mean[slot] = s[d] / count;
         p.variance[slot] = std::max(s2[d] / count - p.mean[slot] * p.mean[slot], floor[d]);
@@ -199,10 +199,11 @@ HmmParams canonical(const HmmParams& p) {
   for (int i = 0; i < k_count; ++i) {
     const int oi = order[static_cast<std::size_t>(i)];
     q.initial[static_cast<std::size_t>(i)] = p.initial[static_cast<std::size_t>(oi)];
-    for (int j = 0; j < k_count; ++j) q.transition[idx(i, j, k_count)] = p.a(oi, order[static_cast<std::size_t>(j)]);
+    for (int j = 0; j < k_count; ++j)
+      q.transition[hmm_index(i, j, k_count)] = p.a(oi, order[static_cast<std::size_t>(j)]);
     for (int d = 0; d < kHmmDims; ++d) {
-      q.mean[idx(i, d, kHmmDims)] = p.mu(oi, d);
-      q.variance[idx(i, d, kHmmDims)] = p.var(oi, d);
+      q.mean[hmm_index(i, d, kHmmDims)] = p.mu(oi, d);
+      q.variance[hmm_index(i, d, kHmmDims)] = p.var(oi, d);
     }
   }
   return q;
@@ -410,8 +411,8 @@ HmmFilter::HmmFilter(HmmParams params) : params_(std::move(params)) {
   log_emission_.resize(k);
 }
 
-std::span<const double> HmmFilter::update(const HmmObservation& x) {
-  if (!finite(x)) return probabilities_;
+std::span<const double> HmmFilter::update(const HmmObservation& observation) {
+  if (!finite(observation)) return probabilities_;
   const int k_count = params_.states;
   const auto kk = static_cast<std::size_t>(k_count);
   if (started_) {
@@ -425,8 +426,8 @@ std::span<const double> HmmFilter::update(const HmmObservation& x) {
   }
   double m = -std::numeric_limits<double>::infinity();
   for (std::size_t k = 0; k < kk; ++k) {
-    const double d0 = x[0] - params_.mean[k * 2];
-    const double d1 = x[1] - params_.mean[k * 2 + 1];
+    const double d0 = observation[0] - params_.mean[k * 2];
+    const double d1 = observation[1] - params_.mean[k * 2 + 1];
     const double le = log_norm_[k] + inv_var_[k * 2] * d0 * d0 + inv_var_[k * 2 + 1] * d1 * d1;
     log_emission_[k] = le;
     m = std::max(m, le);

@@ -5,10 +5,12 @@
 /// regime gate for the strategy, and JSON (de)serialisation of the fit.
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <span>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 
@@ -18,6 +20,12 @@ namespace quant::features {
 /// return and the rolling volatility of log returns; any consistent units work).
 using HmmObservation = std::array<double, 2>;
 constexpr int kHmmDims = 2;
+
+/// Index of (row, col) in a row-major matrix `width` columns wide; the arithmetic is
+/// done in std::size_t (row, col, width >= 0).
+constexpr std::size_t hmm_index(int row, int col, int width) {
+  return static_cast<std::size_t>(row) * static_cast<std::size_t>(width) + static_cast<std::size_t>(col);
+}
 
 /// A fitted model with K states and diagonal covariances. States are in
 /// canonical order after `fit_hmm`: ascending volatility mean (dimension 1),
@@ -29,9 +37,9 @@ struct HmmParams {
   std::vector<double> mean;        ///< K × 2 row-major
   std::vector<double> variance;    ///< K × 2 row-major, > 0 (diagonal covariance)
 
-  double a(int i, int j) const { return transition[static_cast<std::size_t>(i * states + j)]; }
-  double mu(int k, int d) const { return mean[static_cast<std::size_t>(k * kHmmDims + d)]; }
-  double var(int k, int d) const { return variance[static_cast<std::size_t>(k * kHmmDims + d)]; }
+  double a(int i, int j) const { return transition[hmm_index(i, j, states)]; }
+  double mu(int k, int d) const { return mean[hmm_index(k, d, kHmmDims)]; }
+  double var(int k, int d) const { return variance[hmm_index(k, d, kHmmDims)]; }
 
   /// Shapes, finiteness, probabilities in [0, 1] summing to 1 (±1e-6 per row),
   /// variances > 0. The error names the field.

@@ -1,13 +1,13 @@
 #include "features/hmm.h"
-#include "core/random.h"
-
-#include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdio>
 #include <numbers>
 #include <vector>
 
+#include <gtest/gtest.h>
+
+#include "core/random.h"
 #include "features/feature_pipeline.h"
 
 namespace quant::features {

@@ -1,8 +1,8 @@
 #include "features/labels.h"
 
-#include <gtest/gtest.h>
-
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace quant::features {
 namespace {
@@ -122,6 +122,7 @@ TEST(LabelsTest, EntryIsNextOpenNotSignalClose) {
 
 TEST(LabelsTest, DropsEventsWithoutFullHorizonAndInvalidOnes) {
   std::vector<Bar> bars;
+  bars.reserve(10);
   for (int k = 0; k < 10; ++k) bars.push_back(bar(k, 1000, 1010, 990, 1000));
   const std::vector<Event> events = {
       {2, Side::Buy, 25},   // ok: needs bars 3..5

@@ -1,9 +1,9 @@
 #include "features/moving_average.h"
 
+#include <cmath>
+
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
-
-#include <cmath>
 
 #include "features/test_util.h"
 

@@ -3,13 +3,13 @@
 // + updates, and the WIN time and sales of 2021-06-15 (no aggressor column:
 // the tick rule). Values checked by hand from the rows quoted in comments.
 // Skipped when the folder is absent, failed instead when CI is set.
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <utility>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "features/order_flow.h"
 #include "features/test_market_files.h"
@@ -202,6 +202,7 @@ TEST(OrderFlowRealDataTest, WinTradesByTheTickRule) {
               lowest, highest, at_least, at_most);
   // The streaming sampler equals its batch twin on the real day.
   std::vector<Timestamp> closes;
+  closes.reserve(values.size());
   for (const auto& [close, v] : values) closes.push_back(close);
   const auto batch = order_flow_batch(config, {}, trades, closes);
   for (std::size_t i = 0; i < values.size(); ++i) EXPECT_DOUBLE_EQ(*batch[i], values[i].second);

@@ -1,13 +1,13 @@
 #include "features/order_flow.h"
 
-#include <gtest/gtest.h>
-#include <rapidcheck.h>
-#include <rapidcheck/gtest.h>
-
 #include <chrono>
 #include <cmath>
 #include <tuple>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
 
 namespace quant::features {
 namespace {
@@ -17,7 +17,7 @@ using std::chrono::seconds;
 
 const Timestamp kT0 = from_epoch_ns(0) + std::chrono::hours(24 * 18000);  // a whole minute
 
-BookSnapshot book(Timestamp ts, std::vector<double> bid_sizes, std::vector<double> ask_sizes) {
+BookSnapshot book(Timestamp ts, const std::vector<double>& bid_sizes, const std::vector<double>& ask_sizes) {
   BookSnapshot b;
   b.ts = ts;
   double price = 100;

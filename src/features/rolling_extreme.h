@@ -19,8 +19,7 @@ template <class T, bool kMax>
 class RollingExtreme {
  public:
   /// `period` >= 1 (QUANT_CHECK).
-  explicit RollingExtreme(int period)
-      : entries_(static_cast<std::size_t>(period > 0 ? period : 1)), period_(period) {
+  explicit RollingExtreme(int period) : entries_(static_cast<std::size_t>(period > 0 ? period : 1)), period_(period) {
     QUANT_CHECK(period >= 1);
   }
 

@@ -1,9 +1,9 @@
 #include "features/rolling_volatility.h"
 
+#include <cmath>
+
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
-
-#include <cmath>
 
 #include "features/test_util.h"
 

@@ -2,12 +2,12 @@
 // Test-only helpers for the pipeline tests: instrument specs and a reader of
 // the real WIN file with timestamps and volumes (MT5 export, local time).
 
-#include <zlib.h>
-
 #include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <zlib.h>
 
 #include "core/instrument.h"
 #include "core/market_data.h"
@@ -45,6 +45,7 @@ inline std::optional<std::vector<Bar>> read_mt5_bars_gz(const std::string& path,
     double volume = 0;
     int spread = 0;
     Bar b;
+    // NOLINTNEXTLINE(cert-err34-c): a fixture reader; the field count is checked, the data is the known export
     if (std::sscanf(line, "%d.%d.%d,%d:%d:%d,%lf,%lf,%lf,%lf,%lld,%lf,%d", &y, &mo, &d, &h, &mi, &se, &b.open, &b.high,
                     &b.low, &b.close, &ticks, &volume, &spread) != 13) {
       continue;

@@ -1,19 +1,19 @@
 #pragma once
 // Test-only helpers: random series for the streaming == batch properties.
 
-#include <rapidcheck.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <vector>
+
+#include <rapidcheck.h>
 
 namespace quant::features::testing {
 
 // A random walk of ticks with small steps, so that equal averages (ties) occur.
 inline rc::Gen<std::vector<std::int64_t>> gen_tick_walk(int max_step = 3) {
   return rc::gen::apply(
-      [](std::int64_t start, std::vector<std::int64_t> steps) {
+      [](std::int64_t start, const std::vector<std::int64_t>& steps) {
         std::vector<std::int64_t> out;
         out.reserve(steps.size());
         std::int64_t x = start;
@@ -34,7 +34,7 @@ struct Series {
 // Positive prices on a 0.5 grid: a walk of closes with highs/lows around them, gaps included.
 inline rc::Gen<Series> gen_bars() {
   return rc::gen::apply(
-      [](std::vector<std::tuple<int, int, int>> steps) {
+      [](const std::vector<std::tuple<int, int, int>>& steps) {
         Series s;
         std::int64_t close = 20000;
         for (auto [move, up, down] : steps) {
@@ -46,8 +46,8 @@ inline rc::Gen<Series> gen_bars() {
         }
         return s;
       },
-      rc::gen::container<std::vector<std::tuple<int, int, int>>>(rc::gen::tuple(
-          rc::gen::inRange(-40, 41), rc::gen::inRange(0, 10), rc::gen::inRange(0, 10))));
+      rc::gen::container<std::vector<std::tuple<int, int, int>>>(
+          rc::gen::tuple(rc::gen::inRange(-40, 41), rc::gen::inRange(0, 10), rc::gen::inRange(0, 10))));
 }
 
 // |a − b| <= 1e-9 × max(|a|, |b|) (NaN only matches NaN: both in warm-up).

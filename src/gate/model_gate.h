@@ -19,7 +19,7 @@ namespace quant::gate {
 
 struct GateConfig {
   model::GateRule rule;
-  double target_points = 100;     ///< the profit target distance, price points
+  double target_points = 100;      ///< the profit target distance, price points
   double stop_atr_multiple = 2.0;  ///< the stop distance in ATRs (the risk engine's)
 };
 

@@ -5,7 +5,6 @@
 
 namespace quant::generator {
 
-
 Expected<std::vector<GeneratedBar>> generate_market(const InstrumentSpec& spec, const GeneratorConfig& config) {
   if (!(spec.tick_size > 0)) return make_error("generate: instrument " + spec.symbol + " has no tick size");
   if (spec.session.crosses_midnight()) {

@@ -17,10 +17,10 @@ namespace quant::generator {
 
 struct GeneratorConfig {
   std::uint64_t seed = 42;
-  int days = 20;                 ///< trading days to generate (weekdays of the spec)
+  int days = 20;                                          ///< trading days to generate (weekdays of the spec)
   int start_year = 2024, start_month = 1, start_day = 2;  ///< first calendar day (local)
-  double start_price = 120000;   ///< snapped to the tick grid
-  double base_volatility_ticks = 6;  ///< per-minute standard deviation in ticks, calm regime
+  double start_price = 120000;                            ///< snapped to the tick grid
+  double base_volatility_ticks = 6;                       ///< per-minute standard deviation in ticks, calm regime
 };
 
 /// Regime of a generated stretch: drift and volatility multipliers.
@@ -28,7 +28,7 @@ enum class Regime : std::uint8_t { Calm = 0, TrendUp = 1, TrendDown = 2, Volatil
 
 struct GeneratedBar {
   Bar bar;
-  Regime regime;
+  Regime regime = Regime::Calm;
 };
 
 /// Generates bars for `config.days` trading days of `spec`'s session.

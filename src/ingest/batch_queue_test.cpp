@@ -4,9 +4,6 @@
 // never fail spuriously.
 #include "ingest/batch_queue.h"
 
-#include <gtest/gtest.h>
-#include <rapidcheck/gtest.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -17,6 +14,9 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
 
 #include "ingest/test_sink.h"
 
@@ -221,9 +221,12 @@ struct Event {
 };
 
 rc::Gen<Event> gen_event() {
-  return rc::gen::apply([](int kind, std::int64_t value) { return Event{kind, value}; },
-                        rc::gen::weightedOneOf<int>({{4, rc::gen::inRange(0, 5)}, {1, rc::gen::just(5)}}),
-                        rc::gen::inRange<std::int64_t>(-1'000'000, 1'000'000));
+  return rc::gen::apply(
+      [](int kind, std::int64_t value) {
+        return Event{kind, value};
+      },
+      rc::gen::weightedOneOf<int>({{4, rc::gen::inRange(0, 5)}, {1, rc::gen::just(5)}}),
+      rc::gen::inRange<std::int64_t>(-1'000'000, 1'000'000));
 }
 
 // Bit-exact double comparison (NaN equals NaN: an absent quote side).
@@ -251,9 +254,7 @@ Consumed run_through_queue(const std::vector<Event>& events, std::size_t capacit
     for (const Event& e : events) {
       const double v = static_cast<double>(e.value);
       switch (e.kind) {
-        case 0:
-          sink.on_bar(Bar{ts_of(e.value), v, v + 1, v - 1, v, e.value, v / 3, 1});
-          break;
+        case 0: sink.on_bar(Bar{ts_of(e.value), v, v + 1, v - 1, v, e.value, v / 3, 1}); break;
         case 1: {
           Tick tick;
           tick.ts = ts_of(e.value);
@@ -263,9 +264,7 @@ Consumed run_through_queue(const std::vector<Event>& events, std::size_t capacit
           sink.on_tick(tick);
           break;
         }
-        case 2:
-          sink.on_trade(Trade{ts_of(e.value), v, v / 7, e.value > 0 ? Aggressor::Buy : Aggressor::Sell});
-          break;
+        case 2: sink.on_trade(Trade{ts_of(e.value), v, v / 7, e.value > 0 ? Aggressor::Buy : Aggressor::Sell}); break;
         case 3: {
           BookSnapshot book;
           book.ts = ts_of(e.value);
@@ -274,9 +273,7 @@ Consumed run_through_queue(const std::vector<Event>& events, std::size_t capacit
           sink.on_book(book);
           break;
         }
-        case 4:
-          sink.on_reject(RowError{"f.csv", e.value, "PRICE", "reason " + std::to_string(e.value), "text"});
-          break;
+        case 4: sink.on_reject(RowError{"f.csv", e.value, "PRICE", "reason " + std::to_string(e.value), "text"}); break;
         default: {
           ImportStats stats;
           stats.records = e.value;

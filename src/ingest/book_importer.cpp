@@ -37,10 +37,10 @@ class TardisBookParser final : public Parser {
       levels_.push_back(level);
     }
     if (ts_col_ < 0 || levels_.empty()) {
-      return tl::unexpected(header_error(
-          "a Tardis book snapshot file: expected the header 'exchange,symbol,timestamp,local_timestamp,"
-          "asks[0].price,asks[0].amount,bids[0].price,bids[0].amount,...'",
-          line));
+      return tl::unexpected(
+          header_error("a Tardis book snapshot file: expected the header 'exchange,symbol,timestamp,local_timestamp,"
+                       "asks[0].price,asks[0].amount,bids[0].price,bids[0].amount,...'",
+                       line));
     }
     snapshot_.asks.reserve(levels_.size());
     snapshot_.bids.reserve(levels_.size());
@@ -174,8 +174,7 @@ class DeltaBookParser final : public Parser {
 
 }  // namespace
 
-std::unique_ptr<Parser> make_tardis_book_parser(const ByteSource& source, const ImportOptions& options,
-                                                Emitter& out) {
+std::unique_ptr<Parser> make_tardis_book_parser(const ByteSource& source, const ImportOptions& options, Emitter& out) {
   return std::make_unique<TardisBookParser>(source, options, out);
 }
 

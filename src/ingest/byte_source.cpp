@@ -1,14 +1,15 @@
 // ByteSource implementations: plain files, gzip streams, zip members, memory.
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <system_error>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zip.h>
 #include <zlib.h>
-
-#include <algorithm>
-#include <cerrno>
-#include <climits>
-#include <cstring>
 
 #include "ingest/importer.h"
 
@@ -20,7 +21,7 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-std::string errno_text(int err) { return std::strerror(err); }
+std::string errno_text(int err) { return std::generic_category().message(err); }
 
 // Classifies a stat/open failure into the one line the user sees.
 Error open_error(const std::string& path, int err) {
@@ -68,8 +69,8 @@ class GzipSource final : public ByteSource {
   GzipSource& operator=(const GzipSource&) = delete;
 
   Expected<std::size_t> read(char* buffer, std::size_t size) override {
-    const unsigned chunk = size > static_cast<std::size_t>(INT_MAX) ? static_cast<unsigned>(INT_MAX)
-                                                                    : static_cast<unsigned>(size);
+    const unsigned chunk =
+        size > static_cast<std::size_t>(INT_MAX) ? static_cast<unsigned>(INT_MAX) : static_cast<unsigned>(size);
     const int n = gzread(file_, buffer, chunk);
     if (n < 0) {
       int code = 0;
@@ -88,8 +89,7 @@ class GzipSource final : public ByteSource {
 class ZipSource final : public ByteSource {
  public:
   ZipSource(zip_t* archive, zip_file_t* member, std::string name, std::string member_name, std::uint64_t size)
-      : archive_(archive), member_(member), name_(std::move(name)), member_name_(std::move(member_name)),
-        size_(size) {}
+      : archive_(archive), member_(member), name_(std::move(name)), member_name_(std::move(member_name)), size_(size) {}
   ~ZipSource() override {
     zip_fclose(member_);
     zip_discard(archive_);
@@ -182,8 +182,8 @@ Expected<std::unique_ptr<ByteSource>> open_zip(const std::string& path, const st
     return make_error(message);
   }
   const std::string member_name = zip_get_name(archive, static_cast<zip_uint64_t>(chosen), 0);
-  return std::unique_ptr<ByteSource>(std::make_unique<ZipSource>(
-      archive, member, path, member_name, (st.valid & ZIP_STAT_SIZE) != 0 ? st.size : 0));
+  return std::unique_ptr<ByteSource>(
+      std::make_unique<ZipSource>(archive, member, path, member_name, (st.valid & ZIP_STAT_SIZE) != 0 ? st.size : 0));
 }
 
 }  // namespace

@@ -78,9 +78,15 @@ class CsvBarParser final : public BarParser {
           "a bar CSV: expected columns timestamp (or date and time), open, high, low, close[, volume]", line));
     }
     if (!header) {
-      default_names(n_fields_, {{ts_col_, date_time ? "date" : "timestamp"}, {time_col_, "time"}, {open_, "open"},
-                                {high_, "high"}, {low_, "low"}, {close_, "close"}, {volume_, "volume"},
-                                {tick_volume_, "tick_volume"}, {spread_, "spread"}});
+      default_names(n_fields_, {{ts_col_, date_time ? "date" : "timestamp"},
+                                {time_col_, "time"},
+                                {open_, "open"},
+                                {high_, "high"},
+                                {low_, "low"},
+                                {close_, "close"},
+                                {volume_, "volume"},
+                                {tick_volume_, "tick_volume"},
+                                {spread_, "spread"}});
     }
     has_header_ = header;
     ts_kind_ = date_time ? TsKind::DateTime : TsKind::Text;
@@ -98,9 +104,8 @@ class CsvBarParser final : public BarParser {
     std::int64_t tod = 0;
     TextTime t;
     const auto ts_index = static_cast<std::size_t>(ts_col_);
-    if (has_header_ && ts_kind_ == TsKind::Text && options_.columns.time.empty() &&
-        fields_.size() == n_fields_ + 1 && ts_index + 1 < fields_.size() &&
-        parse_text_time(fields_[ts_index], t) && !t.has_time &&
+    if (has_header_ && ts_kind_ == TsKind::Text && options_.columns.time.empty() && fields_.size() == n_fields_ + 1 &&
+        ts_index + 1 < fields_.size() && parse_text_time(fields_[ts_index], t) && !t.has_time &&
         parse_time_of_day(fields_[ts_index + 1], tod)) {
       for (int* col : {&open_, &high_, &low_, &close_, &volume_, &tick_volume_, &spread_}) {
         if (*col > ts_col_) ++*col;

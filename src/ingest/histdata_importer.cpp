@@ -21,8 +21,7 @@ class HistDataParser final : public BarParser {
     split(line, delimiter_, fields_);
     TextTime t;
     const std::string_view first = trim(fields_[0]);
-    if (fields_.size() < 5 || fields_.size() > 6 || first.size() != 15 || !parse_text_time(first, t) ||
-        !t.has_time) {
+    if (fields_.size() < 5 || fields_.size() > 6 || first.size() != 15 || !parse_text_time(first, t) || !t.has_time) {
       return tl::unexpected(header_error(
           "a HistData M1 file: expected rows like '20170102 020000;1.051550;1.051970;1.051550;1.051900;0'", line));
     }

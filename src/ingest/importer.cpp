@@ -81,34 +81,23 @@ Expected<TimeFormat> parse_time_format(std::string_view name) {
                     "' (known: auto, iso8601, epoch_s, epoch_ms, epoch_us, epoch_ns)");
 }
 
-std::string RowError::to_string() const {
-  return source + ":" + std::to_string(line) + ": " + field + ": " + reason;
-}
+std::string RowError::to_string() const { return source + ":" + std::to_string(line) + ": " + field + ": " + reason; }
 
 namespace {
 
 std::unique_ptr<Parser> make_parser(Format format, const ByteSource& source, const ImportOptions& options,
                                     Emitter& out) {
   switch (format) {
-    case Format::Mt5Bars:
-      return detail::make_mt5_bar_parser(source, options, out);
-    case Format::HistData:
-      return detail::make_histdata_parser(source, options, out);
-    case Format::Csv:
-      return detail::make_csv_bar_parser(source, options, out);
-    case Format::Mt5Ticks:
-      return detail::make_mt5_tick_parser(source, options, out);
-    case Format::Trades:
-      return detail::make_trade_parser(source, options, out);
-    case Format::Quotes:
-      return detail::make_quote_parser(source, options, out);
-    case Format::TardisBook:
-      return detail::make_tardis_book_parser(source, options, out);
+    case Format::Mt5Bars: return detail::make_mt5_bar_parser(source, options, out);
+    case Format::HistData: return detail::make_histdata_parser(source, options, out);
+    case Format::Csv: return detail::make_csv_bar_parser(source, options, out);
+    case Format::Mt5Ticks: return detail::make_mt5_tick_parser(source, options, out);
+    case Format::Trades: return detail::make_trade_parser(source, options, out);
+    case Format::Quotes: return detail::make_quote_parser(source, options, out);
+    case Format::TardisBook: return detail::make_tardis_book_parser(source, options, out);
     case Format::TardisIncremental:
-    case Format::BinanceDepth:
-      return detail::make_delta_book_parser(format, source, options, out);
-    case Format::Lean:
-      return detail::make_lean_bar_parser(source, options, out);
+    case Format::BinanceDepth: return detail::make_delta_book_parser(format, source, options, out);
+    case Format::Lean: return detail::make_lean_bar_parser(source, options, out);
   }
   return nullptr;
 }
@@ -119,8 +108,8 @@ bool blank(std::string_view line) {
 
 }  // namespace
 
-Expected<ImportStats> import_source(ByteSource& source, Format format, const ImportOptions& options,
-                                    RecordSink& sink, ProgressFn progress, void* progress_context) {
+Expected<ImportStats> import_source(ByteSource& source, Format format, const ImportOptions& options, RecordSink& sink,
+                                    ProgressFn progress, void* progress_context) {
   ImportStats stats;
   detail::LineReader reader(source, progress, progress_context);
   Emitter out(sink, stats);

@@ -45,8 +45,8 @@ std::string_view format_dataset(Format format);
 
 /// How a timestamp column is written, for the generic formats.
 enum class TimeFormat {
-  Auto,         ///< detect per file from the first data row (ISO 8601 / MT5 dotted / epoch by magnitude)
-  Iso8601,      ///< 2024-01-01 23:01:00[.ffffff][Z|+00:00], 'T' or ' ' separator
+  Auto,     ///< detect per file from the first data row (ISO 8601 / MT5 dotted / epoch by magnitude)
+  Iso8601,  ///< 2024-01-01 23:01:00[.ffffff][Z|+00:00], 'T' or ' ' separator
   EpochSeconds,
   EpochMillis,
   EpochMicros,
@@ -59,7 +59,7 @@ Expected<TimeFormat> parse_time_format(std::string_view name);
 struct ColumnMapping {
   std::string ts, date, time;  ///< either one timestamp column, or date + time columns
   std::string open, high, low, close, volume, tick_volume, spread;
-  std::string price, side;                  ///< trades
+  std::string price, side;                   ///< trades
   std::string bid, ask, bid_size, ask_size;  ///< quotes
 };
 
@@ -77,17 +77,17 @@ struct ImportOptions {
   char delimiter = '\0';       ///< '\0' = detect (',', ';', '\t')
   std::optional<bool> header;  ///< nullopt = detect
   double price_scale = 1.0;    ///< divide prices by this (Lean: 10000)
-  std::string base_date;       ///< YYYY-MM-DD for formats whose rows hold time of day only (Lean); else from the file name
-  int book_depth = 10;         ///< levels kept in emitted book snapshots
+  std::string base_date;  ///< YYYY-MM-DD for formats whose rows hold time of day only (Lean); else from the file name
+  int book_depth = 10;    ///< levels kept in emitted book snapshots
 };
 
 /// One rejected row.
 struct RowError {
-  std::string source;  ///< file name (or "<memory>")
+  std::string source;     ///< file name (or "<memory>")
   std::int64_t line = 0;  ///< 1-based physical line number
-  std::string field;   ///< column/field name, e.g. "HIGH"
-  std::string reason;  ///< e.g. "high 100.0 below low 101.0"
-  std::string text;    ///< the raw line (possibly truncated to 200 bytes)
+  std::string field;      ///< column/field name, e.g. "HIGH"
+  std::string reason;     ///< e.g. "high 100.0 below low 101.0"
+  std::string text;       ///< the raw line (possibly truncated to 200 bytes)
   /// "file:line: field: reason"
   std::string to_string() const;
 };
@@ -109,7 +109,7 @@ struct ImportStats {
   std::int64_t rejected = 0;  ///< rows sent to on_reject
   std::int64_t skipped = 0;   ///< blank lines / header
   Timestamp first_ts{}, last_ts{};
-  std::string encoding;       ///< "utf-8" or "utf-16le"
+  std::string encoding;  ///< "utf-8" or "utf-16le"
 };
 
 /// A whole input as bytes, decompressed. Opened from a path: "x.gz" is gunzipped,
@@ -140,8 +140,7 @@ using ProgressFn = void (*)(void* context, std::uint64_t bytes_read);
 /// Imports one source. Fails (without having called the sink for later rows)
 /// on the first bad row under `strict`, on an empty input (no data rows), on a
 /// header that does not fit the format, or on I/O errors.
-Expected<ImportStats> import_source(ByteSource& source, Format format, const ImportOptions& options,
-                                    RecordSink& sink, ProgressFn progress = nullptr,
-                                    void* progress_context = nullptr);
+Expected<ImportStats> import_source(ByteSource& source, Format format, const ImportOptions& options, RecordSink& sink,
+                                    ProgressFn progress = nullptr, void* progress_context = nullptr);
 
 }  // namespace quant::ingest

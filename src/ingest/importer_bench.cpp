@@ -1,9 +1,9 @@
 // Parse throughput on the real files (skipped when the shared data is absent).
 // Run a Release build: ./importer_bench --benchmark_min_time=1
-#include <benchmark/benchmark.h>
-
 #include <filesystem>
 #include <string>
+
+#include <benchmark/benchmark.h>
 
 #include "ingest/importer.h"
 
@@ -28,7 +28,7 @@ void import_files(benchmark::State& state, const std::vector<std::string>& files
   ImportOptions options;
   options.time_zone = *TimeZone::find(zone_name);
   std::int64_t rows = 0;
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     NullSink sink;
     for (const auto& file : files) {
       auto source = open_source(data_dir() + "/" + file);

@@ -1,11 +1,11 @@
 // Round-trip properties: random valid records written in each text format
 // (both MT5 variants and encodings, MT5 ticks, HistData, generic CSV) parse
 // back exactly.
-#include <gtest/gtest.h>
-#include <rapidcheck/gtest.h>
-
 #include <charconv>
 #include <cstdio>
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
 
 #include "ingest/importer.h"
 #include "ingest/test_sink.h"
@@ -17,7 +17,7 @@ using testing::CollectSink;
 
 // A bar on a 0.01 grid with consistent OHLC, at a whole minute in 2000..2035.
 struct BarSpec {
-  std::int64_t minute;  // minutes since 2000-01-01
+  std::int64_t minute;                  // minutes since 2000-01-01
   std::int64_t open, high, low, close;  // cents
   std::int64_t tick_volume, volume;
   std::int32_t spread;
@@ -110,12 +110,11 @@ RC_GTEST_PROP(IngestRoundTrip, Mt5BarsBothVariantsBothEncodings, ()) {
     if (short_time) {
       std::snprintf(stamp, sizeof stamp, "%04d.%02u.%02u%c%02u:%02u", c.year, c.month, c.day, d, c.hour, c.minute);
     } else {
-      std::snprintf(stamp, sizeof stamp, "%04d.%02u.%02u%c%02u:%02u:%02u", c.year, c.month, c.day, d, c.hour,
-                    c.minute, c.second);
+      std::snprintf(stamp, sizeof stamp, "%04d.%02u.%02u%c%02u:%02u:%02u", c.year, c.month, c.day, d, c.hour, c.minute,
+                    c.second);
     }
-    text += std::string(stamp) + d + cents(s.open) +
-            d + cents(s.high) + d + cents(s.low) + d + cents(s.close) + d + std::to_string(s.tick_volume) + d +
-            std::to_string(s.volume) + d + std::to_string(s.spread) + "\r\n";
+    text += std::string(stamp) + d + cents(s.open) + d + cents(s.high) + d + cents(s.low) + d + cents(s.close) + d +
+            std::to_string(s.tick_volume) + d + std::to_string(s.volume) + d + std::to_string(s.spread) + "\r\n";
   }
   auto source = memory_source(utf16 ? utf16le(text) : text);
   CollectSink sink;
@@ -131,8 +130,8 @@ RC_GTEST_PROP(IngestRoundTrip, HistDataInFixedEst, ()) {
   for (const auto& s : specs) {
     // Written in EST (UTC-5): the wall clock five hours behind UTC.
     const Timestamp local = minute_ts(s.minute) - std::chrono::hours(5);
-    text += civil(local, "%04d%02u%02u %02u%02u%02u") + ";" + cents(s.open) + ";" + cents(s.high) + ";" +
-            cents(s.low) + ";" + cents(s.close) + ";0\n";
+    text += civil(local, "%04d%02u%02u %02u%02u%02u") + ";" + cents(s.open) + ";" + cents(s.high) + ";" + cents(s.low) +
+            ";" + cents(s.close) + ";0\n";
   }
   ImportOptions options;
   options.time_zone = *TimeZone::find("Etc/GMT+5");
@@ -151,18 +150,10 @@ RC_GTEST_PROP(IngestRoundTrip, GenericCsvIsoOrEpoch, ()) {
     const Timestamp t = minute_ts(s.minute);
     const std::int64_t secs = to_epoch_ns(t) / 1'000'000'000;
     switch (style) {
-      case 0:
-        text += civil(t + std::chrono::hours(2), "%04d-%02u-%02uT%02u:%02u:%02u+02:00");
-        break;
-      case 1:
-        text += civil(t, "%04d-%02u-%02u %02u:%02u:%02u.000000");
-        break;
-      case 2:
-        text += std::to_string(secs);
-        break;
-      default:
-        text += std::to_string(secs * 1000);
-        break;
+      case 0: text += civil(t + std::chrono::hours(2), "%04d-%02u-%02uT%02u:%02u:%02u+02:00"); break;
+      case 1: text += civil(t, "%04d-%02u-%02u %02u:%02u:%02u.000000"); break;
+      case 2: text += std::to_string(secs); break;
+      default: text += std::to_string(secs * 1000); break;
     }
     text += "," + cents(s.open) + "," + cents(s.high) + "," + cents(s.low) + "," + cents(s.close) + "," +
             std::to_string(s.volume) + "\n";

@@ -2,10 +2,10 @@
 // on small inputs built in the test.
 #include "ingest/importer.h"
 
+#include <cstring>
+
 #include <gtest/gtest.h>
 #include <unistd.h>
-
-#include <cstring>
 
 #include "ingest/test_sink.h"
 
@@ -14,8 +14,8 @@ namespace {
 
 using testing::CollectSink;
 
-Expected<ImportStats> import_text(std::string_view text, Format format, const ImportOptions& options,
-                                  CollectSink& sink, std::string name = "data.csv") {
+Expected<ImportStats> import_text(std::string_view text, Format format, const ImportOptions& options, CollectSink& sink,
+                                  std::string name = "data.csv") {
   auto source = memory_source(text, std::move(name));
   return import_source(*source, format, options, sink);
 }
@@ -99,16 +99,20 @@ TEST(Mt5BarsTest, Utf16WithBomCrlfAndShortTimes) {
 
 TEST(Mt5BarsTest, Utf8BomHeaderlessAndDailyWithoutTime) {
   CollectSink sink;
-  auto stats = import_text("\xEF\xBB\xBF" "2021.03.01,09:00:00,10,12,9,11,5,6,1\n", Format::Mt5Bars, {}, sink);
+  auto stats = import_text(
+      "\xEF\xBB\xBF"
+      "2021.03.01,09:00:00,10,12,9,11,5,6,1\n",
+      Format::Mt5Bars, {}, sink);
   ASSERT_TRUE(stats.has_value()) << stats.error().message;
   EXPECT_EQ(stats->encoding, "utf-8");
   ASSERT_EQ(sink.bars.size(), 1u);
   EXPECT_EQ(format_utc(sink.bars[0].ts), "2021-03-01T09:00:00Z");
 
   CollectSink daily;
-  auto d = import_text("<DATE>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<TICKVOL>\t<VOL>\t<SPREAD>\n"
-                       "2021.03.01\t10\t12\t9\t11\t5\t6\t1\n",
-                       Format::Mt5Bars, {}, daily);
+  auto d = import_text(
+      "<DATE>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<TICKVOL>\t<VOL>\t<SPREAD>\n"
+      "2021.03.01\t10\t12\t9\t11\t5\t6\t1\n",
+      Format::Mt5Bars, {}, daily);
   ASSERT_TRUE(d.has_value()) << d.error().message;
   ASSERT_EQ(daily.bars.size(), 1u);
   EXPECT_EQ(format_utc(daily.bars[0].ts), "2021-03-01T00:00:00Z");
@@ -116,18 +120,18 @@ TEST(Mt5BarsTest, Utf8BomHeaderlessAndDailyWithoutTime) {
 
 TEST(Mt5BarsTest, MalformedRowsGiveFileLineFieldReason) {
   const std::string text = std::string(kMt5Header) +
-                           "2021.03.01\t09:00\t100\t101\t99\t100\t1\t1\t1\n"       // 2 ok
-                           "2021.03.01\t09:01\t100\t101\t99\n"                    // 3 fields
-                           "2021.03.01\t09:02\t100\tabc\t99\t100\t1\t1\t1\n"      // 4 number
-                           "2021.02.30\t09:03\t100\t101\t99\t100\t1\t1\t1\n"      // 5 date
-                           "2021.03.01\t24:00\t100\t101\t99\t100\t1\t1\t1\n"      // 6 time
-                           "2021.03.01\t09:04\t100\t98\t99\t100\t1\t1\t1\n"       // 7 high < low
-                           "2021.03.01\t09:05\t100\t101\t100.5\t100\t1\t1\t1\n"   // 8 low > open
-                           "2021.03.01\t09:06\t-100\t101\t99\t100\t1\t1\t1\n"     // 9 price <= 0
-                           "2021.03.01\t09:07\t100\t101\t99\t100\t1\t-1\t1\n"     // 10 volume
-                           "2021.03.01\t09:08\tinf\t101\t99\t100\t1\t1\t1\n"      // 11 not finite
-                           "\n"                                                   // 12 blank
-                           "2021.03.01\t09:09\t100\t101\t99\t100\t1\t1\t1\n";     // 13 ok
+                           "2021.03.01\t09:00\t100\t101\t99\t100\t1\t1\t1\n"     // 2 ok
+                           "2021.03.01\t09:01\t100\t101\t99\n"                   // 3 fields
+                           "2021.03.01\t09:02\t100\tabc\t99\t100\t1\t1\t1\n"     // 4 number
+                           "2021.02.30\t09:03\t100\t101\t99\t100\t1\t1\t1\n"     // 5 date
+                           "2021.03.01\t24:00\t100\t101\t99\t100\t1\t1\t1\n"     // 6 time
+                           "2021.03.01\t09:04\t100\t98\t99\t100\t1\t1\t1\n"      // 7 high < low
+                           "2021.03.01\t09:05\t100\t101\t100.5\t100\t1\t1\t1\n"  // 8 low > open
+                           "2021.03.01\t09:06\t-100\t101\t99\t100\t1\t1\t1\n"    // 9 price <= 0
+                           "2021.03.01\t09:07\t100\t101\t99\t100\t1\t-1\t1\n"    // 10 volume
+                           "2021.03.01\t09:08\tinf\t101\t99\t100\t1\t1\t1\n"     // 11 not finite
+                           "\n"                                                  // 12 blank
+                           "2021.03.01\t09:09\t100\t101\t99\t100\t1\t1\t1\n";    // 13 ok
   CollectSink sink;
   auto stats = import_text(text, Format::Mt5Bars, {}, sink, "bars.csv");
   ASSERT_TRUE(stats.has_value()) << stats.error().message;
@@ -138,14 +142,10 @@ TEST(Mt5BarsTest, MalformedRowsGiveFileLineFieldReason) {
   std::vector<std::string> messages;
   for (const auto& e : sink.rejects) messages.push_back(e.to_string());
   const std::vector<std::string> expected = {
-      "bars.csv:3: row: expected 9 fields, found 5",
-      "bars.csv:4: HIGH: not a number: 'abc'",
-      "bars.csv:5: DATE: bad date '2021.02.30'",
-      "bars.csv:6: TIME: bad time '24:00'",
-      "bars.csv:7: HIGH: high 98 below low 99",
-      "bars.csv:8: LOW: low 100.5 above open 100",
-      "bars.csv:9: OPEN: price -100 is not positive",
-      "bars.csv:10: VOL: negative volume -1",
+      "bars.csv:3: row: expected 9 fields, found 5",  "bars.csv:4: HIGH: not a number: 'abc'",
+      "bars.csv:5: DATE: bad date '2021.02.30'",      "bars.csv:6: TIME: bad time '24:00'",
+      "bars.csv:7: HIGH: high 98 below low 99",       "bars.csv:8: LOW: low 100.5 above open 100",
+      "bars.csv:9: OPEN: price -100 is not positive", "bars.csv:10: VOL: negative volume -1",
       "bars.csv:11: OPEN: price is not finite",
   };
   EXPECT_EQ(messages, expected);
@@ -176,10 +176,11 @@ TEST(Mt5BarsTest, TickGridRejectsOffGridAndSnapsNoise) {
   ImportOptions options;
   options.spec = spec;
   CollectSink sink;
-  auto stats = import_text("Date,Time,Open,High,Low,Close,Tick,Volume,Spread\n"
-                           "2021.03.01,09:00:00,100120,100150,100080,100105.0000000001,1,1,5\n"
-                           "2021.03.01,09:01:00,100120,100122,100080,100105,1,1,5\n",
-                           Format::Mt5Bars, options, sink, "win.csv");
+  auto stats = import_text(
+      "Date,Time,Open,High,Low,Close,Tick,Volume,Spread\n"
+      "2021.03.01,09:00:00,100120,100150,100080,100105.0000000001,1,1,5\n"
+      "2021.03.01,09:01:00,100120,100122,100080,100105,1,1,5\n",
+      Format::Mt5Bars, options, sink, "win.csv");
   ASSERT_TRUE(stats.has_value());
   ASSERT_EQ(sink.bars.size(), 1u);
   EXPECT_EQ(sink.bars[0].close, 100105);  // float noise snapped to the grid
@@ -192,12 +193,13 @@ TEST(Mt5BarsTest, DstGapRejectedAndRepeatedHourTakesEarliest) {
   options.time_zone = zone("America/New_York");
   CollectSink sink;
   // 2021-03-14 02:30 does not exist in New York; 2021-11-07 01:30 happens twice.
-  auto stats = import_text("Date,Time,Open,High,Low,Close,Tick,Volume,Spread\n"
-                           "2021.03.14,01:59:00,1,1,1,1,1,1,1\n"
-                           "2021.03.14,02:30:00,1,1,1,1,1,1,1\n"
-                           "2021.03.14,03:00:00,1,1,1,1,1,1,1\n"
-                           "2021.11.07,01:30:00,1,1,1,1,1,1,1\n",
-                           Format::Mt5Bars, options, sink, "ny.csv");
+  auto stats = import_text(
+      "Date,Time,Open,High,Low,Close,Tick,Volume,Spread\n"
+      "2021.03.14,01:59:00,1,1,1,1,1,1,1\n"
+      "2021.03.14,02:30:00,1,1,1,1,1,1,1\n"
+      "2021.03.14,03:00:00,1,1,1,1,1,1,1\n"
+      "2021.11.07,01:30:00,1,1,1,1,1,1,1\n",
+      Format::Mt5Bars, options, sink, "ny.csv");
   ASSERT_TRUE(stats.has_value());
   ASSERT_EQ(sink.rejects.size(), 1u);
   EXPECT_EQ(sink.rejects[0].to_string(),
@@ -285,8 +287,8 @@ TEST(CsvTest, TimestampFormats) {
   };
   for (const auto& c : cases) {
     CollectSink sink;
-    auto stats = import_text(std::string("time,open,high,low,close\n") + c.row + ",1,2,0.5,1.5\n", Format::Csv, {},
-                             sink);
+    auto stats =
+        import_text(std::string("time,open,high,low,close\n") + c.row + ",1,2,0.5,1.5\n", Format::Csv, {}, sink);
     ASSERT_TRUE(stats.has_value()) << c.row << ": " << stats.error().message;
     ASSERT_EQ(sink.bars.size(), 1u) << c.row << (sink.rejects.empty() ? "" : sink.rejects[0].to_string());
     EXPECT_EQ(format_utc(sink.bars[0].ts), c.utc) << c.row;
@@ -328,10 +330,11 @@ TEST(CsvTest, ColumnMappingByNameAndIndexWithoutHeader) {
 
 TEST(CsvTest, HeaderWithOneColumnLessThanRowsReadsDateAndTime) {
   CollectSink sink;
-  auto stats = import_text("Date,Open,High,Low,Close,Volume,OpenInterest\r\n"
-                           "2006-01-02,09:01:00,3602.00,3603.00,3597.00,3599.00,5699,0\r\n"
-                           "2006-01-02,09:02:00,3600.00,3601.00,3598.00,3599.00,894\r\n",
-                           Format::Csv, {}, sink, "bt.txt");
+  auto stats = import_text(
+      "Date,Open,High,Low,Close,Volume,OpenInterest\r\n"
+      "2006-01-02,09:01:00,3602.00,3603.00,3597.00,3599.00,5699,0\r\n"
+      "2006-01-02,09:02:00,3600.00,3601.00,3598.00,3599.00,894\r\n",
+      Format::Csv, {}, sink, "bt.txt");
   ASSERT_TRUE(stats.has_value()) << stats.error().message;
   ASSERT_EQ(sink.bars.size(), 1u);
   EXPECT_EQ(format_utc(sink.bars[0].ts), "2006-01-02T09:01:00Z");
@@ -344,11 +347,12 @@ TEST(TradesTest, SidesAndLocalTime) {
   ImportOptions options;
   options.time_zone = zone("America/Sao_Paulo");
   CollectSink sink;
-  auto stats = import_text("time,price,volume,side\n"
-                           "2021-06-15 15:41:32,130060.0,1,buy\n"
-                           "2021-06-15 15:41:33,130065.0,2,S\n"
-                           "2021-06-15 15:41:34,130065.0,2,sideways\n",
-                           Format::Trades, options, sink, "t.csv");
+  auto stats = import_text(
+      "time,price,volume,side\n"
+      "2021-06-15 15:41:32,130060.0,1,buy\n"
+      "2021-06-15 15:41:33,130065.0,2,S\n"
+      "2021-06-15 15:41:34,130065.0,2,sideways\n",
+      Format::Trades, options, sink, "t.csv");
   ASSERT_TRUE(stats.has_value()) << stats.error().message;
   ASSERT_EQ(sink.trades.size(), 2u);
   EXPECT_EQ(format_utc(sink.trades[0].ts), "2021-06-15T18:41:32Z");
@@ -360,10 +364,11 @@ TEST(TradesTest, SidesAndLocalTime) {
 
 TEST(QuotesTest, CrossedQuotesAreKeptAndEmptySideIsAbsent) {
   CollectSink sink;
-  auto stats = import_text("timestamp,bid,ask\n"
-                           "2013-01-01 22:00:00.295000+00:00,86.74,86.728\n"
-                           "2013-01-01 22:00:01+00:00,,86.73\n",
-                           Format::Quotes, {}, sink);
+  auto stats = import_text(
+      "timestamp,bid,ask\n"
+      "2013-01-01 22:00:00.295000+00:00,86.74,86.728\n"
+      "2013-01-01 22:00:01+00:00,,86.73\n",
+      Format::Quotes, {}, sink);
   ASSERT_TRUE(stats.has_value()) << stats.error().message;
   ASSERT_EQ(sink.ticks.size(), 2u);
   EXPECT_GT(sink.ticks[0].bid, sink.ticks[0].ask);
@@ -375,8 +380,8 @@ TEST(QuotesTest, LeanTickQuotesFromBaseDate) {
   ImportOptions options;
   options.base_date = "2013-10-08";
   CollectSink sink;
-  auto stats = import_text("14400640,1800100,200,0,0,P,1,0\n14400641,0,0,1826200,100,P,1,0\n", Format::Quotes,
-                           options, sink, "ibm.csv");
+  auto stats = import_text("14400640,1800100,200,0,0,P,1,0\n14400641,0,0,1826200,100,P,1,0\n", Format::Quotes, options,
+                           sink, "ibm.csv");
   ASSERT_TRUE(stats.has_value()) << stats.error().message;
   ASSERT_EQ(sink.ticks.size(), 2u);
   EXPECT_EQ(format_utc(sink.ticks[0].ts), "2013-10-08T08:00:00.64Z");
@@ -396,14 +401,15 @@ TEST(BookTest, IncrementalGroupsByTimestampAndSnapshotResets) {
   ImportOptions options;
   options.book_depth = 2;
   CollectSink sink;
-  auto stats = import_text("exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount\n"
-                           "x,S,1585699200000000,1,true,bid,100,1\n"
-                           "x,S,1585699200000000,1,true,bid,99,2\n"
-                           "x,S,1585699200000000,1,true,ask,101,3\n"
-                           "x,S,1585699200500000,1,false,bid,100,0\n"
-                           "x,S,1585699200500000,1,false,bid,98,5\n"
-                           "x,S,1585699201000000,1,true,ask,105,1\n",
-                           Format::TardisIncremental, options, sink);
+  auto stats = import_text(
+      "exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount\n"
+      "x,S,1585699200000000,1,true,bid,100,1\n"
+      "x,S,1585699200000000,1,true,bid,99,2\n"
+      "x,S,1585699200000000,1,true,ask,101,3\n"
+      "x,S,1585699200500000,1,false,bid,100,0\n"
+      "x,S,1585699200500000,1,false,bid,98,5\n"
+      "x,S,1585699201000000,1,true,ask,105,1\n",
+      Format::TardisIncremental, options, sink);
   ASSERT_TRUE(stats.has_value()) << stats.error().message;
   ASSERT_EQ(sink.books.size(), 3u);
   EXPECT_EQ(sink.books[0].bids, (std::vector<BookLevel>{{100, 1}, {99, 2}}));
@@ -431,7 +437,7 @@ TEST(SourceTest, ProgressIsReportedAndEmptyPlainFileFails) {
   const std::string path = ::testing::TempDir() + "/ingest_empty." + std::to_string(::getpid()) + ".csv";
   std::FILE* f = std::fopen(path.c_str(), "wb");
   ASSERT_NE(f, nullptr);
-  std::fclose(f);
+  ASSERT_EQ(std::fclose(f), 0);
   auto empty = open_source(path);
   ASSERT_FALSE(empty.has_value());
   EXPECT_EQ(empty.error().message, path + ": empty file");

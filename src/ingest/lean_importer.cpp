@@ -37,8 +37,16 @@ class LeanBarParser final : public Parser {
     }
     if (auto r = lean_setup(); !r) return tl::unexpected(r.error());
     if (quote_) {
-      default_names(11, {{0, "time"}, {1, "bid_open"}, {2, "bid_high"}, {3, "bid_low"}, {4, "bid_close"},
-                         {5, "bid_size"}, {6, "ask_open"}, {7, "ask_high"}, {8, "ask_low"}, {9, "ask_close"},
+      default_names(11, {{0, "time"},
+                         {1, "bid_open"},
+                         {2, "bid_high"},
+                         {3, "bid_low"},
+                         {4, "bid_close"},
+                         {5, "bid_size"},
+                         {6, "ask_open"},
+                         {7, "ask_high"},
+                         {8, "ask_low"},
+                         {9, "ask_close"},
                          {10, "ask_size"}});
     } else {
       default_names(6, {{0, "time"}, {1, "open"}, {2, "high"}, {3, "low"}, {4, "close"}, {5, "volume"}});

@@ -49,8 +49,8 @@ class LineReader {
   std::vector<char> raw_;     // UTF-16 input block
   std::size_t begin_ = 0, end_ = 0;
   bool started_ = false, eof_ = false, utf16_ = false;
-  int pending_byte_ = -1;              // odd UTF-16 byte carried to the next block
-  std::uint32_t pending_high_ = 0;     // high surrogate waiting for its low half
+  int pending_byte_ = -1;           // odd UTF-16 byte carried to the next block
+  std::uint32_t pending_high_ = 0;  // high surrogate waiting for its low half
   std::int64_t line_number_ = 0;
   std::uint64_t bytes_read_ = 0, reported_ = 0;
   std::optional<Error> error_;

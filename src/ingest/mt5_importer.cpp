@@ -61,8 +61,15 @@ class Mt5BarParser final : public BarParser {
     tick_volume_ = b + 4 < n ? b + 4 : -1;
     volume_ = b + 5 < n ? b + 5 : -1;
     spread_ = b + 6 < n ? b + 6 : -1;
-    default_names(n_fields_, {{0, "DATE"}, {time_col_, "TIME"}, {open_, "OPEN"}, {high_, "HIGH"}, {low_, "LOW"},
-                              {close_, "CLOSE"}, {tick_volume_, "TICKVOL"}, {volume_, "VOL"}, {spread_, "SPREAD"}});
+    default_names(n_fields_, {{0, "DATE"},
+                              {time_col_, "TIME"},
+                              {open_, "OPEN"},
+                              {high_, "HIGH"},
+                              {low_, "LOW"},
+                              {close_, "CLOSE"},
+                              {tick_volume_, "TICKVOL"},
+                              {volume_, "VOL"},
+                              {spread_, "SPREAD"}});
     ts_kind_ = TsKind::DateTime;
     return false;
   }

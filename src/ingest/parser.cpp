@@ -127,9 +127,7 @@ void Parser::default_names(std::size_t count, std::initializer_list<std::pair<in
 void Parser::choose_time_kind(std::string_view sample) {
   epoch_scale_ = 1;
   switch (options_.time_format) {
-    case TimeFormat::Iso8601:
-      ts_kind_ = TsKind::Text;
-      return;
+    case TimeFormat::Iso8601: ts_kind_ = TsKind::Text; return;
     case TimeFormat::EpochSeconds:
       ts_kind_ = TsKind::Epoch;
       epoch_scale_ = kNanosPerSecond;
@@ -142,11 +140,8 @@ void Parser::choose_time_kind(std::string_view sample) {
       ts_kind_ = TsKind::Epoch;
       epoch_scale_ = 1'000;
       return;
-    case TimeFormat::EpochNanos:
-      ts_kind_ = TsKind::Epoch;
-      return;
-    case TimeFormat::Auto:
-      break;
+    case TimeFormat::EpochNanos: ts_kind_ = TsKind::Epoch; return;
+    case TimeFormat::Auto: break;
   }
   sample = trim(sample);
   if (!all_digits(sample) || sample.size() == 8) {
@@ -187,7 +182,8 @@ Expected<void> Parser::lean_setup() {
   }
   TextTime t;
   if (date.empty() || !parse_text_time(date, t) || t.has_time || t.has_offset) {
-    return make_error(source_.name() + ": Lean rows hold the time of day only and no date was found: name the file "
+    return make_error(source_.name() +
+                      ": Lean rows hold the time of day only and no date was found: name the file "
                       "YYYYMMDD_... or pass base_date (YYYY-MM-DD)");
   }
   base_day_ = t.local_ns / kNanosPerDay;

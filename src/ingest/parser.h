@@ -314,8 +314,7 @@ std::unique_ptr<Parser> make_quote_parser(const ByteSource& source, const Import
 /// lean_importer.cpp: "lean" (minute trade and quote bars).
 std::unique_ptr<Parser> make_lean_bar_parser(const ByteSource& source, const ImportOptions& options, Emitter& out);
 /// book_importer.cpp: "tardis-book".
-std::unique_ptr<Parser> make_tardis_book_parser(const ByteSource& source, const ImportOptions& options,
-                                                Emitter& out);
+std::unique_ptr<Parser> make_tardis_book_parser(const ByteSource& source, const ImportOptions& options, Emitter& out);
 /// book_importer.cpp: "tardis-incremental" and "binance-depth" (`format` tells which).
 std::unique_ptr<Parser> make_delta_book_parser(Format format, const ByteSource& source, const ImportOptions& options,
                                                Emitter& out);

@@ -1,10 +1,10 @@
 // Imports every file of the shared real-data folder and checks exact counts,
 // first/last timestamps (UTC, worked out by hand in the comments) and a few
 // values. Skipped when the folder is absent.
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "core/test_data.h"
 #include "ingest/importer.h"
@@ -293,8 +293,8 @@ TEST(RealDataTest, TardisWideSnapshotsTruncatedToBookDepth) {
 TEST(RealDataTest, DeribitIncrementalSnapshotRows) {
   SKIP_WITHOUT_DATA();
   CollectSink sink;
-  const auto stats = run("book/tardis_deribit_incremental_book_L2_BTC-PERPETUAL.csv", Format::TardisIncremental, {},
-                         sink);
+  const auto stats =
+      run("book/tardis_deribit_incremental_book_L2_BTC-PERPETUAL.csv", Format::TardisIncremental, {}, sink);
   // 15 rows, all snapshot asks sharing one timestamp: one snapshot.
   EXPECT_EQ(stats.lines, 16);
   EXPECT_EQ(stats.records, 1);

@@ -119,11 +119,13 @@ class QuoteParser final : public Parser {
     bid_size_ = *bid_size;
     ask_size_ = *ask_size;
     if (ts_col_ < 0 || (bid_ < 0 && ask_ < 0)) {
-      return tl::unexpected(header_error("a quotes file: expected columns timestamp, bid, ask[, bid_size, ask_size]", line));
+      return tl::unexpected(
+          header_error("a quotes file: expected columns timestamp, bid, ask[, bid_size, ask_size]", line));
     }
     if (!header) {
-      default_names(n_fields_, {{ts_col_, "timestamp"}, {bid_, "bid"}, {ask_, "ask"}, {bid_size_, "bid_size"},
-                                {ask_size_, "ask_size"}});
+      default_names(
+          n_fields_,
+          {{ts_col_, "timestamp"}, {bid_, "bid"}, {ask_, "ask"}, {bid_size_, "bid_size"}, {ask_size_, "ask_size"}});
     }
     return header;
   }

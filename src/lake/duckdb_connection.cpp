@@ -1,9 +1,9 @@
 #include "lake/duckdb_connection.h"
 
-#include <duckdb.h>
-
 #include <charconv>
 #include <utility>
+
+#include <duckdb.h>
 
 namespace quant::lake::duck {
 namespace {
@@ -119,8 +119,8 @@ std::string Chunk::string(std::size_t col, std::size_t row) const {
 struct Result::State {
   duckdb_prepared_statement prepared = nullptr;
   duckdb_result result{};
-  bool live = false;                ///< `result` must be destroyed (even after a failed query)
-  std::vector<duckdb_type> types;   ///< column types, read on the first render()
+  bool live = false;               ///< `result` must be destroyed (even after a failed query)
+  std::vector<duckdb_type> types;  ///< column types, read on the first render()
 
   State() = default;
   State(const State&) = delete;
@@ -281,6 +281,7 @@ Expected<StatementShape> Connection::describe(const std::string& sql, std::strin
 
 ChunkBuilder::ChunkBuilder(const std::vector<ColumnType>& types) {
   std::vector<duckdb_logical_type> logical;
+  logical.reserve(types.size());
   for (ColumnType t : types) logical.push_back(duckdb_create_logical_type(to_duckdb(t)));
   types_.assign(logical.begin(), logical.end());
   chunk_ = Chunk(duckdb_create_data_chunk(logical.data(), logical.size()));
@@ -304,8 +305,7 @@ std::uint64_t* ChunkBuilder::validity(std::size_t col) {
 
 Expected<Appender> Appender::open(Connection& con, const std::string& table) {
   duckdb_appender appender = nullptr;
-  if (duckdb_appender_create_ext(as_connection(con.handle_), "temp", "main", table.c_str(), &appender) ==
-      DuckDBError) {
+  if (duckdb_appender_create_ext(as_connection(con.handle_), "temp", "main", table.c_str(), &appender) == DuckDBError) {
     std::string msg = appender != nullptr ? duckdb_appender_error(appender) : "unknown error";
     duckdb_appender_destroy(&appender);
     return make_error("lake: cannot create an appender: " + msg);

@@ -50,7 +50,7 @@ Expected<void> validate_symbol(std::string_view symbol) {
   return {};
 }
 
-Expected<std::unique_ptr<Lake>> Lake::open(const std::string& root, bool create, LakeOptions options) {
+Expected<std::unique_ptr<Lake>> Lake::open(const std::string& root, bool create, const LakeOptions& options) {
   std::error_code ec;
   if (!fs::exists(root, ec)) {
     if (!create) return make_error("lake: root " + root + " does not exist (create it with the create option)");

@@ -72,7 +72,7 @@ struct VerifyReport {
   std::string symbol;
   std::int64_t bars = 0;
   Timestamp first_ts{}, last_ts{};
-  std::vector<Finding> findings;  ///< capped per check; counts are exact
+  std::vector<Finding> findings;                             ///< capped per check; counts are exact
   std::vector<std::pair<std::string, std::int64_t>> counts;  ///< check → number of findings
   Duration largest_gap{};         ///< longest run of missing minutes inside a session (needs a spec)
   Timestamp largest_gap_start{};  ///< first missing minute of that gap
@@ -84,8 +84,8 @@ struct VerifyReport {
 };
 
 struct LakeOptions {
-  int threads = 0;                ///< DuckDB threads, 0 = DuckDB's default
-  std::string memory_limit;       ///< DuckDB memory_limit, e.g. "2GB"; empty = default
+  int threads = 0;                      ///< DuckDB threads, 0 = DuckDB's default
+  std::string memory_limit;             ///< DuckDB memory_limit, e.g. "2GB"; empty = default
   std::int64_t row_group_rows = 16384;  ///< Parquet row group size
   /// Parquet compression of written partitions: "zstd" (smallest), "lz4_raw",
   /// "snappy" (faster to read back) or "uncompressed". Files of any kind read back.
@@ -96,7 +96,7 @@ struct LakeOptions {
 class Lake {
  public:
   /// Opens (and with `create`, creates) the lake directory.
-  static Expected<std::unique_ptr<Lake>> open(const std::string& root, bool create, LakeOptions options = {});
+  static Expected<std::unique_ptr<Lake>> open(const std::string& root, bool create, const LakeOptions& options = {});
   virtual ~Lake() = default;
 
   virtual const std::string& root() const = 0;

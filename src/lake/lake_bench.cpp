@@ -1,14 +1,14 @@
 // Lake throughput: writing bars, reading one month into memory, streaming a
 // year in bounded memory, DuckDB's own CSV → Parquet path for comparison, and
 // the book-imbalance filter's month of trades turned into per-bar values.
-#include <benchmark/benchmark.h>
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include <benchmark/benchmark.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "lake/lake.h"
 #include "lake/order_flow_reader.h"
@@ -97,7 +97,7 @@ void BM_WriteBars(benchmark::State& state) {
   const auto year = make_year(2022);
   const std::vector<Bar> bars(year.begin(), year.begin() + state.range(0));
   const std::string root = temp_root("write");
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     state.PauseTiming();
     fs::remove_all(root);
     auto lake = std::move(*Lake::open(root, true));
@@ -109,8 +109,8 @@ void BM_WriteBars(benchmark::State& state) {
   }
   fs::remove_all(root);
   state.SetItemsProcessed(state.iterations() * state.range(0));
-  state.counters["rows_per_s"] = benchmark::Counter(static_cast<double>(state.iterations() * state.range(0)),
-                                                    benchmark::Counter::kIsRate);
+  state.counters["rows_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * state.range(0)), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_WriteBars)->Arg(44'000)->Arg(375'000)->Unit(benchmark::kMillisecond);
 
@@ -137,18 +137,19 @@ void BM_DuckDbCsvToParquet(benchmark::State& state) {
   }
   auto lake = std::move(*Lake::open(root, true));
   std::ostringstream sink;
-  for (auto _ : state) {
-    auto rows = lake->query_csv("COPY (SELECT * FROM read_csv('" + csv + "', header=true, columns={'ts': 'TIMESTAMP_NS', "
-                                "'open': 'DOUBLE', 'high': 'DOUBLE', 'low': 'DOUBLE', 'close': 'DOUBLE', "
-                                "'tick_volume': 'BIGINT', 'volume': 'DOUBLE', 'spread': 'INTEGER'})) TO '" +
+  for ([[maybe_unused]] auto _ : state) {
+    auto rows = lake->query_csv("COPY (SELECT * FROM read_csv('" + csv +
+                                    "', header=true, columns={'ts': 'TIMESTAMP_NS', "
+                                    "'open': 'DOUBLE', 'high': 'DOUBLE', 'low': 'DOUBLE', 'close': 'DOUBLE', "
+                                    "'tick_volume': 'BIGINT', 'volume': 'DOUBLE', 'spread': 'INTEGER'})) TO '" +
                                     root + "/out.parquet' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 16384)",
                                 sink);
     if (!rows) state.SkipWithError(rows.error().message.c_str());
   }
   fs::remove_all(root);
   state.SetItemsProcessed(state.iterations() * state.range(0));
-  state.counters["rows_per_s"] = benchmark::Counter(static_cast<double>(state.iterations() * state.range(0)),
-                                                    benchmark::Counter::kIsRate);
+  state.counters["rows_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * state.range(0)), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_DuckDbCsvToParquet)->Arg(44'000)->Arg(375'000)->Unit(benchmark::kMillisecond);
 
@@ -157,7 +158,7 @@ void BM_ReadOneMonth(benchmark::State& state) {
   const Timestamp from = from_epoch_ns(days_from_civil(2021, 3, 1) * 86'400'000'000'000);
   const Timestamp to = from_epoch_ns(days_from_civil(2021, 4, 1) * 86'400'000'000'000);
   std::size_t rows = 0;
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     std::vector<Bar> month;
     auto stream = std::move(*data.lake->stream_bars("WIN", from, to, 8192));
     std::vector<Bar> batch;
@@ -176,7 +177,7 @@ void BM_StreamOneYear(benchmark::State& state) {
   double checksum = 0;
   const long before_kb = current_rss_kb();
   reset_peak_rss();
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     auto stream = std::move(*data.lake->stream_bars("WIN", Timestamp::min(), Timestamp::max(), 8192));
     std::vector<Bar> batch;
     rows = 0;
@@ -247,7 +248,7 @@ void BM_ImbalanceSeriesMonthOfTrades(benchmark::State& state) {
   std::int64_t samples = 0;
   const long before_kb = current_rss_kb();
   reset_peak_rss();
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     auto series = read_imbalance_series(*data.lake, request);
     if (!series) {
       state.SkipWithError(series.error().message.c_str());

@@ -61,7 +61,7 @@ void LakeFeed::read_loop() {
     {
       std::lock_guard lock(mutex_);
       if (stop_) break;
-      batch = std::move(spare_);
+      batch = std::exchange(spare_, {});  // leaves spare_ empty, not moved-from
     }
     // Decoding runs without the lock: the consumer keeps taking ready batches meanwhile.
     auto more = stream_->next(batch);

@@ -1,7 +1,5 @@
 #include "lake/lake_feed.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -12,6 +10,8 @@
 #include <span>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "lake/lake.h"
 #include "lake/test_lake.h"
@@ -122,8 +122,8 @@ TEST(LakeFeedTest, NextBatchHandsOutTheSameBarsWithAnyBufferSize) {
   const auto bars = three_months();
   write_bars(*lake, "WIN", bars);
   constexpr std::size_t kStreamBatch = 50;
-  for (std::size_t size : {std::size_t{1}, std::size_t{3}, std::size_t{49}, std::size_t{50}, std::size_t{51},
-                           std::size_t{1000}}) {
+  for (std::size_t size :
+       {std::size_t{1}, std::size_t{3}, std::size_t{49}, std::size_t{50}, std::size_t{51}, std::size_t{1000}}) {
     SCOPED_TRACE("buffer of " + std::to_string(size));
     LakeFeed feed(open_stream(*lake, kStreamBatch));
     auto got = drain_batches(feed, size, kStreamBatch);
@@ -207,9 +207,7 @@ TEST(LakeFeedTest, DestroyingTheFeedMidStreamStopsTheReader) {
   // Destroyed at once, while the reader may be anywhere in its first batch.
   for (int i = 0; i < 20; ++i) {
     auto quick_log = std::make_shared<ObservedStream::Log>();
-    {
-      LakeFeed quick(std::make_unique<ObservedStream>(open_stream(*lake, kStreamBatch), quick_log));
-    }
+    { LakeFeed quick(std::make_unique<ObservedStream>(open_stream(*lake, kStreamBatch), quick_log)); }
     std::lock_guard quick_lock(quick_log->mutex);
     EXPECT_TRUE(quick_log->destroyed);
     EXPECT_LE(quick_log->calls, kReads);

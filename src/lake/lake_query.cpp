@@ -54,7 +54,8 @@ Expected<std::int64_t> LakeImpl::query_csv(std::string_view sql, std::ostream& o
   std::string run = text;
   if (shape->is_select && columns > 0) {
     run = "SELECT ";
-    for (std::size_t c = 0; c < columns; ++c) run += (c ? ", " : "") + std::string("CAST(#") + std::to_string(c + 1) + " AS VARCHAR)";
+    for (std::size_t c = 0; c < columns; ++c)
+      run += (c ? ", " : "") + std::string("CAST(#") + std::to_string(c + 1) + " AS VARCHAR)";
     run += " FROM (" + text + "\n) AS q";
   }
   auto result = con_.stream(run, "query failed");
@@ -97,8 +98,8 @@ Expected<void> LakeImpl::define_views() {
     std::string body;
     if (!files->empty()) {
       body = "SELECT symbol, " + column_list(schema) + ", year, month FROM read_parquet(" +
-             sql_string(dataset_dir(shared_->root, d) + "/*/*/*/*.parquet") + ", hive_partitioning=true, " + kHiveTypes +
-             ")";
+             sql_string(dataset_dir(shared_->root, d) + "/*/*/*/*.parquet") + ", hive_partitioning=true, " +
+             kHiveTypes + ")";
     } else {
       body = "SELECT NULL::VARCHAR AS symbol";
       for (const Column& c : schema.columns) body += std::string(", NULL::") + c.sql_type + " AS " + c.name;

@@ -1,8 +1,6 @@
 // The read path: partition statistics, bars, trades and book snapshots
 // streamed file by file into batches, and the verify pass over a symbol's
 // bars, ticks and trades.
-#include "lake/bar_stream.h"
-
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
@@ -11,6 +9,7 @@
 #include <system_error>
 #include <utility>
 
+#include "lake/bar_stream.h"
 #include "lake/duckdb_connection.h"
 #include "lake/lake_impl.h"
 #include "lake/partition_files.h"

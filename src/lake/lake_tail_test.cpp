@@ -1,11 +1,11 @@
 #include "lake/lake_tail.h"
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <map>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "lake/lake.h"
 #include "lake/test_lake.h"

@@ -1,14 +1,14 @@
 #include "lake/lake.h"
 
-#include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/test_calendar.h"
 #include "lake/test_lake.h"
@@ -257,12 +257,13 @@ TEST(LakeTest, BookSnapshotsRoundTripWithNullSides) {
     EXPECT_EQ(stats->conflicts, 1);
     EXPECT_EQ(stats->added, 0);
   }
-  EXPECT_EQ(query(*lake, "SELECT seq, level, bid_price, bid_size, ask_price, ask_size FROM book ORDER BY ts, seq, level"),
-            "seq,level,bid_price,bid_size,ask_price,ask_size\n"
-            "0,0,100.0,5.0,101.0,3.0\n"
-            "0,1,99.0,7.0,,\n"
-            "1,0,100.0,6.0,101.0,2.0\n"
-            "1,1,,,102.0,9.0\n");
+  EXPECT_EQ(
+      query(*lake, "SELECT seq, level, bid_price, bid_size, ask_price, ask_size FROM book ORDER BY ts, seq, level"),
+      "seq,level,bid_price,bid_size,ask_price,ask_size\n"
+      "0,0,100.0,5.0,101.0,3.0\n"
+      "0,1,99.0,7.0,,\n"
+      "1,0,100.0,6.0,101.0,2.0\n"
+      "1,1,,,102.0,9.0\n");
 }
 
 TEST(LakeTest, QueryCsvExposesSymbolAndQuotesFields) {
@@ -270,8 +271,9 @@ TEST(LakeTest, QueryCsvExposesSymbolAndQuotesFields) {
   auto lake = open_lake(dir);
   write_bars(*lake, "WIN", make_bars(utc(2020, 11, 6, 13, 28), 3));
   write_bars(*lake, "WDO", make_bars(utc(2020, 11, 6, 13, 28), 2));
-  EXPECT_EQ(query(*lake, "SELECT symbol, ts, close, tick_volume FROM bars_1m ORDER BY symbol DESC, ts LIMIT 2;"),
-            "symbol,ts,close,tick_volume\nWIN,2020-11-06 13:28:00,100010.0,100\nWIN,2020-11-06 13:29:00,100015.0,101\n");
+  EXPECT_EQ(
+      query(*lake, "SELECT symbol, ts, close, tick_volume FROM bars_1m ORDER BY symbol DESC, ts LIMIT 2;"),
+      "symbol,ts,close,tick_volume\nWIN,2020-11-06 13:28:00,100010.0,100\nWIN,2020-11-06 13:29:00,100015.0,101\n");
   EXPECT_EQ(query(*lake, "SELECT symbol, count(*) AS n, year, month FROM bars_1m GROUP BY ALL ORDER BY symbol"),
             "symbol,n,year,month\nWDO,2,2020,11\nWIN,3,2020,11\n");
   EXPECT_EQ(query(*lake, "SELECT 'a,b' AS \"x,y\", 'say \"hi\"' AS q, '' AS e, NULL AS n"),
@@ -308,7 +310,8 @@ TEST(LakeTest, StalePartialIsIgnoredByReadersAndRemovedByTheNextWriter) {
   auto lake = open_lake(dir);
   const auto bars = make_bars(utc(2021, 3, 1, 12), 10);
   write_bars(*lake, "WIN", bars);
-  const fs::path partial = fs::path(dir.str()) / "kind=bars_1m/symbol=WIN/year=2021/month=03/.data.parquet.12345.partial";
+  const fs::path partial =
+      fs::path(dir.str()) / "kind=bars_1m/symbol=WIN/year=2021/month=03/.data.parquet.12345.partial";
   std::ofstream(partial) << "half a parquet file";
   ASSERT_TRUE(fs::exists(partial));
   EXPECT_EQ(query(*lake, "SELECT count(*) AS n FROM bars_1m"), "n\n10\n");
@@ -438,13 +441,13 @@ TEST(LakeVerifyTest, FindsEachProblemInACraftedPartition) {
       "0::INTEGER AS spread FROM (VALUES "
       "(0, 100000, 100010, 99990, 100005), "
       "(1, 100000, 100010, 99990, 100005), "
-      "(1, 100000, 100010, 99990, 100005), "   // duplicate
+      "(1, 100000, 100010, 99990, 100005), "  // duplicate
       "(2, 100000, 100010, 99990, 100005), "
-      "(1, 100000, 100010, 99990, 100005), "   // non-monotonic, then a 1-minute gap to m3
+      "(1, 100000, 100010, 99990, 100005), "  // non-monotonic, then a 1-minute gap to m3
       "(3, 100000, 100010, 99990, 100005), "
-      "(4, 100000, 99995, 99990, 100005), "    // high below open
-      "(5, 100002, 100010, 99990, 100005), "   // off grid
-      "(6, 0, 100010, 0, 100005), "            // zero prices
+      "(4, 100000, 99995, 99990, 100005), "   // high below open
+      "(5, 100002, 100010, 99990, 100005), "  // off grid
+      "(6, 0, 100010, 0, 100005), "           // zero prices
       "(7, 100000, 100010, 99990, 100005)) AS t(m, o, h, l, c)) TO '" +
       part + "/data.parquet' (FORMAT parquet)";
   query(*lake, sql);
@@ -476,9 +479,9 @@ TEST(LakeVerifyTest, FindsEachProblemInACraftedPartition) {
 TEST(LakeVerifyTest, GapsInsideTheSessionAreWarnings) {
   TempDir dir;
   auto lake = open_lake(dir);
-  auto bars = make_bars(utc(2020, 11, 6, 13), 505);  // 10:00 .. 18:24 local
-  bars.erase(bars.begin() + 200, bars.begin() + 210);  // 10 minutes missing
-  bars.erase(bars.begin() + 100, bars.begin() + 105);  // 5 minutes missing
+  auto bars = make_bars(utc(2020, 11, 6, 13), 505);          // 10:00 .. 18:24 local
+  bars.erase(bars.begin() + 200, bars.begin() + 210);        // 10 minutes missing
+  bars.erase(bars.begin() + 100, bars.begin() + 105);        // 5 minutes missing
   const auto next_day = make_bars(utc(2020, 11, 9, 13), 5);  // the weekend is not a gap
   bars.insert(bars.end(), next_day.begin(), next_day.end());
   write_bars(*lake, "WIN", bars);
@@ -498,9 +501,9 @@ TEST(LakeVerifyTest, GapsInsideTheSessionAreWarnings) {
 TEST(LakeVerifyTest, TheCalendarDecidesWhatIsMissing) {
   TempDir dir;
   auto lake = open_lake(dir);
-  std::vector<Bar> bars = make_bars(utc(2021, 2, 12, 12), 565);  // Friday 09:00-18:24 BRT
-  for (const auto& [start, count] : {std::pair{utc(2021, 2, 17, 16), 325},   // Ash Wednesday 13:00-18:24
-                                     std::pair{utc(2021, 2, 18, 12), 565},   // Thursday
+  std::vector<Bar> bars = make_bars(utc(2021, 2, 12, 12), 565);                // Friday 09:00-18:24 BRT
+  for (const auto& [start, count] : {std::pair{utc(2021, 2, 17, 16), 325},     // Ash Wednesday 13:00-18:24
+                                     std::pair{utc(2021, 2, 18, 12), 565},     // Thursday
                                      std::pair{utc(2021, 2, 22, 12), 565}}) {  // Monday
     const auto day = make_bars(start, count);
     bars.insert(bars.end(), day.begin(), day.end());

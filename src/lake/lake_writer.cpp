@@ -3,18 +3,18 @@
 // column chunks for PartitionWriter.
 #include "lake/lake_writer.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <map>
+#include <system_error>
 #include <type_traits>
 #include <utility>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "lake/lake_impl.h"
 #include "lake/partition_writer.h"
@@ -27,7 +27,8 @@ class WriterLock {
   static Expected<std::unique_ptr<WriterLock>> acquire(const std::string& root) {
     const std::string path = root + "/.lock";
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return make_error("lake: cannot open lock file " + path + ": " + std::strerror(errno));
+    if (fd < 0)
+      return make_error("lake: cannot open lock file " + path + ": " + std::generic_category().message(errno));
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       const int err = errno;
       ::close(fd);
@@ -35,7 +36,7 @@ class WriterLock {
         return make_error("lake: another writer holds the lock " + path +
                           " (one writer per lake at a time; wait for it to finish)");
       }
-      return make_error("lake: cannot lock " + path + ": " + std::strerror(err));
+      return make_error("lake: cannot lock " + path + ": " + std::generic_category().message(err));
     }
     return std::unique_ptr<WriterLock>(new WriterLock(fd));
   }
@@ -180,7 +181,9 @@ class WriterImpl final : public LakeWriter {
  public:
   WriterImpl(std::shared_ptr<const LakeShared> lake, Dataset dataset, std::string symbol, duck::Connection con,
              std::shared_ptr<WriterLock> lock)
-      : lake_(std::move(lake)), dataset_(dataset), lock_(std::move(lock)),
+      : lake_(std::move(lake)),
+        dataset_(dataset),
+        lock_(std::move(lock)),
         partition_(*lake_, dataset, std::move(symbol), std::move(con)) {}
 
   void add(const Bar& bar) override { push(bar); }
@@ -273,8 +276,9 @@ class WriterImpl final : public LakeWriter {
         unique.push_back(bar);
       }
       staged_records = static_cast<std::int64_t>(unique.size());
-      staged = partition_.stage(unique.size(),
-                                [&](duck::ChunkBuilder& b, std::size_t begin, std::size_t end) { fill(b, unique, begin, end); });
+      staged = partition_.stage(unique.size(), [&](duck::ChunkBuilder& b, std::size_t begin, std::size_t end) {
+        fill(b, unique, begin, end);
+      });
     } else if constexpr (std::is_same_v<Record, BookSnapshot>) {
       std::vector<SeqBook> books;
       std::vector<BookRow> rows;
@@ -290,8 +294,9 @@ class WriterImpl final : public LakeWriter {
         }
       }
       staged_records = static_cast<std::int64_t>(books.size());
-      staged = partition_.stage(
-          rows.size(), [&](duck::ChunkBuilder& b, std::size_t begin, std::size_t end) { fill(b, books, rows, begin, end); });
+      staged = partition_.stage(rows.size(), [&](duck::ChunkBuilder& b, std::size_t begin, std::size_t end) {
+        fill(b, books, rows, begin, end);
+      });
     } else {
       using Row = std::conditional_t<std::is_same_v<Record, Tick>, SeqTick, SeqTrade>;
       std::vector<Row> rows;
@@ -301,8 +306,8 @@ class WriterImpl final : public LakeWriter {
         rows.push_back(Row{records[i], seq});
       }
       staged_records = static_cast<std::int64_t>(rows.size());
-      staged = partition_.stage(rows.size(),
-                                [&](duck::ChunkBuilder& b, std::size_t begin, std::size_t end) { fill(b, rows, begin, end); });
+      staged = partition_.stage(
+          rows.size(), [&](duck::ChunkBuilder& b, std::size_t begin, std::size_t end) { fill(b, rows, begin, end); });
     }
     if (!staged) return staged;
     records.clear();

@@ -4,11 +4,11 @@
 // WIN trades and Tardis snapshots of ../shared/data.
 #include "lake/order_flow_reader.h"
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "core/bar_aggregator.h"
 #include "features/test_market_files.h"

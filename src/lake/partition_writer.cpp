@@ -1,14 +1,13 @@
 #include "lake/partition_writer.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <string_view>
 #include <system_error>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "lake/partition_files.h"
 
@@ -17,7 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string errno_text(int err) { return std::strerror(err); }
+std::string errno_text(int err) { return std::generic_category().message(err); }
 
 /// One comparable record per key: `SELECT <key>, <value> AS v FROM <source>`.
 std::string record_relation(const Schema& schema, const std::string& source) {
@@ -78,7 +77,11 @@ Expected<void> remove_stale_partials(const std::string& root) {
 }
 
 PartitionWriter::PartitionWriter(const LakeShared& lake, Dataset dataset, std::string symbol, duck::Connection con)
-    : lake_(lake), dataset_(dataset), schema_(schema_of(dataset)), symbol_(std::move(symbol)), con_(std::move(con)),
+    : lake_(lake),
+      dataset_(dataset),
+      schema_(schema_of(dataset)),
+      symbol_(std::move(symbol)),
+      con_(std::move(con)),
       builder_(column_types(schema_)) {}
 
 Expected<duck::Appender> PartitionWriter::open_staging() {

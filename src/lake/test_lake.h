@@ -3,15 +3,15 @@
 /// directory, generated bars, and writing/reading them through the lake's own
 /// writer and BarStream with every error reported as a test failure.
 
-#include <gtest/gtest.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "core/market_data.h"
 #include "core/time.h"

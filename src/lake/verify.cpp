@@ -9,10 +9,17 @@ namespace quant::lake {
 namespace {
 
 constexpr const char* kCheckNames[] = {
-    "duplicate",           "non_monotonic",      "ohlc",
-    "non_positive",        "off_grid",           "gap",
-    "missing_day",         "ticks:non_monotonic", "ticks:non_positive",
-    "trades:non_monotonic", "trades:non_positive",
+    "duplicate",
+    "non_monotonic",
+    "ohlc",
+    "non_positive",
+    "off_grid",
+    "gap",
+    "missing_day",
+    "ticks:non_monotonic",
+    "ticks:non_positive",
+    "trades:non_monotonic",
+    "trades:non_positive",
 };
 
 /// Checks that only warn: the data may be complete (a quiet market, a
@@ -45,8 +52,7 @@ bool VerifyReport::has_errors() const {
   for (const auto& [check, count] : counts) {
     if (count > 0 && !is_warning(check)) return true;
   }
-  return std::any_of(findings.begin(), findings.end(),
-                     [](const Finding& f) { return f.severity == Severity::Error; });
+  return std::any_of(findings.begin(), findings.end(), [](const Finding& f) { return f.severity == Severity::Error; });
 }
 
 std::string VerifyReport::to_text(std::size_t max_examples_per_check) const {
@@ -65,7 +71,8 @@ std::string VerifyReport::to_text(std::size_t max_examples_per_check) const {
     }
     const bool warning = is_warning(check);
     out << count << (warning ? " warning" : " error") << (count == 1 ? "" : "s");
-    if (check == "gap") out << " (largest " << minutes_text(largest_gap) << " from " << format_utc(largest_gap_start) << ")";
+    if (check == "gap")
+      out << " (largest " << minutes_text(largest_gap) << " from " << format_utc(largest_gap_start) << ")";
     out << "\n";
     std::size_t shown = 0;
     for (const Finding& f : findings) {
@@ -153,7 +160,8 @@ void SeriesVerifier::add_bar(const Bar& bar) {
     if (bar.ts == prev_bar_.ts) {
       record(kDuplicate, Severity::Error, bar.ts, "bar repeats the previous timestamp");
     } else if (bar.ts < prev_bar_.ts) {
-      record(kNonMonotonic, Severity::Error, bar.ts, "bar is earlier than the previous one (" + format_utc(prev_bar_.ts) + ")");
+      record(kNonMonotonic, Severity::Error, bar.ts,
+             "bar is earlier than the previous one (" + format_utc(prev_bar_.ts) + ")");
     } else if (sessions_ && bar.ts - prev_bar_.ts > kMinute) {
       check_time_gap(bar, place);
     }
@@ -162,8 +170,8 @@ void SeriesVerifier::add_bar(const Bar& bar) {
   const bool positive = bar.open > 0 && bar.high > 0 && bar.low > 0 && bar.close > 0;
   if (!positive) {
     record(kNonPositive, Severity::Error, bar.ts,
-           "price <= 0: O " + price_text(bar.open) + " H " + price_text(bar.high) + " L " + price_text(bar.low) + " C " +
-               price_text(bar.close));
+           "price <= 0: O " + price_text(bar.open) + " H " + price_text(bar.high) + " L " + price_text(bar.low) +
+               " C " + price_text(bar.close));
   }
   if (bar.high < std::max({bar.open, bar.close, bar.low}) || bar.low > std::min(bar.open, bar.close)) {
     record(kOhlc, Severity::Error, bar.ts,
@@ -190,7 +198,8 @@ void SeriesVerifier::begin_trades() { enabled_[kTradesNonMonotonic] = enabled_[k
 
 void SeriesVerifier::add_tick(Timestamp ts, double bid, double ask, double last) {
   if (have_tick_ && ts < prev_tick_) {
-    record(kTicksNonMonotonic, Severity::Error, ts, "tick is earlier than the previous one (" + format_utc(prev_tick_) + ")");
+    record(kTicksNonMonotonic, Severity::Error, ts,
+           "tick is earlier than the previous one (" + format_utc(prev_tick_) + ")");
   }
   // NaN means the tick does not carry that price.
   if (bid <= 0 || ask <= 0 || last <= 0) {
@@ -203,7 +212,8 @@ void SeriesVerifier::add_tick(Timestamp ts, double bid, double ask, double last)
 
 void SeriesVerifier::add_trade(Timestamp ts, double price) {
   if (have_trade_ && ts < prev_trade_) {
-    record(kTradesNonMonotonic, Severity::Error, ts, "trade is earlier than the previous one (" + format_utc(prev_trade_) + ")");
+    record(kTradesNonMonotonic, Severity::Error, ts,
+           "trade is earlier than the previous one (" + format_utc(prev_trade_) + ")");
   }
   if (!(price > 0)) record(kTradesNonPositive, Severity::Error, ts, "trade price " + price_text(price) + " <= 0");
   prev_trade_ = ts;

@@ -55,9 +55,9 @@ TEST(SeriesVerifierTest, SessionCrossingMidnightCountsGapsAcrossMidnight) {
   spec.session = Session{std::chrono::minutes(17 * 60), std::chrono::minutes(17 * 60)};  // FX: 24 h from 17:00
   auto verifier = SeriesVerifier::make("FX", &spec);
   ASSERT_TRUE(verifier.has_value());
-  verifier->add_bar(bar_at(23 * 60 + 58, 1.5));  // 23:58
-  verifier->add_bar(bar_at(24 * 60 + 3, 1.5));   // 00:03 next day, same trading day
-  verifier->add_bar(bar_at(24 * 60 + 17 * 60 + 5, 1.5));  // 17:05: a new trading day
+  verifier->add_bar(bar_at(23 * 60 + 58, 1.5));            // 23:58
+  verifier->add_bar(bar_at(24 * 60 + 3, 1.5));             // 00:03 next day, same trading day
+  verifier->add_bar(bar_at(24 * 60 + 17 * 60 + 5, 1.5));   // 17:05: a new trading day
   verifier->add_bar(bar_at(24 * 60 + 17 * 60 + 6, 1.25));  // off the 0.5 grid
   const VerifyReport report = verifier->finish();
   EXPECT_EQ(count_of(report, "gap"), 1);
@@ -86,7 +86,7 @@ TEST(SeriesVerifierTest, HolidaysAndWeekendsAreNotGapsButAMissingTradingDayIs) {
   add_session(*v, 2021, 2, 12, 9, 0, 18, 25);   // Friday: Jan 27 .. Feb 11 (12 trading days) missing
   add_session(*v, 2021, 2, 17, 13, 0, 18, 25);  // Ash Wednesday: the weekend and Carnival are closed
   add_session(*v, 2021, 2, 18, 9, 0, 18, 25);
-  add_session(*v, 2021, 2, 22, 9, 0, 18, 25);   // Monday: Friday the 19th is missing
+  add_session(*v, 2021, 2, 22, 9, 0, 18, 25);  // Monday: Friday the 19th is missing
   const VerifyReport report = v->finish();
   EXPECT_EQ(count_of(report, "gap"), 0) << report.to_text();
   EXPECT_EQ(count_of(report, "missing_day"), 13) << report.to_text();

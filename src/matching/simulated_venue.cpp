@@ -31,7 +31,8 @@ void SimulatedVenue::remove(OrderId id) {
 void SimulatedVenue::submit(const Order& order) {
   QUANT_CHECK(listener_ != nullptr);
   const char* problem = nullptr;
-  if (order.qty <= 0) problem = "quantity must be positive";
+  if (order.qty <= 0)
+    problem = "quantity must be positive";
   else if ((order.type == OrderType::Stop || order.type == OrderType::StopLimit) &&
            (!(order.stop_price > 0) || !grid_.on_grid(order.stop_price)))
     problem = "stop price must be positive and on the tick grid";
@@ -123,18 +124,21 @@ void SimulatedVenue::process(const Bar& bar) {
     if (o.created > bar.ts) continue;  // placed after this bar opened: from the next bar on
     const bool buy = o.side == Side::Buy;
     switch (o.type) {
-      case OrderType::Market:
-        break;
+      case OrderType::Market: break;
       case OrderType::Stop: {
         const double s = o.stop_price;
-        if (buy ? bar.open >= s : bar.open <= s) hits.push_back({o.id, 0, buy ? bar.open + slip : bar.open - slip});
-        else if (buy ? bar.high >= s : bar.low <= s) hits.push_back({o.id, 1, buy ? s + slip : s - slip});
+        if (buy ? bar.open >= s : bar.open <= s)
+          hits.push_back({o.id, 0, buy ? bar.open + slip : bar.open - slip});
+        else if (buy ? bar.high >= s : bar.low <= s)
+          hits.push_back({o.id, 1, buy ? s + slip : s - slip});
         break;
       }
       case OrderType::Limit: {
         const double l = o.limit_price;
-        if (buy ? bar.open <= l : bar.open >= l) hits.push_back({o.id, 0, bar.open});
-        else if (buy ? bar.low <= l : bar.high >= l) hits.push_back({o.id, 3, l});
+        if (buy ? bar.open <= l : bar.open >= l)
+          hits.push_back({o.id, 0, bar.open});
+        else if (buy ? bar.low <= l : bar.high >= l)
+          hits.push_back({o.id, 3, l});
         break;
       }
       case OrderType::StopLimit: {
@@ -154,8 +158,10 @@ void SimulatedVenue::process(const Bar& bar) {
         // Once triggered it is a limit at l. Triggered intrabar at s: it fills at
         // s when s is already within the limit, else only if the bar reaches l.
         if (triggered_at_open) {
-          if (buy ? bar.open <= l : bar.open >= l) hits.push_back({o.id, 0, bar.open});
-          else if (buy ? bar.low <= l : bar.high >= l) hits.push_back({o.id, 2, l});
+          if (buy ? bar.open <= l : bar.open >= l)
+            hits.push_back({o.id, 0, bar.open});
+          else if (buy ? bar.low <= l : bar.high >= l)
+            hits.push_back({o.id, 2, l});
         } else if (buy ? s <= l : s >= l) {
           hits.push_back({o.id, 2, s});
         } else if (buy ? bar.low <= l : bar.high >= l) {

@@ -1,11 +1,11 @@
 #include "matching/simulated_venue.h"
 
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "core/test_bars.h"
-
-#include <string>
-#include <vector>
 
 namespace quant::matching {
 namespace {

@@ -24,7 +24,8 @@ struct GateRule {
 
 struct GateDecision {
   bool pass = false;
-  const char* reason = "";  ///< static: "passed", "probability below p_min", "q90 below the target", "q10 beyond the stop"
+  const char* reason =
+      "";  ///< static: "passed", "probability below p_min", "q90 below the target", "q10 beyond the stop"
 };
 
 /// Applies `rule` to a score. `target` and `stop` are only read when the rule

@@ -245,7 +245,7 @@ TEST(GatekeeperTest, RefusesADifferentFeatureSchema) {
   ASSERT_FALSE(g);
   EXPECT_NE(g.error().message.find("feature hash mismatch"), std::string::npos) << g.error().message;
   auto extra = f.schema;
-  extra.names.push_back("extra");
+  extra.names.emplace_back("extra");
   EXPECT_FALSE(Gatekeeper::load(f.dir, extra));
 }
 

@@ -32,14 +32,14 @@ Expected<void> check_schema(const FeatureSchema& expected, const FeatureSchema& 
 
 /// One model file of the manifest.
 struct ModelFile {
-  std::string output;   ///< "prob", "q10" or "q90" (also the ONNX output name)
-  std::string file;     ///< file name inside the directory
-  std::string sha256;   ///< lowercase hex of the file's bytes
-  std::string xgboost_file;    ///< XGBoost's JSON model beside it (for retraining/inspection)
+  std::string output;        ///< "prob", "q10" or "q90" (also the ONNX output name)
+  std::string file;          ///< file name inside the directory
+  std::string sha256;        ///< lowercase hex of the file's bytes
+  std::string xgboost_file;  ///< XGBoost's JSON model beside it (for retraining/inspection)
   std::string xgboost_sha256;
   std::int64_t version = 1;
   int trees = 0;
-  double alpha = 0.0;   ///< quantile level, 0 for the classifier
+  double alpha = 0.0;  ///< quantile level, 0 for the classifier
 };
 
 /// The models of `Manifest::models` merged into one graph over their shared

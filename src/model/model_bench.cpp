@@ -84,9 +84,10 @@ const Models& models() {
     QUANT_CHECK(write_models(out.dir, {&*prob, &*q10, &*q90}, info).has_value());
     out.older_dir = out.dir + "_older";
     testing_data::copy_without_merged_model(out.dir, out.older_dir);
-    std::printf("training: classifier 300 trees x 31 leaves on 20000 x %zu rows: %.2f s; "
-                "one quantile model (100 trees, leaf refresh): %.2f s\n",
-                kCols, out.classifier_seconds, out.quantile_seconds);
+    std::printf(
+        "training: classifier 300 trees x 31 leaves on 20000 x %zu rows: %.2f s; "
+        "one quantile model (100 trees, leaf refresh): %.2f s\n",
+        kCols, out.classifier_seconds, out.quantile_seconds);
     return out;
   }();
   return m;
@@ -100,7 +101,7 @@ void single_row_latency(benchmark::State& state, Gatekeeper& scorer) {
     auto s = scorer.predict(m.test.row(i % m.test.rows()));
     benchmark::DoNotOptimize(s);
   }
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     for (std::size_t i = 0; i < kCalls; ++i) {
       const auto row = m.test.row(i % m.test.rows());
       const auto start = std::chrono::steady_clock::now();
@@ -121,7 +122,7 @@ void batch_throughput(benchmark::State& state, Gatekeeper& scorer) {
   const auto rows = static_cast<std::size_t>(state.range(0));
   std::vector<GatekeeperScore> out(rows);
   const std::span<const float> features(m.test.features.data(), rows * kCols);
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     auto ok = scorer.predict_batch(features, out);
     benchmark::DoNotOptimize(ok);
   }

@@ -19,10 +19,10 @@ class OrtModel final : public OnnxModel {
   explicit OrtModel(Ort::Session session) : session_(std::move(session)) {
     Ort::AllocatorWithDefaultOptions alloc;
     for (std::size_t i = 0; i < session_.GetInputCount(); ++i) {
-      input_names_.push_back(session_.GetInputNameAllocated(i, alloc).get());
+      input_names_.emplace_back(session_.GetInputNameAllocated(i, alloc).get());
     }
     for (std::size_t i = 0; i < session_.GetOutputCount(); ++i) {
-      output_names_.push_back(session_.GetOutputNameAllocated(i, alloc).get());
+      output_names_.emplace_back(session_.GetOutputNameAllocated(i, alloc).get());
     }
     for (const auto& n : input_names_) input_ptrs_.push_back(n.c_str());
     for (const auto& n : output_names_) output_ptrs_.push_back(n.c_str());
@@ -81,10 +81,10 @@ class OrtModel final : public OnnxModel {
     try {
       const std::int64_t shape[2] = {static_cast<std::int64_t>(rows),
                                      static_cast<std::int64_t>(features.size() / rows)};
-      Ort::Value input = Ort::Value::CreateTensor<float>(memory_, const_cast<float*>(features.data()),
-                                                         features.size(), shape, 2);
-      auto outputs = session_.Run(run_options_, input_ptrs_.data(), &input, 1, output_ptrs_.data(),
-                                  output_ptrs_.size());
+      Ort::Value input =
+          Ort::Value::CreateTensor<float>(memory_, const_cast<float*>(features.data()), features.size(), shape, 2);
+      auto outputs =
+          session_.Run(run_options_, input_ptrs_.data(), &input, 1, output_ptrs_.data(), output_ptrs_.size());
       std::vector<std::vector<float>> result;
       for (auto& out : outputs) {
         const auto info = out.GetTensorTypeAndShapeInfo();

@@ -21,9 +21,9 @@
 namespace quant::model_train {
 
 struct OnnxExportOptions {
-  std::string output_name = "score";   ///< e.g. "prob", "q10", "q90"
+  std::string output_name = "score";  ///< e.g. "prob", "q10", "q90"
   std::string graph_name = "gatekeeper";
-  std::string doc_string;              ///< free text stored in the model
+  std::string doc_string;  ///< free text stored in the model
   std::int64_t model_version = 1;
 };
 

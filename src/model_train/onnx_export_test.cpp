@@ -2,10 +2,9 @@
 
 #include <limits>
 
+#include <gtest/gtest.h>
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
-
-#include <gtest/gtest.h>
 
 #include "model/onnx_model.h"
 

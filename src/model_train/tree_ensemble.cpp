@@ -25,7 +25,8 @@ bool goes_left(const TreeNode& node, float x, SplitRule rule) {
 Expected<float> parse_float_string(const std::string& text, const char* what) {
   char* end = nullptr;
   const float value = std::strtof(text.c_str(), &end);
-  if (end == text.c_str() || *end != '\0') return make_error(std::string("xgboost json: bad ") + what + " '" + text + "'");
+  if (end == text.c_str() || *end != '\0')
+    return make_error(std::string("xgboost json: bad ") + what + " '" + text + "'");
   return value;
 }
 
@@ -168,8 +169,15 @@ std::vector<std::string> split_spaces(const std::string& text) {
   return out;
 }
 
+/// A whole decimal number, all of `text` (std::atoi would take "" or "3x" silently).
+bool parse_int(const std::string& text, int& out) {
+  const auto res = std::from_chars(text.data(), text.data() + text.size(), out);
+  return !text.empty() && res.ec == std::errc{} && res.ptr == text.data() + text.size();
+}
+
 template <class T>
-Expected<std::vector<T>> numbers(const Block& block, const std::string& key, std::size_t expected, const std::string& where) {
+Expected<std::vector<T>> numbers(const Block& block, const std::string& key, std::size_t expected,
+                                 const std::string& where) {
   const auto it = block.find(key);
   if (it == block.end()) {
     if (expected == 0) return std::vector<T>{};
@@ -181,7 +189,8 @@ Expected<std::vector<T>> numbers(const Block& block, const std::string& key, std
     if constexpr (std::is_floating_point_v<T>) {
       char* end = nullptr;
       value = static_cast<T>(std::strtod(word.c_str(), &end));
-      if (end != word.c_str() + word.size()) return make_error("lightgbm: " + where + ": bad number '" + word + "' in " + key);
+      if (end != word.c_str() + word.size())
+        return make_error("lightgbm: " + where + ": bad number '" + word + "' in " + key);
     } else {
       const auto res = std::from_chars(word.data(), word.data() + word.size(), value);
       if (res.ec != std::errc{} || res.ptr != word.data() + word.size()) {
@@ -191,8 +200,8 @@ Expected<std::vector<T>> numbers(const Block& block, const std::string& key, std
     out.push_back(value);
   }
   if (out.size() != expected) {
-    return make_error("lightgbm: " + where + ": '" + key + "' has " + std::to_string(out.size()) + " values, expected " +
-                      std::to_string(expected));
+    return make_error("lightgbm: " + where + ": '" + key + "' has " + std::to_string(out.size()) +
+                      " values, expected " + std::to_string(expected));
   }
   return out;
 }
@@ -202,8 +211,10 @@ constexpr double kLightGbmZero = 1e-35;  // LightGBM's kZeroThreshold
 Expected<Tree> lightgbm_tree(const Block& block, const std::string& where) {
   const auto leaves_it = block.find("num_leaves");
   if (leaves_it == block.end()) return make_error("lightgbm: " + where + ": missing num_leaves");
-  const int num_leaves = std::atoi(leaves_it->second.c_str());
-  if (num_leaves < 1) return make_error("lightgbm: " + where + ": bad num_leaves");
+  int num_leaves = 0;
+  if (!parse_int(leaves_it->second, num_leaves) || num_leaves < 1) {
+    return make_error("lightgbm: " + where + ": bad num_leaves");
+  }
   if (auto it = block.find("num_cat"); it != block.end() && it->second != "0") {
     return make_error("lightgbm: " + where + ": categorical splits are not supported");
   }
@@ -282,12 +293,18 @@ Expected<TreeEnsemble> TreeEnsemble::from_lightgbm_text(std::string_view text) {
     const auto it = header.find(key);
     return it == header.end() ? std::string() : it->second;
   };
-  if (get("version").empty() && get("max_feature_idx").empty()) return make_error("lightgbm: not a model.txt (no header)");
-  if (const auto k = get("num_class"); !k.empty() && k != "1") return make_error("lightgbm: num_class=" + k + " is not supported");
+  if (get("version").empty() && get("max_feature_idx").empty())
+    return make_error("lightgbm: not a model.txt (no header)");
+  if (const auto k = get("num_class"); !k.empty() && k != "1")
+    return make_error("lightgbm: num_class=" + k + " is not supported");
   if (header.count("average_output")) return make_error("lightgbm: average_output (random forest) is not supported");
   TreeEnsemble out;
   out.rule = SplitRule::LessOrEqual;
-  out.feature_count = static_cast<std::size_t>(std::atoi(get("max_feature_idx").c_str()) + 1);
+  int max_feature_idx = 0;
+  if (!parse_int(get("max_feature_idx"), max_feature_idx) || max_feature_idx < 0) {
+    return make_error("lightgbm: bad max_feature_idx '" + get("max_feature_idx") + "'");
+  }
+  out.feature_count = static_cast<std::size_t>(max_feature_idx) + 1;
   const auto objective = split_spaces(get("objective"));
   if (!objective.empty() && (objective[0] == "binary" || objective[0] == "cross_entropy")) {
     for (std::size_t i = 1; i < objective.size(); ++i) {

@@ -30,7 +30,7 @@ enum class OutputTransform { Identity, Logistic };
 struct TreeNode {
   std::int32_t feature = 0;
   float threshold = 0.0f;
-  std::int32_t left = -1;   ///< child index in the same tree, -1 for a leaf
+  std::int32_t left = -1;  ///< child index in the same tree, -1 for a leaf
   std::int32_t right = -1;
   bool default_left = false;  ///< direction of a missing (NaN) value
   double leaf_value = 0.0;

@@ -89,9 +89,9 @@ struct Case {
 
 std::vector<Case> cases() {
   return {
-      {{0.3f, 0.0f, 1.0f}, 0.5 + 0.01 + 0.1},         // 0.3f > 0.30000000000000004 → right leaf 0
-      {{kNaN, kNaN, kNaN}, 0.125 - 0.02 + 0.1},       // NaN left; NaN as 0 > -1.5 → leaf 2; NaN right
-      {{0.1f, -2.0f, 5.0f}, -0.25 - 0.02 + 0.1},      // left, -2 <= -1.5 → leaf 1; 5 > 2
+      {{0.3f, 0.0f, 1.0f}, 0.5 + 0.01 + 0.1},            // 0.3f > 0.30000000000000004 → right leaf 0
+      {{kNaN, kNaN, kNaN}, 0.125 - 0.02 + 0.1},          // NaN left; NaN as 0 > -1.5 → leaf 2; NaN right
+      {{0.1f, -2.0f, 5.0f}, -0.25 - 0.02 + 0.1},         // left, -2 <= -1.5 → leaf 1; 5 > 2
       {{0.29999998f, -1.5f, 2.0f}, -0.25 + 0.01 + 0.1},  // <= on both, ties go left
   };
 }
@@ -150,6 +150,10 @@ TEST(TreeEnsembleTest, LightGbmRejectsWhatItCannotRepresent) {
   EXPECT_TRUE(with("decision_type=10 0", "decision_type=10 4"));
   EXPECT_FALSE(with("left_child=1 -2", "left_child=7 -2"));
   EXPECT_FALSE(with("leaf_value=0.5 -0.25 0.125", "leaf_value=0.5 -0.25"));
+  // Whole numbers are read whole: no silent "" → 0, "3x" → 3 or negative feature counts.
+  EXPECT_FALSE(with("max_feature_idx=2", "max_feature_idx=-5"));
+  EXPECT_FALSE(with("max_feature_idx=2", "max_feature_idx="));
+  EXPECT_FALSE(with("num_leaves=3", "num_leaves=3x"));
 }
 
 TEST(TreeEnsembleTest, XgboostJsonParses) {

@@ -72,7 +72,8 @@ Expected<model::Manifest> write_models(const std::string& dir, const GatekeeperM
     file.version = info.version;
     file.trees = trained->trees;
     file.alpha = alphas[k];
-    if (auto ok = write_file(fs::path(dir) / file.file, *bytes); !ok) return make_error("write_models: " + ok.error().message);
+    if (auto ok = write_file(fs::path(dir) / file.file, *bytes); !ok)
+      return make_error("write_models: " + ok.error().message);
     if (auto ok = write_file(fs::path(dir) / file.xgboost_file, trained->xgboost_json); !ok) {
       return make_error("write_models: " + ok.error().message);
     }

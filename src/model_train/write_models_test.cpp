@@ -6,10 +6,9 @@
 #include <random>
 #include <sstream>
 
+#include <gtest/gtest.h>
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
-
-#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include "model/onnx_model.h"
@@ -58,7 +57,7 @@ const Fixture& fixture() {
 
 std::string temp_dir(const std::string& name) {
   // One directory per process: ctest runs these tests in parallel processes.
-  const std::string dir = ::testing::TempDir() + "write_models_test_" + name + "." + std::to_string(::getpid());
+  std::string dir = ::testing::TempDir() + "write_models_test_" + name + "." + std::to_string(::getpid());
   std::filesystem::remove_all(dir);
   return dir;
 }
@@ -72,7 +71,7 @@ std::string bytes_of(const std::string& path) {
 
 std::string write(const std::string& name) {
   const auto& f = fixture();
-  const std::string dir = temp_dir(name);
+  std::string dir = temp_dir(name);
   auto written = write_models(dir, {&f.prob, &f.q10, &f.q90}, f.info);
   QUANT_CHECK(written.has_value());
   return dir;
@@ -176,7 +175,7 @@ TEST(WriteModelsTest, RefusesMissingModelsAndAForeignSchema) {
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("all three models are required"), std::string::npos) << r.error().message;
   auto info = f.info;
-  info.features.names.push_back("extra");
+  info.features.names.emplace_back("extra");
   r = write_models(dir, {&f.prob, &f.q10, &f.q90}, info);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("model 'prob' takes 4 features, the schema lists 5"), std::string::npos)

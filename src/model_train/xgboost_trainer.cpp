@@ -93,7 +93,8 @@ Expected<void> check_pair(const Dataset& train, const Dataset& valid, bool valid
   if (auto ok = train.validate(); !ok) return make_error("train set: " + ok.error().message);
   if (valid.rows() == 0 && !valid_required) return {};
   if (auto ok = valid.validate(); !ok) return make_error("validation set: " + ok.error().message);
-  if (valid.feature_names != train.feature_names) return make_error("validation set: feature names differ from the train set");
+  if (valid.feature_names != train.feature_names)
+    return make_error("validation set: feature names differ from the train set");
   return {};
 }
 
@@ -117,7 +118,9 @@ class Rng {
 class RowSampler {
  public:
   RowSampler(std::size_t rows, double share, std::uint64_t seed)
-      : rng_(seed), order_(rows), mask_(rows, 1),
+      : rng_(seed),
+        order_(rows),
+        mask_(rows, 1),
         take_(std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(share * static_cast<double>(rows))))) {
     std::iota(order_.begin(), order_.end(), std::size_t{0});
   }
@@ -140,8 +143,8 @@ class RowSampler {
 };
 
 Expected<std::span<const float>> predict(BoosterHandle booster, DMatrixHandle matrix, int type, bool training) {
-  const std::string config = std::string("{\"type\": ") + std::to_string(type) + ", \"training\": " +
-                             (training ? "true" : "false") +
+  const std::string config = std::string("{\"type\": ") + std::to_string(type) +
+                             ", \"training\": " + (training ? "true" : "false") +
                              ", \"iteration_begin\": 0, \"iteration_end\": 0, \"strict_shape\": false}";
   const bst_ulong* shape = nullptr;
   bst_ulong dim = 0;
@@ -442,7 +445,7 @@ Expected<TrainedModel> train_quantile(const Dataset& train, const Dataset& valid
 }
 
 Expected<std::vector<float>> xgboost_predict(const std::string& model_json, std::span<const float> features,
-                                            std::size_t rows) {
+                                             std::size_t rows) {
   if (rows == 0 || features.size() % rows != 0) return make_error("xgboost_predict: values do not split into rows");
   BoosterHandle h = nullptr;
   if (auto ok = xgb(XGBoosterCreate(nullptr, 0, &h), "creating a booster"); !ok) return make_error(ok.error().message);

@@ -25,15 +25,15 @@ namespace quant::model_train {
 
 /// Shared booster parameters (defaults in the struct).
 struct BoostParams {
-  int rounds = 300;             ///< maximum number of trees
-  int max_leaves = 31;          ///< leaves per tree (leaf-wise growth)
-  double eta = 0.05;            ///< learning rate
-  double subsample = 1.0;       ///< share of rows sampled (without replacement) per tree, (0, 1]
+  int rounds = 300;        ///< maximum number of trees
+  int max_leaves = 31;     ///< leaves per tree (leaf-wise growth)
+  double eta = 0.05;       ///< learning rate
+  double subsample = 1.0;  ///< share of rows sampled (without replacement) per tree, (0, 1]
   double min_child_weight = 1.0;
-  double lambda = 1.0;          ///< L2 regularisation of leaf weights
+  double lambda = 1.0;  ///< L2 regularisation of leaf weights
   int max_bin = 256;
-  int nthread = 1;              ///< fixed for determinism
-  std::uint64_t seed = 42;      ///< seeds our row subsampling
+  int nthread = 1;          ///< fixed for determinism
+  std::uint64_t seed = 42;  ///< seeds our row subsampling
 };
 
 struct ClassifierParams {
@@ -45,8 +45,8 @@ struct ClassifierParams {
 
 struct QuantileParams {
   BoostParams boost;
-  double alpha = 0.5;            ///< quantile level in (0, 1)
-  bool refresh_leaves = true;    ///< re-set leaves to residual quantiles (off only to show why it matters)
+  double alpha = 0.5;          ///< quantile level in (0, 1)
+  bool refresh_leaves = true;  ///< re-set leaves to residual quantiles (off only to show why it matters)
 };
 
 /// A trained model: XGBoost's JSON (the source of truth), our parsed ensemble
@@ -54,9 +54,9 @@ struct QuantileParams {
 struct TrainedModel {
   std::string xgboost_json;
   TreeEnsemble ensemble;
-  int trees = 0;                         ///< trees kept
-  int best_iteration = -1;               ///< classifier: 0-based round with the best validation log-loss
-  std::vector<double> validation_loss;   ///< per round: log-loss (classifier) or pinball loss (quantile, if valid given)
+  int trees = 0;                        ///< trees kept
+  int best_iteration = -1;              ///< classifier: 0-based round with the best validation log-loss
+  std::vector<double> validation_loss;  ///< per round: log-loss (classifier) or pinball loss (quantile, if valid given)
 };
 
 /// Trains the classifier on `train` (labels 0/1), evaluating log-loss on
@@ -73,7 +73,7 @@ Expected<TrainedModel> train_quantile(const Dataset& train, const Dataset& valid
 /// probability for a classifier, the value for a regressor) of a model given as
 /// JSON over `rows` row-major rows (NaN = missing). For parity tests.
 Expected<std::vector<float>> xgboost_predict(const std::string& model_json, std::span<const float> features,
-                                            std::size_t rows);
+                                             std::size_t rows);
 
 /// "major.minor.patch" of the linked XGBoost.
 std::string xgboost_version();

@@ -213,8 +213,7 @@ Coverage coverage_of(const TrainedModel& lo, const TrainedModel& hi, const Datas
       }
     }
     const auto cb = quantile_coverage(a, b, y);
-    c.worst_bin_error =
-        std::max(c.worst_bin_error, std::fabs(cb.below_lower - 0.1) + std::fabs(cb.above_upper - 0.1));
+    c.worst_bin_error = std::max(c.worst_bin_error, std::fabs(cb.below_lower - 0.1) + std::fabs(cb.above_upper - 0.1));
   }
   return c;
 }
@@ -231,10 +230,11 @@ TEST(XgboostTrainerTest, LeafRefreshGivesCalibratedQuantiles) {
   };
   const auto refreshed = coverage_of(fit(0.1, true), fit(0.9, true), test);
   const auto plain = coverage_of(fit(0.1, false), fit(0.9, false), test);
-  std::printf("[quantile] 40 rounds, eta 0.1, held-out: with refresh below q10 %.3f above q90 %.3f (worst x0 bin "
-              "error %.3f); without refresh below q10 %.3f above q90 %.3f (worst x0 bin error %.3f)\n",
-              refreshed.marginal.below_lower, refreshed.marginal.above_upper, refreshed.worst_bin_error,
-              plain.marginal.below_lower, plain.marginal.above_upper, plain.worst_bin_error);
+  std::printf(
+      "[quantile] 40 rounds, eta 0.1, held-out: with refresh below q10 %.3f above q90 %.3f (worst x0 bin "
+      "error %.3f); without refresh below q10 %.3f above q90 %.3f (worst x0 bin error %.3f)\n",
+      refreshed.marginal.below_lower, refreshed.marginal.above_upper, refreshed.worst_bin_error,
+      plain.marginal.below_lower, plain.marginal.above_upper, plain.worst_bin_error);
   EXPECT_NEAR(refreshed.marginal.below_lower, 0.10, 0.03);
   EXPECT_NEAR(refreshed.marginal.above_upper, 0.10, 0.03);
   EXPECT_LT(refreshed.worst_bin_error, 0.15);

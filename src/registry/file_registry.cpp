@@ -1,8 +1,5 @@
 #include "registry/file_registry.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -13,6 +10,9 @@
 #include <sstream>
 #include <system_error>
 #include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace quant::registry {
 namespace {
@@ -307,26 +307,13 @@ Expected<std::size_t> parse_quoted(std::string_view value, std::string& out) {
     }
     if (++i == value.size()) break;
     switch (value[i]) {
-      case '\\':
-        out += '\\';
-        break;
-      case '"':
-        out += '"';
-        break;
-      case '/':
-        out += '/';
-        break;
-      case 'n':
-        out += '\n';
-        break;
-      case 't':
-        out += '\t';
-        break;
-      case 'r':
-        out += '\r';
-        break;
-      default:
-        return make_error(std::string("unsupported escape \\") + value[i] + " in a double-quoted value");
+      case '\\': out += '\\'; break;
+      case '"': out += '"'; break;
+      case '/': out += '/'; break;
+      case 'n': out += '\n'; break;
+      case 't': out += '\t'; break;
+      case 'r': out += '\r'; break;
+      default: return make_error(std::string("unsupported escape \\") + value[i] + " in a double-quoted value");
     }
   }
   return make_error("unterminated quoted value (multi-line quoted values are not read)");

@@ -1,10 +1,5 @@
 #include "registry/file_registry.h"
 
-#include <gtest/gtest.h>
-#include <rapidcheck.h>
-#include <rapidcheck/gtest.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
@@ -14,6 +9,11 @@
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+#include <unistd.h>
 
 namespace quant::registry {
 namespace {
@@ -25,8 +25,8 @@ constexpr std::int64_t kCreated = 1764115800000;  // 2025-11-26T00:10:00Z, fixed
 /// A fresh directory per test and process (ctest runs tests in parallel).
 fs::path unique_dir(const std::string& tag) {
   static std::atomic<int> counter{0};
-  const fs::path dir = fs::temp_directory_path() / ("registry_test_" + std::to_string(::getpid()) + "_" +
-                                                    std::to_string(counter.fetch_add(1)) + "_" + tag);
+  fs::path dir = fs::temp_directory_path() / ("registry_test_" + std::to_string(::getpid()) + "_" +
+                                              std::to_string(counter.fetch_add(1)) + "_" + tag);
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;

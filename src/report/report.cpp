@@ -22,47 +22,62 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using K = FieldKind;
 
-constexpr std::array kTradeColumns{
-    ColumnSpec{"entry_time", K::Time},       ColumnSpec{"exit_time", K::Time},
-    ColumnSpec{"side", K::Text},             ColumnSpec{"qty", K::Number},
-    ColumnSpec{"entry_price", K::Number},    ColumnSpec{"exit_price", K::Number},
-    ColumnSpec{"gross_pnl", K::Number},      ColumnSpec{"fees", K::Number},
-    ColumnSpec{"net_pnl", K::Number},        ColumnSpec{"exit_reason", K::Text},
-    ColumnSpec{"initial_stop", K::OptionalNumber}, ColumnSpec{"bars_held", K::OptionalNumber}};
-constexpr std::array kOrderColumns{
-    ColumnSpec{"id", K::Text},          ColumnSpec{"created", K::Time},
-    ColumnSpec{"updated", K::OptionalTime}, ColumnSpec{"side", K::Text},
-    ColumnSpec{"type", K::Text},        ColumnSpec{"tif", K::Text},
-    ColumnSpec{"purpose", K::Text},     ColumnSpec{"qty", K::Number},
-    ColumnSpec{"limit_price", K::OptionalNumber}, ColumnSpec{"stop_price", K::OptionalNumber},
-    ColumnSpec{"status", K::Text},      ColumnSpec{"filled_qty", K::OptionalNumber},
-    ColumnSpec{"avg_fill_price", K::OptionalNumber}};
-constexpr std::array kEquityColumns{
-    ColumnSpec{"ts", K::Time},          ColumnSpec{"equity", K::Number},
-    ColumnSpec{"realized", K::OptionalNumber}, ColumnSpec{"open_pnl", K::OptionalNumber},
-    ColumnSpec{"position", K::OptionalNumber}, ColumnSpec{"drawdown", K::Number},
-    ColumnSpec{"drawdown_pct", K::OptionalNumber}};
-constexpr std::array kDailyColumns{
-    ColumnSpec{"date", K::Date},        ColumnSpec{"start_equity", K::Number},
-    ColumnSpec{"end_equity", K::Number}, ColumnSpec{"pnl", K::Number},
-    ColumnSpec{"return_pct", K::OptionalNumber}, ColumnSpec{"trades", K::OptionalNumber},
-    ColumnSpec{"fees", K::OptionalNumber}, ColumnSpec{"halted", K::Text}};
-constexpr std::array kRiskEventColumns{
-    ColumnSpec{"ts", K::Time}, ColumnSpec{"kind", K::Text}, ColumnSpec{"reason", K::Text},
-    ColumnSpec{"equity", K::OptionalNumber}, ColumnSpec{"value", K::OptionalNumber}};
-constexpr std::array kChartBarColumns{
-    ColumnSpec{"ts", K::Time},    ColumnSpec{"open", K::Number}, ColumnSpec{"high", K::Number},
-    ColumnSpec{"low", K::Number}, ColumnSpec{"close", K::Number}};
+constexpr std::array kTradeColumns{ColumnSpec{"entry_time", K::Time},
+                                   ColumnSpec{"exit_time", K::Time},
+                                   ColumnSpec{"side", K::Text},
+                                   ColumnSpec{"qty", K::Number},
+                                   ColumnSpec{"entry_price", K::Number},
+                                   ColumnSpec{"exit_price", K::Number},
+                                   ColumnSpec{"gross_pnl", K::Number},
+                                   ColumnSpec{"fees", K::Number},
+                                   ColumnSpec{"net_pnl", K::Number},
+                                   ColumnSpec{"exit_reason", K::Text},
+                                   ColumnSpec{"initial_stop", K::OptionalNumber},
+                                   ColumnSpec{"bars_held", K::OptionalNumber}};
+constexpr std::array kOrderColumns{ColumnSpec{"id", K::Text},
+                                   ColumnSpec{"created", K::Time},
+                                   ColumnSpec{"updated", K::OptionalTime},
+                                   ColumnSpec{"side", K::Text},
+                                   ColumnSpec{"type", K::Text},
+                                   ColumnSpec{"tif", K::Text},
+                                   ColumnSpec{"purpose", K::Text},
+                                   ColumnSpec{"qty", K::Number},
+                                   ColumnSpec{"limit_price", K::OptionalNumber},
+                                   ColumnSpec{"stop_price", K::OptionalNumber},
+                                   ColumnSpec{"status", K::Text},
+                                   ColumnSpec{"filled_qty", K::OptionalNumber},
+                                   ColumnSpec{"avg_fill_price", K::OptionalNumber}};
+constexpr std::array kEquityColumns{ColumnSpec{"ts", K::Time},
+                                    ColumnSpec{"equity", K::Number},
+                                    ColumnSpec{"realized", K::OptionalNumber},
+                                    ColumnSpec{"open_pnl", K::OptionalNumber},
+                                    ColumnSpec{"position", K::OptionalNumber},
+                                    ColumnSpec{"drawdown", K::Number},
+                                    ColumnSpec{"drawdown_pct", K::OptionalNumber}};
+constexpr std::array kDailyColumns{ColumnSpec{"date", K::Date},
+                                   ColumnSpec{"start_equity", K::Number},
+                                   ColumnSpec{"end_equity", K::Number},
+                                   ColumnSpec{"pnl", K::Number},
+                                   ColumnSpec{"return_pct", K::OptionalNumber},
+                                   ColumnSpec{"trades", K::OptionalNumber},
+                                   ColumnSpec{"fees", K::OptionalNumber},
+                                   ColumnSpec{"halted", K::Text}};
+constexpr std::array kRiskEventColumns{ColumnSpec{"ts", K::Time}, ColumnSpec{"kind", K::Text},
+                                       ColumnSpec{"reason", K::Text}, ColumnSpec{"equity", K::OptionalNumber},
+                                       ColumnSpec{"value", K::OptionalNumber}};
+constexpr std::array kChartBarColumns{ColumnSpec{"ts", K::Time}, ColumnSpec{"open", K::Number},
+                                      ColumnSpec{"high", K::Number}, ColumnSpec{"low", K::Number},
+                                      ColumnSpec{"close", K::Number}};
 constexpr std::array kGateColumns{
-    ColumnSpec{"ts", K::Time},      ColumnSpec{"side", K::Text},   ColumnSpec{"prob", K::Number},
-    ColumnSpec{"q10", K::Number},   ColumnSpec{"q90", K::Number},  ColumnSpec{"target", K::Number},
-    ColumnSpec{"stop", K::Number},  ColumnSpec{"allowed", K::Text}, ColumnSpec{"reason", K::Text}};
+    ColumnSpec{"ts", K::Time},     ColumnSpec{"side", K::Text},    ColumnSpec{"prob", K::Number},
+    ColumnSpec{"q10", K::Number},  ColumnSpec{"q90", K::Number},   ColumnSpec{"target", K::Number},
+    ColumnSpec{"stop", K::Number}, ColumnSpec{"allowed", K::Text}, ColumnSpec{"reason", K::Text}};
 
 constexpr std::array<std::string_view, 15> kSummaryNumbers{
-    "net_pnl", "gross_pnl", "trades", "win_rate", "profit_factor", "expectancy", "sharpe", "sortino",
-    "max_drawdown", "max_drawdown_pct", "calmar", "exposure", "fees", "bars", "bars_per_second"};
-constexpr std::array<std::string_view, 6> kMetaTexts{"symbol",   "strategy",     "from",
-                                                     "to",       "currency",     "data_source"};
+    "net_pnl",    "gross_pnl", "trades",  "win_rate",     "profit_factor",
+    "expectancy", "sharpe",    "sortino", "max_drawdown", "max_drawdown_pct",
+    "calmar",     "exposure",  "fees",    "bars",         "bars_per_second"};
+constexpr std::array<std::string_view, 6> kMetaTexts{"symbol", "strategy", "from", "to", "currency", "data_source"};
 constexpr std::array<std::string_view, 2> kMetaNumbers{"initial_equity", "final_equity"};
 
 json columns_to_json(const Table& table, const std::vector<std::size_t>* rows = nullptr) {
@@ -91,8 +106,8 @@ std::function<Expected<void>(const CsvRow&)> one_of(std::size_t column, std::str
     if (allowed.count(row.field(column)) != 0) return {};
     std::string list;
     for (std::string_view value : allowed) list += (list.empty() ? "" : "/") + std::string(value);
-    return tl::unexpected(row.error("column " + std::string(name) + ": '" +
-                                    std::string(row.field(column)) + "' is not one of " + list));
+    return tl::unexpected(
+        row.error("column " + std::string(name) + ": '" + std::string(row.field(column)) + "' is not one of " + list));
   };
 }
 
@@ -125,7 +140,8 @@ std::vector<std::size_t> thin_equity(const std::vector<double>& equity, std::siz
 /// 1-based line of a byte offset, for JSON parse errors.
 std::size_t line_of(std::string_view text, std::size_t offset) {
   offset = std::min(offset, text.size());
-  return 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
+  return 1 +
+         static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
 }
 
 /// Reads a JSON file that must hold one object; parse errors name the line.
@@ -393,8 +409,7 @@ Expected<std::string> render(const fs::path& dir, const ReportOptions& options) 
     if (!other_summary) return tl::unexpected(other_summary.error());
     auto other_equity = read_table(other / "equity.csv", kEquityColumns, equity_read);
     if (!other_equity) return tl::unexpected(other_equity.error());
-    const std::vector<std::size_t> other_rows =
-        thin_equity(other_equity->numbers(1), options.max_equity_points);
+    const std::vector<std::size_t> other_rows = thin_equity(other_equity->numbers(1), options.max_equity_points);
     ungated["summary"] = std::move(*other_summary);
     ungated["equity"] = columns_to_json(*other_equity, &other_rows);
   }

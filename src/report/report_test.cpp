@@ -149,8 +149,8 @@ TEST_F(ReportTest, LongRunsAreTrimmed) {
 }
 
 TEST_F(ReportTest, MissingFileIsNamed) {
-  for (const char* name : {"trades.csv", "orders.csv", "equity.csv", "daily.csv", "risk_events.csv",
-                           "chart_bars.csv", "summary.json", "config.toml"}) {
+  for (const char* name : {"trades.csv", "orders.csv", "equity.csv", "daily.csv", "risk_events.csv", "chart_bars.csv",
+                           "summary.json", "config.toml"}) {
     fs::remove_all(dir_);
     write_fixture_run(dir_);
     fs::remove(dir_ / name);
@@ -179,8 +179,7 @@ TEST_F(ReportTest, BadSideAndBadJsonAreNamed) {
   std::ofstream(dir_ / "trades.csv", std::ios::binary) << trades;
   auto side = write_report(dir_.string(), {});
   ASSERT_FALSE(side);
-  EXPECT_NE(side.error().message.find("trades.csv:2: column side: 'flat' is not one of long/short"),
-            std::string::npos)
+  EXPECT_NE(side.error().message.find("trades.csv:2: column side: 'flat' is not one of long/short"), std::string::npos)
       << side.error().message;
 
   write_fixture_run(dir_);
@@ -269,8 +268,7 @@ TEST_F(ReportTest, MalformedGateFilesAreNamed) {
   expect_error("gate.csv", ",1,prob", ",yes,prob", ": column allowed: 'yes' is not one of 0/1");
   expect_error("gate.csv", "\n2024", "\n2024,extra", "gate.csv:2: expected 9 fields, got 10");
   expect_error("gate.csv", "ts,side,prob,", "ts,side,probability,", "gate.csv:1: missing column 'prob'");
-  expect_error("model_metrics.json", "\"brier\": 0.2391", "\"brier\": oops",
-               "model_metrics.json:4: not valid JSON");
+  expect_error("model_metrics.json", "\"brier\": 0.2391", "\"brier\": oops", "model_metrics.json:4: not valid JSON");
   expect_error("model_metrics.json", "\"auc\": 0.6123", "\"auc\": \"high\"", "'auc' must be a number");
   expect_error("model_metrics.json", "\"count\": 0}", "\"count\": null}", "'calibration[9].count' must be a number");
   expect_error("model_metrics.json", "\"manifest_hash\"", "\"hash\"", "'manifest_hash' must be a string");

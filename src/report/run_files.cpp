@@ -3,10 +3,10 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstring>
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <system_error>
 
 #include "core/time.h"
 
@@ -14,7 +14,7 @@ namespace quant::report {
 namespace {
 
 Error open_error(const std::filesystem::path& path) {
-  return Error{path.string() + ": cannot open (" + std::strerror(errno) +
+  return Error{path.string() + ": cannot open (" + std::generic_category().message(errno) +
                "); is this a backtest run directory (quant backtest --out DIR)?"};
 }
 
@@ -134,9 +134,8 @@ Expected<Table> read_table(const std::filesystem::path& path, std::span<const Co
       if (fields[i] == spec.name) found = i;
     }
     if (found == field_count) {
-      return make_error(path_text + ":" + std::to_string(line_number) + ": missing column '" +
-                        std::string(spec.name) + "' (header: " + std::string(trim_cr(header_line)) +
-                        ")");
+      return make_error(path_text + ":" + std::to_string(line_number) + ": missing column '" + std::string(spec.name) +
+                        "' (header: " + std::string(trim_cr(header_line)) + ")");
     }
     positions.push_back(found);
   }
@@ -165,8 +164,8 @@ Expected<Table> read_table(const std::filesystem::path& path, std::span<const Co
     }
     const CsvRow row(path_text, line_number, wanted);
     if (fields.size() != field_count) {
-      return tl::unexpected(row.error("expected " + std::to_string(field_count) + " fields, got " +
-                                      std::to_string(fields.size())));
+      return tl::unexpected(
+          row.error("expected " + std::to_string(field_count) + " fields, got " + std::to_string(fields.size())));
     }
     for (std::size_t c = 0; c < specs.size(); ++c) {
       const std::string_view value = wanted[c];
@@ -209,16 +208,14 @@ Expected<Table> read_table(const std::filesystem::path& path, std::span<const Co
             return tl::unexpected(row.error(column + quoted(value) + " is not a date YYYY-MM-DD"));
           }
           break;
-        case FieldKind::Text:
-          break;
+        case FieldKind::Text: break;
       }
     }
     if (options.ascending_time_column) {
       const double time = numbers[*options.ascending_time_column];
       if (time < previous_time) {
-        return tl::unexpected(row.error(
-            "column " + std::string(specs[*options.ascending_time_column].name) +
-            ": time goes backwards (rows must be in time order)"));
+        return tl::unexpected(row.error("column " + std::string(specs[*options.ascending_time_column].name) +
+                                        ": time goes backwards (rows must be in time order)"));
       }
       previous_time = time;
     }

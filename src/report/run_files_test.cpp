@@ -19,7 +19,7 @@ class RunFilesTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::filesystem::path write(const std::string& name, const std::string& text) {
-    const auto path = dir_ / name;
+    auto path = dir_ / name;
     std::ofstream(path, std::ios::binary) << text;
     return path;
   }
@@ -85,22 +85,26 @@ TEST_F(RunFilesTest, RowLimitKeepsFirstRowsAndCountsAll) {
 }
 
 TEST_F(RunFilesTest, ErrorsNameFileLineAndColumn) {
-  auto bad_number = read_table(write("n.csv", "ts,price,stop,note\n2024-01-02T00:00:00Z,1,,a\n2024-01-02T00:01:00Z,abc,,b\n"), kSpecs);
+  auto bad_number = read_table(
+      write("n.csv", "ts,price,stop,note\n2024-01-02T00:00:00Z,1,,a\n2024-01-02T00:01:00Z,abc,,b\n"), kSpecs);
   ASSERT_FALSE(bad_number);
   EXPECT_NE(bad_number.error().message.find("n.csv:3: column price: 'abc' is not a number"), std::string::npos)
       << bad_number.error().message;
 
-  auto bad_time = read_table(write("t.csv", "ts,price,stop,note\n2024-01-02 00:00,1,,a\n2024-31-02T00:01:00Z,2,,b\n"), kSpecs);
+  auto bad_time =
+      read_table(write("t.csv", "ts,price,stop,note\n2024-01-02 00:00,1,,a\n2024-31-02T00:01:00Z,2,,b\n"), kSpecs);
   ASSERT_FALSE(bad_time);
   EXPECT_NE(bad_time.error().message.find("t.csv:3: column ts"), std::string::npos) << bad_time.error().message;
 
   auto fields = read_table(write("f.csv", "ts,price,stop,note\n2024-01-02T00:00:00Z,1,,a,extra\n"), kSpecs);
   ASSERT_FALSE(fields);
-  EXPECT_NE(fields.error().message.find("f.csv:2: expected 4 fields, got 5"), std::string::npos) << fields.error().message;
+  EXPECT_NE(fields.error().message.find("f.csv:2: expected 4 fields, got 5"), std::string::npos)
+      << fields.error().message;
 
   auto missing = read_table(write("m.csv", "ts,price,note\n"), kSpecs);
   ASSERT_FALSE(missing);
-  EXPECT_NE(missing.error().message.find("m.csv:1: missing column 'stop'"), std::string::npos) << missing.error().message;
+  EXPECT_NE(missing.error().message.find("m.csv:1: missing column 'stop'"), std::string::npos)
+      << missing.error().message;
 
   auto empty = read_table(write("e.csv", ""), kSpecs);
   ASSERT_FALSE(empty);

@@ -16,9 +16,9 @@ namespace {
 
 constexpr double kInitialEquity = 100'000.0;
 constexpr double kPointValue = 10.0;
-constexpr std::int64_t kBarSeconds = 4 * 3600;
-constexpr std::array<const char*, 7> kExitReasons{"stop",           "target",          "exit_signal", "reverse",
-                                                  "session_end",    "circuit_breaker", "end_of_data"};
+constexpr std::int64_t kBarSeconds = 4 * std::int64_t{3600};  // 4-hour bars
+constexpr std::array<const char*, 7> kExitReasons{"stop",        "target",          "exit_signal", "reverse",
+                                                  "session_end", "circuit_breaker", "end_of_data"};
 
 std::string fixed(double value, int decimals = 2) {
   char text[64];
@@ -26,9 +26,7 @@ std::string fixed(double value, int decimals = 2) {
   return text;
 }
 
-std::string iso(std::int64_t seconds) {
-  return format_utc(from_epoch_ns(seconds * 1'000'000'000));
-}
+std::string iso(std::int64_t seconds) { return format_utc(from_epoch_ns(seconds * 1'000'000'000)); }
 
 std::string date_of(std::int64_t seconds) { return iso(seconds).substr(0, 10); }
 
@@ -98,7 +96,8 @@ void write_fixture_run(const std::filesystem::path& dir, const FixtureOptions& o
     trades.push_back(t);
   }
   std::string trade_csv =
-      "entry_time,exit_time,side,qty,entry_price,exit_price,gross_pnl,fees,net_pnl,exit_reason,initial_stop,bars_held\n";
+      "entry_time,exit_time,side,qty,entry_price,exit_price,gross_pnl,fees,net_pnl,exit_reason,initial_stop,bars_"
+      "held\n";
   std::string order_csv =
       "id,created,updated,side,type,tif,purpose,qty,limit_price,stop_price,status,filled_qty,avg_fill_price\n";
   std::size_t order_id = 1;
@@ -106,19 +105,19 @@ void write_fixture_run(const std::filesystem::path& dir, const FixtureOptions& o
     const std::int64_t entry_time = bar_time(t.entry_bar) + kBarSeconds;  // at the bar's close
     const std::int64_t exit_time = bar_time(t.exit_bar) + kBarSeconds - 60;
     trade_csv += iso(entry_time) + "," + iso(exit_time) + "," + (t.long_side ? "long" : "short") + "," +
-                 fixed(t.qty, 0) + "," + fixed(t.entry_price) + "," + fixed(t.exit_price) + "," + fixed(t.gross) +
-                 "," + fixed(t.fees) + "," + fixed(t.net) + "," + t.reason + "," + fixed(t.stop) + "," +
+                 fixed(t.qty, 0) + "," + fixed(t.entry_price) + "," + fixed(t.exit_price) + "," + fixed(t.gross) + "," +
+                 fixed(t.fees) + "," + fixed(t.net) + "," + t.reason + "," + fixed(t.stop) + "," +
                  std::to_string(t.exit_bar - t.entry_bar) + "\n";
     const std::string in_side = t.long_side ? "buy" : "sell";
     const std::string out_side = t.long_side ? "sell" : "buy";
     order_csv += std::to_string(order_id++) + "," + iso(entry_time) + "," + iso(entry_time) + "," + in_side +
-                 ",market,ioc,entry," + fixed(t.qty, 0) + ",,,filled," + fixed(t.qty, 0) + "," +
-                 fixed(t.entry_price) + "\n";
+                 ",market,ioc,entry," + fixed(t.qty, 0) + ",,,filled," + fixed(t.qty, 0) + "," + fixed(t.entry_price) +
+                 "\n";
     order_csv += std::to_string(order_id++) + "," + iso(entry_time) + "," + iso(exit_time) + "," + out_side +
                  ",stop,gtc,stop," + fixed(t.qty, 0) + ",," + fixed(t.stop) + ",cancelled,0,\n";
     order_csv += std::to_string(order_id++) + "," + iso(exit_time) + "," + iso(exit_time) + "," + out_side +
-                 ",market,ioc,exit," + fixed(t.qty, 0) + ",,,filled," + fixed(t.qty, 0) + "," +
-                 fixed(t.exit_price) + "\n";
+                 ",market,ioc,exit," + fixed(t.qty, 0) + ",,,filled," + fixed(t.qty, 0) + "," + fixed(t.exit_price) +
+                 "\n";
   }
   write_file(dir / "trades.csv", trade_csv);
   write_file(dir / "orders.csv", order_csv);
@@ -156,9 +155,8 @@ void write_fixture_run(const std::filesystem::path& dir, const FixtureOptions& o
     const double drawdown = peak - equity;
     max_drawdown = std::max(max_drawdown, drawdown);
     max_drawdown_pct = std::max(max_drawdown_pct, drawdown / peak);
-    equity_csv += iso(bar_time(i) + kBarSeconds) + "," + fixed(equity) + "," + fixed(realized) + "," +
-                  fixed(open_pnl) + "," + fixed(position, 0) + "," + fixed(drawdown) + "," +
-                  fixed(drawdown / peak, 6) + "\n";
+    equity_csv += iso(bar_time(i) + kBarSeconds) + "," + fixed(equity) + "," + fixed(realized) + "," + fixed(open_pnl) +
+                  "," + fixed(position, 0) + "," + fixed(drawdown) + "," + fixed(drawdown / peak, 6) + "\n";
     const bool day_ends = i + 1 == n || date_of(bar_time(i + 1)) != date_of(bar_time(i));
     if (day_ends) {
       const bool halted = day_index == 9;
@@ -183,7 +181,8 @@ void write_fixture_run(const std::filesystem::path& dir, const FixtureOptions& o
     const std::string reason = k == 2 ? "size would exceed limit </script><b>not bold</b>"
                                       : std::string("rule ") + kKinds[k % kKinds.size()] + " fired";
     risk_csv += iso(bar_time(bar)) + "," + kKinds[k % kKinds.size()] + "," + reason + "," +
-                fixed(kInitialEquity + static_cast<double>(k) * 10) + "," + fixed(0.01 * static_cast<double>(k), 4) + "\n";
+                fixed(kInitialEquity + static_cast<double>(k) * 10) + "," + fixed(0.01 * static_cast<double>(k), 4) +
+                "\n";
   }
   write_file(dir / "risk_events.csv", risk_csv);
 
@@ -245,8 +244,8 @@ void write_fixture_run(const std::filesystem::path& dir, const FixtureOptions& o
     const std::string reason = allowed ? "prob " + fixed(prob, 3) + " >= p_min " + fixed(kPMin)
                                        : "prob " + fixed(prob, 3) + " < p_min " + fixed(kPMin);
     gate_csv += iso(bar_time(i) + kBarSeconds) + "," + (long_side ? "long" : "short") + "," + fixed(prob, 4) + "," +
-                fixed(q10) + "," + fixed(q90) + "," + fixed(target) + "," + fixed(stop) + "," +
-                (allowed ? "1" : "0") + "," + reason + "\n";
+                fixed(q10) + "," + fixed(q90) + "," + fixed(target) + "," + fixed(stop) + "," + (allowed ? "1" : "0") +
+                "," + reason + "\n";
   }
   write_file(dir / "gate.csv", gate_csv);
 
@@ -258,17 +257,21 @@ void write_fixture_run(const std::filesystem::path& dir, const FixtureOptions& o
     const bool empty = b == 9;
     const double predicted = lower + 0.05;
     const double observed = std::clamp(predicted + 0.06 * std::sin(b * 1.7) - 0.02, 0.0, 1.0);
-    bins += std::string(b == 0 ? "" : ",\n") + "    {\"lower\": " + fixed(lower, 1) + ", \"upper\": " + fixed(upper, 1) +
-            ", \"mean_predicted\": " + (empty ? "null" : fixed(predicted, 4)) +
+    bins += std::string(b == 0 ? "" : ",\n") + "    {\"lower\": " + fixed(lower, 1) +
+            ", \"upper\": " + fixed(upper, 1) + ", \"mean_predicted\": " + (empty ? "null" : fixed(predicted, 4)) +
             ", \"observed\": " + (empty ? "null" : fixed(observed, 4)) +
             ", \"count\": " + std::to_string(empty ? 0 : 40 + 30 * (4 - std::abs(b - 4))) + "}";
   }
   write_file(dir / "model_metrics.json",
              "{\n  \"auc\": 0.6123,\n  \"log_loss\": 0.6712,\n  \"brier\": 0.2391,\n  \"rows\": 1850,\n"
-             "  \"calibration\": [\n" + bins + "\n  ],\n"
-             "  \"coverage\": {\"below_lower\": 0.112, \"above_upper\": 0.087, \"inside\": 0.801},\n"
-             "  \"p_min\": " + fixed(kPMin) + ",\n  \"model_dir\": \"models/gatekeeper/<2024-06>\",\n"
-             "  \"manifest_hash\": \"3f9a1c0d5e7b\"\n}\n");
+             "  \"calibration\": [\n" +
+                 bins +
+                 "\n  ],\n"
+                 "  \"coverage\": {\"below_lower\": 0.112, \"above_upper\": 0.087, \"inside\": 0.801},\n"
+                 "  \"p_min\": " +
+                 fixed(kPMin) +
+                 ",\n  \"model_dir\": \"models/gatekeeper/<2024-06>\",\n"
+                 "  \"manifest_hash\": \"3f9a1c0d5e7b\"\n}\n");
 
   // ungated/: the same backtest without the gate takes more trades.
   FixtureOptions ungated = options;

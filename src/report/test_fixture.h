@@ -13,7 +13,7 @@ namespace quant::report::testing {
 
 struct FixtureOptions {
   std::size_t bars = 300;
-  std::size_t trades = 6;        ///< spread over the bars; every third one (from the second) short
+  std::size_t trades = 6;  ///< spread over the bars; every third one (from the second) short
   std::size_t risk_events = 12;
   bool generated_data = true;
   /// A gated run: also writes gate.csv, model_metrics.json and ungated/ (a

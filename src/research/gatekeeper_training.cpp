@@ -41,7 +41,8 @@ Expected<TrainResult> train_gatekeeper(std::span<const Bar> bars, const Instrume
                                        const std::string& out_dir, const std::string& window_start,
                                        const std::string& window_end, const std::string& data_hash) {
   const auto started = std::chrono::steady_clock::now();
-  if (bars.size() < 1000) return make_error("train: " + std::to_string(bars.size()) + " bars are too few (need >= 1000)");
+  if (bars.size() < 1000)
+    return make_error("train: " + std::to_string(bars.size()) + " bars are too few (need >= 1000)");
   if (!(config.validation_share > 0 && config.validation_share < 1)) {
     return make_error("train.validation_share must be within (0, 1)");
   }
@@ -51,8 +52,8 @@ Expected<TrainResult> train_gatekeeper(std::span<const Bar> bars, const Instrume
   // into the validation window).
   std::optional<features::HmmParams> hmm;
   if (config.hmm_states > 0) {
-    const auto fit_bars = bars.first(static_cast<std::size_t>(static_cast<double>(bars.size()) *
-                                                              (1 - config.validation_share)));
+    const auto fit_bars =
+        bars.first(static_cast<std::size_t>(static_cast<double>(bars.size()) * (1 - config.validation_share)));
     const auto observations = features::hmm_observations(fit_bars, config.features.hmm_volatility_window);
     features::HmmFitConfig fit;
     fit.states = config.hmm_states;
@@ -113,7 +114,8 @@ Expected<TrainResult> train_gatekeeper(std::span<const Bar> bars, const Instrume
   result.train_rows = train_c.rows();
   result.valid_rows = valid_c.rows();
   result.purged = split - train_c.rows();
-  if (train_c.rows() < 30) return make_error("train: too few training rows after purging (" + std::to_string(train_c.rows()) + ")");
+  if (train_c.rows() < 30)
+    return make_error("train: too few training rows after purging (" + std::to_string(train_c.rows()) + ")");
 
   auto classifier = model_train::train_classifier(train_c, valid_c, config.classifier);
   if (!classifier) return make_error("train: classifier: " + classifier.error().message);

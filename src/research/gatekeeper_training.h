@@ -29,7 +29,7 @@ struct TrainConfig {
   double validation_share = 0.2;  ///< the last share of samples (in time) validates
   int embargo_bars = 60;          ///< training samples whose label ends this close to validation are dropped too
   model_train::ClassifierParams classifier;
-  model_train::BoostParams quantile;    ///< q10 and q90 (leaf refresh on)
+  model_train::BoostParams quantile;  ///< q10 and q90 (leaf refresh on)
 };
 
 struct TrainResult {

@@ -1,8 +1,8 @@
-#include <benchmark/benchmark.h>
-
 #include <cstdint>
 #include <random>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "risk/risk_engine.h"
 
@@ -52,7 +52,7 @@ void BM_UpdateStopAndBreakerPerBar(benchmark::State& state) {
     engine.on_entry_filled(Side::Buy, d.qty, bars[i].close, d);
   };
   open();
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     const Bar& b = bars[i];
     moves += engine.update_stop(b, 150);
     benchmark::DoNotOptimize(engine.check_breaker(b.ts, 1e9 + b.close));
@@ -76,7 +76,7 @@ void BM_FlatBarPerBar(benchmark::State& state) {
   RiskEngine engine(RiskConfig{}, spec);
   engine.on_session_start(Timestamp{}, 1e9);
   std::size_t i = 0;
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     const Bar& b = bars[i];
     benchmark::DoNotOptimize(engine.update_stop(b, 150));
     benchmark::DoNotOptimize(engine.check_breaker(b.ts, 1e9 + b.close));

@@ -39,7 +39,8 @@ struct Fixed {
 /// a CSV column); text beyond the buffer is cut (reasons are far shorter).
 class Reason {
  public:
-  Reason() {}  // user-provided: `Reason()` must not zero the buffer
+  // User-provided: `Reason()` must not zero the buffer (only buffer_[0, size_) is ever read).
+  Reason() {}  // NOLINT(cppcoreguidelines-pro-type-member-init): leaving buffer_ unset is the point
   Reason& operator<<(std::string_view s) {
     const std::size_t n = std::min(s.size(), kCapacity - size_);
     std::memcpy(buffer_ + size_, s.data(), n);
@@ -212,8 +213,7 @@ RiskEngine::Sizing RiskEngine::size(Side side, double price, double atr, double 
   const double per_contract = (stop_gap + slippage) * point_value + fees;
   const double budget = config_.risk_pct * equity;
   const std::string budget_text =
-      (Reason() << Fixed{config_.risk_pct * 100, 2} << "% of " << Fixed{equity, 2} << " = " << Fixed{budget, 2})
-          .take();
+      (Reason() << Fixed{config_.risk_pct * 100, 2} << "% of " << Fixed{equity, 2} << " = " << Fixed{budget, 2}).take();
 
   // Evaluated in the order of the invariant qty × loss_per_contract <= budget.
   auto risk_of = [&](std::int64_t qty) { return static_cast<double>(qty) * per_contract; };
@@ -256,8 +256,7 @@ RiskEngine::Sizing RiskEngine::size(Side side, double price, double atr, double 
   }
   if (qty == 0) {
     return reject((Reason() << "leverage cap allows no contract: notional " << Fixed{notional_per_contract, 2}
-                            << " per contract > " << Fixed{config_.max_leverage, 2} << " × equity "
-                            << Fixed{equity, 2})
+                            << " per contract > " << Fixed{config_.max_leverage, 2} << " × equity " << Fixed{equity, 2})
                       .take());
   }
 
@@ -286,8 +285,8 @@ EntryDecision RiskEngine::check_entry(const EntryRequest& request) {
   if (out.decision == Decision::Accepted) {
     out.reason = (Reason() << "sized " << s.qty << " = " << s.formula << "; " << s.distance).take();
   } else {
-    out.reason = (Reason() << "resized to " << s.qty << " from " << Fixed{s.by_risk, 0} << " = " << s.formula
-                           << s.caps << "; " << s.distance)
+    out.reason = (Reason() << "resized to " << s.qty << " from " << Fixed{s.by_risk, 0} << " = " << s.formula << s.caps
+                           << "; " << s.distance)
                      .take();
   }
   return record(request.ts, request.equity, std::move(out));
@@ -368,9 +367,9 @@ EntryDecision RiskEngine::check_order(const OrderCheck& request) {
   } else {
     out.decision = Decision::Resized;
     out.qty = allowed;
-    out.reason = (Reason() << "resized to " << allowed << " from " << request.qty << held_text.take() << "; "
-                           << limit.take())
-                     .take();
+    out.reason =
+        (Reason() << "resized to " << allowed << " from " << request.qty << held_text.take() << "; " << limit.take())
+            .take();
   }
   return record(ts, equity, std::move(out));
 }

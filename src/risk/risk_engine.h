@@ -25,9 +25,9 @@
 namespace quant::risk {
 
 struct RiskConfig {
-  double risk_pct = 0.01;           ///< fraction of equity risked per trade at its stop
-  double stop_atr_multiple = 2.0;   ///< initial stop distance = multiple × ATR
-  bool trailing_stop = true;        ///< chandelier stop: extreme since entry ∓ trail multiple × ATR
+  double risk_pct = 0.01;          ///< fraction of equity risked per trade at its stop
+  double stop_atr_multiple = 2.0;  ///< initial stop distance = multiple × ATR
+  bool trailing_stop = true;       ///< chandelier stop: extreme since entry ∓ trail multiple × ATR
   double trail_atr_multiple = 2.0;
   double target_points = 0;         ///< profit target distance in price points; 0 = none (WIN default 100 via config)
   std::int64_t max_contracts = 50;  ///< hard cap per position
@@ -47,9 +47,9 @@ const char* to_string(Decision decision);
 struct EntryRequest {
   Timestamp ts{};
   Side side = Side::Buy;
-  double price = 0;        ///< expected entry price (decision bar close)
-  double atr = 0;          ///< price units, > 0
-  double equity = 0;       ///< account equity now (realised + open), account currency
+  double price = 0;   ///< expected entry price (decision bar close)
+  double atr = 0;     ///< price units, > 0
+  double equity = 0;  ///< account equity now (realised + open), account currency
 };
 
 struct EntryDecision {
@@ -57,7 +57,9 @@ struct EntryDecision {
   std::int64_t qty = 0;     ///< contracts; 0 when rejected
   double stop_price = 0;    ///< on the tick grid
   double target_price = 0;  ///< on the tick grid; 0 = none
-  std::string reason;       ///< why (always set, no commas): "sized 16 = floor(1.00% of 100000.00 = 1000.00 / (300 pts × 0.20)); stop ..."
+  /// Why (always set, no commas), e.g.
+  /// "sized 16 = floor(1.00% of 100000.00 = 1000.00 / (300 pts × 0.20)); stop ...".
+  std::string reason;
 };
 
 /// A pre-trade check of an order whose size the client chose (`check_order`).
@@ -71,9 +73,7 @@ struct OrderCheck {
   std::int64_t position = 0;  ///< signed contracts held now (> 0 long, < 0 short)
 };
 
-enum class RiskEventKind : std::uint8_t {
-  EntryAccepted, EntryResized, EntryRejected, StopMoved, Halted, HaltCleared
-};
+enum class RiskEventKind : std::uint8_t { EntryAccepted, EntryResized, EntryRejected, StopMoved, Halted, HaltCleared };
 const char* to_string(RiskEventKind kind);
 
 struct RiskEvent {

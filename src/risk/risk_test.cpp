@@ -1,12 +1,12 @@
-#include "risk/risk_engine.h"
+#include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
-#include <algorithm>
-#include <cmath>
-#include <limits>
+#include "risk/risk_engine.h"
 
 namespace quant::risk {
 namespace {
@@ -114,7 +114,7 @@ TEST(RiskEngineTest, StopsAndTargetsFollowTheFillOnTheGrid) {
   EntryDecision d;
   d.decision = Decision::Accepted;
   d.qty = 3;
-  d.stop_price = 119800;   // 200 pts below the 120000 it was sized at
+  d.stop_price = 119800;  // 200 pts below the 120000 it was sized at
   d.target_price = 120100;
   // Filled 15 pts higher: both move by 15 (on the 5-pt grid), distances kept.
   auto placed = engine.anchored_to_fill(d, 120000, 120015);
@@ -155,8 +155,7 @@ TEST(RiskEngineTest, WdoSizingByHand) {
   EXPECT_EQ(d.decision, Decision::Accepted);
   EXPECT_EQ(d.qty, 6);
   EXPECT_DOUBLE_EQ(d.stop_price, 4985.0);
-  EXPECT_NE(d.reason.find("floor(1.00% of 100000.00 = 1000.00 / (15.0 pts × 10.00))"), std::string::npos)
-      << d.reason;
+  EXPECT_NE(d.reason.find("floor(1.00% of 100000.00 = 1000.00 / (15.0 pts × 10.00))"), std::string::npos) << d.reason;
   const EntryDecision s = engine.check_entry(request(Side::Sell, 5000, 7.3, 100000));
   EXPECT_DOUBLE_EQ(s.stop_price, 5015.0);
   // 2 × 5 = 10 pts, 100 per contract: 10 contracts, notional 10 × 5000 × 10 = 500000 = 5 × equity:
@@ -247,11 +246,11 @@ TEST(RiskEngineTest, BadDataIsRejectedNotACrash) {
     double price, atr, equity;
     const char* word;
   };
-  for (const Case& c : {Case{120000, 0, 100000, "ATR"}, Case{120000, -3, 100000, "ATR"},
-                        Case{120000, nan, 100000, "ATR"}, Case{120000, inf, 100000, "ATR"},
-                        Case{120000, 150, 0, "equity"}, Case{120000, 150, -5, "equity"},
-                        Case{120000, 150, nan, "equity"}, Case{0, 150, 100000, "price"},
-                        Case{nan, 150, 100000, "price"}, Case{-1, 150, 100000, "price"}}) {
+  for (const Case& c :
+       {Case{120000, 0, 100000, "ATR"}, Case{120000, -3, 100000, "ATR"}, Case{120000, nan, 100000, "ATR"},
+        Case{120000, inf, 100000, "ATR"}, Case{120000, 150, 0, "equity"}, Case{120000, 150, -5, "equity"},
+        Case{120000, 150, nan, "equity"}, Case{0, 150, 100000, "price"}, Case{nan, 150, 100000, "price"},
+        Case{-1, 150, 100000, "price"}}) {
     const EntryDecision d = engine.check_entry(request(Side::Buy, c.price, c.atr, c.equity));
     EXPECT_EQ(d.decision, Decision::Rejected) << c.word;
     EXPECT_EQ(d.qty, 0);
@@ -576,9 +575,8 @@ TEST(RiskEngineOrderTest, HaltFromOutsideUntilTheNextSession) {
 
 /// log-uniform in [lo, hi].
 rc::Gen<double> log_uniform(double lo, double hi) {
-  return rc::gen::map(rc::gen::inRange(0, 1'000'001), [lo, hi](int k) {
-    return lo * std::pow(hi / lo, static_cast<double>(k) / 1e6);
-  });
+  return rc::gen::map(rc::gen::inRange(0, 1'000'001),
+                      [lo, hi](int k) { return lo * std::pow(hi / lo, static_cast<double>(k) / 1e6); });
 }
 
 InstrumentSpec random_spec() {
@@ -647,7 +645,7 @@ RC_GTEST_PROP(RiskEngineProperty, CheckOrderNeverTakesThePositionAboveRiskPct, (
   // Mostly adds (two in three), held sizes from none to far beyond any limit.
   const std::int64_t magnitude = *rc::gen::element<std::int64_t>(0, 0, 1, 3, 10, 50, 200);
   const bool adds = *rc::gen::inRange(0, 3) != 0;
-  const std::int64_t position = (adds ? 1 : -1) * sign(side) * magnitude;
+  const std::int64_t position = std::int64_t{adds ? 1 : -1} * sign(side) * magnitude;
   const std::int64_t qty = *rc::gen::inRange<std::int64_t>(1, 400);
 
   OrderCheck o;

@@ -8,18 +8,16 @@
 #include <thread>
 #include <vector>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
-#include <boost/asio/post.hpp>
-
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 namespace quant::serve {
 
@@ -79,8 +77,8 @@ struct Shared {
   ServerOptions options;
   Handler handler;
   TransportHook hook;
-  std::atomic<bool> draining{false};      ///< begin_drain was called: finish what arrived, then close
-  std::atomic<std::size_t> open{0};       ///< sessions alive (connections not yet closed and released)
+  std::atomic<bool> draining{false};  ///< begin_drain was called: finish what arrived, then close
+  std::atomic<std::size_t> open{0};   ///< sessions alive (connections not yet closed and released)
 };
 
 class Session;
@@ -208,7 +206,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec == http::error::partial_message) return close();
     const int status = status_for(ec);
-    if (status == 413) return reject(413, "body larger than " + std::to_string(shared_.options.max_body_bytes) + " bytes");
+    if (status == 413)
+      return reject(413, "body larger than " + std::to_string(shared_.options.max_body_bytes) + " bytes");
     if (status == 431) return reject(431, "headers too large");
     reject(400, "malformed HTTP request: " + ec.message());
   }

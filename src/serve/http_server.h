@@ -40,12 +40,12 @@ enum class Method : std::uint8_t { Get, Post, Other };
 /// One request, valid for the duration of the handler call.
 struct HttpRequest {
   Method method = Method::Other;
-  std::string_view method_text;    ///< as sent, e.g. "PUT"
-  std::string_view path;           ///< target without the query string
+  std::string_view method_text;  ///< as sent, e.g. "PUT"
+  std::string_view path;         ///< target without the query string
   std::string_view body;
   std::string_view authorization;  ///< the Authorization header, empty when absent
   std::string_view content_type;
-  unsigned worker = 0;             ///< index of the worker thread handling it, < workers
+  unsigned worker = 0;  ///< index of the worker thread handling it, < workers
 };
 
 struct HttpResponse {

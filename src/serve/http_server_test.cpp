@@ -34,7 +34,9 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   bool connected() const { return connected_; }
-  void send(const std::string& bytes) { ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size())); }
+  void send(const std::string& bytes) {
+    ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
+  }
   /// Everything until the server closes the connection (or 5 s pass).
   std::string read_all() {
     std::string out;
@@ -137,7 +139,8 @@ TEST(HttpServerTest, DrainAnswersTheRequestInFlightAndRefusesNewConnections) {
   EXPECT_NE(first.find("warm"), std::string::npos) << first;
 
   const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while ((*server)->open_connections() > 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  while ((*server)->open_connections() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
   EXPECT_EQ((*server)->open_connections(), 0u);
   EXPECT_EQ((*server)->drain(0ms), 0u);
 }

@@ -206,8 +206,8 @@ void append_gate_entry(std::string& out, const LoadedGate& g, const model::Gatek
 /// One row of the answer (the top level of a one-row answer, an element of a
 /// batch's `rows`): the first gate's score, the verdict, the distances, and
 /// for the chain every gate evaluated.
-void append_row(std::string& out, const Selection& sel, const model::GatekeeperScore* scores,
-                const Judged* judged, std::size_t evaluated, double target, double stop) {
+void append_row(std::string& out, const Selection& sel, const model::GatekeeperScore* scores, const Judged* judged,
+                std::size_t evaluated, double target, double stop) {
   append_score(out, scores[0], sel.chain ? combine(judged, evaluated) : judged[0]);
   out += ",\"target\":";
   append_double(out, target);
@@ -243,9 +243,9 @@ std::optional<ApiError> read_distance(element value, const std::string& name, co
   if (value.type() == element_type::ARRAY) {
     simdjson::dom::array arr = value.get_array().value_unsafe();
     if (batch_rows == 0 || arr.size() != n) {
-      return bad(batch_rows == 0 ? name + " must be a number (one row)"
-                                 : name + " must be a number or an array of one number per row (" +
-                                       std::to_string(n) + " rows)",
+      return bad(batch_rows == 0
+                     ? name + " must be a number (one row)"
+                     : name + " must be a number or an array of one number per row (" + std::to_string(n) + " rows)",
                  name);
     }
     std::size_t i = 0;
@@ -390,8 +390,10 @@ Answer handle_infer(std::string_view body, const ModelSet& set, unsigned worker,
     *slot = value;
   }
   std::string_view model_name, symbol_text, ts_text;
-  if (model && model->get_string().get(model_name) != simdjson::SUCCESS) return fail(bad("model must be a string", "model"));
-  if (symbol && symbol->get_string().get(symbol_text) != simdjson::SUCCESS) return fail(bad("symbol must be a string", "symbol"));
+  if (model && model->get_string().get(model_name) != simdjson::SUCCESS)
+    return fail(bad("model must be a string", "model"));
+  if (symbol && symbol->get_string().get(symbol_text) != simdjson::SUCCESS)
+    return fail(bad("symbol must be a string", "symbol"));
   if (ts && ts->get_string().get(ts_text) != simdjson::SUCCESS) return fail(bad("ts must be a string", "ts"));
 
   Selection sel;
@@ -416,8 +418,9 @@ Answer handle_infer(std::string_view body, const ModelSet& set, unsigned worker,
       std::int64_t v = 0;
       const bool fits = version->get_int64().get(v) == simdjson::SUCCESS;
       if (!fits || v != g.version) {
-        return fail({404, "model '" + g.name + "' version " + simdjson::to_string(*version) +
-                              " is not loaded (loaded: " + std::to_string(g.version) + ")",
+        return fail({404,
+                     "model '" + g.name + "' version " + simdjson::to_string(*version) +
+                         " is not loaded (loaded: " + std::to_string(g.version) + ")",
                      "version"});
       }
     } else {

@@ -54,10 +54,8 @@ Metrics::Metrics()
                   .Name("quant_serve_reloads_total")
                   .Help("Model reloads by result")
                   .Register(*registry_);
-  orders_ = &prometheus::BuildCounter()
-                 .Name("quant_serve_orders_total")
-                 .Help("Orders by risk decision")
-                 .Register(*registry_);
+  orders_ =
+      &prometheus::BuildCounter().Name("quant_serve_orders_total").Help("Orders by risk decision").Register(*registry_);
   generation_ = &prometheus::BuildGauge()
                      .Name("quant_serve_model_generation")
                      .Help("Generation of the loaded model set (1 after start-up, +1 per reload)")

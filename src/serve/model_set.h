@@ -27,20 +27,20 @@ struct GateSpec {
   std::string dir;
   std::string registry;  ///< MLflow file-store root; used when dir is empty
   std::string alias = "champion";
-  double p_min = 0.5;         ///< the gate rule (model::judge) /infer's `pass` applies
+  double p_min = 0.5;  ///< the gate rule (model::judge) /infer's `pass` applies
   bool use_quantiles = true;
 };
 
 struct LoadedGate {
   std::string name;
   std::int64_t version = 0;
-  std::string source;           ///< the directory, or "registry:<root>/<name>@<alias>"
-  std::string dir;              ///< where the files were read
-  std::string manifest_sha256;  ///< of manifest.json's bytes
-  model::GateRule rule;         ///< p_min and use_quantiles from the GateSpec
+  std::string source;                 ///< the directory, or "registry:<root>/<name>@<alias>"
+  std::string dir;                    ///< where the files were read
+  std::string manifest_sha256;        ///< of manifest.json's bytes
+  model::GateRule rule;               ///< p_min and use_quantiles from the GateSpec
   std::vector<std::string> features;  ///< manifest order
   std::vector<std::string> outputs;
-  std::string loaded_at;  ///< ISO-8601 UTC
+  std::string loaded_at;                 ///< ISO-8601 UTC
   std::vector<std::size_t> union_index;  ///< column → position in ModelSet::all_names
   std::vector<char> reads;               ///< by position in ModelSet::all_names: 1 if this gate reads it
   std::vector<std::unique_ptr<model::Gatekeeper>> per_worker;

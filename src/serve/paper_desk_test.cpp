@@ -1,11 +1,11 @@
 #include "serve/paper_desk.h"
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <map>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "core/test_bars.h"
 
@@ -172,8 +172,9 @@ TEST(PaperDeskTest, EveryDecisionGoesToTheAuditLog) {
     desk->caught_up();
     ASSERT_EQ(desk->submit(R"({"client_order_id":"a-1","symbol":"WIN","side":"buy","qty":1,"type":"market"})").status,
               200);
-    ASSERT_EQ(desk->submit(R"({"client_order_id":"a-2","symbol":"WIN","side":"buy","qty":9999,"type":"market"})").status,
-              200);
+    ASSERT_EQ(
+        desk->submit(R"({"client_order_id":"a-2","symbol":"WIN","side":"buy","qty":9999,"type":"market"})").status,
+        200);
     feed_bars(*desk, clock, 20, 2, 120200);
   }
   const auto lines = read_lines(path);

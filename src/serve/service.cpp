@@ -10,8 +10,7 @@ namespace quant::serve {
 
 using nlohmann::json;
 
-SignalService::SignalService(ModelHost& models, OrderDesk* desk, BearerAuth auth, Metrics& metrics,
-                             InferSettings infer)
+SignalService::SignalService(ModelHost& models, OrderDesk* desk, BearerAuth auth, Metrics& metrics, InferSettings infer)
     : models_(models), desk_(desk), auth_(std::move(auth)), metrics_(metrics), infer_(std::move(infer)) {
   if (auto set = models_.current()) publish_models(*set);
 }
@@ -62,9 +61,12 @@ struct Route {
 };
 
 constexpr Route kRoutes[] = {
-    {"/infer", Endpoint::Infer, Method::Post, false},     {"/order", Endpoint::Order, Method::Post, true},
-    {"/health", Endpoint::Health, Method::Get, false},    {"/ready", Endpoint::Ready, Method::Get, false},
-    {"/models", Endpoint::Models, Method::Get, false},    {"/metrics", Endpoint::Metrics, Method::Get, false},
+    {"/infer", Endpoint::Infer, Method::Post, false},
+    {"/order", Endpoint::Order, Method::Post, true},
+    {"/health", Endpoint::Health, Method::Get, false},
+    {"/ready", Endpoint::Ready, Method::Get, false},
+    {"/models", Endpoint::Models, Method::Get, false},
+    {"/metrics", Endpoint::Metrics, Method::Get, false},
     {"/admin/reload", Endpoint::AdminReload, Method::Post, true},
 };
 

@@ -60,7 +60,9 @@ struct Harness {
     service.handle(r, out);
     return out;
   }
-  HttpResponse infer(const json& body, unsigned worker = 0) { return call(Method::Post, "/infer", body.dump(), {}, worker); }
+  HttpResponse infer(const json& body, unsigned worker = 0) {
+    return call(Method::Post, "/infer", body.dump(), {}, worker);
+  }
 
   Metrics metrics;
   ModelHost host;
@@ -226,7 +228,7 @@ TEST(ServiceTest, ChainAppliesGatesInOrderAndStopsAtTheFirstNo) {
 // as it is: its manifest lists only a 'prob' model; its quantiles answer null.
 std::string probability_only_dir() {
   // The classifier alone, without a merged file (its merge holds q10 and q90 too).
-  const std::string dir = temp_root() + "/prob_only";
+  std::string dir = temp_root() + "/prob_only";
   std::filesystem::remove_all(dir);
   std::filesystem::copy(model_dir_v2(), dir);
   std::ifstream in(dir + "/manifest.json");
@@ -302,18 +304,21 @@ TEST(ServiceTest, PassIsTheBacktestsGateRule) {
       for (const double stop : {-static_cast<double>(s.q10) - 0.01, -static_cast<double>(s.q10) + 0.01}) {
         if (target < 0 || stop < 0) continue;
         const auto expected = model::judge(rule, s, target, stop);
-        const auto j = json::parse(h.infer({{"target", target}, {"stop", stop}, {"features", features_row(base)}}).body);
+        const auto j =
+            json::parse(h.infer({{"target", target}, {"stop", stop}, {"features", features_row(base)}}).body);
         EXPECT_EQ(j["pass"].get<bool>(), expected.pass) << j.dump();
         EXPECT_EQ(j["reason"], expected.reason);
         EXPECT_DOUBLE_EQ(j["target"].get<double>(), target);
         EXPECT_DOUBLE_EQ(j["stop"].get<double>(), stop);
         // atr in price units × [risk] stop_atr_multiple is the same stop.
-        const auto a = json::parse(h.infer({{"target", target}, {"atr", stop / 2}, {"features", features_row(base)}}).body);
+        const auto a =
+            json::parse(h.infer({{"target", target}, {"atr", stop / 2}, {"features", features_row(base)}}).body);
         EXPECT_EQ(a["pass"], j["pass"]);
         EXPECT_DOUBLE_EQ(a["stop"].get<double>(), stop);
         // The symbol's configured target, else [risk] target_points.
         if (target == settings.target_points_by_symbol["WDO"]) {
-          const auto w = json::parse(h.infer({{"symbol", "WDO"}, {"stop", stop}, {"features", features_row(base)}}).body);
+          const auto w =
+              json::parse(h.infer({{"symbol", "WDO"}, {"stop", stop}, {"features", features_row(base)}}).body);
           EXPECT_EQ(w["pass"], j["pass"]);
           EXPECT_DOUBLE_EQ(w["target"].get<double>(), target);
         }
@@ -490,7 +495,8 @@ TEST(ServiceTest, MetricsCountAnswersAndDescribeModels) {
   const auto r = h.call(Method::Get, "/metrics");
   ASSERT_EQ(r.status, 200);
   EXPECT_NE(std::string(r.content_type).find("text/plain"), std::string::npos);
-  EXPECT_NE(r.body.find(R"(quant_serve_requests_total{endpoint="/infer",status="200"} 2)"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"(quant_serve_requests_total{endpoint="/infer",status="200"} 2)"), std::string::npos)
+      << r.body;
   EXPECT_NE(r.body.find(R"(quant_serve_requests_total{endpoint="/infer",status="400"} 1)"), std::string::npos);
   EXPECT_NE(r.body.find(R"(quant_serve_requests_total{endpoint="transport",status="413"} 1)"), std::string::npos);
   EXPECT_NE(r.body.find("quant_serve_model_info{"), std::string::npos);
@@ -511,6 +517,7 @@ TEST(AuthTest, ConstantTimeCompareAndSources) {
   ASSERT_TRUE(from_file);
   EXPECT_TRUE(from_file->allows("Bearer file-token"));
   EXPECT_FALSE(from_file->allows("Bearer file-token2"));
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): no other thread runs in this test (each test is its own process)
   ::setenv("QUANT_SERVE_TEST_TOKEN", "env-token", 1);
   auto from_env = BearerAuth::from_sources("QUANT_SERVE_TEST_TOKEN", "");
   ASSERT_TRUE(from_env);

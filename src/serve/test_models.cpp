@@ -17,7 +17,7 @@ std::vector<std::string> test_feature_names(std::size_t features) {
 std::string write_test_models(const std::string& parent, const std::string& name, std::int64_t version,
                               std::uint64_t seed, std::size_t features) {
   using namespace model_train;
-  const std::string dir = (std::filesystem::path(parent) / (name + "_v" + std::to_string(version))).string();
+  std::string dir = (std::filesystem::path(parent) / (name + "_v" + std::to_string(version))).string();
   std::filesystem::remove_all(dir);
   auto data = testing_data::classification(800, features, seed);
   data.feature_names = test_feature_names(features);
@@ -54,7 +54,7 @@ std::string write_models_for_rows(const std::string& parent, const std::string& 
                                   const std::vector<float>& moves) {
   using namespace model_train;
   QUANT_CHECK(!names.empty() && rows.size() == labels.size() * names.size() && moves.size() == labels.size());
-  const std::string dir = (std::filesystem::path(parent) / (name + "_v" + std::to_string(version))).string();
+  std::string dir = (std::filesystem::path(parent) / (name + "_v" + std::to_string(version))).string();
   std::filesystem::remove_all(dir);
   Dataset classes;
   classes.feature_names = names;

@@ -1,13 +1,13 @@
 #include "strategy/book_imbalance_filter.h"
 
-#include <gtest/gtest.h>
-
 #include <cstdio>
 #include <cstring>
 #include <map>
 #include <tuple>
 #include <utility>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "core/bar_aggregator.h"
 #include "features/test_market_files.h"
@@ -188,6 +188,7 @@ std::vector<Bar> crossing_bars() {
 
 std::vector<Signal> run(Strategy& s, const std::vector<Bar>& bars) {
   std::vector<Signal> out;
+  out.reserve(bars.size());
   for (const Bar& b : bars) out.push_back(s.on_bar(b, 0));
   return out;
 }

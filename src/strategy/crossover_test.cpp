@@ -1,8 +1,8 @@
 #include "strategy/crossover.h"
 
-#include <gtest/gtest.h>
-
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "strategy/sma_cross.h"
 

@@ -1,10 +1,10 @@
 #include "strategy/ma_breakout.h"
 
-#include <gtest/gtest.h>
-#include <rapidcheck/gtest.h>
-
 #include <cstring>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
 
 #include "strategy/test_data.h"
 
@@ -195,6 +195,7 @@ TEST(MaBreakoutTest, SessionResetRestartsTheWarmUp) {
 RC_GTEST_PROP(MaBreakoutProperty, WithoutKeltnerSignalsAtEveryCrossover, ()) {
   const auto steps = *rc::gen::container<std::vector<int>>(rc::gen::inRange(-3, 4));
   std::vector<std::int64_t> ticks;
+  ticks.reserve(steps.size());
   std::int64_t x = 20000;
   for (int st : steps) ticks.push_back(x += st);
   const int fast = *rc::gen::inRange(1, 6);
@@ -226,6 +227,7 @@ RC_GTEST_PROP(MaBreakoutProperty, EntriesRespectTheArmingWindow, ()) {
   std::vector<int> steps;
   for (auto [drift, length] : legs) steps.insert(steps.end(), static_cast<std::size_t>(length), drift);
   std::vector<std::int64_t> ticks;
+  ticks.reserve(steps.size());
   std::int64_t x = 20000;
   for (int st : steps) ticks.push_back(x += st);
   MaBreakoutConfig config;
@@ -301,8 +303,8 @@ std::vector<Expected> reference(const std::vector<std::int64_t>& ticks, const Ma
       exit_due = config.exit_on_opposite_cross && position == -cross;
     }
     if (armed != 0) {
-      const bool band = !config.keltner_filter ||
-                        (!std::isnan(kb.upper[t]) && (armed > 0 ? c[t] > kb.upper[t] : c[t] < kb.lower[t]));
+      const bool band =
+          !config.keltner_filter || (!std::isnan(kb.upper[t]) && (armed > 0 ? c[t] > kb.upper[t] : c[t] < kb.lower[t]));
       if (*sign[t] == armed && band) {
         if (position != armed) e.action = armed > 0 ? Action::EnterLong : Action::EnterShort;
         armed = 0;
@@ -323,8 +325,9 @@ std::vector<Expected> reference(const std::vector<std::int64_t>& ticks, const Ma
 RC_GTEST_PROP(MaBreakoutProperty, MatchesAnIndependentModelOfTheRules, ()) {
   // Full-size ranges from the first case on (RapidCheck scales ranges with its size).
   const auto leg_count = static_cast<std::size_t>(*rc::gen::resize(100, rc::gen::inRange(5, 40)));
-  const auto legs = *rc::gen::resize(100, rc::gen::container<std::vector<std::pair<int, int>>>(
-                                              leg_count, rc::gen::pair(rc::gen::inRange(-8, 9), rc::gen::inRange(1, 8))));
+  const auto legs =
+      *rc::gen::resize(100, rc::gen::container<std::vector<std::pair<int, int>>>(
+                                leg_count, rc::gen::pair(rc::gen::inRange(-8, 9), rc::gen::inRange(1, 8))));
   std::vector<std::int64_t> ticks;
   std::int64_t x = 20000;
   for (auto [drift, length] : legs) {

@@ -21,9 +21,7 @@ class HmmRegimeFilter final : public SignalFilter {
   void observe(const Bar& bar) override {
     if (observer_.update(bar.close, std::log(bar.close))) filter_.update(observer_.observation());
   }
-  bool allow(const Signal&, const Bar&) override {
-    return filter_.started() && gate_.allow(filter_.probabilities());
-  }
+  bool allow(const Signal&, const Bar&) override { return filter_.started() && gate_.allow(filter_.probabilities()); }
 
  private:
   features::HmmObserver observer_;

@@ -1,11 +1,11 @@
-#include "core/test_data.h"
 #include "strategy/sma_cross.h"
+
+#include <filesystem>
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
-#include <filesystem>
-
+#include "core/test_data.h"
 #include "strategy/test_data.h"
 
 namespace quant::strategy {
@@ -40,6 +40,7 @@ CrossRun run_sma_cross(const std::vector<std::int64_t>& ticks, int fast, int slo
 RC_GTEST_PROP(SmaCrossProperty, SignalsExactlyAtBruteForceCrossovers, ()) {
   const auto steps = *rc::gen::container<std::vector<int>>(rc::gen::inRange(-3, 4));
   std::vector<std::int64_t> ticks;
+  ticks.reserve(steps.size());
   std::int64_t x = 20000;
   for (int s : steps) ticks.push_back(x += s);
   const int fast = *rc::gen::inRange(1, 8);

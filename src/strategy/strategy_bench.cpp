@@ -1,9 +1,9 @@
 // ns per bar of each strategy's on_bar (indicators included), through the
 // Strategy interface as the engine calls it.
-#include <benchmark/benchmark.h>
-
 #include <random>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "strategy/strategy_config.h"
 
@@ -43,7 +43,7 @@ void run(benchmark::State& state, const StrategyConfig& config) {
   const auto& b = bars();
   std::size_t i = 0;
   std::int64_t position = 0;
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     const Signal s = (*strategy)->on_bar(b[i], position);
     if (s.action == Action::EnterLong) position = 1;
     if (s.action == Action::EnterShort) position = -1;

@@ -45,12 +45,9 @@ std::optional<ImbalanceData> imbalance_data_from_string(std::string_view text) {
 
 std::string_view imbalance_data_name(ImbalanceData data) {
   switch (data) {
-    case ImbalanceData::Auto:
-      return "auto";
-    case ImbalanceData::Book:
-      return "book";
-    case ImbalanceData::Trades:
-      return "trades";
+    case ImbalanceData::Auto: return "auto";
+    case ImbalanceData::Book: return "book";
+    case ImbalanceData::Trades: return "trades";
   }
   return "auto";
 }

@@ -60,16 +60,16 @@ std::string_view missing_imbalance_name(MissingImbalance policy);
 
 /// MA fast/slow breakout with the Keltner filter and its arming window.
 struct MaBreakoutConfig {
-  MaKind kind = MaKind::Sma;       ///< both averages: Sma or Ema (fixed point)
-  int fast = 9;                    ///< bars, >= 1
-  int slow = 21;                   ///< bars, > fast
-  bool keltner_filter = true;      ///< long needs close > upper band, short close < lower band
-  int keltner_period = 20;         ///< EMA period of the middle line, >= 1
-  double keltner_multiple = 1.5;   ///< band half-width in ATRs, > 0
-  int atr_period = 14;             ///< Wilder ATR period (bands and signal.atr), >= 1
-  int confirm_bars = 5;            ///< arming window in bars, >= 1 (1 = the crossover bar only)
+  MaKind kind = MaKind::Sma;      ///< both averages: Sma or Ema (fixed point)
+  int fast = 9;                   ///< bars, >= 1
+  int slow = 21;                  ///< bars, > fast
+  bool keltner_filter = true;     ///< long needs close > upper band, short close < lower band
+  int keltner_period = 20;        ///< EMA period of the middle line, >= 1
+  double keltner_multiple = 1.5;  ///< band half-width in ATRs, > 0
+  int atr_period = 14;            ///< Wilder ATR period (bands and signal.atr), >= 1
+  int confirm_bars = 5;           ///< arming window in bars, >= 1 (1 = the crossover bar only)
   bool exit_on_opposite_cross = true;
-  bool session_reset = false;      ///< reset all indicators at each session start
+  bool session_reset = false;  ///< reset all indicators at each session start
   /// Entries pass `BookImbalanceFilter` (settings in `book_imbalance`); the
   /// caller adds it with its per-bar data (the backtest reads the lake).
   bool book_imbalance_filter = false;

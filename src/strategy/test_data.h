@@ -2,12 +2,12 @@
 // Test-only helpers for the strategy tests: bars from closes, a brute-force
 // crossover reference, and a tiny reader of the real WIN file (no src/ingest).
 
-#include <zlib.h>
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <zlib.h>
 
 #include "core/market_data.h"
 

@@ -6,14 +6,14 @@
 // changes: all of that must come out exactly as the backtest's, because both
 // run engine::TradingBook. The shipped configuration (config/quant.toml) is
 // used as it is, on real WIN bars and on a generated market.
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
+
+#include <gtest/gtest.h>
 
 #include "backtest/backtest.h"
 #include "backtest/trade_log.h"
@@ -60,9 +60,9 @@ class VectorFeed final : public engine::MarketDataFeed {
 struct TempDir {
   std::string path;
   TempDir() {
-    path = (fs::temp_directory_path() /
-            ("quant-parity-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)))
-               .string();
+    path =
+        (fs::temp_directory_path() / ("quant-parity-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)))
+            .string();
     fs::remove_all(path);
     fs::create_directories(path);
   }
@@ -204,7 +204,9 @@ Outcome run_both(const config::AppConfig& cfg, const std::string& symbol, const 
   return out;
 }
 
-std::size_t lines(const std::string& text) { return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')); }
+std::size_t lines(const std::string& text) {
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
 
 TEST(GatewayParityTest, RealWinBarsGiveTheBacktestsTradesCsv) {
   const std::string file = testing::shared_data("b3/WIN_N_M1_2020-11_2021-03.csv.gz");
