@@ -7,6 +7,8 @@
 #include <set>
 #include <string>
 
+#include "features/order_flow.h"
+
 namespace quant::features {
 namespace {
 
@@ -248,23 +250,19 @@ void FeaturePipeline::update(const Bar& bar) {
 
 bool FeaturePipeline::update_book(const BookSnapshot& book) {
   if (!with_book_ || book.bids.empty() || book.asks.empty()) return false;
+  // One imbalance formula for the model's features and the strategy's
+  // book-imbalance filter (order_flow.h). No value — a corrupt level (negative
+  // or NaN size) or nothing on either side — makes the snapshot unusable: the
+  // previous snapshot's values hold, as for any unusable snapshot.
+  const std::optional<double> top = book_imbalance(book, 1);
+  const std::optional<double> deep = book_imbalance(book, book_depth_);
+  if (!top || !deep) return false;
   const BookLevel& bid = book.bids.front();
   const BookLevel& ask = book.asks.front();
-  double bid_depth = 0, ask_depth = 0;
-  for (std::size_t i = 0; i < std::min(book_depth_, book.bids.size()); ++i) bid_depth += book.bids[i].size;
-  for (std::size_t i = 0; i < std::min(book_depth_, book.asks.size()); ++i) ask_depth += book.asks[i].size;
-  const auto imbalance = [](double b, double a) { return b + a > 0 ? (b - a) / (b + a) : 0.0; };
   const double tick = grid_.tick_size();
   const double mid = 0.5 * (bid.price + ask.price);
-  const double sizes = bid.size + ask.size;
-  const double micro = sizes > 0 ? (bid.price * ask.size + ask.price * bid.size) / sizes : mid;
-  const double computed[4] = {imbalance(bid.size, ask.size), imbalance(bid_depth, ask_depth),
-                              (ask.price - bid.price) / tick, (micro - mid) / tick};
-  // A corrupt level (NaN/inf, negative size) must not reach the model; the
-  // sums catch a bad size on any level used.
-  const bool sane = std::isfinite(bid_depth) && std::isfinite(ask_depth) && bid.size >= 0 && ask.size >= 0 &&
-                    bid_depth >= 0 && ask_depth >= 0;
-  if (!sane) return false;
+  const double micro = (bid.price * ask.size + ask.price * bid.size) / (bid.size + ask.size);
+  const double computed[4] = {*top, *deep, (ask.price - bid.price) / tick, (micro - mid) / tick};
   for (double x : computed) {
     if (!std::isfinite(x)) return false;
   }

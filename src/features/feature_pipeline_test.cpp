@@ -16,6 +16,7 @@
 
 #include "core/test_calendar.h"
 #include "core/test_data.h"
+#include "features/order_flow.h"
 #include "features/test_bars.h"
 
 namespace quant::features {
@@ -330,6 +331,18 @@ TEST(FeaturePipelineTest, BookFeaturesFromSnapshot) {
   corrupt.asks[0].size = std::nan("");
   EXPECT_FALSE(p->update_book(corrupt));
   EXPECT_FLOAT_EQ(p->values()[b], -0.5f);
+  // So does a negative size on a deeper level, and a book with nothing on it:
+  // the same rule as the book-imbalance filter (order_flow.h), which gives no value.
+  corrupt = book;
+  corrupt.bids[1].size = -1;  // inside the depth of 2
+  EXPECT_FALSE(p->update_book(corrupt));
+  BookSnapshot empty = book;
+  for (auto* side : {&empty.bids, &empty.asks}) {
+    for (auto& level : *side) level.size = 0;
+  }
+  EXPECT_FALSE(p->update_book(empty));
+  EXPECT_FLOAT_EQ(p->values()[b], -0.5f);
+  EXPECT_FLOAT_EQ(p->values()[b + 1], static_cast<float>(*book_imbalance(book, 2)));
   // A pipeline without book features ignores snapshots.
   auto q = FeaturePipeline::create(small_config(), plain_spec(), false);
   EXPECT_FALSE(q->update_book(book));

@@ -128,6 +128,26 @@ TEST(RiskEngineTest, StopsAndTargetsFollowTheFillOnTheGrid) {
   EXPECT_DOUBLE_EQ(placed.target_price, 0);
 }
 
+TEST(RiskEngineTest, WinSizingCountsTheStopsSlippageAndBothFees) {
+  // A 100-point WIN stop (ATR 50), one tick of slippage, R$ 0.26 + 0.24 per
+  // contract per side. Without costs floor(1000 / 20) = 50 contracts lose
+  // 50 × (105 × 0.2 + 1.00) = 1100 = 1.10 % at a stop that slips one tick; with
+  // them one contract loses (100 + 5) × 0.2 + 2 × 0.50 = 22.00: floor(1000 / 22) = 45.
+  RiskConfig c;
+  c.max_leverage = 20;  // the default 5 caps 100000 at 20 contracts of 120000 × 0.2
+  RiskEngine plain(c, win());
+  EXPECT_EQ(plain.check_entry(request(Side::Buy, 120000, 50, 100000)).qty, 50);
+  RiskEngine engine(c, win(), TradingCosts{0.5, 1});
+  const EntryDecision d = engine.check_entry(request(Side::Buy, 120000, 50, 100000));
+  EXPECT_EQ(d.qty, 45);
+  EXPECT_DOUBLE_EQ(d.stop_price, 119900);
+  EXPECT_EQ(d.reason,
+            "sized 45 = floor(1.00% of 100000.00 = 1000.00 / ((100 pts + 5 slippage) × 0.20 + 1.00 fees)); "
+            "stop 100 pts = 2.00 × ATR 50.00 rounded up to tick 5");
+  EXPECT_LE(45 * 22.0, 1000.0);
+  EXPECT_GT(46 * 22.0, 1000.0);
+}
+
 TEST(RiskEngineTest, WinDistanceRoundsUpToTheGrid) {
   RiskEngine engine(RiskConfig{}, win());
   // 2 × 166 = 332 pts → 67 ticks = 335 pts; 335 × 0.2 = 67 per contract; floor(1000 / 67) = 14
@@ -594,7 +614,13 @@ RC_GTEST_PROP(RiskEngineProperty, NeverRisksMoreThanRiskPct, ()) {
   c.stop_atr_multiple = *log_uniform(0.5, 5);
   c.max_contracts = *rc::gen::inRange<std::int64_t>(1, 100000);
   c.max_leverage = *log_uniform(0.5, 100);
-  RiskEngine engine(c, spec);
+  // Half the cases with costs: the loss at the stop counts the stop's slippage and both fees.
+  TradingCosts costs;
+  if (*rc::gen::arbitrary<bool>()) {
+    costs.slippage_ticks = *rc::gen::inRange(0, 5);
+    costs.fee_per_contract_side = *log_uniform(0.01, 5) * spec.tick_size * spec.point_value;
+  }
+  RiskEngine engine(c, spec, costs);
   const bool on_grid = *rc::gen::arbitrary<bool>();
   double price = *log_uniform(spec.tick_size, 1e6 * spec.tick_size);
   if (on_grid) price = TickGrid(spec.tick_size).snap(price);
@@ -614,8 +640,11 @@ RC_GTEST_PROP(RiskEngineProperty, NeverRisksMoreThanRiskPct, ()) {
   }
   RC_ASSERT(d.qty >= 1);
   RC_ASSERT(d.qty <= c.max_contracts);
-  const double risk = static_cast<double>(d.qty) * std::fabs(price - d.stop_price) * spec.point_value;
-  RC_ASSERT(risk <= c.risk_pct * equity + 1e-9);
+  const double loss_per_contract =
+      (std::fabs(price - d.stop_price) + costs.slippage_ticks * spec.tick_size) * spec.point_value +
+      2 * costs.fee_per_contract_side;
+  const double risk = static_cast<double>(d.qty) * loss_per_contract;
+  RC_ASSERT(risk <= c.risk_pct * equity * (1 + 1e-12) + 1e-9);
   RC_ASSERT(static_cast<double>(d.qty) * price * spec.point_value <= c.max_leverage * equity * (1 + 1e-12));
   RC_ASSERT(TickGrid(spec.tick_size).on_grid(d.stop_price));
   const double gap = side == Side::Buy ? price - d.stop_price : d.stop_price - price;
@@ -623,7 +652,7 @@ RC_GTEST_PROP(RiskEngineProperty, NeverRisksMoreThanRiskPct, ()) {
   RC_ASSERT(gap >= spec.tick_size * (1 - 1e-9));
   if (on_grid && d.decision == Decision::Accepted) {
     // Uncapped, the size is exactly the floor of the formula (one less only through float rounding).
-    const double exact = std::floor(c.risk_pct * equity / (gap * spec.point_value));
+    const double exact = std::floor(c.risk_pct * equity / loss_per_contract);
     RC_ASSERT(static_cast<double>(d.qty) >= exact - 1);
   }
 }
