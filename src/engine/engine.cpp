@@ -53,8 +53,7 @@ void Engine::on_bar_close(const Bar& bar) {
   const Timestamp close_time = bar.ts + kMinute;
   // The strategy sees every bar (its indicators must) and gives this bar's ATR.
   const strategy::Signal signal = strategy_.on_bar(bar, book_.position_qty());
-  book_.close_bar(bar, signal.atr);
-  const double equity = account_.equity();
+  const double equity = book_.close_bar(bar, signal.atr);
 
   if (*signal.blocked_by != '\0') {
     char reason[96];

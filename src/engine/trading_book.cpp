@@ -328,11 +328,12 @@ bool TradingBook::start_bar(const Bar& bar) {
     if (config_.rules.day_trade) flatten(bar.ts, "day_change", "cancelled: the trading day changed");
   }
   where_ = where;
+  if (!new_day && bars_ > 0) return false;  // risk events come only with a new day here
   flush_events();
   return new_day;
 }
 
-void TradingBook::close_bar(const Bar& bar, double atr) {
+double TradingBook::close_bar(const Bar& bar, double atr) {
   ++bars_;
   const Timestamp close_time = bar.ts + kMinute;
   last_close_ = bar.close;
@@ -372,6 +373,7 @@ void TradingBook::close_bar(const Bar& bar, double atr) {
       entry_block_ = "no entries in the session's last minutes";
     }
   }
+  return equity;
 }
 
 void TradingBook::end_day() {

@@ -158,7 +158,8 @@ class TradingBook final : public ExecutionListener {
   /// new trading day after the first one (the strategy's session starts).
   bool start_bar(const Bar& bar);
   /// Step 3: `atr` is the ATR at this bar (price units; <= 0 keeps the last).
-  void close_bar(const Bar& bar, double atr);
+  /// Returns the account's equity marked at this close (what the breaker saw).
+  double close_bar(const Bar& bar, double atr);
   /// Empty when entries may be sent now (after close_bar), else why not
   /// ("no entries in the session's last minutes" ...). A halt is not listed
   /// here: the risk engine rejects entries while halted and says so.
