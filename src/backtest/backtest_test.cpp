@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/test_bars.h"
 #include "core/test_data.h"
 #include "ingest/importer.h"
 #include "strategy/strategy_config.h"
@@ -53,14 +54,8 @@ class VectorFeed final : public engine::MarketDataFeed {
 };
 
 InstrumentSpec win() {
-  InstrumentSpec s;
-  s.symbol = "WIN";
-  s.tick_size = 5;
-  s.point_value = 0.2;
+  InstrumentSpec s = testing::win_spec();
   s.fee_per_side = 0.26;
-  s.currency = "BRL";
-  s.time_zone = "America/Sao_Paulo";
-  s.session = Session{std::chrono::minutes(9 * 60), std::chrono::minutes(18 * 60 + 25)};
   return s;
 }
 

@@ -11,6 +11,7 @@
 
 #include "core/calendar.h"
 #include "core/instrument.h"
+#include "core/test_bars.h"
 #include "core/time.h"
 
 namespace quant::testing {
@@ -37,14 +38,9 @@ inline ExchangeCalendar b3_2021_exchange_calendar() {
 
 /// WIN (tick 5, BRL 0.20 a point) trading by the calendar above, "index" hours.
 inline InstrumentSpec win_with_b3_calendar() {
-  InstrumentSpec s;
-  s.symbol = "WIN";
+  InstrumentSpec s = win_spec();
   s.asset_class = AssetClass::Future;
   s.exchange = "B3";
-  s.currency = "BRL";
-  s.tick_size = 5;
-  s.point_value = 0.2;
-  s.time_zone = "America/Sao_Paulo";
   s.session = Session{hh_mm(9, 0), hh_mm(17, 55)};
   auto calendar = make_trading_calendar(b3_2021_exchange_calendar(), "index");
   s.calendar = std::make_shared<const TradingCalendar>(std::move(calendar.value()));

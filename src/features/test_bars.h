@@ -11,20 +11,15 @@
 
 #include "core/instrument.h"
 #include "core/market_data.h"
+#include "core/test_bars.h"
 #include "core/time.h"
 
 namespace quant::features::testing {
 
 inline InstrumentSpec win_spec() {
-  InstrumentSpec s;
-  s.symbol = "WIN";
+  InstrumentSpec s = quant::testing::win_spec();
   s.asset_class = AssetClass::Future;
   s.exchange = "B3";
-  s.currency = "BRL";
-  s.tick_size = 5;
-  s.point_value = 0.2;
-  s.time_zone = "America/Sao_Paulo";
-  s.session = Session{std::chrono::minutes(9 * 60), std::chrono::minutes(18 * 60 + 25)};
   return s;
 }
 

@@ -2,18 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "core/test_bars.h"
+
 namespace quant::generator {
 namespace {
 
-InstrumentSpec win() {
-  InstrumentSpec s;
-  s.symbol = "WIN";
-  s.tick_size = 5;
-  s.point_value = 0.2;
-  s.time_zone = "America/Sao_Paulo";
-  s.session = Session{std::chrono::minutes(9 * 60), std::chrono::minutes(18 * 60 + 25)};
-  return s;
-}
+InstrumentSpec win() { return testing::win_spec(); }
 
 TEST(MarketGeneratorTest, DeterministicOnTheGridInsideSessions) {
   GeneratorConfig cfg;

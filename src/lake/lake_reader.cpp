@@ -62,6 +62,35 @@ class FileChunks {
   duck::Result result_;
 };
 
+/// The row position in a FileChunks stream, shared by the bar, trade and book
+/// streams: `chunk()` is the chunk holding the next unread row (`offset` in
+/// it), or nullptr once every file is read.
+class RowCursor {
+ public:
+  explicit RowCursor(FileChunks files) : files_(std::move(files)) {}
+
+  Expected<const duck::Chunk*> chunk() {
+    while (!done_ && (!chunk_ || offset == chunk_.size())) {
+      auto next = files_.next();
+      if (!next) return tl::unexpected(next.error());
+      if (!*next) {
+        done_ = true;
+        break;
+      }
+      chunk_ = std::move(*next);
+      offset = 0;
+    }
+    return done_ ? nullptr : &chunk_;
+  }
+
+  std::size_t offset = 0;  ///< the next unread row of `chunk()`
+
+ private:
+  FileChunks files_;
+  duck::Chunk chunk_;
+  bool done_ = false;
+};
+
 template <class T>
 T value_or_zero(const T* data, const std::uint64_t* validity, std::size_t row) {
   return row_valid(validity, row) ? data[row] : T{};
@@ -70,37 +99,30 @@ T value_or_zero(const T* data, const std::uint64_t* validity, std::size_t row) {
 class BarStreamImpl final : public BarStream {
  public:
   BarStreamImpl(FileChunks files, Timestamp from, Timestamp to, std::size_t batch_rows)
-      : files_(std::move(files)), from_(from), to_(to), batch_rows_(std::max<std::size_t>(1, batch_rows)) {}
+      : rows_(std::move(files)), from_(from), to_(to), batch_rows_(std::max<std::size_t>(1, batch_rows)) {}
 
   Expected<bool> next(std::vector<Bar>& batch) override {
     batch.clear();
     if (batch.capacity() < batch_rows_) batch.reserve(batch_rows_);
     while (batch.size() < batch_rows_) {
-      if (!chunk_ || offset_ == chunk_.size()) {
-        if (done_) break;
-        auto chunk = files_.next();
-        if (!chunk) return tl::unexpected(chunk.error());
-        if (!*chunk) {
-          done_ = true;
-          break;
-        }
-        chunk_ = std::move(*chunk);
-        offset_ = 0;
-      }
-      const std::size_t size = chunk_.size();
-      const auto* ts = chunk_.data<std::int64_t>(0);
-      const auto* open = chunk_.data<double>(1);
-      const auto* high = chunk_.data<double>(2);
-      const auto* low = chunk_.data<double>(3);
-      const auto* close = chunk_.data<double>(4);
-      const auto* tick_volume = chunk_.data<std::int64_t>(5);
-      const auto* volume = chunk_.data<double>(6);
-      const auto* spread = chunk_.data<std::int32_t>(7);
+      auto current = rows_.chunk();
+      if (!current) return tl::unexpected(current.error());
+      if (*current == nullptr) break;
+      const duck::Chunk& chunk = **current;
+      const std::size_t size = chunk.size();
+      const auto* ts = chunk.data<std::int64_t>(0);
+      const auto* open = chunk.data<double>(1);
+      const auto* high = chunk.data<double>(2);
+      const auto* low = chunk.data<double>(3);
+      const auto* close = chunk.data<double>(4);
+      const auto* tick_volume = chunk.data<std::int64_t>(5);
+      const auto* volume = chunk.data<double>(6);
+      const auto* spread = chunk.data<std::int32_t>(7);
       bool any_null = false;
-      for (std::size_t c = 0; c < 8; ++c) any_null = any_null || chunk_.validity(c) != nullptr;
+      for (std::size_t c = 0; c < 8; ++c) any_null = any_null || chunk.validity(c) != nullptr;
       const std::int64_t from = to_epoch_ns(from_), to = to_epoch_ns(to_);
-      const std::size_t end = std::min(size, offset_ + (batch_rows_ - batch.size()));
-      for (std::size_t r = offset_; r < end; ++r) {
+      const std::size_t end = std::min(size, rows_.offset + (batch_rows_ - batch.size()));
+      for (std::size_t r = rows_.offset; r < end; ++r) {
         if (ts[r] < from || ts[r] >= to) continue;
         Bar& bar = batch.emplace_back();
         bar.ts = from_epoch_ns(ts[r]);
@@ -114,27 +136,24 @@ class BarStreamImpl final : public BarStream {
           bar.spread = spread[r];
         } else {
           // Files written by other tools may hold NULLs: read them as 0.
-          bar.open = value_or_zero(open, chunk_.validity(1), r);
-          bar.high = value_or_zero(high, chunk_.validity(2), r);
-          bar.low = value_or_zero(low, chunk_.validity(3), r);
-          bar.close = value_or_zero(close, chunk_.validity(4), r);
-          bar.tick_volume = value_or_zero(tick_volume, chunk_.validity(5), r);
-          bar.volume = value_or_zero(volume, chunk_.validity(6), r);
-          bar.spread = value_or_zero(spread, chunk_.validity(7), r);
+          bar.open = value_or_zero(open, chunk.validity(1), r);
+          bar.high = value_or_zero(high, chunk.validity(2), r);
+          bar.low = value_or_zero(low, chunk.validity(3), r);
+          bar.close = value_or_zero(close, chunk.validity(4), r);
+          bar.tick_volume = value_or_zero(tick_volume, chunk.validity(5), r);
+          bar.volume = value_or_zero(volume, chunk.validity(6), r);
+          bar.spread = value_or_zero(spread, chunk.validity(7), r);
         }
       }
-      offset_ = end;
+      rows_.offset = end;
     }
     return !batch.empty();
   }
 
  private:
-  FileChunks files_;
+  RowCursor rows_;
   Timestamp from_, to_;
   std::size_t batch_rows_;
-  duck::Chunk chunk_;
-  std::size_t offset_ = 0;
-  bool done_ = false;
 };
 
 std::int64_t month_start_ns(int year, int month) {
@@ -172,47 +191,37 @@ std::string ts_range_condition(Timestamp from, Timestamp to) {
 class TradeStreamImpl final : public TradeStream {
  public:
   TradeStreamImpl(FileChunks files, std::size_t batch_rows)
-      : files_(std::move(files)), batch_rows_(std::max<std::size_t>(1, batch_rows)) {}
+      : rows_(std::move(files)), batch_rows_(std::max<std::size_t>(1, batch_rows)) {}
 
   Expected<bool> next(std::vector<Trade>& batch) override {
     batch.clear();
     if (batch.capacity() < batch_rows_) batch.reserve(batch_rows_);
     while (batch.size() < batch_rows_) {
-      if (!chunk_ || offset_ == chunk_.size()) {
-        if (done_) break;
-        auto chunk = files_.next();
-        if (!chunk) return tl::unexpected(chunk.error());
-        if (!*chunk) {
-          done_ = true;
-          break;
-        }
-        chunk_ = std::move(*chunk);
-        offset_ = 0;
-      }
-      const auto* ts = chunk_.data<std::int64_t>(0);
-      const auto* price = chunk_.data<double>(1);
-      const auto* volume = chunk_.data<double>(2);
-      const auto* aggressor = chunk_.data<std::int8_t>(3);
-      const std::size_t end = std::min(chunk_.size(), offset_ + (batch_rows_ - batch.size()));
-      for (std::size_t r = offset_; r < end; ++r) {
+      auto current = rows_.chunk();
+      if (!current) return tl::unexpected(current.error());
+      if (*current == nullptr) break;
+      const duck::Chunk& chunk = **current;
+      const auto* ts = chunk.data<std::int64_t>(0);
+      const auto* price = chunk.data<double>(1);
+      const auto* volume = chunk.data<double>(2);
+      const auto* aggressor = chunk.data<std::int8_t>(3);
+      const std::size_t end = std::min(chunk.size(), rows_.offset + (batch_rows_ - batch.size()));
+      for (std::size_t r = rows_.offset; r < end; ++r) {
         Trade& t = batch.emplace_back();
         t.ts = from_epoch_ns(ts[r]);
-        t.price = value_or_zero(price, chunk_.validity(1), r);
-        t.volume = value_or_zero(volume, chunk_.validity(2), r);
-        const std::int8_t a = value_or_zero(aggressor, chunk_.validity(3), r);
+        t.price = value_or_zero(price, chunk.validity(1), r);
+        t.volume = value_or_zero(volume, chunk.validity(2), r);
+        const std::int8_t a = value_or_zero(aggressor, chunk.validity(3), r);
         t.aggressor = a > 0 ? Aggressor::Buy : a < 0 ? Aggressor::Sell : Aggressor::Unknown;
       }
-      offset_ = end;
+      rows_.offset = end;
     }
     return !batch.empty();
   }
 
  private:
-  FileChunks files_;
+  RowCursor rows_;
   std::size_t batch_rows_;
-  duck::Chunk chunk_;
-  std::size_t offset_ = 0;
-  bool done_ = false;
 };
 
 /// Book rows (ts, seq, bid_price, bid_size, ask_price, ask_size; sorted by
@@ -222,7 +231,7 @@ class TradeStreamImpl final : public TradeStream {
 class BookStreamImpl final : public BookStream {
  public:
   BookStreamImpl(FileChunks files, std::size_t batch_rows)
-      : files_(std::move(files)), batch_rows_(std::max<std::size_t>(1, batch_rows)) {}
+      : rows_(std::move(files)), batch_rows_(std::max<std::size_t>(1, batch_rows)) {}
 
   Expected<bool> next(std::vector<BookSnapshot>& batch) override {
     std::size_t used = 0;
@@ -235,29 +244,22 @@ class BookStreamImpl final : public BookStream {
       has_pending_ = false;
     };
     while (used < batch_rows_) {
-      if (!chunk_ || offset_ == chunk_.size()) {
-        if (done_) {
-          if (has_pending_) emit();
-          break;
-        }
-        auto chunk = files_.next();
-        if (!chunk) return tl::unexpected(chunk.error());
-        if (!*chunk) {
-          done_ = true;
-          continue;
-        }
-        chunk_ = std::move(*chunk);
-        offset_ = 0;
+      auto current = rows_.chunk();
+      if (!current) return tl::unexpected(current.error());
+      if (*current == nullptr) {
+        if (has_pending_) emit();
+        break;
       }
-      const auto* ts = chunk_.data<std::int64_t>(0);
-      const auto* seq = chunk_.data<std::int32_t>(1);
-      const auto* bid_price = chunk_.data<double>(2);
-      const auto* bid_size = chunk_.data<double>(3);
-      const auto* ask_price = chunk_.data<double>(4);
-      const auto* ask_size = chunk_.data<double>(5);
-      for (; offset_ < chunk_.size() && used < batch_rows_; ++offset_) {
-        const std::size_t r = offset_;
-        const std::int32_t s = value_or_zero(seq, chunk_.validity(1), r);
+      const duck::Chunk& chunk = **current;
+      const auto* ts = chunk.data<std::int64_t>(0);
+      const auto* seq = chunk.data<std::int32_t>(1);
+      const auto* bid_price = chunk.data<double>(2);
+      const auto* bid_size = chunk.data<double>(3);
+      const auto* ask_price = chunk.data<double>(4);
+      const auto* ask_size = chunk.data<double>(5);
+      for (; rows_.offset < chunk.size() && used < batch_rows_; ++rows_.offset) {
+        const std::size_t r = rows_.offset;
+        const std::int32_t s = value_or_zero(seq, chunk.validity(1), r);
         if (has_pending_ && (ts[r] != pending_ts_ || s != pending_seq_)) emit();
         if (!has_pending_) {
           pending_.ts = from_epoch_ns(ts[r]);
@@ -266,11 +268,11 @@ class BookStreamImpl final : public BookStream {
           has_pending_ = true;
         }
         // A NULL price marks a side with fewer levels (or the empty snapshot's placeholder row).
-        if (row_valid(chunk_.validity(2), r)) {
-          pending_.bids.push_back({bid_price[r], value_or_zero(bid_size, chunk_.validity(3), r)});
+        if (row_valid(chunk.validity(2), r)) {
+          pending_.bids.push_back({bid_price[r], value_or_zero(bid_size, chunk.validity(3), r)});
         }
-        if (row_valid(chunk_.validity(4), r)) {
-          pending_.asks.push_back({ask_price[r], value_or_zero(ask_size, chunk_.validity(5), r)});
+        if (row_valid(chunk.validity(4), r)) {
+          pending_.asks.push_back({ask_price[r], value_or_zero(ask_size, chunk.validity(5), r)});
         }
       }
     }
@@ -279,11 +281,8 @@ class BookStreamImpl final : public BookStream {
   }
 
  private:
-  FileChunks files_;
+  RowCursor rows_;
   std::size_t batch_rows_;
-  duck::Chunk chunk_;
-  std::size_t offset_ = 0;
-  bool done_ = false;
   BookSnapshot pending_;
   std::int64_t pending_ts_ = 0;
   std::int32_t pending_seq_ = 0;

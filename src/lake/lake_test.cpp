@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/test_bars.h"
 #include "core/test_calendar.h"
 #include "lake/test_lake.h"
 
@@ -392,14 +393,7 @@ TEST(LakeTest, OpenAndSymbolErrors) {
   EXPECT_FALSE(parse_dataset("candles").has_value());
 }
 
-InstrumentSpec win_spec() {
-  InstrumentSpec spec;
-  spec.symbol = "WIN";
-  spec.tick_size = 5;
-  spec.time_zone = "America/Sao_Paulo";
-  spec.session = Session{std::chrono::minutes(9 * 60), std::chrono::minutes(18 * 60 + 25)};
-  return spec;
-}
+using quant::testing::win_spec;
 
 std::int64_t count_of(const VerifyReport& report, const std::string& check) {
   for (const auto& [name, count] : report.counts) {

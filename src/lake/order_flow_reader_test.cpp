@@ -42,36 +42,12 @@ void write(Lake& lake, Dataset dataset, const std::string& symbol, const std::ve
 }
 
 std::vector<Trade> read_trades(Lake& lake, const std::string& symbol, Timestamp from, Timestamp to, std::size_t batch) {
-  std::vector<Trade> out;
-  auto stream = lake.stream_trades(symbol, from, to, batch);
-  EXPECT_TRUE(stream.has_value()) << (stream ? "" : stream.error().message);
-  if (!stream) return out;
-  std::vector<Trade> chunk;
-  for (;;) {
-    auto more = (*stream)->next(chunk);
-    EXPECT_TRUE(more.has_value()) << (more ? "" : more.error().message);
-    if (!more || !*more) break;
-    EXPECT_LE(chunk.size(), batch);
-    out.insert(out.end(), chunk.begin(), chunk.end());
-  }
-  return out;
+  return quant::testing::drain<Trade>(lake.stream_trades(symbol, from, to, batch), batch);
 }
 
 std::vector<BookSnapshot> read_books(Lake& lake, const std::string& symbol, Timestamp from, Timestamp to,
                                      std::size_t batch) {
-  std::vector<BookSnapshot> out;
-  auto stream = lake.stream_book(symbol, from, to, batch);
-  EXPECT_TRUE(stream.has_value()) << (stream ? "" : stream.error().message);
-  if (!stream) return out;
-  std::vector<BookSnapshot> chunk;
-  for (;;) {
-    auto more = (*stream)->next(chunk);
-    EXPECT_TRUE(more.has_value()) << (more ? "" : more.error().message);
-    if (!more || !*more) break;
-    EXPECT_LE(chunk.size(), batch);
-    out.insert(out.end(), chunk.begin(), chunk.end());
-  }
-  return out;
+  return quant::testing::drain<BookSnapshot>(lake.stream_book(symbol, from, to, batch), batch);
 }
 
 // Trades every 20 s from Jan 31 22:00 to Feb 1 02:00 UTC (two partitions), two per timestamp.

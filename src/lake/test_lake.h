@@ -84,14 +84,14 @@ inline lake::WriteStats write_bars(lake::Lake& lake, const std::string& symbol, 
   return stats.value_or(lake::WriteStats{});
 }
 
-/// Every bar of `symbol` in [from, to), read straight from a BarStream in batches of `batch`.
-inline std::vector<Bar> read_bars(lake::Lake& lake, const std::string& symbol, Timestamp from = Timestamp::min(),
-                                  Timestamp to = Timestamp::max(), std::size_t batch = 7) {
-  std::vector<Bar> out;
-  auto stream = lake.stream_bars(symbol, from, to, batch);
+/// Every row of an opened lake stream (bars, trades or book snapshots), read
+/// in batches of at most `batch`.
+template <class Row, class Stream>
+std::vector<Row> drain(Expected<Stream> stream, std::size_t batch) {
+  std::vector<Row> out;
   EXPECT_TRUE(stream.has_value()) << (stream ? "" : stream.error().message);
   if (!stream) return out;
-  std::vector<Bar> chunk;
+  std::vector<Row> chunk;
   for (;;) {
     auto more = (*stream)->next(chunk);
     EXPECT_TRUE(more.has_value()) << (more ? "" : more.error().message);
@@ -100,6 +100,12 @@ inline std::vector<Bar> read_bars(lake::Lake& lake, const std::string& symbol, T
     out.insert(out.end(), chunk.begin(), chunk.end());
   }
   return out;
+}
+
+/// Every bar of `symbol` in [from, to), read straight from a BarStream in batches of `batch`.
+inline std::vector<Bar> read_bars(lake::Lake& lake, const std::string& symbol, Timestamp from = Timestamp::min(),
+                                  Timestamp to = Timestamp::max(), std::size_t batch = 7) {
+  return drain<Bar>(lake.stream_bars(symbol, from, to, batch), batch);
 }
 
 }  // namespace quant::testing

@@ -6,26 +6,14 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include "core/test_bars.h"
 #include "risk/risk_engine.h"
 
 namespace quant::risk {
 namespace {
 
-InstrumentSpec win() {
-  InstrumentSpec s;
-  s.symbol = "WIN";
-  s.tick_size = 5;
-  s.point_value = 0.2;
-  return s;
-}
-
-InstrumentSpec wdo() {
-  InstrumentSpec s;
-  s.symbol = "WDO";
-  s.tick_size = 0.5;
-  s.point_value = 10;
-  return s;
-}
+InstrumentSpec win() { return testing::win_spec(); }
+InstrumentSpec wdo() { return testing::wdo_spec(); }
 
 Timestamp at(int minute) { return Timestamp(kMinute * minute); }
 

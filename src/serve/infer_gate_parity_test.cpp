@@ -16,6 +16,7 @@
 
 #include "features/atr.h"
 #include "features/feature_pipeline.h"
+#include "features/test_bars.h"
 #include "gate/model_gate.h"
 #include "generator/market_generator.h"
 #include "serve/service.h"
@@ -26,18 +27,7 @@ namespace {
 
 using nlohmann::json;
 
-InstrumentSpec win_spec() {
-  InstrumentSpec s;
-  s.symbol = "WIN";
-  s.asset_class = AssetClass::Future;
-  s.exchange = "B3";
-  s.currency = "BRL";
-  s.tick_size = 5;
-  s.point_value = 0.2;
-  s.time_zone = "America/Sao_Paulo";
-  s.session = Session{std::chrono::minutes(9 * 60), std::chrono::minutes(18 * 60 + 25)};
-  return s;
-}
+using features::testing::win_spec;
 
 features::FeaturePipeline make_pipeline(const InstrumentSpec& spec) {
   auto p = features::FeaturePipeline::create(features::FeatureConfig{}, spec, false);

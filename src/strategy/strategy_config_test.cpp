@@ -2,16 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "core/test_bars.h"
+
 namespace quant::strategy {
 namespace {
 
-InstrumentSpec win() {
-  InstrumentSpec spec;
-  spec.symbol = "WIN";
-  spec.tick_size = 5;
-  spec.point_value = 0.2;
-  return spec;
-}
+InstrumentSpec win() { return testing::win_spec(); }
 
 std::string error_of(const Expected<void>& r) { return r ? std::string("<ok>") : r.error().message; }
 
