@@ -36,6 +36,8 @@ APT_PACKAGES=(
   libboost-dev prometheus-cpp-dev libsimdjson-dev curl python3 python3-jsonschema
   # signal service benchmark: load generator and the Python stack it is compared with
   wrk python3-fastapi python3-uvicorn python3-uvloop python3-httptools python3-xgboost python3-numpy
+  # live path: the Redis Streams hub (client library, server and redis-benchmark for tests and bench)
+  libhiredis-dev redis-server redis-tools
 )
 
 SUDO=""
