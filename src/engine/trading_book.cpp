@@ -191,6 +191,7 @@ OrderId TradingBook::send(OrderIntent intent, OrderId* slot) {
   w.order.stop_price = intent.stop_price;
   w.order.created = intent.ts;
   w.order.updated = intent.ts;
+  w.order.oco_with = intent.oco_with;
   w.reason = std::move(intent.reason);
   if (intent.purpose == OrderPurpose::Entry && intent.plan) latest_plan_[side_index(intent.side)] = intent.plan;
   w.plan = std::move(intent.plan);
@@ -289,7 +290,9 @@ void TradingBook::sync_protection(Timestamp ts) {
     // A different size (or side): cancel and place anew, one stop for the whole position.
     if (const OrderId old = std::exchange(stop_order_, 0); old != 0)
       cancel(old, "cancelled: replaced for the new size");
-    send(own_order(side, OrderType::Stop, OrderPurpose::StopLoss, qty, pr.stop_price, ts, "stop"), &stop_order_);
+    OrderIntent stop_intent = own_order(side, OrderType::Stop, OrderPurpose::StopLoss, qty, pr.stop_price, ts, "stop");
+    stop_intent.oco_with = target_order_;
+    send(std::move(stop_intent), &stop_order_);
   }
 
   const Working* target = target_order_ != 0 ? find(target_order_) : nullptr;
@@ -301,7 +304,10 @@ void TradingBook::sync_protection(Timestamp ts) {
     cancel(old, "cancelled: replaced for the new size");
   }
   if (pr.target_price == 0) return;
-  send(own_order(side, OrderType::Limit, OrderPurpose::Target, qty, pr.target_price, ts, "target"), &target_order_);
+  OrderIntent target_intent =
+      own_order(side, OrderType::Limit, OrderPurpose::Target, qty, pr.target_price, ts, "target");
+  target_intent.oco_with = stop_order_;
+  send(std::move(target_intent), &target_order_);
 }
 
 // ---- the bar cycle ----

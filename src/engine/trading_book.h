@@ -138,6 +138,11 @@ struct OrderIntent {
   /// of an exit ("exit_signal", "reverse"): a trade closed by its fill carries it.
   std::string reason;
   std::optional<EntryPlan> plan;  ///< Entry with a risk engine: what sized it
+  /// The order's one-cancels-other partner (a protective stop ↔ its target).
+  /// The simulated venue does not need it (the book cancels the partner at
+  /// once); a remote venue must cancel the partner itself when one fills,
+  /// or a bar touching both could fill both before the book's cancel arrives.
+  OrderId oco_with = 0;
   /// 0: the book takes the account's next id. A caller that must know the id
   /// before the venue reports back reserves one with Account::next_order_id.
   OrderId id = 0;

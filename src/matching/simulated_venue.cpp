@@ -94,7 +94,7 @@ void SimulatedVenue::fill(Resting& r, double price, const Bar& bar, Timestamp ts
   listener_->on_fill(f);
 }
 
-void SimulatedVenue::process(const Bar& bar) {
+void SimulatedVenue::process_open(const Bar& bar) {
   if (orders_.empty()) return;
   now_ = bar.ts;
   used_this_bar_ = 0;
@@ -112,6 +112,14 @@ void SimulatedVenue::process(const Bar& bar) {
     const double px = r->order.side == Side::Buy ? bar.open + slip : bar.open - slip;
     fill(*r, px, bar, bar.ts);
   }
+}
+
+void SimulatedVenue::process_range(const Bar& bar) {
+  if (orders_.empty()) return;
+  if (now_ != bar.ts) used_this_bar_ = 0;  // process_open found nothing to do
+  now_ = bar.ts;
+  const double slip = costs_.slippage_ticks * tick_;
+  std::vector<OrderId>& ids = ids_;
 
   // Phase 2: stops, limits and stop-limits against the bar (orders placed in
   // phase 1 included). What the open already crossed fills first, in the order

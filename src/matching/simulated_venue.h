@@ -72,7 +72,18 @@ class SimulatedVenue final : public engine::ExecutionVenue {
 
   /// Fills working orders against `bar` (call between the engine's start of the
   /// bar and its close). Orders created after `bar.ts` wait for a later bar.
-  void process(const Bar& bar);
+  void process(const Bar& bar) {
+    process_open(bar);
+    process_range(bar);
+  }
+  /// The two phases of process(), for a terminal that reports the fills at the
+  /// open and lets the platform answer before the rest of the bar (a replayed
+  /// terminal): 1. market orders at the open;
+  void process_open(const Bar& bar);
+  /// 2. stops, limits and stop-limits against the bar (orders placed after
+  /// phase 1 with `created <= bar.ts` included, e.g. the protection of an entry
+  /// filled at this open), then IOC orders that did not fill are cancelled.
+  void process_range(const Bar& bar);
 
   std::size_t working() const { return orders_.size(); }
 
