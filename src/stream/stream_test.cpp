@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <random>
 #include <set>
 #include <string>
@@ -305,6 +306,32 @@ TEST_F(RedisStreamTest, BlockedReadSurvivesARestart) {
   chaos.join();
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].field("p"), "1");
+}
+
+// The group vanishing (a restart without persistence; here XGROUP DESTROY) is
+// repaired: recreated after the last id this consumer fetched, so nothing
+// added meanwhile is skipped and nothing it processed comes again.
+TEST_F(RedisStreamTest, LostGroupIsRecreatedAfterTheLastFetchedId) {
+  if (std::system("command -v redis-cli >/dev/null 2>&1") != 0) GTEST_SKIP() << "redis-cli is not installed";
+  auto producer = Producer::connect(redis.endpoint());
+  ASSERT_TRUE(producer);
+  for (std::uint64_t i = 1; i <= 5; ++i) producer->add(kFills, StreamId{i, 0}, one("n", std::to_string(i)));
+  ASSERT_TRUE(producer->flush());
+  auto consumer = Consumer::connect(redis.endpoint(), "logger", "l1", {std::string(kFills)});
+  ASSERT_TRUE(consumer);
+  auto first = consumer->read(3, 50ms);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->size(), 3u);
+  ASSERT_TRUE(consumer->ack(*first));
+  const std::string destroy =
+      "redis-cli -p " + std::to_string(redis.port()) + " XGROUP DESTROY exec:fills logger >/dev/null";
+  ASSERT_EQ(std::system(destroy.c_str()), 0);
+  for (std::uint64_t i = 6; i <= 7; ++i) producer->add(kFills, StreamId{i, 0}, one("n", std::to_string(i)));
+  ASSERT_TRUE(producer->flush());
+  auto rest = drain(*consumer, 4, 10);
+  ASSERT_EQ(rest.size(), 4u);
+  EXPECT_EQ(rest.front().id, (StreamId{4, 0}));
+  EXPECT_EQ(rest.back().id, (StreamId{7, 0}));
 }
 
 TEST_F(RedisStreamTest, GivesUpAfterThePolicyNamingTheServer) {
