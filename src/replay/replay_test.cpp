@@ -470,5 +470,109 @@ TEST_F(ReplayTest, AReplayKilledMidRunRebuildsItsPositionAndWorkingOrdersFromIts
   EXPECT_EQ(only<bridge::PositionsMsg>(rest).back().positions[0].qty, 3);
 }
 
+TEST_F(ReplayTest, TicksModeSendsTradesAsTicksAndTheBarsBuiltFromThemAtEachMinutesEnd) {
+  if (!lake_) lake_ = quant::testing::open_lake(dir_);
+  const Timestamp t0 = brt_march_2021(1, 10, 0);
+  std::vector<Trade> trades;
+  for (int i = 0; i < 6; ++i) {
+    Trade t;
+    t.ts = t0 + std::chrono::seconds(25 * i);  // 0, 25, 50 s | 75, 100 s | 125 s
+    t.price = 100000 + 5.0 * i;
+    t.volume = 1 + i;
+    trades.push_back(t);
+  }
+  {
+    auto writer = lake_->writer(lake::Dataset::Trades, "WIN");
+    ASSERT_TRUE(writer.has_value()) << writer.error().message;
+    for (const auto& t : trades) (*writer)->add(t);
+    ASSERT_TRUE((*writer)->flush().has_value());
+  }
+  ReplayConfig c = config({win_setup()}, true);
+  c.mode = ReplayMode::Ticks;
+  start(c);
+  platform_.accept();
+  std::vector<Body> all;
+  bool sent = false;
+  while (auto b = platform_.next_or_end()) {
+    if (std::holds_alternative<bridge::TickMsg>(*b) && !sent) {
+      sent = true;  // during the first minute: fills at the next minute's open
+      platform_.send(market("t-1", Side::Buy, 1));
+    }
+    platform_.mark(*b);
+    all.push_back(std::move(*b));
+  }
+  ASSERT_TRUE(join().has_value());
+  std::vector<std::string> seen;
+  for (const auto& b : all) {
+    if (const auto* t = std::get_if<bridge::TickMsg>(&b)) {
+      EXPECT_TRUE(std::isnan(t->tick.bid));
+      seen.push_back("tick " + std::to_string(t->tick.last));
+    }
+    if (const auto* x = std::get_if<bridge::BarMsg>(&b)) seen.push_back("bar " + format_utc(x->bar.ts));
+  }
+  const std::vector<std::string> expected = {"tick 100000.000000",
+                                             "tick 100005.000000",
+                                             "tick 100010.000000",
+                                             "bar " + format_utc(t0),
+                                             "tick 100015.000000",
+                                             "tick 100020.000000",
+                                             "bar " + format_utc(t0 + kMinute),
+                                             "tick 100025.000000",
+                                             "bar " + format_utc(t0 + 2 * kMinute)};
+  EXPECT_EQ(seen, expected);
+  const auto bars = only<bridge::BarMsg>(all);
+  ASSERT_EQ(bars.size(), 3u);
+  EXPECT_EQ(bars[0].bar.open, 100000);
+  EXPECT_EQ(bars[0].bar.close, 100010);
+  EXPECT_EQ(bars[0].bar.tick_volume, 3);
+  const auto fills = only<bridge::FillMsg>(all);
+  ASSERT_EQ(fills.size(), 1u);
+  EXPECT_EQ(fills[0].price, 100015 + 5);  // the second minute's open + slippage
+  EXPECT_EQ(fills[0].time_msc, unix_ms(t0 + kMinute));
+}
+
+TEST_F(ReplayTest, WhenOneOcoOrderFillsItsPartnerIsCancelledInTheSameBar) {
+  write("WIN", day_bars(1, 10, 0, 4));  // bar 2: open 100020, high 100040, low 100000
+  start(config({win_setup()}, true));
+  platform_.accept();
+  std::vector<Body> all;
+  int bars_seen = 0;
+  while (auto b = platform_.next_or_end()) {
+    if (std::holds_alternative<bridge::BarMsg>(*b) && ++bars_seen == 1) platform_.send(market("in", Side::Buy, 1));
+    if (std::holds_alternative<bridge::BarMsg>(*b) && bars_seen == 2) {
+      bridge::OrderNew stop = market("sl", Side::Sell, 1);
+      stop.type = OrderType::Stop;
+      stop.stop_price = 100000;
+      stop.tif = TimeInForce::Gtc;
+      stop.purpose = OrderPurpose::StopLoss;
+      bridge::OrderNew target = stop;
+      target.cl_ord_id = "tp";
+      target.type = OrderType::Limit;
+      target.price = 100040;
+      target.stop_price = 0;
+      target.purpose = OrderPurpose::Target;
+      target.oco_with = "sl";
+      platform_.send(stop);
+      platform_.send(target);
+    }
+    platform_.mark(*b);
+    all.push_back(std::move(*b));
+  }
+  ASSERT_TRUE(join().has_value());
+  // Both are reached in bar 2 after it opened between them: the stop first
+  // (the backtest's conservative order), and the target goes with it.
+  const auto fills = only<bridge::FillMsg>(all);
+  ASSERT_EQ(fills.size(), 2u);
+  EXPECT_EQ(fills[1].cl_ord_id, "sl");
+  bool target_cancelled = false;
+  for (const auto& a : only<bridge::OrderAck>(all)) {
+    if (a.cl_ord_id == "tp" && a.exec_type == bridge::ExecType::Canceled) target_cancelled = true;
+  }
+  EXPECT_TRUE(target_cancelled);
+  const auto last = only<bridge::PositionsMsg>(all).back();
+  EXPECT_EQ(last.positions[0].qty, 0);
+  EXPECT_TRUE(last.orders.empty());
+}
+
 }  // namespace
 }  // namespace quant::replay
