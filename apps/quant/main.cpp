@@ -10,6 +10,7 @@
 #include "halt_command.h"
 #include "ingest_command.h"
 #include "lake_command.h"
+#include "replay_command.h"
 #include "serve_command.h"
 #include "train_command.h"
 
@@ -149,6 +150,24 @@ int main(int argc, char** argv) {
   halt_cmd->add_option("--wait", halt.wait_s, "seconds to keep retrying an unreachable Redis")->capture_default_str();
   halt_cmd->fallthrough();
 
+  ReplayArgs rp;
+  CLI::App* rp_cmd = app.add_subcommand(
+      "replay",
+      "a simulated MT5 terminal: replays lake bars (or trades as ticks) to the platform over the bridge "
+      "protocol and fills its orders like the backtest");
+  rp_cmd->add_option("--symbols", rp.symbols, "configured instruments, e.g. WIN or WIN,WDO")->required();
+  rp_cmd->add_option("--from", rp.from, "start (inclusive): YYYY-MM-DD[THH:MM], local to the first instrument");
+  rp_cmd->add_option("--to", rp.to, "end (exclusive), same form");
+  rp_cmd->add_option("--connect", rp.connect, "the platform's bridge address HOST:PORT")->capture_default_str();
+  rp_cmd->add_option("--mode", rp.mode, "bars, or ticks (the lake's trades replayed as ticks)")->capture_default_str();
+  rp_cmd->add_option("--speed", rp.speed, "N x real time by event time; 0 = as fast as possible")
+      ->capture_default_str();
+  rp_cmd->add_flag("--lockstep", rp.lockstep, "wait for the platform's mark after each tick and bar");
+  rp_cmd->add_option("--state", rp.state_dir, "directory of the durable journal (survives kill -9)");
+  rp_cmd->add_option("--server-utc-offset", rp.server_utc_offset_s, "trade server's UTC offset in seconds (hello)")
+      ->capture_default_str();
+  rp_cmd->fallthrough();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -160,6 +179,7 @@ int main(int argc, char** argv) {
   if (*tr_cmd) return run_train(global, tr);
   if (*sv_cmd) return run_serve(global, sv);
   if (*halt_cmd) return run_halt(global, halt);
+  if (*rp_cmd) return run_replay_command(global, rp);
   if (*ls_cmd) return run_lake_ls(global, ls);
   if (*query_cmd) return run_lake_query(global, query);
   if (*verify_cmd) return run_lake_verify(global, verify);

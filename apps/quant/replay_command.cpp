@@ -1,0 +1,112 @@
+#include "replay_command.h"
+
+#include <cstdio>
+#include <sstream>
+
+#include "lake/lake.h"
+#include "replay/replay.h"
+
+namespace quant::app {
+
+namespace {
+std::vector<std::string> split_symbols(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+}  // namespace
+
+int run_replay_command(const GlobalOptions& global, const ReplayArgs& args) {
+  auto cfg = load_config(global);
+  if (!cfg) return fail(cfg.error().message);
+  const std::string config_source = global.config_path.empty() ? "config/quant.toml" : global.config_path;
+  const auto symbols = split_symbols(args.symbols);
+  if (symbols.empty()) return fail("replay: --symbols WIN[,WDO] is required");
+  replay::ReplayConfig rc;
+  if (args.mode == "bars")
+    rc.mode = replay::ReplayMode::Bars;
+  else if (args.mode == "ticks")
+    rc.mode = replay::ReplayMode::Ticks;
+  else
+    return fail("replay: --mode must be bars or ticks, not '" + args.mode + "'");
+  if (args.speed < 0) return fail("replay: --speed must be >= 0 (0 = as fast as possible)");
+  const auto colon = args.connect.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return fail("replay: --connect must be HOST:PORT, not '" + args.connect + "'");
+  rc.host = args.connect.substr(0, colon);
+  try {
+    rc.port = std::stoi(args.connect.substr(colon + 1));
+  } catch (const std::exception&) {
+    return fail("replay: --connect " + args.connect + ": the port is not a number");
+  }
+  if (rc.port <= 0 || rc.port > 65535) return fail("replay: --connect " + args.connect + ": port out of range");
+
+  // Fills as the backtest's: its slippage, fees and fill model, zero costs for
+  // the sma_cross reference (backtest_command.cpp).
+  const backtest::BacktestConfig& bt = cfg->backtest.backtest;
+  const bool zero_costs = bt.zero_costs || cfg->backtest.strategy.name == "sma_cross";
+  for (const auto& symbol : symbols) {
+    const InstrumentSpec* spec = cfg->instruments.find(symbol);
+    if (spec == nullptr) {
+      std::string known;
+      for (const auto& [name, s] : cfg->instruments.all()) known += (known.empty() ? "" : ", ") + name;
+      return fail("replay: unknown symbol '" + symbol + "': not configured in " + config_source +
+                  " (configured: " + known + ")");
+    }
+    replay::InstrumentSetup setup;
+    setup.spec = *spec;
+    setup.costs = zero_costs ? TradingCosts{} : costs_of(*spec, bt.slippage_ticks);
+    if (bt.fill_model == backtest::FillModelKind::VolumeParticipation) setup.participation = bt.participation;
+    rc.instruments.push_back(setup);
+  }
+  auto zone = TimeZone::find(rc.instruments.front().spec.time_zone);
+  if (!zone) return fail(zone.error().message);
+  auto range = parse_range(args.from, args.to, *zone);
+  if (!range) return fail(range.error().message);
+
+  lake::LakeOptions lake_options;
+  lake_options.threads = cfg->lake.threads;
+  lake_options.memory_limit = cfg->lake.memory_limit;
+  const std::string root = lake_dir(global, *cfg);
+  auto lk = lake::Lake::open(root, /*create=*/false, lake_options);
+  if (!lk) return fail(lk.error().message + " (ingest data first: quant ingest --lake " + root + " ...)");
+
+  rc.speed = args.speed;
+  rc.lockstep = args.lockstep;
+  rc.state_dir = args.state_dir;
+  rc.server_utc_offset_s = args.server_utc_offset_s;
+  // The journal belongs to this replay only: same symbols, mode and range.
+  rc.fingerprint = "symbols=" + args.symbols + " mode=" + args.mode + " from=" + format_utc(range->from) +
+                   " to=" + format_utc(range->to) + " lake=" + root;
+  rc.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+  if (!global.quiet) {
+    rc.progress = [](const replay::ReplayProgress& p) {
+      std::fprintf(stderr, "replay: %lld events (%lld sent), at %s, %lld orders, %lld fills\n",
+                   static_cast<long long>(p.events), static_cast<long long>(p.events_sent), format_utc(p.at).c_str(),
+                   static_cast<long long>(p.orders), static_cast<long long>(p.fills));
+    };
+  }
+  auto events = replay::lake_events(**lk, symbols, rc.mode, range->from, range->to);
+  auto stats = replay::run_replay(rc, events);
+  if (!stats) return fail(stats.error().message);
+  const auto& p = stats->progress;
+  std::printf("replay %s (%s): %lld events, %lld sent, %lld orders, %lld fills, %lld connection(s)\n",
+              args.symbols.c_str(), args.mode.c_str(), static_cast<long long>(p.events),
+              static_cast<long long>(p.events_sent), static_cast<long long>(p.orders), static_cast<long long>(p.fills),
+              static_cast<long long>(stats->connections));
+  for (const auto& pos : stats->final_positions.positions) {
+    std::printf("  %s: position %lld @ %.6g\n", pos.symbol.c_str(), static_cast<long long>(pos.qty), pos.avg_price);
+  }
+  for (const auto& o : stats->final_positions.orders) {
+    std::printf("  working: %s %s %s %lld (filled %lld) price %.6g stop %.6g\n", o.cl_ord_id.c_str(), o.symbol.c_str(),
+                std::string(to_string(o.side)).c_str(), static_cast<long long>(o.qty),
+                static_cast<long long>(o.cum_qty), o.price, o.stop_price);
+  }
+  return 0;
+}
+
+}  // namespace quant::app
