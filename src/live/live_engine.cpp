@@ -100,15 +100,17 @@ void LiveEngine::on_message(const bridge::Message& message) {
     close_bar(*r, b->bar);
     mark("bar", b->symbol, to_s(b->bar.ts));
   } else if (const auto* a = std::get_if<bridge::OrderAck>(&message.body)) {
+    // An ack never starts a minute: a Day order expired at the day change is
+    // applied before the new day's before_bar, as the backtest does it.
     Runner* r = find(a->symbol);
     if (r == nullptr) return;
-    if (a->time_msc > 0) start_minute(*r, minute_of(from_msc(a->time_msc)));
     if (r->venue.on_report(*a)) steps_.push_back({Derived::Kind::Report, a->symbol, {}, message});
   } else if (const auto* f = std::get_if<bridge::FillMsg>(&message.body)) {
     Runner* r = find(f->symbol);
     if (r == nullptr) return;
     start_minute(*r, minute_of(from_msc(f->time_msc)));
     if (r->venue.on_report(*f)) steps_.push_back({Derived::Kind::Report, f->symbol, {}, message});
+    if (config_.marks) outbox_.emplace_back(bridge::Heartbeat{"fill:" + f->exec_id});
   } else if (const auto* p = std::get_if<bridge::PositionsMsg>(&message.body)) {
     if (!p->request) venue_positions_ = *p;
   }

@@ -48,8 +48,9 @@ struct LiveConfig {
   risk::RiskConfig risk;
   BarSource bars = BarSource::Terminal;
   std::string id_prefix = "L";  ///< client order ids: <prefix><SYM>-<n>
-  /// Send an `hb` with a mark after each minute start and each closed bar (a
-  /// lock-step replay waits for them).
+  /// Send an `hb` with a mark after each minute start ("tick:<SYM>:<msc>"),
+  /// each closed bar ("bar:<SYM>:<s>") and each fill ("fill:<exec_id>"), after
+  /// the orders they caused (a lock-step replay waits for them).
   bool marks = true;
 };
 

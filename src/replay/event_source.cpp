@@ -10,7 +10,8 @@ namespace quant::replay {
 
 Timestamp Event::time() const {
   switch (kind) {
-    case EventKind::Open: return bar.ts;
+    case EventKind::Open:
+    case EventKind::OpenFills: return bar.ts;
     case EventKind::Close: return bar.ts + kMinute;
     case EventKind::Tick: return tick.ts;
   }
@@ -74,10 +75,14 @@ class BarEvents final : public EventSource {
   }
   Expected<bool> next(Event& event) override {
     if (open_) {
-      // The Close of the bar whose Open came last.
+      // The fills at the open, then the Close, of the bar whose Open came last.
       event = *open_;
-      event.kind = EventKind::Close;
-      open_.reset();
+      if (open_->kind == EventKind::Open) {
+        event.kind = open_->kind = EventKind::OpenFills;
+      } else {
+        event.kind = EventKind::Close;
+        open_.reset();
+      }
       return true;
     }
     auto which = earliest(cursors_);

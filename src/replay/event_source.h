@@ -4,7 +4,7 @@
 /// order, so an event's index (0, 1, 2 ...) names a point of the replay for
 /// ever: the journal records orders against it (README.md, "Durability").
 ///
-/// Bars mode: each bar becomes two events, `Open` then `Close`, bars in time
+/// Bars mode: each bar becomes three events, `Open`, `OpenFills` and `Close`, bars in time
 /// order across symbols, ties in symbol order (WIN's 10:00 bar before WDO's).
 /// Ticks mode: each trade becomes a `Tick`; the first trade of a symbol in a
 /// new minute is preceded by an `Open` of that minute's bar (its open price is
@@ -25,9 +25,10 @@
 namespace quant::replay {
 
 enum class EventKind : std::uint8_t {
-  Open,   ///< a bar of `symbol` starts (`bar.ts`; bars mode: the whole bar, ticks mode: only ts and open)
-  Close,  ///< the bar of `symbol` closed (`bar` complete)
-  Tick,   ///< a trade replayed as a tick (ticks mode)
+  Open,       ///< a bar of `symbol` starts (`bar.ts`; bars mode: the whole bar, ticks mode: only ts and open)
+  OpenFills,  ///< bars mode: the venue fills at the bar's open (market orders), before the rest of the bar
+  Close,      ///< the bar of `symbol` closed (`bar` complete)
+  Tick,       ///< a trade replayed as a tick (ticks mode)
 };
 
 struct Event {
@@ -35,7 +36,7 @@ struct Event {
   std::size_t symbol = 0;  ///< index into the replay's symbol list
   Bar bar;
   Tick tick;
-  /// When the event happens: Open at bar.ts, Close at bar.ts + 1 min, Tick at tick.ts.
+  /// When the event happens: Open and OpenFills at bar.ts, Close at bar.ts + 1 min, Tick at tick.ts.
   Timestamp time() const;
 };
 

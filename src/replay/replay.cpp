@@ -144,7 +144,8 @@ class Session {
   /// Whether the platform has this event's data already (its resume point).
   bool is_covered(const Event& e) const {
     const bridge::Resume& r = resume_[e.symbol];
-    if (e.kind == EventKind::Close) return r.bar_time > 0 && unix_ms(e.bar.ts) / 1000 <= r.bar_time;
+    if (e.kind == EventKind::Close || e.kind == EventKind::OpenFills)
+      return r.bar_time > 0 && unix_ms(e.bar.ts) / 1000 <= r.bar_time;
     // An Open in ticks mode carries its bar's first trade, which follows it.
     const std::int64_t msc = e.kind == EventKind::Open
                                  ? unix_ms(config_.mode == ReplayMode::Bars ? e.bar.ts : e.tick.ts)
@@ -180,6 +181,10 @@ class Session {
   }
 
   Expected<Outcome> send_event(const Event& e) {
+    std::string last_fill;  // the exec_id of the last fill this event caused
+    for (const auto& b : out_) {
+      if (const auto* f = std::get_if<bridge::FillMsg>(&b)) last_fill = f->exec_id;
+    }
     if (!send_out()) return Outcome::Disconnected;
     const std::string& symbol = terminal_->symbol_name(e.symbol);
     std::string mark;
@@ -203,6 +208,11 @@ class Session {
         if (!send(t)) return Outcome::Disconnected;
         ticks_[e.symbol].add(unix_ms(e.tick.ts));
         break;  // ticks mode waits for bar marks only
+      }
+      case EventKind::OpenFills: {
+        // Lock-step: the platform has taken the last of these fills when its mark comes back.
+        if (!last_fill.empty()) mark = "fill:" + last_fill;
+        break;
       }
       case EventKind::Close: {
         bridge::BarMsg b;

@@ -70,8 +70,9 @@ class Platform {
     auto sent = socket_->send(std::move(body));
     EXPECT_TRUE(sent.has_value()) << (sent ? "" : sent.error().message);
   }
-  /// Tells a lock-step replay that the platform processed this tick or bar.
+  /// Tells a lock-step replay that the platform processed this tick, fill or bar.
   void mark(const Body& data) {
+    if (const auto* f = std::get_if<bridge::FillMsg>(&data)) send(bridge::Heartbeat{"fill:" + f->exec_id});
     if (const auto* t = std::get_if<bridge::TickMsg>(&data))
       send(bridge::Heartbeat{"tick:" + t->symbol + ":" + std::to_string(unix_ms(t->tick.ts))});
     if (const auto* b = std::get_if<bridge::BarMsg>(&data))

@@ -98,10 +98,19 @@ void Terminal::on_event(const Event& event, std::vector<bridge::Body>& out) {
       last_market_ = event.bar.ts;
       break;
     }
+    case EventKind::OpenFills:
+      // Market orders at the open first; the platform answers their fills
+      // (the entry's protection) before the rest of the bar, as the backtest's book does.
+      b.venue->process_open(event.bar);
+      break;
     case EventKind::Close:
       b.open_bar.reset();
       b.last_close = event.bar.ts;
-      b.venue->process(event.bar);
+      if (mode_ == ReplayMode::Bars) {
+        b.venue->process_range(event.bar);
+      } else {
+        b.venue->process(event.bar);
+      }
       break;
     case EventKind::Tick: last_market_ = event.tick.ts; break;
   }

@@ -2,9 +2,10 @@
 // way `quant replay` drives it through the bridge — per bar, the venue's
 // day-end expiries, a tick at the open (a new minute), the venue's reports of
 // that bar, the closed bar — sends exactly the orders `quant backtest` sends
-// on the same bars: same ids, sides, quantities, types and prices. The venue
-// is the backtest's own fill simulator behind a message adapter, so any
-// difference is the live engine's.
+// on the same bars: same ids, sides, quantities, types and prices (final stop
+// prices included). The venue is `quant replay`'s terminal (the backtest's
+// fill simulator behind bridge messages) without its socket; the end-to-end
+// test (tests/live) runs the same through Redis and the processes.
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -23,7 +24,7 @@
 #include "generator/market_generator.h"
 #include "ingest/importer.h"
 #include "live/live_engine.h"
-#include "matching/simulated_venue.h"
+#include "replay/terminal.h"
 #include "strategy/strategy_config.h"
 
 namespace quant {
@@ -94,113 +95,26 @@ std::string backtest_orders(const std::string& csv) {
   return out;
 }
 
-/// The terminal: the backtest's fill simulator behind bridge messages.
-class Terminal final : public engine::ExecutionListener {
- public:
-  Terminal(const InstrumentSpec& spec, TradingCosts costs)
-      : symbol_(spec.symbol), venue_(spec, costs, std::make_unique<matching::FullFillModel>()) {
-    venue_.set_listener(this);
+/// Every order the engine sent, by id, with its last stop price (the
+/// backtest's orders.csv shows an order's final state).
+struct SentOrders {
+  std::map<std::uint64_t, bridge::OrderNew> orders;
+  static std::uint64_t id_of(const std::string& cl_ord_id) {
+    return std::stoull(cl_ord_id.substr(cl_ord_id.rfind('-') + 1));
   }
-  matching::SimulatedVenue& venue() { return venue_; }
-  std::vector<bridge::Message>& out() { return out_; }
-  /// Every order received, by the engine's id, with its last stop price
-  /// (the backtest's orders.csv shows an order's final state).
-  std::map<std::uint64_t, Order> received;
-  std::string orders() const {
+  void sent(const bridge::Body& body) {
+    if (const auto* n = std::get_if<bridge::OrderNew>(&body)) orders[id_of(n->cl_ord_id)] = *n;
+  }
+  void reported(const bridge::Body& body) {
+    const auto* a = std::get_if<bridge::OrderAck>(&body);
+    if (a != nullptr && a->exec_type == bridge::ExecType::Replaced)
+      orders[id_of(a->cl_ord_id)].stop_price = a->stop_price;
+  }
+  std::string text() const {
     std::string out;
-    for (const auto& [id, o] : received) out += order_line(id, o.side, o.type, o.qty, o.limit_price, o.stop_price);
+    for (const auto& [id, o] : orders) out += order_line(id, o.side, o.type, o.qty, o.price, o.stop_price);
     return out;
   }
-
-  /// An order message from the engine; `now` is the open of the next bar the venue will process.
-  void take(const bridge::Body& body, Timestamp now) {
-    if (const auto* n = std::get_if<bridge::OrderNew>(&body)) {
-      Order o;
-      o.id = ++next_;
-      ids_[n->cl_ord_id] = o.id;
-      cl_[o.id] = n->cl_ord_id;
-      o.side = n->side;
-      o.type = n->type;
-      o.tif = n->tif;
-      o.purpose = n->purpose;
-      o.qty = n->qty;
-      o.limit_price = n->price;
-      o.stop_price = n->stop_price;
-      o.created = now;
-      const std::string& id = n->cl_ord_id;
-      received[std::stoull(id.substr(id.rfind('-') + 1))] = o;
-      // One-cancels-other is the venue's job: link both ways.
-      if (auto partner = ids_.find(n->oco_with); !n->oco_with.empty() && partner != ids_.end()) {
-        oco_[o.id] = partner->second;
-        oco_[partner->second] = o.id;
-      }
-      venue_.submit(o);
-    } else if (const auto* c = std::get_if<bridge::OrderCancel>(&body)) {
-      if (auto it = ids_.find(c->orig_cl_ord_id); it != ids_.end()) venue_.cancel(it->second);
-    } else if (const auto* r = std::get_if<bridge::OrderReplace>(&body)) {
-      if (auto it = ids_.find(r->orig_cl_ord_id); it != ids_.end()) venue_.replace_stop(it->second, r->stop_price);
-    }
-  }
-
-  void on_accepted(OrderId id, Timestamp ts) override { ack(id, ts, bridge::ExecType::New, bridge::OrdStatus::New); }
-  void on_rejected(OrderId id, Timestamp ts, std::string_view reason) override {
-    ack(id, ts, bridge::ExecType::Rejected, bridge::OrdStatus::Rejected, std::string(reason));
-  }
-  void on_cancelled(OrderId id, Timestamp ts) override {
-    ack(id, ts, bridge::ExecType::Canceled, bridge::OrdStatus::Canceled);
-  }
-  void on_expired(OrderId id, Timestamp ts) override {
-    ack(id, ts, bridge::ExecType::Expired, bridge::OrdStatus::Expired);
-  }
-  void on_replaced(OrderId id, Timestamp ts, double stop) override {
-    const std::string& cl = cl_[id];
-    received[std::stoull(cl.substr(cl.rfind('-') + 1))].stop_price = stop;
-    ack(id, ts, bridge::ExecType::Replaced, bridge::OrdStatus::Replaced, "", stop);
-  }
-  void on_fill(const Fill& fill) override {
-    report_fill(fill);
-    // The partner goes at once, inside the bar, before it can fill too.
-    if (auto it = oco_.find(fill.order_id); it != oco_.end()) {
-      const OrderId partner = it->second;
-      oco_.erase(it);
-      oco_.erase(partner);
-      venue_.cancel(partner);
-    }
-  }
-  void report_fill(const Fill& fill) {
-    bridge::FillMsg f;
-    f.cl_ord_id = cl_[fill.order_id];
-    f.exec_id = f.cl_ord_id + "#" + std::to_string(++fills_);
-    f.symbol = symbol_;
-    f.side = fill.side;
-    f.qty = fill.qty;
-    f.price = fill.price;
-    f.fee = fill.fee;
-    f.time_msc = msc(fill.ts);
-    out_.push_back({0, 0, f});
-  }
-
- private:
-  void ack(OrderId id, Timestamp ts, bridge::ExecType type, bridge::OrdStatus status, std::string reason = "",
-           double stop = 0) {
-    bridge::OrderAck a;
-    a.cl_ord_id = cl_[id];
-    a.symbol = symbol_;
-    a.exec_type = type;
-    a.ord_status = status;
-    a.reason = std::move(reason);
-    a.stop_price = stop;
-    a.time_msc = msc(ts);
-    out_.push_back({0, 0, a});
-  }
-  std::string symbol_;
-  matching::SimulatedVenue venue_;
-  std::vector<bridge::Message> out_;
-  std::map<std::string, OrderId> ids_;
-  std::map<OrderId, std::string> cl_;
-  std::map<OrderId, OrderId> oco_;
-  OrderId next_ = 0;
-  std::int64_t fills_ = 0;
 };
 
 /// The lines sorted by order id (the venue receives them in sending order).
@@ -258,45 +172,50 @@ Outcome run_both(const config::AppConfig& cfg, const std::string& symbol, const 
   symbols[0].costs = costs;
   symbols[0].strategy = std::move(*strategy::make_strategy(cfg.backtest.strategy, spec));
   live::LiveEngine engine(lc, std::move(symbols));
-  Terminal terminal(spec, costs);
-  engine::SessionClock days(spec, TimeZone::find(spec.time_zone).value());
-
-  auto deliver = [&] {
-    auto msgs = std::move(terminal.out());
-    terminal.out().clear();
-    for (const auto& m : msgs) engine.on_message(m);
+  // The terminal of `quant replay`, without its socket: the same events, the same order handling.
+  auto terminal = replay::Terminal::create({replay::InstrumentSetup{spec, costs, 0}}, replay::ReplayMode::Bars);
+  EXPECT_TRUE(terminal);
+  SentOrders sent;
+  std::vector<bridge::Body> reports;
+  // Messages go back and forth until both sides are quiet, as lock-step does.
+  auto settle = [&] {
+    while (!reports.empty() || !engine.outbox().empty()) {
+      auto in = std::exchange(reports, {});
+      for (auto& body : in) {
+        sent.reported(body);
+        engine.on_message({0, 0, std::move(body)});
+      }
+      auto orders = std::exchange(engine.outbox(), {});
+      for (const auto& body : orders) {
+        sent.sent(body);
+        (*terminal)->on_request(body, reports);
+      }
+    }
   };
-  auto orders_to = [&](Timestamp now) {
-    auto bodies = std::move(engine.outbox());
-    engine.outbox().clear();
-    for (const auto& b : bodies) terminal.take(b, now);
-  };
-  std::int64_t day = -1;
-  for (std::size_t i = 0; i < bars.size(); ++i) {
-    const Bar& bar = bars[i];
-    const std::int64_t d = days.locate(bar.ts).day;
-    if (day != -1 && d != day) terminal.venue().end_of_session(bar.ts);
-    day = d;
-    deliver();
+  for (const Bar& bar : bars) {
+    replay::Event event;
+    event.bar = bar;
+    event.kind = replay::EventKind::Open;
+    (*terminal)->on_event(event, reports);  // the day's end first: Day orders expire
+    settle();
     bridge::TickMsg tick;
     tick.symbol = symbol;
     tick.tick.ts = bar.ts;
     tick.tick.last = tick.tick.bid = tick.tick.ask = bar.open;
     engine.on_message({0, 0, tick});
-    orders_to(bar.ts);
+    settle();
     // The fills at the open first: the engine places the entry's protection,
     // which works for the rest of this bar, as in the backtest.
-    terminal.venue().process_open(bar);
-    deliver();
-    orders_to(bar.ts);
-    terminal.venue().process_range(bar);
-    deliver();
-    orders_to(bar.ts + kMinute);
+    event.kind = replay::EventKind::OpenFills;
+    (*terminal)->on_event(event, reports);
+    settle();
+    event.kind = replay::EventKind::Close;
+    (*terminal)->on_event(event, reports);
+    settle();
     engine.on_message({0, 0, bridge::BarMsg{symbol, bar}});
-    orders_to(bar.ts + kMinute);
-    deliver();  // acks of the orders just taken
+    settle();
   }
-  out.live = terminal.orders();
+  out.live = sent.text();
   out.live_orders = engine.orders_sent();
   return out;
 }
