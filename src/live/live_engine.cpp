@@ -117,6 +117,10 @@ void LiveEngine::on_message(const bridge::Message& message) {
 }
 
 void LiveEngine::apply(const Derived& step) {
+  if (step.kind == Derived::Kind::Halt) {
+    halt(step.bar.ts, step.reason);
+    return;
+  }
   Runner* r = find(step.symbol);
   if (r == nullptr) return;
   switch (step.kind) {
@@ -130,6 +134,7 @@ void LiveEngine::apply(const Derived& step) {
       }
       steps_.push_back(step);
       break;
+    case Derived::Kind::Halt: break;
   }
 }
 
@@ -164,6 +169,11 @@ std::string LiveEngine::reconcile(const bridge::PositionsMsg& venue) const {
 }
 
 void LiveEngine::halt(Timestamp ts, const std::string& reason) {
+  Derived step;
+  step.kind = Derived::Kind::Halt;
+  step.bar.ts = ts;
+  step.reason = reason;
+  steps_.push_back(std::move(step));
   for (auto& r : runners_) {
     const risk::RiskEngine* risk = r->engine.book().risk();
     if (risk != nullptr && risk->halted()) continue;

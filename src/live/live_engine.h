@@ -56,12 +56,13 @@ struct LiveConfig {
 
 /// What the engine did with one input, for the journal: a new minute started
 /// (`Start`, bar.ts only), a bar closed (`Bar`), an execution report was
-/// applied (`Report`: the message).
+/// applied (`Report`: the message), trading was halted (`Halt`: bar.ts, reason).
 struct Derived {
-  enum class Kind : std::uint8_t { Start, Bar, Report } kind = Kind::Start;
+  enum class Kind : std::uint8_t { Start, Bar, Report, Halt } kind = Kind::Start;
   std::string symbol;
   Bar bar;
   execution::bridge::Message report;
+  std::string reason;
 };
 
 class LiveEngine {

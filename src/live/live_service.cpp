@@ -1,0 +1,482 @@
+#include "live/live_service.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "execution/journal.h"
+
+namespace quant::live {
+
+namespace {
+
+namespace bridge = execution::bridge;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+std::int64_t ns_of(Timestamp ts) { return ts.time_since_epoch().count(); }
+Timestamp from_ns(std::int64_t ns) { return Timestamp(Duration(ns)); }
+
+std::int64_t wall_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool is_order(const bridge::Body& body) {
+  return std::holds_alternative<bridge::OrderNew>(body) || std::holds_alternative<bridge::OrderCancel>(body) ||
+         std::holds_alternative<bridge::OrderReplace>(body);
+}
+
+std::string line_of(const bridge::Body& body) { return bridge::encode(bridge::Message{0, 0, body}); }
+
+json bar_json(const Bar& b) {
+  return json::array({ns_of(b.ts), b.open, b.high, b.low, b.close, b.tick_volume, b.volume, b.spread});
+}
+
+Bar bar_of(const json& j) {
+  Bar b;
+  b.ts = from_ns(j.at(0).get<std::int64_t>());
+  b.open = j.at(1).get<double>();
+  b.high = j.at(2).get<double>();
+  b.low = j.at(3).get<double>();
+  b.close = j.at(4).get<double>();
+  b.tick_volume = j.at(5).get<std::int64_t>();
+  b.volume = j.at(6).get<double>();
+  b.spread = j.at(7).get<std::int32_t>();
+  return b;
+}
+
+struct Source {
+  std::string stream;
+  stream::StreamId id;
+};
+
+json step_json(const Derived& s, const std::optional<Source>& src) {
+  json j{{"k", "step"}};
+  switch (s.kind) {
+    case Derived::Kind::Start:
+      j["t"] = "start";
+      j["sym"] = s.symbol;
+      j["ts"] = ns_of(s.bar.ts);
+      break;
+    case Derived::Kind::Bar:
+      j["t"] = "bar";
+      j["sym"] = s.symbol;
+      j["bar"] = bar_json(s.bar);
+      break;
+    case Derived::Kind::Report:
+      j["t"] = "report";
+      j["msg"] = line_of(s.report.body);
+      break;
+    case Derived::Kind::Halt:
+      j["t"] = "halt";
+      j["ts"] = ns_of(s.bar.ts);
+      j["reason"] = s.reason;
+      break;
+  }
+  if (src) {
+    j["s"] = src->stream;
+    j["id"] = src->id.str();
+  }
+  return j;
+}
+
+Expected<Derived> step_of(const json& j) {
+  Derived s;
+  const std::string t = j.value("t", "");
+  try {
+    if (t == "start") {
+      s.kind = Derived::Kind::Start;
+      s.symbol = j.at("sym").get<std::string>();
+      s.bar.ts = from_ns(j.at("ts").get<std::int64_t>());
+    } else if (t == "bar") {
+      s.kind = Derived::Kind::Bar;
+      s.symbol = j.at("sym").get<std::string>();
+      s.bar = bar_of(j.at("bar"));
+    } else if (t == "report") {
+      s.kind = Derived::Kind::Report;
+      auto m = bridge::decode(j.at("msg").get<std::string>());
+      if (!m) return tl::unexpected(m.error());
+      s.report = std::move(*m);
+      if (const auto* a = std::get_if<bridge::OrderAck>(&s.report.body)) s.symbol = a->symbol;
+      if (const auto* f = std::get_if<bridge::FillMsg>(&s.report.body)) s.symbol = f->symbol;
+    } else if (t == "halt") {
+      s.kind = Derived::Kind::Halt;
+      s.bar.ts = from_ns(j.at("ts").get<std::int64_t>());
+      s.reason = j.at("reason").get<std::string>();
+    } else {
+      return make_error("unknown step '" + t + "'");
+    }
+  } catch (const json::exception& e) {
+    return make_error(std::string("damaged step: ") + e.what());
+  }
+  return s;
+}
+
+/// The orders sent, with their last stop price, for orders.csv.
+class OrderLedger {
+ public:
+  void sent(const bridge::Body& body) {
+    if (const auto* n = std::get_if<bridge::OrderNew>(&body)) {
+      index_[n->cl_ord_id] = orders_.size();
+      orders_.push_back(*n);
+    }
+  }
+  void reported(const bridge::Body& body) {
+    const auto* a = std::get_if<bridge::OrderAck>(&body);
+    if (a == nullptr || a->exec_type != bridge::ExecType::Replaced) return;
+    if (auto it = index_.find(a->cl_ord_id); it != index_.end()) orders_[it->second].stop_price = a->stop_price;
+  }
+  Expected<void> write(const std::string& path) const {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    if (f == nullptr) return make_error("live: cannot write " + path);
+    bool ok = std::fputs("cl_ord_id,symbol,side,type,tif,purpose,qty,price,stop_price\n", f) >= 0;
+    for (const auto& o : orders_) {
+      ok = ok && std::fprintf(f, "%s,%s,%s,%s,%s,%s,%lld,%.10g,%.10g\n", o.cl_ord_id.c_str(), o.symbol.c_str(),
+                              std::string(to_string(o.side)).c_str(), std::string(to_string(o.type)).c_str(),
+                              std::string(to_string(o.tif)).c_str(), std::string(to_string(o.purpose)).c_str(),
+                              static_cast<long long>(o.qty), o.price, o.stop_price) > 0;
+    }
+    if (std::fclose(f) != 0 || !ok) return make_error("live: write failed for " + path);
+    return {};
+  }
+
+ private:
+  std::vector<bridge::OrderNew> orders_;
+  std::map<std::string, std::size_t> index_;
+};
+
+class Service {
+ public:
+  Service(LiveEngine& engine, const ServiceConfig& config) : engine_(engine), config_(config) {}
+
+  Expected<ServiceStats> run() {
+    if (auto r = open(); !r) return tl::unexpected(r.error());
+    if (auto r = recover(); !r) return tl::unexpected(r.error());
+    // Before trading: what does the venue hold? (The answer is compared when it comes.)
+    queue_marker(bridge::PositionsMsg{true, {}, {}});
+    if (auto r = commit(true); !r) return tl::unexpected(r.error());
+    log("live: trading " + std::to_string(engine_.symbols().size()) + " symbol(s); journal " + journal_->path());
+
+    auto last_sync = Clock::now();
+    auto last_halt_poll = Clock::time_point{};
+    while (!(config_.should_stop && config_.should_stop())) {
+      if (Clock::now() - last_halt_poll >= config_.halt_poll) {
+        last_halt_poll = Clock::now();
+        if (auto r = honour_halt_flag(); !r) return tl::unexpected(r.error());
+      }
+      auto entries = consumer_->read(config_.read_count, config_.block);
+      if (!entries) return tl::unexpected(entries.error());
+      bool changed = false;
+      for (auto& e : *entries) changed = process(e) || changed;
+      if (auto r = publish_halt_if_tripped(); !r) return tl::unexpected(r.error());
+      if (!advanced_.empty()) {
+        json ids = json::object();
+        for (const auto& s : advanced_) ids[s] = cursor_[s].str();
+        journal_->append({{"k", "cur"}, {"ids", ids}});
+        advanced_.clear();
+      }
+      const bool due = Clock::now() - last_sync >= config_.sync_every;
+      if (changed || !publish_.empty() || due) {
+        if (auto r = commit(false); !r) return tl::unexpected(r.error());
+        last_sync = Clock::now();
+      }
+    }
+    if (auto r = commit(false); !r) return tl::unexpected(r.error());
+    if (!config_.orders_csv.empty()) {
+      if (auto r = ledger_.write(config_.orders_csv); !r) return tl::unexpected(r.error());
+    }
+    stats_.halted = engine_.halted();
+    return stats_;
+  }
+
+ private:
+  void log(const std::string& text) const {
+    if (config_.log) config_.log(text);
+  }
+
+  Expected<void> open() {
+    auto journal = execution::Journal::open(config_.state_dir + "/journal.jsonl");
+    if (!journal) return tl::unexpected(journal.error());
+    journal_.emplace(std::move(*journal));
+    if (journal_->torn_bytes() > 0) {
+      log("live: the journal's last record was cut by a crash (" + std::to_string(journal_->torn_bytes()) +
+          " bytes): dropped; its inputs were never acknowledged and come again");
+    }
+    auto producer = stream::Producer::connect(config_.redis);
+    if (!producer) return tl::unexpected(producer.error());
+    producer_.emplace(std::move(*producer));
+    std::vector<std::string> streams;
+    for (const auto& sym : engine_.symbols()) {
+      streams.push_back(stream::tick_key(sym));
+      streams.push_back(stream::bar_key(sym));
+    }
+    streams.emplace_back(stream::kFills);
+    auto consumer = stream::Consumer::connect(config_.redis, config_.group, config_.consumer, streams, config_.start_id);
+    if (!consumer) return tl::unexpected(consumer.error());
+    consumer_.emplace(std::move(*consumer));
+    return {};
+  }
+
+  /// Replays the journal through the engine (which is fresh) and checks it
+  /// gives the journaled orders; publishes what never reached Redis.
+  Expected<void> recover() {
+    std::vector<std::pair<std::uint64_t, std::string>> journaled;  // (n, msg) of every order sent
+    std::vector<bridge::Body> regenerated;
+    std::map<std::string, Source> minute_start;  // symbol → the tick that started its current minute
+    bool meta = false;
+    for (const json& rec : journal_->recovered()) {
+      const std::string k = rec.value("k", "");
+      if (k == "meta") {
+        meta = true;
+        const std::string prefix = rec.value("prefix", "");
+        if (prefix != config_.session) {
+          return make_error("live: the journal in " + config_.state_dir + " belongs to session '" + prefix +
+                            "', not '" + config_.session + "' (use its --session, or another --state dir)");
+        }
+      } else if (k == "step") {
+        auto step = step_of(rec);
+        if (!step) return make_error("live: journal: " + step.error().message);
+        engine_.apply(*step);
+        ++stats_.recovered_steps;
+        if (step->kind == Derived::Kind::Report) ledger_.reported(step->report.body);
+        if (rec.contains("s")) {
+          auto id = stream::StreamId::parse(rec.value("id", ""));
+          if (id) {
+            advance(rec["s"].get<std::string>(), *id);
+            if (step->kind == Derived::Kind::Start) minute_start[step->symbol] = {rec["s"].get<std::string>(), *id};
+          }
+        }
+        for (auto& body : engine_.outbox()) {
+          if (is_order(body)) regenerated.push_back(std::move(body));
+        }
+        engine_.outbox().clear();
+        engine_.take_steps();
+      } else if (k == "out") {
+        journaled.emplace_back(rec.value("n", std::uint64_t{0}), rec.value("msg", ""));
+        next_n_ = std::max(next_n_, rec.value("n", std::uint64_t{0}) + 1);
+      } else if (k == "cur") {
+        for (const auto& [s, id] : rec["ids"].items()) {
+          if (auto parsed = stream::StreamId::parse(id.get<std::string>())) advance(s, *parsed);
+        }
+      }
+    }
+    advanced_.clear();
+    // Determinism: the journal's steps must give exactly the orders the journal says were sent.
+    for (std::size_t i = 0; i < journaled.size(); ++i) {
+      if (i >= regenerated.size() || line_of(regenerated[i]) != journaled[i].second) {
+        return make_error("live: the journal in " + config_.state_dir + " does not replay to the orders it recorded (order " +
+                          std::to_string(i + 1) + "): the configuration, the models or the code changed since it was written; " +
+                          "start a new session (another --state dir)");
+      }
+      ledger_.sent(regenerated[i]);
+    }
+    if (!meta) journal_->append({{"k", "meta"}, {"prefix", config_.session}});
+    // Orders of a batch whose journal write was torn after its steps: send them now.
+    for (std::size_t i = journaled.size(); i < regenerated.size(); ++i) queue_order(std::move(regenerated[i]));
+
+    auto last = producer_->last(stream::kOrders);
+    if (!last) return tl::unexpected(last.error());
+    const std::uint64_t published = *last ? (*last)->id.ms : 0;
+    next_n_ = std::max(next_n_, published + 1);
+    for (const auto& [n, msg] : journaled) {
+      if (n <= published) continue;  // it made it to Redis before the crash
+      producer_->add(stream::kOrders, stream::StreamId{n, 1},
+                     {{"type", "order"}, {"msg", msg}, {"sent_ns", std::to_string(wall_ns())}});
+      ++stats_.republished;
+    }
+    if (producer_->queued() > 0) {
+      auto flushed = producer_->flush();
+      if (!flushed) return tl::unexpected(flushed.error());
+    }
+    // The half-built bar (ticks mode): the ticks of its minute, from the one that started it.
+    for (const auto& [symbol, start] : minute_start) {
+      auto it = cursor_.find(start.stream);
+      if (it == cursor_.end()) continue;
+      auto ticks = stream::read_range(config_.redis, start.stream, start.id.str(), it->second.str());
+      if (!ticks) return tl::unexpected(ticks.error());
+      for (const auto& e : *ticks) {
+        auto m = bridge::decode(e.field("msg"));
+        if (!m) continue;
+        if (const auto* t = std::get_if<bridge::TickMsg>(&m->body)) engine_.restore_tick(symbol, t->tick);
+      }
+    }
+    engine_.outbox().clear();
+    engine_.take_steps();
+    if (stats_.recovered_steps > 0) {
+      log("live: recovered " + std::to_string(stats_.recovered_steps) + " journal steps, " +
+          std::to_string(journaled.size()) + " orders (" + std::to_string(stats_.republished) + " published again)");
+    }
+    return {};
+  }
+
+  void advance(const std::string& stream, stream::StreamId id) {
+    auto& c = cursor_[stream];
+    if (id > c) {
+      c = id;
+      advanced_.insert(stream);
+    }
+  }
+
+  /// One stream entry; true when it changed something that must be journaled.
+  bool process(const stream::Entry& e) {
+    held_acks_.push_back(e);
+    if (auto it = cursor_.find(e.stream); it != cursor_.end() && e.id <= it->second) {
+      ++stats_.skipped;  // processed before a crash: its steps are in the journal
+      return false;
+    }
+    ++stats_.entries;
+    auto message = bridge::decode(e.field("msg"));
+    if (!message) {
+      log("live: " + e.stream + " " + e.id.str() + ": skipped: " + message.error().message);
+      advance(e.stream, e.id);
+      return false;
+    }
+    const Source src{e.stream, e.id};
+    engine_.on_message(*message);
+    if (const auto* p = std::get_if<bridge::PositionsMsg>(&message->body); p != nullptr && !p->request) {
+      ++stats_.reconciliations;
+      const std::string diff = engine_.reconcile(*p);
+      if (!diff.empty() && !engine_.halted()) {
+        log("live: the venue's positions differ from the books: " + diff + ": halting");
+        engine_.halt(engine_last_time(), "reconciliation: " + diff);
+        halt_reason_ = "reconciliation: " + diff;
+      }
+    }
+    advance(e.stream, e.id);
+    bool changed = false;
+    for (const Derived& step : engine_.take_steps()) {
+      journal_->append(step_json(step, src));
+      if (step.kind == Derived::Kind::Report) ledger_.reported(step.report.body);
+      changed = true;
+    }
+    for (auto& body : engine_.outbox()) {
+      if (is_order(body)) {
+        queue_order(std::move(body));
+        changed = true;
+      } else {
+        queue_marker(std::move(body));
+      }
+    }
+    engine_.outbox().clear();
+    return changed;
+  }
+
+  Timestamp engine_last_time() const {
+    return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
+  }
+
+  void queue_order(bridge::Body body) {
+    const std::string msg = line_of(body);
+    const std::uint64_t n = next_n_++;
+    journal_->append({{"k", "out"}, {"n", n}, {"msg", msg}});
+    ledger_.sent(body);
+    publish_.push_back({n, "order", msg});
+    ++stats_.orders;
+  }
+
+  void queue_marker(bridge::Body body) {
+    publish_.push_back({next_n_++, std::string(bridge::type_name(body)), line_of(body)});
+  }
+
+  /// Journal first (fsync), then the orders leave, then the inputs are acknowledged.
+  Expected<void> commit(bool force) {
+    if (journal_->dirty()) {
+      if (auto r = journal_->sync(); !r) return r;
+    }
+    if (!publish_.empty()) {
+      const std::string now = std::to_string(wall_ns());
+      for (auto& p : publish_) {
+        producer_->add(stream::kOrders, stream::StreamId{p.n, 1}, {{"type", p.type}, {"msg", p.msg}, {"sent_ns", now}});
+      }
+      publish_.clear();
+      auto flushed = producer_->flush();
+      if (!flushed) return tl::unexpected(flushed.error());
+    }
+    if (!held_acks_.empty()) {
+      auto acked = consumer_->ack(held_acks_);
+      if (!acked) return acked;
+      held_acks_.clear();
+    }
+    (void)force;
+    return {};
+  }
+
+  Expected<void> honour_halt_flag() {
+    auto flag = stream::read_halt(config_.redis);
+    if (!flag) return tl::unexpected(flag.error());
+    if (*flag && !engine_.halted()) {
+      log("live: risk:halt is set (" + (*flag)->reason + "): no new entries, positions flattened");
+      engine_.halt(engine_last_time(), "risk:halt: " + (*flag)->reason);
+      for (const Derived& step : engine_.take_steps()) journal_->append(step_json(step, std::nullopt));
+      for (auto& body : engine_.outbox()) {
+        if (is_order(body)) queue_order(std::move(body));
+      }
+      engine_.outbox().clear();
+      flag_seen_ = true;
+      return commit(false);
+    }
+    flag_seen_ = flag->has_value();
+    return {};
+  }
+
+  /// The breaker tripped (or reconciliation failed): raise `risk:halt` for every component.
+  Expected<void> publish_halt_if_tripped() {
+    if (flag_seen_ || !engine_.halted()) return {};
+    stream::Halt h;
+    if (auto state = engine_.halt_state()) {
+      h.reason = halt_reason_.empty() ? state->symbol + ": " + state->reason : halt_reason_;
+      h.time = format_utc(state->time);
+      h.equity = state->equity;
+    } else {
+      h.reason = halt_reason_.empty() ? "halted" : halt_reason_;
+      h.time = format_utc(engine_last_time());
+      h.equity = engine_.equity();
+    }
+    h.by = "live";
+    auto set = stream::set_halt(config_.redis, h);
+    if (!set) return set;
+    log("live: trading halted: " + h.reason + " (risk:halt set; clear it with quant halt --clear)");
+    flag_seen_ = true;
+    return {};
+  }
+
+  struct Pending {
+    std::uint64_t n;
+    std::string type;
+    std::string msg;
+  };
+
+  LiveEngine& engine_;
+  const ServiceConfig& config_;
+  std::optional<execution::Journal> journal_;
+  std::optional<stream::Producer> producer_;
+  std::optional<stream::Consumer> consumer_;
+  std::map<std::string, stream::StreamId> cursor_;
+  std::set<std::string> advanced_;
+  std::vector<stream::Entry> held_acks_;
+  std::vector<Pending> publish_;
+  std::uint64_t next_n_ = 1;
+  OrderLedger ledger_;
+  ServiceStats stats_;
+  bool flag_seen_ = false;
+  std::string halt_reason_;
+};
+
+}  // namespace
+
+Expected<ServiceStats> run_live(LiveEngine& engine, const ServiceConfig& config) {
+  Service service(engine, config);
+  return service.run();
+}
+
+}  // namespace quant::live

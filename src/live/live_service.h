@@ -1,0 +1,73 @@
+#pragma once
+/// `quant live`: the LiveEngine between the Redis hub and a journal on disk.
+///
+///   md:tick:<SYM>, md:bar1m:<SYM>, exec:fills ──(consumer group `signal`)──►
+///   LiveEngine ──► journal (fsync) ──► exec:orders ──► quant bridge ──► terminal
+///
+/// Nothing is lost and nothing is done twice when any process is killed:
+/// - Inputs are read in stream-id order across the streams (the bridge gives
+///   every message one global id), so the engine sees the terminal's order.
+/// - What an input changed (a minute started, a bar closed, a report applied,
+///   a halt) is journaled as a step; orders are journaled before they leave;
+///   an input is acknowledged (XACK) only once its steps are synced. Tick
+///   entries that only fed the half-built bar are covered by a cursor record.
+/// - At start the journal is replayed through a fresh engine (deterministic:
+///   the same steps give the same orders, checked), orders journaled but not
+///   yet in exec:orders are published again under their ids (explicit stream
+///   ids: a duplicate is refused), the half-built bar is rebuilt from the tick
+///   stream, and entries at or below the journal's cursors are skipped.
+/// - Then the venue's positions are asked for; when the answer differs from
+///   the books, trading halts (`risk:halt`) with the difference as reason.
+/// - `risk:halt`: set when a book's breaker trips; while set, the books are
+///   halted (no entries, positions flattened); only `quant halt --clear` lifts it.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "core/error.h"
+#include "live/live_engine.h"
+#include "stream/stream.h"
+
+namespace quant::live {
+
+struct ServiceConfig {
+  stream::Endpoint redis;
+  std::string state_dir;  ///< journal.jsonl lives here
+  /// The session: the client order id prefix (LiveConfig::id_prefix); a
+  /// journal belongs to one session and refuses another.
+  std::string session = "L";
+  std::string group = "signal";
+  std::string consumer = "live";
+  /// Where a new consumer group starts: "$" = only what is published from now
+  /// on (production), "0" = everything in the streams (a replay started first).
+  std::string start_id = "$";
+  std::size_t read_count = 512;
+  std::chrono::milliseconds block{50};
+  /// Cursor-only batches are synced (and acknowledged) at least this often.
+  std::chrono::milliseconds sync_every{200};
+  std::chrono::milliseconds halt_poll{500};
+  std::function<bool()> should_stop;
+  std::function<void(const std::string&)> log;
+  /// Written at exit: every order sent (id,symbol,side,type,tif,purpose,qty,price,stop_price with
+  /// the last stop), for comparing with a backtest's orders.csv. Empty = none.
+  std::string orders_csv;
+};
+
+struct ServiceStats {
+  std::int64_t entries = 0;          ///< stream entries processed
+  std::int64_t skipped = 0;          ///< entries at or below the journal's cursors (already processed)
+  std::int64_t orders = 0;           ///< order messages published (new, cancel, replace)
+  std::int64_t recovered_steps = 0;  ///< journal steps replayed at start
+  std::int64_t republished = 0;      ///< journaled orders published again at start
+  std::int64_t reconciliations = 0;  ///< positions snapshots compared
+  bool halted = false;
+};
+
+/// Runs until `should_stop` (or an error: Redis gone past its reconnect
+/// policy, the journal unwritable, a journal that does not replay to the
+/// same orders).
+Expected<ServiceStats> run_live(LiveEngine& engine, const ServiceConfig& config);
+
+}  // namespace quant::live
