@@ -7,6 +7,7 @@
 #include "app_context.h"
 #include "backtest_command.h"
 #include "generate_command.h"
+#include "halt_command.h"
 #include "ingest_command.h"
 #include "lake_command.h"
 #include "serve_command.h"
@@ -135,6 +136,19 @@ int main(int argc, char** argv) {
   sv_cmd->add_option("--port-file", sv.port_file, "write the bound port to this file once listening");
   sv_cmd->fallthrough();
 
+  HaltArgs halt;
+  CLI::App* halt_cmd = app.add_subcommand(
+      "halt", "the risk:halt flag in Redis: while set, every component refuses new entries; only --clear lifts it");
+  halt_cmd->add_flag("--status", halt.status, "show whether trading is halted, and why");
+  halt_cmd->add_flag("--set", halt.set, "halt trading (needs --reason)");
+  halt_cmd->add_flag("--clear", halt.clear, "lift the halt");
+  halt_cmd->add_option("--reason", halt.reason, "why trading stops (with --set)");
+  halt_cmd->add_option("--equity", halt.equity, "account equity at the halt, recorded with it (with --set)");
+  halt_cmd->add_option("--by", halt.by, "who halts (with --set)")->capture_default_str();
+  halt_cmd->add_option("--redis", halt.redis, "Redis host:port")->capture_default_str();
+  halt_cmd->add_option("--wait", halt.wait_s, "seconds to keep retrying an unreachable Redis")->capture_default_str();
+  halt_cmd->fallthrough();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -145,6 +159,7 @@ int main(int argc, char** argv) {
   if (*bt_cmd) return run_backtest_command(global, bt);
   if (*tr_cmd) return run_train(global, tr);
   if (*sv_cmd) return run_serve(global, sv);
+  if (*halt_cmd) return run_halt(global, halt);
   if (*ls_cmd) return run_lake_ls(global, ls);
   if (*query_cmd) return run_lake_query(global, query);
   if (*verify_cmd) return run_lake_verify(global, verify);

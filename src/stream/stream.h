@@ -23,24 +23,30 @@
 
 namespace quant::stream {
 
+/// Back-off between reconnect attempts: `first_delay`, doubling up to
+/// `max_delay`; a call fails once `give_up_after` has passed with no reply.
 struct ReconnectPolicy {
   std::chrono::milliseconds first_delay{50};
   std::chrono::milliseconds max_delay{2000};
   std::chrono::milliseconds give_up_after{60000};
 };
 
+/// Where the Redis server is, and how patiently to talk to it.
 struct Endpoint {
   std::string host = "127.0.0.1";
   int port = 6379;
   std::chrono::milliseconds connect_timeout{2000};
+  /// Longest wait for a reply (plus a blocking read's `block`): a server that
+  /// stops answering without closing the socket counts as a lost connection.
+  std::chrono::milliseconds reply_timeout{10000};
   ReconnectPolicy reconnect;
 };
 
 /// Key names.
-std::string tick_key(std::string_view symbol);   ///< md:tick:<SYM>
-std::string book_key(std::string_view symbol);   ///< md:book:<SYM>
-std::string bar_key(std::string_view symbol);    ///< md:bar1m:<SYM>
-std::string signal_key(std::string_view symbol); ///< sig:<SYM>
+std::string tick_key(std::string_view symbol);    ///< md:tick:<SYM>
+std::string book_key(std::string_view symbol);    ///< md:book:<SYM>
+std::string bar_key(std::string_view symbol);     ///< md:bar1m:<SYM>
+std::string signal_key(std::string_view symbol);  ///< sig:<SYM>
 inline constexpr std::string_view kOrders = "exec:orders";
 inline constexpr std::string_view kFills = "exec:fills";
 inline constexpr std::string_view kHalt = "risk:halt";
@@ -85,7 +91,11 @@ class Producer {
     bool duplicate = false;      ///< an explicit id at or below the stream's last: already there
   };
   /// Sends every queued XADD; results in queue order. On a lost connection it
-  /// reconnects and sends again what had no reply (explicit ids make that safe).
+  /// reconnects and sends again what had no reply (explicit ids make that safe;
+  /// a Redis-assigned id can be doubled when the reply, not the command, was
+  /// lost). Fails when the reconnect policy gives up (the queue is kept for a
+  /// later flush) or when Redis refuses an entry for another reason than a
+  /// duplicate (the error names the stream; the whole queue was sent).
   Expected<std::vector<Added>> flush();
 
   /// The last entry of a stream (XREVRANGE + - COUNT 1), nullopt when empty or missing.
@@ -115,6 +125,12 @@ class Consumer {
   /// there is nothing. When a stream's answer was cut at `count`, entries of
   /// other streams with higher ids are held back for the next call, so the
   /// merged order is never violated.
+  /// An entry returned and not yet acknowledged is not returned again by this
+  /// object (a new Consumer with the same name gets it back as pending).
+  /// After a reconnect or a claim_stale() it reads pending again first. When
+  /// the group has gone (NOGROUP: Redis restarted without persistence) it is
+  /// recreated at the last id this object fetched from each stream, else "0":
+  /// at-least-once, never skipping what was added meanwhile.
   Expected<std::vector<Entry>> read(std::size_t count, std::chrono::milliseconds block);
   /// XACK: call only once the entries are processed.
   Expected<void> ack(const std::vector<Entry>& entries);

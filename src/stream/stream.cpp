@@ -1,0 +1,149 @@
+// Keys, stream ids, entry parsing, XRANGE and the risk:halt flag.
+
+#include "stream/stream.h"
+
+#include <charconv>
+#include <system_error>
+
+#include "stream/redis.h"
+
+namespace quant::stream {
+
+using detail::Command;
+using detail::Connection;
+using detail::Reply;
+
+std::string tick_key(std::string_view symbol) { return "md:tick:" + std::string(symbol); }
+std::string book_key(std::string_view symbol) { return "md:book:" + std::string(symbol); }
+std::string bar_key(std::string_view symbol) { return "md:bar1m:" + std::string(symbol); }
+std::string signal_key(std::string_view symbol) { return "sig:" + std::string(symbol); }
+
+namespace {
+
+bool parse_u64(std::string_view text, std::uint64_t& out) {
+  if (text.empty()) return false;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+}  // namespace
+
+Expected<StreamId> StreamId::parse(std::string_view text) {
+  StreamId id;
+  const auto dash = text.find('-');
+  const std::string_view ms = text.substr(0, dash);
+  const bool ok = dash == std::string_view::npos ? parse_u64(ms, id.ms)
+                                                 : parse_u64(ms, id.ms) && parse_u64(text.substr(dash + 1), id.seq);
+  if (!ok) return make_error("stream id '" + std::string(text) + "' is not <ms>-<seq> (two unsigned 64-bit numbers)");
+  return id;
+}
+
+std::string StreamId::str() const { return std::to_string(ms) + "-" + std::to_string(seq); }
+
+std::string_view Entry::field(std::string_view name) const {
+  for (const auto& [k, v] : fields)
+    if (k == name) return v;
+  return {};
+}
+
+namespace detail {
+
+Error reply_error(const Connection& connection, std::string_view what, const Reply& reply) {
+  std::string text = reply.is_error() ? reply.str : "an unexpected reply";
+  return Error{std::string(what) + " failed at redis " + connection.where() + ": " + text};
+}
+
+Expected<std::vector<Entry>> parse_entries(std::string_view stream, const Reply& list, std::vector<StreamId>* deleted) {
+  std::vector<Entry> entries;
+  if (list.is_nil()) return entries;
+  if (!list.is_array()) return make_error("stream " + std::string(stream) + ": an entry list is not an array");
+  entries.reserve(list.elements.size());
+  for (const Reply& item : list.elements) {
+    if (!item.is_array() || item.elements.size() != 2 || item.elements[0].type != Reply::Type::String)
+      return make_error("stream " + std::string(stream) + ": an entry is not [id, fields]");
+    auto id = StreamId::parse(item.elements[0].str);
+    if (!id) return tl::unexpected(id.error());
+    const Reply& fields = item.elements[1];
+    if (fields.is_nil()) {
+      // Pending, but deleted (trimmed) from the stream since it was delivered.
+      if (deleted != nullptr) deleted->push_back(*id);
+      continue;
+    }
+    if (!fields.is_array() || fields.elements.size() % 2 != 0)
+      return make_error("stream " + std::string(stream) + " entry " + id->str() + ": fields are not pairs");
+    Entry e;
+    e.stream = std::string(stream);
+    e.id = *id;
+    e.fields.reserve(fields.elements.size() / 2);
+    for (std::size_t i = 0; i + 1 < fields.elements.size(); i += 2)
+      e.fields.emplace_back(fields.elements[i].str, fields.elements[i + 1].str);
+    entries.push_back(std::move(e));
+  }
+  return entries;
+}
+
+}  // namespace detail
+
+Expected<std::vector<Entry>> read_range(const Endpoint& endpoint, std::string_view stream, std::string_view from,
+                                        std::string_view to, std::size_t count) {
+  auto connection = Connection::open(endpoint);
+  if (!connection) return tl::unexpected(connection.error());
+  Command cmd{"XRANGE", std::string(stream), std::string(from), std::string(to)};
+  if (count > 0) {
+    cmd.emplace_back("COUNT");
+    cmd.push_back(std::to_string(count));
+  }
+  auto reply = connection->command(std::move(cmd));
+  if (!reply) return tl::unexpected(reply.error());
+  if (reply->is_error())
+    return tl::unexpected(detail::reply_error(*connection, "XRANGE " + std::string(stream), *reply));
+  return detail::parse_entries(stream, *reply);
+}
+
+Expected<void> set_halt(const Endpoint& endpoint, const Halt& halt) {
+  auto connection = Connection::open(endpoint);
+  if (!connection) return tl::unexpected(connection.error());
+  char equity[64];
+  const auto [end, ec] = std::to_chars(equity, equity + sizeof equity, halt.equity);
+  QUANT_CHECK(ec == std::errc());
+  auto reply = connection->command(Command{"HSET", std::string(kHalt), "reason", halt.reason, "time", halt.time,
+                                           "equity", std::string(equity, end), "by", halt.by});
+  if (!reply) return tl::unexpected(reply.error());
+  if (reply->is_error()) return tl::unexpected(detail::reply_error(*connection, "HSET risk:halt", *reply));
+  return {};
+}
+
+Expected<std::optional<Halt>> read_halt(const Endpoint& endpoint) {
+  auto connection = Connection::open(endpoint);
+  if (!connection) return tl::unexpected(connection.error());
+  auto reply = connection->command(Command{"HGETALL", std::string(kHalt)});
+  if (!reply) return tl::unexpected(reply.error());
+  if (!reply->is_array()) return tl::unexpected(detail::reply_error(*connection, "HGETALL risk:halt", *reply));
+  if (reply->elements.empty()) return std::optional<Halt>{};
+  Halt halt;
+  for (std::size_t i = 0; i + 1 < reply->elements.size(); i += 2) {
+    const std::string& key = reply->elements[i].str;
+    const std::string& value = reply->elements[i + 1].str;
+    if (key == "reason") halt.reason = value;
+    if (key == "time") halt.time = value;
+    if (key == "by") halt.by = value;
+    if (key == "equity") {
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), halt.equity);
+      if (ec != std::errc() || end != value.data() + value.size())
+        return make_error("risk:halt at redis " + connection->where() + ": equity '" + value + "' is not a number");
+    }
+  }
+  return std::optional<Halt>{std::move(halt)};
+}
+
+Expected<bool> clear_halt(const Endpoint& endpoint) {
+  auto connection = Connection::open(endpoint);
+  if (!connection) return tl::unexpected(connection.error());
+  auto reply = connection->command(Command{"DEL", std::string(kHalt)});
+  if (!reply) return tl::unexpected(reply.error());
+  if (reply->type != Reply::Type::Integer)
+    return tl::unexpected(detail::reply_error(*connection, "DEL risk:halt", *reply));
+  return reply->integer > 0;
+}
+
+}  // namespace quant::stream
