@@ -6,6 +6,7 @@
 
 #include "app_context.h"
 #include "backtest_command.h"
+#include "bridge_command.h"
 #include "generate_command.h"
 #include "halt_command.h"
 #include "ingest_command.h"
@@ -137,6 +138,18 @@ int main(int argc, char** argv) {
   sv_cmd->add_option("--port-file", sv.port_file, "write the bound port to this file once listening");
   sv_cmd->fallthrough();
 
+  BridgeArgs br;
+  CLI::App* br_cmd = app.add_subcommand(
+      "bridge", "the MT5 bridge: one terminal (EA or quant replay) over TCP <-> the Redis stream hub");
+  br_cmd->add_option("--listen", br.listen, "host:port the terminal connects to; port 0 = any")->capture_default_str();
+  br_cmd->add_option("--redis", br.redis, "Redis host:port")->capture_default_str();
+  br_cmd->add_option("--consumer", br.consumer, "consumer name in the group bridge on exec:orders")
+      ->capture_default_str();
+  br_cmd->add_option("--heartbeat-ms", br.heartbeat_ms, "hb to the terminal when idle")->capture_default_str();
+  br_cmd->add_option("--peer-timeout-ms", br.peer_timeout_ms, "drop a terminal silent this long")
+      ->capture_default_str();
+  br_cmd->fallthrough();
+
   HaltArgs halt;
   CLI::App* halt_cmd = app.add_subcommand(
       "halt", "the risk:halt flag in Redis: while set, every component refuses new entries; only --clear lifts it");
@@ -180,6 +193,7 @@ int main(int argc, char** argv) {
   if (*sv_cmd) return run_serve(global, sv);
   if (*halt_cmd) return run_halt(global, halt);
   if (*rp_cmd) return run_replay_command(global, rp);
+  if (*br_cmd) return run_bridge(global, br);
   if (*ls_cmd) return run_lake_ls(global, ls);
   if (*query_cmd) return run_lake_query(global, query);
   if (*verify_cmd) return run_lake_verify(global, verify);
