@@ -16,6 +16,7 @@
 #include "lake/order_flow_reader.h"
 #include "model/gatekeeper.h"
 #include "report/report.h"
+#include "signal_path.h"
 #include "strategy/book_imbalance_filter.h"
 #include "strategy/regime_filter.h"
 #include "strategy/strategy_config.h"
@@ -112,8 +113,6 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
 
   config::BacktestSettings settings = cfg->backtest;
   if (!args.strategy.empty()) settings.strategy.name = args.strategy;
-  auto strategy = strategy::make_strategy(settings.strategy, *spec);
-  if (!strategy) return fail(strategy.error().message);
   // The order-book imbalance filter, first in the chain: each bar's order flow
   // (book, else trades) computed from the lake before the run, in bounded memory.
   const bool imbalance_filtered =
@@ -121,6 +120,7 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
   const strategy::BookImbalanceConfig& imbalance_config = settings.strategy.ma_breakout.book_imbalance;
   std::shared_ptr<const features::ImbalanceSeries> imbalance;
   const strategy::BookImbalanceFilter* imbalance_filter = nullptr;
+  std::unique_ptr<strategy::SignalFilter> first_filter;
   if (imbalance_filtered) {
     auto series = read_order_flow(**lk, root, args, from, to, imbalance_config, *spec);
     if (!series) return fail(series.error().message);
@@ -128,75 +128,16 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
     auto filter = std::make_unique<strategy::BookImbalanceFilter>(
         imbalance_config, std::make_unique<strategy::SeriesImbalanceSource>(imbalance));
     imbalance_filter = filter.get();
-    (*strategy)->add_filter(std::move(filter));
+    first_filter = std::move(filter);
   }
-  // The Gatekeeper in the signal path: the same feature pipeline as training,
-  // rebuilt from the manifest, and the models through ONNX Runtime.
-  const bool gated =
-      settings.strategy.name == "ma_breakout" && (settings.strategy.ma_breakout.model_gate || !args.gate_dir.empty());
   const std::string model_dir = args.gate_dir.empty() ? cfg->gate.model_dir : args.gate_dir;
-  std::unique_ptr<gate::ModelGate> model_gate;
-  std::optional<model::Manifest> gate_manifest;
-  if (gated) {
-    auto manifest = model::load_manifest(model_dir);
-    if (!manifest) {
-      return fail("backtest: the model gate needs trained models in " + model_dir + " (run quant train --out " +
-                  model_dir + "): " + manifest.error().message);
-    }
-    std::optional<features::HmmParams> hmm;
-    const auto& fp = manifest->params["features"];
-    if (fp.contains("hmm")) {
-      auto h = features::HmmParams::from_json(fp["hmm"]["model"]);
-      if (!h) return fail("backtest: " + model_dir + ": HMM parameters: " + h.error().message);
-      hmm = *h;
-    }
-    auto pipeline = features::FeaturePipeline::create(gate_feature_config(*cfg), *spec, false, hmm ? &*hmm : nullptr);
-    if (!pipeline) return fail("backtest: gate features: " + pipeline.error().message);
-    auto gatekeeper = model::Gatekeeper::load(model_dir, {pipeline->manifest().names, pipeline->manifest().hash});
-    if (!gatekeeper) {
-      return fail("backtest: the models in " + model_dir +
-                  " do not fit this configuration's features (retrain): " + gatekeeper.error().message);
-    }
-    gate::GateConfig gc;
-    gc.rule.p_min = cfg->gate.p_min;
-    gc.rule.use_quantiles = cfg->gate.use_quantiles;
-    gc.target_points = settings.target_points(args.symbol);
-    gc.stop_atr_multiple = settings.backtest.risk.stop_atr_multiple;
-    // The engine puts the gate last in the strategy's filter chain (after the HMM filter below).
-    model_gate = std::make_unique<gate::ModelGate>(std::move(*pipeline), std::move(*gatekeeper), gc);
-    gate_manifest = *manifest;
-  }
-  // The ungated twin gets the same filters, all but the gate.
-  std::function<std::unique_ptr<strategy::HmmRegimeFilter>()> make_regime_filter;
-  if (settings.strategy.name == "ma_breakout" && settings.strategy.ma_breakout.hmm_filter) {
-    // The regime filter uses the HMM that quant train fitted (in the manifest).
-    auto manifest = gate_manifest ? Expected<model::Manifest>(*gate_manifest) : model::load_manifest(model_dir);
-    if (!manifest)
-      return fail("backtest: the HMM filter needs trained models in " + model_dir + ": " + manifest.error().message);
-    const auto& fp = manifest->params["features"];
-    if (!fp.contains("hmm"))
-      return fail("backtest: the models in " + model_dir + " were trained without HMM ([train] hmm_states = 0)");
-    auto hmm = features::HmmParams::from_json(fp["hmm"]["model"]);
-    if (!hmm) return fail("backtest: " + model_dir + ": HMM parameters: " + hmm.error().message);
-    auto regime_gate =
-        features::HmmRegimeGate::create({cfg->gate.hmm_allowed_states, cfg->gate.hmm_min_probability}, hmm->states);
-    if (!regime_gate) return fail("backtest: [gate] hmm_allowed_states: " + regime_gate.error().message);
-    make_regime_filter = [hmm = *hmm, window = fp["hmm"].value("volatility_window", 20), gate = *regime_gate] {
-      return std::make_unique<strategy::HmmRegimeFilter>(hmm, window, gate);
-    };
-    (*strategy)->add_filter(make_regime_filter());
-  }
-  backtest::BacktestConfig bt = settings.backtest;
-  bt.risk.target_points = settings.target_points(args.symbol);
-  if (settings.strategy.name == "sma_cross") {
-    // The plain reference: always in the market, size 1, no risk engine, no
-    // costs, no session rules, so results compare with other engines.
-    bt.engine.use_risk_engine = false;
-    bt.engine.fixed_qty = 1;
-    bt.engine.session.day_trade = false;
-    bt.engine.session.respect_sessions = false;
-    bt.zero_costs = true;
-  }
+  auto path = build_signal_path(*cfg, settings, *spec, args.gate_dir, "backtest", std::move(first_filter));
+  if (!path) return fail(path.error().message);
+  auto& strategy = path->strategy;
+  auto& model_gate = path->model_gate;
+  auto& gate_manifest = path->manifest;
+  auto& make_regime_filter = path->make_regime_filter;
+  const backtest::BacktestConfig& bt = path->settings;
 
   auto stream = (*lk)->stream_bars(args.symbol, from, to, 16384);
   if (!stream) return fail(stream.error().message);
@@ -213,7 +154,7 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
   const bool quiet = global.quiet;
   Progress progress("backtest " + args.symbol, quiet);
   auto result = backtest::run_backtest(
-      bt, *spec, **strategy, feed, args.out, meta, [&](std::int64_t bars, Timestamp) { progress.update(0, 0, bars); },
+      bt, *spec, *strategy, feed, args.out, meta, [&](std::int64_t bars, Timestamp) { progress.update(0, 0, bars); },
       model_gate.get());
   progress.finish();
   if (!result) {

@@ -1,0 +1,39 @@
+#pragma once
+// The signal path of one instrument as `quant backtest` and `quant live` both
+// build it from the configuration: the strategy, its filters (the HMM regime
+// filter; the book-imbalance filter is the caller's, first in the chain), the
+// Gatekeeper gate, and the engine, risk and cost settings. One function, so a
+// live session trades exactly what was backtested.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "backtest/backtest.h"
+#include "config/config.h"
+#include "core/error.h"
+#include "gate/model_gate.h"
+#include "model/gatekeeper.h"
+#include "strategy/regime_filter.h"
+#include "strategy/strategy.h"
+
+namespace quant::app {
+
+struct SignalPath {
+  std::unique_ptr<strategy::Strategy> strategy;
+  std::unique_ptr<gate::ModelGate> model_gate;  ///< null when the strategy is not gated
+  std::optional<model::Manifest> manifest;      ///< the gate's models
+  /// A fresh HMM regime filter (empty when none is configured), for a twin run.
+  std::function<std::unique_ptr<strategy::HmmRegimeFilter>()> make_regime_filter;
+  backtest::BacktestConfig settings;  ///< engine, risk (target included), costs; sma_cross's reference settings applied
+};
+
+/// `who` prefixes error messages ("backtest", "live"). `gate_dir` overrides
+/// [gate] model_dir and turns the gate on; `first_filter`, when given, goes
+/// first in the strategy's filter chain (the book-imbalance filter).
+Expected<SignalPath> build_signal_path(const config::AppConfig& cfg, config::BacktestSettings settings,
+                                       const InstrumentSpec& spec, const std::string& gate_dir, const std::string& who,
+                                       std::unique_ptr<strategy::SignalFilter> first_filter = nullptr);
+
+}  // namespace quant::app
