@@ -1,5 +1,6 @@
 #include "app_context.h"
 
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -71,6 +72,20 @@ void Progress::update(std::uint64_t done, std::uint64_t total, std::int64_t rows
 void Progress::finish() {
   if (printed_ && tty_) std::fprintf(stderr, "\r\033[K");
   printed_ = false;
+}
+
+Expected<HostPort> parse_host_port(const std::string& option, const std::string& text, int min_port) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return make_error(option + " '" + text + "': expected host:port, e.g. 127.0.0.1:5555");
+  int port = -1;
+  const char* first = text.data() + colon + 1;
+  const char* last = text.data() + text.size();
+  const auto [end, ec] = std::from_chars(first, last, port);
+  if (ec != std::errc() || end != last || port < min_port || port > 65535)
+    return make_error(option + " '" + text + "': the port must be a number from " + std::to_string(min_port) +
+                      " to 65535");
+  return HostPort{text.substr(0, colon), port};
 }
 
 int fail(const std::string& message) {

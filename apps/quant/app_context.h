@@ -48,6 +48,14 @@ class Progress {
   bool printed_ = false;
 };
 
+/// A HOST:PORT option value ("127.0.0.1:5555"); fails naming the option.
+/// `min_port` 0 allows "any free port".
+struct HostPort {
+  std::string host;
+  int port = 0;
+};
+Expected<HostPort> parse_host_port(const std::string& option, const std::string& text, int min_port = 1);
+
 /// Prints "quant: <message>" to stderr and returns the exit code 1.
 int fail(const std::string& message);
 

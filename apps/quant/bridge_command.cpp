@@ -12,25 +12,6 @@
 
 namespace quant::app {
 
-namespace {
-
-Expected<std::pair<std::string, int>> parse_host_port(const std::string& option, const std::string& text,
-                                                      int min_port) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0)
-    return make_error(option + " '" + text + "': expected host:port, e.g. 127.0.0.1:5555");
-  int port = -1;
-  const char* first = text.data() + colon + 1;
-  const char* last = text.data() + text.size();
-  const auto [end, ec] = std::from_chars(first, last, port);
-  if (ec != std::errc() || end != last || port < min_port || port > 65535)
-    return make_error(option + " '" + text + "': the port must be a number from " + std::to_string(min_port) +
-                      " to 65535");
-  return std::make_pair(text.substr(0, colon), port);
-}
-
-}  // namespace
-
 int run_bridge(const GlobalOptions& /*global*/, const BridgeArgs& args) {
   auto listen = parse_host_port("--listen", args.listen, 0);
   if (!listen) return fail("bridge: " + listen.error().message);
@@ -41,10 +22,10 @@ int run_bridge(const GlobalOptions& /*global*/, const BridgeArgs& args) {
   if (args.consumer.empty()) return fail("bridge: --consumer must not be empty");
 
   execution::bridge::BridgeServiceConfig config;
-  config.listen_host = listen->first;
-  config.listen_port = listen->second;
-  config.redis.host = redis->first;
-  config.redis.port = redis->second;
+  config.listen_host = listen->host;
+  config.listen_port = listen->port;
+  config.redis.host = redis->host;
+  config.redis.port = redis->port;
   config.consumer = args.consumer;
   config.heartbeat_interval = std::chrono::milliseconds(args.heartbeat_ms);
   config.peer_timeout = std::chrono::milliseconds(args.peer_timeout_ms);

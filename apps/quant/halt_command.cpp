@@ -12,16 +12,11 @@ namespace quant::app {
 namespace {
 
 Expected<stream::Endpoint> parse_endpoint(const std::string& text, double wait_s) {
-  const auto colon = text.rfind(':');
+  auto hp = parse_host_port("--redis", text);
+  if (!hp) return tl::unexpected(hp.error());
   stream::Endpoint e;
-  if (colon == std::string::npos || colon == 0)
-    return make_error("--redis '" + text + "': expected host:port, e.g. 127.0.0.1:6379");
-  e.host = text.substr(0, colon);
-  const char* first = text.data() + colon + 1;
-  const char* last = text.data() + text.size();
-  const auto [end, ec] = std::from_chars(first, last, e.port);
-  if (ec != std::errc() || end != last || e.port <= 0 || e.port > 65535)
-    return make_error("--redis '" + text + "': the port must be a number from 1 to 65535");
+  e.host = hp->host;
+  e.port = hp->port;
   if (wait_s < 0) return make_error("--wait must be >= 0 seconds");
   const auto wait = std::chrono::milliseconds(static_cast<long long>(wait_s * 1000));
   e.connect_timeout = std::min(e.connect_timeout, std::max(wait, std::chrono::milliseconds(100)));

@@ -11,6 +11,7 @@
 #include "halt_command.h"
 #include "ingest_command.h"
 #include "lake_command.h"
+#include "live_command.h"
 #include "replay_command.h"
 #include "serve_command.h"
 #include "train_command.h"
@@ -163,6 +164,27 @@ int main(int argc, char** argv) {
   halt_cmd->add_option("--wait", halt.wait_s, "seconds to keep retrying an unreachable Redis")->capture_default_str();
   halt_cmd->fallthrough();
 
+  LiveArgs lv;
+  CLI::App* lv_cmd = app.add_subcommand(
+      "live",
+      "the live engine: market data from the Redis hub through the backtest's strategy, gate and risk to "
+      "orders for quant bridge; journaled, so a restart neither repeats nor forgets an order");
+  lv_cmd->add_option("--symbols", lv.symbols, "configured instruments, e.g. WIN or WIN,WDO")
+      ->required()
+      ->delimiter(',');
+  lv_cmd->add_option("--redis", lv.redis, "Redis host:port")->capture_default_str();
+  lv_cmd->add_option("--state", lv.state, "directory of the journal (and orders.csv)")->required();
+  lv_cmd->add_option("--session", lv.session, "session name: the client order id prefix")->capture_default_str();
+  lv_cmd->add_option("--bars", lv.bars, "decision bars: terminal (its closed bars) or ticks (aggregated here)")
+      ->capture_default_str();
+  lv_cmd->add_flag("--from-start", lv.from_start,
+                   "a new consumer group reads the streams from their start (default: from now)");
+  lv_cmd->add_option("--gate", lv.gate_dir, "gate signals with the models in this directory");
+  lv_cmd->add_option("--consumer", lv.consumer, "consumer name in the group signal")->capture_default_str();
+  lv_cmd->add_option("--orders-csv", lv.orders_csv,
+                     "where the orders sent are written at exit (default <state>/orders.csv)");
+  lv_cmd->fallthrough();
+
   ReplayArgs rp;
   CLI::App* rp_cmd = app.add_subcommand(
       "replay",
@@ -192,6 +214,7 @@ int main(int argc, char** argv) {
   if (*tr_cmd) return run_train(global, tr);
   if (*sv_cmd) return run_serve(global, sv);
   if (*halt_cmd) return run_halt(global, halt);
+  if (*lv_cmd) return run_live_command(global, lv);
   if (*rp_cmd) return run_replay_command(global, rp);
   if (*br_cmd) return run_bridge(global, br);
   if (*ls_cmd) return run_lake_ls(global, ls);

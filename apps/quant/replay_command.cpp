@@ -34,16 +34,10 @@ int run_replay_command(const GlobalOptions& global, const ReplayArgs& args) {
   else
     return fail("replay: --mode must be bars or ticks, not '" + args.mode + "'");
   if (args.speed < 0) return fail("replay: --speed must be >= 0 (0 = as fast as possible)");
-  const auto colon = args.connect.rfind(':');
-  if (colon == std::string::npos || colon == 0)
-    return fail("replay: --connect must be HOST:PORT, not '" + args.connect + "'");
-  rc.host = args.connect.substr(0, colon);
-  try {
-    rc.port = std::stoi(args.connect.substr(colon + 1));
-  } catch (const std::exception&) {
-    return fail("replay: --connect " + args.connect + ": the port is not a number");
-  }
-  if (rc.port <= 0 || rc.port > 65535) return fail("replay: --connect " + args.connect + ": port out of range");
+  auto connect = parse_host_port("--connect", args.connect);
+  if (!connect) return fail("replay: " + connect.error().message);
+  rc.host = connect->host;
+  rc.port = connect->port;
 
   // Fills as the backtest's: its slippage, fees and fill model, zero costs for
   // the sma_cross reference (backtest_command.cpp).

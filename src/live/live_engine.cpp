@@ -26,8 +26,8 @@ struct LiveEngine::Runner {
   Runner(const LiveConfig& config, LiveSymbol s, TimeZone zone, std::vector<bridge::Body>& outbox)
       : symbol(std::move(s)),
         venue(symbol.spec.symbol, config.id_prefix, outbox),
-        engine(config.engine, symbol.spec, zone, config.risk, symbol.costs, *symbol.strategy, venue, observer,
-               symbol.gate.get()) {}
+        engine(config.engine, symbol.spec, zone, symbol.risk ? *symbol.risk : config.risk, symbol.costs,
+               *symbol.strategy, venue, observer, symbol.gate.get()) {}
   LiveSymbol symbol;
   RemoteVenue venue;
   engine::EngineObserver observer;
@@ -114,6 +114,13 @@ void LiveEngine::on_message(const bridge::Message& message) {
   } else if (const auto* p = std::get_if<bridge::PositionsMsg>(&message.body)) {
     if (!p->request) venue_positions_ = *p;
   }
+}
+
+void LiveEngine::remark(const bridge::Message& message) {
+  if (const auto* t = std::get_if<bridge::TickMsg>(&message.body)) mark("tick", t->symbol, to_msc(t->tick.ts));
+  if (const auto* b = std::get_if<bridge::BarMsg>(&message.body)) mark("bar", b->symbol, to_s(b->bar.ts));
+  if (const auto* f = std::get_if<bridge::FillMsg>(&message.body); f != nullptr && config_.marks)
+    outbox_.emplace_back(bridge::Heartbeat{"fill:" + f->exec_id});
 }
 
 void LiveEngine::apply(const Derived& step) {

@@ -40,7 +40,8 @@ struct LiveSymbol {
   InstrumentSpec spec;
   TradingCosts costs;  ///< what sizing counts (the venue's fees and slippage)
   std::unique_ptr<strategy::Strategy> strategy;
-  std::unique_ptr<engine::Gate> gate;  ///< optional: last in the filter chain
+  std::unique_ptr<engine::Gate> gate;    ///< optional: last in the filter chain
+  std::optional<risk::RiskConfig> risk;  ///< this instrument's (its profit target); else LiveConfig::risk
 };
 
 struct LiveConfig {
@@ -82,6 +83,10 @@ class LiveEngine {
   /// Recovery of a half-built bar (BarSource::Ticks): the ticks of the current
   /// minute after its start, into the aggregator only.
   void restore_tick(const std::string& symbol, const Tick& tick);
+
+  /// The marks `message` gave when it was processed (a lock-step terminal may
+  /// still wait for them after a crash): for an input already processed.
+  void remark(const execution::bridge::Message& message);
 
   std::vector<execution::bridge::Body>& outbox() { return outbox_; }
   /// Steps taken since the last call (for the journal).

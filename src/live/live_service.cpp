@@ -36,7 +36,8 @@ bool is_order(const bridge::Body& body) {
          std::holds_alternative<bridge::OrderReplace>(body);
 }
 
-std::string line_of(const bridge::Body& body) { return bridge::encode(bridge::Message{0, 0, body}); }
+/// A message as it goes through exec:orders (the bridge gives it its own seq and t_ms on the socket).
+std::string line_of(const bridge::Body& body) { return bridge::encode(bridge::Message{1, 0, body}); }
 
 json bar_json(const Bar& b) {
   return json::array({ns_of(b.ts), b.open, b.high, b.low, b.close, b.tick_volume, b.volume, b.spread});
@@ -221,7 +222,8 @@ class Service {
       streams.push_back(stream::bar_key(sym));
     }
     streams.emplace_back(stream::kFills);
-    auto consumer = stream::Consumer::connect(config_.redis, config_.group, config_.consumer, streams, config_.start_id);
+    auto consumer =
+        stream::Consumer::connect(config_.redis, config_.group, config_.consumer, streams, config_.start_id);
     if (!consumer) return tl::unexpected(consumer.error());
     consumer_.emplace(std::move(*consumer));
     return {};
@@ -274,8 +276,9 @@ class Service {
     // Determinism: the journal's steps must give exactly the orders the journal says were sent.
     for (std::size_t i = 0; i < journaled.size(); ++i) {
       if (i >= regenerated.size() || line_of(regenerated[i]) != journaled[i].second) {
-        return make_error("live: the journal in " + config_.state_dir + " does not replay to the orders it recorded (order " +
-                          std::to_string(i + 1) + "): the configuration, the models or the code changed since it was written; " +
+        return make_error("live: the journal in " + config_.state_dir +
+                          " does not replay to the orders it recorded (order " + std::to_string(i + 1) +
+                          "): the configuration, the models or the code changed since it was written; " +
                           "start a new session (another --state dir)");
       }
       ledger_.sent(regenerated[i]);
@@ -332,6 +335,12 @@ class Service {
     held_acks_.push_back(e);
     if (auto it = cursor_.find(e.stream); it != cursor_.end() && e.id <= it->second) {
       ++stats_.skipped;  // processed before a crash: its steps are in the journal
+      // Its marks may have died with the process: a lock-step terminal waits for them.
+      if (auto message = bridge::decode(e.field("msg"))) {
+        engine_.remark(*message);
+        for (auto& body : engine_.outbox()) queue_marker(std::move(body));
+        engine_.outbox().clear();
+      }
       return false;
     }
     ++stats_.entries;

@@ -1,0 +1,98 @@
+#include "live_command.h"
+
+#include <csignal>
+#include <cstdio>
+
+#include "core/costs.h"
+#include "live/live_engine.h"
+#include "live/live_service.h"
+#include "signal_path.h"
+
+namespace quant::app {
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+extern "C" void on_stop_signal(int) { g_stop = 1; }
+
+}  // namespace
+
+int run_live_command(const GlobalOptions& global, const LiveArgs& args) {
+  auto cfg = load_config(global);
+  if (!cfg) return fail(cfg.error().message);
+  if (args.state.empty()) return fail("live: --state DIR is required (the journal that makes restarts safe)");
+  if (args.session.empty() || args.session.size() > 12)
+    return fail("live: --session must be 1-12 characters (it prefixes every client order id)");
+  auto redis = parse_host_port("--redis", args.redis);
+  if (!redis) return fail("live: " + redis.error().message);
+
+  live::LiveConfig lc;
+  lc.id_prefix = args.session;
+  if (args.bars == "terminal") {
+    lc.bars = live::BarSource::Terminal;
+  } else if (args.bars == "ticks") {
+    lc.bars = live::BarSource::Ticks;
+  } else {
+    return fail("live: --bars must be terminal or ticks, not '" + args.bars + "'");
+  }
+  std::vector<live::LiveSymbol> symbols;
+  bool first = true;
+  for (const auto& name : args.symbols) {
+    const InstrumentSpec* spec = cfg->instruments.find(name);
+    if (spec == nullptr) return fail("live: unknown symbol '" + name + "': not configured");
+    const config::BacktestSettings& settings = cfg->backtest;
+    if (settings.strategy.name == "ma_breakout" && settings.strategy.ma_breakout.book_imbalance_filter) {
+      return fail(
+          "live: strategy.ma_breakout.book_imbalance_filter is on, and the live engine does not compute order flow "
+          "from md:book yet: switch the filter off for live trading");
+    }
+    auto path = build_signal_path(*cfg, settings, *spec, args.gate_dir, "live");
+    if (!path) return fail(path.error().message);
+    if (first) {
+      // One engine configuration for the session (the instruments share it, as in a backtest).
+      lc.engine = path->settings.engine;
+      lc.risk = path->settings.risk;
+      first = false;
+    }
+    live::LiveSymbol s;
+    s.spec = *spec;
+    s.costs = path->settings.zero_costs ? TradingCosts{} : costs_of(*spec, path->settings.slippage_ticks);
+    s.strategy = std::move(path->strategy);
+    s.gate = std::move(path->model_gate);
+    s.risk = path->settings.risk;
+    symbols.push_back(std::move(s));
+  }
+  if (symbols.empty()) return fail("live: --symbols is empty");
+  live::LiveEngine engine(lc, std::move(symbols));
+
+  live::ServiceConfig sc;
+  sc.redis.host = redis->host;
+  sc.redis.port = redis->port;
+  sc.state_dir = args.state;
+  sc.session = args.session;
+  sc.consumer = args.consumer;
+  sc.start_id = args.from_start ? "0" : "$";
+  sc.orders_csv = args.orders_csv.empty() ? args.state + "/orders.csv" : args.orders_csv;
+  sc.should_stop = [] { return g_stop != 0; };
+  sc.log = [quiet = global.quiet](const std::string& line) {
+    if (!quiet) std::fprintf(stderr, "%s\n", line.c_str());
+  };
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+
+  auto stats = live::run_live(engine, sc);
+  if (!stats) return fail(stats.error().message);
+  std::printf(
+      "live: %lld entries processed (%lld already in the journal), %lld orders sent, %lld journal steps recovered, "
+      "%lld positions checks; equity %.2f%s\n",
+      static_cast<long long>(stats->entries), static_cast<long long>(stats->skipped),
+      static_cast<long long>(stats->orders), static_cast<long long>(stats->recovered_steps),
+      static_cast<long long>(stats->reconciliations), engine.equity(), stats->halted ? "; HALTED" : "");
+  for (const auto& sym : engine.symbols()) {
+    std::printf("  %s: position %lld\n", sym.c_str(), static_cast<long long>(engine.position(sym)));
+  }
+  std::printf("  orders: %s\n", sc.orders_csv.c_str());
+  return 0;
+}
+
+}  // namespace quant::app
