@@ -96,6 +96,7 @@ int run_serve(const GlobalOptions& global, const ServeArgs& args) {
     pc.initial_equity = s.paper.equity;
     pc.atr_period = s.paper.atr_period;
     pc.audit_log = s.paper.audit_log;
+    pc.journal = s.paper.journal;
     pc.bar_clock = s.paper.clock == "bars";
     for (const auto& symbol : s.paper.symbols) {
       const InstrumentSpec* spec = cfg->instruments.find(symbol);

@@ -389,7 +389,7 @@ Expected<void> parse_serve(const toml::table& root, AppConfig& config, std::stri
     return make_error(at + "serve.drain_timeout_ms must be within [0, 3600000] (0 = do not wait)");
   }
   if (const toml::table* p = sub_table(*t, "paper", "serve.", source, err)) {
-    if (auto ok = check_keys(*p, {"symbols", "equity", "poll_ms", "atr_period", "audit_log", "clock"}, "serve.paper.",
+    if (auto ok = check_keys(*p, {"symbols", "equity", "poll_ms", "atr_period", "audit_log", "journal", "clock"}, "serve.paper.",
                              source);
         !ok) {
       return ok;
@@ -399,6 +399,7 @@ Expected<void> parse_serve(const toml::table& root, AppConfig& config, std::stri
                    read_int(*p, "poll_ms", s.paper.poll_ms, "serve.paper.", source),
                    read_int(*p, "atr_period", s.paper.atr_period, "serve.paper.", source),
                    read_string(*p, "audit_log", s.paper.audit_log, "serve.paper.", source),
+                   read_string(*p, "journal", s.paper.journal, "serve.paper.", source),
                    read_string(*p, "clock", s.paper.clock, "serve.paper.", source)}) {
       if (!r) return r;
     }

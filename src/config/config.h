@@ -92,6 +92,10 @@ struct PaperSettings {
   /// Every order decision, trade, risk event and day of the desk, one JSON
   /// object per line (appended); relative to the working directory; "" = none.
   std::string audit_log = "logs/paper_desk.audit.jsonl";
+  /// The orders taken (client_order_id, body, reply), fsynced before the
+  /// answer: a client retrying after a restart gets the same answer, not a
+  /// second order. Empty = none.
+  std::string journal = "state/paper_desk.journal.jsonl";
   /// "wall": orders are stamped by the wall clock (live prices); "bars": by
   /// the close of the latest bar (paper trading on a replay of history).
   std::string clock = "wall";

@@ -4,11 +4,13 @@
 #include <cmath>
 #include <filesystem>
 #include <iterator>
+#include <map>
 #include <optional>
 
 #include <nlohmann/json.hpp>
 #include <simdjson.h>
 
+#include "execution/journal.h"
 #include "serve/metrics.h"
 
 namespace quant::serve {
@@ -241,6 +243,9 @@ struct PaperDesk::Impl {
   AuditLog audit;
   bool caught_up = false;
   std::unique_ptr<execution::OrderGateway> gateway;
+  std::optional<execution::Journal> journal;
+  /// Orders of earlier runs, from the journal: client_order_id → (body, reply).
+  std::map<std::string, std::pair<std::string, json>> earlier;
 };
 
 PaperDesk::~PaperDesk() = default;
@@ -270,6 +275,15 @@ Expected<std::unique_ptr<PaperDesk>> PaperDesk::create(const PaperDeskConfig& co
     if (auto opened = impl.audit.open(config.audit_log); !opened) return tl::unexpected(opened.error());
     observer = &impl.audit;
   }
+  if (!config.journal.empty()) {
+    auto journal = execution::Journal::open(config.journal);
+    if (!journal) return make_error("paper venue: order journal: " + journal.error().message);
+    for (const json& r : journal->recovered()) {
+      if (r.value("k", "") != "order" || !r.contains("cid") || !r.contains("reply")) continue;
+      impl.earlier[r["cid"].get<std::string>()] = {r.value("body", ""), r["reply"]};
+    }
+    impl.journal.emplace(std::move(*journal));
+  }
   const engine::Clock* stamp = clock;
   if (stamp == nullptr)
     stamp = config.bar_clock ? static_cast<const engine::Clock*>(&impl.bar_clock) : &impl.system_clock;
@@ -285,7 +299,32 @@ Answer PaperDesk::submit(std::string_view body) {
   if (!impl_->caught_up) {
     return error_answer({503, "the paper desk is still replaying the lake's latest bars: try again shortly", ""});
   }
+  // An order of an earlier run of the desk: answered from the journal, never placed again.
+  if (auto it = impl_->earlier.find(request->client_order_id);
+      it != impl_->earlier.end() && !impl_->gateway->find(request->client_order_id)) {
+    auto before = parse_order_body(it->second.first);
+    if (!before || !(*before == *request)) {
+      return error_answer(
+          {409,
+           "client_order_id " + request->client_order_id + " was used before this desk restarted, with other fields",
+           "client_order_id"});
+    }
+    json answer = it->second.second;
+    answer["replayed"] = true;
+    answer["note"] = "taken before the desk restarted; the paper account started afresh since";
+    return {200, answer.dump(-1, ' ', false, json::error_handler_t::replace)};
+  }
   auto reply = impl_->gateway->submit(*request);
+  if (reply && !reply->replayed && impl_->journal) {
+    impl_->journal->append({{"k", "order"},
+                            {"cid", request->client_order_id},
+                            {"body", std::string(body)},
+                            {"reply", execution::to_json(*reply)}});
+    if (auto synced = impl_->journal->sync(); !synced) {
+      std::fprintf(stderr, "serve: %s\n", synced.error().message.c_str());
+      return error_answer({503, "the order journal cannot be written: " + synced.error().message, ""});
+    }
+  }
   if (!reply) {
     const auto& e = reply.error();
     using Kind = execution::GatewayError::Kind;

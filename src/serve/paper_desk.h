@@ -43,6 +43,13 @@ struct PaperDeskConfig {
   std::vector<PaperSymbol> symbols;
   /// The audit log (JSON lines, appended; its directory is created). Empty: none.
   std::string audit_log;
+  /// The order journal (execution::Journal): every order taken, fsynced
+  /// before its answer. After a restart a client_order_id it holds is
+  /// answered from it (the same fields: the recorded reply, replayed; other
+  /// fields: 409), never placed again. Empty: none (idempotency lasts as long
+  /// as the process). The desk's positions are not restored from it: the
+  /// paper account starts afresh, which the answer of a replayed id says.
+  std::string journal;
   /// What stamps an order: false = the wall clock (live bars: an order acts
   /// from the first bar that opens after it arrives); true = the close of the
   /// latest bar the desk has seen (a market replayed from history: an order

@@ -199,6 +199,47 @@ TEST(PaperDeskTest, EveryDecisionGoesToTheAuditLog) {
   EXPECT_GT(read_lines(path).size(), lines.size());
 }
 
+TEST(PaperDeskTest, AnOrderTakenBeforeARestartIsAnsweredFromTheJournalNotPlacedAgain) {
+  const std::string path = ::testing::TempDir() + "paper_desk_journal/" +
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".jsonl";
+  std::filesystem::remove(path);
+  const std::string order = R"({"client_order_id":"j-1","symbol":"WIN","side":"buy","qty":1,"type":"market"})";
+  engine::ManualClock clock;
+  json first;
+  {
+    PaperDeskConfig pc = win_config();
+    pc.journal = path;
+    auto desk = std::move(PaperDesk::create(pc, nullptr, &clock).value());
+    feed_bars(*desk, clock, 0, 20, 120000);
+    desk->caught_up();
+    const Answer a = desk->submit(order);
+    ASSERT_EQ(a.status, 200) << a.body;
+    first = json::parse(a.body);
+    EXPECT_FALSE(first["replayed"].get<bool>());
+  }
+  // The desk restarts (a new process): the same client order is not placed again.
+  PaperDeskConfig pc = win_config();
+  pc.journal = path;
+  auto desk = std::move(PaperDesk::create(pc, nullptr, &clock).value());
+  feed_bars(*desk, clock, 40, 20, 120000);
+  desk->caught_up();
+  const Answer again = desk->submit(order);
+  ASSERT_EQ(again.status, 200) << again.body;
+  const json replayed = json::parse(again.body);
+  EXPECT_TRUE(replayed["replayed"].get<bool>());
+  EXPECT_EQ(replayed["order_id"], first["order_id"]);
+  EXPECT_EQ(desk->position("WIN"), 0) << "nothing was placed";
+  // The same id with other fields: a conflict naming the field.
+  const Answer other =
+      desk->submit(R"({"client_order_id":"j-1","symbol":"WIN","side":"sell","qty":1,"type":"market"})");
+  EXPECT_EQ(other.status, 409);
+  EXPECT_NE(other.body.find("client_order_id"), std::string::npos) << other.body;
+  // A new id is placed, and journaled too.
+  EXPECT_EQ(desk->submit(R"({"client_order_id":"j-2","symbol":"WIN","side":"buy","qty":1,"type":"market"})").status,
+            200);
+  EXPECT_EQ(read_lines(path).size(), 2u);
+}
+
 TEST(PaperDeskTest, AnAuditLogThatCannotBeOpenedStopsTheDesk) {
   auto desk = PaperDesk::create(win_config("/proc/quant-no-such-dir/audit.jsonl"), nullptr);
   ASSERT_FALSE(desk.has_value());
