@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 4
 CMAKE_STAMP := $(BUILD)/build.ninja
 
-.PHONY: all setup configure build test unit-test fuzz-smoke fuzz demo bench bench-serve lint clean
+.PHONY: all setup configure build test unit-test fuzz-smoke fuzz demo live-demo bench bench-serve lint clean
 
 all: build
 
@@ -38,6 +38,10 @@ test: fuzz-smoke unit-test
 
 demo: build
 	@bash scripts/demo.sh $(BUILD)/apps/quant/quant $(DATA)
+
+# The live path replayed end to end: quant replay → quant bridge → Redis → quant live, in lock step.
+live-demo: build
+	@bash scripts/live_demo.sh $(BUILD)/apps/quant/quant $(DATA)
 
 bench: setup
 	@cmake --preset bench >/dev/null && cmake --build build/bench -j $(JOBS)

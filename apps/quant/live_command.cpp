@@ -83,7 +83,8 @@ int run_live_command(const GlobalOptions& global, const LiveArgs& args) {
   auto stats = live::run_live(engine, sc);
   if (!stats) return fail(stats.error().message);
   std::printf(
-      "live: %lld entries processed (%lld already in the journal), %lld orders sent, %lld journal steps recovered, "
+      "live: %lld entries processed (%lld already in the journal), %lld order messages sent (new, cancel, replace), "
+      "%lld journal steps recovered, "
       "%lld positions checks; equity %.2f%s\n",
       static_cast<long long>(stats->entries), static_cast<long long>(stats->skipped),
       static_cast<long long>(stats->orders), static_cast<long long>(stats->recovered_steps),

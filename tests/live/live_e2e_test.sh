@@ -54,7 +54,7 @@ session() {
   [[ $st -ne 0 ]] && tail -5 "$dir/replay.log" "$dir/live.log" "$dir/bridge.log"
   kill -TERM $live; wait $live; expect_status $? 0 "$name: quant live stops cleanly on SIGTERM"
   kill -TERM $bridge; wait $bridge
-  expect_contains "$(cat "$dir/live.log")" "orders sent" "$name: quant live prints its summary"
+  expect_contains "$(cat "$dir/live.log")" "order messages sent" "$name: quant live prints its summary"
 }
 
 echo "== a generated market: quant live sends exactly the backtest's orders"
