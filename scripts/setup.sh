@@ -38,6 +38,8 @@ APT_PACKAGES=(
   wrk python3-fastapi python3-uvicorn python3-uvloop python3-httptools python3-xgboost python3-numpy
   # live path: the Redis Streams hub (client library, server and redis-benchmark for tests and bench)
   libhiredis-dev redis-server redis-tools
+  # the live engine's remote gate: POST /infer of quant serve
+  libcurl4-openssl-dev
 )
 
 SUDO=""

@@ -46,7 +46,8 @@ int run_live_command(const GlobalOptions& global, const LiveArgs& args) {
           "live: strategy.ma_breakout.book_imbalance_filter is on, and the live engine does not compute order flow "
           "from md:book yet: switch the filter off for live trading");
     }
-    auto path = build_signal_path(*cfg, settings, *spec, args.gate_dir, "live");
+    auto path = build_signal_path(*cfg, settings, *spec, args.gate_dir, "live", nullptr,
+                                  GateModels{args.infer_url, args.infer_model});
     if (!path) return fail(path.error().message);
     if (first) {
       // One engine configuration for the session (the instruments share it, as in a backtest).

@@ -180,6 +180,9 @@ int main(int argc, char** argv) {
   lv_cmd->add_flag("--from-start", lv.from_start,
                    "a new consumer group reads the streams from their start (default: from now)");
   lv_cmd->add_option("--gate", lv.gate_dir, "gate signals with the models in this directory");
+  lv_cmd->add_option("--infer-url", lv.infer_url,
+                     "run the gate's models behind quant serve, e.g. http://127.0.0.1:8080/infer (else in process)");
+  lv_cmd->add_option("--infer-model", lv.infer_model, "the model name quant serve knows")->capture_default_str();
   lv_cmd->add_option("--consumer", lv.consumer, "consumer name in the group signal")->capture_default_str();
   lv_cmd->add_option("--orders-csv", lv.orders_csv,
                      "where the orders sent are written at exit (default <state>/orders.csv)");

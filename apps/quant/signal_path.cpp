@@ -4,6 +4,7 @@
 
 #include "features/feature_pipeline.h"
 #include "features/hmm.h"
+#include "gate/remote_scorer.h"
 #include "strategy/strategy_config.h"
 #include "train_command.h"
 
@@ -11,7 +12,7 @@ namespace quant::app {
 
 Expected<SignalPath> build_signal_path(const config::AppConfig& cfg, config::BacktestSettings settings,
                                        const InstrumentSpec& spec, const std::string& gate_dir, const std::string& who,
-                                       std::unique_ptr<strategy::SignalFilter> first_filter) {
+                                       std::unique_ptr<strategy::SignalFilter> first_filter, const GateModels& models) {
   SignalPath path;
   auto strategy = strategy::make_strategy(settings.strategy, spec);
   if (!strategy) return tl::unexpected(strategy.error());
@@ -49,7 +50,20 @@ Expected<SignalPath> build_signal_path(const config::AppConfig& cfg, config::Bac
     gc.target_points = settings.target_points(spec.symbol);
     gc.stop_atr_multiple = settings.backtest.risk.stop_atr_multiple;
     // The engine puts the gate last in the strategy's filter chain (after the HMM filter below).
-    path.model_gate = std::make_unique<gate::ModelGate>(std::move(*pipeline), std::move(*gatekeeper), gc);
+    if (models.url.empty()) {
+      path.model_gate = std::make_unique<gate::ModelGate>(std::move(*pipeline), std::move(*gatekeeper), gc);
+    } else {
+      // The same features and rule; the three models behind the signal service.
+      gate::RemoteScorerConfig rc;
+      rc.url = models.url;
+      rc.model = models.model;
+      rc.symbol = spec.symbol;
+      auto remote = gate::RemoteScorer::create(rc, pipeline->manifest().names);
+      if (!remote) return make_error(who + ": " + remote.error().message);
+      auto scorer = std::make_shared<gate::RemoteScorer>(std::move(*remote));
+      path.model_gate = std::make_unique<gate::ModelGate>(
+          std::move(*pipeline), [scorer](std::span<const float> row) { return scorer->score(row); }, gc);
+    }
     path.manifest = *manifest;
   }
   if (settings.strategy.name == "ma_breakout" && settings.strategy.ma_breakout.hmm_filter) {

@@ -29,11 +29,19 @@ struct SignalPath {
   backtest::BacktestConfig settings;  ///< engine, risk (target included), costs; sma_cross's reference settings applied
 };
 
+/// Where the gate's models run: in process (ONNX Runtime), or behind the
+/// signal service's POST /infer (`url` set; the features are still computed here).
+struct GateModels {
+  std::string url;                   ///< e.g. http://127.0.0.1:8080/infer; empty = in process
+  std::string model = "gatekeeper";  ///< the service's model name
+};
+
 /// `who` prefixes error messages ("backtest", "live"). `gate_dir` overrides
 /// [gate] model_dir and turns the gate on; `first_filter`, when given, goes
 /// first in the strategy's filter chain (the book-imbalance filter).
 Expected<SignalPath> build_signal_path(const config::AppConfig& cfg, config::BacktestSettings settings,
                                        const InstrumentSpec& spec, const std::string& gate_dir, const std::string& who,
-                                       std::unique_ptr<strategy::SignalFilter> first_filter = nullptr);
+                                       std::unique_ptr<strategy::SignalFilter> first_filter = nullptr,
+                                       const GateModels& models = {});
 
 }  // namespace quant::app

@@ -1,9 +1,17 @@
 #include "gate/model_gate.h"
 
+#include <memory>
+
 namespace quant::gate {
 
 ModelGate::ModelGate(features::FeaturePipeline pipeline, model::Gatekeeper gatekeeper, GateConfig config)
-    : pipeline_(std::move(pipeline)), gatekeeper_(std::move(gatekeeper)), config_(config) {}
+    : pipeline_(std::move(pipeline)), config_(config) {
+  auto shared = std::make_shared<model::Gatekeeper>(std::move(gatekeeper));
+  scorer_ = [shared](std::span<const float> row) { return shared->predict(row); };
+}
+
+ModelGate::ModelGate(features::FeaturePipeline pipeline, Scorer scorer, GateConfig config)
+    : pipeline_(std::move(pipeline)), scorer_(std::move(scorer)), config_(config) {}
 
 engine::GateVerdict ModelGate::judge(const engine::EntryCandidate& entry) {
   GateRecord r;
@@ -13,7 +21,7 @@ engine::GateVerdict ModelGate::judge(const engine::EntryCandidate& entry) {
   r.stop = config_.stop_atr_multiple * entry.atr;
   if (!pipeline_.ready()) {
     r.reason = "features warming up";
-  } else if (auto score = gatekeeper_.predict(pipeline_.values()); !score) {
+  } else if (auto score = scorer_(pipeline_.values()); !score) {
     r.reason = "model error";
   } else {
     r.prob = score->prob;

@@ -7,6 +7,8 @@
 ///   prob ≥ p_min, q90 ≥ target and q10 ≥ −stop,
 /// target = the profit target (points), stop = stop_atr_multiple × the entry's ATR.
 
+#include <functional>
+#include <span>
 #include <vector>
 
 #include "core/order.h"
@@ -33,9 +35,15 @@ struct GateRecord {
   const char* reason = "";
 };
 
+/// What scores a feature row: the Gatekeeper in process, or a RemoteScorer.
+using Scorer = std::function<Expected<model::GatekeeperScore>(std::span<const float>)>;
+
 class ModelGate final : public engine::Gate {
  public:
+  /// The models in process (ONNX Runtime).
   ModelGate(features::FeaturePipeline pipeline, model::Gatekeeper gatekeeper, GateConfig config);
+  /// The models wherever `scorer` runs them (`RemoteScorer`: the signal service's /infer).
+  ModelGate(features::FeaturePipeline pipeline, Scorer scorer, GateConfig config);
   const char* name() const override { return "gate"; }
   void observe(const Bar& bar) override { pipeline_.update(bar); }
   engine::GateVerdict judge(const engine::EntryCandidate& entry) override;
@@ -44,7 +52,7 @@ class ModelGate final : public engine::Gate {
 
  private:
   features::FeaturePipeline pipeline_;
-  model::Gatekeeper gatekeeper_;
+  Scorer scorer_;
   GateConfig config_;
   std::vector<GateRecord> records_;
 };

@@ -18,7 +18,9 @@
 #include "features/feature_pipeline.h"
 #include "features/test_bars.h"
 #include "gate/model_gate.h"
+#include "gate/remote_scorer.h"
 #include "generator/market_generator.h"
+#include "serve/http_server.h"
 #include "serve/service.h"
 #include "serve/test_models.h"
 
@@ -190,6 +192,38 @@ TEST(InferGateParityTest, ModelGateVerdictsEqualInferPass) {
     const auto explicit_distances = infer({{"target", rec.target}, {"stop", rec.stop}, {"features", features}});
     EXPECT_EQ(explicit_distances["pass"].get<bool>(), rec.allowed) << "entry " << i;
   }
+
+  // The live engine's remote gate: the same ModelGate with its models behind
+  // this service over HTTP (a real server on a free port) judges every entry
+  // as the in-process one did.
+  ServerOptions options;
+  auto server = HttpServer::start(options, [&](const HttpRequest& r, HttpResponse& out) { service.handle(r, out); });
+  ASSERT_TRUE(server) << server.error().message;
+  gate::RemoteScorerConfig rc;
+  rc.url = "http://127.0.0.1:" + std::to_string((*server)->port()) + "/infer";
+  rc.symbol = "WIN";
+  rc.timeout = std::chrono::milliseconds(2000);
+  auto remote = gate::RemoteScorer::create(rc, names);
+  ASSERT_TRUE(remote) << remote.error().message;
+  auto scorer = std::make_shared<gate::RemoteScorer>(std::move(*remote));
+  gate::ModelGate remote_gate(
+      make_pipeline(spec), [scorer](std::span<const float> row) { return scorer->score(row); }, config);
+  const auto remote_entries = collect(&remote_gate, nullptr);
+  ASSERT_EQ(remote_entries.size(), entries.size());
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    EXPECT_EQ(remote_entries[i].record.allowed, entries[i].record.allowed) << "entry " << i;
+    EXPECT_STREQ(remote_entries[i].record.reason, entries[i].record.reason) << "entry " << i;
+    EXPECT_FLOAT_EQ(remote_entries[i].record.prob, entries[i].record.prob) << "entry " << i;
+  }
+  (*server)->stop();
+
+  // A service that does not answer: the entry is blocked ("model error"), never let through.
+  gate::RemoteScorerConfig dead = rc;
+  dead.url = "http://127.0.0.1:1/infer";
+  auto unreachable = gate::RemoteScorer::create(dead, names);
+  ASSERT_TRUE(unreachable);
+  auto dead_scorer = std::make_shared<gate::RemoteScorer>(std::move(*unreachable));
+  EXPECT_FALSE(dead_scorer->score(entries[0].row).has_value());
 }
 
 }  // namespace
