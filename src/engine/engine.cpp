@@ -40,7 +40,19 @@ Engine::Engine(const EngineConfig& config, const InstrumentSpec& spec, TimeZone 
     : config_(config),
       strategy_(strategy),
       observer_(observer),
-      account_(config.initial_equity),
+      own_account_(std::make_unique<Account>(config.initial_equity)),
+      account_(*own_account_),
+      book_(account_.open_book(book_config(config, spec, std::move(zone), risk, costs), venue, observer)) {
+  if (gate != nullptr) strategy_.add_filter(std::make_unique<GateFilter>(*gate));
+}
+
+Engine::Engine(Account& account, const EngineConfig& config, const InstrumentSpec& spec, TimeZone zone,
+               const risk::RiskConfig& risk, TradingCosts costs, strategy::Strategy& strategy, ExecutionVenue& venue,
+               EngineObserver& observer, Gate* gate)
+    : config_(config),
+      strategy_(strategy),
+      observer_(observer),
+      account_(account),
       book_(account_.open_book(book_config(config, spec, std::move(zone), risk, costs), venue, observer)) {
   if (gate != nullptr) strategy_.add_filter(std::make_unique<GateFilter>(*gate));
 }

@@ -16,6 +16,7 @@
 ///      which act from the next bar.
 
 #include <cstdint>
+#include <memory>
 
 #include "core/costs.h"
 #include "core/instrument.h"
@@ -57,6 +58,12 @@ class Engine {
   Engine(const EngineConfig& config, const InstrumentSpec& spec, TimeZone zone, const risk::RiskConfig& risk,
          TradingCosts costs, strategy::Strategy& strategy, ExecutionVenue& venue, EngineObserver& observer,
          Gate* gate = nullptr);
+  /// The same on a shared account (`config.initial_equity` unused): the live
+  /// engine's symbols share one equity, one order id sequence and one −3 %
+  /// breaker. `account` must outlive the engine.
+  Engine(Account& account, const EngineConfig& config, const InstrumentSpec& spec, TimeZone zone,
+         const risk::RiskConfig& risk, TradingCosts costs, strategy::Strategy& strategy, ExecutionVenue& venue,
+         EngineObserver& observer, Gate* gate = nullptr);
 
   /// Step 1: call before the venue sees `bar`.
   void before_bar(const Bar& bar);
@@ -67,6 +74,7 @@ class Engine {
   void finish() { book_.finish(); }
 
   double equity() const { return account_.equity(); }
+  const Account& account() const { return account_; }
   std::int64_t position() const { return book_.position_qty(); }
   std::int64_t bars() const { return book_.bars(); }
   std::int64_t bars_in_market() const { return book_.bars_in_market(); }
@@ -78,7 +86,8 @@ class Engine {
   EngineConfig config_;
   strategy::Strategy& strategy_;
   EngineObserver& observer_;
-  Account account_;
+  std::unique_ptr<Account> own_account_;  ///< null on a shared account
+  Account& account_;
   TradingBook& book_;
 };
 

@@ -23,10 +23,11 @@ std::int64_t to_s(Timestamp ts) {
 }  // namespace
 
 struct LiveEngine::Runner {
-  Runner(const LiveConfig& config, LiveSymbol s, TimeZone zone, std::vector<bridge::Body>& outbox)
+  Runner(engine::Account& account, const LiveConfig& config, LiveSymbol s, TimeZone zone,
+         std::vector<bridge::Body>& outbox)
       : symbol(std::move(s)),
         venue(symbol.spec.symbol, config.id_prefix, outbox),
-        engine(config.engine, symbol.spec, zone, symbol.risk ? *symbol.risk : config.risk, symbol.costs,
+        engine(account, config.engine, symbol.spec, zone, symbol.risk ? *symbol.risk : config.risk, symbol.costs,
                *symbol.strategy, venue, observer, symbol.gate.get()) {}
   LiveSymbol symbol;
   RemoteVenue venue;
@@ -37,11 +38,13 @@ struct LiveEngine::Runner {
   Timestamp closed = Timestamp::min();   ///< the last bar given to on_bar_close
 };
 
-LiveEngine::LiveEngine(LiveConfig config, std::vector<LiveSymbol> symbols) : config_(std::move(config)) {
+LiveEngine::LiveEngine(LiveConfig config, std::vector<LiveSymbol> symbols)
+    : config_(std::move(config)), account_(config_.engine.initial_equity) {
   for (auto& s : symbols) {
     auto zone = TimeZone::find(s.spec.time_zone);
     names_.push_back(s.spec.symbol);
-    runners_.push_back(std::make_unique<Runner>(config_, std::move(s), zone ? *zone : TimeZone::utc(), outbox_));
+    runners_.push_back(
+        std::make_unique<Runner>(account_, config_, std::move(s), zone ? *zone : TimeZone::utc(), outbox_));
   }
 }
 
@@ -197,6 +200,7 @@ bool LiveEngine::halted() const {
 }
 
 std::optional<engine::AccountHalt> LiveEngine::halt_state() const {
+  if (account_.halt_state().halted) return account_.halt_state();  // the breaker: symbol, reason, time, equity
   for (const auto& r : runners_) {
     const risk::RiskEngine* risk = r->engine.book().risk();
     if (risk != nullptr && risk->halted()) {
@@ -217,11 +221,7 @@ std::int64_t LiveEngine::position(const std::string& symbol) const {
   return r == nullptr ? 0 : r->engine.position();
 }
 
-double LiveEngine::equity() const {
-  double total = 0;
-  for (const auto& r : runners_) total += r->engine.equity();
-  return total;
-}
+double LiveEngine::equity() const { return account_.equity(); }
 
 std::int64_t LiveEngine::orders_sent() const {
   std::int64_t n = 0;

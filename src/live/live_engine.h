@@ -119,6 +119,7 @@ class LiveEngine {
   void mark(const char* kind, const std::string& symbol, std::int64_t time);
 
   LiveConfig config_;
+  engine::Account account_;  ///< one equity, one order id sequence, one breaker for every symbol
   std::vector<std::unique_ptr<Runner>> runners_;
   std::vector<std::string> names_;
   std::vector<execution::bridge::Body> outbox_;

@@ -95,7 +95,7 @@ if have_data; then
   # 2021-02-04 loses more than 3 % by 17:20 UTC (the backtest's risk_events.csv says so).
   real_session halt 2021-02-01 2021-02-09
   flag=$(redis-cli -p "$QUANT_REDIS_PORT" HGETALL risk:halt | tr '\n' ' ')
-  expect_contains "$flag" "daily loss limit reached" "risk:halt is set with the breaker's reason"
+  expect_contains "$flag" "day PnL -3270.64" "risk:halt is set with the breaker's reason"
   expect_contains "$flag" "2021-02-04T17:20:00Z" "... at the bar that tripped it"
   expect_contains "$flag" "live" "... by the live engine"
   expect_contains "$(cat "$WORK/halt/bridge.log")" "rejected: risk:halt is set" "the bridge refuses entries while it is set"

@@ -54,6 +54,7 @@ symbols = ["WIN"]
 poll_ms = 100
 clock = "bars"
 audit_log = "$WORK/audit.jsonl"
+journal = "$WORK/desk.journal.jsonl"
 [[serve.gates]]
 name = "gatekeeper"
 registry = "$REG"

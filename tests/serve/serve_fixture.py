@@ -120,7 +120,11 @@ def serve_section(models: Path | str | None = None, gates: Sequence[dict] | None
     for key, value in {"bind": "127.0.0.1", "port": 0, **settings}.items():
         lines.append(f"{key} = {_toml_value(value)}")
     lines += ["", "[serve.paper]", f"symbols = {_toml_value(list(paper_symbols))}"]
-    for key, value in (paper or {}).items():
+    # Each server of these tests is a fresh desk (they reuse client order ids
+    # across servers in one work directory): no order journal unless a test
+    # asks for one (its restart behaviour: PaperDeskTest and serve.api).
+    paper = {"journal": "", **(paper or {})}
+    for key, value in paper.items():
         lines.append(f"{key} = {_toml_value(value)}")
     if gates is None:
         gates = [{"name": "gatekeeper", "dir": str(models), "p_min": 0.5}] if models is not None else []
