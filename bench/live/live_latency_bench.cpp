@@ -22,6 +22,7 @@
 //
 // Usage: live_latency_bench --port P [--symbols N] [--seconds S] [--warmup W]
 //          [--hz 10] [--start 2025-06-02T13:00] [--seed 1] [--tick-size 5] [--price 120000]
+//          [--dump orders.csv]
 // Prints one result line (key=value) on stdout, progress on stderr.
 
 #include <algorithm>
@@ -55,6 +56,7 @@ struct Options {
   unsigned seed = 1;
   double tick_size = 5;
   double price = 120000;
+  std::string dump;  ///< CSV of every order: symbol,cl_ord_id,bar_sent_wall_ns,arrived_wall_ns,latency_ms
 };
 
 [[noreturn]] void die(const std::string& what) {
@@ -76,6 +78,7 @@ struct Symbol {
   quant::Bar bar;                  ///< the minute being built
   bool bar_open = false;
   Clock::time_point last_bar_sent{};  ///< zero before the first bar
+  std::int64_t last_bar_wall_ns = 0;
   int bar_index = -1;              ///< which second's bar was sent last
   std::int64_t position = 0;
 };
@@ -96,6 +99,11 @@ double pct(std::vector<double>& v, double p) {
 class Bench {
  public:
   explicit Bench(const Options& o) : o_(o), rng_(o.seed) {
+    if (!o.dump.empty()) {
+      dump_ = std::fopen(o.dump.c_str(), "w");
+      if (dump_ == nullptr) die("cannot write " + o.dump);
+      std::fputs("symbol,cl_ord_id,bar_sent_wall_ns,arrived_wall_ns,latency_ms\n", dump_);
+    }
     for (int i = 0; i < o.symbols; ++i) {
       char name[16];
       std::snprintf(name, sizeof name, "S%03d", i);
@@ -169,11 +177,17 @@ class Bench {
     const auto drain = Clock::now() + milliseconds(1500);
     while (Clock::now() < drain) poll(milliseconds(50));
     report(std::chrono::duration<double>(sent_end - t0).count());
+    if (dump_ != nullptr) std::fclose(dump_);
     sock_->close();
     return 0;
   }
 
  private:
+  static std::int64_t wall_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
   void send(br::Body body) {
     auto r = sock_->send(std::move(body));
     if (!r) die("send: " + r.error().message);
@@ -215,6 +229,7 @@ class Bench {
     s.bar_open = false;
     send(std::move(b));
     s.last_bar_sent = Clock::now();
+    s.last_bar_wall_ns = wall_ns();
     s.bar_index = second;
     ++bars_sent_;
   }
@@ -236,8 +251,11 @@ class Bench {
       if (it == index_.end()) die("order for an unknown symbol " + o->symbol);
       Symbol& s = symbols_[it->second];
       ++by_type_[std::string(quant::to_string(o->type)) + "/" + std::string(quant::to_string(o->purpose))];
-      if (s.bar_index >= 0 && s.bar_index >= static_cast<int>(o_.warmup)) {
-        latencies_ms_.push_back(std::chrono::duration<double, std::milli>(at - s.last_bar_sent).count());
+      const double ms = std::chrono::duration<double, std::milli>(at - s.last_bar_sent).count();
+      if (s.bar_index >= 0 && s.bar_index >= static_cast<int>(o_.warmup)) latencies_ms_.push_back(ms);
+      if (dump_ != nullptr) {
+        std::fprintf(dump_, "%s,%s,%lld,%lld,%.3f\n", o->symbol.c_str(), o->cl_ord_id.c_str(),
+                     static_cast<long long>(s.last_bar_wall_ns), static_cast<long long>(wall_ns()), ms);
       }
       send(br::OrderAck{o->cl_ord_id, o->symbol, std::to_string(++venue_id_), br::ExecType::New, br::OrdStatus::New,
                         "", 0, now_msc});
@@ -311,6 +329,7 @@ class Bench {
   std::map<std::string, Resting> resting_;
   std::map<std::string, std::int64_t> by_type_;
   std::optional<br::BridgeSocket> sock_;
+  std::FILE* dump_ = nullptr;
   std::vector<double> latencies_ms_;
   std::int64_t ticks_sent_ = 0, bars_sent_ = 0, orders_ = 0, cancels_ = 0, replaces_ = 0;
   std::int64_t venue_id_ = 0, exec_id_ = 0;
@@ -336,6 +355,7 @@ int main(int argc, char** argv) {
     else if (a == "--seed") o.seed = static_cast<unsigned>(std::atoi(val().c_str()));
     else if (a == "--tick-size") o.tick_size = std::atof(val().c_str());
     else if (a == "--price") o.price = std::atof(val().c_str());
+    else if (a == "--dump") o.dump = val();
     else die("unknown option " + a);
   }
   if (o.port <= 0) die("--port is required");

@@ -13,6 +13,7 @@
 # reverses often (see STRATEGY below; written into the result file).
 # The report is printed and saved to bench/results/live_latency_<date>.txt.
 # Builds nothing: cmake --preset bench && cmake --build build/bench --target quant live_latency_bench
+# KEEP=1 keeps the work directory (logs, orders.csv per order, exec:orders and the bar streams).
 # Usage: bench/live/run.sh [BUILD_DIR=build/bench] [SECONDS=60] [SYMBOL_COUNTS="1 10 100"]
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -35,7 +36,7 @@ PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$WORK"
+  if [[ -n ${KEEP:-} ]]; then echo "bench/live: kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -80,10 +81,14 @@ run_one() {
     grep -q "trading" "$dir/live.log" 2>/dev/null && break
     sleep 0.05
   done
-  "$BENCH" --port "$bport" --symbols "$n" --seconds "$SECONDS_EACH" 2>"$dir/bench.err" | tee "$dir/result.txt" ||
+  "$BENCH" --port "$bport" --symbols "$n" --seconds "$SECONDS_EACH" --dump "$dir/orders.csv" 2>"$dir/bench.err" | tee "$dir/result.txt" ||
     { cat "$dir/bench.err" "$dir/bridge.log" "$dir/live.log" >&2; die "the bench failed at N=$n"; }
   kill -TERM $live; wait $live || true
   kill -TERM $bridge; wait $bridge || true
+  if [[ -n ${KEEP:-} ]]; then
+    redis-cli -p "$rport" XRANGE exec:orders - + >"$dir/exec_orders.txt"
+    for s in ${syms//,/ }; do redis-cli -p "$rport" XRANGE md:bar1m:$s - +; done >"$dir/bars.txt"
+  fi
   kill $redis; wait $redis || true
   grep -E "HALTED|halt" "$dir/live.log" "$dir/bridge.log" >&2 || true
 }
