@@ -37,6 +37,8 @@
 #include <thread>
 #include <vector>
 
+#include <poll.h>
+
 #include "execution/bridge_protocol.h"
 #include "execution/bridge_socket.h"
 
@@ -152,12 +154,7 @@ class Bench {
       const auto due = event_time(second, next_event);
       const auto now = Clock::now();
       if (now < due) {
-        const auto wait = std::chrono::duration_cast<milliseconds>(due - now);
-        poll(wait);  // 0 ms: only what is already there
-        if (wait.count() == 0) {
-          // Sub-millisecond: spin-sleep briefly so events are not sent early.
-          while (Clock::now() < due) std::this_thread::sleep_for(std::chrono::microseconds(50));
-        }
+        wait_until(due);  // reads what arrives meanwhile, stamped as it arrives
         continue;
       }
       if (next_event < per_second) {
@@ -232,6 +229,20 @@ class Bench {
     s.last_bar_wall_ns = wall_ns();
     s.bar_index = second;
     ++bars_sent_;
+  }
+
+  /// Sleeps in ppoll() on the socket (nanosecond timeout) until `due`,
+  /// handling every message as soon as it arrives.
+  void wait_until(Clock::time_point due) {
+    for (;;) {
+      const auto now = Clock::now();
+      if (now >= due) return;
+      const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(due - now).count();
+      timespec ts{static_cast<time_t>(left / 1'000'000'000), static_cast<long>(left % 1'000'000'000)};
+      pollfd p{sock_->fd(), POLLIN, 0};
+      const int n = ::ppoll(&p, 1, &ts, nullptr);
+      if (n > 0) poll(milliseconds(0));
+    }
   }
 
   void poll(milliseconds timeout) {
