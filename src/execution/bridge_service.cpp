@@ -2,12 +2,21 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <deque>
 #include <map>
+#include <mutex>
 #include <optional>
+#include <thread>
 #include <unordered_set>
 #include <utility>
 #include <vector>
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "execution/bridge_protocol.h"
 #include "execution/bridge_socket.h"
@@ -54,8 +63,20 @@ struct BridgeService::Impl {
   BridgeLog log;
   BridgeListener listener;
   stream::Producer producer;
-  stream::Consumer consumer;
+  stream::Consumer consumer;  ///< XACK of exec:orders (the reader thread's connection blocks in XREADGROUP)
   Counters counters;
+
+  /// exec:orders is read on its own thread with XREADGROUP BLOCK, so an order
+  /// wakes the loop at once (eventfd) instead of waiting for its next poll of
+  /// Redis; the loop itself sleeps in poll() on the socket and the eventfd.
+  std::optional<stream::Consumer> reader_consumer;
+  std::thread reader;
+  std::atomic<bool> reader_stop{false};
+  std::mutex inbox_mutex;
+  std::deque<stream::Entry> inbox;
+  std::optional<std::string> reader_error;
+  int wake_fd = -1;
+  bool inbound_backlog = false;  ///< the last pump stopped at its limit: lines may be buffered
 
   /// The last `<n>` used: one counter over every stream the bridge writes.
   std::uint64_t counter = 0;
@@ -99,12 +120,62 @@ struct BridgeService::Impl {
   Clock::time_point last_sent{};
   Clock::time_point last_received{};
 
-  Impl(BridgeServiceConfig c, BridgeLog l, BridgeListener li, stream::Producer p, stream::Consumer co)
+  Impl(BridgeServiceConfig c, BridgeLog l, BridgeListener li, stream::Producer p, stream::Consumer co,
+       stream::Consumer reader_co)
       : config(std::move(c)),
         log(std::move(l)),
         listener(std::move(li)),
         producer(std::move(p)),
-        consumer(std::move(co)) {}
+        consumer(std::move(co)),
+        reader_consumer(std::move(reader_co)),
+        wake_fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+
+  ~Impl() {
+    stop_reader();
+    if (wake_fd >= 0) ::close(wake_fd);
+  }
+
+  void wake() const {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const auto n = ::write(wake_fd, &one, sizeof one);
+  }
+
+  void start_reader() {
+    reader_stop = false;
+    reader = std::thread([this] {
+      while (!reader_stop) {
+        auto entries = reader_consumer->read(64, milliseconds(100));
+        std::lock_guard lock(inbox_mutex);
+        if (!entries) {
+          reader_error = entries.error().message;
+          wake();
+          return;
+        }
+        if (entries->empty()) continue;
+        for (auto& e : *entries) inbox.push_back(std::move(e));
+        wake();
+      }
+    });
+  }
+
+  void stop_reader() {
+    reader_stop = true;
+    if (reader.joinable()) reader.join();
+  }
+
+  /// Sleeps until the terminal sent something, an order came, or `timeout`.
+  void wait_for_work(milliseconds timeout) {
+    std::array<pollfd, 2> fds{{{terminal ? terminal->fd() : -1, POLLIN, 0}, {wake_fd, POLLIN, 0}}};
+    {
+      std::lock_guard lock(inbox_mutex);
+      if (!inbox.empty() || reader_error) return;
+    }
+    const int n = ::poll(fds.data(), fds.size(), static_cast<int>(timeout.count()));
+    if (n > 0 && (fds[1].revents & POLLIN) != 0) {
+      std::uint64_t count = 0;
+      [[maybe_unused]] const auto r = ::read(wake_fd, &count, sizeof count);
+    }
+  }
 
   void say(const std::string& line) const {
     if (log) {
@@ -312,14 +383,18 @@ struct BridgeService::Impl {
   }
 
   Expected<void> pump_inbound() {
-    auto first = terminal->receive(config.poll_interval);
+    wait_for_work(inbound_backlog ? milliseconds(0) : config.poll_interval);
+    inbound_backlog = true;
     for (int n = 0; n < 512 && terminal; ++n) {
-      auto m = n == 0 ? std::move(first) : terminal->receive(milliseconds(0));
+      auto m = terminal->receive(milliseconds(0));
       if (!m) {
         drop_terminal(m.error().message);
         break;
       }
-      if (!*m) break;
+      if (!*m) {
+        inbound_backlog = false;
+        break;
+      }
       last_received = Clock::now();
       auto fresh = on_inbound(**m, terminal->last_line(), now_ns());
       if (!fresh) return tl::unexpected(fresh.error());
@@ -376,10 +451,15 @@ struct BridgeService::Impl {
   }
 
   Expected<void> pump_outbound() {
-    auto entries = consumer.read(64, milliseconds(0));
-    if (!entries) return make_error("reading exec:orders: " + entries.error().message);
+    std::vector<stream::Entry> entries;
+    {
+      std::lock_guard lock(inbox_mutex);
+      if (reader_error) return make_error("reading exec:orders: " + *reader_error);
+      entries.assign(std::make_move_iterator(inbox.begin()), std::make_move_iterator(inbox.end()));
+      inbox.clear();
+    }
     std::vector<stream::StreamId> skip;
-    for (auto& e : *entries) {
+    for (auto& e : entries) {
       auto m = decode(e.field("msg"));
       if (!m) {
         say("exec:orders " + e.id.str() + ": " + m.error().message + "; acknowledged and skipped");
@@ -468,6 +548,12 @@ struct BridgeService::Impl {
   Expected<void> run(const std::atomic<bool>& stop) {
     say("listening on " + config.listen_host + ":" + std::to_string(listener.port()) + " (Redis " + config.redis.host +
         ":" + std::to_string(config.redis.port) + ")");
+    if (wake_fd < 0) return make_error("bridge: eventfd failed: " + std::string(std::strerror(errno)));
+    start_reader();
+    struct JoinReader {
+      Impl* impl;
+      ~JoinReader() { impl->stop_reader(); }
+    } join_reader{this};
     while (!stop) {
       if (!terminal) {
         auto accepted = listener.accept(milliseconds(50));
@@ -477,6 +563,7 @@ struct BridgeService::Impl {
         }
       } else {
         // One terminal at a time: a second connection is closed before any hello.
+        // (Accepting polls the listener without waiting; pump_inbound() sleeps.)
         auto extra = listener.accept(milliseconds(0));
         if (!extra) return make_error(extra.error().message);
         if (*extra)
@@ -507,8 +594,13 @@ Expected<std::unique_ptr<BridgeService>> BridgeService::create(BridgeServiceConf
   auto consumer = stream::Consumer::connect(config.redis, std::string(kGroup), config.consumer,
                                             {std::string(stream::kOrders)}, "$");
   if (!consumer) return make_error("bridge: Redis consumer: " + consumer.error().message);
+  // The same consumer of the same group on a second connection: it reads
+  // (blocking, on the reader thread); the first one acknowledges.
+  auto reader = stream::Consumer::connect(config.redis, std::string(kGroup), config.consumer,
+                                          {std::string(stream::kOrders)}, "$");
+  if (!reader) return make_error("bridge: Redis consumer: " + reader.error().message);
   auto impl = std::make_unique<Impl>(std::move(config), std::move(log), std::move(*listener), std::move(*producer),
-                                     std::move(*consumer));
+                                     std::move(*consumer), std::move(*reader));
   if (auto r = impl->load_fills(); !r) return make_error("bridge: " + r.error().message);
   return std::unique_ptr<BridgeService>(new BridgeService(std::move(impl)));
 }

@@ -20,8 +20,11 @@
 /// an order_new with purpose `entry` is not forwarded: the bridge publishes a
 /// rejected order_ack itself.
 ///
-/// One thread: run() polls the socket and Redis in turn (a few ms each way).
-/// Not thread-safe; stop it through the flag given to run().
+/// run() sleeps in poll() on the terminal's socket and an eventfd; a reader
+/// thread blocks in XREADGROUP on exec:orders and wakes it, so an order is
+/// forwarded as soon as it is in Redis. Everything else (socket, producer,
+/// XACK) happens on run()'s thread. Not thread-safe; stop it through the flag
+/// given to run().
 
 #include <atomic>
 #include <chrono>
@@ -46,7 +49,7 @@ struct BridgeServiceConfig {
   std::chrono::milliseconds peer_timeout{5000};        ///< silence after which the terminal is dropped
   std::chrono::milliseconds hello_timeout{5000};       ///< wait for the terminal's hello after connecting
   std::chrono::milliseconds halt_refresh{200};         ///< `risk:halt` is read at most this often
-  std::chrono::milliseconds poll_interval{2};          ///< socket wait per loop turn (Redis is polled in between)
+  std::chrono::milliseconds poll_interval{20};  ///< longest sleep per loop turn (an order or a message wakes it)
 };
 
 /// Receives one progress/log line (no newline). Default: stderr, "bridge: " prefixed.

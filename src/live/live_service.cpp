@@ -177,8 +177,7 @@ class Service {
       }
       auto entries = consumer_->read(config_.read_count, config_.block);
       if (!entries) return tl::unexpected(entries.error());
-      bool changed = false;
-      for (auto& e : *entries) changed = process(e) || changed;
+      for (auto& e : *entries) process(e);
       if (auto r = publish_halt_if_tripped(); !r) return tl::unexpected(r.error());
       if (!advanced_.empty()) {
         json ids = json::object();
@@ -186,10 +185,17 @@ class Service {
         journal_->append({{"k", "cur"}, {"ids", ids}});
         advanced_.clear();
       }
+      // An fsync costs milliseconds (4 ms on a virtual disk): only a batch
+      // with orders pays for one at once, since its orders may leave only once
+      // journaled. Other steps wait for the next sync (at most sync_every), and
+      // so do the acknowledgements of their inputs: until then a crash merely
+      // delivers those inputs again, and they replay to the same steps.
       const bool due = Clock::now() - last_sync >= config_.sync_every;
-      if (changed || !publish_.empty() || due) {
+      if (orders_queued_ || engine_.halted() != halted_synced_ || due) {
         if (auto r = commit(false); !r) return tl::unexpected(r.error());
         last_sync = Clock::now();
+      } else if (!publish_.empty()) {
+        if (auto r = publish_markers(); !r) return tl::unexpected(r.error());
       }
     }
     if (auto r = commit(false); !r) return tl::unexpected(r.error());
@@ -330,8 +336,8 @@ class Service {
     }
   }
 
-  /// One stream entry; true when it changed something that must be journaled.
-  bool process(const stream::Entry& e) {
+  /// One stream entry: its steps into the journal, its orders and marks queued.
+  void process(const stream::Entry& e) {
     held_acks_.push_back(e);
     if (auto it = cursor_.find(e.stream); it != cursor_.end() && e.id <= it->second) {
       ++stats_.skipped;  // processed before a crash: its steps are in the journal
@@ -341,14 +347,14 @@ class Service {
         for (auto& body : engine_.outbox()) queue_marker(std::move(body));
         engine_.outbox().clear();
       }
-      return false;
+      return;
     }
     ++stats_.entries;
     auto message = bridge::decode(e.field("msg"));
     if (!message) {
       log("live: " + e.stream + " " + e.id.str() + ": skipped: " + message.error().message);
       advance(e.stream, e.id);
-      return false;
+      return;
     }
     const Source src{e.stream, e.id};
     engine_.on_message(*message);
@@ -362,22 +368,18 @@ class Service {
       }
     }
     advance(e.stream, e.id);
-    bool changed = false;
     for (const Derived& step : engine_.take_steps()) {
       journal_->append(step_json(step, src));
       if (step.kind == Derived::Kind::Report) ledger_.reported(step.report.body);
-      changed = true;
     }
     for (auto& body : engine_.outbox()) {
       if (is_order(body)) {
         queue_order(std::move(body));
-        changed = true;
       } else {
         queue_marker(std::move(body));
       }
     }
     engine_.outbox().clear();
-    return changed;
   }
 
   Timestamp engine_last_time() const {
@@ -390,6 +392,7 @@ class Service {
     journal_->append({{"k", "out"}, {"n", n}, {"msg", msg}});
     ledger_.sent(body);
     publish_.push_back({n, "order", msg});
+    orders_queued_ = true;
     ++stats_.orders;
   }
 
@@ -397,11 +400,27 @@ class Service {
     publish_.push_back({next_n_++, std::string(bridge::type_name(body)), line_of(body)});
   }
 
+  /// A batch without orders: its marks (hb for a lock-step terminal) leave
+  /// at once; they promise nothing durable (an input processed again after a
+  /// crash marks again). Its steps and acknowledgements wait for commit().
+  Expected<void> publish_markers() {
+    const std::string now = std::to_string(wall_ns());
+    for (auto& p : publish_) {
+      producer_->add(stream::kOrders, stream::StreamId{p.n, 1}, {{"type", p.type}, {"msg", p.msg}, {"sent_ns", now}});
+    }
+    publish_.clear();
+    auto flushed = producer_->flush();
+    if (!flushed) return tl::unexpected(flushed.error());
+    return {};
+  }
+
   /// Journal first (fsync), then the orders leave, then the inputs are acknowledged.
   Expected<void> commit(bool force) {
     if (journal_->dirty()) {
       if (auto r = journal_->sync(); !r) return r;
     }
+    orders_queued_ = false;
+    halted_synced_ = engine_.halted();
     if (!publish_.empty()) {
       const std::string now = std::to_string(wall_ns());
       for (auto& p : publish_) {
@@ -479,6 +498,8 @@ class Service {
   ServiceStats stats_;
   bool flag_seen_ = false;
   std::string halt_reason_;
+  bool orders_queued_ = false;  ///< publish_ holds an order: the next commit is due at once
+  bool halted_synced_ = false;  ///< engine_.halted() as of the last commit (a halt is synced at once)
 };
 
 }  // namespace

@@ -8,8 +8,9 @@
 /// - Inputs are read in stream-id order across the streams (the bridge gives
 ///   every message one global id), so the engine sees the terminal's order.
 /// - What an input changed (a minute started, a bar closed, a report applied,
-///   a halt) is journaled as a step; orders are journaled before they leave;
-///   an input is acknowledged (XACK) only once its steps are synced. Tick
+///   a halt) is journaled as a step; orders are journaled (fsync) before they
+///   leave; an input is acknowledged (XACK) only once its steps are synced
+///   (at once when they caused orders, else within `sync_every`). Tick
 ///   entries that only fed the half-built bar are covered by a cursor record.
 /// - At start the journal is replayed through a fresh engine (deterministic:
 ///   the same steps give the same orders, checked), orders journaled but not
@@ -45,7 +46,9 @@ struct ServiceConfig {
   std::string start_id = "$";
   std::size_t read_count = 512;
   std::chrono::milliseconds block{50};
-  /// Cursor-only batches are synced (and acknowledged) at least this often.
+  /// A batch with orders is synced at once (its orders leave after the
+  /// fsync); the steps of other batches are synced, and their inputs
+  /// acknowledged, at least this often.
   std::chrono::milliseconds sync_every{200};
   std::chrono::milliseconds halt_poll{500};
   std::function<bool()> should_stop;
