@@ -203,14 +203,7 @@ void Terminal::cancel_order(const bridge::OrderCancel& m) {
     return;
   }
   if (r == nullptr) {
-    bridge::OrderAck a;
-    a.cl_ord_id = m.orig_cl_ord_id;
-    a.symbol = m.symbol;
-    a.exec_type = bridge::ExecType::Rejected;
-    a.ord_status = bridge::OrdStatus::Rejected;
-    a.reason = "cancel rejected: unknown order '" + m.orig_cl_ord_id + "'";
-    a.time_msc = unix_ms(now_);
-    out_->push_back(std::move(a));
+    reject_unknown(m.orig_cl_ord_id, m.symbol, "cancel");
     return;
   }
   if (!r->order.is_open() || r->order.status == OrderStatus::New) {
@@ -218,6 +211,17 @@ void Terminal::cancel_order(const bridge::OrderCancel& m) {
     return;
   }
   books_[r->symbol].venue->cancel(r->order.id);
+}
+
+void Terminal::reject_unknown(const std::string& orig_cl_ord_id, const std::string& symbol, const char* request) {
+  bridge::OrderAck a;
+  a.cl_ord_id = orig_cl_ord_id;
+  a.symbol = symbol;
+  a.exec_type = bridge::ExecType::Rejected;
+  a.ord_status = bridge::OrdStatus::Rejected;
+  a.reason = std::string(request) + " rejected: unknown order '" + orig_cl_ord_id + "'";
+  a.time_msc = unix_ms(now_);
+  out_->push_back(std::move(a));
 }
 
 void Terminal::replace_order(const bridge::OrderReplace& m) {
@@ -228,14 +232,7 @@ void Terminal::replace_order(const bridge::OrderReplace& m) {
   }
   std::string problem;
   if (r == nullptr) {
-    bridge::OrderAck a;
-    a.cl_ord_id = m.orig_cl_ord_id;
-    a.symbol = m.symbol;
-    a.exec_type = bridge::ExecType::Rejected;
-    a.ord_status = bridge::OrdStatus::Rejected;
-    a.reason = "replace rejected: unknown order '" + m.orig_cl_ord_id + "'";
-    a.time_msc = unix_ms(now_);
-    out_->push_back(std::move(a));
+    reject_unknown(m.orig_cl_ord_id, m.symbol, "replace");
     return;
   }
   if (!r->order.is_open() || r->order.status == OrderStatus::New)

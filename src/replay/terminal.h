@@ -102,6 +102,8 @@ class Terminal {
   void new_order(const bridge::OrderNew& m);
   void cancel_order(const bridge::OrderCancel& m);
   void replace_order(const bridge::OrderReplace& m);
+  /// A cancel or replace of an order this terminal never had: rejected, naming it.
+  void reject_unknown(const std::string& orig_cl_ord_id, const std::string& symbol, const char* request);
   void send_state(const Record& r);
   void ack(const Record& r, bridge::ExecType type, std::string reason = "", double stop_price = 0);
   Record* find(std::string_view cl_ord_id);

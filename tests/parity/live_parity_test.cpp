@@ -24,6 +24,7 @@
 #include "generator/market_generator.h"
 #include "ingest/importer.h"
 #include "live/live_engine.h"
+#include "parity_support.h"
 #include "replay/terminal.h"
 #include "strategy/strategy_config.h"
 
@@ -33,33 +34,9 @@ namespace {
 namespace fs = std::filesystem;
 namespace bridge = execution::bridge;
 
-std::string read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-config::AppConfig shipped_config() {
-  const std::string path = std::string(QUANT_SOURCE_DIR) + "/config/quant.toml";
-  auto cfg = config::parse_config(read(path), path);
-  EXPECT_TRUE(cfg) << (cfg ? "" : cfg.error().message);
-  return *cfg;
-}
-
-class VectorFeed final : public engine::MarketDataFeed {
- public:
-  explicit VectorFeed(const std::vector<Bar>& bars) : bars_(bars) {}
-  Expected<bool> next(Bar& bar) override {
-    if (i_ >= bars_.size()) return false;
-    bar = bars_[i_++];
-    return true;
-  }
-
- private:
-  const std::vector<Bar>& bars_;
-  std::size_t i_ = 0;
-};
+using parity::read;
+using parity::shipped_config;
+using parity::VectorFeed;
 
 std::int64_t msc(Timestamp ts) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(ts.time_since_epoch()).count();

@@ -1,0 +1,46 @@
+#pragma once
+// What the parity tests share: the shipped configuration, a feed over bars in
+// memory, and reading a file.
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "config/config.h"
+#include "engine/ports.h"
+
+namespace quant::parity {
+
+inline std::string read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// config/quant.toml as it ships.
+inline config::AppConfig shipped_config() {
+  const std::string path = std::string(QUANT_SOURCE_DIR) + "/config/quant.toml";
+  auto cfg = config::parse_config(read(path), path);
+  EXPECT_TRUE(cfg) << (cfg ? "" : cfg.error().message);
+  return *cfg;
+}
+
+/// Bars in memory as the engine's MarketDataFeed.
+class VectorFeed final : public engine::MarketDataFeed {
+ public:
+  explicit VectorFeed(const std::vector<Bar>& bars) : bars_(bars) {}
+  Expected<bool> next(Bar& bar) override {
+    if (i_ >= bars_.size()) return false;
+    bar = bars_[i_++];
+    return true;
+  }
+
+ private:
+  const std::vector<Bar>& bars_;
+  std::size_t i_ = 0;
+};
+
+}  // namespace quant::parity
