@@ -400,9 +400,10 @@ class Service {
     publish_.push_back({next_n_++, std::string(bridge::type_name(body)), line_of(body)});
   }
 
-  /// A batch without orders: its marks (hb for a lock-step terminal) leave
-  /// at once; they promise nothing durable (an input processed again after a
-  /// crash marks again). Its steps and acknowledgements wait for commit().
+  /// Publishes what is queued, in order. Alone: a batch without orders, whose
+  /// marks (hb for a lock-step terminal) leave at once — they promise nothing
+  /// durable (an input processed again after a crash marks again), and its
+  /// steps and acknowledgements wait for commit(). From commit(): after the sync.
   Expected<void> publish_markers() {
     const std::string now = std::to_string(wall_ns());
     for (auto& p : publish_) {
@@ -422,13 +423,7 @@ class Service {
     orders_queued_ = false;
     halted_synced_ = engine_.halted();
     if (!publish_.empty()) {
-      const std::string now = std::to_string(wall_ns());
-      for (auto& p : publish_) {
-        producer_->add(stream::kOrders, stream::StreamId{p.n, 1}, {{"type", p.type}, {"msg", p.msg}, {"sent_ns", now}});
-      }
-      publish_.clear();
-      auto flushed = producer_->flush();
-      if (!flushed) return tl::unexpected(flushed.error());
+      if (auto r = publish_markers(); !r) return r;
     }
     if (!held_acks_.empty()) {
       auto acked = consumer_->ack(held_acks_);

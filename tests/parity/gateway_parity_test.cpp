@@ -189,23 +189,14 @@ TEST(GatewayParityTest, RealWinBarsGiveTheBacktestsTradesCsv) {
   const std::string file = testing::shared_data("b3/WIN_N_M1_2020-11_2021-03.csv.gz");
   QUANT_REQUIRE_DATA(file);
   const config::AppConfig cfg = shipped_config();
-  struct Collect final : ingest::RecordSink {
-    std::vector<Bar> bars;
-    void on_bar(const Bar& b) override { bars.push_back(b); }
-  } collect;
-  auto source = ingest::open_source(file);
-  ASSERT_TRUE(source);
-  ingest::ImportOptions options;
-  options.time_zone = TimeZone::find("America/Sao_Paulo").value();
-  options.spec = *cfg.instruments.find("WIN");
-  ASSERT_TRUE(ingest::import_source(**source, ingest::Format::Mt5Bars, options, collect));
-  ASSERT_GT(collect.bars.size(), 50000u);
+  const std::vector<Bar> bars = parity::real_win_bars(cfg, file);
+  ASSERT_GT(bars.size(), 50000u);
 
-  const Outcome o = run_both(cfg, "WIN", collect.bars);
+  const Outcome o = run_both(cfg, "WIN", bars);
   ASSERT_GT(lines(o.backtest_trades), 50u) << "too few trades to compare anything";
   EXPECT_EQ(o.gateway_rejections, 0);
   EXPECT_EQ(o.gateway_trades, o.backtest_trades);
-  std::printf("[parity] real WIN: %zu bars, %zu strategy orders, %zu trades: identical\n", collect.bars.size(),
+  std::printf("[parity] real WIN: %zu bars, %zu strategy orders, %zu trades: identical\n", bars.size(),
               o.strategy_orders, lines(o.backtest_trades) - 1);
 }
 

@@ -222,21 +222,11 @@ TEST(LiveParityTest, RealWinBarsGiveTheBacktestsOrders) {
   const std::string file = testing::shared_data("b3/WIN_N_M1_2020-11_2021-03.csv.gz");
   QUANT_REQUIRE_DATA(file);
   const config::AppConfig cfg = shipped_config();
-  struct Collect final : ingest::RecordSink {
-    std::vector<Bar> bars;
-    void on_bar(const Bar& b) override { bars.push_back(b); }
-  } collect;
-  auto source = ingest::open_source(file);
-  ASSERT_TRUE(source);
-  ingest::ImportOptions options;
-  options.time_zone = TimeZone::find("America/Sao_Paulo").value();
-  options.spec = *cfg.instruments.find("WIN");
-  ASSERT_TRUE(ingest::import_source(**source, ingest::Format::Mt5Bars, options, collect));
-  const Outcome o = run_both(cfg, "WIN", collect.bars);
+  const std::vector<Bar> bars = parity::real_win_bars(cfg, file);
+  const Outcome o = run_both(cfg, "WIN", bars);
   ASSERT_GT(lines(o.backtest), 500u);
   ASSERT_TRUE(o.live == o.backtest) << first_difference(o.live, o.backtest);
-  std::printf("[parity] live engine on real WIN: %zu bars, %zu orders: identical\n", collect.bars.size(),
-              lines(o.backtest));
+  std::printf("[parity] live engine on real WIN: %zu bars, %zu orders: identical\n", bars.size(), lines(o.backtest));
 }
 
 }  // namespace

@@ -9,7 +9,9 @@
 #include <gtest/gtest.h>
 
 #include "config/config.h"
+#include "core/test_data.h"
 #include "engine/ports.h"
+#include "ingest/importer.h"
 
 namespace quant::parity {
 
@@ -42,5 +44,21 @@ class VectorFeed final : public engine::MarketDataFeed {
   const std::vector<Bar>& bars_;
   std::size_t i_ = 0;
 };
+
+/// The real WIN 1-minute bars of ../shared/data (empty when the file is absent: check first).
+inline std::vector<Bar> real_win_bars(const config::AppConfig& cfg, const std::string& file) {
+  struct Collect final : ingest::RecordSink {
+    std::vector<Bar> bars;
+    void on_bar(const Bar& b) override { bars.push_back(b); }
+  } collect;
+  auto source = ingest::open_source(file);
+  EXPECT_TRUE(source);
+  if (!source) return {};
+  ingest::ImportOptions options;
+  options.time_zone = TimeZone::find("America/Sao_Paulo").value();
+  options.spec = *cfg.instruments.find("WIN");
+  EXPECT_TRUE(ingest::import_source(**source, ingest::Format::Mt5Bars, options, collect));
+  return std::move(collect.bars);
+}
 
 }  // namespace quant::parity
