@@ -47,6 +47,11 @@ string g_queue_body[];
 //--- cl_ord_ids taken this session (the platform re-sends unacked orders after a reconnect)
 string g_seen_cl[];
 
+//--- one-cancels-other pairs (a protective stop and its target, from order_new's oco_with):
+//--- when one of them trades, the EA removes the other at once, before it can trade too
+string g_oco_a[];
+string g_oco_b[];
+
 //--- async requests in flight: request_id -> what it was
 uint   g_req_id[];
 string g_req_cl[];      // the order's own cl_ord_id (for cancel/replace: the original)
@@ -351,6 +356,15 @@ void OnOrderNew(const string &line)
      }
    ArrayResize(g_seen_cl, ArraySize(g_seen_cl) + 1);
    g_seen_cl[ArraySize(g_seen_cl) - 1] = cl;
+   string oco = JsonStr(line, "oco_with");
+   if(oco != "")
+     {
+      int n = ArraySize(g_oco_a);
+      ArrayResize(g_oco_a, n + 1);
+      ArrayResize(g_oco_b, n + 1);
+      g_oco_a[n] = cl;
+      g_oco_b[n] = oco;
+     }
    if(!OrderSendAsync(req, res))
      {
       SendAck(cl, sym, "", "rejected", "rejected", Retcode(res.retcode, res.comment), 0);
@@ -641,6 +655,31 @@ string OrderComment(ulong order)
    return "";
   }
 
+//--- `cl` traded: remove its one-cancels-other partner, if it still works (the platform's
+//--- book cancels it too, but a bar touching both must not fill both in between).
+void CancelOcoPartner(string cl, string sym)
+  {
+   for(int k = ArraySize(g_oco_a) - 1; k >= 0; k--)
+     {
+      string partner = "";
+      if(g_oco_a[k] == cl) partner = g_oco_b[k];
+      else if(g_oco_b[k] == cl) partner = g_oco_a[k];
+      if(partner == "") continue;
+      int last = ArraySize(g_oco_a) - 1;
+      g_oco_a[k] = g_oco_a[last]; g_oco_b[k] = g_oco_b[last];
+      ArrayResize(g_oco_a, last); ArrayResize(g_oco_b, last);
+      ulong ticket = TicketOf(partner);
+      if(ticket == 0) continue;
+      MqlTradeRequest req;
+      MqlTradeResult res;
+      ZeroMemory(req);
+      ZeroMemory(res);
+      req.action = TRADE_ACTION_REMOVE;
+      req.order = ticket;
+      if(OrderSendAsync(req, res)) Remember(res.request_id, partner, "cancel", sym, 0);
+     }
+  }
+
 void OnTradeTransaction(const MqlTradeTransaction &trans, const MqlTradeRequest &request, const MqlTradeResult &result)
   {
    if(trans.type == TRADE_TRANSACTION_REQUEST)
@@ -692,5 +731,6 @@ void OnTradeTransaction(const MqlTradeTransaction &trans, const MqlTradeRequest 
                  ",\"cum_qty\":" + IntegerToString((long)(initial - current)) + ",\"leaves_qty\":" + IntegerToString(leaves) +
                  ",\"ord_status\":" + (leaves == 0 ? "\"filled\"" : "\"partially_filled\"");
    SendReport("fill", body);
+   if(cl != "") CancelOcoPartner(cl, sym);
   }
 //+------------------------------------------------------------------+
