@@ -12,12 +12,12 @@ namespace quant::app {
 struct LiveArgs {
   std::vector<std::string> symbols;
   std::string redis = "127.0.0.1:6379";
-  std::string state;              ///< the journal's directory (required)
-  std::string session = "L";      ///< client order id prefix; a journal belongs to one session
-  std::string bars = "terminal";  ///< "terminal" (the terminal's closed bars) or "ticks" (aggregated here)
-  bool from_start = false;        ///< a new consumer group reads the streams from their start, not from now
-  std::string gate_dir;           ///< gate with the models in this directory (else [gate] when model_gate)
-  std::string infer_url;          ///< the gate's models behind quant serve's POST /infer (else in process)
+  std::string state;                       ///< the journal's directory (required)
+  std::string session = "L";               ///< client order id prefix; a journal belongs to one session
+  std::string bars = "terminal";           ///< "terminal" (the terminal's closed bars) or "ticks" (aggregated here)
+  bool from_start = false;                 ///< a new consumer group reads the streams from their start, not from now
+  std::string gate_dir;                    ///< gate with the models in this directory (else [gate] when model_gate)
+  std::string infer_url;                   ///< the gate's models behind quant serve's POST /infer (else in process)
   std::string infer_model = "gatekeeper";  ///< the model name quant serve knows
   std::string consumer = "live";
   std::string orders_csv;  ///< default <state>/orders.csv

@@ -68,7 +68,8 @@ struct Options {
 
 std::int64_t parse_start(const std::string& s) {
   int y = 0, mo = 0, d = 0, h = 0, mi = 0;
-  if (std::sscanf(s.c_str(), "%d-%d-%dT%d:%d", &y, &mo, &d, &h, &mi) != 5) die("--start must be YYYY-MM-DDTHH:MM (UTC)");
+  if (std::sscanf(s.c_str(), "%d-%d-%dT%d:%d", &y, &mo, &d, &h, &mi) != 5)
+    die("--start must be YYYY-MM-DDTHH:MM (UTC)");
   const std::chrono::sys_days day{std::chrono::year(y) / std::chrono::month(static_cast<unsigned>(mo)) /
                                   std::chrono::day(static_cast<unsigned>(d))};
   return std::chrono::duration_cast<std::chrono::seconds>(day.time_since_epoch()).count() + h * 3600 + mi * 60;
@@ -77,11 +78,11 @@ std::int64_t parse_start(const std::string& s) {
 struct Symbol {
   std::string name;
   double price = 0;
-  quant::Bar bar;                  ///< the minute being built
+  quant::Bar bar;  ///< the minute being built
   bool bar_open = false;
   Clock::time_point last_bar_sent{};  ///< zero before the first bar
   std::int64_t last_bar_wall_ns = 0;
-  int bar_index = -1;              ///< which second's bar was sent last
+  int bar_index = -1;  ///< which second's bar was sent last
   std::int64_t position = 0;
 };
 
@@ -255,7 +256,8 @@ class Bench {
   }
 
   void on_message(const br::Message& m, Clock::time_point at) {
-    const auto now_msc = std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const auto now_msc =
+        std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     if (const auto* o = std::get_if<br::OrderNew>(&m.body)) {
       ++orders_;
       auto it = index_.find(o->symbol);
@@ -268,8 +270,8 @@ class Bench {
         std::fprintf(dump_, "%s,%s,%lld,%lld,%.3f\n", o->symbol.c_str(), o->cl_ord_id.c_str(),
                      static_cast<long long>(s.last_bar_wall_ns), static_cast<long long>(wall_ns()), ms);
       }
-      send(br::OrderAck{o->cl_ord_id, o->symbol, std::to_string(++venue_id_), br::ExecType::New, br::OrdStatus::New,
-                        "", 0, now_msc});
+      send(br::OrderAck{o->cl_ord_id, o->symbol, std::to_string(++venue_id_), br::ExecType::New, br::OrdStatus::New, "",
+                        0, now_msc});
       if (o->type == quant::OrderType::Market) {
         br::FillMsg f;
         f.cl_ord_id = o->cl_ord_id;
@@ -309,8 +311,8 @@ class Bench {
           if (s.position != 0) snap.positions.push_back({s.name, s.position, s.price});
         }
         for (const auto& [id, rest] : resting_) {
-          snap.orders.push_back({id, rest.order.symbol, rest.order.side, rest.order.type, rest.order.qty, 0, rest.order.price,
-                                 rest.order.stop_price});
+          snap.orders.push_back({id, rest.order.symbol, rest.order.side, rest.order.type, rest.order.qty, 0,
+                                 rest.order.price, rest.order.stop_price});
         }
         send(std::move(snap));
       }
@@ -357,17 +359,28 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) die(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--port") o.port = std::atoi(val().c_str());
-    else if (a == "--symbols") o.symbols = std::atoi(val().c_str());
-    else if (a == "--seconds") o.seconds = std::atof(val().c_str());
-    else if (a == "--warmup") o.warmup = std::atof(val().c_str());
-    else if (a == "--hz") o.hz = std::atoi(val().c_str());
-    else if (a == "--start") o.start_s = parse_start(val());
-    else if (a == "--seed") o.seed = static_cast<unsigned>(std::atoi(val().c_str()));
-    else if (a == "--tick-size") o.tick_size = std::atof(val().c_str());
-    else if (a == "--price") o.price = std::atof(val().c_str());
-    else if (a == "--dump") o.dump = val();
-    else die("unknown option " + a);
+    if (a == "--port")
+      o.port = std::atoi(val().c_str());
+    else if (a == "--symbols")
+      o.symbols = std::atoi(val().c_str());
+    else if (a == "--seconds")
+      o.seconds = std::atof(val().c_str());
+    else if (a == "--warmup")
+      o.warmup = std::atof(val().c_str());
+    else if (a == "--hz")
+      o.hz = std::atoi(val().c_str());
+    else if (a == "--start")
+      o.start_s = parse_start(val());
+    else if (a == "--seed")
+      o.seed = static_cast<unsigned>(std::atoi(val().c_str()));
+    else if (a == "--tick-size")
+      o.tick_size = std::atof(val().c_str());
+    else if (a == "--price")
+      o.price = std::atof(val().c_str());
+    else if (a == "--dump")
+      o.dump = val();
+    else
+      die("unknown option " + a);
   }
   if (o.port <= 0) die("--port is required");
   if (o.symbols < 1 || o.symbols > 1000) die("--symbols must be 1..1000");

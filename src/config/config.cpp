@@ -389,8 +389,8 @@ Expected<void> parse_serve(const toml::table& root, AppConfig& config, std::stri
     return make_error(at + "serve.drain_timeout_ms must be within [0, 3600000] (0 = do not wait)");
   }
   if (const toml::table* p = sub_table(*t, "paper", "serve.", source, err)) {
-    if (auto ok = check_keys(*p, {"symbols", "equity", "poll_ms", "atr_period", "audit_log", "journal", "clock"}, "serve.paper.",
-                             source);
+    if (auto ok = check_keys(*p, {"symbols", "equity", "poll_ms", "atr_period", "audit_log", "journal", "clock"},
+                             "serve.paper.", source);
         !ok) {
       return ok;
     }

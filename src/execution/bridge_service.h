@@ -49,7 +49,7 @@ struct BridgeServiceConfig {
   std::chrono::milliseconds peer_timeout{5000};        ///< silence after which the terminal is dropped
   std::chrono::milliseconds hello_timeout{5000};       ///< wait for the terminal's hello after connecting
   std::chrono::milliseconds halt_refresh{200};         ///< `risk:halt` is read at most this often
-  std::chrono::milliseconds poll_interval{20};  ///< longest sleep per loop turn (an order or a message wakes it)
+  std::chrono::milliseconds poll_interval{20};         ///< longest sleep per loop turn (an order or a message wakes it)
 };
 
 /// Receives one progress/log line (no newline). Default: stderr, "bridge: " prefixed.
