@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <csignal>
 #include <ctime>
 #include <thread>
@@ -90,7 +91,75 @@ class SigpipeGuard {
   bool was_pending_ = false;
 };
 
+/// "$<len>\r\n" or "*<argc>\r\n".
+void append_header(std::string& buf, char kind, std::size_t n) {
+  char head[24];
+  head[0] = kind;
+  const auto [end, ec] = std::to_chars(head + 1, head + sizeof head - 2, n);
+  (void)ec;
+  char* p = end;
+  *p++ = '\r';
+  *p++ = '\n';
+  buf.append(head, static_cast<std::size_t>(p - head));
+}
+
+const redisReply* raw(const void* r) { return static_cast<const redisReply*>(r); }
+
+Reply::Type type_of(const redisReply* r) {
+  switch (r->type) {
+    case REDIS_REPLY_STRING: return Reply::Type::String;
+    case REDIS_REPLY_STATUS: return Reply::Type::Status;
+    case REDIS_REPLY_ERROR: return Reply::Type::Error;
+    case REDIS_REPLY_INTEGER: return Reply::Type::Integer;
+    case REDIS_REPLY_ARRAY: return Reply::Type::Array;
+    default: return Reply::Type::Nil;
+  }
+}
+
 }  // namespace
+
+void Batch::begin(std::size_t argc) {
+  starts_.push_back(buf_.size());
+  append_header(buf_, '*', argc);
+}
+
+void Batch::arg(std::string_view a) {
+  append_header(buf_, '$', a.size());
+  buf_.append(a);
+  buf_.append("\r\n", 2);
+}
+
+void Batch::arg(std::uint64_t n) {
+  char text[24];
+  const auto [end, ec] = std::to_chars(text, text + sizeof text, n);
+  (void)ec;
+  arg(std::string_view(text, static_cast<std::size_t>(end - text)));
+}
+
+void Batch::arg(StreamId id) {
+  char text[48];
+  auto r = std::to_chars(text, text + 20, id.ms);
+  *r.ptr++ = '-';
+  r = std::to_chars(r.ptr, text + sizeof text, id.seq);
+  arg(std::string_view(text, static_cast<std::size_t>(r.ptr - text)));
+}
+
+void Batch::add(const Command& command) {
+  begin(command.size());
+  for (const auto& a : command) arg(std::string_view(a));
+}
+
+Reply::Type ReplyView::type() const { return type_of(raw(reply_)); }
+std::string_view ReplyView::str() const {
+  const redisReply* r = raw(reply_);
+  if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_ERROR)
+    return {r->str, r->len};
+  return {};
+}
+long long ReplyView::integer() const { return raw(reply_)->type == REDIS_REPLY_INTEGER ? raw(reply_)->integer : 0; }
+std::size_t ReplyView::size() const { return raw(reply_)->type == REDIS_REPLY_ARRAY ? raw(reply_)->elements : 0; }
+ReplyView ReplyView::operator[](std::size_t i) const { return ReplyView(raw(reply_)->element[i]); }
+Reply ReplyView::copy() const { return convert(raw(reply_)); }
 
 struct Connection::Impl {
   Endpoint endpoint;
@@ -134,10 +203,12 @@ struct Connection::Impl {
                  " ms of reconnecting; is redis-server running there?)"};
   }
 
-  Expected<std::vector<Reply>> run(const std::vector<Command>& commands, milliseconds block) {
+  /// The pipeline loop: sends `batch` (again from the first command without a
+  /// reply after a reconnect) and hands each reply to `on_reply`.
+  Expected<void> run(const Batch& batch, milliseconds block,
+                     const std::function<void(std::size_t, ReplyView)>& on_reply) {
     SigpipeGuard guard;
-    std::vector<Reply> replies;
-    replies.reserve(commands.size());
+    std::size_t answered = 0;
     std::optional<Clock::time_point> failing_since;
     milliseconds delay = endpoint.reconnect.first_delay;
     auto failed = [&](std::string why) {
@@ -145,54 +216,45 @@ struct Connection::Impl {
       context.reset();
       if (!failing_since) failing_since = Clock::now();
     };
-    while (replies.size() < commands.size()) {
+    while (answered < batch.size()) {
       if (failing_since && !back_off(*failing_since, delay)) return tl::unexpected(gave_up(*failing_since));
       if (!context && !try_connect()) {
         if (!failing_since) failing_since = Clock::now();
         continue;
       }
       redisSetTimeout(context.get(), to_timeval(endpoint.reply_timeout + block));
-      const std::size_t first = replies.size();
-      bool ok = true;
-      for (std::size_t i = first; i < commands.size(); ++i) {
-        const Command& cmd = commands[i];
-        std::vector<const char*> argv;
-        std::vector<size_t> lens;
-        argv.reserve(cmd.size());
-        lens.reserve(cmd.size());
-        for (const auto& a : cmd) {
-          argv.push_back(a.data());
-          lens.push_back(a.size());
-        }
-        if (redisAppendCommandArgv(context.get(), static_cast<int>(argv.size()), argv.data(), lens.data()) !=
-            REDIS_OK) {
-          failed(context->errstr);
-          ok = false;
-          break;
-        }
+      const std::string_view bytes = batch.from(answered);
+      if (redisAppendFormattedCommand(context.get(), bytes.data(), bytes.size()) != REDIS_OK) {
+        failed(context->errstr);
+        continue;
       }
-      if (!ok) continue;
-      for (std::size_t i = first; i < commands.size(); ++i) {
-        void* raw = nullptr;
-        if (redisGetReply(context.get(), &raw) != REDIS_OK || raw == nullptr) {
+      while (answered < batch.size()) {
+        void* raw_reply = nullptr;
+        if (redisGetReply(context.get(), &raw_reply) != REDIS_OK || raw_reply == nullptr) {
           const bool timed_out = context->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
           failed(timed_out ? std::string("no reply within the reply timeout") : std::string(context->errstr));
-          ok = false;
           break;
         }
-        std::unique_ptr<redisReply, ReplyFree> reply(static_cast<redisReply*>(raw));
-        Reply r = convert(reply.get());
+        std::unique_ptr<redisReply, ReplyFree> reply(static_cast<redisReply*>(raw_reply));
         // A restarted server answers -LOADING until its AOF is read back: wait as for a lost connection.
-        if (r.error_is("LOADING")) {
-          failed(r.str);
-          ok = false;
+        if (reply->type == REDIS_REPLY_ERROR && std::string_view(reply->str, reply->len).rfind("LOADING", 0) == 0) {
+          failed(std::string(reply->str, reply->len));
           break;
         }
-        replies.push_back(std::move(r));
+        on_reply(answered, ReplyView(reply.get()));
+        ++answered;
         failing_since.reset();
         delay = endpoint.reconnect.first_delay;
       }
     }
+    return {};
+  }
+
+  Expected<std::vector<Reply>> copy_all(const Batch& batch, milliseconds block) {
+    std::vector<Reply> replies;
+    replies.reserve(batch.size());
+    auto done = run(batch, block, [&](std::size_t, ReplyView r) { replies.push_back(r.copy()); });
+    if (!done) return tl::unexpected(done.error());
     return replies;
   }
 };
@@ -206,22 +268,35 @@ Expected<Connection> Connection::open(const Endpoint& endpoint) {
   auto impl = std::make_unique<Impl>();
   impl->endpoint = endpoint;
   // PING proves the server answers (and is done loading) before the first real command.
-  auto pong = impl->run({Command{"PING"}}, milliseconds{0});
+  Batch ping;
+  ping.add(Command{"PING"});
+  auto pong = impl->copy_all(ping, milliseconds{0});
   if (!pong) return tl::unexpected(pong.error());
   impl->connections = 1;
   return Connection(std::move(impl));
 }
 
 Expected<std::vector<Reply>> Connection::pipeline(const std::vector<Command>& commands, milliseconds block) {
-  return impl_->run(commands, block);
+  Batch batch;
+  for (const Command& c : commands) batch.add(c);
+  return impl_->copy_all(batch, block);
+}
+
+Expected<std::vector<Reply>> Connection::pipeline(const Batch& batch, milliseconds block) {
+  return impl_->copy_all(batch, block);
 }
 
 Expected<Reply> Connection::command(Command command, milliseconds block) {
-  std::vector<Command> one;
-  one.push_back(std::move(command));
-  auto replies = impl_->run(one, block);
+  Batch one;
+  one.add(command);
+  auto replies = impl_->copy_all(one, block);
   if (!replies) return tl::unexpected(replies.error());
   return std::move(replies->front());
+}
+
+Expected<void> Connection::send(const Batch& batch, milliseconds block,
+                                const std::function<void(std::size_t, ReplyView)>& on_reply) {
+  return impl_->run(batch, block, on_reply);
 }
 
 std::uint64_t Connection::generation() const { return impl_->connections; }
