@@ -237,6 +237,18 @@ void Batch::arg(StreamId id) {
   arg(std::string_view(text, static_cast<std::size_t>(r.ptr - text)));
 }
 
+std::string_view Batch::argument(std::size_t command, std::size_t n) const {
+  const std::string_view all(buf_);
+  std::size_t at = all.find("\r\n", starts_[command]) + 2;  // after "*<argc>"
+  for (std::size_t k = 0;; ++k) {
+    const std::size_t eol = all.find("\r\n", at);
+    std::size_t len = 0;
+    std::from_chars(all.data() + at + 1, all.data() + eol, len);
+    if (k == n) return all.substr(eol + 2, len);
+    at = eol + 2 + len + 2;
+  }
+}
+
 void Batch::add(const Command& command) {
   begin(command.size());
   for (const auto& a : command) arg(std::string_view(a));

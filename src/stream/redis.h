@@ -51,6 +51,8 @@ class Batch {
     buf_.clear();
     starts_.clear();
   }
+  /// Argument `n` of command `command` (0 = the command's name), for messages.
+  std::string_view argument(std::size_t command, std::size_t n) const;
   /// The bytes of commands `command` .. size()-1 (resent after a reconnect).
   std::string_view from(std::size_t command) const { return std::string_view(buf_).substr(starts_[command]); }
 
