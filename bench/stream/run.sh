@@ -12,8 +12,8 @@
 #      (one stream, two fields, MAXLEN ~), and our flat-out rates as % of it;
 #   4. redis-server's own CPU per message (its main thread's run time from
 #      /proc/PID/schedstat; the split inside commands from INFO commandstats)
-#      end to end against per XADD in the ceiling run: the share of the ceiling
-#      end to end would reach with the server's core saturated (consuming
+#      end to end against per XADD in the ceiling run, and the end-to-end rate
+#      one saturated server core would carry, as % of the ceiling (consuming
 #      through a group costs the server more than the XADD: pending-list
 #      entries, an XCLAIM propagated to the AOF per delivered entry, XACK).
 # The report is printed and saved to bench/results/stream_<date>.txt. Builds
@@ -77,10 +77,10 @@ awk -v c="$CEIL" -v p="$PUB" -v q="$CON" 'BEGIN {
     p, 100 * p / c, c, q, 100 * q / c }'
 awk -v n="$(calls xadd "$WORK/ours.stats")" -v a="$(usec xadd "$WORK/ours.stats")" \
   -v r="$(usec xreadgroup "$WORK/ours.stats")" -v k="$(usec xack "$WORK/ours.stats")" \
-  -v cn="$(calls xadd "$WORK/ceiling.stats")" -v ours=$((CPU1 - CPU0)) -v ceil=$((CPU3 - CPU2)) 'BEGIN {
+  -v cn="$(calls xadd "$WORK/ceiling.stats")" -v c="$CEIL" -v ours=$((CPU1 - CPU0)) -v ceil=$((CPU3 - CPU2)) 'BEGIN {
   if (n == 0 || cn == 0) exit
   e = ours / 1000 / n; x = ceil / 1000 / cn
-  printf "redis-server CPU per message: end to end %.2f us (inside commands: XADD %.2f, XREADGROUP %.2f, XACK %.2f), ceiling %.2f us per XADD: with its core saturated end to end would reach ~%.0f%% of the ceiling\n",
-    e, a / n, r / n, k / n, x, 100 * x / e }'
+  printf "redis-server CPU per message: end to end %.2f us (inside commands: XADD %.2f, XREADGROUP %.2f, XACK %.2f) vs %.2f us per XADD in the ceiling run (%.1fx); one saturated server core carries at most ~%.0f msg/s end to end = %.0f%% of the ceiling\n",
+    e, a / n, r / n, k / n, x, e / x, 1e6 / e, 100 * 1e6 / e / c }'
 } | tee "$REPORT"
 echo "saved: $REPORT"
