@@ -1,5 +1,6 @@
 // Producer: XADD queued and sent as one pipeline per flush().
 
+#include <optional>
 #include <utility>
 
 #include "stream/redis.h"
@@ -21,8 +22,29 @@ constexpr std::string_view kNotAboveTop = "equal or smaller than the target stre
 struct Producer::Impl {
   Connection connection;
   std::size_t maxlen;
-  std::vector<Command> queue;
-  std::vector<std::string> streams;  ///< per queued command, for messages
+  /// The queued XADDs, already formatted as RESP (no per-argument strings).
+  detail::Batch queue;
+
+  void xadd(std::string_view stream, const StreamId* id, const Fields& fields) {
+    // XADD needs at least one field; an empty entry is a caller's bug.
+    QUANT_CHECK(!fields.empty());
+    queue.begin(3 + (maxlen > 0 ? 3 : 0) + 2 * fields.size());
+    queue.arg("XADD");
+    queue.arg(stream);
+    if (maxlen > 0) {
+      queue.arg("MAXLEN");
+      queue.arg("~");
+      queue.arg(static_cast<std::uint64_t>(maxlen));
+    }
+    if (id != nullptr)
+      queue.arg(*id);
+    else
+      queue.arg("*");
+    for (const auto& [k, v] : fields) {
+      queue.arg(std::string_view(k));
+      queue.arg(std::string_view(v));
+    }
+  }
 };
 
 Producer::Producer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -33,78 +55,48 @@ Producer::~Producer() = default;
 Expected<Producer> Producer::connect(const Endpoint& endpoint, std::size_t maxlen) {
   auto connection = Connection::open(endpoint);
   if (!connection) return tl::unexpected(connection.error());
-  return Producer(std::make_unique<Impl>(Impl{std::move(*connection), maxlen, {}, {}}));
+  return Producer(std::make_unique<Impl>(Impl{std::move(*connection), maxlen, {}}));
 }
 
-namespace {
+void Producer::add(std::string_view stream, Fields fields) { impl_->xadd(stream, nullptr, fields); }
 
-Command xadd(std::string_view stream, std::size_t maxlen, std::string id, Fields fields) {
-  // XADD needs at least one field; an empty entry is a caller's bug.
-  QUANT_CHECK(!fields.empty());
-  Command cmd;
-  cmd.reserve(6 + 2 * fields.size());
-  cmd.emplace_back("XADD");
-  cmd.emplace_back(stream);
-  if (maxlen > 0) {
-    cmd.emplace_back("MAXLEN");
-    cmd.emplace_back("~");
-    cmd.push_back(std::to_string(maxlen));
-  }
-  cmd.push_back(std::move(id));
-  for (auto& [k, v] : fields) {
-    cmd.push_back(std::move(k));
-    cmd.push_back(std::move(v));
-  }
-  return cmd;
-}
-
-}  // namespace
-
-void Producer::add(std::string_view stream, Fields fields) {
-  impl_->queue.push_back(xadd(stream, impl_->maxlen, "*", std::move(fields)));
-  impl_->streams.emplace_back(stream);
-}
-
-void Producer::add(std::string_view stream, StreamId id, Fields fields) {
-  impl_->queue.push_back(xadd(stream, impl_->maxlen, id.str(), std::move(fields)));
-  impl_->streams.emplace_back(stream);
-}
+void Producer::add(std::string_view stream, StreamId id, Fields fields) { impl_->xadd(stream, &id, fields); }
 
 std::size_t Producer::queued() const { return impl_->queue.size(); }
 
 Expected<std::vector<Producer::Added>> Producer::flush() {
-  std::vector<Command> queue = std::move(impl_->queue);
-  std::vector<std::string> streams = std::move(impl_->streams);
-  impl_->queue.clear();
-  impl_->streams.clear();
+  Impl& m = *impl_;
   std::vector<Added> added;
-  if (queue.empty()) return added;
-  auto replies = impl_->connection.pipeline(queue);
-  if (!replies) {
-    // Nothing is known about what reached the server: keep the queue, so a
-    // later flush() sends it again (explicit ids make that safe).
-    impl_->queue = std::move(queue);
-    impl_->streams = std::move(streams);
-    return tl::unexpected(replies.error());
-  }
-  added.reserve(replies->size());
-  for (std::size_t i = 0; i < replies->size(); ++i) {
-    const Reply& r = (*replies)[i];
+  if (m.queue.empty()) return added;
+  const std::size_t n = m.queue.size();
+  added.reserve(n);
+  std::optional<Error> refused;
+  auto sent = m.connection.send(m.queue, std::chrono::milliseconds{0}, [&](std::size_t i, detail::ReplyView r) {
+    if (refused) return;
     Added a;
-    if (r.is_error() && r.str.find(kNotAboveTop) != std::string::npos) {
+    if (r.is_error() && r.str().find(kNotAboveTop) != std::string_view::npos) {
       a.duplicate = true;
-    } else if (r.type == Reply::Type::String) {
-      auto id = StreamId::parse(r.str);
-      if (!id) return tl::unexpected(id.error());
+    } else if (r.type() == Reply::Type::String) {
+      auto id = StreamId::parse(r.str());
+      if (!id) {
+        refused = id.error();
+        return;
+      }
       a.id = *id;
     } else {
-      return tl::unexpected(detail::reply_error(impl_->connection,
-                                                "XADD " + streams[i] + " (entry " + std::to_string(i + 1) + " of " +
-                                                    std::to_string(replies->size()) + " in the flush)",
-                                                r));
+      refused = detail::reply_error(m.connection,
+                                    "XADD " + std::string(m.queue.argument(i, 1)) + " (entry " + std::to_string(i + 1) +
+                                        " of " + std::to_string(n) + " in the flush)",
+                                    r.copy());
+      return;
     }
     added.push_back(a);
-  }
+  });
+  // Nothing is known about what reached the server: keep the queue, so a
+  // later flush() sends it again (explicit ids make that safe).
+  if (!sent) return tl::unexpected(sent.error());
+  m.queue.clear();
+  if (refused) return tl::unexpected(*refused);
   return added;
 }
 

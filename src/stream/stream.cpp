@@ -12,6 +12,7 @@ namespace quant::stream {
 using detail::Command;
 using detail::Connection;
 using detail::Reply;
+using detail::ReplyView;
 
 std::string tick_key(std::string_view symbol) { return "md:tick:" + std::string(symbol); }
 std::string book_key(std::string_view symbol) { return "md:book:" + std::string(symbol); }
@@ -80,6 +81,38 @@ Expected<std::vector<Entry>> parse_entries(std::string_view stream, const Reply&
     entries.push_back(std::move(e));
   }
   return entries;
+}
+
+Expected<void> parse_entries(std::string_view stream, ReplyView list, std::vector<Entry>& out,
+                             std::vector<StreamId>* deleted, std::size_t* items) {
+  if (items != nullptr) *items = 0;
+  if (list.is_nil()) return {};
+  if (!list.is_array()) return make_error("stream " + std::string(stream) + ": an entry list is not an array");
+  const std::size_t n = list.size();
+  if (items != nullptr) *items = n;
+  out.reserve(out.size() + n);
+  for (std::size_t k = 0; k < n; ++k) {
+    const ReplyView item = list[k];
+    if (!item.is_array() || item.size() != 2 || item[0].type() != Reply::Type::String)
+      return make_error("stream " + std::string(stream) + ": an entry is not [id, fields]");
+    auto id = StreamId::parse(item[0].str());
+    if (!id) return tl::unexpected(id.error());
+    const ReplyView fields = item[1];
+    if (fields.is_nil()) {
+      // Pending, but deleted (trimmed) from the stream since it was delivered.
+      if (deleted != nullptr) deleted->push_back(*id);
+      continue;
+    }
+    const std::size_t nf = fields.size();
+    if (!fields.is_array() || nf % 2 != 0)
+      return make_error("stream " + std::string(stream) + " entry " + id->str() + ": fields are not pairs");
+    Entry& e = out.emplace_back();
+    e.stream.assign(stream);
+    e.id = *id;
+    e.fields.reserve(nf / 2);
+    for (std::size_t i = 0; i + 1 < nf; i += 2) e.fields.emplace_back(fields[i].str(), fields[i + 1].str());
+  }
+  return {};
 }
 
 }  // namespace detail

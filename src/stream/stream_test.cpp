@@ -108,6 +108,48 @@ TEST_F(RedisStreamTest, ExplicitIdDuplicatesAreRefusedNotDoubled) {
   EXPECT_EQ(all->at(2).field("order"), "c");
 }
 
+TEST_F(RedisStreamTest, AFlushRefusedForAnotherReasonNamesTheStreamAndSendsTheRest) {
+  auto producer = Producer::connect(redis.endpoint());
+  ASSERT_TRUE(producer) << producer.error().message;
+  ASSERT_TRUE(set_halt(redis.endpoint(), Halt{"test", "2026-01-01T00:00:00Z", 1.5, "test"}));
+  producer->add("md:tick:A", one("i", "0"));
+  producer->add(kHalt, one("i", "1"));  // a hash: WRONGTYPE
+  producer->add("md:tick:B", one("i", "2"));
+  auto flushed = producer->flush();
+  ASSERT_FALSE(flushed);
+  EXPECT_NE(flushed.error().message.find("XADD risk:halt (entry 2 of 3"), std::string::npos)
+      << flushed.error().message;
+  EXPECT_EQ(producer->queued(), 0u);
+  auto b = read_range(redis.endpoint(), "md:tick:B");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->size(), 1u);
+}
+
+TEST_F(RedisStreamTest, OneAckCoversEntriesOfEveryStream) {
+  std::vector<std::string> keys;
+  for (int s = 0; s < 20; ++s) keys.push_back(tick_key("S" + std::to_string(s)));
+  auto producer = Producer::connect(redis.endpoint());
+  ASSERT_TRUE(producer) << producer.error().message;
+  for (std::uint64_t i = 1; i <= 400; ++i) producer->add(keys[i % keys.size()], StreamId{i, 0}, one("i", "x"));
+  ASSERT_TRUE(producer->flush());
+  auto c = Consumer::connect(redis.endpoint(), "g", "c1", keys);
+  ASSERT_TRUE(c) << c.error().message;
+  std::vector<Entry> all;
+  for (int round = 0; round < 50 && all.size() < 400; ++round) {
+    auto batch = c->read(1000, 20ms);
+    ASSERT_TRUE(batch) << batch.error().message;
+    all.insert(all.end(), batch->begin(), batch->end());
+  }
+  ASSERT_EQ(all.size(), 400u);
+  for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].id, (StreamId{i + 1, 0}));
+  EXPECT_EQ(*c->pending(), 400);
+  ASSERT_TRUE(c->ack(all));
+  EXPECT_EQ(*c->pending(), 0);
+  auto nothing = c->read(10, 20ms);
+  ASSERT_TRUE(nothing);
+  EXPECT_TRUE(nothing->empty());
+}
+
 TEST_F(RedisStreamTest, UnacknowledgedEntriesComeBackToTheSameConsumerName) {
   auto producer = Producer::connect(redis.endpoint());
   ASSERT_TRUE(producer);
