@@ -235,6 +235,8 @@ class Service {
     std::vector<std::pair<std::uint64_t, std::string>> journaled;  // (n, msg) of every order sent
     std::vector<bridge::Body> regenerated;
     std::map<std::string, Source> minute_start;  // symbol → the tick that started its current minute
+    std::vector<bridge::Body> reports;           // for the ledger, once it knows the orders
+
     bool meta = false;
     for (const json& rec : journal_->recovered()) {
       const std::string k = rec.value("k", "");
@@ -250,7 +252,7 @@ class Service {
         if (!step) return make_error("live: journal: " + step.error().message);
         engine_.apply(*step);
         ++stats_.recovered_steps;
-        if (step->kind == Derived::Kind::Report) ledger_.reported(step->report.body);
+        if (step->kind == Derived::Kind::Report) reports.push_back(step->report.body);
         if (rec.contains("s")) {
           auto id = stream::StreamId::parse(rec.value("id", ""));
           if (id) {
@@ -283,6 +285,8 @@ class Service {
       }
       ledger_.sent(regenerated[i]);
     }
+    // The stops moved since (replaced acks): only now does the ledger know their orders.
+    for (const auto& body : reports) ledger_.reported(body);
     if (!meta) journal_->append({{"k", "meta"}, {"prefix", config_.session}});
     // Orders of a batch whose journal write was torn after its steps: send them now.
     for (std::size_t i = journaled.size(); i < regenerated.size(); ++i) queue_order(std::move(regenerated[i]));
