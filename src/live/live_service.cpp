@@ -356,6 +356,11 @@ class Service {
     }
     const Source src{e.stream, e.id};
     engine_.on_message(*message);
+    // risk:halt outlives the day: a new session clears the books' halt (the
+    // breaker's rule), and while the flag is set it is put back at once,
+    // before the new day's first bar can enter (journaled after the step that
+    // cleared it, so recovery replays the same sequence).
+    if (flag_reason_ && !engine_.halted()) engine_.halt(engine_last_time(), "risk:halt: " + *flag_reason_);
     if (const auto* p = std::get_if<bridge::PositionsMsg>(&message->body); p != nullptr && !p->request) {
       ++stats_.reconciliations;
       const std::string diff = engine_.reconcile(*p);
@@ -427,6 +432,11 @@ class Service {
   Expected<void> honour_halt_flag() {
     auto flag = stream::read_halt(config_.redis);
     if (!flag) return tl::unexpected(flag.error());
+    if (*flag) {
+      flag_reason_ = (*flag)->reason;
+    } else {
+      flag_reason_.reset();
+    }
     if (*flag && !engine_.halted()) {
       log("live: risk:halt is set (" + (*flag)->reason + "): no new entries, positions flattened");
       engine_.halt(engine_last_time(), "risk:halt: " + (*flag)->reason);
@@ -482,6 +492,7 @@ class Service {
   OrderLedger ledger_;
   ServiceStats stats_;
   bool flag_seen_ = false;
+  std::optional<std::string> flag_reason_;  ///< risk:halt's reason while the flag is set (last poll)
   std::string halt_reason_;
 };
 

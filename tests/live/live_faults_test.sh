@@ -164,7 +164,7 @@ case $SCENARIO in
     ;;
   redis)
     while ((faults < KILLS)) && replay_running && ((SECONDS < END)); do
-      sleep "$(rand_sleep 1000 3000)"
+      sleep "$(rand_sleep 250 900)"
       replay_running || break
       restart_redis
       faults=$((faults + 1))
