@@ -21,7 +21,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 KILLS=${QUANT_FAULTS_KILLS:-20}
 SEED=${QUANT_FAULTS_SEED:-$(( $(date +%s%N) % 1000000 ))}
 DAYS=${QUANT_FAULTS_DAYS:-6}
-DEADLINE=${QUANT_FAULTS_DEADLINE:-240}  # seconds for the session
+DEADLINE=${QUANT_FAULTS_DEADLINE:-120}  # seconds for the session
 echo "== fault scenario '$SCENARIO': seed $SEED (QUANT_FAULTS_SEED=$SEED reproduces the kill times), $KILLS faults"
 RANDOM=$SEED
 
@@ -199,7 +199,7 @@ esac
 wait_replay
 echo "   $faults fault(s) ($SCENARIO) in $((SECONDS - started)) s of session"
 expect_status "$replay_status" 0 "the replay ran to the end"
-if [[ $replay_status -ne 0 ]]; then tail -5 "$D/replay.log" "$D/live.log" "$D/bridge.log"; fi
+if [[ $replay_status -ne 0 ]]; then tail -n 5 "$D/replay.log" "$D/live.log" "$D/bridge.log"; fi
 # Live drains what is left, then stops (orders.csv is written at exit).
 sleep 1
 kill -TERM "$LIVE"; wait "$LIVE"; expect_status $? 0 "quant live stops cleanly on SIGTERM"
@@ -224,6 +224,6 @@ while read -r verdict what; do
   esac
 done < <(python3 "$HERE/faults_check.py" "$D" "$WORK/bt/orders.csv" "$BARS" "$QUANT_REDIS_PORT" "$MODE" 2>&1 ||
   echo "BAD faults_check.py failed")
-echo "   live: $(grep -c 'live: trading' "$D/live.log") start(s), $(grep -c 'torn\|cut by a crash' "$D/live.log") torn journal(s); " \
+echo "   live: $(grep -c "live: trading [0-9]" "$D/live.log") start(s), $(grep -c 'torn\|cut by a crash' "$D/live.log") torn journal(s); " \
   "bridge: $(grep -c 'listening on' "$D/bridge.log") start(s); replay: $(grep -c 'connection lost\|send failed' "$D/replay.log") lost connection(s)"
 finish
