@@ -105,8 +105,12 @@ struct BridgeService::Impl {
   /// exec:orders entries read and not yet acknowledged, in id order.
   struct Outbound {
     Body body;
-    std::string cl_ord_id;  ///< order_new only: acknowledged when the terminal acks this id
+    /// Acknowledged (XACK) when the terminal acks this id: an order_new's own
+    /// id; for a cancel or replace, the order's (the terminal answers every
+    /// request with an ack of the order it names). Empty: once written.
+    std::string cl_ord_id;
     bool sent = false;      ///< on the current connection
+    bool request = false;   ///< a cancel or replace: only an ack after it was written settles it
   };
   std::map<stream::StreamId, Outbound> outbound;
   /// cl_ord_ids whose order_ack is queued in the producer: their order_new is
@@ -418,7 +422,7 @@ struct BridgeService::Impl {
     if (!acked_after_flush.empty()) {
       std::vector<stream::StreamId> done;
       for (auto it = outbound.begin(); it != outbound.end();) {
-        const bool acked = !it->second.cl_ord_id.empty() &&
+        const bool acked = !it->second.cl_ord_id.empty() && (!it->second.request || it->second.sent) &&
                            std::find(acked_after_flush.begin(), acked_after_flush.end(), it->second.cl_ord_id) !=
                                acked_after_flush.end();
         if (acked) {
@@ -494,8 +498,14 @@ struct BridgeService::Impl {
         }
         std::string cl_ord_id = o->cl_ord_id;  // before `body` is moved from
         outbound.emplace(e.id, Outbound{std::move(body), std::move(cl_ord_id), false});
-      } else if (std::holds_alternative<OrderCancel>(body) || std::holds_alternative<OrderReplace>(body) ||
-                 std::holds_alternative<PositionsMsg>(body) || std::holds_alternative<Heartbeat>(body)) {
+      } else if (const auto* c = std::get_if<OrderCancel>(&body)) {
+        // Kept until answered: written to a terminal that dies before reading it, it must go again.
+        std::string orig = c->orig_cl_ord_id;
+        outbound.emplace(e.id, Outbound{std::move(body), std::move(orig), false, true});
+      } else if (const auto* r = std::get_if<OrderReplace>(&body)) {
+        std::string orig = r->orig_cl_ord_id;
+        outbound.emplace(e.id, Outbound{std::move(body), std::move(orig), false, true});
+      } else if (std::holds_alternative<PositionsMsg>(body) || std::holds_alternative<Heartbeat>(body)) {
         outbound.emplace(e.id, Outbound{std::move(body), "", false});
       } else {
         say("exec:orders " + e.id.str() + ": a " + std::string(type_name(body)) +

@@ -338,10 +338,13 @@ TEST_F(BridgeServiceTest, AnOrderIsAcknowledgedOnlyOnceTheTerminalAckedItAndRese
   const auto fills = wait_for(stream::kFills, 1);
   EXPECT_EQ(fills[0].field("type"), "order_ack");
 
-  // Cancels are acknowledged once written.
+  // A cancel too waits for the terminal's answer (an ack of the order it
+  // names): written to a terminal that dies before reading it, it goes again.
   add_order(OrderCancel{"L1-6", "L1-5", "WIN"});
   const Message cancel = t.expect();
   ASSERT_TRUE(std::holds_alternative<OrderCancel>(cancel.body));
+  EXPECT_EQ(pending_orders(), 1);
+  t.send(ack("L1-5", ExecType::Canceled, OrdStatus::Canceled));
   wait_pending(0);
   EXPECT_NE(bridge.log().find("connection #2"), std::string::npos) << bridge.log();
 }

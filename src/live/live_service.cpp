@@ -241,6 +241,8 @@ class Service {
     std::vector<std::pair<std::uint64_t, std::string>> journaled;  // (n, msg) of every order sent
     std::vector<bridge::Body> regenerated;
     std::map<std::string, Source> minute_start;  // symbol → the tick that started its current minute
+    std::vector<bridge::Body> reports;           // for the ledger, once it knows the orders
+
     bool meta = false;
     for (const json& rec : journal_->recovered()) {
       const std::string k = rec.value("k", "");
@@ -256,7 +258,7 @@ class Service {
         if (!step) return make_error("live: journal: " + step.error().message);
         engine_.apply(*step);
         ++stats_.recovered_steps;
-        if (step->kind == Derived::Kind::Report) ledger_.reported(step->report.body);
+        if (step->kind == Derived::Kind::Report) reports.push_back(step->report.body);
         if (rec.contains("s")) {
           auto id = stream::StreamId::parse(rec.value("id", ""));
           if (id) {
@@ -289,6 +291,8 @@ class Service {
       }
       ledger_.sent(regenerated[i]);
     }
+    // The stops moved since (replaced acks): only now does the ledger know their orders.
+    for (const auto& body : reports) ledger_.reported(body);
     if (!meta) journal_->append({{"k", "meta"}, {"prefix", config_.session}});
     // Orders of a batch whose journal write was torn after its steps: send them now.
     for (std::size_t i = journaled.size(); i < regenerated.size(); ++i) queue_order(std::move(regenerated[i]));
@@ -358,6 +362,11 @@ class Service {
     }
     const Source src{e.stream, e.id};
     engine_.on_message(*message);
+    // risk:halt outlives the day: a new session clears the books' halt (the
+    // breaker's rule), and while the flag is set it is put back at once,
+    // before the new day's first bar can enter (journaled after the step that
+    // cleared it, so recovery replays the same sequence).
+    if (flag_reason_ && !engine_.halted()) engine_.halt(engine_last_time(), "risk:halt: " + *flag_reason_);
     if (const auto* p = std::get_if<bridge::PositionsMsg>(&message->body); p != nullptr && !p->request) {
       ++stats_.reconciliations;
       const std::string diff = engine_.reconcile(*p);
@@ -437,6 +446,11 @@ class Service {
   Expected<void> honour_halt_flag() {
     auto flag = stream::read_halt(config_.redis);
     if (!flag) return tl::unexpected(flag.error());
+    if (*flag) {
+      flag_reason_ = (*flag)->reason;
+    } else {
+      flag_reason_.reset();
+    }
     if (*flag && !engine_.halted()) {
       log("live: risk:halt is set (" + (*flag)->reason + "): no new entries, positions flattened");
       engine_.halt(engine_last_time(), "risk:halt: " + (*flag)->reason);
@@ -492,6 +506,7 @@ class Service {
   OrderLedger ledger_;
   ServiceStats stats_;
   bool flag_seen_ = false;
+  std::optional<std::string> flag_reason_;  ///< risk:halt's reason while the flag is set (last poll)
   std::string halt_reason_;
   bool orders_queued_ = false;  ///< publish_ holds an order: the next commit is due at once
   bool halted_synced_ = false;  ///< engine_.halted() as of the last commit (a halt is synced at once)

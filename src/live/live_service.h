@@ -20,7 +20,9 @@
 /// - Then the venue's positions are asked for; when the answer differs from
 ///   the books, trading halts (`risk:halt`) with the difference as reason.
 /// - `risk:halt`: set when a book's breaker trips; while set, the books are
-///   halted (no entries, positions flattened); only `quant halt --clear` lifts it.
+///   halted (no entries, positions flattened) — also across a new trading day,
+///   whose session start clears the books' own halt: the flag puts it back at
+///   once (a journaled step); only `quant halt --clear` lifts it.
 
 #include <chrono>
 #include <cstdint>

@@ -98,7 +98,19 @@ if have_data; then
   expect_contains "$flag" "day PnL -3270.64" "risk:halt is set with the breaker's reason"
   expect_contains "$flag" "2021-02-04T17:20:00Z" "... at the bar that tripped it"
   expect_contains "$flag" "live" "... by the live engine"
-  expect_contains "$(cat "$WORK/halt/bridge.log")" "rejected: risk:halt is set" "the bridge refuses entries while it is set"
+  # The flag outlives the day: quant live stays halted on the next days (no entry reaches the bridge).
+  entries=$(python3 - "$WORK/halt/live/journal.jsonl" <<'PY'
+import json, sys
+after, n = False, 0
+for line in open(sys.argv[1]):
+    j = json.loads(line)
+    after = after or (j.get("k") == "step" and j.get("t") == "halt")
+    if after and j.get("k") == "out" and json.loads(j["msg"]).get("purpose") == "entry":
+        n += 1
+print(n)
+PY
+)
+  expect_eq "$entries" 0 "no entry leaves quant live while risk:halt is set, the next days included"
   expect_contains "$(cat "$WORK/halt/live.log")" "HALTED" "quant live ends halted"
   # Up to the trip, the orders are the backtest's.
   out=$(python3 - "$WORK/halt/live/orders.csv" "$WORK/halt/bt/orders.csv" <<'PY'
