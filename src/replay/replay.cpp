@@ -87,9 +87,11 @@ class Session {
       if (!more) return tl::unexpected(more.error());
       const bool have = *more;
       const bool covered = have && is_covered(event);
-      if (!covered && !snapshot_sent_) {
-        if (!send_positions()) return Outcome::Disconnected;
-        snapshot_sent_ = true;
+      // The positions snapshot goes before the first event the platform lacks
+      // when that event starts something (a bar's open, a tick: what came
+      // before it the platform has, fills included), else right after it (below).
+      if (!covered && !snapshot_sent_ && (!have || event.kind == EventKind::Open || event.kind == EventKind::Tick)) {
+        if (auto r = caught_up(); !r || *r != Outcome::Finished) return r;
       }
       while (next_order < journaled && journal_.orders()[next_order].index <= index_) {
         out_.clear();
@@ -99,7 +101,9 @@ class Session {
       }
       if (!live_ && index_ >= position) {
         live_ = true;
-        if (auto r = drain_queue(); !r || *r != Outcome::Finished) return r;
+        if (snapshot_sent_) {
+          if (auto r = drain_queue(); !r || *r != Outcome::Finished) return r;
+        }
       }
       if (!have) break;
       if (!covered && live_) {
@@ -112,6 +116,12 @@ class Session {
       ++index_;
       if (!covered) {
         if (auto r = send_event(event); !r || *r != Outcome::Finished) return r;
+        // The first event the platform lacked is the rest of a bar whose fills
+        // it may have already (the bridge drops them as duplicates): a snapshot
+        // from before them would contradict the books it is checked against.
+        if (!snapshot_sent_) {
+          if (auto r = caught_up(); !r || *r != Outcome::Finished) return r;
+        }
       } else if (event.kind == EventKind::Tick || (event.kind == EventKind::Open && config_.mode == ReplayMode::Bars)) {
         ticks_[event.symbol].add(tick_msc(event));
       }
@@ -291,8 +301,10 @@ class Session {
         config_.log("replay: ignored a '" + std::string(bridge::type_name(body)) + "' from the platform");
       return Outcome::Finished;
     }
-    if (!live_) {
-      // Still rebuilding what the journal says happened: later.
+    if (!live_ || !snapshot_sent_) {
+      // Still rebuilding, or not yet at what the platform lacks: an order (or
+      // a positions request) the platform sent after the last event it has
+      // acts from there, not from an earlier event the replay is passing.
       queue_.push_back(std::move(body));
       return Outcome::Finished;
     }
@@ -309,6 +321,14 @@ class Session {
     terminal_->on_request(body, out_);
     sync_stats();
     return send_out() ? Outcome::Finished : Outcome::Disconnected;
+  }
+
+  /// The replay has reached the first event the platform lacks: the
+  /// positions snapshot, then what the platform sent meanwhile.
+  Expected<Outcome> caught_up() {
+    if (!send_positions()) return Outcome::Disconnected;
+    snapshot_sent_ = true;
+    return live_ ? drain_queue() : Outcome::Finished;
   }
 
   Expected<Outcome> drain_queue() {

@@ -93,18 +93,25 @@ if mode == "full":
         diff = next(k for k in sorted(set(live) | set(bt)) if live.get(k) != bt.get(k))
         bad(f"order {diff}: live {live.get(diff)} vs backtest {bt.get(diff)} ({len(live)} live, {len(bt)} backtest)")
 else:
-    # The orders journaled before the first halt step are the backtest's.
+    # The orders journaled before the halt took effect are the backtest's: the
+    # first halt step of live, or the bridge's first refusal of an entry for
+    # risk:halt (the bridge and live poll the flag independently, so entries
+    # live sent in between are refused, and from there the books differ from
+    # the backtest's by design).
     before = []
     for j in journal:
         if j.get("k") == "step" and j.get("t") == "halt":
+            break
+        if j.get("k") == "step" and j.get("t") == "report" and "risk:halt is set" in j.get("msg", ""):
             break
         if j.get("k") == "out" and '"order_new"' in j.get("msg", ""):
             m = json.loads(j["msg"])
             before.append(int(m["cl_ord_id"].rsplit("-", 1)[1]))
     # side, type, qty: a stop moved after the halt is not the backtest's.
     differ = [k for k in before if (live.get(k) or ())[:3] != (bt.get(k) or ())[:3]]
+    first = f": first {differ[0]}: live {live.get(differ[0])} vs backtest {bt.get(differ[0])}" if differ else ""
     check(before and not differ,
-          f"the {len(before)} orders before the halt are the backtest's ({len(differ)} differ)")
+          f"the {len(before)} orders before the halt are the backtest's ({len(differ)} differ{first})")
     check(any(j.get("t") == "halt" for j in steps), "live journaled a halt step")
     # While risk:halt is set, live sends no entry (a new day must not lift the books' halt).
     after, entries = False, []
