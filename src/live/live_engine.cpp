@@ -74,7 +74,7 @@ void LiveEngine::start_minute(Runner& r, Timestamp minute) {
   Bar start{};
   start.ts = minute;
   r.engine.before_bar(start);
-  steps_.push_back({Derived::Kind::Start, r.symbol.spec.symbol, start, {}});
+  steps_.push_back({Derived::Kind::Start, r.symbol.spec.symbol, start, {}, {}});
 }
 
 void LiveEngine::close_bar(Runner& r, const Bar& bar) {
@@ -82,7 +82,7 @@ void LiveEngine::close_bar(Runner& r, const Bar& bar) {
   start_minute(r, bar.ts);
   r.closed = bar.ts;
   r.engine.on_bar_close(bar);
-  steps_.push_back({Derived::Kind::Bar, r.symbol.spec.symbol, bar, {}});
+  steps_.push_back({Derived::Kind::Bar, r.symbol.spec.symbol, bar, {}, {}});
 }
 
 void LiveEngine::on_message(const bridge::Message& message) {
@@ -107,12 +107,12 @@ void LiveEngine::on_message(const bridge::Message& message) {
     // applied before the new day's before_bar, as the backtest does it.
     Runner* r = find(a->symbol);
     if (r == nullptr) return;
-    if (r->venue.on_report(*a)) steps_.push_back({Derived::Kind::Report, a->symbol, {}, message});
+    if (r->venue.on_report(*a)) steps_.push_back({Derived::Kind::Report, a->symbol, {}, message, {}});
   } else if (const auto* f = std::get_if<bridge::FillMsg>(&message.body)) {
     Runner* r = find(f->symbol);
     if (r == nullptr) return;
     start_minute(*r, minute_of(from_msc(f->time_msc)));
-    if (r->venue.on_report(*f)) steps_.push_back({Derived::Kind::Report, f->symbol, {}, message});
+    if (r->venue.on_report(*f)) steps_.push_back({Derived::Kind::Report, f->symbol, {}, message, {}});
     if (config_.marks) outbox_.emplace_back(bridge::Heartbeat{"fill:" + f->exec_id});
   } else if (const auto* p = std::get_if<bridge::PositionsMsg>(&message.body)) {
     if (!p->request) venue_positions_ = *p;

@@ -38,10 +38,6 @@ using parity::read;
 using parity::shipped_config;
 using parity::VectorFeed;
 
-std::int64_t msc(Timestamp ts) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(ts.time_since_epoch()).count();
-}
-
 /// "id,side,type,qty,limit,stop" per order: what must match.
 std::string order_line(OrderId id, Side side, OrderType type, std::int64_t qty, double limit, double stop) {
   char buf[160];
