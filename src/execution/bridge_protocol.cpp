@@ -652,4 +652,30 @@ Expected<void> SeqTracker::check(std::int64_t seq) {
                     std::to_string(last_) + ")");
 }
 
+OrderNew order_new_of(const Order& order, std::string cl_ord_id, std::string symbol) {
+  OrderNew m;
+  m.cl_ord_id = std::move(cl_ord_id);
+  m.symbol = std::move(symbol);
+  m.side = order.side;
+  m.qty = order.qty;
+  m.type = order.type;
+  m.tif = order.tif;
+  m.price = order.limit_price;
+  m.stop_price = order.stop_price;
+  m.purpose = order.purpose;
+  return m;
+}
+
+Order order_of(const OrderNew& message) {
+  Order o;
+  o.side = message.side;
+  o.type = message.type;
+  o.tif = message.tif;
+  o.purpose = message.purpose;
+  o.qty = message.qty;
+  o.limit_price = message.price;
+  o.stop_price = message.stop_price;
+  return o;
+}
+
 }  // namespace quant::execution::bridge

@@ -81,6 +81,12 @@ struct OrderNew {
   std::string oco_with;  ///< the ClOrdID of a one-cancels-other partner ("" = none)
 };
 
+/// An order_new for `order`: side, quantity, type, time in force, prices and
+/// purpose (the OCO partner's ClOrdID is the caller's to set).
+OrderNew order_new_of(const Order& order, std::string cl_ord_id, std::string symbol);
+/// The same fields back as an Order (id, times and status are the receiver's).
+Order order_of(const OrderNew& message);
+
 /// FIX OrderCancelRequest.
 struct OrderCancel {
   std::string cl_ord_id;  ///< of this request

@@ -402,7 +402,13 @@ struct BridgeService::Impl {
       last_received = Clock::now();
       auto fresh = on_inbound(**m, terminal->last_line(), now_ns());
       if (!fresh) return tl::unexpected(fresh.error());
-      if (!*fresh) ++counters.duplicates;
+      if (!*fresh) {
+        ++counters.duplicates;
+        // A fill published before the connection broke: the platform took it
+        // then, and a lock-step terminal waiting for its mark would wait for
+        // ever (the mark went to the broken connection): answer it here.
+        if (const auto* f = std::get_if<FillMsg>(&(*m)->body)) send(Heartbeat{"fill:" + f->exec_id});
+      }
     }
     return flush();
   }

@@ -20,16 +20,7 @@ std::string RemoteVenue::cl_ord_id(OrderId id) const { return prefix_ + std::to_
 void RemoteVenue::submit(const Order& order) {
   Sent& sent = orders_[order.id];
   sent.order = order;
-  bridge::OrderNew m;
-  m.cl_ord_id = cl_ord_id(order.id);
-  m.symbol = symbol_;
-  m.side = order.side;
-  m.qty = order.qty;
-  m.type = order.type;
-  m.tif = order.tif;
-  m.price = order.limit_price;
-  m.stop_price = order.stop_price;
-  m.purpose = order.purpose;
+  bridge::OrderNew m = bridge::order_new_of(order, cl_ord_id(order.id), symbol_);
   if (order.oco_with != 0) m.oco_with = cl_ord_id(order.oco_with);
   outbox_.emplace_back(std::move(m));
 }

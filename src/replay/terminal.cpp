@@ -166,15 +166,9 @@ void Terminal::new_order(const bridge::OrderNew& m) {
   Record r;
   r.cl_ord_id = m.cl_ord_id;
   r.oco = m.oco_with;
+  r.order = bridge::order_of(m);
   Order& o = r.order;
   o.id = records_.size() + 1;
-  o.side = m.side;
-  o.type = m.type;
-  o.tif = m.tif;
-  o.purpose = m.purpose;
-  o.qty = m.qty;
-  o.limit_price = m.price;
-  o.stop_price = m.stop_price;
   const auto symbol = symbol_index(m.symbol);
   r.known_symbol = symbol.has_value();
   r.symbol = symbol.value_or(0);
