@@ -74,6 +74,17 @@ void Progress::finish() {
   printed_ = false;
 }
 
+Expected<std::unique_ptr<lake::Lake>> open_existing_lake(const GlobalOptions& options,
+                                                         const config::AppConfig& config) {
+  lake::LakeOptions lake_options;
+  lake_options.threads = config.lake.threads;
+  lake_options.memory_limit = config.lake.memory_limit;
+  const std::string root = lake_dir(options, config);
+  auto lk = lake::Lake::open(root, /*create=*/false, lake_options);
+  if (!lk) return make_error(lk.error().message + " (ingest data first: quant ingest --lake " + root + " ...)");
+  return lk;
+}
+
 Expected<HostPort> parse_host_port(const std::string& option, const std::string& text, int min_port) {
   const auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0)

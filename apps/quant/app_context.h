@@ -4,10 +4,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "config/config.h"
 #include "core/error.h"
+#include "lake/lake.h"
 
 namespace quant::app {
 
@@ -22,6 +24,10 @@ struct GlobalOptions {
 Expected<config::AppConfig> load_config(const GlobalOptions& options);
 /// The lake directory in force: --lake, else the config's [lake] dir, else "lake".
 std::string lake_dir(const GlobalOptions& options, const config::AppConfig& config);
+
+/// Opens the lake in force for reading (`lake_dir`), with the config's
+/// [lake] threads and memory limit; a missing lake says to ingest first.
+Expected<std::unique_ptr<lake::Lake>> open_existing_lake(const GlobalOptions& options, const config::AppConfig& config);
 
 /// A --from/--to pair: dates or times, local to `zone` when they carry no
 /// offset; empty = open-ended. Fails naming the option, or when from >= to.

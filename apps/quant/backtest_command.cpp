@@ -98,12 +98,9 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
   if (!range) return fail(range.error().message);
   const Timestamp from = range->from, to = range->to;
 
-  lake::LakeOptions lake_options;
-  lake_options.threads = cfg->lake.threads;
-  lake_options.memory_limit = cfg->lake.memory_limit;
   const std::string root = lake_dir(global, *cfg);
-  auto lk = lake::Lake::open(root, /*create=*/false, lake_options);
-  if (!lk) return fail(lk.error().message + " (ingest data first: quant ingest --lake " + root + " ...)");
+  auto lk = open_existing_lake(global, *cfg);
+  if (!lk) return fail(lk.error().message);
   auto parts = (*lk)->partitions(lake::Dataset::Bars1m, args.symbol);
   if (!parts) return fail(parts.error().message);
   if (parts->empty()) {

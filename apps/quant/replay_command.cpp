@@ -62,12 +62,9 @@ int run_replay_command(const GlobalOptions& global, const ReplayArgs& args) {
   auto range = parse_range(args.from, args.to, *zone);
   if (!range) return fail(range.error().message);
 
-  lake::LakeOptions lake_options;
-  lake_options.threads = cfg->lake.threads;
-  lake_options.memory_limit = cfg->lake.memory_limit;
   const std::string root = lake_dir(global, *cfg);
-  auto lk = lake::Lake::open(root, /*create=*/false, lake_options);
-  if (!lk) return fail(lk.error().message + " (ingest data first: quant ingest --lake " + root + " ...)");
+  auto lk = open_existing_lake(global, *cfg);
+  if (!lk) return fail(lk.error().message);
 
   rc.speed = args.speed;
   rc.lockstep = args.lockstep;

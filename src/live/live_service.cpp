@@ -165,7 +165,7 @@ class Service {
     if (auto r = recover(); !r) return tl::unexpected(r.error());
     // Before trading: what does the venue hold? (The answer is compared when it comes.)
     queue_marker(bridge::PositionsMsg{true, {}, {}});
-    if (auto r = commit(true); !r) return tl::unexpected(r.error());
+    if (auto r = commit(); !r) return tl::unexpected(r.error());
     log("live: trading " + std::to_string(engine_.symbols().size()) + " symbol(s); journal " + journal_->path());
 
     auto last_sync = Clock::now();
@@ -192,13 +192,13 @@ class Service {
       // delivers those inputs again, and they replay to the same steps.
       const bool due = Clock::now() - last_sync >= config_.sync_every;
       if (orders_queued_ || engine_.halted() != halted_synced_ || due) {
-        if (auto r = commit(false); !r) return tl::unexpected(r.error());
+        if (auto r = commit(); !r) return tl::unexpected(r.error());
         last_sync = Clock::now();
       } else if (!publish_.empty()) {
         if (auto r = publish_markers(); !r) return tl::unexpected(r.error());
       }
     }
-    if (auto r = commit(false); !r) return tl::unexpected(r.error());
+    if (auto r = commit(); !r) return tl::unexpected(r.error());
     if (!config_.orders_csv.empty()) {
       if (auto r = ledger_.write(config_.orders_csv); !r) return tl::unexpected(r.error());
     }
@@ -414,6 +414,7 @@ class Service {
   /// durable (an input processed again after a crash marks again), and its
   /// steps and acknowledgements wait for commit(). From commit(): after the sync.
   Expected<void> publish_markers() {
+    if (publish_.empty()) return {};
     const std::string now = std::to_string(wall_ns());
     for (auto& p : publish_) {
       producer_->add(stream::kOrders, stream::StreamId{p.n, 1}, {{"type", p.type}, {"msg", p.msg}, {"sent_ns", now}});
@@ -425,21 +426,18 @@ class Service {
   }
 
   /// Journal first (fsync), then the orders leave, then the inputs are acknowledged.
-  Expected<void> commit(bool force) {
+  Expected<void> commit() {
     if (journal_->dirty()) {
       if (auto r = journal_->sync(); !r) return r;
     }
     orders_queued_ = false;
     halted_synced_ = engine_.halted();
-    if (!publish_.empty()) {
-      if (auto r = publish_markers(); !r) return r;
-    }
+    if (auto r = publish_markers(); !r) return r;
     if (!held_acks_.empty()) {
       auto acked = consumer_->ack(held_acks_);
       if (!acked) return acked;
       held_acks_.clear();
     }
-    (void)force;
     return {};
   }
 
@@ -460,7 +458,7 @@ class Service {
       }
       engine_.outbox().clear();
       flag_seen_ = true;
-      return commit(false);
+      return commit();
     }
     flag_seen_ = flag->has_value();
     return {};
