@@ -78,6 +78,22 @@ Expected<std::shared_ptr<const features::ImbalanceSeries>> read_order_flow(lake:
       std::make_shared<features::ImbalanceSeries>(std::move(*series)));
 }
 
+/// The window the models' fitted quantities saw: [train_start, fit_end]
+/// (fit_end: the calibration segment's end; older manifests: train_end).
+Expected<std::pair<Timestamp, Timestamp>> fitted_window(const model::Manifest& manifest) {
+  const TimeZone utc = TimeZone::utc();
+  auto start = parse_time_arg(manifest.train_start, utc);
+  if (!start) return make_error("train_start: " + start.error().message);
+  std::string end_text = manifest.train_end;
+  if (manifest.params.contains("split") && manifest.params["split"].contains("fit_end") &&
+      manifest.params["split"]["fit_end"].is_string()) {
+    end_text = manifest.params["split"]["fit_end"].get<std::string>();
+  }
+  auto end = parse_time_arg(end_text, utc);
+  if (!end) return make_error("fit end: " + end.error().message);
+  return std::pair{*start, *end};
+}
+
 }  // namespace
 
 int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) {
@@ -135,6 +151,25 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
   auto& gate_manifest = path->manifest;
   auto& make_regime_filter = path->make_regime_filter;
   const backtest::BacktestConfig& bt = path->settings;
+
+  // A gated run on the models' own training data is in-sample: refused unless asked for.
+  std::string overlap;
+  if (gate_manifest) {
+    auto window = fitted_window(*gate_manifest);
+    if (!window) return fail("backtest: " + model_dir + "/manifest.json: " + window.error().message);
+    if (from < window->second && to > window->first) {
+      overlap = "the models were fitted on " + format_utc(window->first) + " .. " + format_utc(window->second) +
+                ", the backtest asks for " + (args.from.empty() ? std::string("the start of the data") : args.from) +
+                " .. " + (args.to.empty() ? std::string("the end of the data") : args.to);
+      if (!args.allow_overlap) {
+        return fail("backtest: " + overlap +
+                    ": a gated backtest on the models' training window is in-sample. Start after the fitted window "
+                    "(--from " + format_utc(window->second) + "), or pass --allow-overlap to run it anyway (the "
+                    "report says so)");
+      }
+      if (!global.quiet) std::fprintf(stderr, "[backtest] warning: %s (--allow-overlap)\n", overlap.c_str());
+    }
+  }
 
   auto stream = (*lk)->stream_bars(args.symbol, from, to, 16384);
   if (!stream) return fail(stream.error().message);
@@ -213,6 +248,7 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
       mm["coverage"] = {{"below_lower", c["below_q10"]}, {"above_upper", c["above_q90"]}, {"inside", c["inside"]}};
     }
     mm["p_min"] = cfg->gate.p_min;
+    if (!overlap.empty()) mm["overlap"] = overlap;
     mm["model_dir"] = model_dir;
     mm["manifest_hash"] = gate_manifest->features.hash;
     std::ofstream metrics_file(args.out + "/model_metrics.json");

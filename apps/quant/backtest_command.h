@@ -20,6 +20,7 @@ struct BacktestArgs {
   std::uint64_t seed = 0;       ///< the generator's seed when the data is generated (shown in the report)
   std::string gate_dir;         ///< gate the signals with the models in this directory (else [gate] when model_gate)
   bool no_compare = false;      ///< gated runs: skip the ungated twin
+  bool allow_overlap = false;   ///< run a gated backtest on the models' training window (the report says so)
 };
 
 int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args);

@@ -72,7 +72,7 @@ int run_live_command(const GlobalOptions& global, const LiveArgs& args) {
   sc.state_dir = args.state;
   sc.session = args.session;
   sc.consumer = args.consumer;
-  sc.start_id = args.from_start ? "0" : "$";
+  sc.start_id = std::string(args.from_start ? "0" : "$");  // a move: GCC 12 warns falsely (-Wrestrict) on assigning a literal
   sc.orders_csv = args.orders_csv.empty() ? args.state + "/orders.csv" : args.orders_csv;
   sc.should_stop = [] { return g_stop != 0; };
   sc.log = [quiet = global.quiet](const std::string& line) {

@@ -15,6 +15,7 @@
 #include "replay_command.h"
 #include "serve_command.h"
 #include "train_command.h"
+#include "research_command.h"
 
 namespace {
 constexpr const char* kVersion = "0.1.0";
@@ -117,6 +118,8 @@ int main(int argc, char** argv) {
   bt_cmd->add_option("--seed", bt.seed, "generated data: the generator's seed, shown in the report");
   bt_cmd->add_option("--gate", bt.gate_dir, "gate entries with the Gatekeeper models in this directory");
   bt_cmd->add_flag("--no-compare", bt.no_compare, "gated runs: skip the ungated twin run");
+  bt_cmd->add_flag("--allow-overlap", bt.allow_overlap,
+                   "gated runs: allow a window that overlaps the models' training window (in-sample; the report says so)");
   bt_cmd->fallthrough();
 
   TrainArgs tr;
@@ -127,6 +130,15 @@ int main(int argc, char** argv) {
   tr_cmd->add_option("--to", tr.to, "end (exclusive)");
   tr_cmd->add_option("--out,-o", tr.out, "directory for the models and manifest")->required();
   tr_cmd->fallthrough();
+
+  WalkForwardArgs wf;
+  CLI::App* wf_cmd = app.add_subcommand(
+      "walkforward", "walk-forward: retrain the Gatekeeper fold by fold, backtest each test window, stitch the result");
+  wf_cmd->add_option("--symbol,-s", wf.symbol, "a configured instrument")->required();
+  wf_cmd->add_option("--from", wf.from, "start (inclusive), local to the instrument");
+  wf_cmd->add_option("--to", wf.to, "end (exclusive)");
+  wf_cmd->add_option("--out,-o", wf.out, "directory for the report, the folds and their models")->required();
+  wf_cmd->fallthrough();
 
   ServeArgs sv;
   CLI::App* sv_cmd = app.add_subcommand(
@@ -215,6 +227,7 @@ int main(int argc, char** argv) {
   if (*gen_cmd) return run_generate(global, gen);
   if (*bt_cmd) return run_backtest_command(global, bt);
   if (*tr_cmd) return run_train(global, tr);
+  if (*wf_cmd) return run_walkforward_command(global, wf);
   if (*sv_cmd) return run_serve(global, sv);
   if (*halt_cmd) return run_halt(global, halt);
   if (*lv_cmd) return run_live_command(global, lv);

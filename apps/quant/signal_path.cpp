@@ -5,6 +5,7 @@
 #include "features/feature_pipeline.h"
 #include "features/hmm.h"
 #include "gate/remote_scorer.h"
+#include "research/labels.h"
 #include "strategy/strategy_config.h"
 #include "train_command.h"
 
@@ -47,8 +48,11 @@ Expected<SignalPath> build_signal_path(const config::AppConfig& cfg, config::Bac
     gate::GateConfig gc;
     gc.rule.p_min = cfg.gate.p_min;
     gc.rule.use_quantiles = cfg.gate.use_quantiles;
+    // The quantiles are of a trade's net result (fees and slippage paid): the
+    // target a trade can reach is the target net of what reaching it costs.
     gc.target_points = settings.target_points(spec.symbol);
     gc.stop_atr_multiple = settings.backtest.risk.stop_atr_multiple;
+    gc.cost_points = research::target_cost_points(engine_settings(settings, spec), spec);
     // The engine puts the gate last in the strategy's filter chain (after the HMM filter below).
     if (models.url.empty()) {
       path.model_gate = std::make_unique<gate::ModelGate>(std::move(*pipeline), std::move(*gatekeeper), gc);
@@ -85,6 +89,11 @@ Expected<SignalPath> build_signal_path(const config::AppConfig& cfg, config::Bac
     };
     path.strategy->add_filter(path.make_regime_filter());
   }
+  path.settings = engine_settings(settings, spec);
+  return path;
+}
+
+backtest::BacktestConfig engine_settings(const config::BacktestSettings& settings, const InstrumentSpec& spec) {
   backtest::BacktestConfig bt = settings.backtest;
   bt.risk.target_points = settings.target_points(spec.symbol);
   if (settings.strategy.name == "sma_cross") {
@@ -96,8 +105,8 @@ Expected<SignalPath> build_signal_path(const config::AppConfig& cfg, config::Bac
     bt.engine.session.respect_sessions = false;
     bt.zero_costs = true;
   }
-  path.settings = bt;
-  return path;
+  return bt;
 }
+
 
 }  // namespace quant::app

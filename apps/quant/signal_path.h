@@ -44,4 +44,9 @@ Expected<SignalPath> build_signal_path(const config::AppConfig& cfg, config::Bac
                                        std::unique_ptr<strategy::SignalFilter> first_filter = nullptr,
                                        const GateModels& models = {});
 
+/// The backtest's engine, risk (target included) and cost settings for `spec`;
+/// sma_cross's reference settings applied. Training labels pay these.
+backtest::BacktestConfig engine_settings(const config::BacktestSettings& settings, const InstrumentSpec& spec);
+
+
 }  // namespace quant::app

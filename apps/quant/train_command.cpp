@@ -7,6 +7,7 @@
 #include "lake/lake.h"
 #include "model/manifest.h"
 #include "research/gatekeeper_training.h"
+#include "signal_path.h"
 
 namespace quant::app {
 
@@ -61,18 +62,35 @@ int run_train(const GlobalOptions& global, const TrainArgs& args) {
   std::string raw(reinterpret_cast<const char*>(bars->data()), bars->size() * sizeof(Bar));
   const std::string data_hash = model::sha256_hex(raw);
 
-  const auto& t = cfg->train;
-  research::TrainConfig tc;
-  tc.features = gate_feature_config(*cfg);
-  tc.labels.target_points = cfg->backtest.target_points(args.symbol);
-  if (!(tc.labels.target_points > 0)) {
-    return fail("train: labels need a profit target for " + args.symbol +
-                ": set [risk] target_points or [risk.target_points_by_symbol] " + args.symbol);
+  const std::string window_start = format_utc(bars->front().ts), window_end = format_utc(bars->back().ts + kMinute);
+  auto tc = train_config(*cfg, *spec);
+  if (!tc) return fail("train: " + tc.error().message);
+  if (!global.quiet) {
+    std::fprintf(stderr,
+                 "[train] %s: %zu bars %s .. %s; labels: the kernel's trades (stop %.10g × ATR, target %.10g "
+                 "points, fees and slippage paid)\n",
+                 args.symbol.c_str(), bars->size(), window_start.c_str(), window_end.c_str(),
+                 tc->settings.risk.stop_atr_multiple, tc->settings.risk.target_points);
   }
-  tc.labels.stop_atr_multiple = cfg->backtest.backtest.risk.stop_atr_multiple;
-  tc.labels.horizon = t.horizon;
+  auto result = research::train_gatekeeper(*bars, *spec, cfg->backtest.strategy, *tc, args.out,
+                                           {window_start, window_end, data_hash});
+  if (!result) return fail(result.error().message);
+  print_training(*result, args.symbol, args.out);
+  return 0;
+}
+
+Expected<research::TrainConfig> train_config(const config::AppConfig& cfg, const InstrumentSpec& spec) {
+  const auto& t = cfg.train;
+  research::TrainConfig tc;
+  tc.features = gate_feature_config(cfg);
+  tc.settings = engine_settings(cfg.backtest, spec);
+  if (!(tc.settings.risk.target_points > 0)) {
+    return make_error("labels need a profit target for " + spec.symbol + ": set [risk] target_points or "
+                      "[risk.target_points_by_symbol] " + spec.symbol);
+  }
   tc.hmm_states = t.hmm_states;
-  tc.validation_share = t.validation_share;
+  tc.split = {t.early_stopping_share, t.calibration_share, t.test_share};
+  tc.interval_miss = t.interval_miss;
   tc.embargo_bars = t.embargo_bars;
   tc.classifier.boost.rounds = t.rounds;
   tc.classifier.boost.max_leaves = t.max_leaves;
@@ -81,36 +99,49 @@ int run_train(const GlobalOptions& global, const TrainArgs& args) {
   tc.classifier.early_stopping_rounds = t.early_stopping_rounds;
   tc.quantile = tc.classifier.boost;
   tc.quantile.rounds = std::min(t.rounds, 150);
+  return tc;
+}
 
-  if (!global.quiet) {
-    std::fprintf(stderr,
-                 "[train] %s: %zu bars %s .. %s; labels: target %.0f points, stop %.1f × ATR, horizon %d bars\n",
-                 args.symbol.c_str(), bars->size(), format_utc(bars->front().ts).c_str(),
-                 format_utc(bars->back().ts + kMinute).c_str(), tc.labels.target_points, tc.labels.stop_atr_multiple,
-                 tc.labels.horizon);
-  }
-  auto result =
-      research::train_gatekeeper(*bars, *spec, cfg->backtest.strategy, tc, args.out, format_utc(bars->front().ts),
-                                 format_utc(bars->back().ts + kMinute), data_hash);
-  if (!result) return fail(result.error().message);
-  const auto& m = result->metrics;
+void print_training(const research::TrainResult& r, const std::string& symbol, const std::string& out) {
   std::printf(
-      "gatekeeper for %s trained in %.1f s: %zu signals labelled (%zu reached the target first), %zu train, "
-      "%zu validation, %zu purged\n",
-      args.symbol.c_str(), result->seconds, result->labels.labelled, result->labels.positives, result->train_rows,
-      result->valid_rows, result->purged);
-  for (const auto& f : result->manifest.models) {
+      "gatekeeper for %s trained in %.1f s: %zu trades labelled (%zu with a net profit) from %zu entry signals "
+      "(%zu not taken, %zu open at the end)\n",
+      symbol.c_str(), r.seconds, r.labels.taken - r.labels.open_at_end, r.labels.positives, r.labels.signals,
+      r.labels.not_taken, r.labels.open_at_end);
+  auto seg = [](const char* name, const research::SegmentCount& c) {
+    if (c.rows == 0 && c.purged == 0) return;
+    std::printf("  %-15s %6zu rows, %4zu purged  %s .. %s\n", name, c.rows, c.purged, format_utc(c.from).c_str(),
+                format_utc(c.to).c_str());
+  };
+  seg("train", r.train);
+  seg("early stopping", r.early_stopping);
+  seg("calibration", r.calibration);
+  seg("test", r.test_segment);
+  for (const auto& f : r.manifest.models) {
     std::printf("  %-4s %s (%d trees) sha256 %.16s…\n", f.output.c_str(), f.file.c_str(), f.trees, f.sha256.c_str());
   }
-  std::printf("validation: AUC %.3f, log-loss %.4f, Brier %.4f; below q10 %.1f %%, above q90 %.1f %% (ideal 10 / 10)\n",
-              m.auc, m.log_loss, m.brier, 100 * m.coverage.below_lower, 100 * m.coverage.above_upper);
-  std::printf("calibration (predicted → observed, count):");
-  for (const auto& b : m.calibration) {
-    if (b.count == 0) continue;
-    std::printf(" %.2f→%.2f (%zu)", b.mean_predicted, b.observed, b.count);
+  std::printf("early stopping (chose the trees, not out-of-sample): AUC %.3f, log-loss %.4f\n", r.early_stopping_auc,
+              r.early_stopping_log_loss);
+  std::printf("calibration: q10 %+.6g, q90 %+.6g points (conformal shifts); raw q10 > q90 on %.1f %% of rows\n",
+              r.q10_offset, r.q90_offset, 100 * r.calibration_raw_crossed);
+  const auto& m = r.test;
+  if (m.rows == 0) {
+    std::printf("test: none (test_share = 0)\n");
+  } else {
+    std::printf(
+        "test (out-of-sample, %zu rows): AUC %.3f, log-loss %.4f, Brier %.4f\n"
+        "  below q10 %.1f %% (at or below %.1f %%), above q90 %.1f %% (at or above %.1f %%), goal 10 / 10; "
+        "raw q10 > q90 on %.1f %%\n",
+        m.rows, m.auc, m.log_loss, m.brier, 100 * m.coverage.below_lower, 100 * m.coverage.at_or_below_lower,
+        100 * m.coverage.above_upper, 100 * m.coverage.at_or_above_upper, 100 * r.test_raw_crossed);
+    std::printf("calibration table on test (predicted → observed, count):");
+    for (const auto& b : m.calibration) {
+      if (b.count == 0) continue;
+      std::printf(" %.2f→%.2f (%zu)", b.mean_predicted, b.observed, b.count);
+    }
+    std::printf("\n");
   }
-  std::printf("\nmodels and manifest in %s\n", args.out.c_str());
-  return 0;
+  std::printf("models and manifest in %s\n", out.c_str());
 }
 
 }  // namespace quant::app

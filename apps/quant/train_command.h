@@ -5,6 +5,7 @@
 
 #include "app_context.h"
 #include "features/feature_pipeline.h"
+#include "research/gatekeeper_training.h"
 
 namespace quant::app {
 
@@ -20,5 +21,11 @@ Expected<std::vector<Bar>> load_bars(const GlobalOptions& global, const config::
 
 /// The feature configuration the gate and training share, derived from the strategy settings.
 features::FeatureConfig gate_feature_config(const config::AppConfig& cfg);
+
+/// [train] and the backtest's settings as a training configuration for `spec`.
+Expected<research::TrainConfig> train_config(const config::AppConfig& cfg, const InstrumentSpec& spec);
+
+/// The training summary on stdout (segments, early-stopping and test metrics).
+void print_training(const research::TrainResult& result, const std::string& symbol, const std::string& out);
 
 }  // namespace quant::app

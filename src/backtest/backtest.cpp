@@ -236,10 +236,10 @@ class RunWriter final : public engine::EngineObserver {
 
 }  // namespace
 
-Expected<BacktestResult> run_backtest(const BacktestConfig& config, const InstrumentSpec& spec,
-                                      strategy::Strategy& strategy, engine::MarketDataFeed& feed,
-                                      const std::string& out_dir, const RunMeta& meta, const ProgressCallback& progress,
-                                      engine::Gate* gate) {
+Expected<Simulation> simulate(const BacktestConfig& config, const InstrumentSpec& spec, strategy::Strategy& strategy,
+                              engine::MarketDataFeed& feed, engine::EngineObserver& observer,
+                              const ProgressCallback& progress, engine::Gate* gate,
+                              const FinishCallback& on_finish) {
   auto zone = TimeZone::find(spec.time_zone);
   if (!zone) return tl::unexpected(zone.error());
   const TradingCosts costs = config.zero_costs ? TradingCosts{} : costs_of(spec, config.slippage_ticks);
@@ -250,14 +250,11 @@ Expected<BacktestResult> run_backtest(const BacktestConfig& config, const Instru
     fill_model = std::make_unique<matching::FullFillModel>();
   }
   matching::SimulatedVenue venue(spec, costs, std::move(fill_model));
-  engine::SessionClock days(spec, *zone);
-  RunWriter writer(config, spec, days);
-  if (auto opened = writer.open(out_dir); !opened) return tl::unexpected(opened.error());
   // The risk engine sizes with the venue's costs: the loss at a stop, fees and
   // slippage included, stays within the risk budget.
-  engine::Engine engine(config.engine, spec, *zone, config.risk, costs, strategy, venue, writer, gate);
+  engine::Engine engine(config.engine, spec, *zone, config.risk, costs, strategy, venue, observer, gate);
 
-  BacktestResult result;
+  Simulation result;
   const auto start = std::chrono::steady_clock::now();
   // Bars come a batch at a time (one virtual call per batch, not per bar); the
   // buffer stays in L1/L2 while the engine walks it.
@@ -283,9 +280,34 @@ Expected<BacktestResult> run_backtest(const BacktestConfig& config, const Instru
   result.last_bar = last.ts;
   engine.finish();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  result.bars_per_second = result.seconds > 0 ? static_cast<double>(result.bars) / result.seconds : 0;
   result.final_equity = engine.equity();
-  auto summary = writer.finish(engine, meta, result);
+  if (on_finish) on_finish(engine, result);
+  return result;
+}
+
+Expected<BacktestResult> run_backtest(const BacktestConfig& config, const InstrumentSpec& spec,
+                                      strategy::Strategy& strategy, engine::MarketDataFeed& feed,
+                                      const std::string& out_dir, const RunMeta& meta, const ProgressCallback& progress,
+                                      engine::Gate* gate) {
+  auto zone = TimeZone::find(spec.time_zone);
+  if (!zone) return tl::unexpected(zone.error());
+  engine::SessionClock days(spec, *zone);
+  RunWriter writer(config, spec, days);
+  if (auto opened = writer.open(out_dir); !opened) return tl::unexpected(opened.error());
+  BacktestResult result;
+  Expected<Summary> summary = make_error("backtest: the run did not finish");
+  auto sim = simulate(config, spec, strategy, feed, writer, progress, gate,
+                      [&](const engine::Engine& engine, const Simulation& done) {
+                        result.bars = done.bars;
+                        result.first_bar = done.first_bar;
+                        result.last_bar = done.last_bar;
+                        result.seconds = done.seconds;
+                        result.bars_per_second =
+                            done.seconds > 0 ? static_cast<double>(done.bars) / done.seconds : 0;
+                        result.final_equity = done.final_equity;
+                        summary = writer.finish(engine, meta, result);
+                      });
+  if (!sim) return tl::unexpected(sim.error());
   if (!summary) return tl::unexpected(summary.error());
   result.summary = *summary;
   return result;

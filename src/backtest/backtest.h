@@ -51,6 +51,26 @@ struct BacktestResult {
 
 using ProgressCallback = std::function<void(std::int64_t bars, Timestamp last)>;
 
+/// What `simulate` measured.
+struct Simulation {
+  std::int64_t bars = 0;
+  double seconds = 0;
+  Timestamp first_bar{}, last_bar{};
+  double final_equity = 0;
+};
+
+using FinishCallback = std::function<void(const engine::Engine&, const Simulation&)>;
+
+/// The one backtest loop: the engine with the simulated venue (costs and fill
+/// model from `config`) over `feed`, reporting to `observer` and writing
+/// nothing. `on_finish` sees the engine after `finish()`, before it is gone.
+/// `run_backtest` is this loop with the run directory's writer as observer;
+/// research runs it to label signals and to score walk-forward folds.
+Expected<Simulation> simulate(const BacktestConfig& config, const InstrumentSpec& spec, strategy::Strategy& strategy,
+                              engine::MarketDataFeed& feed, engine::EngineObserver& observer,
+                              const ProgressCallback& progress = {}, engine::Gate* gate = nullptr,
+                              const FinishCallback& on_finish = {});
+
 /// Runs `strategy` over `feed` and writes the run directory `out_dir` (created
 /// if missing). `config.risk` is ignored when config.engine.use_risk_engine is
 /// false. With a `gate`, entries also pass the gate (engine::GateFilter, last

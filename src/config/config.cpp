@@ -277,15 +277,18 @@ Expected<void> parse_train_gate(const toml::table& root, AppConfig& config, std:
   if (const toml::table* t = sub_table(root, "train", "", source, err)) {
     auto& c = config.train;
     if (auto ok = check_keys(*t,
-                             {"horizon", "validation_share", "embargo_bars", "hmm_states", "rounds", "max_leaves",
-                              "eta", "early_stopping_rounds", "seed"},
+                             {"early_stopping_share", "calibration_share", "test_share", "interval_miss",
+                              "embargo_bars", "hmm_states", "rounds", "max_leaves", "eta", "early_stopping_rounds",
+                              "seed"},
                              "train.", source);
         !ok) {
       return ok;
     }
     for (auto r :
-         {read_int(*t, "horizon", c.horizon, "train.", source),
-          read_number(*t, "validation_share", c.validation_share, "train.", source),
+         {read_number(*t, "early_stopping_share", c.early_stopping_share, "train.", source),
+          read_number(*t, "calibration_share", c.calibration_share, "train.", source),
+          read_number(*t, "test_share", c.test_share, "train.", source),
+          read_number(*t, "interval_miss", c.interval_miss, "train.", source),
           read_int(*t, "embargo_bars", c.embargo_bars, "train.", source),
           read_int(*t, "hmm_states", c.hmm_states, "train.", source),
           read_int(*t, "rounds", c.rounds, "train.", source),
@@ -294,11 +297,14 @@ Expected<void> parse_train_gate(const toml::table& root, AppConfig& config, std:
           read_int(*t, "seed", c.seed, "train.", source)}) {
       if (!r) return r;
     }
-    if (c.horizon < 1 || c.rounds < 1 || c.max_leaves < 2 || c.hmm_states < 0 || c.embargo_bars < 0 ||
-        !(c.eta > 0 && c.eta <= 1) || !(c.validation_share > 0 && c.validation_share < 1)) {
+    if (c.rounds < 1 || c.max_leaves < 2 || c.hmm_states < 0 || c.embargo_bars < 0 || !(c.eta > 0 && c.eta <= 1) ||
+        !(c.early_stopping_share > 0) || !(c.calibration_share > 0) || !(c.test_share >= 0) ||
+        !(c.early_stopping_share + c.calibration_share + c.test_share < 0.9) ||
+        !(c.interval_miss > 0 && c.interval_miss < 0.5)) {
       return make_error(std::string(source) +
-                        ": [train] values out of range (horizon >= 1, rounds >= 1, max_leaves >= 2, "
-                        "hmm_states >= 0, embargo_bars >= 0, eta in (0, 1], validation_share in (0, 1))");
+                        ": [train] values out of range (rounds >= 1, max_leaves >= 2, hmm_states >= 0, "
+                        "embargo_bars >= 0, eta in (0, 1], early_stopping_share > 0, calibration_share > 0, "
+                        "test_share >= 0, the three shares < 0.9 together, interval_miss in (0, 0.5))");
     }
   }
   if (!err) return err;
@@ -350,6 +356,127 @@ Expected<void> read_strings(const toml::table& t, std::string_view key, std::vec
     out.push_back(*s);
   }
   return {};
+}
+
+Expected<void> read_numbers(const toml::table& t, std::string_view key, std::vector<double>& out,
+                            std::string_view path, std::string_view source) {
+  const toml::node* node = t.get(key);
+  if (node == nullptr) return {};
+  const toml::array* arr = node->as_array();
+  if (arr == nullptr) {
+    return make_error(where(source, node->source()) + ": '" + std::string(path) + std::string(key) +
+                      "' must be an array of numbers");
+  }
+  out.clear();
+  for (const auto& v : *arr) {
+    auto d = v.value<double>();
+    if (!d) {
+      return make_error(where(source, v.source()) + ": '" + std::string(path) + std::string(key) +
+                        "' must be an array of numbers");
+    }
+    out.push_back(*d);
+  }
+  return {};
+}
+
+Expected<void> parse_research(const toml::table& root, AppConfig& config, std::string_view source) {
+  Expected<void> err;
+  if (const toml::table* t = sub_table(root, "walkforward", "", source, err)) {
+    auto& w = config.walkforward;
+    if (auto ok = check_keys(*t,
+                             {"mode", "train_sessions", "early_stopping_sessions", "validation_sessions",
+                              "test_sessions", "step_sessions", "p_min_grid", "min_validation_trades"},
+                             "walkforward.", source);
+        !ok) {
+      return ok;
+    }
+    std::string mode = w.expanding ? "expanding" : "rolling";
+    const std::string_view p = "walkforward.";
+    for (auto r : {read_string(*t, "mode", mode, p, source), read_int(*t, "train_sessions", w.train_sessions, p, source),
+                   read_int(*t, "early_stopping_sessions", w.early_stopping_sessions, p, source),
+                   read_int(*t, "validation_sessions", w.validation_sessions, p, source),
+                   read_int(*t, "test_sessions", w.test_sessions, p, source),
+                   read_int(*t, "step_sessions", w.step_sessions, p, source),
+                   read_numbers(*t, "p_min_grid", w.p_min_grid, p, source),
+                   read_int(*t, "min_validation_trades", w.min_validation_trades, p, source)}) {
+      if (!r) return r;
+    }
+    if (mode != "rolling" && mode != "expanding") {
+      return make_error(std::string(source) + ": walkforward.mode: 'rolling' or 'expanding', got '" + mode + "'");
+    }
+    w.expanding = mode == "expanding";
+    if (w.train_sessions < 2 || w.early_stopping_sessions < 1 || w.early_stopping_sessions >= w.train_sessions ||
+        w.validation_sessions < 1 || w.test_sessions < 1 || w.step_sessions < 1 || w.p_min_grid.empty() ||
+        w.min_validation_trades < 1) {
+      return make_error(std::string(source) +
+                        ": [walkforward] values out of range (train_sessions >= 2, 1 <= early_stopping_sessions < "
+                        "train_sessions, validation_sessions, test_sessions, step_sessions >= 1, p_min_grid not "
+                        "empty, min_validation_trades >= 1)");
+    }
+    for (double v : w.p_min_grid) {
+      if (!(v >= 0 && v <= 1)) return make_error(std::string(source) + ": walkforward.p_min_grid values must be within [0, 1]");
+    }
+  }
+  if (!err) return err;
+  if (const toml::table* t = sub_table(root, "optimize", "", source, err)) {
+    auto& o = config.optimize;
+    if (auto ok = check_keys(*t,
+                             {"trials", "seed", "storage", "prune", "stale_seconds", "param", "model_name",
+                              "promote_margin", "promote_min_dsr", "registry"},
+                             "optimize.", source);
+        !ok) {
+      return ok;
+    }
+    const std::string_view p = "optimize.";
+    for (auto r : {read_int(*t, "trials", o.trials, p, source), read_number(*t, "seed", o.seed, p, source),
+                   read_string(*t, "storage", o.storage, p, source), read_bool(*t, "prune", o.prune, p, source),
+                   read_int(*t, "stale_seconds", o.stale_seconds, p, source),
+                   read_string(*t, "model_name", o.model_name, p, source),
+                   read_number(*t, "promote_margin", o.promote_margin, p, source),
+                   read_number(*t, "promote_min_dsr", o.promote_min_dsr, p, source),
+                   read_string(*t, "registry", o.registry, p, source)}) {
+      if (!r) return r;
+    }
+    if (o.trials < 1 || o.stale_seconds < 1 || !(o.promote_min_dsr >= 0 && o.promote_min_dsr <= 1)) {
+      return make_error(std::string(source) +
+                        ": [optimize] values out of range (trials >= 1, stale_seconds >= 1, promote_min_dsr in [0, 1])");
+    }
+    if (const toml::node* n = t->get("param")) {
+      const toml::array* arr = n->as_array();
+      if (arr == nullptr) {
+        return make_error(where(source, n->source()) + ": optimize.param must be an array of tables ([[optimize.param]])");
+      }
+      o.space.clear();
+      for (std::size_t i = 0; i < arr->size(); ++i) {
+        const toml::table* pt = (*arr)[i].as_table();
+        const std::string pp = "optimize.param[" + std::to_string(i) + "].";
+        if (pt == nullptr) return make_error(std::string(source) + ": " + pp + " must be a table");
+        if (auto ok = check_keys(*pt, {"name", "type", "low", "high", "log", "step", "choices"}, pp, source); !ok) {
+          return ok;
+        }
+        SearchParam sp;
+        for (auto r : {read_string(*pt, "name", sp.name, pp, source), read_string(*pt, "type", sp.type, pp, source),
+                       read_number(*pt, "low", sp.low, pp, source), read_number(*pt, "high", sp.high, pp, source),
+                       read_bool(*pt, "log", sp.log, pp, source), read_number(*pt, "step", sp.step, pp, source),
+                       read_strings(*pt, "choices", sp.choices, pp, source)}) {
+          if (!r) return r;
+        }
+        if (sp.name.empty()) return make_error(std::string(source) + ": " + pp + "name is required");
+        if (sp.type == "categorical") {
+          if (sp.choices.empty()) return make_error(std::string(source) + ": " + pp + "choices must not be empty");
+        } else if (sp.type == "int" || sp.type == "float") {
+          if (!(sp.low < sp.high) || (sp.log && !(sp.low > 0)) || sp.step < 0) {
+            return make_error(std::string(source) + ": " + pp + "needs low < high (low > 0 with log) and step >= 0");
+          }
+        } else {
+          return make_error(std::string(source) + ": " + pp + "type: 'int', 'float' or 'categorical', got '" +
+                            sp.type + "'");
+        }
+        o.space.push_back(std::move(sp));
+      }
+    }
+  }
+  return err;
 }
 
 Expected<void> parse_serve(const toml::table& root, AppConfig& config, std::string_view source) {
@@ -817,13 +944,14 @@ Expected<AppConfig> parse_config(std::string_view toml_text, std::string_view so
   }
   AppConfig config;
   if (auto ok = check_keys(
-          root, {"lake", "calendars", "instruments", "backtest", "strategy", "risk", "train", "gate", "serve"}, "",
+          root, {"lake", "calendars", "instruments", "backtest", "strategy", "risk", "train", "gate", "walkforward", "optimize", "serve"}, "",
           source);
       !ok) {
     return tl::unexpected(ok.error());
   }
   if (auto ok = parse_backtest(root, config.backtest, source); !ok) return tl::unexpected(ok.error());
   if (auto ok = parse_train_gate(root, config, source); !ok) return tl::unexpected(ok.error());
+  if (auto ok = parse_research(root, config, source); !ok) return tl::unexpected(ok.error());
   if (auto ok = parse_serve(root, config, source); !ok) return tl::unexpected(ok.error());
   if (const toml::node* lake = root.get("lake")) {
     const toml::table* t = lake->as_table();

@@ -45,8 +45,12 @@ struct BacktestSettings {
 
 /// `[train]`: `quant train` (the Gatekeeper's models).
 struct TrainSettings {
-  int horizon = 60;               ///< label horizon in bars
-  double validation_share = 0.2;  ///< last share of signals (in time) for validation
+  /// Shares of the labelled trades (in time order) for the segments after
+  /// training: early stopping, conformal calibration, the out-of-sample test.
+  double early_stopping_share = 0.15;
+  double calibration_share = 0.15;
+  double test_share = 0.15;
+  double interval_miss = 0.1;  ///< target share below q10 and above q90 each
   int embargo_bars = 60;
   int hmm_states = 3;  ///< HMM regime features; 0 = none
   int rounds = 300;
@@ -54,6 +58,44 @@ struct TrainSettings {
   double eta = 0.05;
   int early_stopping_rounds = 30;
   int seed = 42;
+};
+
+/// `[walkforward]`: windows in trading sessions (research/walkforward.h).
+struct WalkForwardSettings {
+  bool expanding = false;  ///< mode = "rolling" | "expanding"
+  int train_sessions = 40;
+  int early_stopping_sessions = 8;
+  int validation_sessions = 10;
+  int test_sessions = 10;
+  int step_sessions = 10;
+  std::vector<double> p_min_grid = {0.40, 0.45, 0.50, 0.55, 0.60, 0.65};
+  int min_validation_trades = 5;
+};
+
+/// One searched parameter of `[[optimize.param]]`.
+struct SearchParam {
+  std::string name;  ///< e.g. "ma_breakout.fast", "train.eta" (the list: docs/research.md)
+  std::string type;  ///< "int" | "float" | "categorical"
+  double low = 0, high = 0;
+  bool log = false;
+  double step = 0;  ///< int: 0 = 1
+  std::vector<std::string> choices;
+};
+
+/// `[optimize]`: the hyper-parameter search and the promotion rule.
+struct OptimizeSettings {
+  int trials = 50;
+  std::int64_t seed = 42;
+  /// Where studies live: a directory (file journals, one per study) or
+  /// "redis://host:port" (shared by workers on several machines).
+  std::string storage = "state/studies";
+  bool prune = true;                 ///< median pruner over walk-forward folds
+  int stale_seconds = 120;           ///< a running trial without a heartbeat this long is retried
+  std::vector<SearchParam> space;    ///< empty: the default space (docs/research.md)
+  std::string model_name;            ///< registered model; empty: "gatekeeper-<symbol>"
+  double promote_margin = 0.0;       ///< challenger's OOS Sharpe must beat the champion's by this (daily Sharpe units)
+  double promote_min_dsr = 0.5;      ///< and its deflated Sharpe ratio must reach this
+  std::string registry = "mlruns";   ///< the registry (MLflow layout) when MLFLOW_TRACKING_URI is not set
 };
 
 /// `[gate]`: the Gatekeeper in the backtest's signal path (strategy.ma_breakout.model_gate).
@@ -137,6 +179,8 @@ struct AppConfig {
   BacktestSettings backtest;
   TrainSettings train;
   GateSettings gate;
+  WalkForwardSettings walkforward;
+  OptimizeSettings optimize;
   ServeSettings serve;
 };
 

@@ -6,6 +6,7 @@
 /// MT5 bridge, FIX). The model gate is a port too, so the engine never links
 /// the model runtime.
 
+#include <algorithm>
 #include <cstddef>
 #include <span>
 #include <string_view>
@@ -72,10 +73,33 @@ class MarketDataFeed {
   /// one bar through next(), so a live feed never waits to fill a batch.
   virtual Expected<std::size_t> next_batch(std::span<Bar> out) {
     if (out.empty()) return std::size_t{0};
+
+
     auto more = next(out[0]);
     if (!more) return tl::unexpected(more.error());
     return *more ? std::size_t{1} : std::size_t{0};
   }
+};
+
+/// Bars already in memory, as a feed (research, tests). `bars` must outlive it.
+class SpanFeed final : public MarketDataFeed {
+ public:
+  explicit SpanFeed(std::span<const Bar> bars) : bars_(bars) {}
+  Expected<bool> next(Bar& bar) override {
+    if (i_ >= bars_.size()) return false;
+    bar = bars_[i_++];
+    return true;
+  }
+  Expected<std::size_t> next_batch(std::span<Bar> out) override {
+    const std::size_t n = std::min(out.size(), bars_.size() - i_);
+    std::copy_n(bars_.begin() + static_cast<std::ptrdiff_t>(i_), n, out.begin());
+    i_ += n;
+    return n;
+  }
+
+ private:
+  std::span<const Bar> bars_;
+  std::size_t i_ = 0;
 };
 
 /// What a venue reports about orders (FIX ExecutionReport semantics). Called

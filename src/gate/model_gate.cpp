@@ -17,8 +17,8 @@ engine::GateVerdict ModelGate::judge(const engine::EntryCandidate& entry) {
   GateRecord r;
   r.ts = entry.ts;
   r.side = entry.side;
-  r.target = config_.target_points;
-  r.stop = config_.stop_atr_multiple * entry.atr;
+  r.target = config_.target_points - config_.cost_points;
+  r.stop = config_.stop_atr_multiple * entry.atr + config_.cost_points;
   if (!pipeline_.ready()) {
     r.reason = "features warming up";
   } else if (auto score = scorer_(pipeline_.values()); !score) {

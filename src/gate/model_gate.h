@@ -5,7 +5,10 @@
 /// entry passes when the three models agree, by `model::judge` — the rule the
 /// signal service's `/infer` `pass` applies too:
 ///   prob ≥ p_min, q90 ≥ target and q10 ≥ −stop,
-/// target = the profit target (points), stop = stop_atr_multiple × the entry's ATR.
+/// target = the profit target (points), stop = stop_atr_multiple × the entry's
+/// ATR, both net of `cost_points`: q10/q90 are quantiles of a trade's net
+/// result (fees and slippage paid), so a trade that reaches its target nets
+/// target − costs and one stopped out loses stop + costs.
 
 #include <functional>
 #include <span>
@@ -23,6 +26,7 @@ struct GateConfig {
   model::GateRule rule;
   double target_points = 100;      ///< the profit target distance, price points
   double stop_atr_multiple = 2.0;  ///< the stop distance in ATRs (the risk engine's)
+  double cost_points = 0;          ///< round-trip fees and entry slippage per contract, price points
 };
 
 /// One judged entry (the run's gate.csv).

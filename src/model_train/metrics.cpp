@@ -80,19 +80,30 @@ std::vector<CalibrationBin> calibration_table(std::span<const float> prob, std::
 }
 
 QuantileCoverage quantile_coverage(std::span<const float> lower, std::span<const float> upper,
-                                   std::span<const float> y) {
-  QUANT_CHECK(lower.size() == y.size() && upper.size() == y.size() && !y.empty());
-  std::size_t below = 0, above = 0;
+                                   std::span<const float> y, double tie) {
+  QUANT_CHECK(lower.size() == y.size() && upper.size() == y.size() && !y.empty() && tie >= 0);
+  std::size_t below = 0, above = 0, at_below = 0, at_above = 0;
   for (std::size_t i = 0; i < y.size(); ++i) {
-    below += y[i] < lower[i] ? 1 : 0;
-    above += y[i] > upper[i] ? 1 : 0;
+    const double v = y[i], lo = lower[i], hi = upper[i];
+    below += v < lo - tie ? 1 : 0;
+    above += v > hi + tie ? 1 : 0;
+    at_below += v <= lo + tie ? 1 : 0;
+    at_above += v >= hi - tie ? 1 : 0;
   }
   const auto n = static_cast<double>(y.size());
   QuantileCoverage out;
   out.below_lower = static_cast<double>(below) / n;
   out.above_upper = static_cast<double>(above) / n;
   out.inside = 1.0 - out.below_lower - out.above_upper;
+  out.at_or_below_lower = static_cast<double>(at_below) / n;
+  out.at_or_above_upper = static_cast<double>(at_above) / n;
   return out;
+}
+
+double coverage_error(double strict, double inclusive, double level) {
+  if (level < strict) return strict - level;
+  if (level > inclusive) return level - inclusive;
+  return 0.0;
 }
 
 namespace {
@@ -114,18 +125,22 @@ nlohmann::json ValidationMetrics::to_json() const {
           {"brier", number(brier)},
           {"calibration", table},
           {"coverage",
-           {{"below_q10", coverage.below_lower}, {"above_q90", coverage.above_upper}, {"inside", coverage.inside}}}};
+           {{"below_q10", coverage.below_lower},
+            {"above_q90", coverage.above_upper},
+            {"inside", coverage.inside},
+            {"at_or_below_q10", coverage.at_or_below_lower},
+            {"at_or_above_q90", coverage.at_or_above_upper}}}};
 }
 
 ValidationMetrics evaluate(std::span<const float> prob, std::span<const float> labels, std::span<const float> q10,
-                           std::span<const float> q90, std::span<const float> move) {
+                           std::span<const float> q90, std::span<const float> move, double tie) {
   ValidationMetrics m;
   m.rows = prob.size();
   m.auc = model_train::auc(prob, labels);
   m.log_loss = model_train::log_loss(prob, labels);
   m.brier = brier_score(prob, labels);
   m.calibration = calibration_table(prob, labels);
-  m.coverage = quantile_coverage(q10, q90, move);
+  m.coverage = quantile_coverage(q10, q90, move, tie);
   return m;
 }
 

@@ -33,14 +33,25 @@ std::vector<CalibrationBin> calibration_table(std::span<const float> prob, std::
                                               std::size_t bins = 10);
 
 /// Shares of `y` strictly below `lower` and strictly above `upper` (ideally
-/// 0.10 and 0.10 for q10/q90), and inside [lower, upper].
+/// 0.10 and 0.10 for q10/q90), and inside [lower, upper]. Where `y` has atoms
+/// (every trade closed at its target nets the same), a quantile sits on one:
+/// α is then a correct level when share(y < q) ≤ α ≤ share(y ≤ q), so the
+/// shares at or beyond each bound are given too. `tie` is the distance within
+/// which y counts as equal to a bound (half a tick: float32 quantiles hit an
+/// atom only within rounding).
 struct QuantileCoverage {
   double below_lower = 0.0;
   double above_upper = 0.0;
   double inside = 0.0;
+  double at_or_below_lower = 0.0;
+  double at_or_above_upper = 0.0;
 };
 QuantileCoverage quantile_coverage(std::span<const float> lower, std::span<const float> upper,
-                                   std::span<const float> y);
+                                   std::span<const float> y, double tie = 0.0);
+
+/// How far `level` lies outside [strict, inclusive] (0 inside): the coverage
+/// error of a quantile bound on data with atoms.
+double coverage_error(double strict, double inclusive, double level);
 
 /// Everything above for the three Gatekeeper outputs, in one record.
 struct ValidationMetrics {
@@ -55,6 +66,6 @@ struct ValidationMetrics {
 
 /// Computes every metric: `prob` against 0/1 `labels`, q10/q90 against `move`.
 ValidationMetrics evaluate(std::span<const float> prob, std::span<const float> labels, std::span<const float> q10,
-                           std::span<const float> q90, std::span<const float> move);
+                           std::span<const float> q90, std::span<const float> move, double tie = 0.0);
 
 }  // namespace quant::model_train

@@ -561,12 +561,25 @@
     const m = data.model;
     const host = byId('model-body');
     const left = el('div');
-    const facts = table([{ title: 'Validation metric' }, { title: 'Value', cls: 'num' }], [
+    // Trained since the research step: metrics measured on a test segment that
+    // nothing was fitted on ("measured_on": "test"); older manifests validated
+    // on the early-stopping rows.
+    const where = m.measured_on === 'test' ? 'Test (out-of-sample)' : 'Validation';
+    const rows = [
       ['AUC', fmt(m.auc, 4)], ['Log-loss', fmt(m.log_loss, 4)], ['Brier score', fmt(m.brier, 4)],
-      ['Validation rows', integer(m.rows)], ['Gate threshold p_min', fmt(m.p_min, 2)],
-      ['Model directory', { text: m.model_dir, cls: 'wrap' }], ['Manifest hash', { text: m.manifest_hash, cls: 'mono' }],
-    ], 'metrics');
-    facts.prepend(el('caption', { text: 'Validation' }));
+      [where + ' rows', integer(m.rows)], ['Gate threshold p_min', fmt(m.p_min, 2)],
+    ];
+    if (m.early_stopping) {
+      rows.push(['AUC on the early-stopping rows (chose the trees: biased)', fmt(m.early_stopping.auc, 4)]);
+    }
+    if (finite(m.raw_quantiles_crossed)) rows.push(['Raw q10 > q90 (before sorting)', percent(m.raw_quantiles_crossed, 1)]);
+    rows.push(['Model directory', { text: m.model_dir, cls: 'wrap' }], ['Manifest hash', { text: m.manifest_hash, cls: 'mono' }]);
+    const facts = table([{ title: where + ' metric' }, { title: 'Value', cls: 'num' }], rows, 'metrics');
+    facts.prepend(el('caption', { text: where }));
+    if (m.overlap) {
+      left.append(el('p', { className: 'warning', text: 'The backtest window overlaps the models\' training window ' +
+        '(--allow-overlap): ' + m.overlap + '. Its gated results are in-sample.' }));
+    }
     left.append(facts);
 
     const c = m.coverage;
@@ -577,7 +590,7 @@
       ['inside [q10, q90]', percent(share(c.inside), 1), '80 %'],
       ['above q90', percent(share(c.above_upper), 1), '10 %'],
     ], 'metrics coverage');
-    coverage.prepend(el('caption', { text: 'Quantile coverage (validation)' }));
+    coverage.prepend(el('caption', { text: 'Quantile coverage (' + where.toLowerCase() + ')' }));
     left.append(coverage);
 
     const bins = m.calibration;
