@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "report/research_page.h"
+#include "research/overfitting.h"
 #include "signal_path.h"
 #include "train_command.h"
 
@@ -83,6 +84,8 @@ std::string fixed(double v, int decimals) {
 
 std::string pct(double v) { return fixed(100 * v, 2) + " %"; }
 
+nlohmann::json finite_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
 double seconds_of(Timestamp t) {
   return static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
 }
@@ -106,6 +109,13 @@ OosSummary summarize(const research::WalkForwardResult& r) {
   s.ungated_sharpe = research::daily_sharpe(u);
   s.gated_max_drawdown = max_drawdown(g);
   s.ungated_max_drawdown = max_drawdown(u);
+  auto psr = [](const std::vector<double>& series) {
+    auto p = research::probabilistic_sharpe_ratio(series, 0.0);
+    return p ? *p : std::nan("");
+  };
+  s.gated_psr = psr(g);
+  s.ungated_psr = psr(u);
+  s.gated_returns = std::move(g);
   return s;
 }
 
@@ -176,9 +186,9 @@ Expected<void> write_walkforward_outputs(const std::string& out, const std::stri
       {"seconds", r.seconds},
       {"mode", cfg.walkforward.expanding ? "expanding" : "rolling"},
       {"gated", {{"trades", s.gated_trades}, {"return", s.gated_return}, {"daily_sharpe", s.gated_sharpe},
-                 {"max_drawdown", s.gated_max_drawdown}}},
+                 {"max_drawdown", s.gated_max_drawdown}, {"psr", finite_or_null(s.gated_psr)}}},
       {"ungated", {{"trades", s.ungated_trades}, {"return", s.ungated_return}, {"daily_sharpe", s.ungated_sharpe},
-                   {"max_drawdown", s.ungated_max_drawdown}}},
+                   {"max_drawdown", s.ungated_max_drawdown}, {"psr", finite_or_null(s.ungated_psr)}}},
       {"per_fold", folds}};
   {
     std::ofstream f(out + "/summary.json");
@@ -197,6 +207,7 @@ Expected<void> write_walkforward_outputs(const std::string& out, const std::stri
   page.facts = {{"Out-of-sample days", std::to_string(s.days)},
                 {"Gated: return", pct(s.gated_return)},
                 {"Gated: daily Sharpe", fixed(s.gated_sharpe, 3)},
+                {"Gated: P(Sharpe > 0) (PSR)", std::isfinite(s.gated_psr) ? fixed(s.gated_psr, 3) : "–"},
                 {"Gated: max drawdown", pct(s.gated_max_drawdown)},
                 {"Gated: trades", std::to_string(s.gated_trades)},
                 {"Ungated: return", pct(s.ungated_return)},
@@ -270,8 +281,8 @@ int run_walkforward_command(const GlobalOptions& global, const WalkForwardArgs& 
   }
   std::printf("walk-forward %s: %zu folds, %zu out-of-sample days in %.1f s\n", args.symbol.c_str(), s.folds, s.days,
               result->seconds);
-  std::printf("  gated:   %lld trades, return %+.2f %%, daily Sharpe %.3f, max drawdown %.2f %%\n",
-              static_cast<long long>(s.gated_trades), 100 * s.gated_return, s.gated_sharpe,
+  std::printf("  gated:   %lld trades, return %+.2f %%, daily Sharpe %.3f (PSR %.3f), max drawdown %.2f %%\n",
+              static_cast<long long>(s.gated_trades), 100 * s.gated_return, s.gated_sharpe, s.gated_psr,
               100 * s.gated_max_drawdown);
   std::printf("  ungated: %lld trades, return %+.2f %%, daily Sharpe %.3f, max drawdown %.2f %%\n",
               static_cast<long long>(s.ungated_trades), 100 * s.ungated_return, s.ungated_sharpe,

@@ -29,6 +29,9 @@ struct OosSummary {
   double gated_return = 0, ungated_return = 0;  ///< compounded
   double gated_sharpe = 0, ungated_sharpe = 0;  ///< daily
   double gated_max_drawdown = 0, ungated_max_drawdown = 0;  ///< share of the peak
+  /// Probabilistic Sharpe ratio against 0 (docs/statistics.md); NaN when undefined (no variation).
+  double gated_psr = 0, ungated_psr = 0;
+  std::vector<double> gated_returns;  ///< the stitched daily returns (the optimiser's DSR and PBO input)
 };
 OosSummary summarize(const research::WalkForwardResult& result);
 

@@ -8,8 +8,11 @@ q ingest --lake "$LAKE" -f mt5-bars -s WIN -q "$WORK/win.csv" >/dev/null
 echo "== quant train writes three checked ONNX models, their merged graph and a manifest"
 out=$(q train --lake "$LAKE" -s WIN --to 2024-03-04 --out "$WORK/models" 2>&1); st=$?
 expect_status $st 0 "train runs"
-expect_contains "$out" "validation: AUC" "reports AUC"
-expect_contains "$out" "calibration" "reports the calibration table"
+expect_contains "$out" "test (out-of-sample" "reports the test segment's metrics as out-of-sample"
+expect_contains "$out" "early stopping (chose the trees, not out-of-sample)" "labels the early-stopping metrics"
+expect_contains "$out" "calibration table on test" "reports the calibration table"
+expect_contains "$out" "raw q10 > q90" "reports how often the raw quantiles crossed"
+expect_contains "$(cat "$WORK/models/manifest.json")" '"measured_on": "test"' "the manifest says where its metrics were measured"
 for f in gatekeeper_prob.onnx gatekeeper_q10.onnx gatekeeper_q90.onnx gatekeeper.onnx manifest.json; do
   if [[ -s $WORK/models/$f ]]; then ok "wrote $f"; else bad "missing $f"; fi
 done
@@ -46,6 +49,38 @@ if (( gated <= passed )); then ok "every gated trade passed the gate ($gated ≤
 bad_rule=$(awk -F, 'NR > 1 && $8 == 1 && ($3 < 0.5 || $5 < $6 || $4 < -$7)' "$WORK/run/gate.csv" | wc -l)
 expect_eq "$bad_rule" 0 "every passed signal meets prob ≥ 0.5, q90 ≥ target, q10 ≥ −stop"
 expect_contains "$(cat "$WORK/run/report.html")" "Gated vs ungated" "the report compares gated and ungated"
+
+echo "== a gated backtest on the models' training window is refused unless asked for"
+out=$(q backtest --lake "$LAKE" -s WIN --gate "$WORK/models" --no-compare --out "$WORK/run_overlap" 2>&1); st=$?
+expect_status $st 1 "refused without --allow-overlap"
+expect_contains "$out" "in-sample" "says why"
+expect_contains "$out" "--allow-overlap" "says how to run it anyway"
+out=$(q backtest --lake "$LAKE" -s WIN --gate "$WORK/models" --no-compare --allow-overlap --out "$WORK/run_overlap" 2>&1); st=$?
+expect_status $st 0 "runs with --allow-overlap"
+expect_contains "$(cat "$WORK/run_overlap/model_metrics.json")" '"overlap"' "the run records the overlap for its report"
+expect_contains "$(cat "$WORK/run_overlap/report.html")" "allow-overlap" "the report can say so"
+
+echo "== quant walkforward: folds, stitched out-of-sample days, a report"
+sed -e 's/^train_sessions = .*/train_sessions = 20/' -e 's/^early_stopping_sessions = .*/early_stopping_sessions = 5/' \
+    -e 's/^validation_sessions = .*/validation_sessions = 8/' -e 's/^test_sessions = .*/test_sessions = 8/' \
+    -e 's/^step_sessions = .*/step_sessions = 8/' "$ROOT/config/quant.toml" > "$WORK/wf.toml"
+out=$("$QUANT" --config "$WORK/wf.toml" walkforward --lake "$LAKE" -s WIN --out "$WORK/wf" 2>&1); st=$?
+expect_status $st 0 "walkforward runs"
+expect_contains "$out" "fold 1/" "reports progress per fold"
+for f in folds.csv oos_days.csv summary.json report.html fold-1/model/manifest.json; do
+  if [[ -s $WORK/wf/$f ]]; then ok "wrote $f"; else bad "missing $f"; fi
+done
+folds=$(($(wc -l < "$WORK/wf/folds.csv") - 1))
+expect_eq "$folds" 4 "60 sessions give 4 folds of 8 test sessions after 20 + 8"
+python3 - "$WORK/wf" <<'PY' && ok "every out-of-sample day lies after its fold's models were fitted" || bad "a test day precedes its fold's fit"
+import csv, json, sys
+d = sys.argv[1]
+folds = list(csv.DictReader(open(d + "/folds.csv")))
+for row in csv.DictReader(open(d + "/oos_days.csv")):
+    f = folds[int(row["fold"]) - 1]
+    fit_end = json.load(open(f"{d}/fold-{row['fold']}/model/manifest.json"))["params"]["split"]["fit_end"]
+    assert fit_end <= f["test_start"] <= row["ts"] < f["test_end"], (row, f, fit_end)
+PY
 
 echo "== a model directory written before gatekeeper.onnx existed gates identically"
 cp -r "$WORK/models" "$WORK/older"
