@@ -294,7 +294,8 @@ class FileRegistry final : public Registry {
     return record_and_move(*model, name, alias, "promote", current, version, reason, *decision);
   }
 
-  Expected<AliasChange> rollback(const std::string& name, const std::string& alias, const std::string& reason) override {
+  Expected<AliasChange> rollback(const std::string& name, const std::string& alias,
+                                 const std::string& reason) override {
     if (auto ok = detail::check_settable_alias(alias); !ok) return tl::unexpected(ok.error());
     auto model = require_model(name);
     if (!model) return tl::unexpected(model.error());
@@ -338,8 +339,8 @@ class FileRegistry final : public Registry {
     std::error_code ec;
     if (fs::is_regular_file(dir / kMetaFile, ec)) return dir;
     const auto names = model_names();
-    return fail("no model '" + name + "' (" + (names.empty() ? std::string("no models are registered")
-                                                             : "models: " + join(names)) + ")");
+    return fail("no model '" + name + "' (" +
+                (names.empty() ? std::string("no models are registered") : "models: " + join(names)) + ")");
   }
 
   static std::string no_alias(const std::string& name, const std::string& alias, const fs::path& model) {
@@ -482,7 +483,8 @@ class FileRegistry final : public Registry {
     c.decision_json = decision;
     const fs::path file = history_file(model, alias);
     if (auto ok = detail::make_directories(file.parent_path()); !ok) return fail(ok.error().message);
-    if (auto ok = detail::append_durably(file, detail::alias_change_json(c) + "\n"); !ok) return fail(ok.error().message);
+    if (auto ok = detail::append_durably(file, detail::alias_change_json(c) + "\n"); !ok)
+      return fail(ok.error().message);
     if (auto ok = registry::set_alias(root_.string(), name, alias, to); !ok) return tl::unexpected(ok.error());
     return c;
   }

@@ -9,7 +9,6 @@
 
 #include "registry/store_io.h"
 
-
 namespace quant::registry {
 namespace {
 
@@ -27,7 +26,6 @@ constexpr std::string_view kManifestFile = "manifest.json";
 constexpr std::string_view kMetaFile = "meta.yaml";
 // MLflow's FileStore marks a deleted version with this stage instead of removing its directory.
 constexpr std::string_view kDeletedStage = "Deleted_Internal";
-
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }

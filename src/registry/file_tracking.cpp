@@ -42,7 +42,8 @@ Expected<void> check_experiment_name(const std::string& name) {
   if (name.empty()) return make_error("tracking: experiment name is empty");
   for (const char c : name) {
     const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) return make_error("tracking: experiment name " + yaml_quote(name) + " has a control character");
+    if (u < 0x20 || u == 0x7f)
+      return make_error("tracking: experiment name " + yaml_quote(name) + " has a control character");
   }
   return {};
 }
@@ -106,8 +107,8 @@ struct RunMeta {
 
 std::string run_meta_yaml(const RunMeta& m) {
   // What MLflow's FileStore writes (_make_persisted_run_info_dict + deleted_time), keys sorted.
-  return "artifact_uri: " + yaml_quote(m.artifact_uri) + "\ndeleted_time: null\nend_time: " +
-         (m.end_time_ms ? std::to_string(*m.end_time_ms) : std::string("null")) +
+  return "artifact_uri: " + yaml_quote(m.artifact_uri) +
+         "\ndeleted_time: null\nend_time: " + (m.end_time_ms ? std::to_string(*m.end_time_ms) : std::string("null")) +
          "\nentry_point_name: ''\nexperiment_id: " + yaml_quote(m.experiment_id) +
          "\nlifecycle_stage: active\nrun_id: " + yaml_quote(m.run_id) + "\nrun_name: " + yaml_quote(m.run_name) +
          "\nrun_uuid: " + yaml_quote(m.run_id) + "\nsource_name: ''\nsource_type: " + std::to_string(kSourceTypeLocal) +
@@ -318,8 +319,7 @@ Expected<std::unique_ptr<FileTracker>> FileTracker::open(const std::string& root
     if (!fs::is_regular_file(dir / "0" / kMetaFile, ec)) {
       const fs::path zero = dir / "0";
       if (auto ok = detail::make_directories(zero); !ok) return make_error("tracking: " + ok.error().message);
-      const std::string meta =
-          experiment_meta_yaml("0", kDefaultExperiment, detail::file_uri(zero), tracker->now_ms());
+      const std::string meta = experiment_meta_yaml("0", kDefaultExperiment, detail::file_uri(zero), tracker->now_ms());
       if (auto ok = detail::write_file_atomic(zero / kMetaFile, meta, zero); !ok) {
         return make_error("tracking: " + ok.error().message);
       }
@@ -414,8 +414,10 @@ Expected<std::unique_ptr<Run>> FileTracker::start_run(const std::string& experim
   }
   for (const auto& [key, value] : all) {
     const fs::path file = dir / "tags" / key;
-    if (auto ok = detail::make_directories(file.parent_path()); !ok) return make_error("tracking: " + ok.error().message);
-    if (auto ok = detail::write_file_atomic(file, value, dir); !ok) return make_error("tracking: " + ok.error().message);
+    if (auto ok = detail::make_directories(file.parent_path()); !ok)
+      return make_error("tracking: " + ok.error().message);
+    if (auto ok = detail::write_file_atomic(file, value, dir); !ok)
+      return make_error("tracking: " + ok.error().message);
   }
   // meta.yaml last: until it exists MLflow (and read_run) skip the directory.
   if (auto ok = detail::write_file_atomic(dir / kMetaFile, run_meta_yaml(meta), dir); !ok) {
@@ -427,9 +429,8 @@ Expected<std::unique_ptr<Run>> FileTracker::start_run(const std::string& experim
 }
 
 Expected<std::string> find_run_dir(const std::string& root, const std::string& run_id) {
-  if (run_id.size() != 32 || !std::all_of(run_id.begin(), run_id.end(), [](char c) {
-        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-      })) {
+  if (run_id.size() != 32 || !std::all_of(run_id.begin(), run_id.end(),
+                                          [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); })) {
     return make_error("tracking: run id '" + run_id + "' is not 32 lowercase hex digits");
   }
   const fs::path dir = detail::normal_absolute(root);

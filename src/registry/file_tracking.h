@@ -55,8 +55,8 @@ struct RunRecord {
   std::string run_name;
   std::string user_id;
   std::string artifact_uri;
-  std::string dir;             ///< absolute run directory
-  int status = 1;              ///< RunStatus as an integer
+  std::string dir;  ///< absolute run directory
+  int status = 1;   ///< RunStatus as an integer
   std::int64_t start_time_ms = 0;
   std::int64_t end_time_ms = 0;  ///< 0 while running (meta.yaml: null)
   Tags params;

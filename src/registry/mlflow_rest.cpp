@@ -257,7 +257,8 @@ Expected<void> upload(RestClient& client, const fs::path& from, const std::strin
   };
   const auto under = [&](const std::string& rel) { return dest.empty() ? rel : dest + "/" + rel; };
   if (fs::is_regular_file(from, ec)) return put(from, under(from.filename().string()));
-  if (!fs::is_directory(from, ec)) return make_error("artifact " + from.string() + " is neither a file nor a directory");
+  if (!fs::is_directory(from, ec))
+    return make_error("artifact " + from.string() + " is neither a file nor a directory");
   for (fs::recursive_directory_iterator it(from, fs::directory_options::follow_directory_symlink, ec), end;
        !ec && it != end; it.increment(ec)) {
     if (!it->is_regular_file(ec)) continue;
@@ -290,9 +291,10 @@ class RestRun final : public Run {
                             std::optional<std::int64_t> timestamp_ms) override {
     if (auto ok = detail::check_key(key, "metric"); !ok) return fail(ok.error().message);
     std::lock_guard lock(mutex_);
-    metrics_.push_back(
-        {{"key", key}, {"value", metric_value(value)}, {"timestamp", timestamp_ms.value_or(clock_now(options_))},
-         {"step", step}});
+    metrics_.push_back({{"key", key},
+                        {"value", metric_value(value)},
+                        {"timestamp", timestamp_ms.value_or(clock_now(options_))},
+                        {"step", step}});
     if (params_.size() + metrics_.size() >= kMaxBatchEntries) return send_batch();
     return {};
   }
@@ -323,9 +325,9 @@ class RestRun final : public Run {
     std::lock_guard lock(mutex_);
     ended_ = true;
     auto sent = send_batch();
-    auto answer = client_->call(
-        "POST", "mlflow/runs/update",
-        {{"run_id", run_id_}, {"status", run_status_name(status)}, {"end_time", clock_now(options_)}});
+    auto answer =
+        client_->call("POST", "mlflow/runs/update",
+                      {{"run_id", run_id_}, {"status", run_status_name(status)}, {"end_time", clock_now(options_)}});
     if (!sent) return sent;
     if (!answer) return tl::unexpected(to_error(answer.error()));
     return {};
@@ -349,9 +351,7 @@ class RestRun final : public Run {
   }
 
  private:
-  Expected<void> fail(const std::string& what) const {
-    return make_error("tracking: run " + run_id_ + ": " + what);
-  }
+  Expected<void> fail(const std::string& what) const { return make_error("tracking: run " + run_id_ + ": " + what); }
 
   /// Sends and clears the pending params and metrics (caller holds mutex_).
   /// Cleared even on failure: resending a batch whose params the server
@@ -432,9 +432,9 @@ class RestTracker final : public Tracker {
     const json& info = (*created)["run"]["info"];
     std::string run_id = text_of(info, "run_id");
     if (run_id.empty()) run_id = text_of(info, "run_uuid");
-    if (run_id.empty()) return make_error("tracking: " + client_->base_url() + ": runs/create answered without a run id");
-    return std::unique_ptr<Run>(
-        new RestRun(client_, options_, run_id, *exp, text_of(info, "artifact_uri")));
+    if (run_id.empty())
+      return make_error("tracking: " + client_->base_url() + ": runs/create answered without a run id");
+    return std::unique_ptr<Run>(new RestRun(client_, options_, run_id, *exp, text_of(info, "artifact_uri")));
   }
 
  private:
@@ -473,7 +473,8 @@ class RestRegistry final : public Registry {
     }
     const fs::path dir = detail::normal_absolute(model_dir.empty() ? "." : model_dir);
     std::error_code ec;
-    if (model_dir.empty() || !fs::is_directory(dir, ec)) return fail("model directory " + dir.string() + " does not exist");
+    if (model_dir.empty() || !fs::is_directory(dir, ec))
+      return fail("model directory " + dir.string() + " does not exist");
     if (!fs::is_regular_file(dir / "manifest.json", ec)) return fail("no manifest.json in " + dir.string());
     if (auto ok = ensure_model(name); !ok) return tl::unexpected(ok.error());
 
@@ -535,7 +536,8 @@ class RestRegistry final : public Registry {
     if (model->aliases.count(alias) == 0) {
       std::string have;
       for (const auto& [a, v] : model->aliases) have += (have.empty() ? "" : ", ") + a + "=" + std::to_string(v);
-      return fail("model '" + name + "' has no alias '" + alias + "' (aliases: " + (have.empty() ? "none" : have) + ")");
+      return fail("model '" + name + "' has no alias '" + alias + "' (aliases: " + (have.empty() ? "none" : have) +
+                  ")");
     }
     auto answer = client_->call("GET", "mlflow/registered-models/alias", {{"name", name}, {"alias", alias}});
     if (!answer) return tl::unexpected(to_error(answer.error()));
@@ -578,8 +580,8 @@ class RestRegistry final : public Registry {
       if (models) {
         for (const auto& m : *models) names += (names.empty() ? "" : ", ") + text_of(m, "name");
       }
-      return fail("no model '" + name + "' (" + (names.empty() ? std::string("no models are registered")
-                                                               : "models: " + names) + ")");
+      return fail("no model '" + name + "' (" +
+                  (names.empty() ? std::string("no models are registered") : "models: " + names) + ")");
     }
     return model_info((*answer)["registered_model"]);
   }
@@ -649,7 +651,8 @@ class RestRegistry final : public Registry {
     return record_and_move(name, alias, history_entry(options_, "promote", alias, current, version, reason, *decision));
   }
 
-  Expected<AliasChange> rollback(const std::string& name, const std::string& alias, const std::string& reason) override {
+  Expected<AliasChange> rollback(const std::string& name, const std::string& alias,
+                                 const std::string& reason) override {
     if (auto ok = detail::check_settable_alias(alias); !ok) return tl::unexpected(ok.error());
     auto model = get_model(name);
     if (!model) return tl::unexpected(model.error());

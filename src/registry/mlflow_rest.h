@@ -11,9 +11,10 @@
 /// | runs                       | POST mlflow/runs/create, runs/log-batch, runs/set-tag, runs/update; GET runs/get |
 /// | artifact listing           | GET mlflow/artifacts/list                                  |
 /// | artifacts (upload)         | PUT mlflow-artifacts/artifacts/<path>                      |
-/// | registered models          | POST mlflow/registered-models/create, registered-models/set-tag; GET registered-models/get, registered-models/search |
-/// | versions                   | POST mlflow/model-versions/create; GET model-versions/get, model-versions/search |
-/// | aliases                    | POST / DELETE / GET mlflow/registered-models/alias         |
+/// | registered models          | POST mlflow/registered-models/create, registered-models/set-tag; GET
+/// registered-models/get, registered-models/search | | versions                   | POST mlflow/model-versions/create;
+/// GET model-versions/get, model-versions/search | | aliases                    | POST / DELETE / GET
+/// mlflow/registered-models/alias         |
 ///
 /// Artifacts: only runs whose artifact_uri is `mlflow-artifacts:` (a server
 /// started with `--serve-artifacts`, the default since MLflow 2.0) can take

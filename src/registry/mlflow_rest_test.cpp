@@ -4,10 +4,10 @@
 
 #include "registry/mlflow_rest.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -133,10 +133,10 @@ TrackingOptions options_for(const StubServer& server) {
   return o;
 }
 
-#define REQUIRE_SERVER(server)                                                                       \
-  if (!(server).up()) {                                                                              \
+#define REQUIRE_SERVER(server)                                                                        \
+  if (!(server).up()) {                                                                               \
     if (std::getenv("CI") != nullptr) FAIL() << "the stand-in MLflow server did not start (python3)"; \
-    GTEST_SKIP() << "python3 is not available to run the stand-in MLflow server";                    \
+    GTEST_SKIP() << "python3 is not available to run the stand-in MLflow server";                     \
   }
 
 TEST(MlflowRestTest, StartRunCreatesTheExperimentAndSendsMlflowsRunFields) {
@@ -325,8 +325,8 @@ TEST(MlflowRestTest, RegistryRegistersPromotesRollsBackAndLists) {
   EXPECT_EQ(state["runs"][own_run]["info"]["status"], "FINISHED");
 
   ASSERT_TRUE(r.promote("gatekeeper-WIN", 1, kChampion, R"({"oos_sharpe": 1.4})", "first"));
-  ASSERT_TRUE(r.promote("gatekeeper-WIN", 3, kChampion, R"({"oos_sharpe": 1.6, "margin": 0.2, "dsr": 0.95})",
-                        "better"));
+  ASSERT_TRUE(
+      r.promote("gatekeeper-WIN", 3, kChampion, R"({"oos_sharpe": 1.6, "margin": 0.2, "dsr": 0.95})", "better"));
   EXPECT_EQ(server.state()["models"]["gatekeeper-WIN"]["aliases"]["champion"], "3");
   auto back = r.rollback("gatekeeper-WIN", kChampion, "bad live");
   ASSERT_TRUE(back) << back.error().message;

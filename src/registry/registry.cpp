@@ -74,8 +74,8 @@ Expected<std::int64_t> rollback_target(const std::vector<AliasChange>& history, 
     }
   }
   if (stack.empty()) {
-    return make_error("no promotion of alias '" + alias + "' left to roll back (history: " +
-                      std::to_string(history.size()) + " entries)");
+    return make_error("no promotion of alias '" + alias +
+                      "' left to roll back (history: " + std::to_string(history.size()) + " entries)");
   }
   if (!stack.back()) {
     return make_error("the last promotion of alias '" + alias +

@@ -81,14 +81,14 @@ struct RegisteredModelInfo {
 /// One line of an alias's promotion history.
 struct AliasChange {
   std::int64_t time_ms = 0;
-  std::string time;                   ///< the same instant, ISO-8601 UTC
-  std::string action;                 ///< "promote" or "rollback"
+  std::string time;    ///< the same instant, ISO-8601 UTC
+  std::string action;  ///< "promote" or "rollback"
   std::string alias;
-  std::optional<std::int64_t> from;   ///< the version before; nullopt when the alias was unset
-  std::int64_t to = 0;                ///< the version after
+  std::optional<std::int64_t> from;  ///< the version before; nullopt when the alias was unset
+  std::int64_t to = 0;               ///< the version after
   std::string reason;
   std::string user;
-  std::string decision_json = "{}";   ///< the caller's decision (a JSON object), "{}" when none
+  std::string decision_json = "{}";  ///< the caller's decision (a JSON object), "{}" when none
 };
 
 /// The registry interface (file store and REST). Every method fails with an

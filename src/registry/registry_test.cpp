@@ -91,11 +91,12 @@ TEST(FileRegistryWriteTest, RegisterCopiesTheModelIntoTheRunSoTheVersionIsImmuta
   // MLflow's version meta.yaml, keys sorted, pointing at the copy.
   const fs::path meta = s.root / "models" / "gatekeeper-WIN" / "version-1" / "meta.yaml";
   const std::string uri = "file://" + stored.string();
-  EXPECT_EQ(slurp(meta), "aliases: []\ncreation_timestamp: 1764115800000\ncurrent_stage: None\ndescription: null\n"
-                         "last_updated_timestamp: 1764115800000\nname: 'gatekeeper-WIN'\nrun_id: '" +
-                             (*run)->run_id() + "'\nrun_link: null\nsource: '" + uri +
-                             "'\nstatus: READY\nstatus_message: null\nstorage_location: '" + uri +
-                             "'\nuser_id: 'alice'\nversion: 1\n");
+  EXPECT_EQ(slurp(meta),
+            "aliases: []\ncreation_timestamp: 1764115800000\ncurrent_stage: None\ndescription: null\n"
+            "last_updated_timestamp: 1764115800000\nname: 'gatekeeper-WIN'\nrun_id: '" +
+                (*run)->run_id() + "'\nrun_link: null\nsource: '" + uri +
+                "'\nstatus: READY\nstatus_message: null\nstorage_location: '" + uri +
+                "'\nuser_id: 'alice'\nversion: 1\n");
   EXPECT_EQ(slurp(s.root / "models" / "gatekeeper-WIN" / "version-1" / "tags" / "symbol"), "WIN");
   EXPECT_EQ(slurp(s.root / "models" / "gatekeeper-WIN" / "meta.yaml"),
             "creation_timestamp: 1764115800000\ndescription: ''\nlast_updated_timestamp: 1764115800000\n"
@@ -329,9 +330,8 @@ TEST(RollbackTargetTest, ReplaysPromotionsAsAStack) {
                                       change("promote", 4, 6), change("rollback", 6, 4)},
                                      "c"),
             1);
-  EXPECT_FALSE(detail::rollback_target({change("promote", std::nullopt, 1), change("promote", 1, 4),
-                                        change("rollback", 4, 1)},
-                                       "c"));
+  EXPECT_FALSE(detail::rollback_target(
+      {change("promote", std::nullopt, 1), change("promote", 1, 4), change("rollback", 4, 1)}, "c"));
   auto parsed = detail::parse_alias_change(detail::alias_change_json(change("promote", std::nullopt, 3)), "x");
   ASSERT_TRUE(parsed);
   EXPECT_FALSE(parsed->from);

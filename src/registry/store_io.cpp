@@ -332,8 +332,8 @@ Expected<void> check_key(const std::string& key, std::string_view what) {
   std::size_t start = 0;
   while (start <= key.size()) {
     const auto slash = key.find('/', start);
-    const std::string_view part = std::string_view(key).substr(start, slash == std::string::npos ? std::string::npos
-                                                                                                    : slash - start);
+    const std::string_view part =
+        std::string_view(key).substr(start, slash == std::string::npos ? std::string::npos : slash - start);
     if (part.empty() || part == "." || part == "..") {
       return make_error(label + " has an empty, '.' or '..' path component");
     }

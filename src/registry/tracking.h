@@ -51,13 +51,13 @@ struct TrackingOptions {
   /// `http://` / `https://` → REST client; `file:` URI or a path → file store
   /// at that path; empty → the file store at `mlruns` (relative to the cwd).
   std::string uri;
-  std::string token;     ///< REST: bearer token (MLFLOW_TRACKING_TOKEN); never logged
-  std::string username;  ///< REST: basic auth (MLFLOW_TRACKING_USERNAME), with password
-  std::string password;  ///< REST: basic auth (MLFLOW_TRACKING_PASSWORD); never logged
-  std::string user = "unknown";  ///< `mlflow.user` tag and the run's user_id
-  std::string source_name;       ///< `mlflow.source.name` tag (MLflow: sys.argv[0]); empty = not set
-  std::chrono::milliseconds timeout{30000};          ///< REST: per request
-  std::chrono::milliseconds connect_timeout{5000};   ///< REST: connection set-up
+  std::string token;                                ///< REST: bearer token (MLFLOW_TRACKING_TOKEN); never logged
+  std::string username;                             ///< REST: basic auth (MLFLOW_TRACKING_USERNAME), with password
+  std::string password;                             ///< REST: basic auth (MLFLOW_TRACKING_PASSWORD); never logged
+  std::string user = "unknown";                     ///< `mlflow.user` tag and the run's user_id
+  std::string source_name;                          ///< `mlflow.source.name` tag (MLflow: sys.argv[0]); empty = not set
+  std::chrono::milliseconds timeout{30000};         ///< REST: per request
+  std::chrono::milliseconds connect_timeout{5000};  ///< REST: connection set-up
   /// Milliseconds since the Unix epoch for start/end times and metric
   /// timestamps; empty = the system clock (tests pass a fixed clock).
   std::function<std::int64_t()> clock_ms;
@@ -74,9 +74,9 @@ TrackingOptions tracking_options_from_environment(const std::string& uri_overrid
 
 /// What a tracking URI names.
 struct TrackingUri {
-  bool rest = false;      ///< http(s) server
-  std::string base_url;   ///< rest: the URL without a trailing '/'
-  std::string root;       ///< file store: the directory (a file: URI decoded), "mlruns" when empty
+  bool rest = false;     ///< http(s) server
+  std::string base_url;  ///< rest: the URL without a trailing '/'
+  std::string root;      ///< file store: the directory (a file: URI decoded), "mlruns" when empty
 };
 /// Classifies `uri` (see TrackingOptions::uri). Fails on another scheme
 /// (`databricks`, `sqlite:`, `postgresql:` ...: not supported here) or a

@@ -87,8 +87,9 @@ TEST(FileTrackingTest, NewStoreHasMlflowsDefaultExperimentAndTrash) {
   EXPECT_TRUE(fs::is_directory(root / ".trash"));
   const std::string uri = "file://" + (root / "0").string();
   EXPECT_EQ(slurp(root / "0" / "meta.yaml"),
-            "artifact_location: '" + uri + "'\ncreation_time: 1764115800000\nexperiment_id: '0'\n"
-            "last_update_time: 1764115800000\nlifecycle_stage: active\nname: 'Default'\n");
+            "artifact_location: '" + uri +
+                "'\ncreation_time: 1764115800000\nexperiment_id: '0'\n"
+                "last_update_time: 1764115800000\nlifecycle_stage: active\nname: 'Default'\n");
   EXPECT_EQ(tracker->uri(), "file://" + root.string());
   // Opening again changes nothing.
   auto again = open_store(root, fixed_options(kNow + 5));
@@ -116,8 +117,10 @@ TEST(FileTrackingTest, LayoutHasEveryFieldMlflowWritesWithItsTypes) {
   const std::string artifacts_uri = "file://" + (dir / "artifacts").string();
   EXPECT_EQ((*run)->artifact_uri(), artifacts_uri);
   const std::string running =
-      "artifact_uri: '" + artifacts_uri + "'\ndeleted_time: null\nend_time: null\nentry_point_name: ''\n"
-      "experiment_id: '1'\nlifecycle_stage: active\nrun_id: '" + id + "'\nrun_name: 'WIN 2024'\nrun_uuid: '" + id +
+      "artifact_uri: '" + artifacts_uri +
+      "'\ndeleted_time: null\nend_time: null\nentry_point_name: ''\n"
+      "experiment_id: '1'\nlifecycle_stage: active\nrun_id: '" +
+      id + "'\nrun_name: 'WIN 2024'\nrun_uuid: '" + id +
       "'\nsource_name: ''\nsource_type: 4\nsource_version: ''\nstart_time: 1764115800000\nstatus: 1\ntags: []\n"
       "user_id: 'alice'\n";
   EXPECT_EQ(slurp(dir / "meta.yaml"), running);
@@ -178,8 +181,7 @@ TEST(FileTrackingTest, ParamsMetricsAndTagsRoundTrip) {
   const fs::path dir = root / r.experiment_id() / r.run_id();
   EXPECT_EQ(slurp(dir / "params" / "fast"), "9");
   EXPECT_EQ(slurp(dir / "params" / "stop_atr"), "2.5");
-  EXPECT_EQ(slurp(dir / "metrics" / "oos_sharpe"),
-            "1764115800000 1.25 0\n1764115800010 0.5 1\n42 3.0 2\n");
+  EXPECT_EQ(slurp(dir / "metrics" / "oos_sharpe"), "1764115800000 1.25 0\n1764115800010 0.5 1\n42 3.0 2\n");
   EXPECT_EQ(slurp(dir / "metrics" / "folds" / "drawdown"), "1764115800010 -0.125 7\n");
   EXPECT_EQ(slurp(dir / "metrics" / "empty"), "1764115800010 nan 0\n");
 
@@ -285,7 +287,8 @@ TEST(FileTrackingTest, ExperimentIdsIncreaseAndCountTheTrash) {
   auto deleted = tracker->experiment_id("old");
   ASSERT_FALSE(deleted);
   EXPECT_NE(deleted.error().message.find("deleted state"), std::string::npos) << deleted.error().message;
-  EXPECT_EQ(experiments(root), (std::map<std::string, std::string>{{"0", "Default"}, {"1", "a"}, {"2", "b"}, {"8", "c"}}));
+  EXPECT_EQ(experiments(root),
+            (std::map<std::string, std::string>{{"0", "Default"}, {"1", "a"}, {"2", "b"}, {"8", "c"}}));
 }
 
 TEST(FileTrackingTest, ConcurrentRunsFromThreadsShareOneExperiment) {
