@@ -33,7 +33,7 @@ Expected<FlatYaml> read_yaml(const fs::path& path) {
   return parse_flat_yaml(*text, path.string());
 }
 
-std::string scalar_or(const FlatYaml& yaml, const std::string& key, std::string fallback = "") {
+std::string scalar_or(const FlatYaml& yaml, const std::string& key, const std::string& fallback = "") {
   const auto it = yaml.scalars.find(key);
   return it == yaml.scalars.end() ? fallback : it->second;
 }

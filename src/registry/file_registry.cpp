@@ -13,7 +13,6 @@ namespace quant::registry {
 namespace {
 
 namespace fs = std::filesystem;
-using detail::errno_text;
 using detail::file_uri;
 using detail::location_path;
 using detail::make_directories;

@@ -33,7 +33,7 @@ Expected<FlatYaml> read_yaml(const fs::path& path) {
   return parse_flat_yaml(*text, path.string());
 }
 
-std::string scalar_or(const FlatYaml& yaml, const std::string& key, std::string fallback = "") {
+std::string scalar_or(const FlatYaml& yaml, const std::string& key, const std::string& fallback = "") {
   const auto it = yaml.scalars.find(key);
   return it == yaml.scalars.end() ? fallback : it->second;
 }
@@ -181,7 +181,11 @@ class FileRun final : public Run {
   FileRun& operator=(const FileRun&) = delete;
 
   ~FileRun() override {
-    if (!ended_) (void)end(RunStatus::Failed);
+    // A destructor may not throw; what ending the run would report is lost here by design.
+    try {
+      if (!ended_) (void)end(RunStatus::Failed);
+    } catch (...) {  // NOLINT(bugprone-empty-catch): nothing to report to from a destructor
+    }
   }
 
   [[nodiscard]] const std::string& run_id() const override { return meta_.run_id; }

@@ -280,7 +280,11 @@ class RestRun final : public Run {
   RestRun(const RestRun&) = delete;
   RestRun& operator=(const RestRun&) = delete;
   ~RestRun() override {
-    if (!ended_) (void)end(RunStatus::Failed);
+    // A destructor may not throw; what ending the run would report is lost here by design.
+    try {
+      if (!ended_) (void)end(RunStatus::Failed);
+    } catch (...) {  // NOLINT(bugprone-empty-catch): nothing to report to from a destructor
+    }
   }
 
   [[nodiscard]] const std::string& run_id() const override { return run_id_; }

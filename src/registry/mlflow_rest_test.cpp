@@ -63,6 +63,7 @@ class StubServer {
       // The server dies with the test, even when the test crashes.
       ::prctl(PR_SET_PDEATHSIG, SIGTERM);
       std::vector<char*> argv;
+      argv.reserve(args.size() + 1);
       for (auto& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
       ::execvp("python3", argv.data());

@@ -23,7 +23,13 @@ Expected<std::unique_ptr<Registry>> open_registry(const std::string& uri_or_empt
 namespace detail {
 
 std::string iso_utc_ms(std::int64_t ms) {
-  return format_utc(Timestamp(std::chrono::duration_cast<Duration>(std::chrono::milliseconds(ms))));
+  // Always three fraction digits, so history lines line up (format_utc trims zeros).
+  const std::int64_t seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+  const std::int64_t fraction = ms - seconds * 1000;
+  std::string text = format_utc(Timestamp(std::chrono::duration_cast<Duration>(std::chrono::seconds(seconds))));
+  if (!text.empty() && text.back() == 'Z') text.pop_back();
+  const std::string digits = std::to_string(fraction);
+  return text + "." + std::string(3 - digits.size(), '0') + digits + "Z";
 }
 
 std::string alias_change_json(const AliasChange& c) {

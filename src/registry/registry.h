@@ -161,7 +161,7 @@ Expected<AliasChange> parse_alias_change(const std::string& line, const std::str
 Expected<std::int64_t> rollback_target(const std::vector<AliasChange>& history, const std::string& alias);
 /// Checks `decision_json` is a JSON object and returns it compacted ("{}" for empty text).
 Expected<std::string> normalise_decision(const std::string& decision_json);
-/// ISO-8601 UTC with milliseconds of `ms` since the epoch.
+/// ISO-8601 UTC with three fraction digits ("2025-11-26T00:10:00.000Z") of `ms` since the epoch.
 std::string iso_utc_ms(std::int64_t ms);
 
 }  // namespace detail

@@ -174,6 +174,7 @@ TEST(FileRegistryWriteTest, ConcurrentRegistrationsGetDistinctVersions) {
   std::vector<std::thread> threads;
   std::vector<std::int64_t> versions(kThreads, 0);
   std::atomic<int> failures{0};
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       auto own = open_file_registry(s.root.string(), s.options);
@@ -300,7 +301,8 @@ TEST(FileRegistryWriteTest, PromoteAndRollbackFollowAndRecordTheHistory) {
   EXPECT_EQ(lines[1]["decision"]["margin"], 0.3);
   EXPECT_EQ(lines[1]["decision"]["dsr"], 0.97);
   EXPECT_EQ(lines[1]["time_ms"], kNow);
-  EXPECT_EQ(lines[1]["time"], "2025-11-26T00:10:00Z");
+  EXPECT_EQ(lines[1]["time"], "2025-11-26T00:10:00.000Z");
+  EXPECT_EQ(detail::iso_utc_ms(kNow + 45), "2025-11-26T00:10:00.045Z");
   EXPECT_EQ(lines[1]["user"], "alice");
   EXPECT_EQ(lines[3]["action"], "rollback");
   EXPECT_EQ(lines[3]["from"], 3);

@@ -299,6 +299,7 @@ TEST(FileTrackingTest, ConcurrentRunsFromThreadsShareOneExperiment) {
   std::vector<std::thread> threads;
   std::vector<std::vector<std::string>> ids(kThreads);
   std::atomic<int> failures{0};
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       // Each thread opens its own tracker, as separate workers would.
