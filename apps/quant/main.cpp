@@ -12,6 +12,7 @@
 #include "ingest_command.h"
 #include "lake_command.h"
 #include "live_command.h"
+#include "registry_command.h"
 #include "replay_command.h"
 #include "serve_command.h"
 #include "train_command.h"
@@ -176,6 +177,45 @@ int main(int argc, char** argv) {
   halt_cmd->add_option("--wait", halt.wait_s, "seconds to keep retrying an unreachable Redis")->capture_default_str();
   halt_cmd->fallthrough();
 
+  RegistryArgs rg;
+  CLI::App* rg_cmd = app.add_subcommand(
+      "registry",
+      "the model registry (MLflow's mlruns/ layout, or an MLflow server): list, show, register, promote, roll back");
+  rg_cmd->require_subcommand(1);
+  rg_cmd->add_option("--registry", rg.registry,
+                     "directory, file: URI or MLflow server URL (default: MLFLOW_TRACKING_URI, else ./mlruns)");
+  rg_cmd->fallthrough();
+  CLI::App* rg_ls = rg_cmd->add_subcommand("ls", "registered models: versions, latest, aliases");
+  rg_ls->fallthrough();
+  CLI::App* rg_show = rg_cmd->add_subcommand(
+      "show", "a model's versions (aliases, run, metrics) and alias history, or one version or alias in detail");
+  rg_show->add_option("name", rg.name, "registered model name")->required();
+  rg_show->add_option("target", rg.target, "a VERSION number or an ALIAS (default: the whole model)");
+  rg_show->fallthrough();
+  CLI::App* rg_register = rg_cmd->add_subcommand(
+      "register", "register a model directory (manifest.json + ONNX) as the next version; its files are copied");
+  rg_register->add_option("name", rg.name, "registered model name, e.g. gatekeeper-WIN")->required();
+  rg_register->add_option("model_dir", rg.model_dir, "directory written by quant train")->required();
+  rg_register->add_option("--run-id", rg.run_id, "the tracking run that produced it (its artifacts get the files)");
+  rg_register->add_option("--tag", rg.tags, "version tag KEY=VALUE (repeatable)");
+  rg_register->fallthrough();
+  CLI::App* rg_promote = rg_cmd->add_subcommand(
+      "promote", "point an alias (default champion) at a version; the decision is recorded in the alias history");
+  rg_promote->add_option("name", rg.name, "registered model name")->required();
+  rg_promote->add_option("version", rg.version, "the version to promote")->required();
+  rg_promote->add_option("--alias", rg.alias, "the alias to move")->capture_default_str();
+  rg_promote->add_option("--reason", rg.reason, "why (recorded)");
+  rg_promote->add_option(
+      "--decision", rg.decision,
+      "the decision's numbers as a JSON object, e.g. '{\"oos_sharpe\":1.4,\"dsr\":0.97}' (recorded)");
+  rg_promote->fallthrough();
+  CLI::App* rg_rollback = rg_cmd->add_subcommand(
+      "rollback", "point an alias back at the version it had before its last promotion (recorded)");
+  rg_rollback->add_option("name", rg.name, "registered model name")->required();
+  rg_rollback->add_option("--alias", rg.alias, "the alias to roll back")->capture_default_str();
+  rg_rollback->add_option("--reason", rg.reason, "why (recorded)");
+  rg_rollback->fallthrough();
+
   LiveArgs lv;
   CLI::App* lv_cmd = app.add_subcommand(
       "live",
@@ -230,6 +270,13 @@ int main(int argc, char** argv) {
   if (*wf_cmd) return run_walkforward_command(global, wf);
   if (*sv_cmd) return run_serve(global, sv);
   if (*halt_cmd) return run_halt(global, halt);
+  if (*rg_cmd) {
+    if (*rg_show) rg.action = RegistryArgs::Action::Show;
+    if (*rg_register) rg.action = RegistryArgs::Action::Register;
+    if (*rg_promote) rg.action = RegistryArgs::Action::Promote;
+    if (*rg_rollback) rg.action = RegistryArgs::Action::Rollback;
+    return run_registry(global, rg);
+  }
   if (*lv_cmd) return run_live_command(global, lv);
   if (*rp_cmd) return run_replay_command(global, rp);
   if (*br_cmd) return run_bridge(global, br);

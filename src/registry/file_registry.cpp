@@ -1,39 +1,30 @@
 #include "registry/file_registry.h"
 
 #include <algorithm>
-#include <atomic>
-#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <system_error>
 #include <vector>
 
-#include <fcntl.h>
-#include <unistd.h>
+#include "registry/store_io.h"
 
 namespace quant::registry {
 namespace {
 
 namespace fs = std::filesystem;
+using detail::file_uri;
+using detail::location_path;
+using detail::make_directories;
+using detail::normal_absolute;
+using detail::read_text;
+using detail::trim;
+using detail::write_file_atomic;
 
 constexpr std::string_view kManifestFile = "manifest.json";
 constexpr std::string_view kMetaFile = "meta.yaml";
 // MLflow's FileStore marks a deleted version with this stage instead of removing its directory.
 constexpr std::string_view kDeletedStage = "Deleted_Internal";
-
-std::string errno_text(int err) { return std::system_category().message(err); }
-
-std::string_view trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(" \t\r\n");
-  return s.substr(first, last - first + 1);
-}
-
-std::string single_quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -49,45 +40,14 @@ std::optional<std::int64_t> parse_version(std::string_view s) {
   return v;
 }
 
-/// Model names become one path component, so they may not climb out of
-/// models/ (MLflow also forbids separators and '%').
-Expected<void> check_name(const std::string& name) {
-  if (name.empty()) return make_error("registry: model name is empty");
-  if (name == "." || name == "..") return make_error("registry: model name " + single_quoted(name) + " is not allowed");
-  for (const char c : name) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '/' || c == '\\' || c == '%' || u < 0x20 || u == 0x7f) {
-      return make_error("registry: model name " + single_quoted(name) +
-                        " contains a path separator, '%' or a control character");
-    }
-  }
-  return {};
-}
-
-bool is_alias_char(char c) { return is_alpha(c) || is_digit(c) || c == '_' || c == '-'; }
+Expected<void> check_name(const std::string& name) { return detail::check_model_name(name); }
 
 Expected<void> check_root(const std::string& root) {
   if (root.empty()) return make_error("registry: root directory is empty");
   return {};
 }
 
-Expected<void> check_alias_chars(const std::string& alias) {
-  if (alias.empty()) return make_error("registry: alias is empty");
-  if (alias.size() > 255 || !std::all_of(alias.begin(), alias.end(), is_alias_char)) {
-    return make_error("registry: alias " + single_quoted(alias) +
-                      " is not valid (letters, digits, '_' and '-', at most 255 characters)");
-  }
-  return {};
-}
-
-Expected<std::string> read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(path.string() + ": cannot open: " + errno_text(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return make_error(path.string() + ": read error");
-  return text.str();
-}
+Expected<void> check_alias_chars(const std::string& alias) { return detail::check_alias_chars(alias); }
 
 Expected<FlatYaml> read_yaml(const fs::path& path) {
   auto text = read_text(path);
@@ -117,98 +77,6 @@ Expected<std::optional<std::string>> optional_scalar(const FlatYaml& yaml, const
   return std::optional<std::string>();
 }
 
-/// Absolute and lexically normal, without a trailing separator.
-fs::path normal_absolute(const fs::path& p) {
-  fs::path out = fs::absolute(p).lexically_normal();
-  if (out.has_relative_path() && !out.has_filename()) out = out.parent_path();
-  return out;
-}
-
-int hex_value(char c) {
-  if (is_digit(c)) return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-Expected<std::string> percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out += s[i];
-      continue;
-    }
-    const int hi = i + 2 < s.size() ? hex_value(s[i + 1]) : -1;
-    const int lo = i + 2 < s.size() ? hex_value(s[i + 2]) : -1;
-    if (hi < 0 || lo < 0) return make_error("bad percent escape at character " + std::to_string(i + 1));
-    const int byte = hi * 16 + lo;
-    if (byte == 0) return make_error("percent escape %00 (NUL) in a path");
-    out += static_cast<char>(byte);
-    i += 2;
-  }
-  return out;
-}
-
-std::string file_uri(const fs::path& absolute_path) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out = "file://";
-  for (const char c : absolute_path.string()) {
-    if (is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
-      out += c;
-    } else {
-      const auto u = static_cast<unsigned char>(c);
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 0x0f];
-    }
-  }
-  return out;
-}
-
-/// `location` as a local path: a file: URI, an absolute path, or relative to `root`.
-Expected<fs::path> location_path(const std::string& location, const fs::path& root, const std::string& where) {
-  const auto fail = [&](const std::string& what) { return make_error(where + ": " + what); };
-  if (location.empty()) return fail("is empty");
-  // A URI scheme: a letter, then letters, digits, '+', '-', '.', then ':'.
-  std::size_t colon = std::string::npos;
-  if (is_alpha(location[0])) {
-    std::size_t i = 1;
-    while (i < location.size() && (is_alpha(location[i]) || is_digit(location[i]) || location[i] == '+' ||
-                                   location[i] == '-' || location[i] == '.')) {
-      ++i;
-    }
-    if (i < location.size() && location[i] == ':') colon = i;
-  }
-  if (colon == std::string::npos) {
-    const fs::path p(location);
-    return p.is_absolute() ? p : root / p;
-  }
-  std::string scheme = location.substr(0, colon);
-  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                 [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
-  if (scheme != "file") {
-    return fail("URI scheme '" + scheme +
-                ":' is not supported offline (only file: URIs and paths; runs:/, models:/ and remote stores "
-                "need the MLflow REST client)");
-  }
-  std::string_view rest = std::string_view(location).substr(colon + 1);
-  if (rest.substr(0, 2) == "//") {
-    rest.remove_prefix(2);
-    const auto slash = rest.find('/');
-    const std::string_view host = rest.substr(0, slash);
-    if (!host.empty() && host != "localhost") {
-      return fail("file URI names host '" + std::string(host) + "'; only local files are supported");
-    }
-    if (slash == std::string_view::npos) return fail("file URI has no path");
-    rest.remove_prefix(slash);
-  }
-  if (rest.empty() || rest[0] != '/') return fail("file URI does not hold an absolute path");
-  auto decoded = percent_decode(rest);
-  if (!decoded) return fail("file URI: " + decoded.error().message);
-  return fs::path(*decoded);
-}
-
 std::string list_aliases(const fs::path& dir) {
   std::vector<std::string> names;
   std::error_code ec;
@@ -223,65 +91,7 @@ std::string list_aliases(const fs::path& dir) {
   return out;
 }
 
-Expected<void> fsync_path(const fs::path& path, bool directory) {
-  const int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
-  if (fd < 0) return make_error(path.string() + ": cannot open to fsync: " + errno_text(errno));
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return make_error(path.string() + ": fsync: " + errno_text(err));
-  return {};
-}
-
-/// Writes `content` to a temporary file in `temp_dir` (same file system as
-/// `final_path`), flushes it to disk and renames it over `final_path`: a
-/// reader sees the old file or the whole new one. The temporary name starts
-/// with '.', so MLflow never lists a leftover of a crash as an alias or tag.
-Expected<void> write_file_atomic(const fs::path& final_path, const std::string& content, const fs::path& temp_dir) {
-  static std::atomic<std::uint64_t> counter{0};
-  const fs::path temp = temp_dir / ("." + final_path.filename().string() + ".tmp." + std::to_string(::getpid()) + "." +
-                                    std::to_string(counter.fetch_add(1)));
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return make_error(temp.string() + ": cannot create: " + errno_text(errno));
-  const auto fail = [&](const std::string& what, int err) {
-    ::close(fd);
-    ::unlink(temp.c_str());
-    return make_error(temp.string() + ": " + what + ": " + errno_text(err));
-  };
-  std::size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail("write", errno);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) return fail("fsync", errno);
-  if (::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(temp.c_str());
-    return make_error(temp.string() + ": close: " + errno_text(err));
-  }
-  if (::rename(temp.c_str(), final_path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(temp.c_str());
-    return make_error("cannot rename " + temp.string() + " to " + final_path.string() + ": " + errno_text(err));
-  }
-  return fsync_path(final_path.parent_path(), true);
-}
-
-Expected<void> make_directories(const fs::path& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return make_error(dir.string() + ": cannot create directory: " + ec.message());
-  return {};
-}
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+std::int64_t now_ms() { return detail::system_now_ms(); }
 
 /// Parses one quoted scalar starting at value[0] (the quote); sets `out` and
 /// returns the index just past the closing quote, or an error text.
@@ -557,13 +367,7 @@ Expected<void> set_alias(const std::string& root, const std::string& name, const
                          std::int64_t version) {
   if (auto ok = check_root(root); !ok) return ok;
   if (auto ok = check_name(name); !ok) return ok;
-  if (auto ok = check_alias_chars(alias); !ok) return ok;
-  if (all_digits(alias)) {
-    return make_error("registry: alias '" + alias + "' is all digits and would read as a version number");
-  }
-  if (alias == "latest" || (alias.size() > 1 && alias[0] == 'v' && all_digits(std::string_view(alias).substr(1)))) {
-    return make_error("registry: alias '" + alias + "' is reserved by MLflow ('latest' and 'v<digits>')");
-  }
+  if (auto ok = detail::check_settable_alias(alias); !ok) return ok;
   if (version < 1) return make_error("registry: version " + std::to_string(version) + " of '" + name + "' is < 1");
   const fs::path model_path = normal_absolute(root) / "models" / name;
   const fs::path version_meta = model_path / ("version-" + std::to_string(version)) / kMetaFile;
