@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "research/test_functions.h"
+#include "stream/test_redis.h"
 
 namespace quant::research {
 namespace {
@@ -401,6 +402,141 @@ TEST(FileStorageTest, ABadPathFailsWithThePath) {
   auto storage = open_file_storage("/proc/quant-no-such-dir/s.jsonl");
   ASSERT_FALSE(storage);
   EXPECT_NE(storage.error().message.find("/proc/quant-no-such-dir/s.jsonl"), std::string::npos);
+}
+
+class RedisStudyTest : public quant::testing::RedisTest {
+ protected:
+  std::shared_ptr<StudyStorage> open_redis(StorageOptions options = {}) {
+    auto storage = open_redis_storage(redis.endpoint(), "test", std::move(options));
+    if (!storage) ADD_FAILURE() << storage.error().message;
+    return storage ? *storage : nullptr;
+  }
+};
+
+TEST_F(RedisStudyTest, TwoWorkersShareTheBudgetAndNeverRunATrialTwice) {
+  constexpr int kTrials = 40;
+  std::mutex mutex;
+  std::multiset<std::int64_t> ran;
+  auto worker = [&] {
+    Study study = open_study(open_redis());
+    auto done = optimize(
+        study,
+        [&](Trial& trial) -> Expected<double> {
+          {
+            std::lock_guard lock(mutex);
+            ran.insert(trial.number());
+          }
+          return slow_branin(1ms)(trial);
+        },
+        kTrials);
+    EXPECT_TRUE(done) << done.error().message;
+  };
+  std::thread a(worker), b(worker);
+  a.join();
+  b.join();
+  std::set<std::int64_t> once(ran.begin(), ran.end());
+  EXPECT_EQ(ran.size(), static_cast<std::size_t>(kTrials)) << "each trial number ran exactly once";
+  EXPECT_EQ(once.size(), static_cast<std::size_t>(kTrials));
+  auto trials = open_redis()->trials();
+  ASSERT_TRUE(trials) << trials.error().message;
+  ASSERT_EQ(trials->size(), static_cast<std::size_t>(kTrials));
+  for (const TrialRecord& t : *trials) {
+    EXPECT_TRUE(t.finished());
+    EXPECT_EQ(t.attempt, 1);
+    if (t.state == TrialState::Complete) {
+      EXPECT_EQ(t.intermediate.size(), 3u);
+    }
+  }
+}
+
+TEST_F(RedisStudyTest, SameSeedOneWorkerSameTrialsAsTheFileStorage) {
+  TempDir dir;
+  Study on_redis = open_study(open_redis());
+  Study on_file = open_study(open_file(dir / "s.jsonl"));
+  ASSERT_TRUE(optimize(on_redis, slow_branin(0ms), 25));
+  ASSERT_TRUE(optimize(on_file, slow_branin(0ms), 25));
+  auto r = on_redis.trials();
+  auto f = on_file.trials();
+  ASSERT_TRUE(r && f);
+  ASSERT_EQ(r->size(), f->size());
+  for (std::size_t i = 0; i < r->size(); ++i) {
+    EXPECT_EQ((*r)[i].params, (*f)[i].params) << "trial " << i;
+    EXPECT_EQ((*r)[i].state, (*f)[i].state) << "trial " << i;
+    EXPECT_EQ((*r)[i].intermediate, (*f)[i].intermediate) << "trial " << i;
+  }
+}
+
+TEST_F(RedisStudyTest, KilledWorkersTrialIsReclaimedWithItsParams) {
+  constexpr int kTrials = 20;
+  const auto endpoint = redis.endpoint();
+  const pid_t worker = spawn([&] {
+    auto storage = open_redis_storage(endpoint, "test");
+    if (!storage) return false;
+    auto study = Study::open(*storage, branin_space(), quick_options());
+    return study && optimize(*study, slow_branin(10ms), kTrials).has_value();
+  });
+  ASSERT_GT(worker, 0);
+  auto watcher = open_redis();
+  ASSERT_TRUE(wait_finished(*watcher, 5));
+  std::this_thread::sleep_for(15ms);
+  ::kill(worker, SIGKILL);
+  EXPECT_EQ(wait_exit(worker), 128 + SIGKILL);
+  auto before = watcher->trials();
+  ASSERT_TRUE(before);
+  const std::size_t running = before->size() - count_finished(*before);
+  EXPECT_EQ(running, 1u) << "the worker died inside a trial";
+
+  Study study = open_study(open_redis());  // same host: the dead pid frees the trial at once
+  ASSERT_TRUE(optimize(study, slow_branin(0ms), kTrials));
+  auto after = study.trials();
+  ASSERT_TRUE(after);
+  expect_resumed(*before, *after, kTrials);
+  for (const TrialRecord& old : *before) {
+    if (!old.finished()) {
+      EXPECT_EQ((*after)[static_cast<std::size_t>(old.number)].attempt, 2);
+    }
+  }
+}
+
+TEST_F(RedisStudyTest, StaleHeartbeatIsReclaimedByAnotherWorker) {
+  Study abandoned = open_study(open_redis());
+  auto lost = abandoned.ask();  // ask() starts no heartbeat thread: this trial goes stale
+  ASSERT_TRUE(lost);
+  StorageOptions options;
+  options.stale_after = 300ms;
+  options.check_pid = false;  // the owner's process (this one) is alive
+  Study other = open_study(open_redis(options));
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_TRUE(optimize(other, slow_branin(0ms), 4));
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 250ms) << "trial 0 was taken before it went stale";
+  auto trials = other.trials();
+  ASSERT_TRUE(trials);
+  ASSERT_EQ(trials->size(), 4u);
+  EXPECT_EQ(count_finished(*trials), 4u);
+  EXPECT_EQ((*trials)[0].params, lost->params());
+  EXPECT_EQ((*trials)[0].attempt, 2);
+  EXPECT_FALSE(abandoned.tell(*lost, 0.0));
+}
+
+TEST_F(RedisStudyTest, TellsAndReportsAnswerByToken) {
+  auto storage = open_redis();
+  Study study = open_study(storage);
+  auto trial = study.ask();
+  ASSERT_TRUE(trial);
+  const std::string token = trial->record().token;
+  EXPECT_EQ(storage->report(0, token, 0, 1.5), true);
+  EXPECT_EQ(storage->report(0, "someone-else", 1, 1.5), false);
+  EXPECT_EQ(storage->finish(0, token, TrialState::Complete, 1.25), true);
+  EXPECT_EQ(storage->finish(0, token, TrialState::Complete, 1.25), true) << "a re-sent tell answers as the first";
+  EXPECT_EQ(storage->finish(0, token, TrialState::Failed, 0), false);
+  EXPECT_EQ(storage->report(0, token, 1, 2.0), false) << "no reports after the end";
+  auto trials = storage->trials();
+  ASSERT_TRUE(trials);
+  EXPECT_EQ((*trials)[0].value, 1.25);
+  EXPECT_EQ((*trials)[0].intermediate, (std::map<std::int64_t, double>{{0, 1.5}}));
+  auto other = Study::open(storage, testing::hartmann6_problem().space, quick_options());
+  ASSERT_FALSE(other);
+  EXPECT_NE(other.error().message.find("different definition"), std::string::npos);
 }
 
 }  // namespace
