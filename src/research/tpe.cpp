@@ -222,9 +222,9 @@ class NumericEstimator {
     for (std::size_t i = 0; i < k; ++i) {
       const double a = (bounds.low - mu_[i]) / sigma_[i];
       const double b = (bounds.high - mu_[i]) / sigma_[i];
-      // Continuous: the truncated density's normaliser, log σ included.
-      // Discrete: only the truncation mass (a grid cell's mass is a probability).
-      log_norm_[i] = log_gauss_mass(a, b) + (bounds.q > 0 ? 0.0 : std::log(sigma_[i]));
+      // The truncation mass; plus log σ for a continuous component when
+      // normalising (a grid cell's mass is already a probability).
+      log_norm_[i] = log_gauss_mass(a, b) + (bounds.q > 0 || !options.normalize_components ? 0.0 : std::log(sigma_[i]));
     }
   }
 
