@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -23,6 +24,8 @@ std::string new_token(const std::string& host);
 /// options.stale_after at `now_ms`, or (check_pid) a process of this `host`
 /// other than this one that no longer exists.
 bool worker_dead(const TrialRecord& trial, std::int64_t now_ms, const StorageOptions& options, const std::string& host);
+/// True when `max_trials` >= 0 and at least that many trials are finished.
+bool budget_finished(const std::vector<TrialRecord>& trials, std::int64_t max_trials);
 nlohmann::json params_to_json(const Params& params);
 Expected<Params> params_from_json(const nlohmann::json& j);
 

@@ -68,6 +68,13 @@ bool worker_dead(const TrialRecord& trial, std::int64_t now_ms, const StorageOpt
   return options.check_pid && trial.host == host && trial.pid != ::getpid() && !process_alive(trial.pid);
 }
 
+bool budget_finished(const std::vector<TrialRecord>& trials, std::int64_t max_trials) {
+  if (max_trials < 0) return false;
+  std::int64_t finished = 0;
+  for (const TrialRecord& trial : trials) finished += trial.finished();
+  return finished >= max_trials;
+}
+
 nlohmann::json params_to_json(const Params& params) {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [name, value] : params) j[name] = value;
@@ -197,6 +204,7 @@ class LocalStorage final : public StudyStorage {
     return locked([&](LocalState& state) -> Expected<ClaimResult> {
       const std::int64_t now = options_.now_ms();
       const std::string token = detail::new_token(options_.host);
+      if (detail::budget_finished(state.trials(), max_trials)) return ClaimResult{ClaimOutcome::Done, {}};
       for (const TrialRecord& trial : state.trials()) {
         if (!detail::worker_dead(trial, now, options_, options_.host)) continue;
         const std::int64_t attempt = trial.attempt + 1;
@@ -205,11 +213,7 @@ class LocalStorage final : public StudyStorage {
         return ClaimResult{ClaimOutcome::Claimed, *state.find(trial.number)};
       }
       const auto created = static_cast<std::int64_t>(state.trials().size());
-      if (max_trials >= 0 && created >= max_trials) {
-        for (const TrialRecord& trial : state.trials())
-          if (!trial.finished()) return ClaimResult{ClaimOutcome::Wait, {}};
-        return ClaimResult{ClaimOutcome::Done, {}};
-      }
+      if (max_trials >= 0 && created >= max_trials) return ClaimResult{ClaimOutcome::Wait, {}};
       const Params params = sample(state.trials(), created);
       auto done = append(start_op(created, token, now, 1, params));
       if (!done) return tl::unexpected(done.error());

@@ -81,11 +81,12 @@ class StudyStorage {
   /// the same text, else this fails saying so.
   virtual Expected<void> bind(std::string_view definition) = 0;
 
-  /// In one atomic step: re-claims the lowest-numbered Running trial whose
-  /// worker is dead (same number and params, new token), or — while fewer
-  /// than `max_trials` numbers exist (negative: no limit) — creates the next
-  /// number with params from `sample(all trials, number)`; the claimant's
-  /// heartbeat starts now.
+  /// In one atomic step: Done when `max_trials` (negative: no limit) trials
+  /// are finished; else re-claims the lowest-numbered Running trial whose
+  /// worker is dead (same number and params, new token); else, while fewer
+  /// than `max_trials` numbers exist, creates the next number with params
+  /// from `sample(all trials, number)`; else Wait. The claimant's heartbeat
+  /// starts now.
   virtual Expected<ClaimResult> claim(std::int64_t max_trials, const SampleFunction& sample) = 0;
   /// Refreshes the heartbeat of trial `number` (a sign of life).
   virtual Expected<bool> heartbeat(std::int64_t number, std::string_view token) = 0;

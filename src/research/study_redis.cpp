@@ -131,6 +131,7 @@ class RedisStorage final : public StudyStorage {
       std::int64_t now = 0;
       auto history = read(&now);
       if (!history) return tl::unexpected(history.error());
+      if (detail::budget_finished(*history, max_trials)) return ClaimResult{ClaimOutcome::Done, {}};
       for (const TrialRecord& trial : *history) {
         if (!detail::worker_dead(trial, now, options_, options_.host)) continue;
         const bool gone = now - trial.heartbeat_ms <= options_.stale_after.count();  // dead by pid only
@@ -148,11 +149,7 @@ class RedisStorage final : public StudyStorage {
         return ClaimResult{ClaimOutcome::Claimed, std::move(mine)};
       }
       const auto created = static_cast<std::int64_t>(history->size());
-      if (max_trials >= 0 && created >= max_trials) {
-        for (const TrialRecord& trial : *history)
-          if (!trial.finished()) return ClaimResult{ClaimOutcome::Wait, {}};
-        return ClaimResult{ClaimOutcome::Done, {}};
-      }
+      if (max_trials >= 0 && created >= max_trials) return ClaimResult{ClaimOutcome::Wait, {}};
       TrialRecord mine;
       mine.number = created;
       mine.params = sample(*history, created);

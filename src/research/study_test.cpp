@@ -225,6 +225,21 @@ TEST(StudyTest, OptimizePrunesBadTrialsAndKeepsTheirReports) {
   EXPECT_EQ(pruned, early_stops);
 }
 
+TEST(StudyTest, TheBudgetCountsFinishedTrialsOfTheWholeStudy) {
+  Study study = open_study(make_memory_storage());
+  ASSERT_TRUE(optimize(study, slow_branin(0ms), 10));
+  int runs = 0;
+  auto counting = [&](Trial& trial) -> Expected<double> {
+    ++runs;
+    return slow_branin(0ms)(trial);
+  };
+  ASSERT_TRUE(optimize(study, counting, 5));
+  EXPECT_EQ(runs, 0) << "10 finished trials already cover a budget of 5";
+  ASSERT_TRUE(optimize(study, counting, 12));
+  EXPECT_EQ(runs, 2);
+  EXPECT_EQ(study.trials()->size(), 12u);
+}
+
 TEST(StudyTest, AWorkerThatLostItsTrialCannotTellIt) {
   std::int64_t now = 1'000'000;
   StorageOptions options;
