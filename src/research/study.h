@@ -197,7 +197,9 @@ class Study {
   static Expected<Study> open(std::shared_ptr<StudyStorage> storage, SearchSpace space, StudyOptions options = {});
 
   /// Claims a trial: a dead worker's Running trial (same params) or a new one
-  /// sampled from every trial in the storage. No budget (see optimize).
+  /// sampled from every trial in the storage. No budget (see optimize). No
+  /// heartbeat thread either: report (which refreshes it) or tell within the
+  /// storage's stale_after, or another worker may take the trial over.
   Expected<Trial> ask();
   /// Stores the report and asks the pruner (true: stop the trial). The trial
   /// having been re-claimed by another worker also answers true.

@@ -79,6 +79,18 @@ Objective slow_branin(std::chrono::milliseconds pause) {
   };
 }
 
+/// slow_branin(2ms) for trials below `n`; from trial `n` on, reports the first
+/// fold and then hangs (the test kills the worker there: inside a trial, by
+/// construction rather than by timing).
+Objective hangs_from(std::int64_t n) {
+  return [n](Trial& trial) -> Expected<double> {
+    if (trial.number() < n) return slow_branin(2ms)(trial);
+    trial.report(0, 1.0);
+    std::this_thread::sleep_for(60s);
+    return make_error("not killed");
+  };
+}
+
 std::vector<nlohmann::json> journal_lines(const std::filesystem::path& path) {
   std::ifstream in(path);
   std::vector<nlohmann::json> out;
@@ -99,6 +111,21 @@ bool wait_finished(StudyStorage& storage, std::size_t n) {
     auto trials = storage.trials();
     if (trials && count_finished(*trials) >= n) return true;
     std::this_thread::sleep_for(5ms);
+  }
+  return false;
+}
+
+/// Waits until `storage` holds at least `n` finished trials and a Running one
+/// that has reported its first fold.
+bool wait_mid_trial(StudyStorage& storage, std::size_t n) {
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto trials = storage.trials();
+    if (trials && count_finished(*trials) >= n) {
+      for (const TrialRecord& t : *trials)
+        if (t.state == TrialState::Running && t.intermediate.size() == 1) return true;
+    }
+    std::this_thread::sleep_for(1ms);
   }
   return false;
 }
@@ -350,12 +377,11 @@ TEST(FileStorageTest, KillNineMidRunLosesNoFinishedTrial) {
     auto storage = open_file_storage(path);
     if (!storage) return false;
     auto study = Study::open(*storage, branin_space(), quick_options());
-    return study && optimize(*study, slow_branin(10ms), kTrials).has_value();
+    return study && optimize(*study, hangs_from(8), kTrials).has_value();
   });
   ASSERT_GT(worker, 0);
   auto watcher = open_file(path);
-  ASSERT_TRUE(wait_finished(*watcher, 8));
-  std::this_thread::sleep_for(15ms);  // into the next trial's folds
+  ASSERT_TRUE(wait_mid_trial(*watcher, 8));
   ::kill(worker, SIGKILL);
   EXPECT_EQ(wait_exit(worker), 128 + SIGKILL);
   auto before = watcher->trials();
@@ -464,6 +490,44 @@ TEST_F(RedisStudyTest, TwoWorkersShareTheBudgetAndNeverRunATrialTwice) {
   }
 }
 
+TEST_F(RedisStudyTest, ARedisRestartMidRunLosesNothingAndRunsNothingTwice) {
+  // The connection re-sends the commands a crash left unanswered: the claim,
+  // report and tell scripts must answer a re-send as they answered the first.
+  constexpr int kTrials = 30;
+  std::mutex mutex;
+  std::multiset<std::int64_t> ran;
+  auto storage = open_redis();
+  std::thread worker([&] {
+    Study study = open_study(storage);
+    auto done = optimize(
+        study,
+        [&](Trial& trial) -> Expected<double> {
+          {
+            std::lock_guard lock(mutex);
+            ran.insert(trial.number());
+          }
+          return slow_branin(2ms)(trial);
+        },
+        kTrials);
+    EXPECT_TRUE(done) << done.error().message;
+  });
+  auto watcher = open_redis();
+  EXPECT_TRUE(wait_finished(*watcher, 8));
+  redis.kill();  // SIGKILL; the AOF is fsync'd on every write
+  std::this_thread::sleep_for(200ms);
+  ASSERT_EQ(redis.start(), "");
+  worker.join();
+  EXPECT_EQ(ran.size(), static_cast<std::size_t>(kTrials));
+  EXPECT_EQ(std::set<std::int64_t>(ran.begin(), ran.end()).size(), static_cast<std::size_t>(kTrials));
+  auto trials = open_redis()->trials();
+  ASSERT_TRUE(trials) << trials.error().message;
+  ASSERT_EQ(trials->size(), static_cast<std::size_t>(kTrials));
+  for (const TrialRecord& t : *trials) {
+    EXPECT_TRUE(t.finished()) << "trial " << t.number;
+    EXPECT_EQ(t.attempt, 1) << "trial " << t.number;
+  }
+}
+
 TEST_F(RedisStudyTest, SameSeedOneWorkerSameTrialsAsTheFileStorage) {
   TempDir dir;
   Study on_redis = open_study(open_redis());
@@ -488,12 +552,11 @@ TEST_F(RedisStudyTest, KilledWorkersTrialIsReclaimedWithItsParams) {
     auto storage = open_redis_storage(endpoint, "test");
     if (!storage) return false;
     auto study = Study::open(*storage, branin_space(), quick_options());
-    return study && optimize(*study, slow_branin(10ms), kTrials).has_value();
+    return study && optimize(*study, hangs_from(5), kTrials).has_value();
   });
   ASSERT_GT(worker, 0);
   auto watcher = open_redis();
-  ASSERT_TRUE(wait_finished(*watcher, 5));
-  std::this_thread::sleep_for(15ms);
+  ASSERT_TRUE(wait_mid_trial(*watcher, 5));
   ::kill(worker, SIGKILL);
   EXPECT_EQ(wait_exit(worker), 128 + SIGKILL);
   auto before = watcher->trials();
