@@ -10,6 +10,10 @@ minimum; a study that never gets there counts as TRIALS + 1 (">TRIALS" in the ta
 ask ms = median time of study.ask() plus the suggest_* calls (Optuna samples lazily, in
 suggest) over trials TRIALS-10 .. TRIALS-1, all seeds.
 Usage: optuna_bench.py [SEEDS=20] [TRIALS=200] [--dump FILE] (per-study values as JSON)
+       optuna_bench.py --one-step N HISTORY: one TPE step on a fixed history (60 uniform random
+       Rosenbrock-4 trials, written to HISTORY as JSON for tpe_bench --one-step): the 10/25/50/75/90 %
+       quantiles of the x0 and x1 that TPESampler(seed=s) picks for trial 60, s = 0 .. N-1. Same
+       algorithm, same defaults: the same distribution, whatever the RNG.
 """
 import json
 import math
@@ -70,7 +74,34 @@ def run(sampler, bounds, f, trials):
     return values, asks
 
 
+def one_step(n, path):
+    rng = np.random.RandomState(0)
+    hist = []
+    for _ in range(60):
+        x = [float(v) for v in rng.uniform(-5, 10, 4)]
+        hist.append({"x": x, "v": rosenbrock(x)})
+    with open(path, "w") as fh:
+        json.dump(hist, fh)
+    dists = {f"x{i}": optuna.distributions.FloatDistribution(-5, 10) for i in range(4)}
+    picks = []
+    for s in range(n):
+        study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=s))
+        for h in hist:
+            study.add_trial(optuna.trial.create_trial(
+                params={f"x{i}": h["x"][i] for i in range(4)}, distributions=dists, value=h["v"]))
+        trial = study.ask()
+        picks.append([trial.suggest_float(f"x{i}", -5, 10) for i in range(4)])
+    picks = np.array(picks)
+    q = [10, 25, 50, 75, 90]
+    print("optuna\tone-step\t" + " ".join(f"{v:.3f}" for v in np.percentile(picks[:, 0], q)) + "\t"
+          + " ".join(f"{v:.3f}" for v in np.percentile(picks[:, 1], q)) + f"\t{n}")
+
+
 def main():
+    if "--one-step" in sys.argv:
+        i = sys.argv.index("--one-step")
+        one_step(int(sys.argv[i + 1]), sys.argv[i + 2])
+        return
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     seeds = int(args[0]) if args else 20
     trials = int(args[1]) if len(args) > 1 else 200

@@ -15,7 +15,11 @@
 # after TRIALS trials; ask ms: the median time of one ask at trials TRIALS-10..TRIALS-1
 # (ours: Study::ask, claim + sampling; Optuna: study.ask() + the suggest_float calls, where
 # it samples). Goals: no more trials than Optuna's TPE; our ask under 1 ms at 200 trials.
-# Seeds are not comparable one to one (different RNGs): only the medians are.
+# Seeds are not comparable one to one (different RNGs): only the medians are, and those
+# move by chance (over 100 seeds, by about +-10 trials between seed sets). So the report
+# also compares one TPE step directly: on one fixed history (60 uniform random Rosenbrock-4
+# trials) the quantiles of the x0 and x1 each sampler picks for trial 60 over many seeds,
+# which agree when the algorithms do.
 # The report is printed and saved to bench/results/tpe_<date>.txt (_2, _3 ... when taken).
 # Builds nothing: `cmake --build build/ci --target tpe_bench` (or the bench preset).
 # Usage: bench/research/run.sh [BUILD_DIR=build/bench] [SEEDS=20] [TRIALS=200]
@@ -44,26 +48,34 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 "$BENCH" "$SEEDS" "$TRIALS" --journal-dir "$WORK" >"$WORK/ours.tsv"
 "$PY" "$HERE/optuna_bench.py" "$SEEDS" "$TRIALS" >"$WORK/optuna.tsv"
+"$PY" "$HERE/optuna_bench.py" --one-step 1000 "$WORK/history.json" >"$WORK/one.tsv"
+"$BENCH" --one-step "$WORK/history.json" 20000 >>"$WORK/one.tsv"
 
 {
 echo "# TPE benchmark, $(date -u +%FT%TZ), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), load before: $LOAD0"
 echo "# ours: commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), build $BUILD ($(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$BUILD/CMakeCache.txt" 2>/dev/null)); peer: Optuna $OPTUNA_VERSION, numpy $("$PY" -c 'import numpy; print(numpy.__version__)'), Python $("$PY" -c 'import platform; print(platform.python_version())')"
 echo "# $SEEDS seeds x $TRIALS trials per problem and sampler; trials-to-tolerance and best are medians over seeds"
 echo
-cat "$WORK/ours.tsv" "$WORK/optuna.tsv" | awk -F'\t' -v trials="$TRIALS" '
+cat "$WORK/ours.tsv" "$WORK/optuna.tsv" | awk -F'\t' -v trials="$TRIALS" -v onestep="$WORK/one.tsv" '
   function tt(x) { return (x > trials) ? ">" trials : x }
   $1 == "ours-journal" { journal = $8; next }
   { key = $3 "/" $2; impl = ($1 == "ours") ? "o" : "p"
     tol[$3] = $4; reach[key, impl] = $5; med[key, impl] = $6; best[key, impl] = $7; ask[key, impl] = $8
     if (!($3 in seen)) { seen[$3] = 1; order[++n] = $3 } }
   END {
-    printf "%-12s %-9s %-7s | %-26s | %-21s | %s\n", "", "", "", "trials to tolerance", "best after " trials, "ask ms at " trials
-    printf "%-12s %-9s %-7s | %-12s %-13s | %-10s %-10s | %-7s %-7s %s\n", "problem", "tolerance", "sampler", "ours", "optuna", "ours", "optuna", "ours", "optuna", "optuna/ours"
+    printf "%-12s %-9s %-7s | %-30s | %-21s | %s\n", "", "", "", "trials to tolerance", "best after " trials, "ask ms at " trials
+    printf "%-12s %-9s %-7s | %-15s %-14s | %-10s %-10s | %-7s %-7s %s\n", "problem", "tolerance", "sampler", "ours", "optuna", "ours", "optuna", "ours", "optuna", "optuna/ours"
     for (i = 1; i <= n; i++) for (s = 1; s <= 2; s++) {
       p = order[i]; smp = (s == 1) ? "tpe" : "random"; k = p "/" smp
-      printf "%-12s %-9s %-7s | %-12s %-13s | %-10.5g %-10.5g | %-7.3f %-7.3f %.0fx\n", p, tol[p], smp,
+      printf "%-12s %-9s %-7s | %-15s %-14s | %-10.5g %-10.5g | %-7.3f %-7.3f %.0fx\n", p, tol[p], smp,
         tt(med[k, "o"]) " (" reach[k, "o"] ")", tt(med[k, "p"]) " (" reach[k, "p"] ")", best[k, "o"], best[k, "p"],
         ask[k, "o"], ask[k, "p"], (ask[k, "o"] > 0) ? ask[k, "p"] / ask[k, "o"] : 0
+    }
+    print ""
+    while ((getline line < onestep) > 0) {
+      split(line, f, "\t")
+      if (!header++) print "one TPE step on a fixed history (60 uniform random rosenbrock4 trials): 10/25/50/75/90 % quantiles of the pick for trial 60"
+      printf "  %-6s over %5d seeds: x0 %s | x1 %s\n", f[1], f[5], f[3], f[4]
     }
     print ""
     printf "ours with the journal file storage (flock + one fdatasync per ask), hartmann6, 3 seeds: ask %.3f ms at %d trials\n", journal, trials

@@ -10,16 +10,22 @@
 // seeds. Then the same ask time with the journal file storage (flock + one
 // fdatasync'd line per ask) on Hartmann-6, for scale.
 //
-// Usage: tpe_bench [SEEDS=20] [TRIALS=200] [--journal-dir DIR=/tmp]
+// Usage: tpe_bench [SEEDS=20] [TRIALS=200] [--journal-dir DIR=/tmp] [--first-seed N=0]
+// (seeds N .. N+SEEDS-1: other seed sets show how far a median moves by chance)
+//        tpe_bench --one-step HISTORY N: one TPE step on the fixed history optuna_bench.py
+//        --one-step wrote; the 10/25/50/75/90 % quantiles of the x0 and x1 our sampler picks
+//        for trial 60 with seeds 0 .. N-1 (compare with Optuna's over its seeds).
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include "research/study.h"
@@ -74,14 +80,63 @@ Run run(const testing::Problem& p, const TpeOptions& sampler, std::uint64_t seed
   return out;
 }
 
+/// Quantiles of the x0 and x1 TPE picks after the history at `path`, over `n` seeds.
+int one_step(const std::string& path, int n) {
+  std::ifstream in(path);
+  const nlohmann::json history = nlohmann::json::parse(in, nullptr, false);
+  if (history.is_discarded()) {
+    std::fprintf(stderr, "tpe_bench: cannot read %s\n", path.c_str());
+    return 1;
+  }
+  const testing::Problem p = testing::rosenbrock4_problem();
+  std::vector<TrialRecord> trials;
+  for (const auto& h : history) {
+    TrialRecord t;
+    t.number = static_cast<std::int64_t>(trials.size());
+    t.state = TrialState::Complete;
+    t.value = h["v"].get<double>();
+    for (int i = 0; i < 4; ++i) t.params["x" + std::to_string(i)] = h["x"][static_cast<std::size_t>(i)].get<double>();
+    trials.push_back(std::move(t));
+  }
+  const TpeSampler sampler;
+  std::vector<double> x0, x1;
+  for (int s = 0; s < n; ++s) {
+    const Params picked = sampler.sample(p.space, Direction::Minimize, trials, static_cast<std::uint64_t>(s),
+                                         static_cast<std::int64_t>(trials.size()));
+    x0.push_back(picked.at("x0"));
+    x1.push_back(picked.at("x1"));
+  }
+  // numpy's default (linear) percentile.
+  auto quantiles = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    std::string out;
+    for (double q : {0.10, 0.25, 0.50, 0.75, 0.90}) {
+      const double pos = q * static_cast<double>(v.size() - 1);
+      const auto lo = static_cast<std::size_t>(pos);
+      const double frac = pos - static_cast<double>(lo);
+      const double value = lo + 1 < v.size() ? v[lo] + frac * (v[lo + 1] - v[lo]) : v[lo];
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%s%.3f", out.empty() ? "" : " ", value);
+      out += buf;
+    }
+    return out;
+  };
+  std::printf("ours\tone-step\t%s\t%s\t%d\n", quantiles(x0).c_str(), quantiles(x1).c_str(), n);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 4 && std::string(argv[1]) == "--one-step") return one_step(argv[2], std::atoi(argv[3]));
   std::vector<std::string> args;
   std::filesystem::path journal_dir = "/tmp";
+  std::uint64_t first_seed = 0;
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--journal-dir" && i + 1 < argc) {
       journal_dir = argv[++i];
+    } else if (std::string(argv[i]) == "--first-seed" && i + 1 < argc) {
+      first_seed = std::strtoull(argv[++i], nullptr, 10);
     } else {
       args.emplace_back(argv[i]);
     }
@@ -96,7 +151,7 @@ int main(int argc, char** argv) {
       std::vector<double> to_tol, bests, asks;
       int reached = 0;
       for (int s = 0; s < seeds; ++s) {
-        const Run r = run(p, sampler, static_cast<std::uint64_t>(s), trials, make_memory_storage());
+        const Run r = run(p, sampler, first_seed + static_cast<std::uint64_t>(s), trials, make_memory_storage());
         int hit = trials + 1;
         for (int i = 0; i < trials; ++i)
           if (r.values[static_cast<std::size_t>(i)] <= p.minimum + tol) {
