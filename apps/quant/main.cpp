@@ -17,6 +17,7 @@
 #include "serve_command.h"
 #include "train_command.h"
 #include "research_command.h"
+#include "optimize_command.h"
 
 namespace {
 constexpr const char* kVersion = "0.1.0";
@@ -140,6 +141,21 @@ int main(int argc, char** argv) {
   wf_cmd->add_option("--to", wf.to, "end (exclusive)");
   wf_cmd->add_option("--out,-o", wf.out, "directory for the report, the folds and their models")->required();
   wf_cmd->fallthrough();
+
+  OptimizeArgs opt;
+  CLI::App* opt_cmd = app.add_subcommand(
+      "optimize", "TPE search over [[optimize.param]], each trial a walk-forward; DSR and PBO in the report");
+  opt_cmd->add_option("--symbol,-s", opt.symbol, "a configured instrument")->required();
+  opt_cmd->add_option("--from", opt.from, "start (inclusive), local to the instrument");
+  opt_cmd->add_option("--to", opt.to, "end (exclusive)");
+  opt_cmd->add_option("--out,-o", opt.out, "directory for the report and the trials' walk-forwards")->required();
+  opt_cmd->add_option("--study", opt.study, "study name (workers that share it split its trials); default <strategy>-<symbol>");
+  opt_cmd->add_option("--trials", opt.trials, "finished trials the study should hold (default [optimize] trials)");
+  opt_cmd->add_option("--storage", opt.storage, "a directory or redis://host:port (default [optimize] storage)");
+  opt_cmd->add_flag("--nightly", opt.nightly,
+                    "then register the best as the challenger and promote it if it beats the champion");
+  opt_cmd->add_flag("--no-report", opt.no_report, "skip report.html");
+  opt_cmd->fallthrough();
 
   ServeArgs sv;
   CLI::App* sv_cmd = app.add_subcommand(
@@ -268,6 +284,7 @@ int main(int argc, char** argv) {
   if (*bt_cmd) return run_backtest_command(global, bt);
   if (*tr_cmd) return run_train(global, tr);
   if (*wf_cmd) return run_walkforward_command(global, wf);
+  if (*opt_cmd) return run_optimize_command(global, opt);
   if (*sv_cmd) return run_serve(global, sv);
   if (*halt_cmd) return run_halt(global, halt);
   if (*rg_cmd) {

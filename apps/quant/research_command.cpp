@@ -1,6 +1,7 @@
 #include "research_command.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -16,6 +17,37 @@
 namespace quant::app {
 
 namespace fs = std::filesystem;
+
+registry::TrackingOptions tracking_options(const config::AppConfig& cfg) {
+  const char* env = std::getenv("MLFLOW_TRACKING_URI");
+  return registry::tracking_options_from_environment(env != nullptr && *env != '\0' ? "" : cfg.optimize.registry);
+}
+
+bool track(const config::AppConfig& cfg, const TrackedRun& r, bool quiet) {
+  auto report = [&](const std::string& what) {
+    std::fprintf(stderr, "[track] warning: %s (the results on disk are complete)\n", what.c_str());
+    return false;
+  };
+  auto tracker = registry::open_tracker(tracking_options(cfg));
+  if (!tracker) return report(tracker.error().message);
+  auto run = (*tracker)->start_run(r.experiment, r.name, r.tags);
+  if (!run) return report(run.error().message);
+  for (const auto& [k, v] : r.params) {
+    if (auto ok = (*run)->log_param(k, v); !ok) return report(ok.error().message);
+  }
+  for (const auto& [k, v, step] : r.metrics) {
+    if (auto ok = (*run)->log_metric(k, v, step); !ok) return report(ok.error().message);
+  }
+  for (const auto& [path, subdir] : r.artifacts) {
+    if (auto ok = (*run)->log_artifact(path, subdir); !ok) return report(ok.error().message);
+  }
+  if (auto ok = (*run)->end(registry::RunStatus::Finished); !ok) return report(ok.error().message);
+  if (!quiet) {
+    std::fprintf(stderr, "[track] run %s in experiment '%s' at %s\n", (*run)->run_id().c_str(), r.experiment.c_str(),
+                 (*tracker)->uri().c_str());
+  }
+  return true;
+}
 
 Expected<research::WalkForwardResult> walk_forward_of(
     const config::AppConfig& cfg, const InstrumentSpec& spec, std::span<const Bar> bars, const std::string& out_dir,
@@ -279,6 +311,37 @@ int run_walkforward_command(const GlobalOptions& global, const WalkForwardArgs& 
   if (auto ok = write_walkforward_outputs(args.out, args.symbol, *result, s, *cfg, "Walk-forward " + args.symbol); !ok) {
     return fail("walkforward: " + ok.error().message);
   }
+  TrackedRun tr;
+  tr.experiment = "walkforward " + args.symbol;
+  tr.name = args.from.empty() && args.to.empty() ? "all data" : args.from + " .. " + args.to;
+  tr.tags = {{"symbol", args.symbol}, {"command", "walkforward"}};
+  const auto& w = cfg->walkforward;
+  tr.params = {{"symbol", args.symbol},
+               {"mode", w.expanding ? "expanding" : "rolling"},
+               {"train_sessions", std::to_string(w.train_sessions)},
+               {"early_stopping_sessions", std::to_string(w.early_stopping_sessions)},
+               {"validation_sessions", std::to_string(w.validation_sessions)},
+               {"test_sessions", std::to_string(w.test_sessions)},
+               {"step_sessions", std::to_string(w.step_sessions)},
+               {"embargo_bars", std::to_string(cfg->train.embargo_bars)},
+               {"strategy", cfg->backtest.strategy.name}};
+  for (std::size_t k = 0; k < result->folds.size(); ++k) {
+    const auto& f = result->folds[k];
+    const auto step = static_cast<std::int64_t>(k + 1);
+    tr.metrics.emplace_back("fold_gated_return", f.gated_return, step);
+    tr.metrics.emplace_back("fold_gated_sharpe", f.gated_sharpe, step);
+    tr.metrics.emplace_back("fold_ungated_return", f.ungated_return, step);
+    tr.metrics.emplace_back("fold_test_auc", f.training.test.auc, step);
+  }
+  tr.metrics.emplace_back("oos_sharpe", s.gated_sharpe, 0);
+  tr.metrics.emplace_back("oos_return", s.gated_return, 0);
+  tr.metrics.emplace_back("oos_max_drawdown", s.gated_max_drawdown, 0);
+  tr.metrics.emplace_back("oos_psr", s.gated_psr, 0);
+  tr.metrics.emplace_back("ungated_oos_sharpe", s.ungated_sharpe, 0);
+  for (const char* f : {"summary.json", "folds.csv", "oos_days.csv", "report.html"}) {
+    tr.artifacts.emplace_back(args.out + "/" + f, "walkforward");
+  }
+  track(*cfg, tr, quiet);
   std::printf("walk-forward %s: %zu folds, %zu out-of-sample days in %.1f s\n", args.symbol.c_str(), s.folds, s.days,
               result->seconds);
   std::printf("  gated:   %lld trades, return %+.2f %%, daily Sharpe %.3f (PSR %.3f), max drawdown %.2f %%\n",

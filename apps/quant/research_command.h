@@ -2,10 +2,14 @@
 // `quant walkforward` and `quant optimize`: the research engine's commands.
 
 #include <functional>
+#include <tuple>
+#include <utility>
+#include <vector>
 #include <span>
 #include <string>
 
 #include "app_context.h"
+#include "registry/tracking.h"
 #include "research/walkforward.h"
 
 namespace quant::app {
@@ -39,5 +43,21 @@ OosSummary summarize(const research::WalkForwardResult& result);
 Expected<void> write_walkforward_outputs(const std::string& out, const std::string& symbol,
                                          const research::WalkForwardResult& result, const OosSummary& summary,
                                          const config::AppConfig& cfg, const std::string& title);
+
+/// The tracker and registry in force: MLFLOW_TRACKING_URI when set, else
+/// [optimize] registry (default "mlruns").
+registry::TrackingOptions tracking_options(const config::AppConfig& cfg);
+
+/// A finished run for MLflow: params, metrics (key, value, step), tags, artifacts (path, subdir).
+struct TrackedRun {
+  std::string experiment, name;
+  registry::Tags tags;
+  std::vector<std::pair<std::string, std::string>> params;
+  std::vector<std::tuple<std::string, double, std::int64_t>> metrics;
+  std::vector<std::pair<std::string, std::string>> artifacts;
+};
+/// Records `run`; a failure is reported on stderr and returned as false (the
+/// results are on disk already: tracking is a record, not the result).
+bool track(const config::AppConfig& cfg, const TrackedRun& run, bool quiet);
 
 }  // namespace quant::app

@@ -7,6 +7,7 @@
 #include "lake/lake.h"
 #include "model/manifest.h"
 #include "research/gatekeeper_training.h"
+#include "research_command.h"
 #include "signal_path.h"
 
 namespace quant::app {
@@ -76,6 +77,25 @@ int run_train(const GlobalOptions& global, const TrainArgs& args) {
                                            {window_start, window_end, data_hash});
   if (!result) return fail(result.error().message);
   print_training(*result, args.symbol, args.out);
+  TrackedRun tr;
+  tr.experiment = "train " + args.symbol;
+  tr.name = window_start.substr(0, 10) + " .. " + window_end.substr(0, 10);
+  tr.tags = {{"symbol", args.symbol}, {"command", "train"}};
+  const auto& t = cfg->train;
+  tr.params = {{"symbol", args.symbol}, {"window_start", window_start}, {"window_end", window_end},
+               {"data_hash", data_hash}, {"early_stopping_share", std::to_string(t.early_stopping_share)},
+               {"calibration_share", std::to_string(t.calibration_share)}, {"test_share", std::to_string(t.test_share)},
+               {"embargo_bars", std::to_string(t.embargo_bars)}, {"hmm_states", std::to_string(t.hmm_states)},
+               {"rounds", std::to_string(t.rounds)}, {"max_leaves", std::to_string(t.max_leaves)},
+               {"eta", std::to_string(t.eta)}, {"seed", std::to_string(t.seed)}};
+  const auto& m = result->test;
+  tr.metrics = {{"test_auc", m.auc, 0}, {"test_log_loss", m.log_loss, 0}, {"test_brier", m.brier, 0},
+                {"test_below_q10", m.coverage.below_lower, 0}, {"test_above_q90", m.coverage.above_upper, 0},
+                {"test_raw_quantiles_crossed", result->test_raw_crossed, 0},
+                {"early_stopping_auc", result->early_stopping_auc, 0},
+                {"trades_labelled", static_cast<double>(result->labels.taken - result->labels.open_at_end), 0}};
+  tr.artifacts = {{args.out, "model"}};
+  track(*cfg, tr, global.quiet);
   return 0;
 }
 

@@ -6,6 +6,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DATA="$ROOT/../shared/data"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/quant-cli.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
+# Research commands track their runs (MLflow layout): keep them out of the repository.
+export MLFLOW_TRACKING_URI="$WORK/mlruns"
 failures=0
 checks=0
 q() { "$QUANT" --config "$ROOT/config/quant.toml" "$@"; }
