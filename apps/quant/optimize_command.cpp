@@ -396,7 +396,7 @@ int run_optimize_command(const GlobalOptions& global, const OptimizeArgs& args) 
   Expected<std::shared_ptr<research::StudyStorage>> storage = make_error("optimize: no storage");
   std::string storage_where;
   if (storage_text.rfind("redis://", 0) == 0) {
-    auto hp = parse_host_port(storage_text.substr(8), "[optimize] storage");
+    auto hp = parse_host_port("[optimize] storage", storage_text.substr(8));
     if (!hp) return fail("optimize: " + hp.error().message);
     stream::Endpoint ep;
     ep.host = hp->host;
