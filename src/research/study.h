@@ -138,7 +138,7 @@ Expected<std::shared_ptr<StudyStorage>> open_redis_storage(const stream::Endpoin
 struct StudyOptions {
   Direction direction = Direction::Minimize;
   std::uint64_t seed = 0;  ///< all workers of a study must use the same seed (the storage checks)
-  TpeOptions sampler;
+  TpeOptions sampler{};
   std::optional<MedianPrunerOptions> pruner = MedianPrunerOptions{};  ///< nullopt: never prune
   /// optimize(): how often a running trial's heartbeat is refreshed (keep it
   /// well below the storage's stale_after).

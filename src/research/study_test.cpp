@@ -23,6 +23,7 @@
 namespace quant::research {
 namespace {
 
+namespace research = quant::research;
 using namespace std::chrono_literals;
 
 /// A fresh temporary directory per test, removed afterwards.
@@ -169,6 +170,36 @@ int wait_exit(pid_t pid) {
   int status = 0;
   ::waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+TEST(StudyTest, TheHeadersExampleRuns) {
+  // study.h's example, word for word but for the path and a made-up fold score.
+  TempDir dir;
+  auto sharpe_of_fold = [](int fold, std::int64_t fast, double atr_mult) {
+    return 1.0 - std::abs(static_cast<double>(fast) - 20) / 45 - std::abs(atr_mult - 2.5) / 3 + 0.01 * fold;
+  };
+  auto storage = research::open_file_storage(dir / "study.jsonl");  // or open_redis_storage
+  ASSERT_TRUE(storage);
+  research::SearchSpace space;
+  space.add_int("fast", 5, 50).add_float("atr_mult", 1.0, 4.0).add_categorical("filter", {"none", "hmm"});
+  auto study = research::Study::open(*storage, space, {.direction = research::Direction::Maximize, .seed = 7});
+  ASSERT_TRUE(study);
+  auto done = research::optimize(
+      *study,
+      [&](research::Trial& trial) -> Expected<double> {
+        double sum = 0;
+        for (int fold = 0; fold < 5; ++fold) {
+          sum += sharpe_of_fold(fold, trial.int_param("fast"), trial.float_param("atr_mult"));
+          if (trial.report(fold, sum / (fold + 1))) return sum / (fold + 1);  // pruned: stop early
+        }
+        return sum / 5;
+      },
+      60);
+  ASSERT_TRUE(done) << done.error().message;
+  auto best = study->best();
+  ASSERT_TRUE(best && *best);
+  EXPECT_GT((*best)->value, 0.85);
+  EXPECT_NEAR((*best)->params.at("fast"), 20, 8);
 }
 
 TEST(StudyTest, AskReportTellAndBest) {
