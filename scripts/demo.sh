@@ -5,7 +5,9 @@
 # verified; the Gatekeeper (classifier + q10/q90, ONNX) is trained on the first
 # two thirds of the history, and the last third is backtested out of sample
 # with the MA-breakout strategy, the risk engine and the gate, beside the same
-# run without the gate; the run ends in a self-contained HTML report.
+# run without the gate; the run ends in a self-contained HTML report. Then a
+# walk-forward over the whole history retrains the Gatekeeper fold by fold and
+# stitches the test windows (its own report); runs are tracked in out/demo/mlruns.
 set -euo pipefail
 QUANT=$(readlink -f "${1:?usage: demo.sh path/to/quant [DATA]}")
 DATA=${2:-}
@@ -14,7 +16,9 @@ OUT="$ROOT/out/demo"
 LAKE="$OUT/lake"
 RUN="$OUT/backtest"
 MODELS="$OUT/models"
-rm -rf "$LAKE" "$RUN" "$MODELS"; mkdir -p "$OUT"
+WF="$OUT/walkforward"
+rm -rf "$LAKE" "$RUN" "$MODELS" "$WF" "$OUT/mlruns"; mkdir -p "$OUT"
+export MLFLOW_TRACKING_URI=${MLFLOW_TRACKING_URI:-$OUT/mlruns}
 q() { "$QUANT" --config "$ROOT/config/quant.toml" --lake "$LAKE" "$@"; }
 
 GENERATED=()
@@ -39,5 +43,8 @@ echo "== train the Gatekeeper on the bars before $SPLIT"
 q train -s WIN --to "$SPLIT" --out "$MODELS"
 echo "== backtest from $SPLIT, out of sample (ma_breakout + gate, 1 % risk, 2×ATR stop, −3 % daily breaker)"
 q backtest -s WIN --from "$SPLIT" --gate "$MODELS" --out "$RUN" "${GENERATED[@]}" --data-source "$SOURCE"
+echo "== walk-forward over the whole history ([walkforward] windows, models retrained per fold)"
+if q walkforward -s WIN --out "$WF"; then WF_REPORT="$WF/report.html"; else WF_REPORT="(not enough sessions for one fold)"; fi
 echo
 echo "report: $RUN/report.html"
+echo "walk-forward report: $WF_REPORT"
