@@ -155,11 +155,14 @@ std::map<std::string, double> read_oos_returns(const fs::path& dir) {
 
 struct Statistics {
   std::size_t complete = 0;
+  std::size_t tried = 0;  ///< complete + pruned: the configurations the search looked at (the DSR's N)
   double best_value = std::nan("");
   std::int64_t best_trial = -1;
   double sharpe_variance = std::nan("");
   double dsr = std::nan(""), psr = std::nan(""), expected_max_sharpe = std::nan("");
   double pbo = std::nan(""), probability_of_loss = std::nan("");
+  double degradation_slope = std::nan("");           ///< OOS Sharpe on IS Sharpe of the chosen trial, over the splits
+  double logit_q25 = std::nan(""), logit_median = std::nan(""), logit_q75 = std::nan("");
   std::size_t pbo_trials = 0, pbo_days = 0;
   int pbo_blocks = 0;
   std::string pbo_note, dsr_note;
@@ -171,8 +174,10 @@ Statistics statistics(const std::vector<research::TrialRecord>& trials, const fs
   Statistics s;
   std::vector<double> values;
   for (const auto& t : trials) {
+    s.tried += t.state == research::TrialState::Pruned ? 1 : 0;
     if (t.state != research::TrialState::Complete || !std::isfinite(t.value)) continue;
     ++s.complete;
+    ++s.tried;
     values.push_back(t.value);
     if (s.best_trial < 0 || t.value > s.best_value) s.best_value = t.value, s.best_trial = t.number;
   }
@@ -185,7 +190,9 @@ Statistics statistics(const std::vector<research::TrialRecord>& trials, const fs
   } else {
     s.sharpe_variance = 0;
   }
-  if (auto d = research::deflated_sharpe_ratio(best_returns, values.size(), std::max(s.sharpe_variance, 0.0))) {
+  // N counts pruned trials too (the search looked at them: selection bias is
+  // about what was tried); V is the variance of the complete trials' Sharpe ratios.
+  if (auto d = research::deflated_sharpe_ratio(best_returns, s.tried, std::max(s.sharpe_variance, 0.0))) {
     s.dsr = d->deflated_sharpe;
     s.expected_max_sharpe = d->expected_maximum_sharpe;
   } else {
@@ -224,6 +231,10 @@ Statistics statistics(const std::vector<research::TrialRecord>& trials, const fs
   if (auto p = research::probability_of_backtest_overfitting(tr, pc)) {
     s.pbo = p->pbo;
     s.probability_of_loss = p->probability_of_loss;
+    if (p->degradation) s.degradation_slope = p->degradation->slope;
+    s.logit_q25 = p->logit_summary.q25;
+    s.logit_median = p->logit_summary.median;
+    s.logit_q75 = p->logit_summary.q75;
     s.pbo_blocks = p->blocks;
   } else {
     s.pbo_note = p.error().message;
@@ -537,12 +548,15 @@ int run_optimize_command(const GlobalOptions& global, const OptimizeArgs& args) 
                    {{"dsr", finite_or_null(st.dsr)},
                     {"psr", finite_or_null(st.psr)},
                     {"expected_max_sharpe", finite_or_null(st.expected_max_sharpe)},
-                    {"trials", st.complete},
+                    {"trials", st.tried},
                     {"sharpe_variance", finite_or_null(st.sharpe_variance)},
                     {"note", st.dsr_note}}},
                   {"pbo",
                    {{"pbo", finite_or_null(st.pbo)},
                     {"probability_of_loss", finite_or_null(st.probability_of_loss)},
+                    {"degradation_slope", finite_or_null(st.degradation_slope)},
+                    {"logit_quartiles", {finite_or_null(st.logit_q25), finite_or_null(st.logit_median),
+                                         finite_or_null(st.logit_q75)}},
                     {"trials", st.pbo_trials},
                     {"days", st.pbo_days},
                     {"blocks", st.pbo_blocks},
@@ -572,11 +586,16 @@ int run_optimize_command(const GlobalOptions& global, const OptimizeArgs& args) 
                     std::to_string(failed) + " failed); objective: walk-forward out-of-sample daily Sharpe (gated)";
     page.facts = {{"Best trial", std::to_string(st.best_trial)},
                   {"Best OOS daily Sharpe", fixed(st.best_value, 4)},
+                  {"… annualised (×√252)", fixed(st.best_value * std::sqrt(252.0), 2)},
+                  {"Trials in the DSR (complete + pruned)", std::to_string(st.tried)},
                   {"Deflated Sharpe ratio", fixed(st.dsr, 3)},
                   {"PSR (vs 0)", fixed(st.psr, 3)},
                   {"E[max Sharpe] of the trials (SR0)", fixed(st.expected_max_sharpe, 4)},
                   {"PBO (CSCV)", fixed(st.pbo, 3)},
                   {"P(OOS loss) of the IS-best", fixed(st.probability_of_loss, 3)},
+                  {"Degradation slope (OOS on IS Sharpe)", fixed(st.degradation_slope, 3)},
+                  {"λ quartiles (logit of the OOS rank)",
+                   fixed(st.logit_q25, 2) + " / " + fixed(st.logit_median, 2) + " / " + fixed(st.logit_q75, 2)},
                   {"PBO over", std::to_string(st.pbo_trials) + " trials × " + std::to_string(st.pbo_days) + " days"}};
     if (std::isfinite(st.dsr) && st.dsr < 0.95) {
       page.warnings.push_back("DSR " + fixed(st.dsr, 3) +
@@ -625,8 +644,8 @@ int run_optimize_command(const GlobalOptions& global, const OptimizeArgs& args) 
               st.complete, pruned, failed);
   std::printf("  best: trial %lld, OOS daily Sharpe %.4f, params %s\n", static_cast<long long>(st.best_trial),
               st.best_value, best_params.dump().c_str());
-  std::printf("  deflated Sharpe ratio %s (N %zu, V %s, SR0 %s); PBO %s over %zu trials × %zu days%s\n",
-              fixed(st.dsr, 3).c_str(), st.complete, fixed(st.sharpe_variance, 5).c_str(),
+  std::printf("  deflated Sharpe ratio %s (N %zu complete + pruned, V %s, SR0 %s); PBO %s over %zu trials × %zu days%s\n",
+              fixed(st.dsr, 3).c_str(), st.tried, fixed(st.sharpe_variance, 5).c_str(),
               fixed(st.expected_max_sharpe, 4).c_str(), fixed(st.pbo, 3).c_str(), st.pbo_trials, st.pbo_days,
               st.pbo_note.empty() ? "" : (" (" + st.pbo_note + ")").c_str());
   std::printf("  outputs: %s/{study.json,trials.csv%s}, trial walk-forwards in %s\n", out.c_str(),

@@ -113,7 +113,8 @@ std::string render_chart(const Chart& c) {
   }
   for (int k = 0; k <= 4; ++k) {
     const double x = x0 + (x1 - x0) * k / 4;
-    out += "<text x=\"" + num(px(x)) + "\" y=\"" + num(H - 8) + "\" class=\"xlab\">" +
+    const char* anchor = k == 0 ? "start" : k == 4 ? "end" : "middle";  // the ends stay inside the frame
+    out += "<text x=\"" + num(px(x)) + "\" y=\"" + num(H - 8) + "\" class=\"xlab\" text-anchor=\"" + anchor + "\">" +
            escape(c.time_axis ? date_of(x) : num(x, 0)) + "</text>";
   }
   if (c.zero_line) {
@@ -168,7 +169,7 @@ h1{font-size:22px;margin:8px 0 2px}.sub{color:#57606a;margin:0 0 16px}
 .warning{color:#8a4b00;background:#fff4e0;border-left:3px solid #d98c00;padding:6px 10px}
 figure.chart{margin:18px 0}figcaption{font-weight:600;margin-bottom:4px}
 svg{width:100%;height:auto;display:block}.grid{stroke:#eaeef2}.zero{stroke:#8c959f;stroke-dasharray:4 3}
-.band{fill:#f6f8fa}.ylab{font-size:11px;fill:#57606a;text-anchor:end}.xlab{font-size:11px;fill:#57606a;text-anchor:middle}
+.band{fill:#f6f8fa}.ylab{font-size:11px;fill:#57606a;text-anchor:end}.xlab{font-size:11px;fill:#57606a}
 .legend{display:flex;gap:16px;font-size:12px;color:#57606a}.legend i{display:inline-block;width:12px;height:3px;margin-right:5px;vertical-align:middle}
 .scroll{overflow-x:auto;margin:16px 0}table{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:13px}
 caption{text-align:left;font-weight:600;padding:4px 0}th,td{padding:3px 9px;border-bottom:1px solid #eaeef2;text-align:right;white-space:nowrap}
