@@ -112,27 +112,6 @@ class BarGenerator {
   Timestamp ts_;
 };
 
-/// Bars already in memory: the engine thread's own speed (no decoding, no hand-off).
-class MemoryFeed final : public engine::MarketDataFeed {
- public:
-  explicit MemoryFeed(std::vector<Bar> bars) : bars_(std::move(bars)) {}
-  Expected<bool> next(Bar& bar) override {
-    if (pos_ == bars_.size()) return false;
-    bar = bars_[pos_++];
-    return true;
-  }
-  Expected<std::size_t> next_batch(std::span<Bar> out) override {
-    const std::size_t n = std::min(out.size(), bars_.size() - pos_);
-    std::copy_n(bars_.begin() + static_cast<std::ptrdiff_t>(pos_), n, out.begin());
-    pos_ += n;
-    return n;
-  }
-
- private:
-  std::vector<Bar> bars_;
-  std::size_t pos_ = 0;
-};
-
 int die(const std::string& message) {
   std::fprintf(stderr, "backtest_bench: %s\n", message.c_str());
   return 1;
@@ -248,7 +227,7 @@ int main(int argc, char** argv) {
     BarGenerator gen(spec, o.seed);
     for (std::int64_t i = 0; i < o.bars; ++i) bars.push_back(gen.next());
     generate_s = seconds_since(t0);
-    MemoryFeed feed(std::move(bars));
+    engine::SpanFeed feed(bars);  // bars in memory: the engine thread's own speed
     const auto t1 = std::chrono::steady_clock::now();
     result = backtest::run_backtest(bt, spec, **strategy, feed, out, meta);
     run_s = seconds_since(t1);

@@ -38,20 +38,6 @@ std::vector<Bar> load(const std::string& file, ingest::Format format, const char
   return c.bars;
 }
 
-class VectorFeed final : public engine::MarketDataFeed {
- public:
-  explicit VectorFeed(const std::vector<Bar>& bars, std::size_t limit = SIZE_MAX)
-      : bars_(bars), limit_(std::min(limit, bars.size())) {}
-  Expected<bool> next(Bar& bar) override {
-    if (i_ >= limit_) return false;
-    bar = bars_[i_++];
-    return true;
-  }
-
- private:
-  const std::vector<Bar>& bars_;
-  std::size_t limit_, i_ = 0;
-};
 
 InstrumentSpec win() {
   InstrumentSpec s = testing::win_spec();
@@ -106,7 +92,7 @@ std::string run(const BacktestConfig& config, const InstrumentSpec& spec, const 
                 const std::vector<Bar>& bars, std::size_t limit, const std::string& dir) {
   auto strategy = strategy::make_strategy(sc, spec);
   EXPECT_TRUE(strategy);
-  VectorFeed feed(bars, limit);
+  engine::SpanFeed feed(std::span<const Bar>(bars).first(std::min(limit, bars.size())));
   RunMeta meta;
   meta.symbol = spec.symbol;
   meta.strategy = sc.name;
@@ -204,7 +190,7 @@ TEST(BacktestRealDataTest, DeterministicTradeLog) {
 
 TEST(BacktestTest, EmptyFeedIsAClearError) {
   std::vector<Bar> none;
-  VectorFeed feed(none);
+  engine::SpanFeed feed(none);
   strategy::StrategyConfig sc;
   auto strategy = strategy::make_strategy(sc, win());
   ASSERT_TRUE(strategy);

@@ -77,4 +77,13 @@ Expected<std::vector<GeneratedBar>> generate_market(const InstrumentSpec& spec, 
   return out;
 }
 
+Expected<std::vector<Bar>> generate_bars(const InstrumentSpec& spec, const GeneratorConfig& config) {
+  auto market = generate_market(spec, config);
+  if (!market) return tl::unexpected(market.error());
+  std::vector<Bar> bars;
+  bars.reserve(market->size());
+  for (const auto& g : *market) bars.push_back(g.bar);
+  return bars;
+}
+
 }  // namespace quant::generator

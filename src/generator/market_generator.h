@@ -35,6 +35,9 @@ struct GeneratedBar {
 /// Requires spec.tick_size > 0 and a session that does not cross midnight.
 Expected<std::vector<GeneratedBar>> generate_market(const InstrumentSpec& spec, const GeneratorConfig& config);
 
+/// The bars of `generate_market` alone (tests, research).
+Expected<std::vector<Bar>> generate_bars(const InstrumentSpec& spec, const GeneratorConfig& config);
+
 /// The generator (defined in core so that every module shares one).
 using quant::SplitMix64;
 

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "report/html.h"
 #include "report/report_assets.h"
 #include "report/run_files.h"
 
@@ -248,21 +249,6 @@ Expected<json> read_model_metrics(const fs::path& path) {
   return metrics;
 }
 
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 /// JSON for a <script type="application/json"> block: every '<' becomes
 /// \u003c, so no "</script" or "<!--" can end or confuse the block.

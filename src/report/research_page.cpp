@@ -8,24 +8,13 @@
 #include <fstream>
 #include <limits>
 
+#include "report/html.h"
+
 namespace quant::report {
 
 namespace {
 
-std::string escape(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string escape(const std::string& text) { return html_escape(text); }
 
 std::string num(double v, int decimals = 1) {
   char buf[64];

@@ -171,10 +171,9 @@ TEST(TrainTest, FourSegmentsInTimeAndTheReportedMetricsAreTheTestSegments) {
   generator::GeneratorConfig gc;
   gc.seed = 7;
   gc.days = 60;
-  auto market = generator::generate_market(spec, gc);
-  ASSERT_TRUE(market) << market.error().message;
-  std::vector<Bar> bars;
-  for (const auto& g : *market) bars.push_back(g.bar);
+  auto generated = generator::generate_bars(spec, gc);
+  ASSERT_TRUE(generated) << generated.error().message;
+  const std::vector<Bar>& bars = *generated;
 
   TrainConfig config;
   config.settings = settings();

@@ -119,10 +119,9 @@ TEST(WalkForwardTest, FoldsTradeOnlyInsideTheirTestWindowsAfterTheirModels) {
   generator::GeneratorConfig gc;
   gc.seed = 3;
   gc.days = 40;
-  auto market = generator::generate_market(spec, gc);
-  ASSERT_TRUE(market) << market.error().message;
-  std::vector<Bar> bars;
-  for (const auto& g : *market) bars.push_back(g.bar);
+  auto generated = generator::generate_bars(spec, gc);
+  ASSERT_TRUE(generated) << generated.error().message;
+  const std::vector<Bar>& bars = *generated;
 
   TrainConfig train;
   train.settings.slippage_ticks = 1;

@@ -60,10 +60,9 @@ TEST(InferGateParityTest, ModelGateVerdictsEqualInferPass) {
   generator::GeneratorConfig gc;
   gc.seed = 11;
   gc.days = 12;
-  auto market = generator::generate_market(spec, gc);
-  ASSERT_TRUE(market) << market.error().message;
-  std::vector<Bar> bars;
-  for (const auto& g : *market) bars.push_back(g.bar);
+  auto generated = generator::generate_bars(spec, gc);
+  ASSERT_TRUE(generated) << generated.error().message;
+  const std::vector<Bar>& bars = *generated;
   const std::size_t train_end = bars.size() / 2;
 
   // Models trained on the first half: the pipeline's rows, labelled by the

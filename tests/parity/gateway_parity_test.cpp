@@ -32,7 +32,6 @@ namespace fs = std::filesystem;
 
 using parity::read;
 using parity::shipped_config;
-using parity::VectorFeed;
 
 struct TempDir {
   std::string path;
@@ -123,7 +122,7 @@ Outcome run_both(const config::AppConfig& cfg, const std::string& symbol, const 
   // 1. The backtest.
   auto strategy = strategy::make_strategy(cfg.backtest.strategy, spec);
   EXPECT_TRUE(strategy);
-  VectorFeed feed(bars);
+  engine::SpanFeed feed(bars);
   backtest::RunMeta meta;
   meta.symbol = symbol;
   auto result = backtest::run_backtest(bt, spec, **strategy, feed, dir.path + "/bt", meta);
@@ -207,10 +206,9 @@ TEST(GatewayParityTest, AGeneratedMarketGivesTheBacktestsTradesCsv) {
     g.days = 60;
     g.seed = 11;
     if (std::string(symbol) == "WDO") g.start_price = 5000;
-    auto generated = generator::generate_market(*cfg.instruments.find(symbol), g);
+    auto generated = generator::generate_bars(*cfg.instruments.find(symbol), g);
     ASSERT_TRUE(generated);
-    std::vector<Bar> bars;
-    for (const auto& b : *generated) bars.push_back(b.bar);
+    const std::vector<Bar>& bars = *generated;
     ASSERT_GT(bars.size(), 10000u);
     const Outcome o = run_both(cfg, symbol, bars);
     ASSERT_GT(lines(o.backtest_trades), 20u) << symbol;

@@ -36,7 +36,6 @@ namespace bridge = execution::bridge;
 
 using parity::read;
 using parity::shipped_config;
-using parity::VectorFeed;
 
 /// "id,side,type,qty,limit,stop" per order: what must match.
 std::string order_line(OrderId id, Side side, OrderType type, std::int64_t qty, double limit, double stop) {
@@ -129,7 +128,7 @@ Outcome run_both(const config::AppConfig& cfg, const std::string& symbol, const 
 
   auto strategy = strategy::make_strategy(cfg.backtest.strategy, spec);
   EXPECT_TRUE(strategy);
-  VectorFeed feed(bars);
+  engine::SpanFeed feed(bars);
   backtest::RunMeta meta;
   meta.symbol = symbol;
   auto result = backtest::run_backtest(bt, spec, **strategy, feed, dir, meta);
@@ -204,10 +203,9 @@ TEST(LiveParityTest, AGeneratedMarketGivesTheBacktestsOrders) {
     g.days = 40;
     g.seed = 5;
     if (std::string(symbol) == "WDO") g.start_price = 5000;
-    auto generated = generator::generate_market(*cfg.instruments.find(symbol), g);
+    auto generated = generator::generate_bars(*cfg.instruments.find(symbol), g);
     ASSERT_TRUE(generated);
-    std::vector<Bar> bars;
-    for (const auto& b : *generated) bars.push_back(b.bar);
+    const std::vector<Bar>& bars = *generated;
     const Outcome o = run_both(cfg, symbol, bars);
     ASSERT_GT(lines(o.backtest), 50u) << symbol;
     EXPECT_TRUE(o.live == o.backtest) << symbol << ": " << first_difference(o.live, o.backtest);

@@ -30,21 +30,6 @@ inline config::AppConfig shipped_config() {
   return *cfg;
 }
 
-/// Bars in memory as the engine's MarketDataFeed.
-class VectorFeed final : public engine::MarketDataFeed {
- public:
-  explicit VectorFeed(const std::vector<Bar>& bars) : bars_(bars) {}
-  Expected<bool> next(Bar& bar) override {
-    if (i_ >= bars_.size()) return false;
-    bar = bars_[i_++];
-    return true;
-  }
-
- private:
-  const std::vector<Bar>& bars_;
-  std::size_t i_ = 0;
-};
-
 /// The real WIN 1-minute bars of ../shared/data (empty when the file is absent: check first).
 inline std::vector<Bar> real_win_bars(const config::AppConfig& cfg, const std::string& file) {
   struct Collect final : ingest::RecordSink {
