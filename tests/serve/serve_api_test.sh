@@ -29,16 +29,13 @@ split=$(qq lake query "select strftime(quantile_disc(ts, 0.6), '%Y-%m-%d') from 
 qq train -s WIN --to "$split" --out "$WORK/m2" >/dev/null 2>&1
 [[ -f $WORK/m1/manifest.json && -f $WORK/m2/manifest.json ]] && ok "two model directories" || { bad "training failed"; finish; exit; }
 
-# A registry in MLflow's file layout: version 1 = m1, version 2 = m2, champion → 1.
+# A registry in MLflow's file layout, written by `quant registry`: version 1 = m1,
+# version 2 = m2, champion → 1; promotions and rollbacks below are the real ones.
 REG="$WORK/mlruns"
-register() {  # version dir
-  local d="$REG/models/gatekeeper/version-$1"
-  mkdir -p "$d" "$REG/models/gatekeeper/aliases"
-  printf "name: gatekeeper\n" >"$REG/models/gatekeeper/meta.yaml"
-  printf "name: gatekeeper\nversion: %s\nstatus: READY\ncurrent_stage: None\nstorage_location: file://%s\n" "$1" "$2" >"$d/meta.yaml"
-}
+reg() { q registry --registry "$REG" "$@" >/dev/null; }
 champion() { echo "$1" >"$REG/models/gatekeeper/aliases/champion.tmp" && mv "$REG/models/gatekeeper/aliases/champion.tmp" "$REG/models/gatekeeper/aliases/champion"; }
-register 1 "$WORK/m1"; register 2 "$WORK/m2"; champion 1
+reg register gatekeeper "$WORK/m1" && reg register gatekeeper "$WORK/m2" && reg promote gatekeeper 1 --reason "first" \
+  && ok "two versions registered, version 1 promoted" || bad "quant registry could not register and promote"
 
 echo "s3cret-$RANDOM$RANDOM" >"$WORK/token"
 TOKEN=$(cat "$WORK/token")
@@ -214,15 +211,15 @@ expect_eq "$(field "['avg_fill_price']")" "$("$PY" -c "print(float($OPEN) + 5)")
 schema order_response "filled order body"
 [[ -n $RISK_STOP ]] && ok "risk stop $RISK_STOP set for the position"
 
-echo "== hot reload: /admin/reload and SIGHUP swap the champion"
-champion 2
+echo "== hot reload: /admin/reload and SIGHUP pick up a promotion and a rollback"
+reg promote gatekeeper 2 --reason "challenger beat the champion"
 call POST /admin/reload '' "${AUTH[@]}"
 expect_eq "$STATUS" 200 "/admin/reload"; schema reload_response "reload body"
 expect_eq "$(field "['generation']")" 2 "generation 2"
 call POST /infer "$(cat "$WORK/infer_body.json")"
 expect_eq "$(field "['version']")" 2 "version 2 answers after the reload"
 V2=$BODY
-champion 1
+reg rollback gatekeeper --reason "back to version 1"
 kill -HUP $SERVER
 for _ in $(seq 1 50); do call GET /models; [[ $(field "['generation']") == 3 ]] && break; sleep 0.1; done
 expect_eq "$(field "['generation']"):$(field "['gates'][0]['version']")" "3:1" "SIGHUP reloaded version 1"
