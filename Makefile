@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 4
 CMAKE_STAMP := $(BUILD)/build.ninja
 
-.PHONY: all setup configure build test unit-test fuzz-smoke fuzz demo live-demo bench bench-serve lint clean
+.PHONY: all setup configure build test unit-test fuzz-smoke fuzz demo live-demo bench bench-serve bench-research lint clean
 
 all: build
 
@@ -52,6 +52,13 @@ bench: setup
 bench-serve: setup
 	@cmake --preset bench >/dev/null && cmake --build build/bench --target quant -j $(JOBS)
 	@bash bench/serve/run.sh build/bench
+
+# TPE against Optuna 3.1 and random search (Branin, Hartmann-6, Rosenbrock-4), then a walk-forward
+# and a 50-trial optimisation on the real WIN bars of ../shared/data, timed.
+bench-research: setup
+	@cmake --preset bench >/dev/null && cmake --build build/bench --target tpe_bench quant -j $(JOBS)
+	@bash bench/research/run.sh build/bench
+	@bash bench/research/optimize_win.sh build/bench/apps/quant/quant
 
 # clang-format, clang-tidy (in parallel, JOBS at a time) and the layering check; fails on any
 # finding. clang-tidy's compile database lives in build/lint, apart from the other builds.
