@@ -101,7 +101,7 @@ struct OptimizeSettings {
 /// `[gate]`: the Gatekeeper in the backtest's signal path (strategy.ma_breakout.model_gate).
 struct GateSettings {
   std::string model_dir = "models/gatekeeper";  ///< where quant train wrote the models
-  double p_min = 0.5;                           ///< minimum probability of reaching the target first
+  double p_min = 0.5;                           ///< minimum probability that the trade nets a profit (the label)
   bool use_quantiles = true;                    ///< also require q90 ≥ target and q10 ≥ −stop
   /// strategy.ma_breakout.hmm_filter: entries only in these HMM regimes
   /// (0 = the calmest of the fitted states), with at least this probability.

@@ -5,7 +5,8 @@
 ///
 /// An entry passes when
 ///   prob ≥ p_min, and (with quantiles) q90 ≥ target and q10 ≥ −stop,
-/// where q10/q90 are quantiles of the forward move in price points signed in
+/// where q10/q90 are quantiles of the trade's net result (fees and slippage
+/// paid; research/labels.h) in price points signed in
 /// the trade's direction (the rule is the same for longs and shorts), target
 /// is the profit target distance and stop the stop distance (stop multiple ×
 /// ATR), both in price points and > 0. A probability-only model (NaN
@@ -18,7 +19,7 @@
 namespace quant::model {
 
 struct GateRule {
-  double p_min = 0.5;         ///< minimum probability of reaching the target before the stop
+  double p_min = 0.5;         ///< minimum probability that the trade nets a profit
   bool use_quantiles = true;  ///< false: the probability alone decides
 };
 

@@ -27,7 +27,7 @@ namespace quant::model {
 
 struct GatekeeperScore {
   float prob = 0.0f;  ///< probability in [0, 1]
-  float q10 = 0.0f;   ///< 10 % quantile of the forward move; q10 <= q90 always;
+  float q10 = 0.0f;   ///< 10 % quantile of the trade's net result (points); q10 <= q90 always;
   float q90 = 0.0f;   ///< both NaN for a gate without quantile models (probability only)
 };
 
