@@ -471,16 +471,7 @@ class FileRegistry final : public Registry {
   Expected<AliasChange> record_and_move(const fs::path& model, const std::string& name, const std::string& alias,
                                         const std::string& action, std::optional<std::int64_t> from, std::int64_t to,
                                         const std::string& reason, const std::string& decision) {
-    AliasChange c;
-    c.time_ms = now_ms();
-    c.time = detail::iso_utc_ms(c.time_ms);
-    c.action = action;
-    c.alias = alias;
-    c.from = from;
-    c.to = to;
-    c.reason = reason;
-    c.user = options_.user;
-    c.decision_json = decision;
+    AliasChange c = detail::make_alias_change(now_ms(), options_.user, action, alias, from, to, reason, decision);
     const fs::path file = history_file(model, alias);
     if (auto ok = detail::make_directories(file.parent_path()); !ok) return fail(ok.error().message);
     if (auto ok = detail::append_durably(file, detail::alias_change_json(c) + "\n"); !ok)

@@ -449,17 +449,7 @@ class RestTracker final : public Tracker {
 AliasChange history_entry(const TrackingOptions& options, const std::string& action, const std::string& alias,
                           std::optional<std::int64_t> from, std::int64_t to, const std::string& reason,
                           const std::string& decision) {
-  AliasChange c;
-  c.time_ms = clock_now(options);
-  c.time = detail::iso_utc_ms(c.time_ms);
-  c.action = action;
-  c.alias = alias;
-  c.from = from;
-  c.to = to;
-  c.reason = reason;
-  c.user = options.user;
-  c.decision_json = decision;
-  return c;
+  return detail::make_alias_change(clock_now(options), options.user, action, alias, from, to, reason, decision);
 }
 
 class RestRegistry final : public Registry {
