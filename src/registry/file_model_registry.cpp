@@ -18,25 +18,16 @@ namespace quant::registry {
 namespace {
 
 namespace fs = std::filesystem;
+using detail::kDeletedStage;
+using detail::kManifestFile;
+using detail::kMaxClaims;
+using detail::kMetaFile;
+using detail::read_yaml;
+using detail::scalar_or;
 using detail::yaml_quote;
 
-constexpr const char* kMetaFile = "meta.yaml";
-constexpr const char* kManifestFile = "manifest.json";
-constexpr const char* kDeletedStage = "Deleted_Internal";
 constexpr const char* kHistoryFolder = "aliases_history";
 constexpr const char* kPromotionLock = ".promotion.lock";
-constexpr int kMaxClaims = 10000;
-
-Expected<FlatYaml> read_yaml(const fs::path& path) {
-  auto text = detail::read_text(path);
-  if (!text) return tl::unexpected(text.error());
-  return parse_flat_yaml(*text, path.string());
-}
-
-std::string scalar_or(const FlatYaml& yaml, const std::string& key, const std::string& fallback = "") {
-  const auto it = yaml.scalars.find(key);
-  return it == yaml.scalars.end() ? fallback : it->second;
-}
 
 std::int64_t int_or(const FlatYaml& yaml, const std::string& key, std::int64_t fallback = 0) {
   return detail::parse_int64(scalar_or(yaml, key)).value_or(fallback);
