@@ -272,15 +272,11 @@ class FileRegistry final : public Registry {
     if (!lock) return fail(lock.error().message);
     auto target = get_version(name, version);
     if (!target) return tl::unexpected(target.error());
-    if (target->status != "READY") {
-      return fail("version " + std::to_string(version) + " of '" + name + "' is " + target->status + ", not READY");
-    }
     const auto aliases = read_aliases(*model);
     std::optional<std::int64_t> current;
     if (auto it = aliases.find(alias); it != aliases.end()) current = it->second;
-    if (current == version) {
-      return fail("alias '" + alias + "' of '" + name + "' already points at version " + std::to_string(version) +
-                  " (nothing to promote)");
+    if (auto ok = detail::check_promotion(name, version, target->status, alias, current); !ok) {
+      return fail(ok.error().message);
     }
     return record_and_move(*model, name, alias, "promote", current, version, reason, *decision);
   }

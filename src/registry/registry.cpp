@@ -48,6 +48,18 @@ AliasChange make_alias_change(std::int64_t time_ms, const std::string& user, con
   return c;
 }
 
+Expected<void> check_promotion(const std::string& name, std::int64_t version, const std::string& status,
+                               const std::string& alias, std::optional<std::int64_t> current) {
+  if (status != "READY") {
+    return make_error("version " + std::to_string(version) + " of '" + name + "' is " + status + ", not READY");
+  }
+  if (current == version) {
+    return make_error("alias '" + alias + "' of '" + name + "' already points at version " + std::to_string(version) +
+                      " (nothing to promote)");
+  }
+  return {};
+}
+
 std::string alias_change_json(const AliasChange& c) {
   nlohmann::json j;
   j["time"] = c.time;

@@ -158,6 +158,11 @@ namespace detail {
 AliasChange make_alias_change(std::int64_t time_ms, const std::string& user, const std::string& action,
                               const std::string& alias, std::optional<std::int64_t> from, std::int64_t to,
                               const std::string& reason, const std::string& decision_json);
+/// Whether `alias` of model `name` may move to `version`, now at `current`:
+/// the version must be READY (`status`) and the alias must not already point
+/// there. The error message names the model, version and alias.
+Expected<void> check_promotion(const std::string& name, std::int64_t version, const std::string& status,
+                               const std::string& alias, std::optional<std::int64_t> current);
 /// One history line as JSON (no newline); `from` null when unset.
 std::string alias_change_json(const AliasChange& change);
 /// Parses a line of alias_change_json; `origin` names it in errors.
