@@ -18,25 +18,16 @@ namespace quant::registry {
 namespace {
 
 namespace fs = std::filesystem;
+using detail::kDeletedStage;
+using detail::kManifestFile;
+using detail::kMaxClaims;
+using detail::kMetaFile;
+using detail::read_yaml;
+using detail::scalar_or;
 using detail::yaml_quote;
 
-constexpr const char* kMetaFile = "meta.yaml";
-constexpr const char* kManifestFile = "manifest.json";
-constexpr const char* kDeletedStage = "Deleted_Internal";
 constexpr const char* kHistoryFolder = "aliases_history";
 constexpr const char* kPromotionLock = ".promotion.lock";
-constexpr int kMaxClaims = 10000;
-
-Expected<FlatYaml> read_yaml(const fs::path& path) {
-  auto text = detail::read_text(path);
-  if (!text) return tl::unexpected(text.error());
-  return parse_flat_yaml(*text, path.string());
-}
-
-std::string scalar_or(const FlatYaml& yaml, const std::string& key, const std::string& fallback = "") {
-  const auto it = yaml.scalars.find(key);
-  return it == yaml.scalars.end() ? fallback : it->second;
-}
 
 std::int64_t int_or(const FlatYaml& yaml, const std::string& key, std::int64_t fallback = 0) {
   return detail::parse_int64(scalar_or(yaml, key)).value_or(fallback);
@@ -281,15 +272,11 @@ class FileRegistry final : public Registry {
     if (!lock) return fail(lock.error().message);
     auto target = get_version(name, version);
     if (!target) return tl::unexpected(target.error());
-    if (target->status != "READY") {
-      return fail("version " + std::to_string(version) + " of '" + name + "' is " + target->status + ", not READY");
-    }
     const auto aliases = read_aliases(*model);
     std::optional<std::int64_t> current;
     if (auto it = aliases.find(alias); it != aliases.end()) current = it->second;
-    if (current == version) {
-      return fail("alias '" + alias + "' of '" + name + "' already points at version " + std::to_string(version) +
-                  " (nothing to promote)");
+    if (auto ok = detail::check_promotion(name, version, target->status, alias, current); !ok) {
+      return fail(ok.error().message);
     }
     return record_and_move(*model, name, alias, "promote", current, version, reason, *decision);
   }
@@ -471,16 +458,7 @@ class FileRegistry final : public Registry {
   Expected<AliasChange> record_and_move(const fs::path& model, const std::string& name, const std::string& alias,
                                         const std::string& action, std::optional<std::int64_t> from, std::int64_t to,
                                         const std::string& reason, const std::string& decision) {
-    AliasChange c;
-    c.time_ms = now_ms();
-    c.time = detail::iso_utc_ms(c.time_ms);
-    c.action = action;
-    c.alias = alias;
-    c.from = from;
-    c.to = to;
-    c.reason = reason;
-    c.user = options_.user;
-    c.decision_json = decision;
+    AliasChange c = detail::make_alias_change(now_ms(), options_.user, action, alias, from, to, reason, decision);
     const fs::path file = history_file(model, alias);
     if (auto ok = detail::make_directories(file.parent_path()); !ok) return fail(ok.error().message);
     if (auto ok = detail::append_durably(file, detail::alias_change_json(c) + "\n"); !ok)

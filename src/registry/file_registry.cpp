@@ -13,23 +13,21 @@ namespace quant::registry {
 namespace {
 
 namespace fs = std::filesystem;
+using detail::all_digits;
 using detail::file_uri;
+using detail::kDeletedStage;
+using detail::kManifestFile;
+using detail::kMetaFile;
 using detail::location_path;
 using detail::make_directories;
 using detail::normal_absolute;
 using detail::read_text;
+using detail::read_yaml;
 using detail::trim;
 using detail::write_file_atomic;
 
-constexpr std::string_view kManifestFile = "manifest.json";
-constexpr std::string_view kMetaFile = "meta.yaml";
-// MLflow's FileStore marks a deleted version with this stage instead of removing its directory.
-constexpr std::string_view kDeletedStage = "Deleted_Internal";
-
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-
-bool all_digits(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_digit); }
 
 /// A decimal version >= 1 that fits std::int64_t; nullopt otherwise.
 std::optional<std::int64_t> parse_version(std::string_view s) {
@@ -48,12 +46,6 @@ Expected<void> check_root(const std::string& root) {
 }
 
 Expected<void> check_alias_chars(const std::string& alias) { return detail::check_alias_chars(alias); }
-
-Expected<FlatYaml> read_yaml(const fs::path& path) {
-  auto text = read_text(path);
-  if (!text) return tl::unexpected(text.error());
-  return parse_flat_yaml(*text, path.string());
-}
 
 /// A key the resolver cannot do without.
 Expected<std::string> required_scalar(const FlatYaml& yaml, const std::string& key, const fs::path& path) {

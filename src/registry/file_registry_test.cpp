@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
-#include <sstream>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -15,36 +14,17 @@
 #include <rapidcheck/gtest.h>
 #include <unistd.h>
 
+#include "registry/test_files.h"
+
 namespace quant::registry {
 namespace {
 
 namespace fs = std::filesystem;
+using quant::testing::unique_dir;
+using quant::testing::slurp;
+using quant::testing::write_text;
 
 constexpr std::int64_t kCreated = 1764115800000;  // 2025-11-26T00:10:00Z, fixed so files are byte-identical
-
-/// A fresh directory per test and process (ctest runs tests in parallel).
-fs::path unique_dir(const std::string& tag) {
-  static std::atomic<int> counter{0};
-  fs::path dir = fs::temp_directory_path() / ("registry_test_" + std::to_string(::getpid()) + "_" +
-                                              std::to_string(counter.fetch_add(1)) + "_" + tag);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-void write_text(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  ASSERT_TRUE(out.good()) << path;
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 /// Passes when `result` failed with a message containing every one of `parts`.
 template <class T>
@@ -112,7 +92,7 @@ TEST_F(FileRegistryTest, RoundTripThroughAlias) {
   EXPECT_EQ(resolved->version, 2);
   EXPECT_EQ(resolved->alias, "champion");
   EXPECT_EQ(resolved->dir, v2);
-  EXPECT_EQ(read_text(model_path() / "aliases" / "champion"), "2");
+  EXPECT_EQ(slurp(model_path() / "aliases" / "champion"), "2");
 
   ASSERT_TRUE(set_alias(root_, "gatekeeper", "champion", 1));
   ASSERT_TRUE(set_alias(root_, "gatekeeper", "challenger", 2));
@@ -139,14 +119,14 @@ TEST_F(FileRegistryTest, WritesMlflowLayoutByteForByte) {
   const std::string v1 = model_dir("models/v1");
   ASSERT_TRUE(write_version(root_, "gatekeeper", 1, v1, kCreated));
   const std::string uri = "file://" + v1;
-  EXPECT_EQ(read_text(version_meta(1)),
+  EXPECT_EQ(slurp(version_meta(1)),
             "creation_timestamp: 1764115800000\ncurrent_stage: None\nlast_updated_timestamp: 1764115800000\n"
             "name: 'gatekeeper'\nrun_id: ''\nsource: '" +
                 uri + "'\nstatus: READY\nstorage_location: '" + uri + "'\nversion: 1\n");
-  EXPECT_EQ(read_text(model_path() / "meta.yaml"),
+  EXPECT_EQ(slurp(model_path() / "meta.yaml"),
             "creation_timestamp: 1764115800000\ndescription: ''\nlast_updated_timestamp: 1764115800000\n"
             "name: 'gatekeeper'\n");
-  auto yaml = parse_flat_yaml(read_text(version_meta(1)), "meta.yaml");
+  auto yaml = parse_flat_yaml(slurp(version_meta(1)), "meta.yaml");
   ASSERT_TRUE(yaml) << yaml.error().message;
   for (const char* key :
        {"name", "version", "creation_timestamp", "current_stage", "status", "source", "run_id", "storage_location"}) {
@@ -178,7 +158,7 @@ TEST_F(FileRegistryTest, RelativeRootIsMadeAbsolute) {
 TEST_F(FileRegistryTest, FileUriIsPercentEncodedAndDecoded) {
   const std::string odd = model_dir("models/with space #1 100%");
   ASSERT_TRUE(write_version(root_, "gatekeeper", 1, odd, kCreated));
-  const std::string text = read_text(version_meta(1));
+  const std::string text = slurp(version_meta(1));
   EXPECT_NE(text.find("with%20space%20%231%20100%25'"), std::string::npos) << text;
   auto resolved = resolve(root_, "gatekeeper", "1");
   ASSERT_TRUE(resolved) << resolved.error().message;
@@ -458,7 +438,7 @@ TEST_F(FileRegistryTest, SetAliasLeavesNoTemporaryFiles) {
   std::sort(names.begin(), names.end());
   EXPECT_EQ(names, (std::vector<std::string>{"aliases", "aliases/champion", "meta.yaml", "version-1",
                                              "version-1/meta.yaml", "version-2", "version-2/meta.yaml"}));
-  EXPECT_EQ(read_text(model_path() / "aliases" / "champion"), "2");
+  EXPECT_EQ(slurp(model_path() / "aliases" / "champion"), "2");
 }
 
 // The alias is replaced by rename, so a reader racing the writer sees version

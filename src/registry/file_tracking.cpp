@@ -13,30 +13,18 @@ namespace quant::registry {
 namespace {
 
 namespace fs = std::filesystem;
+using detail::all_digits;
+using detail::kMaxClaims;
+using detail::kMetaFile;
+using detail::read_yaml;
+using detail::scalar_or;
 using detail::yaml_quote;
 
-constexpr const char* kMetaFile = "meta.yaml";
 constexpr const char* kLockFile = ".quant-tracking.lock";
 constexpr const char* kTrash = ".trash";
 constexpr const char* kDefaultExperiment = "Default";
 // MLflow's SourceType.LOCAL, written as `source_type` in every run's meta.yaml.
 constexpr int kSourceTypeLocal = 4;
-constexpr int kMaxClaims = 10000;
-
-bool all_digits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-Expected<FlatYaml> read_yaml(const fs::path& path) {
-  auto text = detail::read_text(path);
-  if (!text) return tl::unexpected(text.error());
-  return parse_flat_yaml(*text, path.string());
-}
-
-std::string scalar_or(const FlatYaml& yaml, const std::string& key, const std::string& fallback = "") {
-  const auto it = yaml.scalars.find(key);
-  return it == yaml.scalars.end() ? fallback : it->second;
-}
 
 Expected<void> check_experiment_name(const std::string& name) {
   if (name.empty()) return make_error("tracking: experiment name is empty");

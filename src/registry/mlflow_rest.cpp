@@ -449,17 +449,7 @@ class RestTracker final : public Tracker {
 AliasChange history_entry(const TrackingOptions& options, const std::string& action, const std::string& alias,
                           std::optional<std::int64_t> from, std::int64_t to, const std::string& reason,
                           const std::string& decision) {
-  AliasChange c;
-  c.time_ms = clock_now(options);
-  c.time = detail::iso_utc_ms(c.time_ms);
-  c.action = action;
-  c.alias = alias;
-  c.from = from;
-  c.to = to;
-  c.reason = reason;
-  c.user = options.user;
-  c.decision_json = decision;
-  return c;
+  return detail::make_alias_change(clock_now(options), options.user, action, alias, from, to, reason, decision);
 }
 
 class RestRegistry final : public Registry {
@@ -643,14 +633,10 @@ class RestRegistry final : public Registry {
     if (!model) return tl::unexpected(model.error());
     auto target = get_version(name, version);
     if (!target) return tl::unexpected(target.error());
-    if (target->status != "READY") {
-      return fail("version " + std::to_string(version) + " of '" + name + "' is " + target->status + ", not READY");
-    }
     std::optional<std::int64_t> current;
     if (auto it = model->aliases.find(alias); it != model->aliases.end()) current = it->second;
-    if (current == version) {
-      return fail("alias '" + alias + "' of '" + name + "' already points at version " + std::to_string(version) +
-                  " (nothing to promote)");
+    if (auto ok = detail::check_promotion(name, version, target->status, alias, current); !ok) {
+      return fail(ok.error().message);
     }
     return record_and_move(name, alias, history_entry(options_, "promote", alias, current, version, reason, *decision));
   }

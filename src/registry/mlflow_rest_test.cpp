@@ -5,14 +5,12 @@
 #include "registry/mlflow_rest.h"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <curl/curl.h>
@@ -22,27 +20,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "registry/test_files.h"
+
 namespace quant::registry {
 namespace {
 
 namespace fs = std::filesystem;
+using quant::testing::unique_dir;
+using quant::testing::write_text;
 using json = nlohmann::json;
 
 constexpr std::int64_t kNow = 1764115800000;
-
-fs::path unique_dir(const std::string& tag) {
-  static std::atomic<int> counter{0};
-  fs::path dir = fs::temp_directory_path() / ("mlflow_rest_test_" + std::to_string(::getpid()) + "_" +
-                                              std::to_string(counter.fetch_add(1)) + "_" + tag);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-void write_text(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-}
 
 std::size_t collect(char* data, std::size_t size, std::size_t count, void* user) {
   static_cast<std::string*>(user)->append(data, size * count);

@@ -32,6 +32,34 @@ std::string iso_utc_ms(std::int64_t ms) {
   return text + "." + std::string(3 - digits.size(), '0') + digits + "Z";
 }
 
+AliasChange make_alias_change(std::int64_t time_ms, const std::string& user, const std::string& action,
+                              const std::string& alias, std::optional<std::int64_t> from, std::int64_t to,
+                              const std::string& reason, const std::string& decision_json) {
+  AliasChange c;
+  c.time_ms = time_ms;
+  c.time = iso_utc_ms(time_ms);
+  c.action = action;
+  c.alias = alias;
+  c.from = from;
+  c.to = to;
+  c.reason = reason;
+  c.user = user;
+  c.decision_json = decision_json;
+  return c;
+}
+
+Expected<void> check_promotion(const std::string& name, std::int64_t version, const std::string& status,
+                               const std::string& alias, std::optional<std::int64_t> current) {
+  if (status != "READY") {
+    return make_error("version " + std::to_string(version) + " of '" + name + "' is " + status + ", not READY");
+  }
+  if (current == version) {
+    return make_error("alias '" + alias + "' of '" + name + "' already points at version " + std::to_string(version) +
+                      " (nothing to promote)");
+  }
+  return {};
+}
+
 std::string alias_change_json(const AliasChange& c) {
   nlohmann::json j;
   j["time"] = c.time;

@@ -151,6 +151,18 @@ Expected<std::unique_ptr<Registry>> open_file_registry(const std::string& root, 
 
 namespace detail {
 
+/// The record of one alias move at `time_ms` by `user` (`time` is its
+/// iso_utc_ms): what every registry writes to the history and returns from
+/// promote and rollback. `action` is "promote" or "rollback"; `decision_json`
+/// is already normalised (normalise_decision).
+AliasChange make_alias_change(std::int64_t time_ms, const std::string& user, const std::string& action,
+                              const std::string& alias, std::optional<std::int64_t> from, std::int64_t to,
+                              const std::string& reason, const std::string& decision_json);
+/// Whether `alias` of model `name` may move to `version`, now at `current`:
+/// the version must be READY (`status`) and the alias must not already point
+/// there. The error message names the model, version and alias.
+Expected<void> check_promotion(const std::string& name, std::int64_t version, const std::string& status,
+                               const std::string& alias, std::optional<std::int64_t> current);
 /// One history line as JSON (no newline); `from` null when unset.
 std::string alias_change_json(const AliasChange& change);
 /// Parses a line of alias_change_json; `origin` names it in errors.

@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -15,34 +14,17 @@
 
 #include "registry/file_registry.h"
 #include "registry/file_tracking.h"
+#include "registry/test_files.h"
 
 namespace quant::registry {
 namespace {
 
 namespace fs = std::filesystem;
+using quant::testing::unique_dir;
+using quant::testing::slurp;
+using quant::testing::write_text;
 
 constexpr std::int64_t kNow = 1764115800000;  // 2025-11-26T00:10:00Z
-
-fs::path unique_dir(const std::string& tag) {
-  static std::atomic<int> counter{0};
-  fs::path dir = fs::temp_directory_path() / ("registry_write_test_" + std::to_string(::getpid()) + "_" +
-                                              std::to_string(counter.fetch_add(1)) + "_" + tag);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-void write_text(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-}
 
 /// A model directory as quant train writes one (contents made up; the registry does not parse them).
 fs::path make_model(const fs::path& dir, const std::string& marker) {

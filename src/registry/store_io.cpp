@@ -21,7 +21,6 @@ namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool all_digits(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_digit); }
 
 int hex_value(char c) {
   if (is_digit(c)) return c - '0';
@@ -70,6 +69,8 @@ Expected<void> write_all(int fd, std::string_view content, const fs::path& path)
 
 }  // namespace
 
+bool all_digits(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_digit); }
+
 std::string errno_text(int err) { return std::system_category().message(err); }
 
 std::string_view trim(std::string_view s) {
@@ -112,6 +113,17 @@ Expected<std::string> read_text(const fs::path& path) {
   text << in.rdbuf();
   if (in.bad()) return make_error(path.string() + ": read error");
   return text.str();
+}
+
+Expected<FlatYaml> read_yaml(const fs::path& path) {
+  auto text = read_text(path);
+  if (!text) return tl::unexpected(text.error());
+  return parse_flat_yaml(*text, path.string());
+}
+
+std::string scalar_or(const FlatYaml& yaml, const std::string& key, const std::string& fallback) {
+  const auto it = yaml.scalars.find(key);
+  return it == yaml.scalars.end() ? fallback : it->second;
 }
 
 Expected<std::map<std::string, std::string>> read_key_files(const fs::path& dir) {

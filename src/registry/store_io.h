@@ -14,10 +14,24 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "registry/file_registry.h"
 
 namespace quant::registry::detail {
 
 namespace fs = std::filesystem;
+
+/// The metadata file of every experiment, run, model and version directory (MLflow's layout).
+inline constexpr std::string_view kMetaFile = "meta.yaml";
+/// The file that makes a directory a model as `quant train` writes one.
+inline constexpr std::string_view kManifestFile = "manifest.json";
+/// MLflow's FileStore marks a deleted version with this stage instead of removing its directory.
+inline constexpr std::string_view kDeletedStage = "Deleted_Internal";
+/// How many names (version numbers, experiment ids, history files) a store
+/// tries to claim by creating them before it gives up.
+inline constexpr int kMaxClaims = 10000;
+
+/// `s` is not empty and every character is a decimal digit.
+bool all_digits(std::string_view s);
 
 /// strerror text of `err` (thread-safe).
 std::string errno_text(int err);
@@ -34,6 +48,12 @@ std::string new_uuid_hex();
 
 /// The whole file; the error names the path.
 Expected<std::string> read_text(const fs::path& path);
+
+/// A flat YAML file (parse_flat_yaml); errors name the path.
+Expected<FlatYaml> read_yaml(const fs::path& path);
+
+/// The scalar at `key`, or `fallback` when it is absent, null or nested.
+std::string scalar_or(const FlatYaml& yaml, const std::string& key, const std::string& fallback = "");
 
 /// Every regular file under `dir`, recursively: key = its path relative to
 /// `dir` ('/'-separated), value = its contents (how MLflow reads params/,

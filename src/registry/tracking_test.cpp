@@ -7,7 +7,6 @@
 #include <fstream>
 #include <regex>
 #include <set>
-#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -17,29 +16,16 @@
 
 #include "registry/file_registry.h"
 #include "registry/file_tracking.h"
+#include "registry/test_files.h"
 
 namespace quant::registry {
 namespace {
 
 namespace fs = std::filesystem;
+using quant::testing::unique_dir;
+using quant::testing::slurp;
 
 constexpr std::int64_t kNow = 1764115800000;  // 2025-11-26T00:10:00Z
-
-fs::path unique_dir(const std::string& tag) {
-  static std::atomic<int> counter{0};
-  fs::path dir = fs::temp_directory_path() / ("tracking_test_" + std::to_string(::getpid()) + "_" +
-                                              std::to_string(counter.fetch_add(1)) + "_" + tag);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 TrackingOptions fixed_options(std::int64_t now = kNow) {
   TrackingOptions o;
