@@ -12,6 +12,7 @@
 #include "generator/market_generator.h"
 #include "model/manifest.h"
 #include "research/labels.h"
+#include "research/test_research.h"
 
 namespace quant::research {
 namespace {
@@ -38,19 +39,10 @@ class ScriptedStrategy final : public strategy::Strategy {
 
 Timestamp at(int day, int hh, int mm) { return testing::brt_march_2021(day, hh, mm); }
 
-InstrumentSpec win() {
-  InstrumentSpec s = testing::win_spec();
-  s.fee_per_side = 0.25;  // 2 × 0.25 / 0.20 = 2.5 points a round trip
-  return s;
-}
+InstrumentSpec win() { return testing::win_with_fees(); }  // 2 × 0.25 / 0.20 = 2.5 points a round trip
 
-backtest::BacktestConfig settings() {
-  backtest::BacktestConfig c;
-  c.slippage_ticks = 1;  // 5 points on market and stop fills
-  c.risk.target_points = 1000;
-  c.equity_output = backtest::EquityOutput::None;
-  return c;
-}
+/// 1 tick (5 points) of slippage on market and stop fills; a target out of reach.
+backtest::BacktestConfig settings() { return testing::research_settings(1000); }
 
 /// A day of flat bars every minute from `from` to `to` (local BRT), at `price`.
 void flat_day(std::vector<Bar>& bars, int day, int from_h, int to_h, int to_m, double price, double step = 0) {
@@ -166,21 +158,14 @@ TEST(SplitTest, SharesCutAtTheFirstSignalOfEachSegment) {
 }
 
 TEST(TrainTest, FourSegmentsInTimeAndTheReportedMetricsAreTheTestSegments) {
-  InstrumentSpec spec = testing::win_spec();
-  spec.fee_per_side = 0.25;
+  const InstrumentSpec spec = testing::win_with_fees();
   generator::GeneratorConfig gc;
   gc.seed = 7;
   gc.days = 60;
   auto generated = generator::generate_bars(spec, gc);
   ASSERT_TRUE(generated) << generated.error().message;
   const std::vector<Bar>& bars = *generated;
-
-  TrainConfig config;
-  config.settings = settings();
-  config.settings.risk.target_points = 100;
-  config.hmm_states = 2;
-  config.classifier.boost.rounds = 40;
-  config.quantile.rounds = 40;
+  const TrainConfig config = testing::quick_train_config(40, 2);
   strategy::StrategyConfig strategy;
   strategy.name = "ma_breakout";
   const fs::path out = fs::temp_directory_path() / "quant_research_train_test";

@@ -8,6 +8,7 @@
 
 #include "core/test_bars.h"
 #include "generator/market_generator.h"
+#include "research/test_research.h"
 
 namespace quant::research {
 namespace {
@@ -114,22 +115,14 @@ TEST(ThresholdsTest, NothingProfitableMeansTheFoldDoesNotTrade) {
 }
 
 TEST(WalkForwardTest, FoldsTradeOnlyInsideTheirTestWindowsAfterTheirModels) {
-  InstrumentSpec spec = testing::win_spec();
-  spec.fee_per_side = 0.25;
+  const InstrumentSpec spec = testing::win_with_fees();
   generator::GeneratorConfig gc;
   gc.seed = 3;
   gc.days = 40;
   auto generated = generator::generate_bars(spec, gc);
   ASSERT_TRUE(generated) << generated.error().message;
   const std::vector<Bar>& bars = *generated;
-
-  TrainConfig train;
-  train.settings.slippage_ticks = 1;
-  train.settings.risk.target_points = 100;
-  train.settings.equity_output = backtest::EquityOutput::None;
-  train.hmm_states = 0;
-  train.classifier.boost.rounds = 20;
-  train.quantile.rounds = 20;
+  const TrainConfig train = testing::quick_train_config(20, 0);
   WalkForwardConfig wc;
   wc.train_sessions = 16;
   wc.early_stopping_sessions = 4;
