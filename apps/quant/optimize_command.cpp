@@ -625,10 +625,27 @@ int run_optimize_command(const GlobalOptions& global, const OptimizeArgs& args) 
     page.charts.push_back(history);
     report::Table table;
     table.caption = "Trials";
-    table.header = {"trial", "state", "OOS daily Sharpe", "attempt", "params"};
+    table.header = {"trial", "state", "OOS daily Sharpe", "attempt"};
+    for (const auto& p : cfg->optimize.space) table.header.push_back(p.name);
     for (const auto& t : *trials) {
-      table.rows.push_back({std::to_string(t.number), std::string(research::to_string(t.state)), fixed(t.value, 4),
-                            std::to_string(t.attempt), params_json(*cfg, t.params).dump()});
+      std::vector<std::string> row = {std::to_string(t.number), std::string(research::to_string(t.state)),
+                                      fixed(t.value, 4), std::to_string(t.attempt)};
+      const json pj = params_json(*cfg, t.params);
+      for (const auto& p : cfg->optimize.space) {
+        const auto v = pj.find(p.name);
+        if (v == pj.end()) {
+          row.emplace_back("–");
+        } else if (v->is_string()) {
+          row.push_back(v->get<std::string>());
+        } else if (v->is_number_integer()) {
+          row.push_back(std::to_string(v->get<std::int64_t>()));
+        } else {
+          char buf[32];
+          std::snprintf(buf, sizeof buf, "%.4g", v->get<double>());
+          row.emplace_back(buf);
+        }
+      }
+      table.rows.push_back(std::move(row));
     }
     page.tables.push_back(table);
     page.notes.push_back(
