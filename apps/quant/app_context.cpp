@@ -81,7 +81,10 @@ Expected<std::unique_ptr<lake::Lake>> open_existing_lake(const GlobalOptions& op
   lake_options.memory_limit = config.lake.memory_limit;
   const std::string root = lake_dir(options, config);
   auto lk = lake::Lake::open(root, /*create=*/false, lake_options);
-  if (!lk) return make_error(lk.error().message + " (ingest data first: quant ingest --lake " + root + " ...)");
+  if (!lk) {
+    return make_error(lk.error().message + ": import data first (quant ingest --lake " + root +
+                      " --format FORMAT --symbol SYMBOL FILE), or point at another lake with --lake DIR or [lake] dir");
+  }
   return lk;
 }
 

@@ -11,12 +11,6 @@ namespace quant::app {
 
 namespace {
 
-Expected<std::unique_ptr<lake::Lake>> open_lake(const GlobalOptions& global, const config::AppConfig& cfg) {
-  lake::LakeOptions o;
-  o.threads = cfg.lake.threads;
-  o.memory_limit = cfg.lake.memory_limit;
-  return lake::Lake::open(lake_dir(global, cfg), /*create=*/false, o);
-}
 
 std::string human_bytes(std::int64_t bytes) {
   char buf[32];
@@ -36,7 +30,7 @@ std::string human_bytes(std::int64_t bytes) {
 int run_lake_ls(const GlobalOptions& global, const LakeLsArgs& args) {
   auto cfg = load_config(global);
   if (!cfg) return fail(cfg.error().message);
-  auto lk = open_lake(global, *cfg);
+  auto lk = open_existing_lake(global, *cfg);
   if (!lk) return fail(lk.error().message);
   std::optional<lake::Dataset> dataset;
   if (!args.dataset.empty()) {
@@ -89,7 +83,7 @@ int run_lake_ls(const GlobalOptions& global, const LakeLsArgs& args) {
 int run_lake_query(const GlobalOptions& global, const LakeQueryArgs& args) {
   auto cfg = load_config(global);
   if (!cfg) return fail(cfg.error().message);
-  auto lk = open_lake(global, *cfg);
+  auto lk = open_existing_lake(global, *cfg);
   if (!lk) return fail(lk.error().message);
   auto rows = (*lk)->query_csv(args.sql, std::cout);
   std::cout.flush();
@@ -100,7 +94,7 @@ int run_lake_query(const GlobalOptions& global, const LakeQueryArgs& args) {
 int run_lake_verify(const GlobalOptions& global, const LakeVerifyArgs& args) {
   auto cfg = load_config(global);
   if (!cfg) return fail(cfg.error().message);
-  auto lk = open_lake(global, *cfg);
+  auto lk = open_existing_lake(global, *cfg);
   if (!lk) return fail(lk.error().message);
   const InstrumentSpec* spec = cfg->instruments.find(args.symbol);
   if (spec == nullptr && !global.quiet) {
@@ -120,7 +114,7 @@ int run_lake_verify(const GlobalOptions& global, const LakeVerifyArgs& args) {
 int run_lake_bars(const GlobalOptions& global, const LakeBarsArgs& args) {
   auto cfg = load_config(global);
   if (!cfg) return fail(cfg.error().message);
-  auto lk = open_lake(global, *cfg);
+  auto lk = open_existing_lake(global, *cfg);
   if (!lk) return fail(lk.error().message);
   auto interval = parse_timeframe(args.timeframe);
   if (!interval) return fail(interval.error().message);

@@ -14,11 +14,8 @@ namespace quant::app {
 
 Expected<std::vector<Bar>> load_bars(const GlobalOptions& global, const config::AppConfig& cfg,
                                      const std::string& symbol, Timestamp from, Timestamp to) {
-  lake::LakeOptions o;
-  o.threads = cfg.lake.threads;
-  o.memory_limit = cfg.lake.memory_limit;
   const std::string root = lake_dir(global, cfg);
-  auto lk = lake::Lake::open(root, /*create=*/false, o);
+  auto lk = open_existing_lake(global, cfg);
   if (!lk) return tl::unexpected(lk.error());
   auto stream = (*lk)->stream_bars(symbol, from, to, 65536);
   if (!stream) return tl::unexpected(stream.error());

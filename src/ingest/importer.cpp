@@ -73,12 +73,13 @@ std::string_view format_dataset(Format format) {
 Expected<TimeFormat> parse_time_format(std::string_view name) {
   if (name == "auto") return TimeFormat::Auto;
   if (name == "iso8601" || name == "iso") return TimeFormat::Iso8601;
-  if (name == "epoch_s" || name == "s") return TimeFormat::EpochSeconds;
-  if (name == "epoch_ms" || name == "ms") return TimeFormat::EpochMillis;
-  if (name == "epoch_us" || name == "us") return TimeFormat::EpochMicros;
-  if (name == "epoch_ns" || name == "ns") return TimeFormat::EpochNanos;
+  // "epoch-ms" is what --help shows; "epoch_ms" and the bare unit are accepted too.
+  if (name == "epoch-s" || name == "epoch_s" || name == "s") return TimeFormat::EpochSeconds;
+  if (name == "epoch-ms" || name == "epoch_ms" || name == "ms") return TimeFormat::EpochMillis;
+  if (name == "epoch-us" || name == "epoch_us" || name == "us") return TimeFormat::EpochMicros;
+  if (name == "epoch-ns" || name == "epoch_ns" || name == "ns") return TimeFormat::EpochNanos;
   return make_error("unknown time format '" + std::string(name) +
-                    "' (known: auto, iso8601, epoch_s, epoch_ms, epoch_us, epoch_ns)");
+                    "' (known: auto, iso8601, epoch-s, epoch-ms, epoch-us, epoch-ns)");
 }
 
 std::string RowError::to_string() const { return source + ":" + std::to_string(line) + ": " + field + ": " + reason; }

@@ -64,6 +64,12 @@ TEST(FormatTest, NamesRoundTrip) {
   EXPECT_EQ(format_dataset(Format::Mt5Ticks), "ticks");
   EXPECT_EQ(format_dataset(Format::TardisBook), "book");
   EXPECT_EQ(*parse_time_format("epoch_ms"), TimeFormat::EpochMillis);
+  // The spellings --help shows parse too.
+  EXPECT_EQ(*parse_time_format("epoch-ms"), TimeFormat::EpochMillis);
+  EXPECT_EQ(*parse_time_format("epoch-s"), TimeFormat::EpochSeconds);
+  EXPECT_EQ(*parse_time_format("epoch-us"), TimeFormat::EpochMicros);
+  EXPECT_EQ(*parse_time_format("epoch-ns"), TimeFormat::EpochNanos);
+  EXPECT_NE(parse_time_format("julian").error().message.find("epoch-ms"), std::string::npos);
   EXPECT_FALSE(parse_time_format("julian").has_value());
 }
 

@@ -53,7 +53,7 @@ Expected<void> validate_symbol(std::string_view symbol) {
 Expected<std::unique_ptr<Lake>> Lake::open(const std::string& root, bool create, const LakeOptions& options) {
   std::error_code ec;
   if (!fs::exists(root, ec)) {
-    if (!create) return make_error("lake: root " + root + " does not exist (create it with the create option)");
+    if (!create) return make_error("lake: " + root + " does not exist");
     fs::create_directories(root, ec);
     if (ec) return make_error("lake: cannot create " + root + ": " + ec.message());
   }

@@ -86,4 +86,15 @@ expect_contains "$out" "54113 bars" "verify counts WIN bars (54,003 imported + 1
 out=$(q lake verify --lake "$RL" -s EURUSD 2>&1); st=$?
 expect_status $st 0 "verify: EURUSD gaps are warnings, not errors"
 expect_contains "$out" "gap                    281 warnings (largest 4 min" "verify finds HistData's 281 missing minutes"
+
+echo "== a missing lake says what to run; --time-format takes the spellings --help shows"
+out=$(q lake ls --lake "$WORK/no-such-lake" 2>&1); st=$?
+expect_status $st 1 "lake ls on a missing lake fails"
+expect_contains "$out" "$WORK/no-such-lake does not exist" "names the directory"
+expect_contains "$out" "quant ingest --lake $WORK/no-such-lake" "says what to run instead"
+if [[ $out == *"create option"* ]]; then bad "mentions an option no command has"; else ok "no made-up option"; fi
+printf 'ts,open,high,low,close,volume\n1704103200000,10,11,9,10.5,5\n1704103260000,10.5,11,10,10.8,7\n' > "$WORK/ms.csv"
+out=$(q ingest --lake "$WORK/mslake" -f csv -s MSTEST --time-format epoch-ms "$WORK/ms.csv" 2>&1); st=$?
+expect_status $st 0 "--time-format epoch-ms (as --help shows it) parses"
+expect_contains "$out" "2 added" "both rows imported"
 finish
