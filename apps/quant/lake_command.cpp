@@ -92,10 +92,16 @@ int run_lake_query(const GlobalOptions& global, const LakeQueryArgs& args) {
 }
 
 int run_lake_verify(const GlobalOptions& global, const LakeVerifyArgs& args) {
+  // Exit codes: 0 the data passed, 1 it has errors, 2 the check could not run
+  // (no configuration, no lake, a read failure): scripts can tell them apart.
+  const auto could_not_run = [](const std::string& message) {
+    fail(message);
+    return 2;
+  };
   auto cfg = load_config(global);
-  if (!cfg) return fail(cfg.error().message);
+  if (!cfg) return could_not_run(cfg.error().message);
   auto lk = open_existing_lake(global, *cfg);
-  if (!lk) return fail(lk.error().message);
+  if (!lk) return could_not_run(lk.error().message);
   const InstrumentSpec* spec = cfg->instruments.find(args.symbol);
   if (spec == nullptr && !global.quiet) {
     std::fprintf(stderr, "[verify] %s is not configured: tick-grid and session-gap checks are skipped\n",
@@ -106,7 +112,7 @@ int run_lake_verify(const GlobalOptions& global, const LakeVerifyArgs& args) {
                  args.symbol.c_str(), args.symbol.c_str());
   }
   auto report = (*lk)->verify(args.symbol, spec);
-  if (!report) return fail(report.error().message);
+  if (!report) return could_not_run(report.error().message);
   std::fputs(report->to_text(static_cast<std::size_t>(std::max(0, args.examples))).c_str(), stdout);
   return report->has_errors() ? 1 : 0;
 }

@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
   query_cmd->add_option("sql", query.sql, "the SQL statement")->required();
   query_cmd->fallthrough();
   LakeVerifyArgs verify;
-  CLI::App* verify_cmd = lake->add_subcommand("verify", "check a symbol's data; exit 1 when errors exist");
+  CLI::App* verify_cmd = lake->add_subcommand("verify", "check a symbol's data; exit 0 passed, 1 data errors, 2 could not run");
   verify_cmd->add_option("--symbol,-s", verify.symbol, "the symbol")->required();
   verify_cmd->add_option("--examples", verify.examples, "examples shown per check")->capture_default_str();
   verify_cmd->fallthrough();

@@ -97,4 +97,6 @@ printf 'ts,open,high,low,close,volume\n1704103200000,10,11,9,10.5,5\n17041032600
 out=$(q ingest --lake "$WORK/mslake" -f csv -s MSTEST --time-format epoch-ms "$WORK/ms.csv" 2>&1); st=$?
 expect_status $st 0 "--time-format epoch-ms (as --help shows it) parses"
 expect_contains "$out" "2 added" "both rows imported"
+out=$(q lake verify --lake "$WORK/no-such-lake" -s WIN 2>&1); st=$?
+expect_status $st 2 "lake verify that cannot run exits 2 (1 is for data errors)"
 finish
