@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "backtest/backtest.h"
+#include "backtest/csv_output.h"
 #include "gate/model_gate.h"
 #include "lake/lake.h"
 #include "lake/lake_feed.h"
@@ -236,9 +237,11 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
     std::int64_t allowed = 0;
     for (const auto& r : model_gate->records()) {
       allowed += r.allowed;
-      std::fprintf(f, "%s,%s,%.6f,%.4f,%.4f,%.4f,%.4f,%d,%s\n", format_utc(r.ts).c_str(),
-                   r.side == Side::Buy ? "long" : "short", static_cast<double>(r.prob), static_cast<double>(r.q10),
-                   static_cast<double>(r.q90), r.target, r.stop, r.allowed ? 1 : 0, r.reason);
+      // Points in the instrument's precision and two more digits (EURUSD's 0.00012, not 0.0001).
+      const int d = backtest::price_decimals(spec->tick_size) + 2;
+      std::fprintf(f, "%s,%s,%.6f,%.*f,%.*f,%.*f,%.*f,%d,%s\n", format_utc(r.ts).c_str(),
+                   r.side == Side::Buy ? "long" : "short", static_cast<double>(r.prob), d, static_cast<double>(r.q10),
+                   d, static_cast<double>(r.q90), d, r.target, d, r.stop, r.allowed ? 1 : 0, r.reason);
     }
     const bool write_failed = std::ferror(f) != 0;
     if (std::fclose(f) != 0 || write_failed) return fail("backtest: write failed for " + args.out + "/gate.csv");

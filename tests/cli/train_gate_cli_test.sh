@@ -110,4 +110,24 @@ expect_contains "$out" "do not fit this configuration's features" "says why"
 out=$(q backtest --lake "$LAKE" -s WIN --gate "$WORK/nowhere" --out "$WORK/x" 2>&1); st=$?
 expect_status $st 1 "missing models fail"
 expect_contains "$out" "run quant train" "says how to get models"
+
+echo "== EURUSD: numbers keep the instrument's precision (a 0.0010 target, 0.0001-sized stops)"
+FX=("$DATA"/fx/DAT_ASCII_EURUSD_M1_2017*.csv.gz)
+if [[ ! -f ${FX[0]} ]]; then
+  if [[ -n ${CI:-} ]]; then bad "../shared/data/fx is missing, and CI always has it"; else echo "  SKIP: ../shared/data/fx not found"; fi
+else
+  q ingest --lake "$WORK/fxlake" -f histdata -s EURUSD -q "${FX[@]}" >/dev/null
+  out=$(q train --lake "$WORK/fxlake" -s EURUSD --to 2017-05-15 --out "$WORK/fxmodels" 2>&1); st=$?
+  expect_status $st 0 "EURUSD trains"
+  expect_contains "$out" "target 0.001 points" "the target is printed as 0.001, not 0"
+  out=$(q backtest --lake "$WORK/fxlake" -s EURUSD --from 2017-05-15 --gate "$WORK/fxmodels" --no-compare --no-report \
+        --out "$WORK/fxrun" 2>&1); st=$?
+  expect_status $st 0 "EURUSD gated backtest runs"
+  stop=$(awk -F, 'NR == 2 {print $7}' "$WORK/fxrun/gate.csv")
+  if [[ $stop =~ ^0\.[0-9]{6,}$ ]] && [[ $stop != 0.000100* ]]; then
+    ok "gate.csv writes the stop with the instrument's digits ($stop)"
+  else
+    bad "gate.csv stop '$stop' lost the instrument's precision"
+  fi
+fi
 finish
