@@ -10,18 +10,66 @@
 
 namespace quant::app {
 
-Expected<config::AppConfig> load_config(const GlobalOptions& options) {
-  std::string path = options.config_path;
-  if (path.empty()) {
-    // (in_place: GCC 12 at -O3 warns falsely about moving a braced temporary in)
-    if (!std::filesystem::exists("config/quant.toml")) return Expected<config::AppConfig>(tl::in_place);
-    path = "config/quant.toml";
+ConfigLocation locate_config(const GlobalOptions& options) {
+  ConfigLocation where;
+  if (!options.config_path.empty()) {
+    where.path = options.config_path;
+    where.searched = {options.config_path};
+    return where;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(path + ": cannot read the configuration file");
+  namespace fs = std::filesystem;
+  std::vector<fs::path> candidates = {fs::path("config") / "quant.toml"};
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    fs::path dir = exe.parent_path();
+    for (int up = 0; up < 5 && !dir.empty(); ++up) {
+      candidates.push_back(dir / "config" / "quant.toml");
+      candidates.push_back(dir / "share" / "quant" / "quant.toml");
+      if (dir == dir.parent_path()) break;
+      dir = dir.parent_path();
+    }
+  }
+  candidates.emplace_back("/etc/quant/quant.toml");
+  for (const auto& c : candidates) {
+    where.searched.push_back(c.string());
+    if (fs::is_regular_file(c, ec)) {
+      where.path = c.string();
+      return where;
+    }
+  }
+  return where;
+}
+
+Expected<config::AppConfig> load_config(const GlobalOptions& options) {
+  const ConfigLocation where = locate_config(options);
+  // (in_place: GCC 12 at -O3 warns falsely about moving a braced temporary in)
+  if (where.path.empty()) return Expected<config::AppConfig>(tl::in_place);
+  std::ifstream in(where.path, std::ios::binary);
+  if (!in) {
+    return make_error(where.path + ": " +
+                      (std::filesystem::exists(where.path) ? "cannot read the configuration file"
+                                                           : "no such configuration file (--config)"));
+  }
   std::stringstream text;
   text << in.rdbuf();
-  return config::parse_config(text.str(), path);
+  return config::parse_config(text.str(), where.path);
+}
+
+Expected<const InstrumentSpec*> find_instrument(const GlobalOptions& options, const config::AppConfig& config,
+                                                const std::string& symbol, const std::string& who) {
+  if (const InstrumentSpec* spec = config.instruments.find(symbol)) return spec;
+  const ConfigLocation where = locate_config(options);
+  if (where.path.empty()) {
+    std::string places;
+    for (const auto& p : where.searched) places += (places.empty() ? "" : ", ") + p;
+    return make_error(who + ": unknown symbol '" + symbol + "': no configuration file was found (looked in " +
+                      places + "); pass --config FILE");
+  }
+  std::string known;
+  for (const auto& [name, s] : config.instruments.all()) known += (known.empty() ? "" : ", ") + name;
+  return make_error(who + ": unknown symbol '" + symbol + "': not configured in " + where.path + " (configured: " +
+                    (known.empty() ? std::string("none") : known) + ")");
 }
 
 std::string lake_dir(const GlobalOptions& options, const config::AppConfig& config) {

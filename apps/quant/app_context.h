@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 #include "core/error.h"
@@ -15,13 +16,29 @@ namespace quant::app {
 
 /// Options every subcommand shares.
 struct GlobalOptions {
-  std::string config_path;  ///< --config; empty = config/quant.toml when it exists
+  std::string config_path;  ///< --config; empty = found by `locate_config`
   std::string lake_dir;     ///< --lake; empty = [lake] dir from the config, else ./lake
   bool quiet = false;       ///< --quiet: no progress lines
 };
 
-/// Loads the configuration file (or the built-in defaults when there is none).
+/// Where the configuration comes from. Without --config the first of:
+/// ./config/quant.toml; config/quant.toml in the binary's directory or one of
+/// the four above it (a build tree of the repository, or an install's
+/// share/quant); /etc/quant/quant.toml. `path` is empty when none exists.
+struct ConfigLocation {
+  std::string path;
+  std::vector<std::string> searched;  ///< the places looked at, in order
+};
+ConfigLocation locate_config(const GlobalOptions& options);
+
+/// Loads the configuration `locate_config` finds (the built-in defaults, with
+/// no instruments, when there is none). --config naming a missing file fails.
 Expected<config::AppConfig> load_config(const GlobalOptions& options);
+
+/// The configured instrument `symbol`, or an error for `who` saying where the
+/// configuration was read (or looked for) and which symbols it has.
+Expected<const InstrumentSpec*> find_instrument(const GlobalOptions& options, const config::AppConfig& config,
+                                                const std::string& symbol, const std::string& who);
 /// The lake directory in force: --lake, else the config's [lake] dir, else "lake".
 std::string lake_dir(const GlobalOptions& options, const config::AppConfig& config);
 

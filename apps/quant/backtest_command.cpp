@@ -100,14 +100,10 @@ Expected<std::pair<Timestamp, Timestamp>> fitted_window(const model::Manifest& m
 int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) {
   auto cfg = load_config(global);
   if (!cfg) return fail(cfg.error().message);
-  const std::string config_source = global.config_path.empty() ? "config/quant.toml" : global.config_path;
-  const InstrumentSpec* spec = cfg->instruments.find(args.symbol);
-  if (spec == nullptr) {
-    std::string known;
-    for (const auto& [name, s] : cfg->instruments.all()) known += (known.empty() ? "" : ", ") + name;
-    return fail("backtest: unknown symbol '" + args.symbol + "': not configured in " + config_source +
-                " (configured: " + known + ")");
-  }
+  const std::string config_source = locate_config(global).path;
+  auto found = find_instrument(global, *cfg, args.symbol, "backtest");
+  if (!found) return fail(found.error().message);
+  const InstrumentSpec* spec = *found;
   if (args.out.empty()) return fail("backtest: --out DIR is required");
   auto zone = TimeZone::find(spec->time_zone);
   if (!zone) return fail(zone.error().message);
@@ -182,7 +178,7 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
   meta.generated_data = args.generated_data;
   meta.seed = args.seed;
   meta.data_source = args.data_source.empty() ? "lake " + root : args.data_source;
-  meta.config_text = read_text(config_source);
+  meta.config_text = config_source.empty() ? std::string() : read_text(config_source);
 
   const bool quiet = global.quiet;
   Progress progress("backtest " + args.symbol, quiet);

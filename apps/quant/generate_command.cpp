@@ -25,8 +25,9 @@ void append_utf16(std::string& out, const std::string& text) {
 int run_generate(const GlobalOptions& global, const GenerateArgs& args) {
   auto cfg = load_config(global);
   if (!cfg) return fail(cfg.error().message);
-  const InstrumentSpec* spec = cfg->instruments.find(args.symbol);
-  if (spec == nullptr) return fail("generate: symbol " + args.symbol + " is not configured (see config/quant.toml)");
+  auto found = find_instrument(global, *cfg, args.symbol, "generate");
+  if (!found) return fail(found.error().message);
+  const InstrumentSpec* spec = *found;
   if (args.out.empty()) return fail("generate: --out FILE is required");
   if (args.encoding != "utf-16le" && args.encoding != "utf-8") return fail("generate: --encoding is utf-16le or utf-8");
   generator::GeneratorConfig g;

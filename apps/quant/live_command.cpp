@@ -38,8 +38,9 @@ int run_live_command(const GlobalOptions& global, const LiveArgs& args) {
   std::vector<live::LiveSymbol> symbols;
   bool first = true;
   for (const auto& name : args.symbols) {
-    const InstrumentSpec* spec = cfg->instruments.find(name);
-    if (spec == nullptr) return fail("live: unknown symbol '" + name + "': not configured");
+    auto found = find_instrument(global, *cfg, name, "live");
+    if (!found) return fail(found.error().message);
+    const InstrumentSpec* spec = *found;
     const config::BacktestSettings& settings = cfg->backtest;
     if (settings.strategy.name == "ma_breakout" && settings.strategy.ma_breakout.book_imbalance_filter) {
       return fail(

@@ -378,8 +378,9 @@ int run_promotion(const config::AppConfig& cfg, const InstrumentSpec& spec, std:
 int run_optimize_command(const GlobalOptions& global, const OptimizeArgs& args) {
   auto cfg = load_config(global);
   if (!cfg) return fail(cfg.error().message);
-  const InstrumentSpec* spec = cfg->instruments.find(args.symbol);
-  if (spec == nullptr) return fail("optimize: unknown symbol '" + args.symbol + "': not configured");
+  auto found = find_instrument(global, *cfg, args.symbol, "optimize");
+  if (!found) return fail(found.error().message);
+  const InstrumentSpec* spec = *found;
   if (cfg->optimize.space.empty()) return fail("optimize: no [[optimize.param]] in the configuration: nothing to search");
   auto space = space_of(cfg->optimize.space);
   if (!space) return fail("optimize: " + space.error().message);

@@ -23,7 +23,6 @@ std::vector<std::string> split_symbols(const std::string& text) {
 int run_replay_command(const GlobalOptions& global, const ReplayArgs& args) {
   auto cfg = load_config(global);
   if (!cfg) return fail(cfg.error().message);
-  const std::string config_source = global.config_path.empty() ? "config/quant.toml" : global.config_path;
   const auto symbols = split_symbols(args.symbols);
   if (symbols.empty()) return fail("replay: --symbols WIN[,WDO] is required");
   replay::ReplayConfig rc;
@@ -44,13 +43,9 @@ int run_replay_command(const GlobalOptions& global, const ReplayArgs& args) {
   const backtest::BacktestConfig& bt = cfg->backtest.backtest;
   const bool zero_costs = bt.zero_costs || cfg->backtest.strategy.name == "sma_cross";
   for (const auto& symbol : symbols) {
-    const InstrumentSpec* spec = cfg->instruments.find(symbol);
-    if (spec == nullptr) {
-      std::string known;
-      for (const auto& [name, s] : cfg->instruments.all()) known += (known.empty() ? "" : ", ") + name;
-      return fail("replay: unknown symbol '" + symbol + "': not configured in " + config_source +
-                  " (configured: " + known + ")");
-    }
+    auto found = find_instrument(global, *cfg, symbol, "replay");
+    if (!found) return fail(found.error().message);
+    const InstrumentSpec* spec = *found;
     replay::InstrumentSetup setup;
     setup.spec = *spec;
     setup.costs = zero_costs ? TradingCosts{} : costs_of(*spec, bt.slippage_ticks);

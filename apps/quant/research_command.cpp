@@ -280,8 +280,9 @@ Expected<void> write_walkforward_outputs(const std::string& out, const std::stri
 int run_walkforward_command(const GlobalOptions& global, const WalkForwardArgs& args) {
   auto cfg = load_config(global);
   if (!cfg) return fail(cfg.error().message);
-  const InstrumentSpec* spec = cfg->instruments.find(args.symbol);
-  if (spec == nullptr) return fail("walkforward: unknown symbol '" + args.symbol + "': not configured");
+  auto found = find_instrument(global, *cfg, args.symbol, "walkforward");
+  if (!found) return fail(found.error().message);
+  const InstrumentSpec* spec = *found;
   auto zone = TimeZone::find(spec->time_zone);
   if (!zone) return fail(zone.error().message);
   auto range = parse_range(args.from, args.to, *zone);

@@ -45,8 +45,9 @@ features::FeatureConfig gate_feature_config(const config::AppConfig& cfg) {
 int run_train(const GlobalOptions& global, const TrainArgs& args) {
   auto cfg = load_config(global);
   if (!cfg) return fail(cfg.error().message);
-  const InstrumentSpec* spec = cfg->instruments.find(args.symbol);
-  if (spec == nullptr) return fail("train: unknown symbol '" + args.symbol + "': not configured");
+  auto found = find_instrument(global, *cfg, args.symbol, "train");
+  if (!found) return fail(found.error().message);
+  const InstrumentSpec* spec = *found;
   if (args.out.empty()) return fail("train: --out DIR is required");
   auto zone = TimeZone::find(spec->time_zone);
   if (!zone) return fail(zone.error().message);

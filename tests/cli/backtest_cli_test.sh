@@ -69,4 +69,18 @@ out=$("$QUANT" --config "$WORK/book.toml" backtest --lake "$LAKE" -s WIN --out "
 expect_status $st 1 "the book imbalance filter without order-flow data fails"
 expect_contains "$out" "book_imbalance_filter" "names the filter"
 expect_contains "$out" "quant ingest -f trades -s WIN" "says what to ingest"
+
+echo "== the configuration: found from any directory, or named when missing"
+mkdir -p "$WORK/elsewhere"
+out=$(cd "$WORK/elsewhere" && "$QUANT" backtest --lake "$WORK/elsewhere/lake" -s WIN --out x 2>&1); st=$?
+if [[ $out == *"unknown symbol"* ]]; then bad "run from another directory, WIN is unknown: $out"; else ok "run from another directory, the configuration beside the binary is found"; fi
+expect_contains "$out" "does not exist" "it gets as far as the (missing) lake"
+out=$("$QUANT" --config "$WORK/missing.toml" backtest -s WIN --out x 2>&1); st=$?
+expect_status $st 1 "--config naming a missing file fails"
+expect_contains "$out" "$WORK/missing.toml: no such configuration file" "and says so"
+mkdir -p "$WORK/bin" && cp "$QUANT" "$WORK/bin/quant"
+out=$(cd "$WORK/elsewhere" && "$WORK/bin/quant" backtest -s WIN --out x 2>&1); st=$?
+expect_status $st 1 "no configuration anywhere: WIN is unknown"
+expect_contains "$out" "no configuration file was found (looked in config/quant.toml, $WORK/bin/config/quant.toml" "says where it looked"
+expect_contains "$out" "/etc/quant/quant.toml); pass --config FILE" "and what to do"
 finish
