@@ -194,6 +194,7 @@ TEST(GatewayParityTest, RealWinBarsGiveTheBacktestsTradesCsv) {
   const Outcome o = run_both(cfg, "WIN", bars);
   ASSERT_GT(lines(o.backtest_trades), 50u) << "too few trades to compare anything";
   EXPECT_EQ(o.gateway_rejections, 0);
+  EXPECT_EQ(parity::non_finite_field(o.backtest_trades), "") << "a NaN is not parity";
   EXPECT_EQ(o.gateway_trades, o.backtest_trades);
   std::printf("[parity] real WIN: %zu bars, %zu strategy orders, %zu trades: identical\n", bars.size(),
               o.strategy_orders, lines(o.backtest_trades) - 1);
@@ -213,6 +214,7 @@ TEST(GatewayParityTest, AGeneratedMarketGivesTheBacktestsTradesCsv) {
     const Outcome o = run_both(cfg, symbol, bars);
     ASSERT_GT(lines(o.backtest_trades), 20u) << symbol;
     EXPECT_EQ(o.gateway_rejections, 0) << symbol;
+    EXPECT_EQ(parity::non_finite_field(o.backtest_trades), "") << symbol << ": a NaN is not parity";
     EXPECT_EQ(o.gateway_trades, o.backtest_trades) << symbol;
   }
 }

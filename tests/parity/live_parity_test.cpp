@@ -208,6 +208,7 @@ TEST(LiveParityTest, AGeneratedMarketGivesTheBacktestsOrders) {
     const std::vector<Bar>& bars = *generated;
     const Outcome o = run_both(cfg, symbol, bars);
     ASSERT_GT(lines(o.backtest), 50u) << symbol;
+    EXPECT_EQ(parity::non_finite_field(o.backtest), "") << symbol << ": a NaN is not parity";
     EXPECT_TRUE(o.live == o.backtest) << symbol << ": " << first_difference(o.live, o.backtest);
   }
 }
@@ -219,9 +220,20 @@ TEST(LiveParityTest, RealWinBarsGiveTheBacktestsOrders) {
   const std::vector<Bar> bars = parity::real_win_bars(cfg, file);
   const Outcome o = run_both(cfg, "WIN", bars);
   ASSERT_GT(lines(o.backtest), 500u);
+  EXPECT_EQ(parity::non_finite_field(o.backtest), "") << "a NaN is not parity";
   ASSERT_TRUE(o.live == o.backtest) << first_difference(o.live, o.backtest);
   std::printf("[parity] live engine on real WIN: %zu bars, %zu orders: identical\n", bars.size(), lines(o.backtest));
 }
 
 }  // namespace
+}  // namespace quant
+
+namespace quant {
+TEST(ParitySupportTest, NonFiniteFieldsAreFoundSoTwoNansDoNotCompareEqual) {
+  EXPECT_EQ(parity::non_finite_field("ts,price\n1,100.5\n2,101\n"), "");
+  EXPECT_EQ(parity::non_finite_field("ts,price\n1,nan\n"), "nan");
+  EXPECT_EQ(parity::non_finite_field("a,-NaN,b"), "-NaN");
+  EXPECT_EQ(parity::non_finite_field("1,2\n3,-inf"), "-inf");
+  EXPECT_EQ(parity::non_finite_field("reason,infinite,nanoseconds"), "");
+}
 }  // namespace quant

@@ -1,4 +1,5 @@
 #pragma once
+#include <cctype>
 // What the parity tests share: the shipped configuration, a feed over bars in
 // memory, and reading a file.
 #include <fstream>
@@ -44,6 +45,22 @@ inline std::vector<Bar> real_win_bars(const config::AppConfig& cfg, const std::s
   options.spec = *cfg.instruments.find("WIN");
   EXPECT_TRUE(ingest::import_source(**source, ingest::Format::Mt5Bars, options, collect));
   return std::move(collect.bars);
+}
+
+/// The first CSV field that is not a finite number where one was printed
+/// ("nan", "-nan", "inf", "-inf" in any case), or "" when there is none: two
+/// outputs that both hold NaN compare equal, which must not count as parity.
+inline std::string non_finite_field(const std::string& csv) {
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= csv.size(); ++i) {
+    if (i < csv.size() && csv[i] != ',' && csv[i] != '\n') continue;
+    std::string field = csv.substr(start, i - start);
+    for (char& c : field) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!field.empty() && field.front() == '-') field.erase(0, 1);
+    if (field == "nan" || field == "inf" || field == "infinity") return csv.substr(start, i - start);
+    start = i + 1;
+  }
+  return "";
 }
 
 }  // namespace quant::parity
