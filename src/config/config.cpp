@@ -337,46 +337,35 @@ Expected<void> parse_train_gate(const toml::table& root, AppConfig& config, std:
   return err;
 }
 
-Expected<void> read_strings(const toml::table& t, std::string_view key, std::vector<std::string>& out,
-                            std::string_view path, std::string_view source) {
+/// An array of `T` (std::string or double) at `key`, when present; `what` names it in errors.
+template <class T>
+Expected<void> read_array(const toml::table& t, std::string_view key, std::vector<T>& out, std::string_view path,
+                          std::string_view source, std::string_view what) {
   const toml::node* node = t.get(key);
   if (node == nullptr) return {};
+  const auto error = [&](const toml::source_region& at) {
+    return make_error(where(source, at) + ": '" + std::string(path) + std::string(key) + "' must be an array of " +
+                      std::string(what));
+  };
   const toml::array* arr = node->as_array();
-  if (arr == nullptr) {
-    return make_error(where(source, node->source()) + ": '" + std::string(path) + std::string(key) +
-                      "' must be an array of strings");
-  }
+  if (arr == nullptr) return error(node->source());
   out.clear();
   for (const auto& v : *arr) {
-    auto s = v.value<std::string>();
-    if (!s) {
-      return make_error(where(source, v.source()) + ": '" + std::string(path) + std::string(key) +
-                        "' must be an array of strings");
-    }
-    out.push_back(*s);
+    auto value = v.value<T>();
+    if (!value) return error(v.source());
+    out.push_back(*value);
   }
   return {};
 }
 
+Expected<void> read_strings(const toml::table& t, std::string_view key, std::vector<std::string>& out,
+                            std::string_view path, std::string_view source) {
+  return read_array(t, key, out, path, source, "strings");
+}
+
 Expected<void> read_numbers(const toml::table& t, std::string_view key, std::vector<double>& out,
                             std::string_view path, std::string_view source) {
-  const toml::node* node = t.get(key);
-  if (node == nullptr) return {};
-  const toml::array* arr = node->as_array();
-  if (arr == nullptr) {
-    return make_error(where(source, node->source()) + ": '" + std::string(path) + std::string(key) +
-                      "' must be an array of numbers");
-  }
-  out.clear();
-  for (const auto& v : *arr) {
-    auto d = v.value<double>();
-    if (!d) {
-      return make_error(where(source, v.source()) + ": '" + std::string(path) + std::string(key) +
-                        "' must be an array of numbers");
-    }
-    out.push_back(*d);
-  }
-  return {};
+  return read_array(t, key, out, path, source, "numbers");
 }
 
 Expected<void> parse_research(const toml::table& root, AppConfig& config, std::string_view source) {
