@@ -69,33 +69,12 @@ struct Predicted {
 
 double share(std::size_t k, std::size_t n) { return n == 0 ? 0.0 : static_cast<double>(k) / static_cast<double>(n); }
 
-}  // namespace
 
-Expected<TrainResult> train_gatekeeper(std::span<const Bar> bars, const InstrumentSpec& spec,
-                                       const strategy::StrategyConfig& strategy, const TrainConfig& config,
-                                       const std::string& out_dir, const DataWindow& window) {
-  if (bars.size() < 1000)
-    return make_error("train: " + std::to_string(bars.size()) + " bars are too few (need >= 1000)");
-  const SplitShares& sh = config.split;
-  for (double v : {sh.early_stopping, sh.calibration, sh.test}) {
-    if (!(v >= 0 && v < 1)) return make_error("train: split shares must be within [0, 1)");
-  }
-  if (!(sh.early_stopping > 0 && sh.calibration > 0))
-    return make_error("train: the early-stopping and calibration shares must be > 0");
-  if (!(sh.early_stopping + sh.calibration + sh.test < 0.9))
-    return make_error("train: the early-stopping, calibration and test shares must leave >= 10 % for training");
-  LabelStats stats;
-  auto samples = label_signals(bars, spec, strategy, config.settings, &stats);
-  if (!samples) return tl::unexpected(samples.error());
-  return train_gatekeeper(bars, spec, strategy, config, split_by_shares(*samples, sh, bars.size()), out_dir, window);
-}
-
-Expected<TrainResult> train_gatekeeper(std::span<const Bar> bars, const InstrumentSpec& spec,
-                                       const strategy::StrategyConfig& strategy_config, const TrainConfig& config,
-                                       const SplitBars& split, const std::string& out_dir, const DataWindow& window) {
+Expected<TrainResult> train_labelled(std::span<const Bar> bars, const InstrumentSpec& spec,
+                                     const strategy::StrategyConfig& strategy_config, const TrainConfig& config,
+                                     const SplitBars& split, const std::vector<LabelledSignal>& all_samples,
+                                     const LabelStats& stats, const std::string& out_dir, const DataWindow& window) {
   const auto started = std::chrono::steady_clock::now();
-  if (bars.size() < 1000)
-    return make_error("train: " + std::to_string(bars.size()) + " bars are too few (need >= 1000)");
   if (!(split.early_stopping_from <= split.calibration_from && split.calibration_from <= split.test_from &&
         split.test_from <= bars.size() && split.early_stopping_from > 0)) {
     return make_error("train: segment boundaries out of order");
@@ -103,8 +82,8 @@ Expected<TrainResult> train_gatekeeper(std::span<const Bar> bars, const Instrume
   if (!(config.interval_miss > 0 && config.interval_miss < 0.5))
     return make_error("train: interval_miss must be within (0, 0.5)");
   TrainResult result;
-  auto samples = label_signals(bars, spec, strategy_config, config.settings, &result.labels);
-  if (!samples) return tl::unexpected(samples.error());
+  result.labels = stats;
+  const std::vector<LabelledSignal>* samples = &all_samples;
   const std::vector<int> segment = assign_segments(*samples, split, config.embargo_bars);
 
   // HMM regimes, fitted on the training segment's bars only.
@@ -310,4 +289,36 @@ Expected<TrainResult> train_gatekeeper(std::span<const Bar> bars, const Instrume
   return result;
 }
 
+}  // namespace
+
+Expected<TrainResult> train_gatekeeper(std::span<const Bar> bars, const InstrumentSpec& spec,
+                                       const strategy::StrategyConfig& strategy, const TrainConfig& config,
+                                       const std::string& out_dir, const DataWindow& window) {
+  if (bars.size() < 1000)
+    return make_error("train: " + std::to_string(bars.size()) + " bars are too few (need >= 1000)");
+  const SplitShares& sh = config.split;
+  for (double v : {sh.early_stopping, sh.calibration, sh.test}) {
+    if (!(v >= 0 && v < 1)) return make_error("train: split shares must be within [0, 1)");
+  }
+  if (!(sh.early_stopping > 0 && sh.calibration > 0))
+    return make_error("train: the early-stopping and calibration shares must be > 0");
+  if (!(sh.early_stopping + sh.calibration + sh.test < 0.9))
+    return make_error("train: the early-stopping, calibration and test shares must leave >= 10 % for training");
+  LabelStats stats;
+  auto samples = label_signals(bars, spec, strategy, config.settings, &stats);
+  if (!samples) return tl::unexpected(samples.error());
+  const SplitBars split = split_by_shares(*samples, sh, bars.size());
+  return train_labelled(bars, spec, strategy, config, split, *samples, stats, out_dir, window);
+}
+
+Expected<TrainResult> train_gatekeeper(std::span<const Bar> bars, const InstrumentSpec& spec,
+                                       const strategy::StrategyConfig& strategy_config, const TrainConfig& config,
+                                       const SplitBars& split, const std::string& out_dir, const DataWindow& window) {
+  if (bars.size() < 1000)
+    return make_error("train: " + std::to_string(bars.size()) + " bars are too few (need >= 1000)");
+  LabelStats stats;
+  auto samples = label_signals(bars, spec, strategy_config, config.settings, &stats);
+  if (!samples) return tl::unexpected(samples.error());
+  return train_labelled(bars, spec, strategy_config, config, split, *samples, stats, out_dir, window);
+}
 }  // namespace quant::research
