@@ -173,6 +173,9 @@ struct Statistics {
 Statistics statistics(const std::vector<research::TrialRecord>& trials, const fs::path& trials_dir) {
   Statistics s;
   std::vector<double> values;
+  // The complete trials' daily returns, read once: the best one's for the
+  // DSR, all of those on this machine for the PBO.
+  std::map<std::int64_t, std::map<std::string, double>> returns_of;
   for (const auto& t : trials) {
     s.tried += t.state == research::TrialState::Pruned ? 1 : 0;
     if (t.state != research::TrialState::Complete || !std::isfinite(t.value)) continue;
@@ -180,11 +183,11 @@ Statistics statistics(const std::vector<research::TrialRecord>& trials, const fs
     ++s.tried;
     values.push_back(t.value);
     if (s.best_trial < 0 || t.value > s.best_value) s.best_value = t.value, s.best_trial = t.number;
+    returns_of[t.number] = read_oos_returns(trials_dir / ("trial-" + std::to_string(t.number)));
   }
   if (s.best_trial < 0) return s;
-  auto best = read_oos_returns(trials_dir / ("trial-" + std::to_string(s.best_trial)));
   std::vector<double> best_returns;
-  for (const auto& [ts, r] : best) best_returns.push_back(r);
+  for (const auto& [ts, r] : returns_of[s.best_trial]) best_returns.push_back(r);
   if (values.size() >= 2) {
     if (auto v = research::sharpe_variance(values)) s.sharpe_variance = *v;
   } else {
@@ -202,9 +205,7 @@ Statistics statistics(const std::vector<research::TrialRecord>& trials, const fs
 
   // PBO: the complete trials whose days are on this machine, on their common days.
   std::vector<std::map<std::string, double>> series;
-  for (const auto& t : trials) {
-    if (t.state != research::TrialState::Complete || !std::isfinite(t.value)) continue;
-    auto r = read_oos_returns(trials_dir / ("trial-" + std::to_string(t.number)));
+  for (auto& [number, r] : returns_of) {
     if (!r.empty()) series.push_back(std::move(r));
   }
   if (series.size() < 2) {

@@ -92,22 +92,6 @@ Expected<research::WalkForwardResult> walk_forward_of(
 
 namespace {
 
-double max_drawdown(const std::vector<double>& returns) {
-  double equity = 1, peak = 1, worst = 0;
-  for (double r : returns) {
-    equity *= 1 + r;
-    peak = std::max(peak, equity);
-    worst = std::max(worst, 1 - equity / peak);
-  }
-  return worst;
-}
-
-double compounded(const std::vector<double>& returns) {
-  double g = 1;
-  for (double r : returns) g *= 1 + r;
-  return g - 1;
-}
-
 std::string fixed(double v, int decimals) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
@@ -135,12 +119,12 @@ OosSummary summarize(const research::WalkForwardResult& r) {
   }
   s.days = r.days.size();
   s.folds = r.folds.size();
-  s.gated_return = compounded(g);
-  s.ungated_return = compounded(u);
+  s.gated_return = research::compounded(g);
+  s.ungated_return = research::compounded(u);
   s.gated_sharpe = research::daily_sharpe(g);
   s.ungated_sharpe = research::daily_sharpe(u);
-  s.gated_max_drawdown = max_drawdown(g);
-  s.ungated_max_drawdown = max_drawdown(u);
+  s.gated_max_drawdown = research::max_drawdown(g);
+  s.ungated_max_drawdown = research::max_drawdown(u);
   auto psr = [](const std::vector<double>& series) {
     auto p = research::probabilistic_sharpe_ratio(series, 0.0);
     return p ? *p : std::nan("");

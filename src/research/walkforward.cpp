@@ -7,6 +7,7 @@
 #include <map>
 
 #include "engine/session_clock.h"
+#include "research/overfitting.h"
 
 namespace quant::research {
 
@@ -53,23 +54,28 @@ class DayCollector final : public engine::EngineObserver {
   Timestamp last_{};
 };
 
-double compounded(std::span<const double> returns) {
-  double g = 1;
-  for (double r : returns) g *= 1 + r;
-  return g - 1;
-}
 
 }  // namespace
 
 double daily_sharpe(std::span<const double> returns) {
-  if (returns.size() < 2) return 0;
-  double mean = 0;
-  for (double r : returns) mean += r;
-  mean /= static_cast<double>(returns.size());
-  double var = 0;
-  for (double r : returns) var += (r - mean) * (r - mean);
-  var /= static_cast<double>(returns.size() - 1);
-  return var > 0 ? mean / std::sqrt(var) : 0;
+  auto sharpe = sharpe_ratio(returns);  // fails on fewer than two days or no variation
+  return sharpe ? *sharpe : 0.0;
+}
+
+double compounded(std::span<const double> returns) {
+  double growth = 1;
+  for (double r : returns) growth *= 1 + r;
+  return growth - 1;
+}
+
+double max_drawdown(std::span<const double> returns) {
+  double equity = 1, peak = 1, worst = 0;
+  for (double r : returns) {
+    equity *= 1 + r;
+    peak = std::max(peak, equity);
+    worst = std::max(worst, 1 - equity / peak);
+  }
+  return worst;
 }
 
 std::vector<std::size_t> session_starts(std::span<const Bar> bars, const InstrumentSpec& spec) {

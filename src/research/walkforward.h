@@ -121,8 +121,12 @@ Expected<WalkForwardResult> walk_forward(std::span<const Bar> bars, const Instru
                                          const std::function<bool(std::size_t, std::size_t, const FoldResult&)>&
                                              on_fold = {});
 
-/// Daily Sharpe ratio (mean / sample standard deviation) of `returns`; 0 when
-/// fewer than two days or no variation.
+/// Daily Sharpe ratio (mean / sample standard deviation, `sharpe_ratio` of
+/// overfitting.h) of `returns`; 0 when fewer than two days or no variation.
 double daily_sharpe(std::span<const double> returns);
+/// The compounded return of daily `returns`.
+double compounded(std::span<const double> returns);
+/// The largest fall from a peak of the equity `returns` compound to, as a share of the peak.
+double max_drawdown(std::span<const double> returns);
 
 }  // namespace quant::research
