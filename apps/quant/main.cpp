@@ -21,7 +21,18 @@
 
 namespace {
 constexpr const char* kVersion = "0.1.0";
+
+/// The options train, walkforward and optimize share: which instrument, which
+/// bars, where the results go.
+void add_research_window(CLI::App* cmd, std::string& symbol, std::string& from, std::string& to, std::string& out,
+                         const std::string& out_help) {
+  cmd->add_option("--symbol,-s", symbol, "a configured instrument")->required();
+  cmd->add_option("--from", from, "start (inclusive): YYYY-MM-DD[THH:MM], local to the instrument");
+  cmd->add_option("--to", to, "end (exclusive)");
+  cmd->add_option("--out,-o", out, out_help)->required();
 }
+
+}  // namespace
 
 // An exception that reaches main is a bug (docs/conventions.md, "Errors": what vendor libraries
 // throw is caught at the adapter): std::terminate then aborts and prints it, as QUANT_CHECK would.
@@ -127,28 +138,19 @@ int main(int argc, char** argv) {
   TrainArgs tr;
   CLI::App* tr_cmd =
       app.add_subcommand("train", "train the Gatekeeper (classifier + q10/q90) on lake bars; ONNX + manifest");
-  tr_cmd->add_option("--symbol,-s", tr.symbol, "a configured instrument")->required();
-  tr_cmd->add_option("--from", tr.from, "start (inclusive), local to the instrument");
-  tr_cmd->add_option("--to", tr.to, "end (exclusive)");
-  tr_cmd->add_option("--out,-o", tr.out, "directory for the models and manifest")->required();
+  add_research_window(tr_cmd, tr.symbol, tr.from, tr.to, tr.out, "directory for the models and manifest");
   tr_cmd->fallthrough();
 
   WalkForwardArgs wf;
   CLI::App* wf_cmd = app.add_subcommand(
       "walkforward", "walk-forward: retrain the Gatekeeper fold by fold, backtest each test window, stitch the result");
-  wf_cmd->add_option("--symbol,-s", wf.symbol, "a configured instrument")->required();
-  wf_cmd->add_option("--from", wf.from, "start (inclusive), local to the instrument");
-  wf_cmd->add_option("--to", wf.to, "end (exclusive)");
-  wf_cmd->add_option("--out,-o", wf.out, "directory for the report, the folds and their models")->required();
+  add_research_window(wf_cmd, wf.symbol, wf.from, wf.to, wf.out, "directory for the report, the folds and their models");
   wf_cmd->fallthrough();
 
   OptimizeArgs opt;
   CLI::App* opt_cmd = app.add_subcommand(
       "optimize", "TPE search over [[optimize.param]], each trial a walk-forward; DSR and PBO in the report");
-  opt_cmd->add_option("--symbol,-s", opt.symbol, "a configured instrument")->required();
-  opt_cmd->add_option("--from", opt.from, "start (inclusive), local to the instrument");
-  opt_cmd->add_option("--to", opt.to, "end (exclusive)");
-  opt_cmd->add_option("--out,-o", opt.out, "directory for the report and the trials' walk-forwards")->required();
+  add_research_window(opt_cmd, opt.symbol, opt.from, opt.to, opt.out, "directory for the report and the trials' walk-forwards");
   opt_cmd->add_option("--study", opt.study, "study name (workers that share it split its trials); default <strategy>-<symbol>");
   opt_cmd->add_option("--trials", opt.trials, "finished trials the study should hold (default [optimize] trials)");
   opt_cmd->add_option("--storage", opt.storage, "a directory or redis://host:port (default [optimize] storage)");

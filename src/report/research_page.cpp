@@ -14,7 +14,6 @@ namespace quant::report {
 
 namespace {
 
-std::string escape(const std::string& text) { return html_escape(text); }
 
 std::string num(double v, int decimals = 1) {
   char buf[64];
@@ -75,7 +74,7 @@ std::string render_chart(const Chart& c) {
       x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
     }
   }
-  std::string out = "<figure class=\"chart\"><figcaption>" + escape(c.title) + "</figcaption>";
+  std::string out = "<figure class=\"chart\"><figcaption>" + html_escape(c.title) + "</figcaption>";
   if (!(x1 > x0)) return out + "<p class=\"note\">no data</p></figure>";
   if (c.zero_line) y0 = std::min(y0, 0.0), y1 = std::max(y1, 0.0);
   if (!(y1 > y0)) y0 -= 1, y1 += 1;
@@ -83,7 +82,7 @@ std::string render_chart(const Chart& c) {
   y0 -= pad, y1 += pad;
   auto px = [&](double x) { return L + (x - x0) / (x1 - x0) * (W - L - R); };
   auto py = [&](double y) { return T + (y1 - y) / (y1 - y0) * (H - T - B); };
-  out += "<svg viewBox=\"0 0 " + num(W, 0) + " " + num(H, 0) + "\" role=\"img\" aria-label=\"" + escape(c.title) +
+  out += "<svg viewBox=\"0 0 " + num(W, 0) + " " + num(H, 0) + "\" role=\"img\" aria-label=\"" + html_escape(c.title) +
          "\">";
   // Alternating bands (folds).
   for (std::size_t i = 0; i < c.bands.size(); i += 2) {
@@ -104,7 +103,7 @@ std::string render_chart(const Chart& c) {
     const double x = x0 + (x1 - x0) * k / 4;
     const char* anchor = k == 0 ? "start" : k == 4 ? "end" : "middle";  // the ends stay inside the frame
     out += "<text x=\"" + num(px(x)) + "\" y=\"" + num(H - 8) + "\" class=\"xlab\" text-anchor=\"" + anchor + "\">" +
-           escape(c.time_axis ? date_of(x) : num(x, 0)) + "</text>";
+           html_escape(c.time_axis ? date_of(x) : num(x, 0)) + "</text>";
   }
   if (c.zero_line) {
     out += "<line x1=\"" + num(L) + "\" x2=\"" + num(W - R) + "\" y1=\"" + num(py(0)) + "\" y2=\"" + num(py(0)) +
@@ -121,23 +120,23 @@ std::string render_chart(const Chart& c) {
   }
   out += "</svg><div class=\"legend\">";
   for (std::size_t s = 0; s < c.series.size(); ++s) {
-    out += "<span><i style=\"background:" + std::string(kColours[s % 5]) + "\"></i>" + escape(c.series[s].name) +
+    out += "<span><i style=\"background:" + std::string(kColours[s % 5]) + "\"></i>" + html_escape(c.series[s].name) +
            "</span>";
   }
-  if (!c.y_label.empty()) out += "<span class=\"note\">" + escape(c.y_label) + "</span>";
+  if (!c.y_label.empty()) out += "<span class=\"note\">" + html_escape(c.y_label) + "</span>";
   return out + "</div></figure>";
 }
 
 std::string render_table(const Table& t) {
-  std::string out = "<div class=\"scroll\"><table><caption>" + escape(t.caption) + "</caption><thead><tr>";
-  for (const auto& h : t.header) out += "<th>" + escape(h) + "</th>";
+  std::string out = "<div class=\"scroll\"><table><caption>" + html_escape(t.caption) + "</caption><thead><tr>";
+  for (const auto& h : t.header) out += "<th>" + html_escape(h) + "</th>";
   out += "</tr></thead><tbody>";
   const std::size_t n = t.rows.size();
   const bool cut = n > t.max_rows;
   const std::size_t head = cut ? t.max_rows / 2 : n;
   auto row = [&](const std::vector<std::string>& r) {
     out += "<tr>";
-    for (const auto& cell : r) out += "<td>" + escape(cell) + "</td>";
+    for (const auto& cell : r) out += "<td>" + html_escape(cell) + "</td>";
     out += "</tr>";
   };
   for (std::size_t i = 0; i < head; ++i) row(t.rows[i]);
@@ -170,15 +169,15 @@ th{background:#f6f8fa}td:first-child,th:first-child{text-align:left}.note{color:
 std::string render_research_page(const Page& page) {
   std::string out = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
                     "content=\"width=device-width,initial-scale=1\"><title>" +
-                    escape(page.title) + "</title><style>" + kStyle + "</style></head><body><h1>" + escape(page.title) +
-                    "</h1><p class=\"sub\">" + escape(page.subtitle) + "</p>";
-  for (const auto& w : page.warnings) out += "<p class=\"warning\">" + escape(w) + "</p>";
+                    html_escape(page.title) + "</title><style>" + kStyle + "</style></head><body><h1>" + html_escape(page.title) +
+                    "</h1><p class=\"sub\">" + html_escape(page.subtitle) + "</p>";
+  for (const auto& w : page.warnings) out += "<p class=\"warning\">" + html_escape(w) + "</p>";
   out += "<div class=\"facts\">";
-  for (const auto& [k, v] : page.facts) out += "<div><span>" + escape(k) + "</span><b>" + escape(v) + "</b></div>";
+  for (const auto& [k, v] : page.facts) out += "<div><span>" + html_escape(k) + "</span><b>" + html_escape(v) + "</b></div>";
   out += "</div>";
   for (const auto& c : page.charts) out += render_chart(c);
   for (const auto& t : page.tables) out += render_table(t);
-  for (const auto& n : page.notes) out += "<p class=\"note\">" + escape(n) + "</p>";
+  for (const auto& n : page.notes) out += "<p class=\"note\">" + html_escape(n) + "</p>";
   return out + "</body></html>\n";
 }
 
