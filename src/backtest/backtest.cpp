@@ -66,9 +66,14 @@ class RunWriter final : public engine::EngineObserver {
     if (equity > peak_) peak_ = equity;
     metrics_.on_equity(equity);
     last_equity_ = equity;
+    const double dd_pct = peak_ > 0 ? (peak_ - equity) / peak_ : 0.0;
     for (auto& c : charts_) {
       if (c.overflow) continue;
       if (auto out = c.resampler->add(bar)) push_chart(c, *out);
+      // The open bucket's equity: its last close, its deepest drawdown.
+      c.pending_drawdown = c.pending_open ? std::max(c.pending_drawdown, dd_pct) : dd_pct;
+      c.pending_equity = equity;
+      c.pending_open = true;
     }
     if (config_.equity_output == EquityOutput::Bar) {
       const double dd = peak_ - equity;
@@ -142,13 +147,20 @@ class RunWriter final : public engine::EngineObserver {
       if (auto out = c.resampler->finish(); out && !c.overflow) push_chart(c, *out);
       if (!c.overflow && chosen == &charts_.back()) chosen = &c;
     }
-    CsvFile chart;
+    CsvFile chart, chart_equity;
     if (auto r = chart.open(dir_ + "/chart_bars.csv", "ts,open,high,low,close"); !r) return tl::unexpected(r.error());
-    for (const Bar& b : chosen->bars) {
+    if (auto r = chart_equity.open(dir_ + "/chart_equity.csv", "ts,equity,drawdown_pct"); !r) {
+      return tl::unexpected(r.error());
+    }
+    for (std::size_t i = 0; i < chosen->bars.size(); ++i) {
+      const Bar& b = chosen->bars[i];
       std::fprintf(chart.get(), "%s,%.*f,%.*f,%.*f,%.*f\n", format_utc(b.ts).c_str(), decimals_, b.open, decimals_,
                    b.high, decimals_, b.low, decimals_, b.close);
+      const EquityPoint& e = chosen->equity[i];
+      line_.time(b.ts).comma().fixed(e.equity, 2).comma().fixed(e.drawdown_pct, 6).write_to(chart_equity.get());
     }
     if (auto r = chart.close(); !r) return tl::unexpected(r.error());
+    if (auto r = chart_equity.close(); !r) return tl::unexpected(r.error());
 
     auto finite = [](double v) { return std::isfinite(v) ? v : 0.0; };
     nlohmann::ordered_json j;
@@ -199,20 +211,33 @@ class RunWriter final : public engine::EngineObserver {
   }
 
  private:
+  struct EquityPoint {
+    double equity = 0, drawdown_pct = 0;
+  };
+  /// One candidate chart timeframe: its bars and, per bar, the equity at the
+  /// bar's close and the deepest drawdown within it (chart_equity.csv).
   struct Chart {
     int minutes = 1;
     std::optional<BarResampler> resampler;
     std::vector<Bar> bars;
+    std::vector<EquityPoint> equity;
+    double pending_equity = 0, pending_drawdown = 0;
+    bool pending_open = false;
     bool overflow = false;
   };
+  /// Adds a finished chart bar with the equity of its bucket (pending until now).
   void push_chart(Chart& c, const Bar& b) {
     if (c.bars.size() >= config_.chart_max_bars) {
       c.overflow = true;
       c.bars.clear();
       c.bars.shrink_to_fit();
+      c.equity.clear();
+      c.equity.shrink_to_fit();
       return;
     }
     c.bars.push_back(b);
+    c.equity.push_back({c.pending_equity, c.pending_drawdown});
+    c.pending_open = false;
   }
 
   const BacktestConfig& config_;

@@ -5,8 +5,14 @@
 #include <string>
 #include <string_view>
 
+#include "core/error.h"
+
 namespace quant {
 
 std::string sha256_hex(std::string_view bytes);
+
+/// SHA-256 of a file's bytes as lowercase hex, read in 1 MiB blocks (memory
+/// stays small whatever the file's size). Fails naming the file.
+Expected<std::string> sha256_file_hex(const std::string& path);
 
 }  // namespace quant

@@ -2,13 +2,16 @@
 // streamed file by file into batches, and the verify pass over a symbol's
 // bars, ticks and trades.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <optional>
 #include <system_error>
 #include <utility>
 
+#include "lake/bar_cache.h"
 #include "lake/bar_stream.h"
 #include "lake/duckdb_connection.h"
 #include "lake/lake_impl.h"
@@ -96,64 +99,157 @@ T value_or_zero(const T* data, const std::uint64_t* validity, std::size_t row) {
   return row_valid(validity, row) ? data[row] : T{};
 }
 
+/// Bars of several partition files, one file at a time: from the file's bar
+/// cache when it has a valid one, else decoded from Parquet by DuckDB (and the
+/// cache built on the way when every row is valid). Strict streams (the
+/// engine's) fail on a row without a usable price, naming file and row;
+/// lenient ones (verify's) read NULL as 0 so the checks can report it.
 class BarStreamImpl final : public BarStream {
  public:
-  BarStreamImpl(FileChunks files, Timestamp from, Timestamp to, std::size_t batch_rows)
-      : rows_(std::move(files)), from_(from), to_(to), batch_rows_(std::max<std::size_t>(1, batch_rows)) {}
+  BarStreamImpl(std::shared_ptr<duck::Database> db, std::vector<std::string> paths, Timestamp from, Timestamp to,
+                std::size_t batch_rows, bool strict, bool use_cache)
+      : db_(std::move(db)),
+        paths_(std::move(paths)),
+        from_ns_(to_epoch_ns(from)),
+        to_ns_(to_epoch_ns(to)),
+        batch_rows_(std::max<std::size_t>(1, batch_rows)),
+        strict_(strict),
+        use_cache_(use_cache) {}
 
   Expected<bool> next(std::vector<Bar>& batch) override {
     batch.clear();
     if (batch.capacity() < batch_rows_) batch.reserve(batch_rows_);
     while (batch.size() < batch_rows_) {
-      auto current = rows_.chunk();
-      if (!current) return tl::unexpected(current.error());
-      if (*current == nullptr) break;
-      const duck::Chunk& chunk = **current;
-      const std::size_t size = chunk.size();
-      const auto* ts = chunk.data<std::int64_t>(0);
-      const auto* open = chunk.data<double>(1);
-      const auto* high = chunk.data<double>(2);
-      const auto* low = chunk.data<double>(3);
-      const auto* close = chunk.data<double>(4);
-      const auto* tick_volume = chunk.data<std::int64_t>(5);
-      const auto* volume = chunk.data<double>(6);
-      const auto* spread = chunk.data<std::int32_t>(7);
-      bool any_null = false;
-      for (std::size_t c = 0; c < 8; ++c) any_null = any_null || chunk.validity(c) != nullptr;
-      const std::int64_t from = to_epoch_ns(from_), to = to_epoch_ns(to_);
-      const std::size_t end = std::min(size, rows_.offset + (batch_rows_ - batch.size()));
-      for (std::size_t r = rows_.offset; r < end; ++r) {
-        if (ts[r] < from || ts[r] >= to) continue;
-        Bar& bar = batch.emplace_back();
-        bar.ts = from_epoch_ns(ts[r]);
-        if (!any_null) {
-          bar.open = open[r];
-          bar.high = high[r];
-          bar.low = low[r];
-          bar.close = close[r];
-          bar.tick_volume = tick_volume[r];
-          bar.volume = volume[r];
-          bar.spread = spread[r];
-        } else {
-          // Files written by other tools may hold NULLs: read them as 0.
-          bar.open = value_or_zero(open, chunk.validity(1), r);
-          bar.high = value_or_zero(high, chunk.validity(2), r);
-          bar.low = value_or_zero(low, chunk.validity(3), r);
-          bar.close = value_or_zero(close, chunk.validity(4), r);
-          bar.tick_volume = value_or_zero(tick_volume, chunk.validity(5), r);
-          bar.volume = value_or_zero(volume, chunk.validity(6), r);
-          bar.spread = value_or_zero(spread, chunk.validity(7), r);
-        }
+      if (!cache_ && !parquet_) {
+        if (next_file_ == paths_.size()) break;
+        if (auto opened = open_file(paths_[next_file_++]); !opened) return tl::unexpected(opened.error());
       }
-      rows_.offset = end;
+      auto more = cache_ ? from_cache(batch) : from_parquet(batch);
+      if (!more) return tl::unexpected(more.error());
     }
     return !batch.empty();
   }
 
  private:
-  RowCursor rows_;
-  Timestamp from_, to_;
+  Expected<void> open_file(const std::string& path) {
+    path_ = &path;
+    file_row_ = 0;
+    if (use_cache_) {
+      cache_ = BarCacheReader::open(path);
+      if (cache_) return {};
+    }
+    auto con = duck::Connection::make(db_);
+    if (!con) return tl::unexpected(con.error());
+    parquet_.emplace(std::move(*con), std::vector<std::string>{path}, column_list(schema_of(Dataset::Bars1m)));
+    builder_.reset();
+    all_valid_ = true;
+    if (use_cache_) builder_ = BarCacheWriter::start(path);
+    return {};
+  }
+
+  /// Appends the next bars of the cache in range; closes the file at its end.
+  Expected<void> from_cache(std::vector<Bar>& batch) {
+    auto got = cache_->read(batch, batch_rows_ - batch.size(), from_ns_, to_ns_);
+    if (!got) return tl::unexpected(got.error());
+    if (*got == 0) cache_.reset();
+    return {};
+  }
+
+  /// Appends the rows of the current Parquet chunk in range (validated); at
+  /// the end of the file, publishes the cache built from it.
+  Expected<void> from_parquet(std::vector<Bar>& batch) {
+    if (!chunk_ || offset_ == chunk_.size()) {
+      auto next = parquet_->next();
+      if (!next) return tl::unexpected(next.error());
+      if (!*next) {
+        if (builder_ && all_valid_) builder_->commit();
+        builder_.reset();
+        parquet_.reset();
+        chunk_.reset();
+        return {};
+      }
+      chunk_ = std::move(*next);
+      offset_ = 0;
+      if (builder_) {
+        // The whole chunk goes to the cache (the range filter applies to the batch only).
+        decoded_.clear();
+        for (std::size_t r = 0; r < chunk_.size(); ++r) {
+          auto bar = decode(r, file_row_ + static_cast<std::int64_t>(r) + 1);
+          if (!bar) return tl::unexpected(bar.error());
+          decoded_.push_back(*bar);
+        }
+        if (all_valid_) builder_->add(decoded_.data(), decoded_.size());
+      }
+    }
+    const std::size_t end = std::min(chunk_.size(), offset_ + (batch_rows_ - batch.size()));
+    for (std::size_t r = offset_; r < end; ++r) {
+      Bar bar;
+      if (builder_) {
+        bar = decoded_[r];
+      } else {
+        auto decoded = decode(r, file_row_ + static_cast<std::int64_t>(r) + 1);
+        if (!decoded) return tl::unexpected(decoded.error());
+        bar = *decoded;
+      }
+      const std::int64_t ts = to_epoch_ns(bar.ts);
+      if (ts >= from_ns_ && ts < to_ns_) batch.push_back(bar);
+    }
+    if (end == chunk_.size()) file_row_ += static_cast<std::int64_t>(chunk_.size());
+    offset_ = end;
+    return {};
+  }
+
+  /// Row `r` of the current chunk (row `file_row` of the file, from 1).
+  Expected<Bar> decode(std::size_t r, std::int64_t file_row) {
+    static constexpr const char* kNames[] = {"ts", "open", "high", "low", "close", "tick_volume", "volume", "spread"};
+    Bar bar;
+    const bool ts_valid = row_valid(chunk_.validity(0), r);
+    bar.ts = from_epoch_ns(ts_valid ? chunk_.data<std::int64_t>(0)[r] : 0);
+    double* prices[] = {&bar.open, &bar.high, &bar.low, &bar.close};
+    const char* bad = ts_valid ? nullptr : "is NULL";
+    std::size_t bad_col = 0;
+    for (std::size_t c = 1; c <= 4; ++c) {
+      const bool valid = row_valid(chunk_.validity(c), r);
+      const double v = valid ? chunk_.data<double>(c)[r] : 0.0;
+      *prices[c - 1] = v;
+      if (bad == nullptr && (!valid || !(v > 0) || !std::isfinite(v))) {
+        bad = !valid ? "is NULL" : "is not a positive price";
+        bad_col = c;
+      }
+    }
+    bar.tick_volume = value_or_zero(chunk_.data<std::int64_t>(5), chunk_.validity(5), r);
+    bar.volume = value_or_zero(chunk_.data<double>(6), chunk_.validity(6), r);
+    bar.spread = value_or_zero(chunk_.data<std::int32_t>(7), chunk_.validity(7), r);
+    if (bad != nullptr) {
+      all_valid_ = false;
+      if (strict_) {
+        std::string value;
+        if (bad_col > 0 && row_valid(chunk_.validity(bad_col), r)) value = " (" + std::to_string(*prices[bad_col - 1]) + ")";
+        return make_error("lake: " + *path_ + ": row " + std::to_string(file_row) +
+                          (ts_valid ? " (" + format_utc(bar.ts) + ")" : std::string()) + ": " + kNames[bad_col] + " " +
+                          bad + value +
+                          ". The file was not written by quant ingest, or was changed since: fix that row, or remove "
+                          "the file and import the source again with quant ingest");
+      }
+    }
+    return bar;
+  }
+
+  std::shared_ptr<duck::Database> db_;
+  std::vector<std::string> paths_;
+  std::int64_t from_ns_, to_ns_;
   std::size_t batch_rows_;
+  bool strict_, use_cache_;
+  std::size_t next_file_ = 0;
+  const std::string* path_ = nullptr;
+  std::int64_t file_row_ = 0;  // rows of the current file before chunk_
+  std::optional<BarCacheReader> cache_;
+  std::optional<FileChunks> parquet_;
+  std::optional<BarCacheWriter> builder_;
+  bool all_valid_ = true;
+  duck::Chunk chunk_;
+  std::size_t offset_ = 0;
+  std::vector<Bar> decoded_;
 };
 
 std::int64_t month_start_ns(int year, int month) {
@@ -314,22 +410,42 @@ Expected<std::vector<PartitionInfo>> LakeImpl::partitions(std::optional<Dataset>
       if (ec) return make_error("lake: cannot stat " + f.path + ": " + ec.message());
       out.push_back(std::move(info));
     }
-    // Book files hold several rows per snapshot: rows counts rows.
-    auto result = con_.stream("SELECT filename, count(*)::BIGINT, min(ts), max(ts) FROM read_parquet([" + list +
-                                  "], hive_partitioning=false, filename=true) GROUP BY filename",
-                              "cannot read partition statistics");
-    if (!result) return tl::unexpected(result.error());
-    for (;;) {
-      auto chunk = result->fetch("reading partition statistics");
-      if (!chunk) return tl::unexpected(chunk.error());
-      if (!*chunk) break;
-      for (std::size_t r = 0; r < chunk->size(); ++r) {
-        auto it = index.find(chunk->string(0, r));
-        if (it == index.end()) continue;
-        PartitionInfo& info = out[it->second];
-        info.rows = chunk->data<std::int64_t>(1)[r];
-        info.first_ts = from_epoch_ns(value_or_zero(chunk->data<std::int64_t>(2), chunk->validity(2), r));
-        info.last_ts = from_epoch_ns(value_or_zero(chunk->data<std::int64_t>(3), chunk->validity(3), r));
+    // Book files hold several rows per snapshot: rows counts rows. Rows and
+    // the time range come from the files' footers (row-group statistics of
+    // ts); only files without statistics (written by other tools) are scanned.
+    auto read_stats = [&](const std::string& sql) -> Expected<void> {
+      auto result = con_.stream(sql, "cannot read partition statistics");
+      if (!result) return tl::unexpected(result.error());
+      for (;;) {
+        auto chunk = result->fetch("reading partition statistics");
+        if (!chunk) return tl::unexpected(chunk.error());
+        if (!*chunk) break;
+        for (std::size_t r = 0; r < chunk->size(); ++r) {
+          auto it = index.find(chunk->string(0, r));
+          if (it == index.end()) continue;
+          if (!row_valid(chunk->validity(2), r) || !row_valid(chunk->validity(3), r)) continue;  // no statistics
+          PartitionInfo& info = out[it->second];
+          info.rows = chunk->data<std::int64_t>(1)[r];
+          info.first_ts = from_epoch_ns(chunk->data<std::int64_t>(2)[r]);
+          info.last_ts = from_epoch_ns(chunk->data<std::int64_t>(3)[r]);
+          index.erase(it);
+        }
+      }
+      return {};
+    };
+    if (auto ok = read_stats("SELECT file_name, sum(row_group_num_rows)::BIGINT, "
+                             "min(stats_min_value::TIMESTAMP_NS), max(stats_max_value::TIMESTAMP_NS) "
+                             "FROM parquet_metadata([" + list + "]) WHERE path_in_schema = 'ts' GROUP BY file_name");
+        !ok) {
+      return tl::unexpected(ok.error());
+    }
+    if (!index.empty()) {
+      std::string rest;
+      for (const auto& [path, at] : index) rest += (rest.empty() ? "" : ", ") + sql_string(path);
+      if (auto ok = read_stats("SELECT filename, count(*)::BIGINT, min(ts), max(ts) FROM read_parquet([" + rest +
+                               "], hive_partitioning=false, filename=true) GROUP BY filename");
+          !ok) {
+        return tl::unexpected(ok.error());
       }
     }
   }
@@ -340,10 +456,8 @@ Expected<std::unique_ptr<BarStream>> LakeImpl::stream_bars(const std::string& sy
                                                            std::size_t batch_rows) {
   auto paths = files_overlapping(shared_->root, Dataset::Bars1m, symbol, from, to);
   if (!paths) return tl::unexpected(paths.error());
-  auto con = duck::Connection::make(shared_->db);
-  if (!con) return tl::unexpected(con.error());
-  return std::make_unique<BarStreamImpl>(
-      FileChunks(std::move(*con), std::move(*paths), column_list(schema_of(Dataset::Bars1m))), from, to, batch_rows);
+  return std::make_unique<BarStreamImpl>(shared_->db, std::move(*paths), from, to, batch_rows, /*strict=*/true,
+                                         /*use_cache=*/true);
 }
 
 Expected<std::unique_ptr<TradeStream>> LakeImpl::stream_trades(const std::string& symbol, Timestamp from, Timestamp to,
@@ -372,11 +486,15 @@ Expected<std::unique_ptr<BookStream>> LakeImpl::stream_book(const std::string& s
 Expected<VerifyReport> LakeImpl::verify(const std::string& symbol, const InstrumentSpec* spec) {
   auto verifier = SeriesVerifier::make(symbol, spec);
   if (!verifier) return tl::unexpected(verifier.error());
-  auto bars = stream_bars(symbol, Timestamp::min(), Timestamp::max(), 8192);
-  if (!bars) return tl::unexpected(bars.error());
+  // Lenient (NULL prices read as 0 and reported by the checks) and from
+  // Parquet itself, never the cache: verify checks what the lake holds.
+  auto bar_files = files_overlapping(shared_->root, Dataset::Bars1m, symbol, Timestamp::min(), Timestamp::max());
+  if (!bar_files) return tl::unexpected(bar_files.error());
+  BarStreamImpl bars(shared_->db, std::move(*bar_files), Timestamp::min(), Timestamp::max(), 8192,
+                     /*strict=*/false, /*use_cache=*/false);
   std::vector<Bar> batch;
   for (;;) {
-    auto more = (*bars)->next(batch);
+    auto more = bars.next(batch);
     if (!more) return tl::unexpected(more.error());
     if (!*more) break;
     for (const Bar& bar : batch) verifier->add_bar(bar);
