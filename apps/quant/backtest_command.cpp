@@ -147,7 +147,14 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
   auto& model_gate = path->model_gate;
   auto& gate_manifest = path->manifest;
   auto& make_regime_filter = path->make_regime_filter;
-  const backtest::BacktestConfig& bt = path->settings;
+  backtest::BacktestConfig bt = path->settings;
+  // A long run's per-bar equity goes to Parquet: the bars the lake holds in
+  // the months the run covers, from the partitions' statistics.
+  std::int64_t window_bars = 0;
+  for (const auto& p : *parts) {
+    if (p.first_ts < to && p.last_ts >= from) window_bars += p.rows;
+  }
+  bt.equity_parquet = settings.parquet_above_bars > 0 && window_bars > settings.parquet_above_bars;
 
   // A gated run on the models' own training data is in-sample: refused unless asked for.
   std::string overlap;

@@ -18,6 +18,7 @@
 #include "backtest/csv_output.h"
 #include "backtest/trade_log.h"
 #include "core/bar_aggregator.h"
+#include "lake/parquet_stream.h"
 #include "matching/simulated_venue.h"
 
 namespace quant::backtest {
@@ -50,11 +51,32 @@ class RunWriter final : public engine::EngineObserver {
     fs::create_directories(dir, ec);
     if (ec) return make_error("backtest: cannot create " + dir + ": " + ec.message());
     dir_ = dir;
+    const bool parquet = config_.equity_output == EquityOutput::Bar && config_.equity_parquet;
+    if (parquet) {
+      using Type = lake::ParquetColumn::Type;
+      auto writer = lake::ParquetStreamWriter::open(
+          dir + "/equity.parquet", {{"ts", Type::TimestampNs, 0},
+                                    {"equity", Type::Decimal, 2},
+                                    {"realized", Type::Decimal, 2},
+                                    {"open_pnl", Type::Decimal, 2},
+                                    {"position", Type::BigInt, 0},
+                                    {"drawdown", Type::Decimal, 2},
+                                    {"drawdown_pct", Type::Decimal, 6}});
+      if (!writer) return make_error("backtest: " + writer.error().message);
+      equity_parquet_ = std::move(*writer);
+      // A stale equity.csv of an earlier run in this directory would contradict the new one.
+      std::error_code ignored;
+      fs::remove(dir + "/equity.csv", ignored);
+    } else {
+      std::error_code ignored;
+      fs::remove(dir + "/equity.parquet", ignored);
+    }
     for (auto r : {trades_.open(dir + "/trades.csv"),
                    orders_.open(dir + "/orders.csv",
                                 "id,created,updated,side,type,tif,purpose,qty,limit_price,stop_price,status,"
                                 "filled_qty,avg_fill_price,reason"),
-                   equity_.open(dir + "/equity.csv", "ts,equity,realized,open_pnl,position,drawdown,drawdown_pct"),
+                   parquet ? Expected<void>{}
+                           : equity_.open(dir + "/equity.csv", "ts,equity,realized,open_pnl,position,drawdown,drawdown_pct"),
                    daily_.open(dir + "/daily.csv", "date,start_equity,end_equity,pnl,return_pct,trades,fees,halted"),
                    events_.open(dir + "/risk_events.csv", "ts,kind,reason,equity,value")}) {
       if (!r) return r;
@@ -75,7 +97,13 @@ class RunWriter final : public engine::EngineObserver {
       c.pending_equity = equity;
       c.pending_open = true;
     }
-    if (config_.equity_output == EquityOutput::Bar) {
+    if (equity_parquet_) {
+      const double dd = peak_ - equity;
+      const std::int64_t row[] = {to_epoch_ns(bar.ts + kMinute), std::llround(equity * 100), std::llround(realized * 100),
+                                  std::llround(open_pnl * 100), position, std::llround(dd * 100),
+                                  std::llround((peak_ > 0 ? dd / peak_ : 0.0) * 1e6)};
+      equity_parquet_->add_row(row);
+    } else if (config_.equity_output == EquityOutput::Bar) {
       const double dd = peak_ - equity;
       line_.time(bar.ts + kMinute).comma().fixed(equity, 2).comma().fixed(realized, 2).comma().fixed(open_pnl, 2);
       line_.comma().integer(position).comma().fixed(dd, 2).comma().fixed(peak_ > 0 ? dd / peak_ : 0.0, 6);
@@ -139,6 +167,9 @@ class RunWriter final : public engine::EngineObserver {
     if (auto r = trades_.close(); !r) return tl::unexpected(r.error());
     for (auto* f : {&orders_, &equity_, &daily_, &events_}) {
       if (auto r = f->close(); !r) return tl::unexpected(r.error());
+    }
+    if (equity_parquet_) {
+      if (auto r = equity_parquet_->close(); !r) return make_error("backtest: " + r.error().message);
     }
     const Summary s = metrics_.finish(engine.bars(), engine.bars_in_market());
     // Chart: the finest timeframe that stayed under the cap.
@@ -248,6 +279,7 @@ class RunWriter final : public engine::EngineObserver {
   std::string dir_;
   TradeLog trades_;
   CsvFile orders_, equity_, daily_, events_;
+  std::unique_ptr<lake::ParquetStreamWriter> equity_parquet_;
   Line line_;
   std::array<Chart, 5> charts_;
   double peak_ = -1e300, last_equity_ = 0;

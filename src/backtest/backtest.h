@@ -29,6 +29,9 @@ struct BacktestConfig {
   FillModelKind fill_model = FillModelKind::NextOpen;
   double participation = 0.1;  ///< VolumeParticipation: share of each bar's volume
   EquityOutput equity_output = EquityOutput::Bar;
+  /// EquityOutput::Bar only: write the rows to equity.parquet instead of
+  /// equity.csv (for long runs, see docs/contracts/backtest_outputs.md).
+  bool equity_parquet = false;
   bool write_orders = true;
   std::size_t chart_max_bars = 60000;  ///< chart_bars.csv uses the finest timeframe that fits
 };

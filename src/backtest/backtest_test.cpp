@@ -3,12 +3,16 @@
 // check (same data + config → byte-identical trades.csv).
 #include "backtest/backtest.h"
 
+#include <cstdio>
+#include <random>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include <gtest/gtest.h>
 
+#include "backtest/csv_output.h"
 #include "core/test_bars.h"
 #include "core/test_data.h"
 #include "ingest/importer.h"
@@ -18,6 +22,34 @@ namespace quant::backtest {
 namespace {
 
 namespace fs = std::filesystem;
+
+// Line::fixed's integer fast path prints exactly what printf("%.*f") prints:
+// random magnitudes and decimals, ties (0.125, 2.5), negatives rounding to
+// "-0.00", huge values and NaN (the fallback paths).
+TEST(CsvLine, FixedMatchesPrintf) {
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> mantissa(-1.0, 1.0);
+  std::uniform_int_distribution<int> exponent(-8, 16), decimals(0, 9);
+  std::vector<std::pair<double, int>> cases = {{0.125, 2},  {2.5, 0},   {-0.001, 2}, {-0.0, 2}, {1e300, 2},
+                                               {1e15, 2},   {0.005, 2}, {1.005, 2},  {99.995, 2}, {-2.5, 0},
+                                               {123456.785, 2}, {std::nan(""), 2}};
+  for (int i = 0; i < 200000; ++i) cases.emplace_back(mantissa(rng) * std::pow(10.0, exponent(rng)), decimals(rng));
+  FILE* sink = std::tmpfile();
+  ASSERT_NE(sink, nullptr);
+  for (const auto& [value, d] : cases) {
+    Line line;
+    line.fixed(value, d).write_to(sink);
+    char expected[512];
+    std::snprintf(expected, sizeof expected, "%.*f\n", d, value);
+    const long size = std::ftell(sink);
+    std::rewind(sink);
+    std::string got(static_cast<std::size_t>(size), '\0');
+    ASSERT_EQ(std::fread(got.data(), 1, got.size(), sink), got.size());
+    std::rewind(sink);
+    ASSERT_EQ(got, expected) << "value " << value << " decimals " << d;
+  }
+  std::fclose(sink);
+}
 
 const std::string kData = QUANT_SHARED_DATA_DIR;
 

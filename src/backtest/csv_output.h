@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <limits>
 #include <memory>
@@ -89,6 +90,36 @@ class Line {
   }
   /// printf("%.*f", decimals, value)
   Line& fixed(double value, int decimals) {
+    // Fast path: the value scaled to an integer, when that cannot round
+    // differently from printf (not near a tie, well inside 2^53).
+    static constexpr double kPow10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+    if (decimals >= 0 && decimals <= 9) {
+      const double scaled = value * kPow10[decimals];
+      const double magnitude = std::fabs(scaled);
+      if (magnitude < 1e15) {
+        const double floor_part = std::floor(magnitude);
+        const double fraction = magnitude - floor_part;
+        if (std::fabs(fraction - 0.5) > 1e-6) {
+          auto units = static_cast<std::uint64_t>(floor_part) + (fraction > 0.5 ? 1 : 0);
+          char digits[32];
+          char* end = digits + sizeof digits;
+          char* p = end;
+          for (int i = 0; i < decimals; ++i) {
+            *--p = static_cast<char>('0' + units % 10);
+            units /= 10;
+          }
+          if (decimals > 0) *--p = '.';
+          do {
+            *--p = static_cast<char>('0' + units % 10);
+            units /= 10;
+          } while (units != 0);
+          // printf keeps the sign of a negative value that rounds to zero ("-0.00").
+          if (std::signbit(value) && !std::isnan(value)) *--p = '-';
+          buffer_.append(p, end);
+          return *this;
+        }
+      }
+    }
     char digits[400];
     const auto r = std::to_chars(digits, digits + sizeof digits, value, std::chars_format::fixed, decimals);
     if (r.ec != std::errc()) {

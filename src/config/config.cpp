@@ -97,7 +97,8 @@ Expected<void> parse_backtest(const toml::table& root, BacktestSettings& out, st
     if (auto ok = check_keys(
             *t,
             {"initial_equity", "slippage_ticks", "fill_model", "participation", "equity_output", "day_trade",
-             "flatten_minutes_before_close", "no_entry_minutes_before_close", "respect_sessions", "write_orders"},
+             "flatten_minutes_before_close", "no_entry_minutes_before_close", "respect_sessions", "write_orders",
+             "parquet_above_bars"},
             "backtest.", source);
         !ok) {
       return ok;
@@ -114,7 +115,8 @@ Expected<void> parse_backtest(const toml::table& root, BacktestSettings& out, st
                    read_int(*t, "no_entry_minutes_before_close", bt.engine.session.no_entry_minutes_before_close,
                             "backtest.", source),
                    read_bool(*t, "respect_sessions", bt.engine.session.respect_sessions, "backtest.", source),
-                   read_bool(*t, "write_orders", bt.write_orders, "backtest.", source)}) {
+                   read_bool(*t, "write_orders", bt.write_orders, "backtest.", source),
+                   read_int(*t, "parquet_above_bars", out.parquet_above_bars, "backtest.", source)}) {
       if (!r) return r;
     }
     if (fill == "next_open")
@@ -135,6 +137,9 @@ Expected<void> parse_backtest(const toml::table& root, BacktestSettings& out, st
     if (!(bt.engine.initial_equity > 0))
       return make_error(std::string(source) + ": backtest.initial_equity must be > 0");
     if (bt.slippage_ticks < 0) return make_error(std::string(source) + ": backtest.slippage_ticks must be >= 0");
+    if (out.parquet_above_bars < 0) {
+      return make_error(std::string(source) + ": backtest.parquet_above_bars must be >= 0 (0: always equity.csv)");
+    }
     if (!(bt.participation > 0 && bt.participation <= 1)) {
       return make_error(std::string(source) + ": backtest.participation must be within (0, 1]");
     }

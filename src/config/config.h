@@ -33,6 +33,9 @@ struct LakeConfig {
 struct BacktestSettings {
   backtest::BacktestConfig backtest;  ///< includes the engine and risk settings
   strategy::StrategyConfig strategy;
+  /// `[backtest] parquet_above_bars`: with equity_output "bar", a run over more
+  /// bars than this writes equity.parquet instead of equity.csv (0: always CSV).
+  int parquet_above_bars = 1'000'000;
   /// `[risk.target_points_by_symbol]`: the profit target per instrument (price
   /// points), overriding `[risk] target_points` (100 suits WIN, not EURUSD).
   std::map<std::string, double> target_points_by_symbol;

@@ -32,6 +32,46 @@ std::string failure(std::string_view what, const char* message) {
   return std::string("lake: ") + std::string(what) + ": " + message;
 }
 
+/// What a registered row source's callbacks see (its extra info).
+struct RowSource {
+  std::vector<SourceColumn> columns;
+  SourceFill fill;
+  std::vector<std::int64_t*> pointers;
+};
+
+void source_bind(duckdb_bind_info info) {
+  const auto* source = static_cast<const RowSource*>(duckdb_bind_get_extra_info(info));
+  for (const SourceColumn& c : source->columns) {
+    duckdb_logical_type type = nullptr;
+    switch (c.type) {
+      case SourceColumn::Type::TimestampNs: type = duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP_NS); break;
+      case SourceColumn::Type::BigInt: type = duckdb_create_logical_type(DUCKDB_TYPE_BIGINT); break;
+      case SourceColumn::Type::Decimal:
+        type = duckdb_create_decimal_type(18, static_cast<std::uint8_t>(c.scale));
+        break;
+    }
+    duckdb_bind_add_result_column(info, c.name.c_str(), type);
+    duckdb_destroy_logical_type(&type);
+  }
+}
+
+void source_init(duckdb_init_info info) { duckdb_init_set_max_threads(info, 1); }
+
+void source_function(duckdb_function_info info, duckdb_data_chunk output) {
+  auto* source = static_cast<RowSource*>(duckdb_function_get_extra_info(info));
+  source->pointers.resize(source->columns.size());
+  for (std::size_t c = 0; c < source->columns.size(); ++c) {
+    source->pointers[c] = static_cast<std::int64_t*>(duckdb_vector_get_data(duckdb_data_chunk_get_vector(output, c)));
+  }
+  auto rows = source->fill(source->pointers.data(), duckdb_vector_size());
+  if (!rows) {
+    duckdb_function_set_error(info, rows.error().message.c_str());
+    duckdb_data_chunk_set_size(output, 0);
+    return;
+  }
+  duckdb_data_chunk_set_size(output, *rows);
+}
+
 }  // namespace
 
 std::size_t vector_size() { return duckdb_vector_size(); }
@@ -255,6 +295,21 @@ Expected<Result> Connection::stream(const std::string& sql, std::string_view wha
     return make_error(failure(what, duckdb_result_error(&s.result)));
   }
   return result;
+}
+
+Expected<void> Connection::register_source(const std::string& name, std::vector<SourceColumn> columns,
+                                           SourceFill fill) {
+  auto* source = new RowSource{std::move(columns), std::move(fill), {}};
+  duckdb_table_function function = duckdb_create_table_function();
+  duckdb_table_function_set_name(function, name.c_str());
+  duckdb_table_function_set_extra_info(function, source, [](void* p) { delete static_cast<RowSource*>(p); });
+  duckdb_table_function_set_bind(function, source_bind);
+  duckdb_table_function_set_init(function, source_init);
+  duckdb_table_function_set_function(function, source_function);
+  const duckdb_state state = duckdb_register_table_function(as_connection(handle_), function);
+  duckdb_destroy_table_function(&function);
+  if (state == DuckDBError) return make_error("lake: cannot register the table function " + name);
+  return {};
 }
 
 Expected<StatementShape> Connection::describe(const std::string& sql, std::string_view what) {

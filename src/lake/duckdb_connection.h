@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -117,6 +118,20 @@ struct StatementShape {
   bool is_select = false;
 };
 
+/// A column of a C++ row source: int64 values as a timestamp (ns since the
+/// epoch, UTC), a BIGINT, or a DECIMAL(18, scale) (the value times 10^scale).
+struct SourceColumn {
+  enum class Type { TimestampNs, BigInt, Decimal };
+  std::string name;
+  Type type = Type::BigInt;
+  int scale = 0;  ///< Decimal only
+};
+
+/// Fills the next rows of a row source: writes up to `capacity` rows into
+/// `columns[c][0 .. n)` and returns n; 0 ends the table. An error ends the
+/// query with that message. Called on the thread running the query.
+using SourceFill = std::function<Expected<std::size_t>(std::int64_t* const* columns, std::size_t capacity)>;
+
 /// One DuckDB connection plus the database it keeps alive.
 class Connection {
  public:
@@ -137,6 +152,10 @@ class Connection {
   Expected<Result> stream(const std::string& sql, std::string_view what);
   /// Prepares `sql` without running it.
   Expected<StatementShape> describe(const std::string& sql, std::string_view what);
+  /// Registers the table function `name()` in the database: its rows come
+  /// from `fill`, in order, on one thread (e.g. `COPY (SELECT * FROM name())
+  /// TO 'f.parquet'` streams C++ rows into Parquet in bounded memory).
+  Expected<void> register_source(const std::string& name, std::vector<SourceColumn> columns, SourceFill fill);
 
  private:
   friend class Appender;

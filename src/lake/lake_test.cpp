@@ -1,4 +1,5 @@
 #include "lake/lake.h"
+#include "lake/parquet_stream.h"
 
 #include <algorithm>
 #include <cmath>
@@ -552,6 +553,175 @@ TEST(LakeVerifyTest, TicksAndTradesAreChecked) {
   EXPECT_EQ(count_of(*report, "ticks:non_monotonic"), 0);
   EXPECT_EQ(count_of(*report, "trades:non_positive"), 1);
   EXPECT_TRUE(report->has_errors());
+}
+
+
+// ---------------------------------------------------------------- bar cache
+
+std::string bars_partition(const TempDir& dir, const std::string& symbol, int year, int month) {
+  char ym[32];
+  std::snprintf(ym, sizeof ym, "/year=%04d/month=%02d", year, month);
+  return dir.str() + "/kind=bars_1m/symbol=" + symbol + ym;
+}
+
+TEST(BarCacheTest, FirstReadBuildsTheCacheAndLaterReadsMatchParquet) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  const auto bars = make_bars(utc(2024, 1, 30, 12), 3 * 24 * 60 + 7);  // Jan and Feb: two partitions
+  write_bars(*lake, "X", bars);
+  const std::string jan = bars_partition(dir, "X", 2024, 1) + "/.bars.cache";
+  EXPECT_FALSE(fs::exists(jan));
+  EXPECT_EQ(read_bars(*lake, "X"), bars);  // from Parquet, building the caches
+  ASSERT_TRUE(fs::exists(jan));
+  ASSERT_TRUE(fs::exists(bars_partition(dir, "X", 2024, 2) + "/.bars.cache"));
+  const auto cache_time = fs::last_write_time(jan);
+  EXPECT_EQ(read_bars(*lake, "X"), bars);  // from the caches
+  EXPECT_EQ(fs::last_write_time(jan), cache_time) << "a valid cache is read, not rebuilt";
+  // A window inside the data, across the month boundary.
+  const Timestamp from = utc(2024, 1, 31, 23, 50), to = utc(2024, 2, 1, 0, 10);
+  std::vector<Bar> expected;
+  for (const Bar& b : bars) {
+    if (b.ts >= from && b.ts < to) expected.push_back(b);
+  }
+  EXPECT_EQ(read_bars(*lake, "X", from, to), expected);
+}
+
+TEST(BarCacheTest, AWriteToThePartitionInvalidatesItsCache) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  auto bars = make_bars(utc(2024, 3, 4, 10), 100);
+  write_bars(*lake, "X", bars);
+  EXPECT_EQ(read_bars(*lake, "X"), bars);  // cache built
+  const auto more = make_bars(utc(2024, 3, 5, 10), 50);
+  write_bars(*lake, "X", more);
+  bars.insert(bars.end(), more.begin(), more.end());
+  EXPECT_EQ(read_bars(*lake, "X"), bars) << "the new rows are read, not the stale cache";
+}
+
+TEST(BarCacheTest, ACopiedLakeKeepsItsCachesByContentAndADamagedCacheIsNeverBelieved) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  const auto bars = make_bars(utc(2024, 3, 4, 10), 40000);  // three checksum blocks
+  write_bars(*lake, "X", bars);
+  EXPECT_EQ(read_bars(*lake, "X"), bars);
+  const std::string part = bars_partition(dir, "X", 2024, 3);
+  // Touching data.parquet (new mtime, same bytes): still the same content, the cache stays valid.
+  fs::last_write_time(part + "/data.parquet", fs::file_time_type::clock::now() + std::chrono::hours(1));
+  EXPECT_EQ(read_bars(*lake, "X"), bars);
+  ASSERT_TRUE(fs::exists(part + "/.bars.cache"));
+  // Flip one byte inside the second block's bars: the read fails naming the
+  // cache and removes it; the next read rebuilds it from Parquet.
+  {
+    std::fstream f(part + "/.bars.cache", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(128 + 20000 * 64 + 8);
+    f.put('\x7f');
+  }
+  auto stream = lake->stream_bars("X", Timestamp::min(), Timestamp::max(), 4096);
+  ASSERT_TRUE(stream.has_value());
+  std::vector<Bar> batch;
+  std::string error;
+  std::size_t read = 0;
+  for (;;) {
+    auto more = (*stream)->next(batch);
+    if (!more) {
+      error = more.error().message;
+      break;
+    }
+    if (!*more) break;
+    read += batch.size();
+    for (const Bar& b : batch) ASSERT_EQ(b, bars[static_cast<std::size_t>((b.ts - bars[0].ts) / kMinute)]);
+  }
+  EXPECT_NE(error.find("is damaged"), std::string::npos) << error;
+  EXPECT_LT(read, bars.size());
+  EXPECT_FALSE(fs::exists(part + "/.bars.cache"));
+  EXPECT_EQ(read_bars(*lake, "X"), bars);
+}
+
+TEST(BarCacheTest, NullOrZeroPricesFromAnotherToolNameFileAndRow) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  const std::string part = bars_partition(dir, "ODD", 2020, 11);
+  fs::create_directories(part);
+  query(*lake,
+        "COPY (SELECT ('2020-11-06 13:00:00'::TIMESTAMP_NS + to_minutes(m))::TIMESTAMP_NS AS ts, o::DOUBLE AS open, "
+        "100010::DOUBLE AS high, 99990::DOUBLE AS low, c::DOUBLE AS close, 1::BIGINT AS tick_volume, "
+        "0::DOUBLE AS volume, 0::INTEGER AS spread FROM (VALUES (0, 100000, 100005), (1, 100000, 100005), "
+        "(2, 100000, NULL)) AS t(m, o, c)) TO '" + part + "/data.parquet' (FORMAT parquet)");
+  auto stream = lake->stream_bars("ODD", Timestamp::min(), Timestamp::max(), 8192);
+  ASSERT_TRUE(stream.has_value());
+  std::vector<Bar> batch;
+  auto more = (*stream)->next(batch);
+  ASSERT_FALSE(more.has_value());
+  const std::string& message = more.error().message;
+  EXPECT_NE(message.find(part + "/data.parquet: row 3 (2020-11-06T13:02:00Z): close is NULL"), std::string::npos)
+      << message;
+  EXPECT_FALSE(fs::exists(part + "/.bars.cache")) << "no cache of a file with invalid rows";
+
+  query(*lake, "COPY (SELECT ts, CASE WHEN ts = '2020-11-06 13:01:00' THEN 0 ELSE open END AS open, high, low, "
+               "coalesce(close, 100005) AS close, tick_volume, volume, spread FROM '" +
+                   part + "/data.parquet') TO '" + part + "/data2.parquet' (FORMAT parquet)");
+  fs::rename(part + "/data2.parquet", part + "/data.parquet");
+  auto zero = lake->stream_bars("ODD", Timestamp::min(), Timestamp::max(), 8192);
+  ASSERT_TRUE(zero.has_value());
+  more = (*zero)->next(batch);
+  ASSERT_FALSE(more.has_value());
+  EXPECT_NE(more.error().message.find("row 2 (2020-11-06T13:01:00Z): open is not a positive price (0"),
+            std::string::npos)
+      << more.error().message;
+  // verify still reads such a file and reports it.
+  auto report = lake->verify("ODD", nullptr);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(count_of(*report, "non_positive"), 1);
+}
+
+// ------------------------------------------------------ Parquet stream writer
+
+TEST(ParquetStreamTest, RowsStreamIntoOneFileInOrderWithTheirTypes) {
+  TempDir dir;
+  fs::create_directories(dir.str());
+  const std::string path = dir.str() + "/out.parquet";
+  using Type = lake::ParquetColumn::Type;
+  auto writer = lake::ParquetStreamWriter::open(
+      path, {{"ts", Type::TimestampNs, 0}, {"n", Type::BigInt, 0}, {"money", Type::Decimal, 2}});
+  ASSERT_TRUE(writer.has_value()) << writer.error().message;
+  const std::int64_t rows = 300000;  // many blocks, several row groups
+  const std::int64_t t0 = to_epoch_ns(utc(2024, 1, 2));
+  for (std::int64_t i = 0; i < rows; ++i) {
+    const std::int64_t row[] = {t0 + i * 60'000'000'000, i, -12345 + i};
+    (*writer)->add_row(row);
+    if (i == 0) {
+      EXPECT_FALSE(fs::exists(path)) << "the file appears only when complete";
+    }
+  }
+  auto closed = (*writer)->close();
+  ASSERT_TRUE(closed.has_value()) << closed.error().message;
+  EXPECT_EQ(*closed, rows);
+  EXPECT_FALSE(fs::exists(path + ".partial"));
+  auto lake = open_lake(dir);
+  std::ostringstream out;
+  ASSERT_TRUE(lake->query_csv("SELECT count(*) AS n, count(*) FILTER (WHERE n = rn - 1) AS in_order, min(ts) AS t, "
+                              "max(money) AS m, typeof(any_value(money)) AS type FROM (SELECT *, row_number() OVER () "
+                              "AS rn FROM '" + path + "')",
+                              out)
+                  .has_value());
+  EXPECT_EQ(out.str(), "n,in_order,t,m,type\n300000,300000,2024-01-02 00:00:00,2876.54,\"DECIMAL(18,2)\"\n");
+}
+
+TEST(ParquetStreamTest, AnUnclosedWriterLeavesNoFile) {
+  TempDir dir;
+  fs::create_directories(dir.str());
+  const std::string path = dir.str() + "/out.parquet";
+  {
+    auto writer = lake::ParquetStreamWriter::open(path, {{"n", lake::ParquetColumn::Type::BigInt, 0}});
+    ASSERT_TRUE(writer.has_value());
+    for (std::int64_t i = 0; i < 10000; ++i) (*writer)->add_row(&i);
+  }
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_FALSE(fs::exists(path + ".partial"));
+  auto missing = lake::ParquetStreamWriter::open(dir.str() + "/no/such/dir/out.parquet",
+                                                 {{"n", lake::ParquetColumn::Type::BigInt, 0}});
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_NE(missing.error().message.find("no such directory"), std::string::npos);
 }
 
 }  // namespace

@@ -37,6 +37,16 @@ echo "== deterministic: same data + config → byte-identical trades.csv"
 q backtest --lake "$LAKE" -s WIN --out "$WORK/run2" --no-report >/dev/null
 if cmp -s "$WORK/run1/trades.csv" "$WORK/run2/trades.csv"; then ok "trades.csv identical"; else bad "trades.csv differs"; fi
 
+echo "== a run over parquet_above_bars bars writes its per-bar equity as equity.parquet, the same rows"
+sed 's/^parquet_above_bars = .*/parquet_above_bars = 10000/' "$ROOT/config/quant.toml" > "$WORK/parquet.toml"
+"$QUANT" --config "$WORK/parquet.toml" backtest --lake "$LAKE" -s WIN --out "$WORK/run1" --no-report >/dev/null 2>&1 \
+  && cp -r "$WORK/run1" "$WORK/run_pq" && q backtest --lake "$LAKE" -s WIN --out "$WORK/run1" --no-report >/dev/null
+if [[ -f $WORK/run_pq/equity.parquet && ! -e $WORK/run_pq/equity.csv ]]; then ok "equity.parquet instead of equity.csv"; else bad "expected equity.parquet alone: $(ls "$WORK/run_pq")"; fi
+pq=$(q lake query --lake "$LAKE" "SELECT count(*), sum(equity), sum(position), max(drawdown_pct) FROM '$WORK/run_pq/equity.parquet'" | tail -1)
+csv=$(awk -F, 'NR > 1 {n++; e += $2; p += $5; if ($7 > d) d = $7} END {printf "%d,%.2f,%d,%.6f", n, e, p, d}' "$WORK/run1/equity.csv")
+expect_eq "$pq" "$csv" "equity.parquet holds the rows of equity.csv (count, sums, deepest drawdown)"
+[[ ! -e $WORK/run1/equity.parquet ]] && ok "a CSV run removes a stale equity.parquet" || bad "equity.parquet left beside equity.csv"
+
 echo "== day trading: every position is flat at the end of each session"
 open_at_close=$(awk -F, 'NR > 1 && $5 != 0 && $1 ~ /T21:2[0-9]/' "$WORK/run1/equity.csv" | wc -l)
 expect_eq "$open_at_close" 0 "no open position in the last minutes of a session"
