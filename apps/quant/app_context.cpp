@@ -101,19 +101,32 @@ Progress::Progress(std::string label, bool quiet)
       start_(std::chrono::steady_clock::now()),
       last_(start_) {}
 
+// Progress is for a person watching: on a terminal only (a log or a pipe
+// gets the results, not a stream of carriage returns), and never with -q.
 void Progress::update(std::uint64_t done, std::uint64_t total, std::int64_t rows) {
-  if (quiet_) return;
+  if (quiet_ || !tty_) return;
   const auto now = std::chrono::steady_clock::now();
-  const auto every = tty_ ? std::chrono::milliseconds(200) : std::chrono::milliseconds(5000);
-  if (now - last_ < every) return;
+  if (now - last_ < std::chrono::milliseconds(200)) return;
   last_ = now;
   const double secs = std::chrono::duration<double>(now - start_).count();
   const double rate = secs > 0 ? static_cast<double>(rows) / secs : 0;
   char pct[16] = "";
   if (total > 0)
     std::snprintf(pct, sizeof pct, "%5.1f%% ", 100.0 * static_cast<double>(done) / static_cast<double>(total));
-  std::fprintf(stderr, "%s[%s] %s%lld rows, %.0f rows/s%s", tty_ ? "\r" : "", label_.c_str(), pct,
-               static_cast<long long>(rows), rate, tty_ ? "   " : "\n");
+  std::fprintf(stderr, "\r[%s] %s%lld rows, %.0f rows/s   ", label_.c_str(), pct, static_cast<long long>(rows), rate);
+  printed_ = true;
+}
+
+void Progress::step(std::string_view what, std::int64_t done, std::int64_t total) {
+  if (quiet_ || !tty_) return;
+  const auto now = std::chrono::steady_clock::now();
+  const bool new_step = what != last_step_;
+  if (!new_step && now - last_ < std::chrono::milliseconds(200) && done != total) return;
+  last_ = now;
+  last_step_ = what;
+  const double pct = total > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 0.0;
+  std::fprintf(stderr, "\r\033[K[%s] %.*s %lld/%lld (%.0f%%)", label_.c_str(), static_cast<int>(what.size()),
+               what.data(), static_cast<long long>(done), static_cast<long long>(total), pct);
   printed_ = true;
 }
 

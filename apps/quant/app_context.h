@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
@@ -61,6 +62,8 @@ class Progress {
   Progress(std::string label, bool quiet);
   /// Reports `done` of `total` units (total 0 = unknown) and a count of rows.
   void update(std::uint64_t done, std::uint64_t total, std::int64_t rows);
+  /// Reports a step of a long job: "[label] what done/total (pct)".
+  void step(std::string_view what, std::int64_t done, std::int64_t total);
   void finish();
 
  private:
@@ -69,6 +72,7 @@ class Progress {
   bool tty_;
   std::chrono::steady_clock::time_point start_, last_;
   bool printed_ = false;
+  std::string last_step_;
 };
 
 /// A HOST:PORT option value ("127.0.0.1:5555"); fails naming the option.

@@ -189,8 +189,13 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
 
   const bool quiet = global.quiet;
   Progress progress("backtest " + args.symbol, quiet);
+  // Progress by data time: the share of the window the bars have reached.
+  const Timestamp span_from = std::max(from, parts->front().first_ts);
+  const Timestamp span_to = std::min(to, parts->back().last_ts + kMinute);
+  auto minutes = [](Duration d) { return static_cast<std::uint64_t>(std::max<std::int64_t>(0, d / kMinute)); };
   auto result = backtest::run_backtest(
-      bt, *spec, *strategy, feed, args.out, meta, [&](std::int64_t bars, Timestamp) { progress.update(0, 0, bars); },
+      bt, *spec, *strategy, feed, args.out, meta,
+      [&](std::int64_t bars, Timestamp ts) { progress.update(minutes(ts - span_from), minutes(span_to - span_from), bars); },
       model_gate.get());
   progress.finish();
   if (!result) {

@@ -139,6 +139,7 @@ int main(int argc, char** argv) {
   CLI::App* tr_cmd =
       app.add_subcommand("train", "train the Gatekeeper (classifier + q10/q90) on lake bars; ONNX + manifest");
   add_research_window(tr_cmd, tr.symbol, tr.from, tr.to, tr.out, "directory for the models and manifest");
+  tr_cmd->add_flag("--json", tr.json, "print the summary as one JSON object on stdout (fields: docs/research.md)");
   tr_cmd->fallthrough();
 
   WalkForwardArgs wf;

@@ -71,10 +71,19 @@ int run_train(const GlobalOptions& global, const TrainArgs& args) {
                  args.symbol.c_str(), bars->size(), window_start.c_str(), window_end.c_str(),
                  tc->settings.risk.stop_atr_multiple, tc->settings.risk.target_points);
   }
+  Progress progress("train " + args.symbol, global.quiet);
+  tc->progress = [&](std::string_view stage, int done, int total) {
+    progress.step(std::string(stage) + (stage == "HMM fit" ? ": EM iteration" : ": boosting round"), done, total);
+  };
   auto result = research::train_gatekeeper(*bars, *spec, cfg->backtest.strategy, *tc, args.out,
                                            {window_start, window_end, data_hash});
+  progress.finish();
   if (!result) return fail(result.error().message);
-  print_training(*result, args.symbol, args.out);
+  if (args.json) {
+    std::printf("%s\n", training_json(*result, args.symbol, args.out).dump(2).c_str());
+  } else {
+    print_training(*result, args.symbol, args.out);
+  }
   TrackedRun tr;
   tr.experiment = "train " + args.symbol;
   tr.name = window_start.substr(0, 10) + " .. " + window_end.substr(0, 10);
@@ -118,6 +127,50 @@ Expected<research::TrainConfig> train_config(const config::AppConfig& cfg, const
   tc.quantile = tc.classifier.boost;
   tc.quantile.rounds = std::min(t.rounds, 150);
   return tc;
+}
+
+nlohmann::ordered_json training_json(const research::TrainResult& r, const std::string& symbol,
+                                     const std::string& out) {
+  auto number = [](double v) -> nlohmann::ordered_json {
+    if (std::isfinite(v)) return v;
+    return nullptr;
+  };
+  auto segment = [](const research::SegmentCount& c) {
+    return nlohmann::ordered_json{{"rows", c.rows},
+                                  {"purged", c.purged},
+                                  {"from", c.rows > 0 ? format_utc(c.from) : ""},
+                                  {"to", c.rows > 0 ? format_utc(c.to) : ""}};
+  };
+  nlohmann::ordered_json j;
+  j["symbol"] = symbol;
+  j["out"] = out;
+  j["seconds"] = r.seconds;
+  j["labels"] = {{"signals", r.labels.signals},
+                 {"labelled", r.labels.taken - r.labels.open_at_end},
+                 {"positives", r.labels.positives},
+                 {"not_taken", r.labels.not_taken},
+                 {"open_at_end", r.labels.open_at_end}};
+  j["segments"] = {{"train", segment(r.train)},
+                   {"early_stopping", segment(r.early_stopping)},
+                   {"calibration", segment(r.calibration)},
+                   {"test", segment(r.test_segment)}};
+  j["not_ready"] = r.not_ready;
+  nlohmann::ordered_json models = nlohmann::ordered_json::array();
+  for (const auto& f : r.manifest.models) {
+    models.push_back({{"output", f.output}, {"file", f.file}, {"trees", f.trees}, {"sha256", f.sha256}});
+  }
+  j["models"] = models;
+  j["early_stopping"] = {{"auc", number(r.early_stopping_auc)}, {"log_loss", number(r.early_stopping_log_loss)}};
+  j["test"] = {{"rows", r.test.rows},
+               {"auc", number(r.test.auc)},
+               {"log_loss", number(r.test.log_loss)},
+               {"brier", number(r.test.brier)},
+               {"below_q10", number(r.test.coverage.below_lower)},
+               {"above_q90", number(r.test.coverage.above_upper)},
+               {"raw_quantiles_crossed", number(r.test_raw_crossed)}};
+  j["conformal"] = {{"q10_offset", number(r.q10_offset)}, {"q90_offset", number(r.q90_offset)}};
+  j["fit_end"] = format_utc(r.fit_end);
+  return j;
 }
 
 void print_training(const research::TrainResult& r, const std::string& symbol, const std::string& out) {

@@ -329,7 +329,7 @@ Expected<Simulation> simulate(const BacktestConfig& config, const InstrumentSpec
       venue.process(bar);
       engine.on_bar_close(bar);
       ++result.bars;
-      if (report_progress && (result.bars & 0xFFFFF) == 0) progress(result.bars, bar.ts);
+      if (report_progress && (result.bars & 0x3FFF) == 0) progress(result.bars, bar.ts);
     }
     last = batch[*got - 1];
   }

@@ -332,6 +332,7 @@ Expected<HmmFitResult> fit_hmm(std::span<const HmmObservation> obs, const HmmFit
     } else {
       result.log_likelihood.push_back(ll);
     }
+    if (config.on_iteration) config.on_iteration(iteration + 1, config.max_iterations);
     if (iteration == config.max_iterations) break;
 
     // Backward pass with the forward scales: beta_t(i) = Σ_j A_ij b_{t+1}(j) beta_{t+1}(j) / c_{t+1}.

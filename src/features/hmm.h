@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -60,6 +61,8 @@ struct HmmFitConfig {
   std::uint64_t seed = 42;  ///< k-means++ initialisation (SplitMix64)
   /// Variance floor per dimension: this fraction of the data's variance.
   double variance_floor_fraction = 1e-3;
+  /// Called after each EM iteration with (iteration from 1, max_iterations): progress for long fits.
+  std::function<void(int, int)> on_iteration;
 };
 
 struct HmmFitResult {

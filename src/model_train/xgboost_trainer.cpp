@@ -258,6 +258,7 @@ Expected<TrainedModel> train_classifier(const Dataset& train, const Dataset& val
   int best = -1, since_best = 0;
   double best_loss = INFINITY;
   for (int round = 0; round < p.rounds; ++round) {
+    if (p.on_round) p.on_round(round, p.rounds);
     // Margins of the trees so far (XGBoost caches them for the train matrix).
     auto margin = predict(booster->get(), dtrain->get(), 1, true);
     if (!margin) return make_error(margin.error().message);
@@ -336,6 +337,7 @@ Expected<TrainedModel> train_quantile(const Dataset& train, const Dataset& valid
   RowSampler sampler(n, p.subsample, p.seed);
   const auto eta = static_cast<float>(p.eta);
   for (int round = 0; round < p.rounds; ++round) {
+    if (p.on_round) p.on_round(round, p.rounds);
     const auto& mask = sampler.next();
     for (std::size_t i = 0; i < n; ++i) {
       const float w = mask[i] ? weight_of(train, i) : 0.0f;

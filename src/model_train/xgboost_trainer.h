@@ -13,6 +13,7 @@
 /// byte-identical model JSON.
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -33,6 +34,8 @@ struct BoostParams {
   double lambda = 1.0;  ///< L2 regularisation of leaf weights
   int max_bin = 256;
   int nthread = 1;          ///< fixed for determinism
+  /// Called after each boosting round with (rounds done, rounds at most): progress for long fits.
+  std::function<void(int, int)> on_round;
   std::uint64_t seed = 42;  ///< seeds our row subsampling
 };
 

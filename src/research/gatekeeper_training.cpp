@@ -94,6 +94,7 @@ Expected<TrainResult> train_labelled(std::span<const Bar> bars, const Instrument
     features::HmmFitConfig fit;
     fit.states = config.hmm_states;
     fit.seed = config.classifier.boost.seed;
+    if (config.progress) fit.on_iteration = [&](int done, int total) { config.progress("HMM fit", done, total); };
     auto fitted = features::fit_hmm(observations, fit);
     if (!fitted) return make_error("train: HMM fit: " + fitted.error().message);
     hmm = fitted->params;
@@ -157,14 +158,21 @@ Expected<TrainResult> train_labelled(std::span<const Bar> bars, const Instrument
     }
   }
 
-  auto classifier = model_train::train_classifier(cls[0], cls[1], config.classifier);
+  auto with_progress = [&](model_train::BoostParams params, std::string_view stage) {
+    if (config.progress) params.on_round = [&, stage](int done, int total) { config.progress(stage, done, total); };
+    return params;
+  };
+  model_train::ClassifierParams cp = config.classifier;
+  cp.boost = with_progress(cp.boost, "classifier");
+  auto classifier = model_train::train_classifier(cls[0], cls[1], cp);
   if (!classifier) return make_error("train: classifier: " + classifier.error().message);
   model_train::QuantileParams qp;
-  qp.boost = config.quantile;
+  qp.boost = with_progress(config.quantile, "q10");
   qp.alpha = config.interval_miss;
   auto q10 = model_train::train_quantile(reg[0], reg[1], qp);
   if (!q10) return make_error("train: q10: " + q10.error().message);
   qp.alpha = 1 - config.interval_miss;
+  qp.boost = with_progress(config.quantile, "q90");
   auto q90 = model_train::train_quantile(reg[0], reg[1], qp);
   if (!q90) return make_error("train: q90: " + q90.error().message);
 

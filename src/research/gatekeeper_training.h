@@ -24,8 +24,10 @@
 /// see in production.
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "backtest/backtest.h"
@@ -64,6 +66,9 @@ struct TrainConfig {
   double interval_miss = 0.1;  ///< target share below q10 and above q90 each (conformal level)
   model_train::ClassifierParams classifier;
   model_train::BoostParams quantile;  ///< q10 and q90 (leaf refresh on)
+  /// Progress of the long steps: (stage, done, total) with stage "labels",
+  /// "HMM fit", "classifier", "q10" or "q90" (EM iterations, boosting rounds).
+  std::function<void(std::string_view, int, int)> progress;
 };
 
 /// What one segment held.

@@ -26,7 +26,16 @@ merged=$(python3 -c 'import json, sys; m = json.load(open(sys.argv[1]))["merged"
 got=$(openssl dgst -sha256 "$WORK/models/gatekeeper.onnx" | awk '{print $NF}')
 expect_eq "$merged" "gatekeeper.onnx $got prob q10 q90" "manifest lists gatekeeper.onnx (SHA-256, outputs prob q10 q90)"
 expect_contains "$(cat "$WORK/models/manifest.json")" '"names"' "manifest lists the features"
-q train --lake "$LAKE" -s WIN --to 2024-03-04 --out "$WORK/models2" >/dev/null 2>&1
+echo "== progress on a terminal only, never with -q; --json prints one object"
+tty_out=$(script -qec "$(printf '%q ' "$QUANT" --config "$ROOT/config/quant.toml" train --lake "$LAKE" -s WIN --to 2024-03-04 --out "$WORK/models_tty")" /dev/null 2>&1)
+expect_contains "$tty_out" "[train WIN] HMM fit: EM iteration" "on a terminal: the HMM fit's iterations"
+expect_contains "$tty_out" "[train WIN] classifier: boosting round" "on a terminal: the boosting rounds"
+quiet_out=$(script -qec "$(printf '%q ' "$QUANT" --config "$ROOT/config/quant.toml" -q train --lake "$LAKE" -s WIN --to 2024-03-04 --out "$WORK/models_q")" /dev/null 2>&1)
+expect_eq "$(grep -c 'boosting round' <<<"$quiet_out")" 0 "-q: no progress on a terminal"
+expect_eq "$(grep -c 'boosting round' <<<"$out")" 0 "not a terminal: no progress"
+json=$(q train --lake "$LAKE" -s WIN --to 2024-03-04 --out "$WORK/models2" --json 2>/dev/null)
+summary=$(python3 -c 'import json, sys; j = json.loads(sys.stdin.read()); print(j["symbol"], len(j["models"]), j["labels"]["labelled"] > 0, j["test"]["rows"] > 0, sorted(j["segments"]))' <<<"$json")
+expect_eq "$summary" "WIN 3 True True ['calibration', 'early_stopping', 'test', 'train']" "--json: symbol, models, labels, test metrics, segments"
 if cmp -s "$WORK/models/gatekeeper_prob.onnx" "$WORK/models2/gatekeeper_prob.onnx" &&
    cmp -s "$WORK/models/gatekeeper_q90.onnx" "$WORK/models2/gatekeeper_q90.onnx" &&
    cmp -s "$WORK/models/gatekeeper.onnx" "$WORK/models2/gatekeeper.onnx"; then
