@@ -13,7 +13,7 @@
 //   backtest_bench --bars N --make-lake DIR       only generate the lake (for profiling)
 //   backtest_bench --lake DIR --feed drain        the lake → engine feed alone (bars/s, 3 passes)
 //
-// Options: --config PATH (default config/quant.toml), --symbol (default
+// Options: --config PATH (default config/quant.toml), --strategy ma_breakout|sma_cross, --symbol (default
 // BTCUSDT, 24/7 in UTC), --zone NAME (override the instrument's time zone,
 // e.g. America/New_York to include DST handling), --equity-output bar|day|none,
 // --seed N, --keep DIR (keep the run directory there).
@@ -59,6 +59,7 @@ struct Options {
   std::string keep;
   std::string make_lake;
   std::string equity_output = "day";
+  std::string strategy = "ma_breakout";
   std::uint64_t seed = 7;
 };
 
@@ -160,6 +161,8 @@ int main(int argc, char** argv) {
       o.keep = value();
     else if (a == "--make-lake")
       o.make_lake = value();
+    else if (a == "--strategy")
+      o.strategy = value();
     else if (a == "--equity-output")
       o.equity_output = value();
     else if (a == "--seed")
@@ -217,8 +220,16 @@ int main(int argc, char** argv) {
   }
 
   config::BacktestSettings settings = cfg->backtest;
-  settings.strategy.name = "ma_breakout";
+  settings.strategy.name = o.strategy;
   backtest::BacktestConfig bt = settings.backtest;
+  if (o.strategy == "sma_cross") {
+    // As quant backtest runs the plain reference (apps/quant/signal_path.cpp: engine_settings).
+    bt.engine.use_risk_engine = false;
+    bt.engine.fixed_qty = 1;
+    bt.engine.session.day_trade = false;
+    bt.engine.session.respect_sessions = false;
+    bt.zero_costs = true;
+  }
   if (o.equity_output == "bar")
     bt.equity_output = backtest::EquityOutput::Bar;
   else if (o.equity_output == "day")
@@ -243,7 +254,7 @@ int main(int argc, char** argv) {
 
   backtest::RunMeta meta;
   meta.symbol = o.symbol;
-  meta.strategy = "ma_breakout";
+  meta.strategy = o.strategy;
   meta.generated_data = o.lake.empty();
   meta.data_source = "backtest_bench";
   meta.config_text = text.str();

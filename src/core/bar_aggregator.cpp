@@ -94,6 +94,10 @@ std::int64_t BarResampler::bucket_of(Timestamp ts) {
 }
 
 std::optional<Bar> BarResampler::add(const Bar& bar) {
+  if (open_ && bar.ts >= same_from_ && bar.ts < same_to_) {
+    merge_into(bar_, bar);  // the bucket that is open: what bucket_of would say
+    return std::nullopt;
+  }
   const std::int64_t bucket = bucket_of(bar.ts);
   std::optional<Bar> closed;
   if (open_ && bucket != bucket_) {
@@ -107,6 +111,11 @@ std::optional<Bar> BarResampler::add(const Bar& bar) {
     bar_.ts = bucket_start_utc(local_start, bar.ts);
     bucket_ = bucket;
     open_ = true;
+    // bucket_of(ts) == bucket for ts + offset − day_start in [bucket, bucket + 1) × interval,
+    // while the cached offset holds (inside span_).
+    const Timestamp first(Duration(bucket * interval_.count()) + day_start_ - span_.offset);
+    same_from_ = std::max(first, span_.begin);
+    same_to_ = std::min(first + interval_, span_.end);
   } else {
     merge_into(bar_, bar);
   }

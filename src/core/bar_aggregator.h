@@ -65,6 +65,9 @@ class BarResampler {
   Bar bar_{};
   std::int64_t bucket_ = 0;
   bool open_ = false;
+  // UTC times that map to the open bucket under the cached offset: a bar in
+  // [same_from_, same_to_) merges without computing its bucket again.
+  Timestamp same_from_{}, same_to_{};
 };
 
 /// Parses "1m", "5m", "15m", "1h", "4h", "1d" into a Duration.

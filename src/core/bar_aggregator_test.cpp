@@ -1,5 +1,6 @@
 #include "core/bar_aggregator.h"
 
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -11,6 +12,10 @@ namespace {
 using namespace std::chrono;
 
 Timestamp at(int64_t seconds) { return Timestamp(Duration(seconds * 1'000'000'000LL)); }
+Timestamp utc_time(int year, unsigned month, unsigned day, int hour) {
+  return Timestamp(std::chrono::sys_days(std::chrono::year(year) / std::chrono::month(month) / std::chrono::day(day)).time_since_epoch() +
+                   std::chrono::hours(hour));
+}
 constexpr int64_t kMinute = 60;
 constexpr int64_t kHour = 60 * kMinute;
 
@@ -87,6 +92,44 @@ TEST(BarResamplerTest, HourBarsAlignToLocalHoursAndDaysToLocalMidnight) {
   out = daily.add(b);
   ASSERT_TRUE(out);
   EXPECT_EQ(out->ts, at(-21 * kHour));  // previous local midnight = 03:00 UTC of Dec 31
+}
+
+// Across both DST changes of New York (and a day start of 17:00, as FX uses),
+// every 1-minute bar lands in the bucket its local time says: the resampler's
+// shortcut for bars of the open bucket agrees with the zone, minute by minute.
+TEST(BarResamplerTest, BucketsFollowLocalTimeAcrossDaylightSavingChanges) {
+  auto zone = TimeZone::find("America/New_York").value();
+  const std::vector<std::pair<Duration, Duration>> cases = {
+      {hours(1), Duration(0)}, {hours(24), hours(17)}, {std::chrono::minutes(15), Duration(0)}};
+  for (const auto& [interval, day_start] : cases) {
+    BarResampler resampler(interval, zone, day_start);
+    std::vector<Bar> got;
+    // Runs of consecutive bars with the same local bucket (a repeated local
+    // hour after the autumn change is a new run): (bucket, first bar, bars).
+    std::vector<std::tuple<std::int64_t, Timestamp, std::int64_t>> expected;
+    for (const Timestamp start : {utc_time(2024, 3, 9, 12), utc_time(2024, 11, 2, 12)}) {
+      for (int m = 0; m < 3 * 24 * 60; ++m) {
+        Bar b;
+        b.ts = start + std::chrono::minutes(m);
+        b.open = b.high = b.low = b.close = 100;
+        b.tick_volume = 1;
+        if (auto out = resampler.add(b)) got.push_back(*out);
+        const auto local = zone.to_local(b.ts).time_since_epoch() - day_start;
+        std::int64_t q = local.count() / interval.count();
+        if (local.count() % interval.count() < 0) --q;
+        if (expected.empty() || std::get<0>(expected.back()) != q) expected.emplace_back(q, b.ts, 0);
+        ++std::get<2>(expected.back());
+      }
+    }
+    if (auto out = resampler.finish()) got.push_back(*out);
+    ASSERT_EQ(got.size(), expected.size());
+    std::size_t i = 0;
+    for (const auto& [bucket, first, bars] : expected) {
+      EXPECT_EQ(got[i].tick_volume, bars) << "bucket " << i << " of " << interval.count();
+      EXPECT_LE(got[i].ts, first);
+      ++i;
+    }
+  }
 }
 
 RC_GTEST_PROP(BarAggregatorProperty, VolumesAndExtremesArePreserved, ()) {
