@@ -314,7 +314,7 @@ Expected<std::string> render(const fs::path& dir, const ReportOptions& options) 
 
   std::map<std::string, std::size_t> order_status_counts;
   ReadOptions order_read;
-  order_read.row_limit = options.max_order_rows;
+  order_read.head_rows = options.max_order_rows;
   order_read.on_row = [&](const CsvRow& row) -> Expected<void> {
     ++order_status_counts[std::string(row.field(10))];
     return {};
@@ -334,7 +334,7 @@ Expected<std::string> render(const fs::path& dir, const ReportOptions& options) 
 
   std::map<std::string, std::size_t> risk_kind_counts;
   ReadOptions risk_read;
-  risk_read.row_limit = options.max_risk_event_rows;
+  risk_read.head_rows = options.max_risk_event_rows;
   risk_read.on_row = [&](const CsvRow& row) -> Expected<void> {
     ++risk_kind_counts[std::string(row.field(1))];
     return {};
