@@ -4,8 +4,9 @@
 #   gated  the same with the gate files (gate.csv, model_metrics.json, ungated/);
 #   large  a long run (report_fixture --large: 60,000 chart bars, 400,000 trades).
 # Each page must have <body data-rendered="ok">, <canvas> elements (the charts),
-# filled sections, no console message (errors included), and trade markers
-# only when few enough are in view (large: none, with the "zoom in" hint).
+# filled sections, no console message (errors included), every time chart
+# opened on all its data (data-visible="all" on each chart element), and trade
+# markers only when few enough are in view (large: none, with the "zoom in" hint).
 # Usage: render_test.sh path/to/report_fixture
 # Exits 77 (skipped) when Chromium is not installed (scripts/setup.sh installs it).
 set -uo pipefail
@@ -63,7 +64,7 @@ check_run() {
 # check_dom NAME DOM STDERR
 check_dom() {
   local name=$1 dom=$2 stderr=$3
-  local body console canvases
+  local body console canvases charts visible
   body=$(grep -o '<body[^>]*>' "$dom" | head -1)
   if [[ $body == *'data-rendered="ok"'* ]]; then
     ok "body has data-rendered=\"ok\""
@@ -74,6 +75,14 @@ check_dom() {
 
   canvases=$(grep -o '<canvas' "$dom" | wc -l)
   if ((canvases > 0)); then ok "$canvases canvas elements (charts drew)"; else bad "no <canvas> in the DOM"; fi
+  # Each time chart opens on its whole data, not on its last bars.
+  charts=$(grep -Eo '<div [^>]*class="chart [^"]*"[^>]*>' "$dom")
+  visible=$(grep -c 'data-visible="all"' <<<"$charts")
+  if [[ -n $charts ]] && ((visible == $(wc -l <<<"$charts"))); then
+    ok "all $visible time charts show the whole run"
+  else
+    bad "charts not opened on the whole run: $(grep -Eo 'id="[a-z-]*chart"[^>]*' <<<"$charts" | tr '\n' ' ')"
+  fi
 
   local ids=(header-facts metrics-body monthly-body trades-body risk-body daily-body config-text price-markers)
   [[ $name == gated ]] && ids+=(compare-body model-body gate-counts gate-body gate-markers)
@@ -87,7 +96,7 @@ check_dom() {
   local markers
   markers=$(grep -o '<p class="hint" id="price-markers"[^<]*' "$dom")
   if [[ $name == large ]]; then
-    if [[ $markers == *'data-markers="hidden"'* && $markers == *'Zoom in to see the '* ]]; then
+    if [[ $markers == *'data-markers="hidden"'* && $markers == *'Zoom in to see the 400,000 trades'* ]]; then
       ok "no trade markers on the whole run, a hint to zoom in"
     else
       bad "price markers on the whole large run: $markers"

@@ -28,7 +28,12 @@
     box.hidden = false;
     box.textContent = 'The report could not be drawn completely: ' + text;
   }
-  window.addEventListener('error', (event) => fail(event.error || event.message));
+  window.addEventListener('error', (event) => {
+    // Charts resize themselves (autoSize) inside a ResizeObserver; when that
+    // takes another frame the browser reports this "error", which is not one.
+    if (/ResizeObserver loop/.test(String(event.message))) return;
+    fail(event.error || event.message);
+  });
 
   // ---- formatting -------------------------------------------------------
   const formatters = new Map();
@@ -187,19 +192,47 @@
       },
       grid: { vertLines: { color: COLORS.grid }, horzLines: { color: COLORS.grid } },
       rightPriceScale: { borderColor: COLORS.border },
-      timeScale: { borderColor: COLORS.border, timeVisible: true, secondsVisible: false },
+      // The default minimum bar spacing (0.5 px) keeps fitContent from showing
+      // more than about two bars per pixel: a long run opened on its last
+      // sessions only. Conflation keeps drawing that many bars fast. A resize
+      // (the page's scroll bar appearing, a window resized) keeps the range.
+      timeScale: {
+        borderColor: COLORS.border, timeVisible: true, secondsVisible: false,
+        minBarSpacing: 0.001, enableConflation: true, lockVisibleTimeRangeOnResize: true,
+      },
       crosshair: { mode: 0 },
       localization: priceFormatter ? { priceFormatter } : {},
     };
   }
 
+  // Every time chart of the page: opened on all its data once the page is laid
+  // out (autoSize sizes the charts after they are created), and its visible
+  // range written to its element (data-visible: "all" or "from–to of n" in
+  // data points) for the browser test.
+  const timeCharts = [];
   function timeChart(host, priceFormatter) {
     const chart = LWC.createChart(host, chartOptions(priceFormatter));
+    const entry = { chart, host, points: 0 };
+    timeCharts.push(entry);
+    chart.timeScale().subscribeVisibleLogicalRangeChange((range) => recordRange(entry, range));
     return {
       chart,
-      // Call after the series' data is set.
-      fit() { chart.timeScale().fitContent(); },
+      // Call after the series' data is set: n is the number of points of the longest one.
+      fit(points) {
+        entry.points = Math.max(entry.points, points);
+        chart.timeScale().fitContent();
+        recordRange(entry, chart.timeScale().getVisibleLogicalRange());
+      },
     };
+  }
+  function recordRange(entry, range) {
+    if (!range || !entry.points) return;
+    const all = range.from <= 0.5 && range.to >= entry.points - 1.5;
+    entry.host.dataset.visible = all ? 'all'
+      : Math.max(0, Math.round(range.from)) + '–' + Math.min(entry.points - 1, Math.round(range.to)) + ' of ' + entry.points;
+  }
+  function fitAllCharts() {
+    for (const { chart } of timeCharts) chart.timeScale().fitContent();
   }
 
   // Chart times are whole UTC seconds, strictly increasing: equal seconds keep the last row.
@@ -845,6 +878,9 @@
     renderOrders(data);
     renderDaily(data);
     byId('config-text').textContent = data.config_toml;
+    // The charts are sized by the browser after they are created (autoSize):
+    // fit them again once the page is laid out, so each opens on the whole run.
+    requestAnimationFrame(() => requestAnimationFrame(fitAllCharts));
   }
 
   try {
