@@ -368,7 +368,7 @@ TEST_F(ReportTest, GateSectionsOnlyWhenTheirFilesArePresent) {
   EXPECT_EQ(data["model"]["calibration"].size(), 10u);
   EXPECT_TRUE(data["model"]["calibration"][9]["observed"].is_null());
   EXPECT_EQ(data["model"]["model_dir"], testing::kModelDir);
-  EXPECT_EQ(gated.find("models/gatekeeper/<2024"), std::string::npos);  // '<' escaped in the JSON
+  EXPECT_EQ(gated.find("ma_breakout/<2024"), std::string::npos);  // '<' escaped in the JSON
   EXPECT_EQ(data["ungated"]["summary"]["trades"], 10);
   // The ungated run has the same chart bars: only its equity per point is embedded.
   EXPECT_EQ(data["ungated"]["equity"].size(), 300u);

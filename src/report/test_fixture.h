@@ -18,9 +18,12 @@
 
 namespace quant::report::testing {
 
-/// model_metrics.json of the gated fixture (the '<' must be escaped on the page).
-inline constexpr const char* kModelDir = "models/gatekeeper/<2024-06>";
-inline constexpr const char* kManifestHash = "3f9a1c0d5e7b";
+/// model_metrics.json of the gated fixture: a long directory (with a '<' the
+/// page must escape) and a SHA-256, as real runs have; they must wrap on the page.
+inline constexpr const char* kModelDir =
+    "/srv/quant/registry/models/gatekeeper/WIN$N/ma_breakout/<2024-06>/version-17/"
+    "trained-2024-06-30T21-15-00Z_walkforward-fold-5_calibrated";
+inline constexpr const char* kManifestHash = "3f9a1c0d5e7b8a2f4c6d9e0b1a3c5d7f9e2b4a6c8d0f1e3a5b7c9d2e4f6a8b0c";
 
 struct FixtureOptions {
   std::size_t bars = 300;

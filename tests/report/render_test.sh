@@ -5,12 +5,17 @@
 #   large  a long run (report_fixture --large: 60,000 chart bars, 400,000 trades).
 # Each page must have <body data-rendered="ok">, <canvas> elements (the charts),
 # filled sections, no console message (errors included), every time chart
-# opened on all its data (data-visible="all" on each chart element), and trade
-# markers only when few enough are in view (large: none, with the "zoom in" hint).
-# Usage: render_test.sh path/to/report_fixture
+# opened on all its data (data-visible="all" on each chart element), trade
+# markers only when few enough are in view (large: none, with the "zoom in"
+# hint), and at 1024 and 1400 px wide nothing that overflows or overlaps: the
+# page is opened with ?layout-check, which makes report.js list such elements in
+# <body data-layout> ("ok" when there are none). Screenshots of the gated and the
+# large report at both widths are kept in ARTIFACT_DIR.
+# Usage: render_test.sh path/to/report_fixture [ARTIFACT_DIR]
 # Exits 77 (skipped) when Chromium is not installed (scripts/setup.sh installs it).
 set -uo pipefail
-FIXTURE=${1:?usage: $0 path/to/report_fixture}
+FIXTURE=${1:?usage: $0 path/to/report_fixture [ARTIFACT_DIR]}
+ARTIFACTS=${2:-}
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 if [[ ! -x $CHROMIUM ]]; then
   echo "skip: $CHROMIUM not found (run scripts/setup.sh)"
@@ -19,6 +24,7 @@ fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/quant-report-render.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
+if [[ -n $ARTIFACTS ]]; then mkdir -p "$ARTIFACTS" && rm -f "$ARTIFACTS"/*.png; fi
 failures=0
 ok() { echo "  ok: $*"; }
 bad() { failures=$((failures + 1)); echo "  FAIL: $*"; }
@@ -51,13 +57,17 @@ check_run() {
   for width in $widths; do
     local tag="$name-$width" dom="$WORK/$name-$width.dom.html"
     echo " $width px:"
-    chromium "$tag" "$width" --dump-dom "file://$run/report.html" >"$dom"
+    chromium "$tag" "$width" --dump-dom "file://$run/report.html?layout-check" >"$dom"
     local status=$?
     if [[ $status -ne 0 ]]; then
       bad "chromium exited with $status"
       tail -20 "$WORK/$tag.stderr.txt"
     fi
     check_dom "$name" "$dom" "$WORK/$tag.stderr.txt"
+    if [[ -n $ARTIFACTS && $name != plain ]]; then
+      chromium "$tag-shot" "$width" --screenshot="$ARTIFACTS/$tag.png" "file://$run/report.html" >/dev/null
+      if [[ -s $ARTIFACTS/$tag.png ]]; then ok "screenshot $ARTIFACTS/$tag.png"; else bad "no screenshot"; fi
+    fi
   done
 }
 
@@ -71,6 +81,11 @@ check_dom() {
   else
     bad "body is not rendered: ${body:-<no body in the dumped DOM>}"
     grep -o 'id="render-error"[^<]*' "$dom" | head -3
+  fi
+  if [[ $body == *'data-layout="ok"'* ]]; then
+    ok "nothing overflows or overlaps (data-layout=\"ok\")"
+  else
+    bad "layout: $(grep -o 'data-layout="[^"]*"' <<<"$body" || echo 'no data-layout attribute')"
   fi
 
   canvases=$(grep -o '<canvas' "$dom" | wc -l)
@@ -125,9 +140,9 @@ check_dom() {
   fi
 }
 
-check_run plain 1400
-check_run gated 1400 --gated
-check_run large 1400 --large
+check_run plain "1400"
+check_run gated "1024 1400" --gated
+check_run large "1024 1400" --large
 
 if ((failures)); then echo "$failures check(s) failed"; exit 1; fi
 echo "all checks passed"

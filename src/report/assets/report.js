@@ -861,6 +861,64 @@
     }, 'signals', 'gate.csv');
   }
 
+  // ---- layout check (tests/report/render_test.sh opens the page with ?layout-check) ----
+  // Opens every <details>, then lists in
+  // document.body.dataset.layout what does not fit: the page wider than the
+  // window, an element whose content is wider than its box (scroll containers
+  // excepted: they scroll by design), or block siblings that overlap. "ok" when
+  // nothing is found. The charts' insides are the library's and are not checked.
+  function layoutCheck() {
+    for (const details of document.querySelectorAll('details')) details.open = true;
+    const name = (node) => node.tagName.toLowerCase() + (node.id ? '#' + node.id : '') +
+      (typeof node.className === 'string' && node.className.trim() ? '.' + node.className.trim().split(/\s+/).join('.') : '');
+    const path = (node) => {
+      const parts = [];
+      for (let n = node; n && n !== document.body && parts.length < 4; n = n.parentElement) parts.unshift(name(n));
+      return parts.join(' > ');
+    };
+    const check = () => {
+      const problems = [];
+      const root = document.documentElement;
+      if (root.scrollWidth > root.clientWidth + 1) {
+        problems.push('page wider than the window (' + root.scrollWidth + ' > ' + root.clientWidth + ' px)');
+      }
+      const blocks = (node) => [...node.children].filter((child) => {
+        const style = getComputedStyle(child);
+        if (style.display === 'none' || style.display === 'inline' || style.display === 'contents') return false;
+        if (style.position === 'absolute' || style.position === 'fixed') return false;
+        const r = child.getBoundingClientRect();
+        return r.width > 0 && r.height > 0;
+      });
+      for (const node of document.body.querySelectorAll('*')) {
+        if (node.closest('.chart') && !node.classList.contains('chart')) continue;
+        if (node instanceof SVGElement) continue;
+        const style = getComputedStyle(node);
+        if (style.display === 'none' || style.display === 'inline') continue;
+        const scrolls = style.overflowX === 'auto' || style.overflowX === 'scroll';
+        if (!scrolls && node.clientWidth > 0 && node.scrollWidth > node.clientWidth + 1) {
+          problems.push('overflows: ' + path(node) + ' (' + node.scrollWidth + ' > ' + node.clientWidth + ' px)');
+        }
+        if (node.classList.contains('chart')) continue;
+        const children = blocks(node);
+        if (children.length < 2 || children.length > 200) continue;
+        const rects = children.map((child) => child.getBoundingClientRect());
+        for (let i = 0; i < rects.length; ++i) {
+          for (let j = i + 1; j < rects.length; ++j) {
+            const a = rects[i];
+            const b = rects[j];
+            if (Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1 &&
+                Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1) {
+              problems.push('overlap: ' + path(children[i]) + ' and ' + name(children[j]));
+            }
+          }
+        }
+      }
+      document.body.dataset.layout = problems.length ? problems.slice(0, 12).join(' | ') +
+        (problems.length > 12 ? ' | … ' + (problems.length - 12) + ' more' : '') : 'ok';
+    };
+    check();  // reading sizes lays the page out: no need to wait for a frame
+  }
+
   function main() {
     if (!LWC) throw new Error('the inlined Lightweight Charts library did not load');
     const data = JSON.parse(byId('report-data').textContent);
@@ -886,6 +944,7 @@
   try {
     main();
     if (!failed) document.body.dataset.rendered = 'ok';
+    if (new URLSearchParams(window.location.search).has('layout-check')) layoutCheck();
   } catch (error) {
     fail(error);
   }
