@@ -19,7 +19,7 @@ namespace quant::report {
 /// report streams every file (each row is read and checked) but keeps and
 /// embeds only what these allow, so its memory and the page's size are bounded
 /// by them and by the chart bars (at most 60,000 from the backtest). Defaults
-/// suit a browser: a 400,000-trade run gives a page of about 6 MB.
+/// suit a browser: a 400,000-trade run gives a page of about 5 MB.
 struct ReportOptions {
   /// Trades embedded (the first and the last half of this many): the trade
   /// table pages through them and the price chart marks them one by one.
