@@ -17,15 +17,16 @@ function(quant_add_library name)
   target_link_libraries(quant_${name} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE quant::warnings ${ARG_PRIVATE_DEPS})
 endfunction()
 
-# quant_add_test(name SOURCES ... DEPS ... [LABELS ...]): a GoogleTest binary registered with CTest.
+# quant_add_test(name SOURCES ... DEPS ... [LABELS ...] [PREFIX p.]): a GoogleTest binary registered
+# with CTest; PREFIX goes before each test name (ctest -R selects a module by it).
 function(quant_add_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "PREFIX" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} quant::warnings GTest::gtest_main rapidcheck rapidcheck_gtest)
   target_compile_definitions(${name} PRIVATE
     QUANT_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     QUANT_SHARED_DATA_DIR="${PROJECT_SOURCE_DIR}/../shared/data")
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABELS}")
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_PREFIX "${ARG_PREFIX}" PROPERTIES LABELS "${ARG_LABELS}")
 endfunction()
 
 # quant_add_bench(name SOURCES ... DEPS ...): a Google Benchmark binary (not a test).

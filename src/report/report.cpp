@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -48,13 +50,8 @@ constexpr std::array kOrderColumns{ColumnSpec{"id", K::Text},
                                    ColumnSpec{"status", K::Text},
                                    ColumnSpec{"filled_qty", K::OptionalNumber},
                                    ColumnSpec{"avg_fill_price", K::OptionalNumber}};
-constexpr std::array kEquityColumns{ColumnSpec{"ts", K::Time},
-                                    ColumnSpec{"equity", K::Number},
-                                    ColumnSpec{"realized", K::OptionalNumber},
-                                    ColumnSpec{"open_pnl", K::OptionalNumber},
-                                    ColumnSpec{"position", K::OptionalNumber},
-                                    ColumnSpec{"drawdown", K::Number},
-                                    ColumnSpec{"drawdown_pct", K::OptionalNumber}};
+constexpr std::array kChartEquityColumns{ColumnSpec{"ts", K::Time}, ColumnSpec{"equity", K::Number},
+                                         ColumnSpec{"drawdown_pct", K::Number}};
 constexpr std::array kDailyColumns{ColumnSpec{"date", K::Date},
                                    ColumnSpec{"start_equity", K::Number},
                                    ColumnSpec{"end_equity", K::Number},
@@ -81,23 +78,84 @@ constexpr std::array<std::string_view, 15> kSummaryNumbers{
 constexpr std::array<std::string_view, 6> kMetaTexts{"symbol", "strategy", "from", "to", "currency", "data_source"};
 constexpr std::array<std::string_view, 2> kMetaNumbers{"initial_equity", "final_equity"};
 
-json columns_to_json(const Table& table, const std::vector<std::size_t>* rows = nullptr) {
+/// A number for the page: NaN → null, whole numbers without ".0" (most
+/// times and many prices), so long columns stay short.
+json compact(double value) {
+  if (std::isnan(value)) return nullptr;
+  if (value == std::floor(value) && std::fabs(value) < 9.0e15) return static_cast<std::int64_t>(value);
+  return value;
+}
+
+/// A number rounded to `decimals` places (for means, which have no natural precision).
+json rounded(double value, int decimals) {
+  const double scale = std::pow(10.0, decimals);
+  return compact(std::round(value * scale) / scale);
+}
+
+json numbers_to_json(const std::vector<double>& values) {
+  json out = json::array();
+  for (double value : values) out.push_back(compact(value));
+  return out;
+}
+
+/// The kept rows of a table, column by column, with `total_rows` (rows in the
+/// file) and `head_rows` (kept rows from the start; the rest are its last rows).
+json columns_to_json(const Table& table) {
   json out = json::object();
   for (std::size_t c = 0; c < table.columns.size(); ++c) {
-    json values = json::array();
-    std::visit(
-        [&](const auto& column) {
-          if (rows == nullptr) {
-            for (const auto& value : column) values.push_back(value);
-          } else {
-            for (std::size_t row : *rows) values.push_back(column[row]);
-          }
-        },
-        table.columns[c]);
-    out[table.names[c]] = std::move(values);
+    if (const auto* numbers = std::get_if<std::vector<double>>(&table.columns[c])) {
+      out[table.names[c]] = numbers_to_json(*numbers);
+    } else {
+      out[table.names[c]] = table.texts(c);
+    }
   }
   out["total_rows"] = table.total_rows;
+  out["head_rows"] = table.head_rows;
   return out;
+}
+
+/// Read options that keep the first and the last half of `max_rows` rows.
+ReadOptions head_and_tail(std::size_t max_rows) {
+  ReadOptions read;
+  read.head_rows = max_rows - max_rows / 2;
+  read.tail_rows = max_rows / 2;
+  return read;
+}
+
+/// The chart's points as groups of chart_bars.csv rows, by first row: rows of
+/// the same whole second share a point (chart times are whole seconds), and
+/// above `max_points` points k consecutive ones merge so that at most
+/// `max_points` remain.
+std::vector<std::size_t> chart_groups(const std::vector<double>& ts, std::size_t max_points) {
+  std::vector<std::size_t> starts;
+  for (std::size_t i = 0; i < ts.size(); ++i) {
+    if (i == 0 || std::floor(ts[i]) != std::floor(ts[i - 1])) starts.push_back(i);
+  }
+  if (max_points > 0 && starts.size() > max_points) {
+    const std::size_t k = (starts.size() + max_points - 1) / max_points;
+    std::vector<std::size_t> merged;
+    for (std::size_t g = 0; g < starts.size(); g += k) merged.push_back(starts[g]);
+    starts = std::move(merged);
+  }
+  return starts;
+}
+
+/// One value per group of rows: `reduce(begin, end)` over the rows [begin, end).
+template <typename Reduce>
+json per_group(const std::vector<std::size_t>& starts, std::size_t rows, Reduce reduce) {
+  json out = json::array();
+  for (std::size_t g = 0; g < starts.size(); ++g) {
+    const std::size_t end = g + 1 < starts.size() ? starts[g + 1] : rows;
+    out.push_back(compact(reduce(starts[g], end)));
+  }
+  return out;
+}
+
+/// The group (chart point) holding time t: the last one starting at or before
+/// t, the first for earlier times. `starts` are the groups' whole-second times.
+std::size_t group_of(const std::vector<double>& starts, double t) {
+  const auto after = std::upper_bound(starts.begin(), starts.end(), t);
+  return after == starts.begin() ? 0 : static_cast<std::size_t>(after - starts.begin() - 1);
 }
 
 /// A CSV checker that accepts only the listed values in one column.
@@ -110,32 +168,6 @@ std::function<Expected<void>(const CsvRow&)> one_of(std::size_t column, std::str
     return tl::unexpected(
         row.error("column " + std::string(name) + ": '" + std::string(row.field(column)) + "' is not one of " + list));
   };
-}
-
-/// Keeps at most about `max_points` rows: per bucket the rows of lowest and
-/// highest equity, in time order, plus the last row.
-std::vector<std::size_t> thin_equity(const std::vector<double>& equity, std::size_t max_points) {
-  std::vector<std::size_t> rows;
-  const std::size_t n = equity.size();
-  if (n <= max_points || max_points < 4) {
-    rows.resize(n);
-    for (std::size_t i = 0; i < n; ++i) rows[i] = i;
-    return rows;
-  }
-  const std::size_t bucket = (n + max_points / 2 - 1) / (max_points / 2);
-  for (std::size_t start = 0; start < n; start += bucket) {
-    const std::size_t end = std::min(n, start + bucket);
-    std::size_t low = start;
-    std::size_t high = start;
-    for (std::size_t i = start; i < end; ++i) {
-      if (equity[i] < equity[low]) low = i;
-      if (equity[i] > equity[high]) high = i;
-    }
-    rows.push_back(std::min(low, high));
-    if (low != high) rows.push_back(std::max(low, high));
-  }
-  if (rows.back() != n - 1) rows.push_back(n - 1);
-  return rows;
 }
 
 /// 1-based line of a byte offset, for JSON parse errors.
@@ -249,7 +281,6 @@ Expected<json> read_model_metrics(const fs::path& path) {
   return metrics;
 }
 
-
 /// JSON for a <script type="application/json"> block: every '<' becomes
 /// \u003c, so no "</script" or "<!--" can end or confuse the block.
 std::string script_safe_json(const json& data) {
@@ -307,41 +338,7 @@ Expected<std::string> render(const fs::path& dir, const ReportOptions& options) 
   auto config = read_text_file(dir / "config.toml");
   if (!config) return tl::unexpected(config.error());
 
-  ReadOptions trade_read;
-  trade_read.on_row = one_of(2, "side", {"long", "short"});
-  auto trades = read_table(dir / "trades.csv", kTradeColumns, trade_read);
-  if (!trades) return tl::unexpected(trades.error());
-
-  std::map<std::string, std::size_t> order_status_counts;
-  ReadOptions order_read;
-  order_read.row_limit = options.max_order_rows;
-  order_read.on_row = [&](const CsvRow& row) -> Expected<void> {
-    ++order_status_counts[std::string(row.field(10))];
-    return {};
-  };
-  auto orders = read_table(dir / "orders.csv", kOrderColumns, order_read);
-  if (!orders) return tl::unexpected(orders.error());
-
-  ReadOptions equity_read;
-  equity_read.ascending_time_column = 0;
-  auto equity = read_table(dir / "equity.csv", kEquityColumns, equity_read);
-  if (!equity) return tl::unexpected(equity.error());
-
-  ReadOptions daily_read;
-  daily_read.on_row = one_of(7, "halted", {"0", "1"});
-  auto daily = read_table(dir / "daily.csv", kDailyColumns, daily_read);
-  if (!daily) return tl::unexpected(daily.error());
-
-  std::map<std::string, std::size_t> risk_kind_counts;
-  ReadOptions risk_read;
-  risk_read.row_limit = options.max_risk_event_rows;
-  risk_read.on_row = [&](const CsvRow& row) -> Expected<void> {
-    ++risk_kind_counts[std::string(row.field(1))];
-    return {};
-  };
-  auto risk_events = read_table(dir / "risk_events.csv", kRiskEventColumns, risk_read);
-  if (!risk_events) return tl::unexpected(risk_events.error());
-
+  // The chart bars come first: trades, equity and gate signals are placed on them.
   int price_decimals = 0;
   ReadOptions bar_read;
   bar_read.ascending_time_column = 0;
@@ -351,8 +348,133 @@ Expected<std::string> render(const fs::path& dir, const ReportOptions& options) 
   };
   auto bars = read_table(dir / "chart_bars.csv", kChartBarColumns, bar_read);
   if (!bars) return tl::unexpected(bars.error());
+  const std::vector<double>& bar_ts = bars->numbers(0);
+  const std::size_t bar_rows = bar_ts.size();
 
-  const std::vector<std::size_t> equity_rows = thin_equity(equity->numbers(1), options.max_equity_points);
+  // chart_equity.csv: one row per chart bar, same ts (the contract); checked
+  // row by row, so the equity and drawdown charts share the price chart's times.
+  const fs::path chart_equity_path = dir / "chart_equity.csv";
+  ReadOptions equity_read;
+  equity_read.ascending_time_column = 0;
+  equity_read.on_row = [&, row_index = std::size_t{0}](const CsvRow& row) mutable -> Expected<void> {
+    const std::size_t i = row_index++;
+    if (i >= bar_rows) {
+      return tl::unexpected(row.error("more rows than chart_bars.csv (" + std::to_string(bar_rows) +
+                                      "): the files must have one row per chart bar"));
+    }
+    if (row.number(0) != bar_ts[i]) {
+      return tl::unexpected(row.error("column ts: '" + std::string(row.field(0)) + "' differs from row " +
+                                      std::to_string(i + 1) + " of chart_bars.csv: the files must have one row per " +
+                                      "chart bar, same ts"));
+    }
+    return {};
+  };
+  auto chart_equity = read_table(chart_equity_path, kChartEquityColumns, equity_read);
+  if (!chart_equity) return tl::unexpected(chart_equity.error());
+  if (chart_equity->total_rows != bar_rows) {
+    return make_error(chart_equity_path.string() + ": " + std::to_string(chart_equity->total_rows) +
+                      " rows, chart_bars.csv has " + std::to_string(bar_rows) +
+                      ": the files must have one row per chart bar");
+  }
+
+  const std::vector<std::size_t> groups = chart_groups(bar_ts, options.max_chart_bars);
+  std::vector<double> point_ts;  // each chart point's time, whole seconds
+  for (std::size_t start : groups) point_ts.push_back(std::floor(bar_ts[start]));
+  const auto column_per_group = [&](const std::vector<double>& values, auto reduce) {
+    return per_group(groups, bar_rows, [&](std::size_t begin, std::size_t end) { return reduce(values, begin, end); });
+  };
+  const auto first = [](const std::vector<double>& v, std::size_t begin, std::size_t) { return v[begin]; };
+  const auto last = [](const std::vector<double>& v, std::size_t, std::size_t end) { return v[end - 1]; };
+  const auto highest = [](const std::vector<double>& v, std::size_t begin, std::size_t end) {
+    return *std::max_element(v.begin() + static_cast<std::ptrdiff_t>(begin),
+                             v.begin() + static_cast<std::ptrdiff_t>(end));
+  };
+  const auto lowest = [](const std::vector<double>& v, std::size_t begin, std::size_t end) {
+    return *std::min_element(v.begin() + static_cast<std::ptrdiff_t>(begin),
+                             v.begin() + static_cast<std::ptrdiff_t>(end));
+  };
+  json chart;
+  chart["ts"] = numbers_to_json(point_ts);
+  chart["open"] = column_per_group(bars->numbers(1), first);
+  chart["high"] = column_per_group(bars->numbers(2), highest);
+  chart["low"] = column_per_group(bars->numbers(3), lowest);
+  chart["close"] = column_per_group(bars->numbers(4), last);
+  chart["equity"] = column_per_group(chart_equity->numbers(1), last);
+  chart["drawdown_pct"] = column_per_group(chart_equity->numbers(2), highest);
+  chart["source_rows"] = bar_rows;
+
+  // Trades: every row is checked and counted; the first and last ones are
+  // kept for the table and the one-by-one markers; per chart point, how many
+  // entries and exits, for markers anywhere on the chart.
+  const std::size_t points = groups.size();
+  std::vector<std::uint32_t> long_entries(points), short_entries(points), exits(points), losing_exits(points);
+  std::size_t winning_trades = 0;
+  double trades_net_pnl = 0;
+  const auto side_ok = one_of(2, "side", {"long", "short"});
+  ReadOptions trade_read = head_and_tail(options.max_trade_rows);
+  trade_read.on_row = [&](const CsvRow& row) -> Expected<void> {
+    if (auto ok = side_ok(row); !ok) return ok;
+    const double net = row.number(8);
+    winning_trades += net > 0 ? 1 : 0;
+    trades_net_pnl += net;
+    if (points == 0) return {};
+    ++(row.field(2) == "long" ? long_entries : short_entries)[group_of(point_ts, row.number(0))];
+    const std::size_t exit_point = group_of(point_ts, row.number(1));
+    ++exits[exit_point];
+    losing_exits[exit_point] += net < 0 ? 1 : 0;
+    return {};
+  };
+  auto trades = read_table(dir / "trades.csv", kTradeColumns, trade_read);
+  if (!trades) return tl::unexpected(trades.error());
+  json trade_points = {{"point", json::array()},
+                       {"long", json::array()},
+                       {"short", json::array()},
+                       {"exits", json::array()},
+                       {"losing", json::array()}};
+  for (std::size_t p = 0; p < points; ++p) {
+    if (long_entries[p] + short_entries[p] + exits[p] == 0) continue;
+    trade_points["point"].push_back(p);
+    trade_points["long"].push_back(long_entries[p]);
+    trade_points["short"].push_back(short_entries[p]);
+    trade_points["exits"].push_back(exits[p]);
+    trade_points["losing"].push_back(losing_exits[p]);
+  }
+
+  std::map<std::string, std::size_t> order_status_counts;
+  ReadOptions order_read = head_and_tail(options.max_order_rows);
+  order_read.on_row = [&](const CsvRow& row) -> Expected<void> {
+    ++order_status_counts[std::string(row.field(10))];
+    return {};
+  };
+  auto orders = read_table(dir / "orders.csv", kOrderColumns, order_read);
+  if (!orders) return tl::unexpected(orders.error());
+
+  // Daily rows: monthly returns compound every session, so they are summed up here.
+  std::map<std::string, double> monthly_growth;
+  std::size_t halted_sessions = 0;
+  const auto halted_ok = one_of(7, "halted", {"0", "1"});
+  ReadOptions daily_read = head_and_tail(options.max_daily_rows);
+  daily_read.on_row = [&](const CsvRow& row) -> Expected<void> {
+    if (auto ok = halted_ok(row); !ok) return ok;
+    halted_sessions += row.field(7) == "1" ? 1 : 0;
+    const double start = row.number(1);
+    if (start > 0) {
+      auto [it, added] = monthly_growth.try_emplace(std::string(row.field(0).substr(0, 7)), 1.0);
+      it->second *= row.number(2) / start;
+    }
+    return {};
+  };
+  auto daily = read_table(dir / "daily.csv", kDailyColumns, daily_read);
+  if (!daily) return tl::unexpected(daily.error());
+
+  std::map<std::string, std::size_t> risk_kind_counts;
+  ReadOptions risk_read = head_and_tail(options.max_risk_event_rows);
+  risk_read.on_row = [&](const CsvRow& row) -> Expected<void> {
+    ++risk_kind_counts[std::string(row.field(1))];
+    return {};
+  };
+  auto risk_events = read_table(dir / "risk_events.csv", kRiskEventColumns, risk_read);
+  if (!risk_events) return tl::unexpected(risk_events.error());
 
   // Optional files of a gated run: absent → the section is left out; present
   // but malformed → an error like any other file.
@@ -362,25 +484,82 @@ Expected<std::string> render(const fs::path& dir, const ReportOptions& options) 
   if (present(dir / "gate.csv")) {
     std::size_t allowed_count = 0;
     std::size_t blocked_count = 0;
-    const auto side_ok = one_of(1, "side", {"long", "short"});
+    // The chart draws each signal while there are at most max_gate_points of
+    // them, else the means per bucket of chart points (at most that many buckets).
+    const std::size_t max_points = std::max<std::size_t>(options.max_gate_points, 1);
+    const std::size_t points_per_bucket = std::max<std::size_t>(1, (points + max_points - 1) / max_points);
+    const std::size_t buckets = (points + points_per_bucket - 1) / points_per_bucket;
+    std::vector<double> one_ts, one_q10, one_q90, one_target, one_stop, one_allowed;
+    std::vector<double> sum_q10(buckets), sum_q90(buckets), sum_target(buckets), sum_stop(buckets);
+    std::vector<std::size_t> bucket_signals(buckets), bucket_allowed(buckets);
+    const auto side_valid = one_of(1, "side", {"long", "short"});
     const auto allowed_ok = one_of(7, "allowed", {"0", "1"});
-    ReadOptions gate_read;
+    ReadOptions gate_read = head_and_tail(options.max_gate_rows);
     gate_read.ascending_time_column = 0;
     gate_read.on_row = [&](const CsvRow& row) -> Expected<void> {
-      if (auto ok = side_ok(row); !ok) return ok;
+      if (auto ok = side_valid(row); !ok) return ok;
       if (auto ok = allowed_ok(row); !ok) return ok;
-      const auto prob = parse_number(row.field(2));
-      if (!prob || *prob < 0 || *prob > 1) {
+      const double prob = row.number(2);
+      if (prob < 0 || prob > 1) {
         return tl::unexpected(row.error("column prob: '" + std::string(row.field(2)) + "' is not in [0, 1]"));
       }
-      ++(row.field(7) == "1" ? allowed_count : blocked_count);
+      const bool allowed = row.field(7) == "1";
+      ++(allowed ? allowed_count : blocked_count);
+      if (allowed_count + blocked_count <= max_points) {
+        one_ts.push_back(row.number(0));
+        one_q10.push_back(row.number(3));
+        one_q90.push_back(row.number(4));
+        one_target.push_back(row.number(5));
+        one_stop.push_back(row.number(6));
+        one_allowed.push_back(allowed ? 1 : 0);
+      } else if (!one_ts.empty()) {
+        for (auto* v : {&one_ts, &one_q10, &one_q90, &one_target, &one_stop, &one_allowed}) {
+          v->clear();
+          v->shrink_to_fit();
+        }
+      }
+      if (buckets == 0) return {};
+      const std::size_t b = group_of(point_ts, row.number(0)) / points_per_bucket;
+      ++bucket_signals[b];
+      bucket_allowed[b] += allowed ? 1 : 0;
+      sum_q10[b] += row.number(3);
+      sum_q90[b] += row.number(4);
+      sum_target[b] += row.number(5);
+      sum_stop[b] += row.number(6);
       return {};
     };
     auto gate_table = read_table(dir / "gate.csv", kGateColumns, gate_read);
     if (!gate_table) return tl::unexpected(gate_table.error());
-    gate = columns_to_json(*gate_table);
-    gate["allowed_count"] = allowed_count;
-    gate["blocked_count"] = blocked_count;
+    const std::size_t signals = allowed_count + blocked_count;
+    json gate_chart;
+    if (signals <= max_points) {
+      gate_chart = {{"per_signal", true},
+                    {"ts", numbers_to_json(one_ts)},
+                    {"q10", numbers_to_json(one_q10)},
+                    {"q90", numbers_to_json(one_q90)},
+                    {"target", numbers_to_json(one_target)},
+                    {"stop", numbers_to_json(one_stop)},
+                    {"allowed", numbers_to_json(one_allowed)}};
+    } else {
+      gate_chart = {{"per_signal", false}, {"points_per_bucket", points_per_bucket}};
+      for (const char* key : {"ts", "q10", "q90", "target", "stop", "signals", "allowed"})
+        gate_chart[key] = json::array();
+      for (std::size_t b = 0; b < buckets; ++b) {
+        if (bucket_signals[b] == 0) continue;
+        const double n = static_cast<double>(bucket_signals[b]);
+        gate_chart["ts"].push_back(compact(point_ts[b * points_per_bucket]));
+        gate_chart["q10"].push_back(rounded(sum_q10[b] / n, 3));
+        gate_chart["q90"].push_back(rounded(sum_q90[b] / n, 3));
+        gate_chart["target"].push_back(rounded(sum_target[b] / n, 3));
+        gate_chart["stop"].push_back(rounded(sum_stop[b] / n, 3));
+        gate_chart["signals"].push_back(bucket_signals[b]);
+        gate_chart["allowed"].push_back(bucket_allowed[b]);
+      }
+    }
+    gate = {{"table", columns_to_json(*gate_table)},
+            {"chart", std::move(gate_chart)},
+            {"allowed_count", allowed_count},
+            {"blocked_count", blocked_count}};
   }
   json model;
   if (present(dir / "model_metrics.json")) {
@@ -393,33 +572,51 @@ Expected<std::string> render(const fs::path& dir, const ReportOptions& options) 
     const fs::path other = dir / "ungated";
     auto other_summary = read_summary(other / "summary.json");
     if (!other_summary) return tl::unexpected(other_summary.error());
-    auto other_equity = read_table(other / "equity.csv", kEquityColumns, equity_read);
+    ReadOptions other_read;
+    other_read.ascending_time_column = 0;
+    auto other_equity = read_table(other / "chart_equity.csv", kChartEquityColumns, other_read);
     if (!other_equity) return tl::unexpected(other_equity.error());
-    const std::vector<std::size_t> other_rows = thin_equity(other_equity->numbers(1), options.max_equity_points);
+    const std::vector<double>& other_ts = other_equity->numbers(0);
+    const std::vector<double>& other_values = other_equity->numbers(1);
     ungated["summary"] = std::move(*other_summary);
-    ungated["equity"] = columns_to_json(*other_equity, &other_rows);
+    if (other_ts == bar_ts) {
+      // The same chart bars (the usual case): the points of this run's chart.
+      ungated["equity"] =
+          per_group(groups, bar_rows, [&](std::size_t, std::size_t end) { return other_values[end - 1]; });
+    } else {
+      const std::vector<std::size_t> other_groups = chart_groups(other_ts, options.max_chart_bars);
+      json ts = json::array();
+      for (std::size_t start : other_groups) ts.push_back(compact(std::floor(other_ts[start])));
+      ungated["ts"] = std::move(ts);
+      ungated["equity"] =
+          per_group(other_groups, other_ts.size(), [&](std::size_t, std::size_t end) { return other_values[end - 1]; });
+    }
   }
 
   json data;
   data["contract_version"] = 1;
   data["summary"] = *summary;
   data["config_toml"] = *config;
+  data["chart"] = std::move(chart);
   data["trades"] = columns_to_json(*trades);
+  data["trade_stats"] = {{"count", trades->total_rows}, {"winning", winning_trades}, {"net_pnl", trades_net_pnl}};
+  data["trade_points"] = std::move(trade_points);
   data["orders"] = columns_to_json(*orders);
   data["order_status_counts"] = order_status_counts;
-  data["equity"] = columns_to_json(*equity, &equity_rows);
   data["daily"] = columns_to_json(*daily);
+  data["daily_halted"] = halted_sessions;
+  json monthly = json::object();
+  for (const auto& [month, growth] : monthly_growth) monthly[month] = growth;
+  data["monthly_growth"] = std::move(monthly);
   data["risk_events"] = columns_to_json(*risk_events);
   data["risk_event_counts"] = risk_kind_counts;
-  data["chart_bars"] = columns_to_json(*bars);
   if (!gate.is_null()) data["gate"] = std::move(gate);
   if (!model.is_null()) data["model"] = std::move(model);
   if (!ungated.is_null()) data["ungated"] = std::move(ungated);
-  data["options"] = {{"max_trade_rows", options.max_trade_rows},
-                     {"max_gate_rows", options.max_gate_rows},
-                     {"max_risk_event_rows", options.max_risk_event_rows},
-                     {"max_order_rows", options.max_order_rows},
-                     {"price_decimals", std::min(price_decimals, 8)}};
+  data["options"] = {
+      {"max_trade_rows", options.max_trade_rows},           {"max_gate_rows", options.max_gate_rows},
+      {"max_risk_event_rows", options.max_risk_event_rows}, {"max_order_rows", options.max_order_rows},
+      {"max_daily_rows", options.max_daily_rows},           {"price_decimals", std::min(price_decimals, 8)}};
 
   const json& meta = (*summary)["meta"];
   const std::string symbol = meta["symbol"].get<std::string>();
@@ -449,9 +646,10 @@ Expected<std::string> render(const fs::path& dir, const ReportOptions& options) 
         "<section id=\"gate\">\n    <h2>Quantile bands</h2>\n"
         "    <p class=\"note\" id=\"gate-note\"></p>\n"
         "    <div id=\"gate-counts\"></div>\n"
+        "    <p class=\"hint\" id=\"gate-markers\" aria-live=\"polite\"></p>\n"
         "    <div id=\"gate-chart\" class=\"chart chart-gate\"></div>\n"
         "    <p class=\"legend\" id=\"gate-legend\"></p>\n"
-        "    <div id=\"gate-body\" class=\"table-scroll\"></div>\n  </section>";
+        "    <div id=\"gate-body\"></div>\n  </section>";
   }
   const std::map<std::string, std::string> values{
       {"COMPARISON_SECTION", comparison_section},

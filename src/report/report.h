@@ -15,19 +15,30 @@
 
 namespace quant::report {
 
-/// Limits that keep the page fast on long runs. Defaults suit a browser.
+/// Limits that keep the page small and fast whatever the run's length: the
+/// report streams every file (each row is read and checked) but keeps and
+/// embeds only what these allow, so its memory and the page's size are bounded
+/// by them and by the chart bars (at most 60,000 from the backtest). Defaults
+/// suit a browser: a 400,000-trade run gives a page of about 5 MB.
 struct ReportOptions {
-  /// Above this many trades the trade table shows the first and last half.
-  std::size_t max_trade_rows = 2000;
-  /// Above this many risk events only counts per kind plus the first this many are shown.
-  std::size_t max_risk_event_rows = 2000;
-  /// Orders listed in the (collapsed) order table; counts cover all of them.
+  /// Trades embedded (the first and the last half of this many): the trade
+  /// table pages through them and the price chart marks them one by one.
+  /// Counts, statistics and the per-bar markers cover all trades.
+  std::size_t max_trade_rows = 4000;
+  /// Orders embedded (first and last half); counts per status cover all.
   std::size_t max_order_rows = 2000;
-  /// The equity and drawdown curves are reduced to about this many points
-  /// (per bucket the lowest and highest equity are kept, so drawdowns stay visible).
-  std::size_t max_equity_points = 20000;
-  /// Rows of the gate table (gate.csv of a gated run); the chart and counts cover all.
+  /// Risk events embedded (first and last half); counts per kind cover all.
+  std::size_t max_risk_event_rows = 2000;
+  /// Daily rows embedded (first and last half); monthly returns cover all.
+  std::size_t max_daily_rows = 2000;
+  /// Rows of the gate table (gate.csv of a gated run; first and last half); counts cover all.
   std::size_t max_gate_rows = 2000;
+  /// Gate signals drawn one by one up to this many; above, the chart draws
+  /// their means per group of chart bars (at most this many groups).
+  std::size_t max_gate_points = 20000;
+  /// Chart bars drawn at most: above (a run written with a larger chart cap),
+  /// consecutive bars are merged (OHLC, equity at the last close, deepest drawdown).
+  std::size_t max_chart_bars = 60000;
 };
 
 /// Writes `run_dir/report.html` (through a `.partial` file renamed into place)

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <deque>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -153,6 +154,21 @@ Expected<Table> read_table(const std::filesystem::path& path, std::span<const Co
 
   std::vector<std::string_view> wanted(specs.size());
   std::vector<double> numbers(specs.size());
+  // The last rows, kept until the end of the file is known: a ring of records.
+  struct Record {
+    std::vector<double> numbers;
+    std::vector<std::string> texts;
+  };
+  std::deque<Record> tail;
+  const auto keep = [&](auto&& number_of, auto&& text_of) {
+    for (std::size_t c = 0; c < specs.size(); ++c) {
+      if (auto* texts = std::get_if<std::vector<std::string>>(&table.columns[c])) {
+        texts->emplace_back(text_of(c));
+      } else {
+        std::get<std::vector<double>>(table.columns[c]).push_back(number_of(c));
+      }
+    }
+  };
   double previous_time = -std::numeric_limits<double>::infinity();
   while (std::getline(in, line)) {
     ++line_number;
@@ -162,19 +178,20 @@ Expected<Table> read_table(const std::filesystem::path& path, std::span<const Co
     for (std::size_t c = 0; c < specs.size(); ++c) {
       wanted[c] = positions[c] < fields.size() ? fields[positions[c]] : std::string_view{};
     }
-    const CsvRow row(path_text, line_number, wanted);
+    const CsvRow row(path_text, line_number, wanted, numbers);
     if (fields.size() != field_count) {
       return tl::unexpected(
           row.error("expected " + std::to_string(field_count) + " fields, got " + std::to_string(fields.size())));
     }
     for (std::size_t c = 0; c < specs.size(); ++c) {
       const std::string_view value = wanted[c];
-      const std::string column = "column " + std::string(specs[c].name) + ": ";
+      // Built only for an error: this loop runs for every field of every row.
+      const auto column = [&] { return "column " + std::string(specs[c].name) + ": "; };
       switch (specs[c].kind) {
         case FieldKind::Time: {
           const auto seconds = parse_utc_seconds(value);
           if (!seconds) {
-            return tl::unexpected(row.error(column + quoted(value) + " is not an ISO 8601 UTC time"));
+            return tl::unexpected(row.error(column() + quoted(value) + " is not an ISO 8601 UTC time"));
           }
           numbers[c] = *seconds;
           break;
@@ -182,7 +199,7 @@ Expected<Table> read_table(const std::filesystem::path& path, std::span<const Co
         case FieldKind::OptionalTime: {
           const auto seconds = parse_utc_seconds(value);
           if (!seconds && !value.empty()) {
-            return tl::unexpected(row.error(column + quoted(value) + " is not an ISO 8601 UTC time"));
+            return tl::unexpected(row.error(column() + quoted(value) + " is not an ISO 8601 UTC time"));
           }
           numbers[c] = seconds ? *seconds : std::numeric_limits<double>::quiet_NaN();
           break;
@@ -190,7 +207,7 @@ Expected<Table> read_table(const std::filesystem::path& path, std::span<const Co
         case FieldKind::Number: {
           const auto number = parse_number(value);
           if (!number || !std::isfinite(*number)) {
-            return tl::unexpected(row.error(column + quoted(value) + " is not a number"));
+            return tl::unexpected(row.error(column() + quoted(value) + " is not a number"));
           }
           numbers[c] = *number;
           break;
@@ -198,14 +215,14 @@ Expected<Table> read_table(const std::filesystem::path& path, std::span<const Co
         case FieldKind::OptionalNumber: {
           const auto number = parse_number(value);
           if (!number && !value.empty() && value != "nan" && value != "NaN") {
-            return tl::unexpected(row.error(column + quoted(value) + " is not a number"));
+            return tl::unexpected(row.error(column() + quoted(value) + " is not a number"));
           }
           numbers[c] = number ? *number : std::numeric_limits<double>::quiet_NaN();
           break;
         }
         case FieldKind::Date:
           if (!is_date(value)) {
-            return tl::unexpected(row.error(column + quoted(value) + " is not a date YYYY-MM-DD"));
+            return tl::unexpected(row.error(column() + quoted(value) + " is not a date YYYY-MM-DD"));
           }
           break;
         case FieldKind::Text: break;
@@ -223,14 +240,26 @@ Expected<Table> read_table(const std::filesystem::path& path, std::span<const Co
       if (auto checked = options.on_row(row); !checked) return tl::unexpected(checked.error());
     }
     ++table.total_rows;
-    if (table.total_rows > options.row_limit) continue;
-    for (std::size_t c = 0; c < specs.size(); ++c) {
-      if (auto* texts = std::get_if<std::vector<std::string>>(&table.columns[c])) {
-        texts->emplace_back(wanted[c]);
-      } else {
-        std::get<std::vector<double>>(table.columns[c]).push_back(numbers[c]);
-      }
+    if (table.total_rows <= options.head_rows) {
+      keep([&](std::size_t c) { return numbers[c]; }, [&](std::size_t c) { return wanted[c]; });
+      ++table.head_rows;
+      continue;
     }
+    if (options.tail_rows == 0) continue;
+    Record kept;
+    if (tail.size() == options.tail_rows) {
+      kept = std::move(tail.front());  // reuse its buffers
+      tail.pop_front();
+    }
+    kept.numbers.assign(numbers.begin(), numbers.end());
+    kept.texts.resize(specs.size());
+    for (std::size_t c = 0; c < specs.size(); ++c) {
+      if (specs[c].kind == FieldKind::Date || specs[c].kind == FieldKind::Text) kept.texts[c].assign(wanted[c]);
+    }
+    tail.push_back(std::move(kept));
+  }
+  for (const Record& kept : tail) {
+    keep([&](std::size_t c) { return kept.numbers[c]; }, [&](std::size_t c) { return kept.texts[c]; });
   }
   if (in.bad()) return make_error(path_text + ": read failed after line " + std::to_string(line_number));
   return table;

@@ -40,23 +40,32 @@ struct ColumnSpec {
 /// One column: numbers (times, numbers; NaN = absent) or texts (Date, Text).
 using ColumnValues = std::variant<std::vector<double>, std::vector<std::string>>;
 
-/// The rows of one CSV file as columns, in the order of the specs.
+/// The rows of one CSV file as columns, in the order of the specs: the
+/// first `head_rows` kept rows are the file's first rows, the others its last
+/// rows (`ReadOptions::head_rows`, `tail_rows`); when nothing was skipped the
+/// kept rows are the whole file.
 struct Table {
   std::vector<std::string> names;
   std::vector<ColumnValues> columns;
   std::size_t total_rows = 0;  ///< rows in the file (may exceed the rows kept)
+  std::size_t head_rows = 0;   ///< kept rows from the start; rows after them come from the end
 
   std::size_t kept_rows() const;
   const std::vector<double>& numbers(std::size_t column) const;
   const std::vector<std::string>& texts(std::size_t column) const;
 };
 
-/// A data row while it is read: raw fields by spec index, plus where it is.
+/// A data row while it is read: raw fields by spec index, their parsed values
+/// (Time, OptionalTime, Number and OptionalNumber columns), and where it is.
 class CsvRow {
  public:
-  CsvRow(const std::string& path, std::size_t line, std::span<const std::string_view> fields)
-      : path_(path), line_(line), fields_(fields) {}
+  CsvRow(const std::string& path, std::size_t line, std::span<const std::string_view> fields,
+         std::span<const double> numbers)
+      : path_(path), line_(line), fields_(fields), numbers_(numbers) {}
   std::string_view field(std::size_t column) const { return fields_[column]; }
+  /// The parsed value of a Time or number column (seconds for times; NaN when
+  /// an optional field is empty). Meaningless for Date and Text columns.
+  double number(std::size_t column) const { return numbers_[column]; }
   std::size_t line() const { return line_; }
   /// "<path>:<line>: <message>".
   Error error(std::string_view message) const;
@@ -65,11 +74,16 @@ class CsvRow {
   const std::string& path_;
   std::size_t line_;
   std::span<const std::string_view> fields_;
+  std::span<const double> numbers_;
 };
 
+/// What `read_table` keeps and checks. Every row is read and checked whatever
+/// is kept, so memory is bounded by `head_rows + tail_rows`, not by the file.
 struct ReadOptions {
-  /// Keep at most this many rows (the rest are still read and checked).
-  std::size_t row_limit = static_cast<std::size_t>(-1);
+  /// Keep the first this many rows ...
+  std::size_t head_rows = static_cast<std::size_t>(-1);
+  /// ... and the last this many of the rows after them (a ring buffer while reading).
+  std::size_t tail_rows = 0;
   /// Index of a Time column that must never decrease from row to row.
   std::optional<std::size_t> ascending_time_column;
   /// Called for every data row after its fields were checked, kept or not;

@@ -66,22 +66,42 @@ TEST_F(RunFilesTest, ReadsColumnsByNameInAnyOrder) {
   EXPECT_EQ(table->texts(3)[1], "second");
 }
 
-TEST_F(RunFilesTest, RowLimitKeepsFirstRowsAndCountsAll) {
+TEST_F(RunFilesTest, KeepsFirstAndLastRowsAndChecksAll) {
   std::string text = "ts,price,stop,note\n";
-  for (int i = 0; i < 10; ++i) text += "2024-01-02T00:0" + std::to_string(i) + ":00Z," + std::to_string(i) + ",,n\n";
+  for (int i = 0; i < 10; ++i)
+    text += "2024-01-02T00:0" + std::to_string(i) + ":00Z," + std::to_string(i) + ",,n" + std::to_string(i) + "\n";
   const auto path = write("a.csv", text);
-  std::size_t seen = 0;
+  std::vector<double> seen_prices;
   ReadOptions options;
-  options.row_limit = 3;
-  options.on_row = [&](const CsvRow&) -> Expected<void> {
-    ++seen;
+  options.head_rows = 3;
+  options.tail_rows = 2;
+  options.on_row = [&](const CsvRow& row) -> Expected<void> {
+    seen_prices.push_back(row.number(1));  // parsed, not text
     return {};
   };
   auto table = read_table(path, kSpecs, options);
   ASSERT_TRUE(table) << table.error().message;
-  EXPECT_EQ(table->kept_rows(), 3u);
+  EXPECT_EQ(table->kept_rows(), 5u);
+  EXPECT_EQ(table->head_rows, 3u);
   EXPECT_EQ(table->total_rows, 10u);
-  EXPECT_EQ(seen, 10u);
+  EXPECT_EQ(table->numbers(1), (std::vector<double>{0, 1, 2, 8, 9}));
+  EXPECT_EQ(table->texts(3), (std::vector<std::string>{"n0", "n1", "n2", "n8", "n9"}));
+  EXPECT_EQ(seen_prices.size(), 10u);
+  EXPECT_EQ(seen_prices[7], 7.0);
+
+  // Fewer rows than head + tail: all kept, in order.
+  options.head_rows = 8;
+  options.tail_rows = 5;
+  auto all = read_table(path, kSpecs, options);
+  ASSERT_TRUE(all) << all.error().message;
+  EXPECT_EQ(all->numbers(1), (std::vector<double>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  EXPECT_EQ(all->head_rows, 8u);
+
+  // A bad row after the kept ones still fails the read.
+  auto bad = read_table(write("b.csv", text + "2024-01-02T00:20:00Z,oops,,n\n"), kSpecs, options);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("b.csv:12: column price: 'oops' is not a number"), std::string::npos)
+      << bad.error().message;
 }
 
 TEST_F(RunFilesTest, ErrorsNameFileLineAndColumn) {

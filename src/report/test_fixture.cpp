@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
@@ -124,6 +126,7 @@ void write_fixture_run(const std::filesystem::path& dir, const FixtureOptions& o
 
   // Equity per bar: realized PnL of closed trades plus the open trade's PnL.
   std::string equity_csv = "ts,equity,realized,open_pnl,position,drawdown,drawdown_pct\n";
+  std::string chart_equity_csv = "ts,equity,drawdown_pct\n";  // the chart bars are the bars
   std::string daily_csv = "date,start_equity,end_equity,pnl,return_pct,trades,fees,halted\n";
   double peak = kInitialEquity;
   double day_start = kInitialEquity;
@@ -157,6 +160,7 @@ void write_fixture_run(const std::filesystem::path& dir, const FixtureOptions& o
     max_drawdown_pct = std::max(max_drawdown_pct, drawdown / peak);
     equity_csv += iso(bar_time(i) + kBarSeconds) + "," + fixed(equity) + "," + fixed(realized) + "," + fixed(open_pnl) +
                   "," + fixed(position, 0) + "," + fixed(drawdown) + "," + fixed(drawdown / peak, 6) + "\n";
+    chart_equity_csv += iso(bar_time(i)) + "," + fixed(equity) + "," + fixed(drawdown / peak, 6) + "\n";
     const bool day_ends = i + 1 == n || date_of(bar_time(i + 1)) != date_of(bar_time(i));
     if (day_ends) {
       const bool halted = day_index == 9;
@@ -170,6 +174,7 @@ void write_fixture_run(const std::filesystem::path& dir, const FixtureOptions& o
     }
   }
   write_file(dir / "equity.csv", equity_csv);
+  write_file(dir / "chart_equity.csv", chart_equity_csv);
   write_file(dir / "daily.csv", daily_csv);
 
   // Risk events; one reason carries markup that the report must escape.
@@ -269,15 +274,212 @@ void write_fixture_run(const std::filesystem::path& dir, const FixtureOptions& o
                  "\n  ],\n"
                  "  \"coverage\": {\"below_lower\": 0.112, \"above_upper\": 0.087, \"inside\": 0.801},\n"
                  "  \"p_min\": " +
-                 fixed(kPMin) +
-                 ",\n  \"model_dir\": \"models/gatekeeper/<2024-06>\",\n"
-                 "  \"manifest_hash\": \"3f9a1c0d5e7b\"\n}\n");
+                 fixed(kPMin) + ",\n  \"model_dir\": \"" + std::string(kModelDir) + "\",\n  \"manifest_hash\": \"" +
+                 kManifestHash + "\"\n}\n");
 
   // ungated/: the same backtest without the gate takes more trades.
   FixtureOptions ungated = options;
   ungated.gate = false;
   ungated.trades = options.trades + options.trades / 2 + 1;
   write_fixture_run(dir / "ungated", ungated);
+}
+
+}  // namespace quant::report::testing
+
+namespace quant::report::testing {
+namespace {
+
+/// A file written through one buffer, flushed every megabyte: the large
+/// fixture writes some 130 MB and must stay fast.
+class BufferedFile {
+ public:
+  explicit BufferedFile(const std::filesystem::path& path) : file_(std::fopen(path.c_str(), "wb")) {
+    QUANT_CHECK(file_ != nullptr);
+    text_.reserve(kFlushBytes + 4096);
+  }
+  BufferedFile(const BufferedFile&) = delete;
+  BufferedFile& operator=(const BufferedFile&) = delete;
+  ~BufferedFile() {
+    flush();
+    QUANT_CHECK(std::fclose(file_) == 0);
+  }
+
+  BufferedFile& operator<<(std::string_view text) {
+    text_.append(text);
+    return *this;
+  }
+  /// Ends a record: a line feed, and a flush when the buffer is full.
+  void end_line() {
+    text_ += '\n';
+    if (text_.size() >= kFlushBytes) flush();
+  }
+
+ private:
+  static constexpr std::size_t kFlushBytes = std::size_t{1} << 20;
+  void flush() {
+    QUANT_CHECK(std::fwrite(text_.data(), 1, text_.size(), file_) == text_.size());
+    text_.clear();
+  }
+  std::FILE* file_;
+  std::string text_;
+};
+
+}  // namespace
+
+void write_large_fixture_run(const std::filesystem::path& dir, const LargeFixtureOptions& options) {
+  std::filesystem::create_directories(dir);
+  std::filesystem::remove(dir / "equity.csv");  // not written: the report must not need it
+  constexpr std::int64_t kHour = 3600;
+  constexpr double kPoint = 0.2;  // WIN: BRL per point
+  const std::int64_t start = days_from_civil(2015, 1, 5) * 86'400;
+  const std::size_t n = std::max<std::size_t>(options.bars, 2);
+  const std::size_t trade_count = options.trades;
+  const auto bar_time = [&](std::size_t i) { return start + static_cast<std::int64_t>(i) * kHour; };
+
+  std::vector<double> close(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double x = static_cast<double>(i);
+    close[i] = std::round((100'000 + 3000 * std::sin(x / 500) + 800 * std::sin(x / 37) + 0.05 * x) / 5) * 5;
+  }
+
+  // Trades first: the equity per bar and per day follows from their exits.
+  std::vector<double> net_by_bar(n, 0.0), fees_by_bar(n, 0.0);
+  std::vector<std::uint32_t> exits_by_bar(n, 0);
+  double gross_total = 0, fees_total = 0, winning = 0, won = 0, lost = 0;
+  {
+    BufferedFile trades(dir / "trades.csv");
+    BufferedFile orders(dir / "orders.csv");
+    BufferedFile risk(dir / "risk_events.csv");
+    trades << "entry_time,exit_time,side,qty,entry_price,exit_price,gross_pnl,fees,net_pnl,exit_reason,"
+              "initial_stop,bars_held";
+    trades.end_line();
+    orders << "id,created,updated,side,type,tif,purpose,qty,limit_price,stop_price,status,filled_qty,avg_fill_price";
+    orders.end_line();
+    risk << "ts,kind,reason,equity,value";
+    risk.end_line();
+    double equity = kInitialEquity;
+    for (std::size_t k = 0; k < trade_count; ++k) {
+      // Spread evenly: trade k enters at k/trades of the run, so entries are in time order.
+      const std::size_t slot = k * n;
+      const std::size_t entry_bar = slot / trade_count;
+      const auto within = static_cast<std::int64_t>((slot % trade_count) * 3000 / trade_count);
+      const std::int64_t entry_time = bar_time(entry_bar) + within / 60 * 60 + 30;
+      const std::int64_t exit_time = entry_time + 25 * 60;
+      const std::size_t exit_bar = std::min(n - 1, static_cast<std::size_t>((exit_time - start) / kHour));
+      const bool long_side = k % 3 != 1;
+      const double direction = long_side ? 1.0 : -1.0;
+      const double qty = static_cast<double>(1 + k % 3);
+      const double kd = static_cast<double>(k);
+      // Points in the trade's favour: noise around an edge that comes and goes over the run.
+      const double edge = 3 + 5 * std::sin(kd / 30'000.0);
+      const double move = std::round((60 * std::sin(kd * 0.7) + 25 * std::cos(kd * 1.3) + edge) / 5) * 5;
+      const double entry_price = close[entry_bar];
+      const double exit_price = entry_price + direction * move;
+      const double gross = move * qty * kPoint;
+      const double fees = 0.5 * qty;
+      const double net = gross - fees;
+      gross_total += gross;
+      fees_total += fees;
+      if (net > 0) {
+        winning += 1;
+        won += net;
+      } else {
+        lost -= net;
+      }
+      net_by_bar[exit_bar] += net;
+      fees_by_bar[exit_bar] += fees;
+      ++exits_by_bar[exit_bar];
+      const std::string entry_iso = iso(entry_time);
+      const std::string exit_iso = iso(exit_time);
+      trades << entry_iso << "," << exit_iso << "," << (long_side ? "long" : "short") << "," << fixed(qty, 0) << ","
+             << fixed(entry_price, 0) << "," << fixed(exit_price, 0) << "," << fixed(gross) << "," << fixed(fees) << ","
+             << fixed(net) << "," << kExitReasons[k % kExitReasons.size()] << ","
+             << fixed(entry_price - direction * 250, 0) << "," << std::to_string(exit_bar - entry_bar);
+      trades.end_line();
+      const std::string id = std::to_string(2 * k + 1);
+      orders << id << "," << entry_iso << "," << entry_iso << "," << (long_side ? "buy" : "sell")
+             << ",market,ioc,entry," << fixed(qty, 0) << ",,,filled," << fixed(qty, 0) << "," << fixed(entry_price, 0);
+      orders.end_line();
+      orders << std::to_string(2 * k + 2) << "," << exit_iso << "," << exit_iso << "," << (long_side ? "sell" : "buy")
+             << ",market,ioc,exit," << fixed(qty, 0) << ",,,filled," << fixed(qty, 0) << "," << fixed(exit_price, 0);
+      orders.end_line();
+      equity += net;
+      if (k % 4 == 0) {
+        const char* kind = k % 8 == 0 ? "entry_accepted" : "entry_resized";
+        risk << entry_iso << "," << kind << ",rule " << kind << " fired," << fixed(equity) << ","
+             << fixed(0.01 * static_cast<double>(k % 7), 4);
+        risk.end_line();
+      }
+    }
+  }
+
+  // Chart bars and their equity; a daily row per UTC day.
+  double equity = kInitialEquity;
+  double peak = kInitialEquity;
+  double max_drawdown = 0, max_drawdown_pct = 0;
+  {
+    BufferedFile bars(dir / "chart_bars.csv");
+    BufferedFile chart_equity(dir / "chart_equity.csv");
+    BufferedFile daily(dir / "daily.csv");
+    bars << "ts,open,high,low,close";
+    bars.end_line();
+    chart_equity << "ts,equity,drawdown_pct";
+    chart_equity.end_line();
+    daily << "date,start_equity,end_equity,pnl,return_pct,trades,fees,halted";
+    daily.end_line();
+    double day_start = equity, day_fees = 0;
+    std::size_t day_trades = 0, day_index = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double open = i == 0 ? close[0] - 5 : close[i - 1];
+      const std::string ts = iso(bar_time(i));
+      bars << ts << "," << fixed(open, 0) << "," << fixed(std::max(open, close[i]) + 35, 0) << ","
+           << fixed(std::min(open, close[i]) - 30, 0) << "," << fixed(close[i], 0);
+      bars.end_line();
+      equity += net_by_bar[i];
+      peak = std::max(peak, equity);
+      const double drawdown = peak - equity;
+      max_drawdown = std::max(max_drawdown, drawdown);
+      max_drawdown_pct = std::max(max_drawdown_pct, drawdown / peak);
+      chart_equity << ts << "," << fixed(equity) << "," << fixed(drawdown / peak, 6);
+      chart_equity.end_line();
+      day_fees += fees_by_bar[i];
+      day_trades += exits_by_bar[i];
+      if (i + 1 == n || (bar_time(i + 1) - start) % 86'400 == 0) {
+        daily << ts.substr(0, 10) << "," << fixed(day_start) << "," << fixed(equity) << "," << fixed(equity - day_start)
+              << "," << fixed((equity - day_start) / day_start, 6) << "," << std::to_string(day_trades) << ","
+              << fixed(day_fees) << "," << (day_index % 97 == 96 ? "1" : "0");
+        daily.end_line();
+        day_start = equity;
+        day_fees = 0;
+        day_trades = 0;
+        ++day_index;
+      }
+    }
+  }
+
+  const double count = static_cast<double>(trade_count);
+  const double net = gross_total - fees_total;
+  std::string summary = "{\n";
+  summary += "  \"net_pnl\": " + fixed(net) + ",\n  \"gross_pnl\": " + fixed(gross_total) + ",\n";
+  summary += "  \"trades\": " + std::to_string(trade_count) + ",\n";
+  summary += "  \"win_rate\": " + fixed(count > 0 ? winning / count : 0, 4) + ",\n";
+  summary += "  \"profit_factor\": " + (lost > 0 ? fixed(won / lost, 4) : std::string("null")) + ",\n";
+  summary += "  \"expectancy\": " + fixed(count > 0 ? net / count : 0, 4) + ",\n";
+  summary += "  \"sharpe\": 0.4321,\n  \"sortino\": 0.6543,\n";
+  summary += "  \"max_drawdown\": " + fixed(max_drawdown) + ",\n";
+  summary += "  \"max_drawdown_pct\": " + fixed(max_drawdown_pct, 6) + ",\n";
+  summary += "  \"calmar\": 0.25,\n  \"exposure\": 0.5123,\n";
+  summary += "  \"fees\": " + fixed(fees_total) + ",\n  \"bars\": " + std::to_string(n * 60) + ",\n";
+  summary += "  \"bars_per_second\": 1234567.8,\n";
+  summary += "  \"meta\": {\n";
+  summary += "    \"symbol\": \"WIN$N\",\n    \"strategy\": \"ma_breakout\",\n";
+  summary += "    \"from\": \"" + iso(start) + "\",\n    \"to\": \"" + iso(bar_time(n)) + "\",\n";
+  summary += "    \"initial_equity\": " + fixed(kInitialEquity) + ",\n    \"final_equity\": " + fixed(equity) + ",\n";
+  summary += "    \"currency\": \"BRL\",\n    \"generated_data\": true,\n";
+  summary += "    \"data_source\": \"report fixture: a long generated run\",\n";
+  summary += "    \"chart_timeframe\": \"1h\",\n    \"seed\": 7,\n    \"version\": \"0.1.0\"\n  }\n}\n";
+  write_file(dir / "summary.json", summary);
+  write_file(dir / "config.toml", "# the large report fixture\n[backtest]\nsymbol = \"WIN$N\"\n");
 }
 
 }  // namespace quant::report::testing

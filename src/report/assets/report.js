@@ -1,6 +1,10 @@
 // Builds the report page from the JSON in #report-data (written by
 // src/report/report.cpp). Ends with document.body.dataset.rendered = "ok";
 // any error is shown at the top of the page and stored in that attribute.
+// The data is bounded whatever the run's length: the chart's points (at most
+// 60,000), per point the number of trades, the first and last rows of each long
+// table. Tables page through their rows; trade markers are drawn only when the
+// visible range holds few enough to read.
 (function () {
   'use strict';
 
@@ -11,6 +15,9 @@
     stop: '#ea580c', exit: '#475569', blue: '#1d4ed8', grid: '#eef1f4', border: '#d5dae0',
     text: '#374151', ungated: '#9333ea',
   };
+  const PAGE_ROWS = 50;          // rows per table page
+  const READABLE_MARKERS = 300;  // trades (or gate signals) in view above which no markers are drawn
+  const LABELLED_MARKERS = 60;   // trades in view up to which markers carry text
 
   let failed = false;
   function fail(error) {
@@ -21,7 +28,12 @@
     box.hidden = false;
     box.textContent = 'The report could not be drawn completely: ' + text;
   }
-  window.addEventListener('error', (event) => fail(event.error || event.message));
+  window.addEventListener('error', (event) => {
+    // Charts resize themselves (autoSize) inside a ResizeObserver; when that
+    // takes another frame the browser reports this "error", which is not one.
+    if (/ResizeObserver loop/.test(String(event.message))) return;
+    fail(event.error || event.message);
+  });
 
   // ---- formatting -------------------------------------------------------
   const formatters = new Map();
@@ -106,6 +118,68 @@
     return rows;
   }
 
+  // The file row number (1-based) of kept row k of a table written as the
+  // first head_rows rows and the last rows of the file (report.cpp).
+  function fileRow(columns, k) {
+    const kept = keptRows(columns);
+    return k < columns.head_rows ? k + 1 : columns.total_rows - kept + k + 1;
+  }
+  function keptRows(columns) {
+    const names = Object.keys(columns).filter((key) => Array.isArray(columns[key]));
+    return names.length ? columns[names[0]].length : 0;
+  }
+  // "the first 2,000 and the last 2,000 of 346,422 (trades.csv holds all 346,422)", or "" when all are kept.
+  function keptText(columns, file) {
+    const kept = keptRows(columns);
+    const total = columns.total_rows;
+    if (kept >= total) return '';
+    const tail = kept - columns.head_rows;
+    return 'The page holds the first ' + integer(columns.head_rows) + (tail > 0 ? ' and the last ' + integer(tail) : '') +
+      ' of ' + integer(total) + '; ' + file + ' holds all ' + integer(total) + '.';
+  }
+
+  // A table of the kept rows of `columns`, PAGE_ROWS a page with a pager.
+  // rowAt(k) gives the cells of kept row k; where rows were left out (between
+  // the first and the last ones) a note row says how many and where they are.
+  function pagedTable(host, headings, columns, rowAt, noun, file) {
+    const count = keptRows(columns);
+    const pages = Math.max(1, Math.ceil(count / PAGE_ROWS));
+    const gapAt = count < columns.total_rows ? columns.head_rows : -1;
+    const gapText = '… ' + integer(columns.total_rows - count) + ' ' + noun + ' not in this page (' + file +
+      ' holds all ' + integer(columns.total_rows) + ') …';
+    let page = 0;
+    const status = el('span', { className: 'pager-status' });
+    const buttons = [];
+    const pager = el('div', { className: 'pager' });
+    const scroller = el('div', { className: 'table-scroll' });
+    const button = (label, title, target) => {
+      const b = el('button', { type: 'button', title, text: label });
+      b.addEventListener('click', () => { page = Math.min(pages - 1, Math.max(0, target())); draw(); });
+      buttons.push(b);
+      return b;
+    };
+    pager.append(button('« First', 'First page', () => 0), button('‹ Previous', 'Previous page', () => page - 1),
+      status, button('Next ›', 'Next page', () => page + 1), button('Last »', 'Last page', () => pages - 1));
+    function draw() {
+      const begin = page * PAGE_ROWS;
+      const end = Math.min(count, begin + PAGE_ROWS);
+      const rows = [];
+      for (let k = begin; k < end; ++k) {
+        if (k === gapAt) rows.push(gapText);
+        rows.push(rowAt(k));
+      }
+      scroller.replaceChildren(table(headings, rows));
+      status.textContent = 'Page ' + integer(page + 1) + ' of ' + integer(pages) + ' · ' + noun + ' ' +
+        integer(fileRow(columns, begin)) + '–' + integer(fileRow(columns, Math.max(begin, end - 1))) +
+        ' of ' + integer(columns.total_rows);
+      buttons[0].disabled = buttons[1].disabled = page === 0;
+      buttons[2].disabled = buttons[3].disabled = page === pages - 1;
+    }
+    draw();
+    pager.hidden = pages === 1;
+    host.append(pager, scroller);
+  }
+
   // ---- charts -----------------------------------------------------------
   function chartOptions(priceFormatter) {
     return {
@@ -118,10 +192,47 @@
       },
       grid: { vertLines: { color: COLORS.grid }, horzLines: { color: COLORS.grid } },
       rightPriceScale: { borderColor: COLORS.border },
-      timeScale: { borderColor: COLORS.border, timeVisible: true, secondsVisible: false },
+      // The default minimum bar spacing (0.5 px) keeps fitContent from showing
+      // more than about two bars per pixel: a long run opened on its last
+      // sessions only. Conflation keeps drawing that many bars fast. A resize
+      // (the page's scroll bar appearing, a window resized) keeps the range.
+      timeScale: {
+        borderColor: COLORS.border, timeVisible: true, secondsVisible: false,
+        minBarSpacing: 0.001, enableConflation: true, lockVisibleTimeRangeOnResize: true,
+      },
       crosshair: { mode: 0 },
       localization: priceFormatter ? { priceFormatter } : {},
     };
+  }
+
+  // Every time chart of the page: opened on all its data once the page is laid
+  // out (autoSize sizes the charts after they are created), and its visible
+  // range written to its element (data-visible: "all" or "from–to of n" in
+  // data points) for the browser test.
+  const timeCharts = [];
+  function timeChart(host, priceFormatter) {
+    const chart = LWC.createChart(host, chartOptions(priceFormatter));
+    const entry = { chart, host, points: 0 };
+    timeCharts.push(entry);
+    chart.timeScale().subscribeVisibleLogicalRangeChange((range) => recordRange(entry, range));
+    return {
+      chart,
+      // Call after the series' data is set: n is the number of points of the longest one.
+      fit(points) {
+        entry.points = Math.max(entry.points, points);
+        chart.timeScale().fitContent();
+        recordRange(entry, chart.timeScale().getVisibleLogicalRange());
+      },
+    };
+  }
+  function recordRange(entry, range) {
+    if (!range || !entry.points) return;
+    const all = range.from <= 0.5 && range.to >= entry.points - 1.5;
+    entry.host.dataset.visible = all ? 'all'
+      : Math.max(0, Math.round(range.from)) + '–' + Math.min(entry.points - 1, Math.round(range.to)) + ' of ' + entry.points;
+  }
+  function fitAllCharts() {
+    for (const { chart } of timeCharts) chart.timeScale().fitContent();
   }
 
   // Chart times are whole UTC seconds, strictly increasing: equal seconds keep the last row.
@@ -137,22 +248,42 @@
     return out;
   }
 
-  // The chart bar holding time t (the last bar starting at or before t).
-  function snapper(barTimes) {
-    return (t) => {
-      let lo = 0;
-      let hi = barTimes.length - 1;
-      if (hi < 0) return Math.floor(t);
-      if (t <= barTimes[0]) return barTimes[0];
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (barTimes[mid] <= t) lo = mid; else hi = mid - 1;
-      }
-      return barTimes[lo];
-    };
+  // The index of the chart point holding time t (the last one starting at or before t; 0 before the first).
+  function pointOf(times, t) {
+    let lo = 0;
+    let hi = times.length - 1;
+    if (hi < 0 || t <= times[0]) return 0;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (times[mid] <= t) lo = mid; else hi = mid - 1;
+    }
+    return lo;
   }
 
-  // ---- sections -----------------------------------------------------------
+  // Keeps the markers of a series to what can be read: on every change of the
+  // visible range, `draw(first, last)` (indices of the first and last point in
+  // view) returns {count, markers, text}; above READABLE_MARKERS items in view
+  // no markers are drawn and the hint asks to zoom in.
+  function markersInView(chart, seriesApi, points, hint, draw) {
+    const plugin = LWC.createSeriesMarkers(seriesApi, []);
+    let shown = '';
+    const update = (range) => {
+      if (!range || !points) return;
+      const first = Math.max(0, Math.ceil(range.from));
+      const last = Math.min(points - 1, Math.floor(range.to));
+      const key = first + ':' + last;
+      if (key === shown) return;
+      shown = key;
+      const view = draw(first, last);
+      plugin.setMarkers(view.markers);
+      hint.textContent = view.text;
+      hint.dataset.markers = view.state;
+      hint.dataset.inView = String(view.count);
+    };
+    chart.timeScale().subscribeVisibleLogicalRangeChange(update);
+    return () => update(chart.timeScale().getVisibleLogicalRange());
+  }
+
   function renderHeader(data) {
     const meta = data.summary.meta;
     const currency = meta.currency ? ' ' + meta.currency : '';
@@ -214,121 +345,174 @@
     }
   }
 
+  // The embedded trades with their row number and the chart points of their entry and exit.
+  function embeddedTrades(data) {
+    const times = data.chart.ts;
+    return rowsOf(data.trades).map((t, k) => Object.assign(t, {
+      number: fileRow(data.trades, k), entryPoint: pointOf(times, t.entry_time), exitPoint: pointOf(times, t.exit_time),
+    }));
+  }
+
   function renderPriceChart(data, trades) {
-    const bars = data.chart_bars;
+    const c = data.chart;
     const meta = data.summary.meta;
     const decimals = data.options.price_decimals;
     const price = (v) => fmt(v, decimals);
-    byId('price-note').textContent = 'Chart timeframe: ' + meta.chart_timeframe + ' · ' +
-      integer(bars.ts.length) + ' bars · ' + integer(trades.length) + ' trades · times in UTC';
-    const chart = LWC.createChart(byId('price-chart'), chartOptions(price));
+    const priceFormat = { type: 'price', precision: decimals, minMove: Math.pow(10, -decimals) };
+    const total = data.trade_stats.count;
+    const n = c.ts.length;
+    byId('price-note').textContent = 'Chart timeframe: ' + meta.chart_timeframe + ' · ' + integer(n) + ' bars' +
+      (n < c.source_rows ? ' (merged from ' + integer(c.source_rows) + ' rows of chart_bars.csv)' : '') + ' · ' +
+      integer(total) + ' trades · times in UTC · markers show when at most ' + integer(READABLE_MARKERS) +
+      ' trades are in view: zoom in (wheel, pinch or drag on the time axis).';
+    const { chart, fit } = timeChart(byId('price-chart'), price);
     const candles = chart.addSeries(LWC.CandlestickSeries, {
       upColor: COLORS.up, downColor: COLORS.down, borderVisible: false,
-      wickUpColor: COLORS.up, wickDownColor: COLORS.down,
-      priceFormat: { type: 'price', precision: decimals, minMove: Math.pow(10, -decimals) },
+      wickUpColor: COLORS.up, wickDownColor: COLORS.down, priceFormat,
     });
-    const candleData = series(bars.ts, (i) => ({ open: bars.open[i], high: bars.high[i], low: bars.low[i], close: bars.close[i] }));
-    candles.setData(candleData);
+    candles.setData(c.ts.map((time, i) => ({ time, open: c.open[i], high: c.high[i], low: c.low[i], close: c.close[i] })));
 
-    const snap = snapper(candleData.map((b) => b.time));
-    const labels = trades.length <= 300;
-    const stopLines = trades.length <= 200;
-    const markers = [];
-    trades.forEach((t, i) => {
-      const long = t.side === 'long';
-      const entry = snap(t.entry_time);
-      markers.push({
-        time: entry, position: long ? 'belowBar' : 'aboveBar', shape: long ? 'arrowUp' : 'arrowDown',
-        color: long ? COLORS.green : COLORS.red, text: labels ? (long ? 'Long #' : 'Short #') + (i + 1) : '',
-      });
-      const exit = snap(t.exit_time);
-      if (finite(t.initial_stop)) {
-        if (stopLines) {
-          // The initial stop as a short level from the entry bar to the exit bar.
-          const level = chart.addSeries(LWC.LineSeries, {
-            color: COLORS.stop, lineWidth: 2, lastValueVisible: false, priceLineVisible: false,
-            crosshairMarkerVisible: false, pointMarkersVisible: exit === entry, title: '',
-            priceFormat: { type: 'price', precision: decimals, minMove: Math.pow(10, -decimals) },
-          });
-          level.setData(exit === entry ? [{ time: entry, value: t.initial_stop }]
-            : [{ time: entry, value: t.initial_stop }, { time: exit, value: t.initial_stop }]);
-        } else {
-          markers.push({
-            time: entry, position: 'atPriceMiddle', price: t.initial_stop, shape: 'square', size: 0.5,
-            color: COLORS.stop, text: '',
-          });
+    // Trades per chart point (all trades of the run) and their running sum.
+    const tp = data.trade_points;
+    const longAt = new Uint32Array(n);
+    const shortAt = new Uint32Array(n);
+    const exitsAt = new Uint32Array(n);
+    const losingAt = new Uint32Array(n);
+    tp.point.forEach((p, j) => { longAt[p] = tp.long[j]; shortAt[p] = tp.short[j]; exitsAt[p] = tp.exits[j]; losingAt[p] = tp.losing[j]; });
+    const entriesBefore = new Float64Array(n + 1);
+    for (let p = 0; p < n; ++p) entriesBefore[p + 1] = entriesBefore[p] + longAt[p] + shortAt[p];
+    // The embedded trades by entry point, to tell whether every trade in view is embedded.
+    const byEntry = trades.slice().sort((a, b) => a.entryPoint - b.entryPoint);
+    const entryPoints = byEntry.map((t) => t.entryPoint);
+    const countBefore = (p) => {
+      let lo = 0;
+      let hi = entryPoints.length;
+      while (lo < hi) { const mid = (lo + hi) >> 1; if (entryPoints[mid] < p) lo = mid + 1; else hi = mid; }
+      return lo;
+    };
+
+    // Small runs: the initial stop as a level from entry to exit.
+    const stopLines = total <= 200 && trades.length === total;
+    if (stopLines) {
+      for (const t of trades) {
+        if (!finite(t.initial_stop)) continue;
+        const entry = c.ts[t.entryPoint];
+        const exit = c.ts[t.exitPoint];
+        const level = chart.addSeries(LWC.LineSeries, {
+          color: COLORS.stop, lineWidth: 2, lastValueVisible: false, priceLineVisible: false,
+          crosshairMarkerVisible: false, pointMarkersVisible: exit === entry, title: '', priceFormat,
+        });
+        level.setData(exit === entry ? [{ time: entry, value: t.initial_stop }]
+          : [{ time: entry, value: t.initial_stop }, { time: exit, value: t.initial_stop }]);
+      }
+    }
+
+    const tradeMarkers = (list, labels) => {
+      const markers = [];
+      for (const t of list) {
+        const long = t.side === 'long';
+        const entry = c.ts[t.entryPoint];
+        markers.push({
+          time: entry, position: long ? 'belowBar' : 'aboveBar', shape: long ? 'arrowUp' : 'arrowDown',
+          color: long ? COLORS.green : COLORS.red, text: labels ? (long ? 'Long #' : 'Short #') + t.number : '',
+        });
+        if (!stopLines && finite(t.initial_stop)) {
+          markers.push({ time: entry, position: 'atPriceMiddle', price: t.initial_stop, shape: 'square', size: 0.5,
+            color: COLORS.stop, text: '' });
+        }
+        markers.push({
+          time: c.ts[t.exitPoint], position: long ? 'aboveBar' : 'belowBar', shape: 'circle', size: 0.8,
+          color: finite(t.net_pnl) && t.net_pnl < 0 ? COLORS.red : COLORS.exit, text: labels ? t.exit_reason : '',
+        });
+      }
+      return markers;
+    };
+    // Trades that are not embedded one by one: per chart bar, how many entered and exited.
+    const barMarkers = (first, last) => {
+      const markers = [];
+      for (let p = first; p <= last; ++p) {
+        const time = c.ts[p];
+        if (longAt[p]) markers.push({ time, position: 'belowBar', shape: 'arrowUp', color: COLORS.green, text: longAt[p] > 1 ? String(longAt[p]) : '' });
+        if (shortAt[p]) markers.push({ time, position: 'aboveBar', shape: 'arrowDown', color: COLORS.red, text: shortAt[p] > 1 ? String(shortAt[p]) : '' });
+        if (exitsAt[p]) {
+          markers.push({ time, position: 'aboveBar', shape: 'circle', size: 0.8,
+            color: losingAt[p] * 2 > exitsAt[p] ? COLORS.red : COLORS.exit,
+            text: exitsAt[p] > 1 ? exitsAt[p] + ' exits' : '' });
         }
       }
-      markers.push({
-        time: exit, position: long ? 'aboveBar' : 'belowBar', shape: 'circle', size: 0.8,
-        color: finite(t.net_pnl) && t.net_pnl < 0 ? COLORS.red : COLORS.exit,
-        text: labels ? t.exit_reason : '',
-      });
+      return markers;
+    };
+    const refresh = markersInView(chart, candles, n, byId('price-markers'), (first, last) => {
+      const inView = entriesBefore[last + 1] - entriesBefore[first];
+      if (inView === 0) return { count: 0, markers: [], state: 'none', text: 'No trade entries in view.' };
+      if (inView > READABLE_MARKERS) {
+        return { count: inView, markers: [], state: 'hidden',
+          text: 'Zoom in to see the ' + integer(inView) + ' trades in view: markers show when at most ' +
+            integer(READABLE_MARKERS) + ' are.' };
+      }
+      const begin = countBefore(first);
+      const end = countBefore(last + 1);
+      if (end - begin === inView) {
+        const list = byEntry.slice(begin, end);
+        const markers = tradeMarkers(list, inView <= LABELLED_MARKERS).sort((a, b) => a.time - b.time);
+        return { count: inView, markers, state: 'trades',
+          text: 'Markers: the ' + integer(inView) + ' trade' + (inView === 1 ? '' : 's') + ' in view' +
+            (inView <= LABELLED_MARKERS ? ', labelled.' : ' (labels from ' + LABELLED_MARKERS + ' trades down).') };
+      }
+      return { count: inView, markers: barMarkers(first, last), state: 'bars',
+        text: 'Markers: the ' + integer(inView) + ' trades in view, counted per bar (the page holds the first and last ' +
+          'trades one by one; trades.csv holds all).' };
     });
-    markers.sort((a, b) => a.time - b.time);
-    LWC.createSeriesMarkers(candles, markers);
-    chart.timeScale().fitContent();
+    fit(n);
+    refresh();
 
     const legend = byId('price-legend');
-    const item = (symbol, color, text) => el('span', null, [el('b', { text: symbol, style: 'color:' + color }), ' ' + text]);
     legend.append(
-      item('▲', COLORS.green, 'long entry'), item('▼', COLORS.red, 'short entry'),
-      item('●', COLORS.exit, 'exit, labelled with its reason (red: losing trade)'),
-      item(stopLines ? '━' : '■', COLORS.stop, stopLines ? 'initial stop, from entry to exit' : 'initial stop at entry'));
-    if (!labels) legend.append(el('span', { text: '(labels hidden: more than 300 trades)' }));
+      legendItem('▲', COLORS.green, 'long entry'), legendItem('▼', COLORS.red, 'short entry'),
+      legendItem('●', COLORS.exit, 'exit, labelled with its reason (red: losing trade)'),
+      legendItem(stopLines ? '━' : '■', COLORS.stop, stopLines ? 'initial stop, from entry to exit' : 'initial stop at entry'),
+      el('span', { text: 'a number beside a marker: trades of that bar' }));
   }
 
+  function legendItem(symbol, color, text) {
+    return el('span', null, [el('b', { text: symbol, style: 'color:' + color }), ' ' + text]);
+  }
+
+  // Equity and drawdown in one chart of two panes: one time scale for both
+  // (building it is most of the cost of a 60,000-point chart) and they zoom together.
   function renderEquity(data) {
-    const eq = data.equity;
+    const c = data.chart;
     const meta = data.summary.meta;
-    const shown = eq.ts.length;
-    byId('equity-note').textContent = shown < eq.total_rows
-      ? integer(shown) + ' of ' + integer(eq.total_rows) + ' rows of equity.csv drawn (per stretch, the lowest and highest equity are kept).'
-      : integer(shown) + ' rows of equity.csv. Green above the initial equity, red below.';
-    const equityChart = LWC.createChart(byId('equity-chart'), chartOptions(money));
-    const equity = equityChart.addSeries(LWC.BaselineSeries, {
+    byId('equity-note').textContent = 'From chart_equity.csv: the equity at the close of each chart bar (' +
+      integer(c.ts.length) + ' bars of ' + meta.chart_timeframe + '), green above the initial equity and red below; ' +
+      'under it the drawdown, the deepest within each bar in % of the peak.';
+    const { chart, fit } = timeChart(byId('equity-chart'), money);
+    const equity = chart.addSeries(LWC.BaselineSeries, {
       baseValue: { type: 'price', price: meta.initial_equity },
       topLineColor: COLORS.green, topFillColor1: 'rgba(21,128,61,0.28)', topFillColor2: 'rgba(21,128,61,0.04)',
       bottomLineColor: COLORS.red, bottomFillColor1: 'rgba(185,28,28,0.04)', bottomFillColor2: 'rgba(185,28,28,0.28)',
       lineWidth: 2,
     });
-    equity.setData(series(eq.ts, (i) => ({ value: eq.equity[i] })));
+    equity.setData(series(c.ts, (i) => ({ value: c.equity[i] })));
     equity.createPriceLine({ price: meta.initial_equity, color: '#9ca3af', lineWidth: 1, lineStyle: 2, title: 'initial' });
-    equityChart.timeScale().fitContent();
 
-    // Drawdown in % of the running peak (peak = equity + drawdown), so it does
-    // not depend on how drawdown_pct is scaled.
     const pctFormat = (v) => fmt(v, 2) + ' %';
-    const drawdownChart = LWC.createChart(byId('drawdown-chart'), chartOptions(pctFormat));
-    const drawdown = drawdownChart.addSeries(LWC.AreaSeries, {
+    const drawdown = chart.addSeries(LWC.AreaSeries, {
       lineColor: COLORS.red, topColor: 'rgba(185,28,28,0.05)', bottomColor: 'rgba(185,28,28,0.35)', lineWidth: 1,
-      priceFormat: { type: 'custom', formatter: pctFormat, minMove: 0.01 },
-    });
-    drawdown.setData(series(eq.ts, (i) => {
-      const peak = eq.equity[i] + eq.drawdown[i];
-      return { value: peak > 0 && eq.drawdown[i] > 0 ? -100 * eq.drawdown[i] / peak : 0 };
-    }));
-    drawdownChart.timeScale().fitContent();
-
-    let syncing = false;
-    const link = (from, to) => from.timeScale().subscribeVisibleLogicalRangeChange((range) => {
-      if (syncing || !range) return;
-      syncing = true;
-      to.timeScale().setVisibleLogicalRange(range);
-      syncing = false;
-    });
-    link(equityChart, drawdownChart);
-    link(drawdownChart, equityChart);
+      priceFormat: { type: 'custom', formatter: pctFormat, minMove: 0.01 }, title: 'drawdown',
+    }, 1);
+    drawdown.setData(series(c.ts, (i) => ({ value: finite(c.drawdown_pct[i]) ? -100 * c.drawdown_pct[i] : 0 })));
+    const panes = chart.panes();
+    panes[0].setStretchFactor(2);
+    panes[1].setStretchFactor(1);
+    fit(c.ts.length);
+    byId('equity-legend').append(legendItem('━', COLORS.green, 'equity above the initial equity'),
+      legendItem('━', COLORS.red, 'below it; lower pane: drawdown (deepest within each chart bar, % of the peak)'));
   }
 
   function renderMonthly(data) {
-    const days = rowsOf(data.daily);
-    const months = new Map();  // 'YYYY-MM' -> growth factor
-    for (const d of days) {
-      if (!(d.start_equity > 0)) continue;
-      const key = d.date.slice(0, 7);
-      months.set(key, (months.has(key) ? months.get(key) : 1) * (d.end_equity / d.start_equity));
-    }
+    // Compounded by report.cpp over every row of daily.csv: 'YYYY-MM' → end ÷ start equity.
+    const months = new Map(Object.entries(data.monthly_growth));
     const host = byId('monthly-body');
     if (!months.size) {
       host.append(el('p', { className: 'note', text: 'No daily rows.' }));
@@ -371,36 +555,30 @@
   function renderTrades(data, trades) {
     const decimals = data.options.price_decimals;
     const price = (v) => fmt(v, decimals);
-    const limit = data.options.max_trade_rows;
-    const wins = trades.filter((t) => t.net_pnl > 0).length;
-    const net = trades.reduce((sum, t) => sum + t.net_pnl, 0);
-    const note = byId('trades-note');
-    note.textContent = integer(trades.length) + ' trades: ' + integer(wins) + ' winning, ' +
-      integer(trades.length - wins) + ' losing or flat; net ' + money(net) + '.';
+    const stats = data.trade_stats;
+    byId('trades-note').textContent = integer(stats.count) + ' trades: ' + integer(stats.winning) + ' winning, ' +
+      integer(stats.count - stats.winning) + ' losing or flat; net ' + money(stats.net_pnl) + '. ' +
+      keptText(data.trades, 'trades.csv');
+    if (!stats.count) {
+      byId('trades-body').append(el('p', { className: 'note', text: 'No trades.' }));
+      return;
+    }
     const columns = [
       { title: '#', cls: 'num' }, { title: 'Side' }, { title: 'Entry (UTC)' }, { title: 'Exit (UTC)' },
       { title: 'Qty', cls: 'num' }, { title: 'Entry price', cls: 'num' }, { title: 'Exit price', cls: 'num' },
       { title: 'Initial stop', cls: 'num' }, { title: 'Gross PnL', cls: 'num' }, { title: 'Fees', cls: 'num' },
       { title: 'Net PnL', cls: 'num' }, { title: 'Exit reason' }, { title: 'Bars', cls: 'num' },
     ];
-    const row = (t, i) => [
-      String(i + 1), { text: t.side, cls: t.side === 'long' ? 'side-long' : 'side-short' },
-      time(t.entry_time), time(t.exit_time), fmt(t.qty, Number.isInteger(t.qty) ? 0 : 2),
-      price(t.entry_price), price(t.exit_price), price(t.initial_stop),
-      { text: money(t.gross_pnl), cls: signClass(t.gross_pnl) }, money(t.fees),
-      { text: money(t.net_pnl), cls: signClass(t.net_pnl) }, t.exit_reason, integer(t.bars_held),
-    ];
-    let rows;
-    if (trades.length > limit) {
-      const half = Math.floor(limit / 2);
-      note.textContent += ' Showing the first and last ' + integer(half) + '; the full list is in trades.csv.';
-      rows = trades.slice(0, half).map(row);
-      rows.push('… ' + integer(trades.length - 2 * half) + ' trades not shown (see trades.csv) …');
-      rows = rows.concat(trades.slice(trades.length - half).map((t, j) => row(t, trades.length - half + j)));
-    } else {
-      rows = trades.map(row);
-    }
-    byId('trades-body').append(trades.length ? table(columns, rows) : el('p', { className: 'note', text: 'No trades.' }));
+    pagedTable(byId('trades-body'), columns, data.trades, (k) => {
+      const t = trades[k];
+      return [
+        integer(t.number), { text: t.side, cls: t.side === 'long' ? 'side-long' : 'side-short' },
+        time(t.entry_time), time(t.exit_time), fmt(t.qty, Number.isInteger(t.qty) ? 0 : 2),
+        price(t.entry_price), price(t.exit_price), price(t.initial_stop),
+        { text: money(t.gross_pnl), cls: signClass(t.gross_pnl) }, money(t.fees),
+        { text: money(t.net_pnl), cls: signClass(t.net_pnl) }, t.exit_reason, integer(t.bars_held),
+      ];
+    }, 'trades', 'trades.csv');
   }
 
   function countsTable(counts, label) {
@@ -414,13 +592,14 @@
     byId('risk-counts').append(total ? countsTable(data.risk_event_counts, 'Kind')
       : el('p', { className: 'note', text: 'No risk events.' }));
     if (!total) return;
-    byId('risk-note').textContent = events.length < total
-      ? 'Showing the first ' + integer(events.length) + ' of ' + integer(total) + ' risk events; the full list is in risk_events.csv.'
-      : integer(total) + ' risk events.';
-    const columns = [{ title: 'Time (UTC)' }, { title: 'Kind' }, { title: 'Reason' }, { title: 'Equity', cls: 'num' }, { title: 'Value', cls: 'num' }];
-    byId('risk-body').append(table(columns, events.map((e) => [
-      time(e.ts), e.kind, { text: e.reason, cls: 'wrap' }, money(e.equity), fmt(e.value, 2),
-    ])));
+    byId('risk-note').textContent = integer(total) + ' risk events. ' + keptText(data.risk_events, 'risk_events.csv');
+    const columns = [{ title: '#', cls: 'num' }, { title: 'Time (UTC)' }, { title: 'Kind' }, { title: 'Reason' },
+      { title: 'Equity', cls: 'num' }, { title: 'Value', cls: 'num' }];
+    pagedTable(byId('risk-body'), columns, data.risk_events, (k) => {
+      const e = events[k];
+      return [integer(fileRow(data.risk_events, k)), time(e.ts), e.kind, { text: e.reason, cls: 'wrap' },
+        money(e.equity), fmt(e.value, 2)];
+    }, 'events', 'risk_events.csv');
   }
 
   function renderOrders(data) {
@@ -428,51 +607,52 @@
     const total = data.orders.total_rows;
     byId('order-counts').append(total ? countsTable(data.order_status_counts, 'Status')
       : el('p', { className: 'note', text: 'No orders.' }));
-    byId('orders-summary').textContent = orders.length < total
-      ? 'Order list (first ' + integer(orders.length) + ' of ' + integer(total) + '; all in orders.csv)'
-      : 'Order list (' + integer(total) + ' orders)';
+    byId('orders-summary').textContent = 'Order list (' + integer(total) + ' orders' +
+      (orders.length < total ? '; the page holds the first and last ' + integer(orders.length) + ', orders.csv all' : '') + ')';
+    if (!total) return;
     const price = (v) => fmt(v, data.options.price_decimals);
     const columns = [
       { title: 'Id' }, { title: 'Created (UTC)' }, { title: 'Updated (UTC)' }, { title: 'Side' }, { title: 'Type' },
       { title: 'TIF' }, { title: 'Purpose' }, { title: 'Qty', cls: 'num' }, { title: 'Limit', cls: 'num' },
       { title: 'Stop', cls: 'num' }, { title: 'Status' }, { title: 'Filled', cls: 'num' }, { title: 'Avg fill', cls: 'num' },
     ];
-    byId('orders-body').append(table(columns, orders.map((o) => [
-      o.id, time(o.created), time(o.updated), o.side, o.type, o.tif, o.purpose, fmt(o.qty, Number.isInteger(o.qty) ? 0 : 2),
-      price(o.limit_price), price(o.stop_price), o.status, fmt(o.filled_qty, Number.isInteger(o.filled_qty) ? 0 : 2),
-      price(o.avg_fill_price),
-    ])));
+    pagedTable(byId('orders-body'), columns, data.orders, (k) => {
+      const o = orders[k];
+      return [o.id, time(o.created), time(o.updated), o.side, o.type, o.tif, o.purpose,
+        fmt(o.qty, Number.isInteger(o.qty) ? 0 : 2), price(o.limit_price), price(o.stop_price), o.status,
+        fmt(o.filled_qty, Number.isInteger(o.filled_qty) ? 0 : 2), price(o.avg_fill_price)];
+    }, 'orders', 'orders.csv');
   }
 
   function renderDaily(data) {
     const days = rowsOf(data.daily);
-    byId('daily-summary').textContent = 'Daily table (' + integer(days.length) + ' sessions)';
+    const total = data.daily.total_rows;
+    byId('daily-summary').textContent = 'Daily table (' + integer(total) + ' sessions, ' + integer(data.daily_halted) +
+      ' halted' + (days.length < total ? '; the page holds the first and last ' + integer(days.length) + ', daily.csv all' : '') + ')';
+    if (!total) return;
     const columns = [
       { title: 'Session date' }, { title: 'Start equity', cls: 'num' }, { title: 'End equity', cls: 'num' },
       { title: 'PnL', cls: 'num' }, { title: 'Return', cls: 'num' }, { title: 'Trades', cls: 'num' },
       { title: 'Fees', cls: 'num' }, { title: 'Halted' },
     ];
-    byId('daily-body').append(table(columns, days.map((d) => {
+    pagedTable(byId('daily-body'), columns, data.daily, (k) => {
+      const d = days[k];
       const r = d.start_equity > 0 ? d.end_equity / d.start_equity - 1 : NaN;
       return [
         d.date, money(d.start_equity), money(d.end_equity), { text: money(d.pnl), cls: signClass(d.pnl) },
         { text: percent(r), cls: signClass(r) }, integer(d.trades), money(d.fees),
         d.halted === '1' ? { text: 'halted', cls: 'neg' } : '',
       ];
-    })));
+    }, 'sessions', 'daily.csv');
   }
 
   // ---- gated run: comparison, model, quantile bands -------------------------
-  function legendItem(symbol, color, text) {
-    return el('span', null, [el('b', { text: symbol, style: 'color:' + color }), ' ' + text]);
-  }
-
   function renderComparison(data) {
     const g = data.summary;
     const u = data.ungated.summary;
     const currency = g.meta.currency ? ' ' + g.meta.currency : '';
     byId('compare-note').textContent = 'The same backtest with the model gate (this run) and without it ' +
-      '(ungated/). Difference = gated − ungated.';
+      '(ungated/). Difference = gated − ungated. Equity per chart bar, from chart_equity.csv of each run.';
     const diffCell = (d, text, higherIsBetter) => ({
       text, cls: 'num ' + (!finite(d) || d === 0 ? '' : (d > 0) === higherIsBetter ? 'pos' : 'neg'),
     });
@@ -497,18 +677,20 @@
     byId('compare-body').append(table([{ title: 'Metric' }, { title: 'Gated', cls: 'num' },
       { title: 'Ungated', cls: 'num' }, { title: 'Difference', cls: 'num' }], rows, 'metrics compare'));
 
-    const chart = LWC.createChart(byId('compare-chart'), chartOptions(money));
-    const line = (eq, color, title) => {
+    const { chart, fit } = timeChart(byId('compare-chart'), money);
+    const line = (times, values, color, title) => {
       const s = chart.addSeries(LWC.LineSeries, { color, lineWidth: 2, title, priceLineVisible: false });
-      s.setData(series(eq.ts, (i) => ({ value: eq.equity[i] })));
-      return s;
+      const points = series(times, (i) => ({ value: values[i] }));
+      s.setData(points);
+      return { s, points: points.length };
     };
-    line(data.ungated.equity, COLORS.ungated, 'ungated');
-    const gated = line(data.equity, COLORS.blue, 'gated');
-    gated.createPriceLine({ price: g.meta.initial_equity, color: '#9ca3af', lineWidth: 1, lineStyle: 2, title: 'initial' });
-    chart.timeScale().fitContent();
+    const ungated = line(data.ungated.ts || data.chart.ts, data.ungated.equity, COLORS.ungated, 'ungated');
+    const gated = line(data.chart.ts, data.chart.equity, COLORS.blue, 'gated');
+    gated.s.createPriceLine({ price: g.meta.initial_equity, color: '#9ca3af', lineWidth: 1, lineStyle: 2, title: 'initial' });
+    // Both runs share the chart bars (the usual case) or the union of their times is drawn.
+    fit(data.ungated.ts ? new Set([...data.ungated.ts, ...data.chart.ts]).size : Math.max(ungated.points, gated.points));
     byId('compare-legend').append(legendItem('━', COLORS.blue, 'gated equity (this run)'),
-      legendItem('━', COLORS.ungated, 'ungated equity (ungated/equity.csv)'));
+      legendItem('━', COLORS.ungated, 'ungated equity (ungated/chart_equity.csv)'));
   }
 
   const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -573,7 +755,8 @@
       rows.push(['AUC on the early-stopping rows (chose the trees: biased)', fmt(m.early_stopping.auc, 4)]);
     }
     if (finite(m.raw_quantiles_crossed)) rows.push(['Raw q10 > q90 (before sorting)', percent(m.raw_quantiles_crossed, 1)]);
-    rows.push(['Model directory', { text: m.model_dir, cls: 'wrap' }], ['Manifest hash', { text: m.manifest_hash, cls: 'mono' }]);
+    rows.push(['Model directory', { text: m.model_dir, cls: 'long-value' }],
+      ['Manifest hash', { text: m.manifest_hash, cls: 'long-value mono' }]);
     const facts = table([{ title: where + ' metric' }, { title: 'Value', cls: 'num' }], rows, 'metrics');
     facts.prepend(el('caption', { text: where }));
     if (m.overlap) {
@@ -604,16 +787,18 @@
 
   function renderGate(data) {
     const gate = data.gate;
-    const signals = rowsOf(gate);
-    const total = gate.total_rows;
+    const g = gate.chart;
+    const total = gate.allowed_count + gate.blocked_count;
     byId('gate-note').textContent = 'Each entry signal the gate judged: the model\'s 10 % and 90 % quantiles of ' +
-      'the forward move (points, signed in the trade\'s direction), against the target and the stop (2 × ATR).';
+      'the forward move (points, signed in the trade\'s direction), against the target and the stop (2 × ATR).' +
+      (g.per_signal ? '' : ' ' + integer(total) + ' signals are too many to draw one by one: the chart shows their means ' +
+        'per ' + integer(g.points_per_bucket) + ' chart bar' + (g.points_per_bucket === 1 ? '' : 's') + '.');
     byId('gate-counts').append(table([{ title: 'Decision' }, { title: 'Signals', cls: 'num' }, { title: 'Share', cls: 'num' }], [
       [{ text: 'allowed', cls: 'pos' }, integer(gate.allowed_count), percent(total ? gate.allowed_count / total : NaN, 1)],
       [{ text: 'blocked', cls: 'neg' }, integer(gate.blocked_count), percent(total ? gate.blocked_count / total : NaN, 1)],
     ], 'counts'));
     const points = (v) => fmt(v, 2);
-    const chart = LWC.createChart(byId('gate-chart'), chartOptions(points));
+    const { chart, fit } = timeChart(byId('gate-chart'), points);
     const line = (color, width, style, title) => chart.addSeries(LWC.LineSeries, {
       color, lineWidth: width, lineStyle: style, title, priceLineVisible: false, lastValueVisible: false,
       crosshairMarkerVisible: false,
@@ -622,47 +807,122 @@
     const stop = line(COLORS.stop, 1, 2, '−stop');
     const q10 = line(COLORS.blue, 2, 0, 'q10');
     const q90 = line(COLORS.blue, 2, 0, 'q90');
-    const at = (key, sign) => series(gate.ts, (i) => ({ value: sign * gate[key][i] }));
+    const at = (key, sign) => series(g.ts, (i) => ({ value: sign * g[key][i] }));
     target.setData(at('target', 1));
     stop.setData(at('stop', -1));
     q10.setData(at('q10', 1));
-    q90.setData(at('q90', 1));
+    const band = at('q90', 1);
+    q90.setData(band);
     q90.createPriceLine({ price: 0, color: '#9ca3af', lineWidth: 1, lineStyle: 1, title: '' });
-    const markers = [];
-    for (const point of series(gate.ts, (i) => ({ allowed: gate.allowed[i] === '1' }))) {
-      markers.push({ time: point.time, position: 'aboveBar', shape: point.allowed ? 'circle' : 'square',
-        size: 0.5, color: point.allowed ? COLORS.green : COLORS.red, text: '' });
+    const legend = byId('gate-legend');
+    legend.append(legendItem('━', COLORS.blue, 'q10 and q90 (the band)'),
+      legendItem('╌', COLORS.green, 'target distance'), legendItem('╌', COLORS.stop, '−stop distance'));
+    if (g.per_signal) {
+      // One marker per signal, only while few enough are in view.
+      const decided = series(g.ts, (i) => ({ allowed: g.allowed[i] === 1 }));
+      const refresh = markersInView(chart, q90, decided.length, byId('gate-markers'), (first, last) => {
+        const count = last >= first ? last - first + 1 : 0;
+        if (count > READABLE_MARKERS) {
+          return { count, markers: [], state: 'hidden', text: 'Zoom in to see whether each of the ' + integer(count) +
+            ' signals in view was allowed: markers show when at most ' + integer(READABLE_MARKERS) + ' are.' };
+        }
+        const markers = decided.slice(first, last + 1).map((p) => ({ time: p.time, position: 'aboveBar',
+          shape: p.allowed ? 'circle' : 'square', size: 0.5, color: p.allowed ? COLORS.green : COLORS.red, text: '' }));
+        return { count, markers, state: count ? 'signals' : 'none', text: count ? 'Markers: the ' + integer(count) +
+          ' signals in view, allowed or blocked.' : 'No signals in view.' };
+      });
+      fit(band.length);
+      refresh();
+      legend.append(legendItem('●', COLORS.green, 'allowed'), legendItem('■', COLORS.red, 'blocked'));
+    } else {
+      fit(band.length);
+      byId('gate-markers').textContent = 'Allowed and blocked signals are counted above; gate.csv lists each one.';
     }
-    LWC.createSeriesMarkers(q90, markers);
-    chart.timeScale().fitContent();
-    byId('gate-legend').append(legendItem('━', COLORS.blue, 'q10 and q90 (the band)'),
-      legendItem('╌', COLORS.green, 'target distance'), legendItem('╌', COLORS.stop, '−stop distance'),
-      legendItem('●', COLORS.green, 'allowed'), legendItem('■', COLORS.red, 'blocked'));
 
-    const limit = data.options.max_gate_rows;
-    const shown = signals.slice(0, limit);
-    if (total > shown.length) {
-      byId('gate-note').textContent += ' The table shows the first ' + integer(shown.length) + ' of ' +
-        integer(total) + ' signals; all are in gate.csv.';
+    if (!total) {
+      byId('gate-body').append(el('p', { className: 'note', text: 'No gate signals.' }));
+      return;
     }
+    const kept = keptText(gate.table, 'gate.csv');
+    if (kept) byId('gate-note').textContent += ' Table: ' + kept;
+    const rows = rowsOf(gate.table);
     const columns = [
       { title: 'Time (UTC)' }, { title: 'Side' }, { title: 'Prob', cls: 'num' }, { title: 'q10', cls: 'num' },
       { title: 'q90', cls: 'num' }, { title: 'Target', cls: 'num' }, { title: 'Stop', cls: 'num' },
       { title: 'Decision' }, { title: 'Reason' },
     ];
-    byId('gate-body').append(total ? table(columns, shown.map((r) => [
-      time(r.ts), { text: r.side, cls: r.side === 'long' ? 'side-long' : 'side-short' }, fmt(r.prob, 3),
-      { text: points(r.q10), cls: signClass(r.q10) }, { text: points(r.q90), cls: signClass(r.q90) },
-      points(r.target), points(r.stop),
-      r.allowed === '1' ? { text: 'allowed', cls: 'pos' } : { text: 'blocked', cls: 'neg' },
-      { text: r.reason, cls: 'wrap' },
-    ])) : el('p', { className: 'note', text: 'No gate signals.' }));
+    pagedTable(byId('gate-body'), columns, gate.table, (k) => {
+      const r = rows[k];
+      return [time(r.ts), { text: r.side, cls: r.side === 'long' ? 'side-long' : 'side-short' }, fmt(r.prob, 3),
+        { text: points(r.q10), cls: signClass(r.q10) }, { text: points(r.q90), cls: signClass(r.q90) },
+        points(r.target), points(r.stop),
+        r.allowed === '1' ? { text: 'allowed', cls: 'pos' } : { text: 'blocked', cls: 'neg' },
+        { text: r.reason, cls: 'wrap' }];
+    }, 'signals', 'gate.csv');
+  }
+
+  // ---- layout check (tests/report/render_test.sh opens the page with ?layout-check) ----
+  // Opens every <details>, then lists in
+  // document.body.dataset.layout what does not fit: the page wider than the
+  // window, an element whose content is wider than its box (scroll containers
+  // excepted: they scroll by design), or block siblings that overlap. "ok" when
+  // nothing is found. The charts' insides are the library's and are not checked.
+  function layoutCheck() {
+    for (const details of document.querySelectorAll('details')) details.open = true;
+    const name = (node) => node.tagName.toLowerCase() + (node.id ? '#' + node.id : '') +
+      (typeof node.className === 'string' && node.className.trim() ? '.' + node.className.trim().split(/\s+/).join('.') : '');
+    const path = (node) => {
+      const parts = [];
+      for (let n = node; n && n !== document.body && parts.length < 4; n = n.parentElement) parts.unshift(name(n));
+      return parts.join(' > ');
+    };
+    const check = () => {
+      const problems = [];
+      const root = document.documentElement;
+      if (root.scrollWidth > root.clientWidth + 1) {
+        problems.push('page wider than the window (' + root.scrollWidth + ' > ' + root.clientWidth + ' px)');
+      }
+      const blocks = (node) => [...node.children].filter((child) => {
+        const style = getComputedStyle(child);
+        if (style.display === 'none' || style.display === 'inline' || style.display === 'contents') return false;
+        if (style.position === 'absolute' || style.position === 'fixed') return false;
+        const r = child.getBoundingClientRect();
+        return r.width > 0 && r.height > 0;
+      });
+      for (const node of document.body.querySelectorAll('*')) {
+        if (node.closest('.chart') && !node.classList.contains('chart')) continue;
+        if (node instanceof SVGElement) continue;
+        const style = getComputedStyle(node);
+        if (style.display === 'none' || style.display === 'inline') continue;
+        const scrolls = style.overflowX === 'auto' || style.overflowX === 'scroll';
+        if (!scrolls && node.clientWidth > 0 && node.scrollWidth > node.clientWidth + 1) {
+          problems.push('overflows: ' + path(node) + ' (' + node.scrollWidth + ' > ' + node.clientWidth + ' px)');
+        }
+        if (node.classList.contains('chart')) continue;
+        const children = blocks(node);
+        if (children.length < 2 || children.length > 200) continue;
+        const rects = children.map((child) => child.getBoundingClientRect());
+        for (let i = 0; i < rects.length; ++i) {
+          for (let j = i + 1; j < rects.length; ++j) {
+            const a = rects[i];
+            const b = rects[j];
+            if (Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1 &&
+                Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1) {
+              problems.push('overlap: ' + path(children[i]) + ' and ' + name(children[j]));
+            }
+          }
+        }
+      }
+      document.body.dataset.layout = problems.length ? problems.slice(0, 12).join(' | ') +
+        (problems.length > 12 ? ' | … ' + (problems.length - 12) + ' more' : '') : 'ok';
+    };
+    check();  // reading sizes lays the page out: no need to wait for a frame
   }
 
   function main() {
     if (!LWC) throw new Error('the inlined Lightweight Charts library did not load');
     const data = JSON.parse(byId('report-data').textContent);
-    const trades = rowsOf(data.trades);
+    const trades = embeddedTrades(data);
     renderHeader(data);
     renderMetrics(data);
     if (data.ungated) renderComparison(data);
@@ -676,11 +936,15 @@
     renderOrders(data);
     renderDaily(data);
     byId('config-text').textContent = data.config_toml;
+    // The charts are sized by the browser after they are created (autoSize):
+    // fit them again once the page is laid out, so each opens on the whole run.
+    requestAnimationFrame(() => requestAnimationFrame(fitAllCharts));
   }
 
   try {
     main();
     if (!failed) document.body.dataset.rendered = 'ok';
+    if (new URLSearchParams(window.location.search).has('layout-check')) layoutCheck();
   } catch (error) {
     fail(error);
   }
