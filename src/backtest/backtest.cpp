@@ -185,8 +185,8 @@ class RunWriter final : public engine::EngineObserver {
     }
     for (std::size_t i = 0; i < chosen->bars.size(); ++i) {
       const Bar& b = chosen->bars[i];
-      std::fprintf(chart.get(), "%s,%.*f,%.*f,%.*f,%.*f\n", format_utc(b.ts).c_str(), decimals_, b.open, decimals_,
-                   b.high, decimals_, b.low, decimals_, b.close);
+      line_.time(b.ts).comma().fixed(b.open, decimals_).comma().fixed(b.high, decimals_).comma();
+      line_.fixed(b.low, decimals_).comma().fixed(b.close, decimals_).write_to(chart.get());
       const EquityPoint& e = chosen->equity[i];
       line_.time(b.ts).comma().fixed(e.equity, 2).comma().fixed(e.drawdown_pct, 6).write_to(chart_equity.get());
     }
