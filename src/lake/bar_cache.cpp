@@ -75,10 +75,11 @@ struct Checksum {
   std::uint64_t value() const { return a ^ (b * 0x9E3779B97F4A7C15ULL); }
 };
 
-bool read_all(int fd, void* out, std::size_t bytes, off_t offset) {
-  auto* p = static_cast<char*>(out);
+/// All of `bytes` through pread or pwrite at `offset` (short transfers and EINTR retried).
+template <class Transfer, class Byte>
+bool transfer_all(Transfer transfer, int fd, Byte* p, std::size_t bytes, off_t offset) {
   while (bytes > 0) {
-    const ssize_t n = ::pread(fd, p, bytes, offset);
+    const ssize_t n = transfer(fd, p, bytes, offset);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     p += n;
@@ -88,17 +89,12 @@ bool read_all(int fd, void* out, std::size_t bytes, off_t offset) {
   return true;
 }
 
+bool read_all(int fd, void* out, std::size_t bytes, off_t offset) {
+  return transfer_all(::pread, fd, static_cast<char*>(out), bytes, offset);
+}
+
 bool write_all(int fd, const void* data, std::size_t bytes, off_t offset) {
-  const auto* p = static_cast<const char*>(data);
-  while (bytes > 0) {
-    const ssize_t n = ::pwrite(fd, p, bytes, offset);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    bytes -= static_cast<std::size_t>(n);
-    offset += n;
-  }
-  return true;
+  return transfer_all(::pwrite, fd, static_cast<const char*>(data), bytes, offset);
 }
 
 }  // namespace
