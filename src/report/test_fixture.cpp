@@ -28,6 +28,45 @@ std::string fixed(double value, int decimals = 2) {
   return text;
 }
 
+/// What summary.json says of a fixture run (docs/contracts/backtest_outputs.md).
+struct FixtureSummary {
+  double gross = 0, fees = 0, wins = 0, win_sum = 0, loss_sum = 0;
+  std::size_t trades = 0;
+  double sharpe = 0, sortino = 0, max_drawdown = 0, max_drawdown_pct = 0, calmar = 0, exposure = 0;
+  std::int64_t bars = 0;
+  std::string strategy, from, to, data_source, chart_timeframe;
+  double final_equity = 0;
+  bool generated_data = false;
+  int seed = 0;
+};
+
+std::string summary_json(const FixtureSummary& s, double initial_equity) {
+  const double count = static_cast<double>(s.trades);
+  const double net = s.gross - s.fees;
+  std::string summary = "{\n";
+  summary += "  \"net_pnl\": " + fixed(net) + ",\n  \"gross_pnl\": " + fixed(s.gross) + ",\n";
+  summary += "  \"trades\": " + std::to_string(s.trades) + ",\n";
+  summary += "  \"win_rate\": " + fixed(count > 0 ? s.wins / count : 0, 4) + ",\n";
+  summary += "  \"profit_factor\": " + (s.loss_sum > 0 ? fixed(s.win_sum / s.loss_sum, 4) : std::string("null")) + ",\n";
+  summary += "  \"expectancy\": " + fixed(count > 0 ? net / count : 0, 4) + ",\n";
+  summary += "  \"sharpe\": " + fixed(s.sharpe, 4) + ",\n  \"sortino\": " + fixed(s.sortino, 4) + ",\n";
+  summary += "  \"max_drawdown\": " + fixed(s.max_drawdown) + ",\n";
+  summary += "  \"max_drawdown_pct\": " + fixed(s.max_drawdown_pct, 6) + ",\n";
+  summary += "  \"calmar\": " + fixed(s.calmar, 4) + ",\n  \"exposure\": " + fixed(s.exposure, 4) + ",\n";
+  summary += "  \"fees\": " + fixed(s.fees) + ",\n  \"bars\": " + std::to_string(s.bars) + ",\n";
+  summary += "  \"bars_per_second\": 1234567.8,\n";
+  summary += "  \"meta\": {\n";
+  summary += "    \"symbol\": \"WIN$N\",\n    \"strategy\": \"" + s.strategy + "\",\n";
+  summary += "    \"from\": \"" + s.from + "\",\n    \"to\": \"" + s.to + "\",\n";
+  summary += "    \"initial_equity\": " + fixed(initial_equity) + ",\n    \"final_equity\": " + fixed(s.final_equity) + ",\n";
+  summary += "    \"currency\": \"BRL\",\n";
+  summary += std::string("    \"generated_data\": ") + (s.generated_data ? "true" : "false") + ",\n";
+  summary += "    \"data_source\": \"" + s.data_source + "\",\n";
+  summary += "    \"chart_timeframe\": \"" + s.chart_timeframe + "\",\n    \"seed\": " + std::to_string(s.seed) +
+             ",\n    \"version\": \"0.1.0\"\n  }\n}\n";
+  return summary;
+}
+
 std::string iso(std::int64_t seconds) { return format_utc(from_epoch_ns(seconds * 1'000'000'000)); }
 
 std::string date_of(std::int64_t seconds) { return iso(seconds).substr(0, 10); }
@@ -202,29 +241,29 @@ void write_fixture_run(const std::filesystem::path& dir, const FixtureOptions& o
       loss_sum -= t.net;
     }
   }
-  const double count = static_cast<double>(trades.size());
-  const double net = gross - fees;
-  std::string summary = "{\n";
-  summary += "  \"net_pnl\": " + fixed(net) + ",\n  \"gross_pnl\": " + fixed(gross) + ",\n";
-  summary += "  \"trades\": " + std::to_string(trades.size()) + ",\n";
-  summary += "  \"win_rate\": " + fixed(count > 0 ? wins / count : 0, 4) + ",\n";
-  summary += "  \"profit_factor\": " + (loss_sum > 0 ? fixed(win_sum / loss_sum, 4) : std::string("null")) + ",\n";
-  summary += "  \"expectancy\": " + fixed(count > 0 ? net / count : 0, 4) + ",\n";
-  summary += "  \"sharpe\": 1.2345,\n  \"sortino\": 1.8765,\n";
-  summary += "  \"max_drawdown\": " + fixed(max_drawdown) + ",\n";
-  summary += "  \"max_drawdown_pct\": " + fixed(max_drawdown_pct, 6) + ",\n";
-  summary += "  \"calmar\": 0.75,\n  \"exposure\": 0.4321,\n";
-  summary += "  \"fees\": " + fixed(fees) + ",\n  \"bars\": " + std::to_string(n) + ",\n";
-  summary += "  \"bars_per_second\": 1234567.8,\n";
-  summary += "  \"meta\": {\n";
-  summary += "    \"symbol\": \"WIN$N\",\n    \"strategy\": \"breakout_atr\",\n";
-  summary += "    \"from\": \"" + iso(start) + "\",\n    \"to\": \"" + iso(bar_time(n)) + "\",\n";
-  summary += "    \"initial_equity\": " + fixed(kInitialEquity) + ",\n    \"final_equity\": " + fixed(equity) + ",\n";
-  summary += "    \"currency\": \"BRL\",\n";
-  summary += std::string("    \"generated_data\": ") + (options.generated_data ? "true" : "false") + ",\n";
-  summary += "    \"data_source\": \"sim: random walk <seed 42> & co\",\n";
-  summary += "    \"chart_timeframe\": \"H4\",\n    \"seed\": 42,\n    \"version\": \"0.1.0\"\n  }\n}\n";
-  write_file(dir / "summary.json", summary);
+  FixtureSummary summary;
+  summary.gross = gross;
+  summary.fees = fees;
+  summary.wins = wins;
+  summary.win_sum = win_sum;
+  summary.loss_sum = loss_sum;
+  summary.trades = trades.size();
+  summary.sharpe = 1.2345;
+  summary.sortino = 1.8765;
+  summary.max_drawdown = max_drawdown;
+  summary.max_drawdown_pct = max_drawdown_pct;
+  summary.calmar = 0.75;
+  summary.exposure = 0.4321;
+  summary.bars = static_cast<std::int64_t>(n);
+  summary.strategy = "breakout_atr";
+  summary.from = iso(start);
+  summary.to = iso(bar_time(n));
+  summary.final_equity = equity;
+  summary.generated_data = options.generated_data;
+  summary.data_source = "sim: random walk <seed 42> & co";
+  summary.chart_timeframe = "H4";
+  summary.seed = 42;
+  write_file(dir / "summary.json", summary_json(summary, kInitialEquity));
 
   write_file(dir / "config.toml",
              "# resolved configuration of the fixture run\n[backtest]\nsymbol = \"WIN$N\"\n"
@@ -457,28 +496,29 @@ void write_large_fixture_run(const std::filesystem::path& dir, const LargeFixtur
     }
   }
 
-  const double count = static_cast<double>(trade_count);
-  const double net = gross_total - fees_total;
-  std::string summary = "{\n";
-  summary += "  \"net_pnl\": " + fixed(net) + ",\n  \"gross_pnl\": " + fixed(gross_total) + ",\n";
-  summary += "  \"trades\": " + std::to_string(trade_count) + ",\n";
-  summary += "  \"win_rate\": " + fixed(count > 0 ? winning / count : 0, 4) + ",\n";
-  summary += "  \"profit_factor\": " + (lost > 0 ? fixed(won / lost, 4) : std::string("null")) + ",\n";
-  summary += "  \"expectancy\": " + fixed(count > 0 ? net / count : 0, 4) + ",\n";
-  summary += "  \"sharpe\": 0.4321,\n  \"sortino\": 0.6543,\n";
-  summary += "  \"max_drawdown\": " + fixed(max_drawdown) + ",\n";
-  summary += "  \"max_drawdown_pct\": " + fixed(max_drawdown_pct, 6) + ",\n";
-  summary += "  \"calmar\": 0.25,\n  \"exposure\": 0.5123,\n";
-  summary += "  \"fees\": " + fixed(fees_total) + ",\n  \"bars\": " + std::to_string(n * 60) + ",\n";
-  summary += "  \"bars_per_second\": 1234567.8,\n";
-  summary += "  \"meta\": {\n";
-  summary += "    \"symbol\": \"WIN$N\",\n    \"strategy\": \"ma_breakout\",\n";
-  summary += "    \"from\": \"" + iso(start) + "\",\n    \"to\": \"" + iso(bar_time(n)) + "\",\n";
-  summary += "    \"initial_equity\": " + fixed(kInitialEquity) + ",\n    \"final_equity\": " + fixed(equity) + ",\n";
-  summary += "    \"currency\": \"BRL\",\n    \"generated_data\": true,\n";
-  summary += "    \"data_source\": \"report fixture: a long generated run\",\n";
-  summary += "    \"chart_timeframe\": \"1h\",\n    \"seed\": 7,\n    \"version\": \"0.1.0\"\n  }\n}\n";
-  write_file(dir / "summary.json", summary);
+  FixtureSummary summary;
+  summary.gross = gross_total;
+  summary.fees = fees_total;
+  summary.wins = winning;
+  summary.win_sum = won;
+  summary.loss_sum = lost;
+  summary.trades = trade_count;
+  summary.sharpe = 0.4321;
+  summary.sortino = 0.6543;
+  summary.max_drawdown = max_drawdown;
+  summary.max_drawdown_pct = max_drawdown_pct;
+  summary.calmar = 0.25;
+  summary.exposure = 0.5123;
+  summary.bars = static_cast<std::int64_t>(n * 60);
+  summary.strategy = "ma_breakout";
+  summary.from = iso(start);
+  summary.to = iso(bar_time(n));
+  summary.final_equity = equity;
+  summary.generated_data = true;
+  summary.data_source = "report fixture: a long generated run";
+  summary.chart_timeframe = "1h";
+  summary.seed = 7;
+  write_file(dir / "summary.json", summary_json(summary, kInitialEquity));
   write_file(dir / "config.toml", "# the large report fixture\n[backtest]\nsymbol = \"WIN$N\"\n");
 }
 
