@@ -44,6 +44,21 @@ CalendarDay SessionLocator::day(std::int64_t day) const {
 }
 
 SessionPlace SessionLocator::locate(Timestamp bar_start) {
+  // The next minute of the same local date, on the same side of the open and
+  // under the same offset: one minute further into the same hours.
+  if (last_minute_of_date_ >= 0 && bar_start - last_start_ == std::chrono::minutes(1) && bar_start < span_.end &&
+      last_minute_of_date_ + 1 < 1440 && (last_minute_of_date_ + 1 == today_.open) == false) {
+    const DayHours& hours = last_after_open_ ? today_ : yesterday_;
+    SessionPlace p = last_;
+    ++p.minutes_since_open;
+    p.within_hours = p.minutes_since_open < hours.length;
+    p.in_session = p.within_hours && hours.trading;
+    p.minutes_to_close = p.in_session ? hours.length - static_cast<int>(p.minutes_since_open) - 1 : 0;
+    last_start_ = bar_start;
+    ++last_minute_of_date_;
+    last_ = p;
+    return p;
+  }
   if (bar_start < span_.begin || bar_start >= span_.end) span_ = zone_.offset_span(bar_start);
   const std::int64_t local_minute =
       std::chrono::floor<std::chrono::minutes>((bar_start + span_.offset).time_since_epoch()).count();
@@ -69,6 +84,12 @@ SessionPlace SessionLocator::locate(Timestamp bar_start) {
   p.within_hours = p.minutes_since_open < hours.length;
   p.in_session = p.within_hours && hours.trading;
   p.minutes_to_close = p.in_session ? hours.length - static_cast<int>(p.minutes_since_open) - 1 : 0;
+  // Whole minutes only: a bar starting mid-minute takes the general path next time.
+  const bool whole_minute = (bar_start + span_.offset).time_since_epoch() % std::chrono::minutes(1) == Duration(0);
+  last_start_ = bar_start;
+  last_minute_of_date_ = whole_minute ? static_cast<int>(local_minute - date * 1440) : -1;
+  last_after_open_ = after_open;
+  last_ = p;
   return p;
 }
 

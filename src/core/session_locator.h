@@ -65,6 +65,12 @@ class SessionLocator {
   std::int64_t cached_date_ = 0;
   bool cache_valid_ = false;
   DayHours today_{}, yesterday_{};  // of cached_date_ and cached_date_ − 1
+  // The previous answer, for the next minute's shortcut (bars in time order):
+  // its bar start, its minute of the local date, and whether it was after the open.
+  Timestamp last_start_{};
+  int last_minute_of_date_ = -1;
+  bool last_after_open_ = false;
+  SessionPlace last_{};
 };
 
 }  // namespace quant

@@ -115,6 +115,40 @@ RC_GTEST_PROP(SessionLocatorProperty, CachedAnswersEqualFreshOnes, ()) {
   }
 }
 
+// Bars minute after minute (the engine's case, which takes the locator's
+// next-minute shortcut) get the answers of a fresh locator: across B3's
+// calendar (carnival, Ash Wednesday, holidays, weekends) and across New
+// York's DST changes with a session that opens in the evening.
+TEST(SessionLocatorTest, MinuteByMinuteAnswersEqualFreshOnes) {
+  InstrumentSpec ny = testing::win_with_b3_calendar();
+  ny.calendar = nullptr;
+  ny.time_zone = "America/New_York";
+  ny.session.open = std::chrono::hours(18);
+  ny.session.close = std::chrono::hours(17);
+  struct Case {
+    InstrumentSpec spec;
+    Timestamp start;
+  };
+  const std::vector<Case> cases = {{testing::win_with_b3_calendar(), brt(2021, 2, 10, 0, 0)},
+                                   {ny, brt(2024, 3, 7, 0, 0)},
+                                   {ny, brt(2024, 10, 31, 0, 0)}};
+  for (const Case& c : cases) {
+    const TimeZone zone = TimeZone::find(c.spec.time_zone).value();
+    SessionLocator walking(c.spec, zone);
+    for (int m = 0; m < 10 * 1440; ++m) {
+      const Timestamp t = c.start + std::chrono::minutes(m);
+      SessionLocator fresh(c.spec, zone);
+      const SessionPlace a = walking.locate(t), b = fresh.locate(t);
+      ASSERT_EQ(a.day, b.day) << m;
+      ASSERT_EQ(a.weekday, b.weekday) << m;
+      ASSERT_EQ(a.minutes_since_open, b.minutes_since_open) << m;
+      ASSERT_EQ(a.within_hours, b.within_hours) << m;
+      ASSERT_EQ(a.in_session, b.in_session) << m;
+      ASSERT_EQ(a.minutes_to_close, b.minutes_to_close) << m;
+    }
+  }
+}
+
 std::int64_t day_number(Date d) { return d.time_since_epoch().count(); }
 
 TEST(SessionLocatorTest, AshWednesdayStartsAtOneOClock) {
