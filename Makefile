@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 4
 CMAKE_STAMP := $(BUILD)/build.ninja
 
-.PHONY: all setup configure build test unit-test fuzz-smoke fuzz demo live-demo bench bench-serve bench-research lint clean
+.PHONY: all setup configure build test unit-test fuzz-smoke fuzz demo live-demo bench bench-serve bench-research bench-big lint clean
 
 all: build
 
@@ -47,6 +47,13 @@ bench: setup
 	@cmake --preset bench >/dev/null && cmake --build build/bench -j $(JOBS)
 	@bash bench/run.sh build/bench
 	@bash bench/serve/run.sh build/bench
+
+# A 10 M-bar backtest end to end (default outputs and report), the lake feed alone, and the
+# report of a 400 k-trade run in headless Chromium.
+bench-big: setup
+	@cmake --preset bench >/dev/null && cmake --build build/bench --target quant backtest_bench report_fixture -j $(JOBS)
+	@bash bench/backtest/big_run.sh build/bench/apps/quant/quant
+	@bash bench/report/run.sh build/bench
 
 # The signal service against FastAPI/uvicorn + XGBoost only (wrk, 1 and 64 connections).
 bench-serve: setup

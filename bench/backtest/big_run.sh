@@ -13,8 +13,11 @@ BARS=${2:-10000000}
 RUNS=${3:-5}
 BB="$(dirname "$(dirname "$(dirname "$QUANT")")")/bench/backtest_bench"
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
+RESULTS="$ROOT/bench/results"; mkdir -p "$RESULTS"
+OUT="$RESULTS/backtest_big_$(date -u +%Y%m%d).txt"
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
+{
 echo "# quant backtest, $BARS bars, sma_cross, default configuration and outputs; $(nproc) cores, $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
 "$BB" --bars "$BARS" --make-lake "$WORK/lake" >/dev/null
 run() {
@@ -41,3 +44,7 @@ echo "outputs:"; ( cd "$WORK/run" && ls -l | awk 'NR > 1 {printf "  %-20s %12d b
 
 # The lake → engine feed alone: bars/s of draining LakeFeed from the caches (one consumer thread).
 "$BB" --lake "$WORK/lake" --symbol BTCUSDT --feed drain 2>/dev/null || true
+# The same pinned to one core (taskset): reader thread and consumer share it.
+command -v taskset >/dev/null && taskset -c 0 "$BB" --lake "$WORK/lake" --symbol BTCUSDT --feed drain 2>/dev/null | sed 's/^/one core: /' || true
+} | tee "$OUT"
+echo "saved: $OUT"
