@@ -737,6 +737,62 @@ TEST(LakeVerifyTest, TheCalendarDecidesWhatIsMissing) {
   EXPECT_EQ(before->calendar, "");
 }
 
+TEST(LakeVerifyTest, BarsOfAnotherTimeframeFail) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  // Five-minute bars, as another tool would have written them: 10 sessions of 10:00-18:20 local.
+  for (int day = 2; day <= 13; ++day) {
+    if (day == 7 || day == 8) continue;  // the weekend
+    write_bars(*lake, "M5", make_bars(utc(2020, 11, day, 13), 101, std::chrono::minutes(5)));
+  }
+  const InstrumentSpec spec = win_spec();
+  auto report = lake->verify("M5", &spec);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_TRUE(report->has_errors()) << report->to_text();
+  EXPECT_EQ(count_of(*report, "timeframe"), 1);
+  EXPECT_EQ(report->timeframe.mt5_name(), "M5");
+  const std::string text = report->to_text();
+  EXPECT_NE(text.find("the series holds 5-minute (M5) bars, not 1-minute bars: 1,000 of 1,000 consecutive bars of "
+                      "the same day are 5 minutes apart and 1,010 of 1,010 bars lie on the 5-minute grid"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("FAILED"), std::string::npos) << text;
+
+  // One-minute bars with many minutes missing still pass.
+  auto sparse = make_bars(utc(2020, 11, 6, 13), 505);
+  for (std::size_t i = sparse.size(); i-- > 0;) {
+    if (i % 3 == 1 || i % 7 == 2) sparse.erase(sparse.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+  write_bars(*lake, "M1", sparse);
+  auto ok = lake->verify("M1", &spec);
+  ASSERT_TRUE(ok.has_value());
+  EXPECT_FALSE(ok->has_errors()) << ok->to_text();
+  EXPECT_EQ(count_of(*ok, "timeframe"), 0);
+  EXPECT_EQ(ok->timeframe.kind, Timeframe::Kind::OneMinute);
+}
+
+TEST(LakeVerifyTest, TheReportNamesGeneratedDataAndReportsProgress) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  WriteOptions generated;
+  generated.generated = "quant generate seed=1";
+  const auto bars = make_bars(utc(2020, 11, 6, 13), 505);
+  write_with(*lake, bars, generated);
+  std::int64_t last_done = 0, last_total = 0;
+  auto report = lake->verify("WIN", nullptr, [&](std::int64_t done, std::int64_t total) {
+    last_done = done;
+    last_total = total;
+  });
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(last_done, 505);
+  EXPECT_EQ(last_total, 505);
+  ASSERT_EQ(report->generated.size(), 1U);
+  EXPECT_NE(
+      report->to_text().find("generated data 2020-11-06T13:00:00Z .. 2020-11-06T21:24:00Z: quant generate seed=1"),
+      std::string::npos)
+      << report->to_text();
+}
+
 TEST(LakeVerifyTest, TicksAndTradesAreChecked) {
   TempDir dir;
   auto lake = open_lake(dir);
