@@ -29,7 +29,9 @@ if [[ -n $DATA ]]; then
 else
   INPUT="$OUT/WIN_generated_M1.csv"
   SOURCE="generated WIN-like market (deterministic, seed 42, 120 sessions): not real prices"
-  GENERATED=(--generated-data --seed 42)
+  # No --generated-data needed: generate labels the file (FILE.generated.json),
+  # ingest marks the lake, and the backtest reads the mark from there.
+  GENERATED=(--seed 42)
   echo "== generate ($SOURCE)"
   q generate -s WIN --days 120 --seed 42 --out "$INPUT"
 fi

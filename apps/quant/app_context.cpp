@@ -149,6 +149,16 @@ Expected<std::unique_ptr<lake::Lake>> open_existing_lake(const GlobalOptions& op
   return lk;
 }
 
+bool lake_has_generated_bars(lake::Lake& lake, const std::string& symbol, Timestamp from, Timestamp to) {
+  auto spans = lake.generated_bars(symbol, from, to);
+  if (!spans) {
+    std::fprintf(stderr, "quant: warning: cannot tell whether the bars of %s are generated: %s\n", symbol.c_str(),
+                 spans.error().message.c_str());
+    return false;
+  }
+  return !spans->empty();
+}
+
 Expected<HostPort> parse_host_port(const std::string& option, const std::string& text, int min_port) {
   const auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0)

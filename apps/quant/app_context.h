@@ -47,6 +47,11 @@ std::string lake_dir(const GlobalOptions& options, const config::AppConfig& conf
 /// [lake] threads and memory limit; a missing lake says to ingest first.
 Expected<std::unique_ptr<lake::Lake>> open_existing_lake(const GlobalOptions& options, const config::AppConfig& config);
 
+/// Whether the lake's bars of `symbol` in [from, to) include generated data
+/// (Lake::generated_bars), so a run on them says so. A lake whose marks cannot
+/// be read is reported on stderr and counts as real data.
+bool lake_has_generated_bars(lake::Lake& lake, const std::string& symbol, Timestamp from, Timestamp to);
+
 /// A --from/--to pair: dates or times, local to `zone` when they carry no
 /// offset; empty = open-ended. Fails naming the option, or when from >= to.
 struct TimeRange {

@@ -182,7 +182,7 @@ int run_backtest_command(const GlobalOptions& global, const BacktestArgs& args) 
   backtest::RunMeta meta;
   meta.symbol = args.symbol;
   meta.strategy = settings.strategy.name;
-  meta.generated_data = args.generated_data;
+  meta.generated_data = args.generated_data || lake_has_generated_bars(**lk, args.symbol, from, to);
   meta.seed = args.seed;
   meta.data_source = args.data_source.empty() ? "lake " + root : args.data_source;
   meta.config_text = config_source.empty() ? std::string() : read_text(config_source);

@@ -2,10 +2,12 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 
 #include "core/calendar.h"
+#include "generated_sidecar.h"
 #include "generator/market_generator.h"
 
 namespace quant::app {
@@ -68,14 +70,27 @@ int run_generate(const GlobalOptions& global, const GenerateArgs& args) {
                   static_cast<long long>(b.tick_volume), b.volume, b.spread);
     emit(line);
   }
+  // The label first: a generated file must never exist without it (a crash
+  // in between leaves a label without its file, which marks nothing).
+  GeneratedSidecar sidecar;
+  sidecar.symbol = args.symbol;
+  sidecar.seed = args.seed;
+  sidecar.days = args.days;
+  sidecar.start = args.start;
+  sidecar.bars = static_cast<std::int64_t>(bars->size());
+  sidecar.bytes = static_cast<std::int64_t>(bytes.size());
+  sidecar.file = std::filesystem::path(args.out).filename().string();
+  if (auto labelled = write_sidecar(args.out, sidecar); !labelled) return fail("generate: " + labelled.error().message);
   std::ofstream out(args.out, std::ios::binary);
   if (!out) return fail("generate: cannot write " + args.out);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   out.close();
   if (!out) return fail("generate: write failed for " + args.out);
-  std::printf("%s: %zu generated 1-minute bars of %s (%d trading days, seed %llu, MT5 export, %s)\n", args.out.c_str(),
-              bars->size(), args.symbol.c_str(), args.days, static_cast<unsigned long long>(args.seed),
-              args.encoding.c_str());
+  std::printf(
+      "%s: %zu generated 1-minute bars of %s (%d trading days, seed %llu, MT5 export, %s); labelled "
+      "generated in %s, which quant ingest reads\n",
+      args.out.c_str(), bars->size(), args.symbol.c_str(), args.days, static_cast<unsigned long long>(args.seed),
+      args.encoding.c_str(), sidecar_path(args.out).c_str());
   return 0;
 }
 

@@ -22,6 +22,9 @@ struct IngestArgs {
   double price_scale = 1.0;
   std::string base_date;
   int book_depth = 10;
+  bool replace = false;    ///< key conflicts: the imported rows win (else the lake's rows stay)
+  bool generated = false;  ///< mark the import as generated data (also implied by FILE.generated.json)
+  bool json = false;       ///< the summary as one JSON object on stdout
 };
 
 int run_ingest(const GlobalOptions& global, const IngestArgs& args);

@@ -11,6 +11,7 @@ struct LakeLsArgs {
   std::string symbol;
   std::string dataset;
   bool partitions = false;  ///< one line per partition instead of per dataset/symbol
+  bool json = false;        ///< one JSON object on stdout
 };
 struct LakeQueryArgs {
   std::string sql;
@@ -18,6 +19,7 @@ struct LakeQueryArgs {
 struct LakeVerifyArgs {
   std::string symbol;
   int examples = 10;
+  bool json = false;  ///< the report as one JSON object on stdout (every finding kept, up to 100 per check)
 };
 struct LakeBarsArgs {
   std::string symbol;

@@ -75,17 +75,31 @@ int main(int argc, char** argv) {
   ing->add_option("--price-scale", ingest.price_scale, "divide prices by this")->capture_default_str();
   ing->add_option("--base-date", ingest.base_date, "YYYY-MM-DD for rows holding only a time of day");
   ing->add_option("--book-depth", ingest.book_depth, "levels kept in book snapshots")->capture_default_str();
+  ing->add_flag("--replace", ingest.replace,
+                "a row whose key (time) is already in the lake with other values replaces it (default: the lake's "
+                "row stays and is counted as conflicting); the summary lists what was replaced");
+  ing->add_flag("--generated", ingest.generated,
+                "mark the rows as generated, not real data (implied for FILE when FILE.generated.json exists, "
+                "as quant generate writes it); backtests on them say so");
+  ing->add_flag("--json", ingest.json, "print the summary as one JSON object on stdout (docs/contracts/lake.md)");
   ing->add_option("files", ingest.files, "input files (.csv, .txt, .gz, .zip)")->required();
+  ing->footer(
+      "Merging: rows already in the lake win unless --replace. An MT5 export's last bar may still be forming: when it "
+      "ends the series it is kept as provisional, and the next import that carries its time completes it (not a "
+      "conflict). Bar files must hold 1-minute bars: a file of another timeframe (M5, H1, D1 ...) is refused and "
+      "nothing of it is written.");
   ing->fallthrough();
 
   CLI::App* lake = app.add_subcommand("lake", "list, query and verify the lake");
   lake->require_subcommand(1);
   lake->fallthrough();
   LakeLsArgs ls;
-  CLI::App* ls_cmd = lake->add_subcommand("ls", "datasets, symbols, partitions, row counts, time ranges");
+  CLI::App* ls_cmd =
+      lake->add_subcommand("ls", "datasets, symbols, partitions, row counts, time ranges, generated data");
   ls_cmd->add_option("--symbol,-s", ls.symbol, "only this symbol");
   ls_cmd->add_option("--dataset,-d", ls.dataset, "bars_1m, ticks, trades or book");
   ls_cmd->add_flag("--partitions,-p", ls.partitions, "one line per partition");
+  ls_cmd->add_flag("--json", ls.json, "one JSON object on stdout (with generated spans and provisional bars)");
   ls_cmd->fallthrough();
   LakeQueryArgs query;
   CLI::App* query_cmd = lake->add_subcommand(
@@ -93,9 +107,12 @@ int main(int argc, char** argv) {
   query_cmd->add_option("sql", query.sql, "the SQL statement")->required();
   query_cmd->fallthrough();
   LakeVerifyArgs verify;
-  CLI::App* verify_cmd = lake->add_subcommand("verify", "check a symbol's data; exit 0 passed, 1 data errors, 2 could not run");
+  CLI::App* verify_cmd = lake->add_subcommand(
+      "verify",
+      "check a symbol's data (1-minute bars, order, OHLC, grid, gaps); exit 0 passed, 1 data errors, 2 could not run");
   verify_cmd->add_option("--symbol,-s", verify.symbol, "the symbol")->required();
   verify_cmd->add_option("--examples", verify.examples, "examples shown per check")->capture_default_str();
+  verify_cmd->add_flag("--json", verify.json, "the report as one JSON object on stdout (exit codes unchanged)");
   verify_cmd->fallthrough();
   LakeBarsArgs bars;
   CLI::App* bars_cmd = lake->add_subcommand("bars", "stream a symbol's bars as CSV, optionally resampled");

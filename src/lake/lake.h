@@ -14,13 +14,18 @@
 /// partition either as it was or complete. Writers of one lake serialise on an
 /// exclusive lock file (`<root>/.lock`); stale temporaries are removed by the
 /// next writer. Merging keeps rows already in the lake: re-ingesting a file adds
-/// nothing, overlapping files add only the new keys.
+/// nothing, overlapping files add only the new keys — unless the writer was
+/// asked to replace (WriteOptions::replace), or the lake's row is a bar marked
+/// provisional (still forming when written), which a later write completes.
+/// Partitions carry marks in their Parquet key-value metadata: generated spans
+/// and provisional bars (docs/contracts/lake.md).
 ///
 /// This is the only module that includes duckdb.h (and inside it only
 /// duckdb_connection.cpp does). The writer and the stream interfaces live in
 /// lake_writer.h, bar_stream.h and event_streams.h, included here.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -32,6 +37,7 @@
 #include "core/instrument.h"
 #include "core/market_data.h"
 #include "core/time.h"
+#include "core/timeframe_detector.h"
 #include "lake/bar_stream.h"
 #include "lake/event_streams.h"
 #include "lake/lake_writer.h"
@@ -46,6 +52,14 @@ Expected<Dataset> parse_dataset(std::string_view name);
 /// Symbols become directory names: letters, digits and . _ - $ only.
 Expected<void> validate_symbol(std::string_view symbol);
 
+/// Generated (not real) rows written into a partition: the span one write
+/// covered and the label it carried (WriteOptions::generated).
+struct GeneratedSpan {
+  Timestamp first{}, last{};  ///< first and last timestamp written, inclusive
+  std::string label;
+  bool operator==(const GeneratedSpan&) const = default;
+};
+
 /// One partition file.
 struct PartitionInfo {
   Dataset dataset = Dataset::Bars1m;
@@ -56,6 +70,10 @@ struct PartitionInfo {
   std::int64_t rows = 0;
   std::int64_t bytes = 0;
   Timestamp first_ts{}, last_ts{};
+  /// Generated rows written into this partition (empty: real data only).
+  std::vector<GeneratedSpan> generated;
+  /// Bars marked provisional (possibly still forming when written; see WriteOptions::provisional_tail).
+  std::vector<Timestamp> provisional;
 };
 
 /// Severity of a verify finding.
@@ -63,7 +81,8 @@ enum class Severity { Warning, Error };
 
 struct Finding {
   Severity severity = Severity::Error;
-  std::string check;  ///< "duplicate", "ohlc", "non_monotonic", "off_grid", "non_positive", "gap", "missing_day"
+  std::string
+      check;  ///< "duplicate", "ohlc", "non_monotonic", "off_grid", "non_positive", "timeframe", "gap", "missing_day"
   Timestamp ts{};
   std::string message;
 };
@@ -77,6 +96,8 @@ struct VerifyReport {
   Duration largest_gap{};         ///< longest run of missing minutes inside a session (needs a spec)
   Timestamp largest_gap_start{};  ///< first missing minute of that gap
   std::string calendar;           ///< "B3 (hours index)" when the spec has a calendar, else empty
+  Timeframe timeframe;            ///< what the whole series' spacing says (check "timeframe" judges each month too)
+  std::vector<GeneratedSpan> generated;  ///< generated rows among the symbol's bars (Lake::verify fills it)
   /// True when a check other than the warnings "gap" and "missing_day" found something.
   bool has_errors() const;
   /// The readable report (what `quant lake verify` prints).
@@ -104,9 +125,12 @@ class Lake {
   /// A writer for one dataset and symbol (symbol validated). Takes the lake's
   /// writer lock for its lifetime (shared by the writers of this Lake object);
   /// fails at once if another process or another Lake object holds it.
-  virtual Expected<std::unique_ptr<LakeWriter>> writer(Dataset dataset, const std::string& symbol) = 0;
+  /// `options`: replace on conflicts, the provisional last bar, the generated mark.
+  virtual Expected<std::unique_ptr<LakeWriter>> writer(Dataset dataset, const std::string& symbol,
+                                                       const WriteOptions& options = {}) = 0;
 
-  /// Partitions, optionally filtered; sorted by dataset, symbol, year, month.
+  /// Partitions, optionally filtered; sorted by dataset, symbol, year, month;
+  /// with their marks (generated spans, provisional bars).
   virtual Expected<std::vector<PartitionInfo>> partitions(std::optional<Dataset> dataset = std::nullopt,
                                                           const std::string& symbol = "") = 0;
 
@@ -133,12 +157,24 @@ class Lake {
   virtual Expected<std::unique_ptr<BookStream>> stream_book(const std::string& symbol, Timestamp from, Timestamp to,
                                                             std::size_t batch_rows = 4096) = 0;
 
+  /// The generated spans among the bars of `symbol` with from <= ts < to
+  /// (empty: every bar there is real data, as far as the lake was told). Reads
+  /// only the Parquet footers of the partitions overlapping the range.
+  virtual Expected<std::vector<GeneratedSpan>> generated_bars(const std::string& symbol, Timestamp from,
+                                                              Timestamp to) = 0;
+
+  /// Called while verifying with the bars checked so far and the symbol's bar count.
+  using VerifyProgress = std::function<void(std::int64_t bars_done, std::int64_t bars_total)>;
+
   /// Checks the symbol's 1-minute bars (and ticks/trades when present): gaps
   /// inside sessions (warnings, need `spec`), duplicates, OHLC violations,
   /// non-monotonic time, prices off the tick grid (need `spec`), zero or
-  /// negative prices. With a calendar on `spec`: holidays and weekends are
-  /// not gaps, and a trading day without any bar is a "missing_day" warning.
-  virtual Expected<VerifyReport> verify(const std::string& symbol, const InstrumentSpec* spec) = 0;
+  /// negative prices, bars that are not 1-minute bars ("timeframe", per month
+  /// and for the whole series). With a calendar on `spec`: holidays and
+  /// weekends are not gaps, and a trading day without any bar is a
+  /// "missing_day" warning. The report names the generated spans.
+  virtual Expected<VerifyReport> verify(const std::string& symbol, const InstrumentSpec* spec,
+                                        const VerifyProgress& progress = nullptr) = 0;
 };
 
 }  // namespace quant::lake

@@ -4,6 +4,7 @@
 ///   lake.cpp         open, root
 ///   lake_writer.cpp  writer (the writer lock, record buffering)
 ///   lake_reader.cpp  partitions, stream_bars, stream_trades, stream_book, verify
+///   partition_marks.cpp  generated_bars (the marks in the partitions' metadata)
 ///   lake_query.cpp   query_csv (the SQL views, CSV output)
 
 #include <memory>
@@ -35,7 +36,8 @@ class LakeImpl final : public Lake {
   LakeImpl(std::shared_ptr<LakeShared> shared, duck::Connection con);
 
   const std::string& root() const override;
-  Expected<std::unique_ptr<LakeWriter>> writer(Dataset dataset, const std::string& symbol) override;
+  Expected<std::unique_ptr<LakeWriter>> writer(Dataset dataset, const std::string& symbol,
+                                               const WriteOptions& options) override;
   Expected<std::vector<PartitionInfo>> partitions(std::optional<Dataset> dataset, const std::string& symbol) override;
   Expected<std::int64_t> query_csv(std::string_view sql, std::ostream& out) override;
   Expected<std::unique_ptr<BarStream>> stream_bars(const std::string& symbol, Timestamp from, Timestamp to,
@@ -44,7 +46,9 @@ class LakeImpl final : public Lake {
                                                        std::size_t batch_rows) override;
   Expected<std::unique_ptr<BookStream>> stream_book(const std::string& symbol, Timestamp from, Timestamp to,
                                                     std::size_t batch_rows) override;
-  Expected<VerifyReport> verify(const std::string& symbol, const InstrumentSpec* spec) override;
+  Expected<std::vector<GeneratedSpan>> generated_bars(const std::string& symbol, Timestamp from, Timestamp to) override;
+  Expected<VerifyReport> verify(const std::string& symbol, const InstrumentSpec* spec,
+                                const VerifyProgress& progress) override;
 
  private:
   /// (Re)defines the TEMP views bars_1m, ticks, trades, book on con_.

@@ -16,6 +16,7 @@
 #include "lake/duckdb_connection.h"
 #include "lake/lake_impl.h"
 #include "lake/partition_files.h"
+#include "lake/partition_marks.h"
 #include "lake/schema.h"
 #include "lake/verify.h"
 
@@ -394,6 +395,7 @@ Expected<std::vector<PartitionInfo>> LakeImpl::partitions(std::optional<Dataset>
     auto files = list_files(shared_->root, d, symbol);
     if (!files) return tl::unexpected(files.error());
     if (files->empty()) continue;
+    const std::size_t first_of_dataset = out.size();
     std::string list;
     std::map<std::string, std::size_t> index;
     for (const PartitionFile& f : *files) {
@@ -448,6 +450,17 @@ Expected<std::vector<PartitionInfo>> LakeImpl::partitions(std::optional<Dataset>
         return tl::unexpected(ok.error());
       }
     }
+    // The partitions' marks (generated spans, provisional bars), from the footers.
+    std::vector<std::string> paths;
+    for (std::size_t p = first_of_dataset; p < out.size(); ++p) paths.push_back(out[p].path);
+    auto marks = read_marks(con_, paths);
+    if (!marks) return tl::unexpected(marks.error());
+    for (std::size_t p = first_of_dataset; p < out.size(); ++p) {
+      auto it = marks->find(out[p].path);
+      if (it == marks->end()) continue;
+      out[p].generated = std::move(it->second.generated);
+      out[p].provisional = std::move(it->second.provisional);
+    }
   }
   return out;
 }
@@ -483,9 +496,16 @@ Expected<std::unique_ptr<BookStream>> LakeImpl::stream_book(const std::string& s
       batch_rows);
 }
 
-Expected<VerifyReport> LakeImpl::verify(const std::string& symbol, const InstrumentSpec* spec) {
+Expected<VerifyReport> LakeImpl::verify(const std::string& symbol, const InstrumentSpec* spec,
+                                        const VerifyProgress& progress) {
   auto verifier = SeriesVerifier::make(symbol, spec);
   if (!verifier) return tl::unexpected(verifier.error());
+  std::int64_t total = 0;
+  if (progress) {
+    auto parts = partitions(Dataset::Bars1m, symbol);
+    if (!parts) return tl::unexpected(parts.error());
+    for (const PartitionInfo& p : *parts) total += p.rows;
+  }
   // Lenient (NULL prices read as 0 and reported by the checks) and from
   // Parquet itself, never the cache: verify checks what the lake holds.
   auto bar_files = files_overlapping(shared_->root, Dataset::Bars1m, symbol, Timestamp::min(), Timestamp::max());
@@ -493,12 +513,17 @@ Expected<VerifyReport> LakeImpl::verify(const std::string& symbol, const Instrum
   BarStreamImpl bars(shared_->db, std::move(*bar_files), Timestamp::min(), Timestamp::max(), 8192,
                      /*strict=*/false, /*use_cache=*/false);
   std::vector<Bar> batch;
+  std::int64_t done = 0;
   for (;;) {
     auto more = bars.next(batch);
     if (!more) return tl::unexpected(more.error());
     if (!*more) break;
     for (const Bar& bar : batch) verifier->add_bar(bar);
+    done += static_cast<std::int64_t>(batch.size());
+    if (progress) progress(done, total);
   }
+  auto generated = generated_bars(symbol, Timestamp::min(), Timestamp::max());
+  if (!generated) return tl::unexpected(generated.error());
   for (Dataset d : {Dataset::Ticks, Dataset::Trades}) {
     auto files = list_files(shared_->root, d, symbol);
     if (!files) return tl::unexpected(files.error());
@@ -528,7 +553,9 @@ Expected<VerifyReport> LakeImpl::verify(const std::string& symbol, const Instrum
       }
     }
   }
-  return verifier->finish();
+  VerifyReport report = verifier->finish();
+  report.generated = std::move(*generated);
+  return report;
 }
 
 }  // namespace quant::lake

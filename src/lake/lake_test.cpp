@@ -122,6 +122,220 @@ TEST(LakeTest, ConflictingValuesKeepTheLakesRow) {
   EXPECT_EQ(read_bars(*lake, "WIN"), bars);
 }
 
+/// Writes `bars` through a writer made with `options` and flushes it.
+WriteStats write_with(Lake& lake, const std::vector<Bar>& bars, const WriteOptions& options,
+                      const std::string& symbol = "WIN") {
+  auto writer = lake.writer(Dataset::Bars1m, symbol, options);
+  EXPECT_TRUE(writer.has_value()) << (writer ? "" : writer.error().message);
+  if (!writer) return {};
+  for (const Bar& b : bars) (*writer)->add(b);
+  auto stats = (*writer)->flush();
+  EXPECT_TRUE(stats.has_value()) << (stats ? "" : stats.error().message);
+  return stats.value_or(WriteStats{});
+}
+
+WriteOptions replacing() {
+  WriteOptions o;
+  o.replace = true;
+  return o;
+}
+
+WriteOptions forming_tail() {
+  WriteOptions o;
+  o.provisional_tail = true;
+  return o;
+}
+
+TEST(LakeTest, ConflictsAreListedWithTheirSpan) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  // 20 bars an hour apart across the end of January: two partitions.
+  const auto bars = make_bars(utc(2021, 1, 31, 10), 20, std::chrono::hours(1));
+  write_bars(*lake, "WIN", bars);
+  std::vector<Bar> update = {bars[2], bars[5], bars[16], bars[17]};
+  for (Bar& b : update) b.close += 5;
+  const WriteStats stats = write_bars(*lake, "WIN", update);
+  EXPECT_EQ(stats.conflicts, 4);
+  EXPECT_EQ(stats.replaced, 0);
+  EXPECT_EQ(stats.conflict_examples, (std::vector<Timestamp>{bars[2].ts, bars[5].ts, bars[16].ts, bars[17].ts}));
+  EXPECT_EQ(stats.first_conflict, bars[2].ts);
+  EXPECT_EQ(stats.last_conflict, bars[17].ts);
+  EXPECT_EQ(stats.partitions_written, 0);
+  EXPECT_EQ(read_bars(*lake, "WIN"), bars);
+}
+
+TEST(LakeTest, ReplaceWritesTheNewRowsOverTheLakes) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  const auto bars = make_bars(utc(2021, 1, 31, 10), 20, std::chrono::hours(1));  // into February
+  write_bars(*lake, "WIN", std::vector<Bar>(bars.begin(), bars.begin() + 18));
+  std::vector<Bar> update(bars.begin() + 1, bars.end());  // 17 present, 2 new
+  for (std::size_t i : {1U, 3U, 7U, 8U, 9U, 10U, 15U}) update[i].high += 50;
+  const WriteStats stats = write_with(*lake, update, replacing());
+  EXPECT_EQ(stats.added, 2);
+  EXPECT_EQ(stats.duplicates, 10);
+  EXPECT_EQ(stats.conflicts, 7);
+  EXPECT_EQ(stats.replaced, 7);
+  EXPECT_EQ(stats.conflict_examples.size(), kConflictExamples);
+  EXPECT_EQ(stats.conflict_examples.front(), update[1].ts);
+  EXPECT_EQ(stats.conflict_examples.back(), update[9].ts);
+  EXPECT_EQ(stats.first_conflict, update[1].ts);
+  EXPECT_EQ(stats.last_conflict, update[15].ts);
+  std::vector<Bar> expected = {bars[0]};
+  expected.insert(expected.end(), update.begin(), update.end());
+  EXPECT_EQ(read_bars(*lake, "WIN"), expected);
+
+  // Replacing rows with equal ones changes nothing: the files stay as they are.
+  auto parts = lake->partitions();
+  ASSERT_TRUE(parts.has_value());
+  std::vector<fs::file_time_type> mtimes;
+  for (const auto& p : *parts) mtimes.push_back(fs::last_write_time(p.path));
+  const WriteStats again = write_with(*lake, update, replacing());
+  EXPECT_EQ(again.replaced, 0);
+  EXPECT_EQ(again.partitions_written, 0);
+  for (std::size_t i = 0; i < parts->size(); ++i) EXPECT_EQ(fs::last_write_time((*parts)[i].path), mtimes[i]);
+}
+
+TEST(LakeTest, ReplaceTakesWholeBookSnapshots) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  const Timestamp t0 = utc(2021, 6, 1, 13);
+  BookSnapshot deep{t0, {{100, 1}, {99, 2}, {98, 3}}, {{101, 1}, {102, 2}}};
+  BookSnapshot shallow{t0, {{100, 5}}, {{101, 6}}};
+  for (const auto& [snapshot, options] : {std::pair{deep, WriteOptions{}}, std::pair{shallow, replacing()}}) {
+    auto writer = lake->writer(Dataset::Book, "WIN", options);
+    ASSERT_TRUE(writer.has_value());
+    (*writer)->add(snapshot);
+    auto stats = (*writer)->flush();
+    ASSERT_TRUE(stats.has_value()) << stats.error().message;
+    if (options.replace) {
+      EXPECT_EQ(stats->replaced, 1);
+    }
+  }
+  auto stream = lake->stream_book("WIN", Timestamp::min(), Timestamp::max());
+  const auto books = quant::testing::drain<BookSnapshot>(std::move(stream), 4096);
+  ASSERT_EQ(books.size(), 1U);
+  EXPECT_EQ(books[0].bids.size(), 1U);  // none of the deep snapshot's levels is left
+  EXPECT_EQ(books[0].bids[0].size, 5);
+}
+
+TEST(LakeTest, TheStillFormingLastBarIsCompletedByTheNextExport) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  const auto bars = make_bars(utc(2021, 3, 1, 12), 30);
+  // The first export ends at minute 9, still forming: lower high, fewer ticks.
+  std::vector<Bar> first(bars.begin(), bars.begin() + 10);
+  first.back().high = first.back().close;
+  first.back().tick_volume = 3;
+  const WriteStats one = write_with(*lake, first, forming_tail());
+  ASSERT_TRUE(one.provisional.has_value());
+  EXPECT_EQ(*one.provisional, bars[9].ts);
+  EXPECT_EQ(lake->partitions()->at(0).provisional, std::vector<Timestamp>{bars[9].ts});
+
+  // The next export has minute 9 complete and runs on to minute 19 (forming again).
+  const WriteStats two = write_with(*lake, std::vector<Bar>(bars.begin() + 5, bars.begin() + 20), forming_tail());
+  EXPECT_EQ(two.completed, 1);
+  EXPECT_EQ(two.conflicts, 0);
+  EXPECT_EQ(two.completed_bars, std::vector<Timestamp>{bars[9].ts});
+  EXPECT_EQ(two.added, 10);
+  EXPECT_EQ(two.duplicates, 4);
+  ASSERT_TRUE(two.provisional.has_value());
+  EXPECT_EQ(*two.provisional, bars[19].ts);
+  EXPECT_EQ(lake->partitions()->at(0).provisional, std::vector<Timestamp>{bars[19].ts});
+  EXPECT_EQ(read_bars(*lake, "WIN"), std::vector<Bar>(bars.begin(), bars.begin() + 20));
+
+  // A bar that is not marked still conflicts; the lake keeps it.
+  std::vector<Bar> changed = {bars[12]};
+  changed[0].low -= 5;
+  const WriteStats three = write_with(*lake, changed, forming_tail());
+  EXPECT_EQ(three.conflicts, 1);
+  EXPECT_EQ(three.completed, 0);
+  EXPECT_FALSE(three.provisional.has_value());  // it does not end the series
+  EXPECT_EQ(read_bars(*lake, "WIN")[12], bars[12]);
+
+  // Without the mark (a writer not told about forming bars) the lake's row wins.
+  std::vector<Bar> plain(bars.begin() + 19, bars.begin() + 21);
+  plain[0].close -= 5;
+  const WriteStats four = write_bars(*lake, "WIN", plain);
+  EXPECT_EQ(four.completed, 1) << "minute 19 is still marked";
+  const WriteStats five = write_bars(*lake, "WIN", {bars[20]});
+  EXPECT_EQ(five.duplicates, 1);
+  std::vector<Bar> late = {bars[20]};
+  late[0].close -= 5;
+  EXPECT_EQ(write_bars(*lake, "WIN", late).conflicts, 1) << "minute 20 was written by a plain writer: not marked";
+  EXPECT_TRUE(lake->partitions()->at(0).provisional.empty());
+}
+
+TEST(LakeTest, ABackfillDoesNotMarkItsLastBarAndARepeatLeavesTheFileAlone) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  const auto bars = make_bars(utc(2021, 3, 1, 12), 100);
+  write_with(*lake, std::vector<Bar>(bars.begin() + 50, bars.end()), forming_tail());
+  const WriteStats backfill = write_with(*lake, std::vector<Bar>(bars.begin(), bars.begin() + 50), forming_tail());
+  EXPECT_FALSE(backfill.provisional.has_value());
+  EXPECT_EQ(lake->partitions()->at(0).provisional, std::vector<Timestamp>{bars[99].ts});
+  // The same export again: its last bar is the lake's last bar, still marked; nothing to rewrite.
+  const auto mtime = fs::last_write_time(lake->partitions()->at(0).path);
+  const WriteStats repeat = write_with(*lake, std::vector<Bar>(bars.begin() + 50, bars.end()), forming_tail());
+  EXPECT_EQ(repeat.partitions_written, 0);
+  EXPECT_EQ(repeat.provisional, bars[99].ts);
+  EXPECT_EQ(fs::last_write_time(lake->partitions()->at(0).path), mtime);
+}
+
+TEST(LakeTest, TheProvisionalMarkMovesAcrossAMonthEnd) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  const auto bars = make_bars(utc(2021, 1, 31, 23, 50), 20);  // 23:50 Jan 31 .. 00:09 Feb 1
+  std::vector<Bar> january(bars.begin(), bars.begin() + 10);
+  january.back().volume = 1;  // 23:59, still forming
+  write_with(*lake, january, forming_tail());
+  const WriteStats next = write_with(*lake, std::vector<Bar>(bars.begin() + 9, bars.end()), forming_tail());
+  EXPECT_EQ(next.completed, 1);
+  auto parts = lake->partitions();
+  ASSERT_EQ(parts->size(), 2U);
+  EXPECT_TRUE(parts->at(0).provisional.empty()) << "January's mark is settled";
+  EXPECT_EQ(parts->at(1).provisional, std::vector<Timestamp>{bars[19].ts});
+  EXPECT_EQ(read_bars(*lake, "WIN"), bars);
+}
+
+TEST(LakeTest, GeneratedRowsAreMarkedAndMergesKeepTheMark) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  const auto bars = make_bars(utc(2021, 3, 1, 12), 200);
+  WriteOptions generated;
+  generated.generated = "quant generate seed=7\nsecond line";
+  write_with(*lake, std::vector<Bar>(bars.begin(), bars.begin() + 100), generated);
+  const GeneratedSpan span{bars[0].ts, bars[99].ts, "quant generate seed=7 second line"};
+  EXPECT_EQ(lake->partitions()->at(0).generated, std::vector<GeneratedSpan>{span});
+  EXPECT_EQ(*lake->generated_bars("WIN", Timestamp::min(), Timestamp::max()), std::vector<GeneratedSpan>{span});
+  EXPECT_EQ(lake->generated_bars("WIN", bars[99].ts, bars[150].ts)->size(), 1U);
+  EXPECT_TRUE(lake->generated_bars("WIN", bars[100].ts, Timestamp::max())->empty());
+  EXPECT_TRUE(lake->generated_bars("WDO", Timestamp::min(), Timestamp::max())->empty());
+
+  // Real bars merged into the partition: the generated span stays marked.
+  const WriteStats real = write_bars(*lake, "WIN", std::vector<Bar>(bars.begin() + 100, bars.end()));
+  EXPECT_EQ(real.added, 100);
+  EXPECT_EQ(lake->partitions()->at(0).generated, std::vector<GeneratedSpan>{span});
+  EXPECT_EQ(read_bars(*lake, "WIN"), bars);
+  // Real bars in another month carry no mark.
+  write_bars(*lake, "WIN", make_bars(utc(2021, 4, 1, 12), 10));
+  EXPECT_TRUE(lake->partitions()->at(1).generated.empty());
+  EXPECT_TRUE(lake->generated_bars("WIN", utc(2021, 4, 1), utc(2021, 5, 1))->empty());
+  EXPECT_EQ(query(*lake, "SELECT count(*) AS n FROM bars_1m"), "n\n210\n");
+
+  // Real bars imported first, the same bars imported again as generated: nothing
+  // new, but the partition is marked (it is rewritten for its mark alone).
+  TempDir other_dir;
+  auto other = open_lake(other_dir);
+  write_bars(*other, "WIN", bars);
+  WriteOptions later;
+  later.generated = "found out later";
+  const WriteStats marked = write_with(*other, bars, later);
+  EXPECT_EQ(marked.added, 0);
+  EXPECT_EQ(marked.partitions_written, 1);
+  EXPECT_EQ(other->generated_bars("WIN", Timestamp::min(), Timestamp::max())->size(), 1U);
+}
+
 TEST(LakeTest, RepeatedKeysInsideOneInputKeepTheFirst) {
   TempDir dir;
   auto lake = open_lake(dir);
@@ -521,6 +735,62 @@ TEST(LakeVerifyTest, TheCalendarDecidesWhatIsMissing) {
   EXPECT_EQ(count_of(*before, "missing_day"), -1);
   EXPECT_EQ(count_of(*before, "gap"), 0);
   EXPECT_EQ(before->calendar, "");
+}
+
+TEST(LakeVerifyTest, BarsOfAnotherTimeframeFail) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  // Five-minute bars, as another tool would have written them: 10 sessions of 10:00-18:20 local.
+  for (int day = 2; day <= 13; ++day) {
+    if (day == 7 || day == 8) continue;  // the weekend
+    write_bars(*lake, "M5", make_bars(utc(2020, 11, day, 13), 101, std::chrono::minutes(5)));
+  }
+  const InstrumentSpec spec = win_spec();
+  auto report = lake->verify("M5", &spec);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_TRUE(report->has_errors()) << report->to_text();
+  EXPECT_EQ(count_of(*report, "timeframe"), 1);
+  EXPECT_EQ(report->timeframe.mt5_name(), "M5");
+  const std::string text = report->to_text();
+  EXPECT_NE(text.find("the series holds 5-minute (M5) bars, not 1-minute bars: 1,000 of 1,000 consecutive bars of "
+                      "the same day are 5 minutes apart and 1,010 of 1,010 bars lie on the 5-minute grid"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("FAILED"), std::string::npos) << text;
+
+  // One-minute bars with many minutes missing still pass.
+  auto sparse = make_bars(utc(2020, 11, 6, 13), 505);
+  for (std::size_t i = sparse.size(); i-- > 0;) {
+    if (i % 3 == 1 || i % 7 == 2) sparse.erase(sparse.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+  write_bars(*lake, "M1", sparse);
+  auto ok = lake->verify("M1", &spec);
+  ASSERT_TRUE(ok.has_value());
+  EXPECT_FALSE(ok->has_errors()) << ok->to_text();
+  EXPECT_EQ(count_of(*ok, "timeframe"), 0);
+  EXPECT_EQ(ok->timeframe.kind, Timeframe::Kind::OneMinute);
+}
+
+TEST(LakeVerifyTest, TheReportNamesGeneratedDataAndReportsProgress) {
+  TempDir dir;
+  auto lake = open_lake(dir);
+  WriteOptions generated;
+  generated.generated = "quant generate seed=1";
+  const auto bars = make_bars(utc(2020, 11, 6, 13), 505);
+  write_with(*lake, bars, generated);
+  std::int64_t last_done = 0, last_total = 0;
+  auto report = lake->verify("WIN", nullptr, [&](std::int64_t done, std::int64_t total) {
+    last_done = done;
+    last_total = total;
+  });
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(last_done, 505);
+  EXPECT_EQ(last_total, 505);
+  ASSERT_EQ(report->generated.size(), 1U);
+  EXPECT_NE(
+      report->to_text().find("generated data 2020-11-06T13:00:00Z .. 2020-11-06T21:24:00Z: quant generate seed=1"),
+      std::string::npos)
+      << report->to_text();
 }
 
 TEST(LakeVerifyTest, TicksAndTradesAreChecked) {

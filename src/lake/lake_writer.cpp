@@ -180,11 +180,12 @@ template <class Record>
 class WriterImpl final : public LakeWriter {
  public:
   WriterImpl(std::shared_ptr<const LakeShared> lake, Dataset dataset, std::string symbol, duck::Connection con,
-             std::shared_ptr<WriterLock> lock)
+             std::shared_ptr<WriterLock> lock, const WriteOptions& options)
       : lake_(std::move(lake)),
         dataset_(dataset),
         lock_(std::move(lock)),
-        partition_(*lake_, dataset, std::move(symbol), std::move(con)) {}
+        provisional_tail_(options.provisional_tail && std::is_same_v<Record, Bar>),
+        partition_(*lake_, dataset, std::move(symbol), std::move(con), options) {}
 
   void add(const Bar& bar) override { push(bar); }
   void add(const Tick& tick) override { push(tick); }
@@ -193,6 +194,7 @@ class WriterImpl final : public LakeWriter {
 
   Expected<WriteStats> flush() override {
     if (error_) return tl::unexpected(*error_);
+    flushing_ = true;
     while (!buffers_.empty()) {
       auto it = buffers_.begin();
       if (auto written = write(it->first, it->second); !written) {
@@ -215,6 +217,7 @@ class WriterImpl final : public LakeWriter {
       return;
     } else {
       ++stats_.received;
+      if (stats_.received == 1 || record.ts > last_ts_) last_ts_ = record.ts;
       // Fast path: still inside the current month (most records of ordered input).
       if (current_buffer_ != nullptr && record.ts >= current_begin_ && record.ts < current_end_) {
         current_buffer_->push_back(record);
@@ -263,7 +266,15 @@ class WriterImpl final : public LakeWriter {
       std::stable_sort(records.begin(), records.end(), by_time);
     }
     Expected<void> staged;
-    std::int64_t staged_records = 0;
+    StagedRows rows_info;
+    if (!records.empty()) {
+      rows_info.first = records.front().ts;
+      rows_info.last = records.back().ts;
+    }
+    // The write's last bar, when it is in this partition: only known once the
+    // input has ended (flush), which is when time-ordered input writes its last month.
+    if (provisional_tail_ && flushing_ && !records.empty() && records.back().ts == last_ts_) rows_info.tail = last_ts_;
+    std::int64_t& staged_records = rows_info.records;
     if constexpr (std::is_same_v<Record, Bar>) {
       // Repeated timestamps inside the input: the first one wins.
       std::vector<Bar> unique;
@@ -314,12 +325,15 @@ class WriterImpl final : public LakeWriter {
     // Keep the storage for the next month: fresh pages cost a fault each.
     if (records.capacity() > spare_.capacity()) spare_.swap(records);
     records.shrink_to_fit();
-    return partition_.commit(year, month, staged_records, stats_);
+    return partition_.commit(year, month, rows_info, stats_);
   }
 
   std::shared_ptr<const LakeShared> lake_;
   Dataset dataset_;
   std::shared_ptr<WriterLock> lock_;
+  bool provisional_tail_;
+  bool flushing_ = false;  ///< flush() has started: the input has ended
+  Timestamp last_ts_{};    ///< the latest record received
   PartitionWriter partition_;
   std::map<int, std::vector<Record>> buffers_;
   std::optional<int> current_;
@@ -333,7 +347,8 @@ class WriterImpl final : public LakeWriter {
 
 }  // namespace
 
-Expected<std::unique_ptr<LakeWriter>> LakeImpl::writer(Dataset dataset, const std::string& symbol) {
+Expected<std::unique_ptr<LakeWriter>> LakeImpl::writer(Dataset dataset, const std::string& symbol,
+                                                       const WriteOptions& options) {
   if (auto ok = validate_symbol(symbol); !ok) return tl::unexpected(ok.error());
   std::shared_ptr<WriterLock> held = shared_->writer_lock.lock();
   if (!held) {
@@ -349,13 +364,14 @@ Expected<std::unique_ptr<LakeWriter>> LakeImpl::writer(Dataset dataset, const st
   if (!con) return tl::unexpected(con.error());
   switch (dataset) {
     case Dataset::Bars1m:
-      return std::make_unique<WriterImpl<Bar>>(shared_, dataset, symbol, std::move(*con), std::move(*lock));
+      return std::make_unique<WriterImpl<Bar>>(shared_, dataset, symbol, std::move(*con), std::move(*lock), options);
     case Dataset::Ticks:
-      return std::make_unique<WriterImpl<Tick>>(shared_, dataset, symbol, std::move(*con), std::move(*lock));
+      return std::make_unique<WriterImpl<Tick>>(shared_, dataset, symbol, std::move(*con), std::move(*lock), options);
     case Dataset::Trades:
-      return std::make_unique<WriterImpl<Trade>>(shared_, dataset, symbol, std::move(*con), std::move(*lock));
+      return std::make_unique<WriterImpl<Trade>>(shared_, dataset, symbol, std::move(*con), std::move(*lock), options);
     case Dataset::Book:
-      return std::make_unique<WriterImpl<BookSnapshot>>(shared_, dataset, symbol, std::move(*con), std::move(*lock));
+      return std::make_unique<WriterImpl<BookSnapshot>>(shared_, dataset, symbol, std::move(*con), std::move(*lock),
+                                                        options);
   }
   return make_error("lake: unknown dataset");
 }

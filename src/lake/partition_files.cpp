@@ -79,4 +79,13 @@ Expected<std::vector<PartitionFile>> list_files(const std::string& root, Dataset
   return files;
 }
 
+bool month_overlaps(int year, int month, Timestamp from, Timestamp to) {
+  constexpr std::int64_t kNsPerDay = 86'400'000'000'000;
+  const std::int64_t start = days_from_civil(year, static_cast<unsigned>(month), 1) * kNsPerDay;
+  const std::int64_t end =
+      (month == 12 ? days_from_civil(year + 1, 1, 1) : days_from_civil(year, static_cast<unsigned>(month + 1), 1)) *
+      kNsPerDay;
+  return start < to_epoch_ns(to) && end > to_epoch_ns(from);
+}
+
 }  // namespace quant::lake

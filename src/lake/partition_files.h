@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/time.h"
 #include "lake/lake.h"
 
 namespace quant::lake {
@@ -34,5 +35,8 @@ std::string partition_dir(const std::string& root, Dataset dataset, const std::s
 /// none; directories that do not parse as key=value are skipped. Fails when a
 /// directory cannot be listed.
 Expected<std::vector<PartitionFile>> list_files(const std::string& root, Dataset dataset, const std::string& symbol);
+
+/// True when the UTC month (year, month) overlaps [from, to).
+bool month_overlaps(int year, int month, Timestamp from, Timestamp to);
 
 }  // namespace quant::lake

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <string_view>
 #include <system_error>
 
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "lake/partition_files.h"
+#include "lake/partition_marks.h"
 
 namespace quant::lake {
 namespace {
@@ -76,9 +78,11 @@ Expected<void> remove_stale_partials(const std::string& root) {
   return {};
 }
 
-PartitionWriter::PartitionWriter(const LakeShared& lake, Dataset dataset, std::string symbol, duck::Connection con)
+PartitionWriter::PartitionWriter(const LakeShared& lake, Dataset dataset, std::string symbol, duck::Connection con,
+                                 WriteOptions options)
     : lake_(lake),
       dataset_(dataset),
+      options_(std::move(options)),
       schema_(schema_of(dataset)),
       symbol_(std::move(symbol)),
       con_(std::move(con)),
@@ -91,7 +95,14 @@ Expected<duck::Appender> PartitionWriter::open_staging() {
   return duck::Appender::open(con_, "new_rows");
 }
 
-Expected<void> PartitionWriter::commit(int year, int month, std::int64_t staged_records, WriteStats& stats) {
+Expected<bool> PartitionWriter::later_partition_exists(int year, int month) const {
+  auto files = list_files(lake_.root, dataset_, symbol_);
+  if (!files) return tl::unexpected(files.error());
+  return std::any_of(files->begin(), files->end(),
+                     [&](const PartitionFile& f) { return f.year * 12 + f.month > year * 12 + month; });
+}
+
+Expected<void> PartitionWriter::commit(int year, int month, const StagedRows& staged, WriteStats& stats) {
   const std::string dir = partition_dir(lake_.root, dataset_, symbol_, year, month);
   const std::string final_path = dir + "/" + kDataFile;
   const std::string partial = partial_path(dir);
@@ -101,36 +112,140 @@ Expected<void> PartitionWriter::commit(int year, int month, std::int64_t staged_
   if (ec) return make_error("lake: cannot create " + dir + ": " + ec.message());
   fs::remove(partial, ec);
 
+  const bool exists = fs::exists(final_path, ec);
+  PartitionMarks old_marks;
+  if (exists) {
+    auto read = read_marks(con_, {final_path});
+    if (!read) return tl::unexpected(read.error());
+    if (auto it = read->find(final_path); it != read->end()) old_marks = it->second;
+  }
+  PartitionMarks marks = old_marks;
+  if (!options_.generated.empty() && staged.records > 0) {
+    add_generated(marks.generated, GeneratedSpan{staged.first, staged.last, clean_label(options_.generated)});
+  }
+  // The write's last bar may still be forming: it is marked when it ends the
+  // symbol's series (no later month; nothing later in this file, checked below).
+  bool tail_ends = false;
+  if (staged.tail) {
+    auto later = later_partition_exists(year, month);
+    if (!later) return tl::unexpected(later.error());
+    tail_ends = !*later;
+  }
+  auto mark_tail = [&] {
+    marks.provisional.push_back(*staged.tail);
+    std::sort(marks.provisional.begin(), marks.provisional.end());
+    marks.provisional.erase(std::unique(marks.provisional.begin(), marks.provisional.end()), marks.provisional.end());
+    stats.provisional = *staged.tail;
+  };
+
   const std::string options = " (FORMAT parquet, COMPRESSION " + lake_.options.compression + ", ROW_GROUP_SIZE " +
-                              std::to_string(std::max<std::int64_t>(1, lake_.options.row_group_rows)) + ")";
+                              std::to_string(std::max<std::int64_t>(1, lake_.options.row_group_rows));
   const std::string columns = column_list(schema_);
   std::string copy;
-  if (!fs::exists(final_path, ec)) {
+  if (!exists) {
+    if (tail_ends) mark_tail();
     // Staged rows are already sorted and unique; the table keeps insertion order.
-    copy = "COPY (SELECT " + columns + " FROM new_rows) TO " + sql_string(partial) + options;
-    stats.added += staged_records;
+    copy = "COPY (SELECT " + columns + " FROM new_rows) TO " + sql_string(partial) + options +
+           kv_metadata_option(marks) + ")";
+    stats.added += staged.records;
   } else {
     const std::string existing = "read_parquet(" + sql_string(final_path) + ", hive_partitioning=false)";
-    auto counts = con_.query("WITH n AS (" + record_relation(schema_, "new_rows") + "), e AS (" +
-                                 record_relation(schema_, existing) +
-                                 ") SELECT count(*) FILTER (WHERE e.ts IS NULL)::BIGINT, "
-                                 "count(*) FILTER (WHERE e.ts IS NOT NULL AND n.v IS NOT DISTINCT FROM e.v)::BIGINT, "
-                                 "count(*) FILTER (WHERE e.ts IS NOT NULL AND n.v IS DISTINCT FROM e.v)::BIGINT "
-                                 "FROM n LEFT JOIN e ON " +
-                                 join_on(schema_, "n", "e"),
-                             "cannot compare new rows with " + final_path);
+    // `marked(a)`: the record `a` is a bar this partition marks provisional.
+    std::string provisional_list;
+    for (Timestamp ts : old_marks.provisional) {
+      provisional_list += (provisional_list.empty() ? "" : ", ") + std::string("make_timestamp_ns(") +
+                          std::to_string(to_epoch_ns(ts)) + ")";
+    }
+    auto marked = [&](const char* alias) {
+      return provisional_list.empty() ? std::string("FALSE") : std::string(alias) + ".ts IN (" + provisional_list + ")";
+    };
+    const std::string records =
+        "WITH n AS (" + record_relation(schema_, "new_rows") + "), e AS (" + record_relation(schema_, existing) + ") ";
+    const std::string conflict = "e.ts IS NOT NULL AND n.v IS DISTINCT FROM e.v AND NOT " + marked("n");
+    const std::string join = join_on(schema_, "n", "e");
+    auto counts =
+        con_.query(records +
+                       "SELECT count(*) FILTER (WHERE e.ts IS NULL)::BIGINT, "
+                       "count(*) FILTER (WHERE e.ts IS NOT NULL AND n.v IS NOT DISTINCT FROM e.v)::BIGINT, "
+                       "count(*) FILTER (WHERE " +
+                       conflict +
+                       ")::BIGINT, "
+                       "count(*) FILTER (WHERE e.ts IS NOT NULL AND n.v IS DISTINCT FROM e.v AND " +
+                       marked("n") + ")::BIGINT, (SELECT max(ts) FROM " + existing + "), min(n.ts) FILTER (WHERE " +
+                       conflict + "), max(n.ts) FILTER (WHERE " + conflict + ") FROM n LEFT JOIN e ON " + join,
+                   "cannot compare new rows with " + final_path);
     if (!counts) return tl::unexpected(counts.error());
     auto chunk = counts->fetch("reading merge counts");
     if (!chunk) return tl::unexpected(chunk.error());
     QUANT_CHECK(*chunk && chunk->size() == 1);
     const std::int64_t added = chunk->data<std::int64_t>(0)[0];
+    const std::int64_t conflicts = chunk->data<std::int64_t>(2)[0];
+    const std::int64_t completed = chunk->data<std::int64_t>(3)[0];
+    const std::int64_t existing_end = duck::row_valid(chunk->validity(4), 0) ? chunk->data<std::int64_t>(4)[0]
+                                                                             : std::numeric_limits<std::int64_t>::min();
     stats.added += added;
     stats.duplicates += chunk->data<std::int64_t>(1)[0];
-    stats.conflicts += chunk->data<std::int64_t>(2)[0];
-    if (added == 0) return {};  // nothing new: leave the file untouched
-    copy = "COPY (SELECT " + columns + " FROM " + existing + " UNION ALL SELECT " + column_list(schema_, "n.") +
-           " FROM new_rows n ANTI JOIN " + existing + " e ON " + join_on(schema_, "n", "e") + " ORDER BY " +
-           schema_.order_key + ") TO " + sql_string(partial) + options;
+    stats.conflicts += conflicts;
+    stats.completed += completed;
+    if (options_.replace) stats.replaced += conflicts;
+
+    if (conflicts > 0) {
+      // What conflicted (or was replaced): the span and the first few.
+      const Timestamp first = from_epoch_ns(chunk->data<std::int64_t>(5)[0]);
+      const Timestamp last = from_epoch_ns(chunk->data<std::int64_t>(6)[0]);
+      const bool first_seen = stats.conflict_examples.empty();
+      stats.first_conflict = first_seen ? first : std::min(stats.first_conflict, first);
+      stats.last_conflict = first_seen ? last : std::max(stats.last_conflict, last);
+      auto examples = con_.query(records + "SELECT n.ts FROM n JOIN e ON " + join + " WHERE " + conflict +
+                                     " ORDER BY n.ts LIMIT " + std::to_string(kConflictExamples),
+                                 "cannot list the conflicts with " + final_path);
+      if (!examples) return tl::unexpected(examples.error());
+      for (;;) {
+        auto rows = examples->fetch("reading the conflicts");
+        if (!rows) return tl::unexpected(rows.error());
+        if (!*rows) break;
+        for (std::size_t r = 0; r < rows->size(); ++r) {
+          stats.conflict_examples.push_back(from_epoch_ns(rows->data<std::int64_t>(0)[r]));
+        }
+      }
+      std::sort(stats.conflict_examples.begin(), stats.conflict_examples.end());
+      if (stats.conflict_examples.size() > kConflictExamples) stats.conflict_examples.resize(kConflictExamples);
+    }
+    if (!old_marks.provisional.empty()) {
+      // Marked bars this write carries are settled (completed, or confirmed
+      // equal): they leave the mark, unless this write ends on one again.
+      auto carried = con_.query(records +
+                                    "SELECT n.ts, (e.ts IS NOT NULL AND n.v IS DISTINCT FROM e.v) FROM n "
+                                    "LEFT JOIN e ON " +
+                                    join + " WHERE " + marked("n") + " ORDER BY n.ts",
+                                "cannot read the provisional bars of " + final_path);
+      if (!carried) return tl::unexpected(carried.error());
+      for (;;) {
+        auto rows = carried->fetch("reading the provisional bars");
+        if (!rows) return tl::unexpected(rows.error());
+        if (!*rows) break;
+        for (std::size_t r = 0; r < rows->size(); ++r) {
+          const Timestamp ts = from_epoch_ns(rows->data<std::int64_t>(0)[r]);
+          marks.provisional.erase(std::remove(marks.provisional.begin(), marks.provisional.end(), ts),
+                                  marks.provisional.end());
+          if (rows->data<bool>(1)[r] && stats.completed_bars.size() < kConflictExamples) {
+            stats.completed_bars.push_back(ts);
+          }
+        }
+      }
+    }
+    if (tail_ends && to_epoch_ns(*staged.tail) >= existing_end) mark_tail();
+    const bool rows_change = added > 0 || completed > 0 || (options_.replace && conflicts > 0);
+    if (!rows_change && marks == old_marks) return {};  // nothing new: leave the file untouched
+    // New rows that win over the lake's: all of them with `replace`, else those
+    // at provisional bars. The lake keeps its other rows; the rest are added.
+    auto takes = [&](const char* alias) { return options_.replace ? std::string("TRUE") : marked(alias); };
+    copy = "COPY (SELECT " + column_list(schema_, "e.") + " FROM " + existing +
+           " e ANTI JOIN (SELECT * FROM new_rows w WHERE " + takes("w") + ") w ON " + join_on(schema_, "e", "w") +
+           " UNION ALL SELECT " + column_list(schema_, "n.") + " FROM new_rows n WHERE " + takes("n") +
+           " UNION ALL SELECT " + column_list(schema_, "n.") + " FROM new_rows n ANTI JOIN " + existing + " e ON " +
+           join + " WHERE NOT " + takes("n") + " ORDER BY " + schema_.order_key + ") TO " + sql_string(partial) +
+           options + kv_metadata_option(marks) + ")";
   }
   auto copied = con_.exec(copy, "cannot write " + partial);
   if (!copied) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "core/error.h"
@@ -26,13 +27,25 @@ bool is_partial_name(const std::string& name);
 /// lock held: then no live writer owns any of them, they are a dead writer's leftovers.
 Expected<void> remove_stale_partials(const std::string& root);
 
+/// What the writer staged for one partition.
+struct StagedRows {
+  std::int64_t records = 0;   ///< records staged (book: snapshots, not level rows)
+  Timestamp first{}, last{};  ///< their first and last timestamp
+  /// The write's last bar, when this partition holds it and the writer was asked
+  /// to mark a still-forming last bar (WriteOptions::provisional_tail).
+  std::optional<Timestamp> tail;
+};
+
 /// Writes partitions of one dataset and symbol: the new rows (sorted, unique
 /// keys) go to the TEMP table `new_rows`, then into the partition file, merged
-/// with what it already holds (rows already in the lake win). Not thread-safe;
+/// with what it already holds: rows already in the lake win, except with
+/// `replace` and for bars marked provisional. Keeps the partition's marks
+/// (generated spans, provisional bars) in its metadata. Not thread-safe;
 /// `lake` must outlive it.
 class PartitionWriter {
  public:
-  PartitionWriter(const LakeShared& lake, Dataset dataset, std::string symbol, duck::Connection con);
+  PartitionWriter(const LakeShared& lake, Dataset dataset, std::string symbol, duck::Connection con,
+                  WriteOptions options);
 
   /// Replaces the staging table's contents with `rows` rows: `fill_rows(builder,
   /// begin, end)` writes input rows [begin, end) into chunk rows [0, end - begin).
@@ -50,17 +63,21 @@ class PartitionWriter {
     return appender->close();
   }
 
-  /// Merges the staged rows (`staged_records` records) into partition (year,
-  /// month) and adds the outcome to `stats`. A merge that adds nothing leaves
-  /// the file untouched. On failure the partition is as it was.
-  Expected<void> commit(int year, int month, std::int64_t staged_records, WriteStats& stats);
+  /// Merges the staged rows into partition (year, month) and adds the outcome
+  /// to `stats`. A merge that changes neither the rows nor the marks leaves the
+  /// file untouched. On failure the partition is as it was.
+  Expected<void> commit(int year, int month, const StagedRows& staged, WriteStats& stats);
 
  private:
   /// A fresh, empty staging table and an appender on it.
   Expected<duck::Appender> open_staging();
 
+  /// True when the symbol has a partition of a month after (year, month).
+  Expected<bool> later_partition_exists(int year, int month) const;
+
   const LakeShared& lake_;
   Dataset dataset_;
+  WriteOptions options_;
   const Schema& schema_;
   std::string symbol_;
   duck::Connection con_;

@@ -14,6 +14,7 @@ constexpr const char* kCheckNames[] = {
     "ohlc",
     "non_positive",
     "off_grid",
+    "timeframe",
     "gap",
     "missing_day",
     "ticks:non_monotonic",
@@ -61,6 +62,12 @@ std::string VerifyReport::to_text(std::size_t max_examples_per_check) const {
   if (bars > 0) out << ", " << format_utc(first_ts) << " .. " << format_utc(last_ts);
   out << "\n";
   if (!calendar.empty()) out << "  calendar " << calendar << "\n";
+  if (bars > 0) {
+    out << "  spacing  " << timeframe.label() << ": " << timeframe.evidence() << "\n";
+  }
+  for (const GeneratedSpan& g : generated) {
+    out << "  generated data " << format_utc(g.first) << " .. " << format_utc(g.last) << ": " << g.label << "\n";
+  }
   for (const auto& [check, count] : counts) {
     char head[64];
     std::snprintf(head, sizeof head, "  %-22s ", check.c_str());
@@ -100,9 +107,13 @@ Expected<SeriesVerifier> SeriesVerifier::make(std::string symbol, const Instrume
 }
 
 SeriesVerifier::SeriesVerifier(std::string symbol, const InstrumentSpec* spec, std::optional<TimeZone> zone)
-    : spec_(spec), zone_(std::move(zone)) {
+    : spec_(spec),
+      zone_(std::move(zone)),
+      series_timeframe_(zone_.value_or(TimeZone::utc())),
+      month_timeframe_(zone_.value_or(TimeZone::utc())) {
   report_.symbol = std::move(symbol);
   enabled_[kDuplicate] = enabled_[kNonMonotonic] = enabled_[kOhlc] = enabled_[kNonPositive] = true;
+  enabled_[kTimeframe] = true;
   enabled_[kOffGrid] = spec_ != nullptr && spec_->tick_size > 0;
   enabled_[kGap] = spec_ != nullptr;
   if (spec_ != nullptr) sessions_.emplace(*spec_, *zone_);
@@ -149,8 +160,30 @@ void SeriesVerifier::check_time_gap(const Bar& bar, const SessionPlace& place) {
   }
 }
 
+void SeriesVerifier::finish_month() {
+  if (month_ < 0) return;
+  const Timeframe t = month_timeframe_.result();
+  if (t.kind == Timeframe::Kind::Other) {
+    char month[16];
+    std::snprintf(month, sizeof month, "%04d-%02d", month_ / 12, month_ % 12 + 1);
+    month_findings_.emplace_back(month_first_, std::string("the bars of ") + month + " are " + t.label() +
+                                                   " bars, not 1-minute bars: " + t.evidence() +
+                                                   "; replace them from an M1 export (quant ingest --replace)");
+  }
+  month_timeframe_ = TimeframeDetector(zone_.value_or(TimeZone::utc()));
+}
+
 void SeriesVerifier::add_bar(const Bar& bar) {
   const SessionPlace place = sessions_ ? sessions_->locate(bar.ts) : SessionPlace{};
+  series_timeframe_.add(bar.ts);
+  const CivilTime civil = to_civil_utc(bar.ts);
+  const int month = civil.year * 12 + static_cast<int>(civil.month) - 1;
+  if (month != month_) {
+    finish_month();
+    month_ = month;
+    month_first_ = bar.ts;
+  }
+  month_timeframe_.add(bar.ts);
   if (report_.bars == 0) report_.first_ts = bar.ts;
   report_.first_ts = std::min(report_.first_ts, bar.ts);
   report_.last_ts = std::max(report_.last_ts, bar.ts);
@@ -221,6 +254,17 @@ void SeriesVerifier::add_trade(Timestamp ts, double price) {
 }
 
 VerifyReport SeriesVerifier::finish() {
+  finish_month();
+  report_.timeframe = series_timeframe_.result();
+  // Bars of another timeframe throughout are one finding; otherwise each
+  // month that differs from the 1-minute rest is one.
+  if (report_.timeframe.kind == Timeframe::Kind::Other) {
+    record(kTimeframe, Severity::Error, report_.first_ts,
+           "the series holds " + report_.timeframe.label() + " bars, not 1-minute bars: " +
+               report_.timeframe.evidence() + "; replace them from an M1 export (quant ingest --replace)");
+  } else {
+    for (auto& [ts, message] : month_findings_) record(kTimeframe, Severity::Error, ts, std::move(message));
+  }
   for (int c = 0; c < kCheckCount; ++c) {
     if (enabled_[c]) report_.counts.emplace_back(kCheckNames[c], counts_[c]);
   }

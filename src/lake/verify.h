@@ -6,11 +6,14 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/instrument.h"
 #include "core/market_data.h"
 #include "core/session_locator.h"
 #include "core/time.h"
+#include "core/timeframe_detector.h"
 #include "lake/lake.h"
 
 namespace quant::lake {
@@ -27,7 +30,11 @@ inline constexpr std::size_t kMaxFindingsPerCheck = 100;
 /// holiday or weekend has no session, so nothing there is a gap) and
 /// "missing_day" (warning) reports each trading day of the calendar between
 /// two consecutive bars that has no bar at all; trading days and hours come
-/// from `quant::SessionLocator`, as in the engine. Ticks and trades get
+/// from `quant::SessionLocator`, as in the engine. "timeframe" (error): the
+/// whole series is not 1-minute bars by `quant::TimeframeDetector` (on the
+/// spec's zone, else UTC; one finding), or else a UTC month of it is not (one
+/// finding per month): a lake written by another tool, or an M5 export
+/// imported before ingest checked it. Ticks and trades get
 /// "ticks:non_monotonic", "ticks:non_positive", "trades:non_monotonic",
 /// "trades:non_positive" once `begin_ticks()`/`begin_trades()` was called.
 /// Not thread-safe.
@@ -49,12 +56,15 @@ class SeriesVerifier {
  private:
   SeriesVerifier(std::string symbol, const InstrumentSpec* spec, std::optional<TimeZone> zone);
   void check_time_gap(const Bar& bar, const SessionPlace& place);
+  /// Judges the month that ended (its detector), then starts the next one.
+  void finish_month();
   enum Check : int {
     kDuplicate,
     kNonMonotonic,
     kOhlc,
     kNonPositive,
     kOffGrid,
+    kTimeframe,
     kGap,
     kMissingDay,
     kTicksNonMonotonic,
@@ -74,6 +84,11 @@ class SeriesVerifier {
   bool enabled_[kCheckCount] = {};
   bool have_bar_ = false;
   Bar prev_bar_{};
+  TimeframeDetector series_timeframe_;                             ///< all bars
+  TimeframeDetector month_timeframe_;                              ///< the bars of the current UTC month
+  int month_ = -1;                                                 ///< year * 12 + month - 1 of the current month
+  Timestamp month_first_{};                                        ///< its first bar
+  std::vector<std::pair<Timestamp, std::string>> month_findings_;  ///< months of another timeframe
   bool have_tick_ = false;
   Timestamp prev_tick_{};
   bool have_trade_ = false;

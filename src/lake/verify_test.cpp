@@ -65,6 +65,54 @@ TEST(SeriesVerifierTest, SessionCrossingMidnightCountsGapsAcrossMidnight) {
   EXPECT_EQ(count_of(report, "off_grid"), 1);
 }
 
+TEST(SeriesVerifierTest, EachMonthOfAnotherTimeframeIsAnError) {
+  auto verifier = SeriesVerifier::make("X", nullptr);
+  ASSERT_TRUE(verifier.has_value());
+  // January: 1-minute bars; February: 15-minute bars; March: 1-minute bars again.
+  const Timestamp jan = Timestamp(std::chrono::hours(24 * days_from_civil(2021, 1, 1)));
+  auto day_of = [&](int day, int step) {
+    for (int m = 0; m < 8 * 60; m += step) {
+      Bar b = bar_at(0, 100);
+      b.ts = jan + std::chrono::hours(24 * day + 12) + std::chrono::minutes(m);
+      verifier->add_bar(b);
+    }
+  };
+  for (int day = 0; day < 5; ++day) day_of(day, 1);
+  for (int day = 31; day < 36; ++day) day_of(day, 15);
+  for (int day = 59; day < 64; ++day) day_of(day, 1);
+  const VerifyReport report = verifier->finish();
+  EXPECT_EQ(count_of(report, "timeframe"), 1) << report.to_text();
+  ASSERT_FALSE(report.findings.empty());
+  EXPECT_EQ(report.findings[0].ts, jan + std::chrono::hours(24 * 31 + 12));
+  EXPECT_NE(report.findings[0].message.find("the bars of 2021-02 are 15-minute (M15) bars"), std::string::npos)
+      << report.findings[0].message;
+  EXPECT_EQ(report.timeframe.kind, Timeframe::Kind::OneMinute);  // the series as a whole
+  EXPECT_TRUE(report.has_errors());
+}
+
+TEST(SeriesVerifierTest, WeeklyBarsFailAsASeries) {
+  auto verifier = SeriesVerifier::make("X", nullptr);
+  ASSERT_TRUE(verifier.has_value());
+  for (int week = 0; week < 52; ++week) {
+    Bar b = bar_at(0, 100);
+    // Sundays of 2021.
+    b.ts = Timestamp(std::chrono::hours(24 * (days_from_civil(2021, 1, 3) + std::int64_t{7} * week)));
+    verifier->add_bar(b);
+  }
+  const VerifyReport report = verifier->finish();
+  EXPECT_EQ(count_of(report, "timeframe"), 1) << report.to_text();
+  EXPECT_NE(report.to_text().find("the series holds weekly (W1) bars"), std::string::npos) << report.to_text();
+}
+
+TEST(SeriesVerifierTest, AFewBarsCannotFailTheTimeframe) {
+  auto verifier = SeriesVerifier::make("X", nullptr);
+  ASSERT_TRUE(verifier.has_value());
+  for (int m : {0, 5, 10, 15}) verifier->add_bar(bar_at(m, 100));
+  const VerifyReport report = verifier->finish();
+  EXPECT_EQ(count_of(report, "timeframe"), 0);
+  EXPECT_FALSE(report.has_errors()) << report.to_text();
+}
+
 /// A full WIN session of `local` date (BRT) from `open` to `close` (exclusive), one bar a minute.
 void add_session(SeriesVerifier& v, int y, int m, int d, int open_h, int open_m, int close_h, int close_m) {
   using quant::testing::brt;
