@@ -253,10 +253,6 @@ class BarStreamImpl final : public BarStream {
   std::vector<Bar> decoded_;
 };
 
-std::int64_t month_start_ns(int year, int month) {
-  return days_from_civil(year, static_cast<unsigned>(month), 1) * 86'400'000'000'000;
-}
-
 /// The data files of `dataset` and `symbol` whose month overlaps [from, to), in time order.
 Expected<std::vector<std::string>> files_overlapping(const std::string& root, Dataset dataset,
                                                      const std::string& symbol, Timestamp from, Timestamp to) {
@@ -264,11 +260,8 @@ Expected<std::vector<std::string>> files_overlapping(const std::string& root, Da
   auto files = list_files(root, dataset, symbol);
   if (!files) return tl::unexpected(files.error());
   std::vector<std::string> paths;
-  const std::int64_t from_ns = to_epoch_ns(from), to_ns = to_epoch_ns(to);
   for (const PartitionFile& f : *files) {
-    const std::int64_t start = month_start_ns(f.year, f.month);
-    const std::int64_t end = f.month == 12 ? month_start_ns(f.year + 1, 1) : month_start_ns(f.year, f.month + 1);
-    if (start < to_ns && end > from_ns) paths.push_back(f.path);
+    if (month_overlaps(f.year, f.month, from, to)) paths.push_back(f.path);
   }
   return paths;
 }
