@@ -85,6 +85,28 @@ std::optional<double> parse_number(std::string_view text) {
 }
 
 std::optional<double> parse_utc_seconds(std::string_view text) {
+  // The run directory's own form, "YYYY-MM-DDTHH:MM:SSZ", read directly (a
+  // long run has millions of them); anything else through the general parser.
+  if (text.size() == 20 && text[4] == '-' && text[7] == '-' && text[10] == 'T' && text[13] == ':' &&
+      text[16] == ':' && text[19] == 'Z') {
+    int v[6] = {0, 0, 0, 0, 0, 0};
+    static constexpr int kStart[6] = {0, 5, 8, 11, 14, 17}, kWidth[6] = {4, 2, 2, 2, 2, 2};
+    bool digits = true;
+    for (int f = 0; f < 6 && digits; ++f) {
+      for (int i = kStart[f]; i < kStart[f] + kWidth[f]; ++i) {
+        const char ch = text[static_cast<std::size_t>(i)];
+        digits = digits && ch >= '0' && ch <= '9';
+        v[f] = v[f] * 10 + (ch - '0');
+      }
+    }
+    if (digits && v[1] >= 1 && v[1] <= 12 && v[2] >= 1 && v[3] <= 23 && v[4] <= 59 && v[5] <= 59) {
+      const std::int64_t day = days_from_civil(v[0], static_cast<unsigned>(v[1]), static_cast<unsigned>(v[2]));
+      // A day past the month's end (Feb 30) lands in the next month: the general parser rejects it.
+      const std::int64_t next_month =
+          v[1] == 12 ? days_from_civil(v[0] + 1, 1, 1) : days_from_civil(v[0], static_cast<unsigned>(v[1] + 1), 1);
+      if (day < next_month) return static_cast<double>(day * 86400 + v[3] * 3600 + v[4] * 60 + v[5]);
+    }
+  }
   auto time = parse_time_arg(text, TimeZone::utc());
   if (!time) return std::nullopt;
   const std::int64_t millis = to_epoch_ns(*time) / 1'000'000;

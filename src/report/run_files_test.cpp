@@ -1,6 +1,7 @@
 #include "report/run_files.h"
 
 #include <cmath>
+#include <ctime>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -43,6 +44,23 @@ TEST(RunFilesParseTest, NumbersTimesAndDecimals) {
   EXPECT_EQ(parse_utc_seconds("2024-01-02"), 1704153600.0);
   EXPECT_FALSE(parse_utc_seconds("2024-13-02T12:00:00Z"));
   EXPECT_FALSE(parse_utc_seconds("yesterday"));
+  EXPECT_FALSE(parse_utc_seconds("2024-02-30T00:00:00Z"));
+  EXPECT_FALSE(parse_utc_seconds("2023-02-29T00:00:00Z"));
+  EXPECT_FALSE(parse_utc_seconds("2024-01-02T24:00:00Z"));
+  EXPECT_FALSE(parse_utc_seconds("2024-01-0xT12:00:00Z"));
+  EXPECT_EQ(parse_utc_seconds("2024-02-29T23:59:59Z"), 1709251199.0);
+  // The direct reading of the "...Z" form agrees with the general parser
+  // (reached through the "+00:00" spelling) over years of minutes.
+  for (std::int64_t t = 946684800; t < 1893456000; t += 86400 * 7 + 3607) {
+    char z[32], offset[40];
+    const std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    std::strftime(z, sizeof z, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    std::strftime(offset, sizeof offset, "%Y-%m-%dT%H:%M:%S+00:00", &tm);
+    ASSERT_EQ(parse_utc_seconds(z), static_cast<double>(t)) << z;
+    ASSERT_EQ(parse_utc_seconds(offset), static_cast<double>(t)) << offset;
+  }
   EXPECT_EQ(decimal_places("5000.25"), 2);
   EXPECT_EQ(decimal_places("1.23450"), 5);
   EXPECT_EQ(decimal_places("12"), 0);
