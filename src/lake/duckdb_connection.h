@@ -112,6 +112,20 @@ class Result {
   std::unique_ptr<State> state_;
 };
 
+/// Calls `on_row(chunk, row)` for every row of `result`, chunk by chunk, and
+/// stops at the first error (of a fetch, or one `on_row` returns).
+template <class OnRow>
+Expected<void> for_each_row(Result& result, std::string_view what, OnRow&& on_row) {
+  for (;;) {
+    auto chunk = result.fetch(what);
+    if (!chunk) return tl::unexpected(chunk.error());
+    if (!*chunk) return {};
+    for (std::size_t r = 0; r < chunk->size(); ++r) {
+      if (Expected<void> ok = on_row(*chunk, r); !ok) return ok;
+    }
+  }
+}
+
 /// Column names of a statement and whether it is a SELECT, known before it runs.
 struct StatementShape {
   std::vector<std::string> column_names;

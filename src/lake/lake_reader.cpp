@@ -411,22 +411,20 @@ Expected<std::vector<PartitionInfo>> LakeImpl::partitions(std::optional<Dataset>
     auto read_stats = [&](const std::string& sql) -> Expected<void> {
       auto result = con_.stream(sql, "cannot read partition statistics");
       if (!result) return tl::unexpected(result.error());
-      for (;;) {
-        auto chunk = result->fetch("reading partition statistics");
-        if (!chunk) return tl::unexpected(chunk.error());
-        if (!*chunk) break;
-        for (std::size_t r = 0; r < chunk->size(); ++r) {
-          auto it = index.find(chunk->string(0, r));
-          if (it == index.end()) continue;
-          if (!row_valid(chunk->validity(2), r) || !row_valid(chunk->validity(3), r)) continue;  // no statistics
-          PartitionInfo& info = out[it->second];
-          info.rows = chunk->data<std::int64_t>(1)[r];
-          info.first_ts = from_epoch_ns(chunk->data<std::int64_t>(2)[r]);
-          info.last_ts = from_epoch_ns(chunk->data<std::int64_t>(3)[r]);
-          index.erase(it);
-        }
-      }
-      return {};
+      return duck::for_each_row(*result, "reading partition statistics",
+                                [&](const duck::Chunk& chunk, std::size_t r) -> Expected<void> {
+                                  auto it = index.find(chunk.string(0, r));
+                                  if (it == index.end()) return {};
+                                  if (!row_valid(chunk.validity(2), r) || !row_valid(chunk.validity(3), r)) {
+                                    return {};  // no statistics
+                                  }
+                                  PartitionInfo& info = out[it->second];
+                                  info.rows = chunk.data<std::int64_t>(1)[r];
+                                  info.first_ts = from_epoch_ns(chunk.data<std::int64_t>(2)[r]);
+                                  info.last_ts = from_epoch_ns(chunk.data<std::int64_t>(3)[r]);
+                                  index.erase(it);
+                                  return {};
+                                });
     };
     if (auto ok = read_stats("SELECT file_name, sum(row_group_num_rows)::BIGINT, "
                              "min(stats_min_value::TIMESTAMP_NS), max(stats_max_value::TIMESTAMP_NS) "

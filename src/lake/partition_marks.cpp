@@ -118,21 +118,19 @@ Expected<std::map<std::string, PartitionMarks>> read_marks(duck::Connection& con
           sql_string(kProvisionalKey) + "::BLOB, " + sql_string(kGeneratedKey) + "::BLOB)",
       paths.size() == 1 ? "cannot read the metadata of " + paths.front() : "cannot read the partitions' metadata");
   if (!result) return tl::unexpected(result.error());
-  for (;;) {
-    auto chunk = result->fetch("reading partition metadata");
-    if (!chunk) return tl::unexpected(chunk.error());
-    if (!*chunk) break;
-    for (std::size_t r = 0; r < chunk->size(); ++r) {
-      PartitionMarks& marks = out[chunk->string(0, r)];
-      const std::string key = chunk->string(1, r);
-      const std::string value = chunk->string(2, r);
-      if (key == kProvisionalKey) {
-        marks.provisional = parse_provisional(value);
-      } else {
-        marks.generated = parse_generated(value);
-      }
-    }
-  }
+  auto read = duck::for_each_row(*result, "reading partition metadata",
+                                 [&](const duck::Chunk& chunk, std::size_t r) -> Expected<void> {
+                                   PartitionMarks& marks = out[chunk.string(0, r)];
+                                   const std::string key = chunk.string(1, r);
+                                   const std::string value = chunk.string(2, r);
+                                   if (key == kProvisionalKey) {
+                                     marks.provisional = parse_provisional(value);
+                                   } else {
+                                     marks.generated = parse_generated(value);
+                                   }
+                                   return {};
+                                 });
+  if (!read) return tl::unexpected(read.error());
   return out;
 }
 

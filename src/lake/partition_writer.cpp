@@ -200,14 +200,12 @@ Expected<void> PartitionWriter::commit(int year, int month, const StagedRows& st
                                      " ORDER BY n.ts LIMIT " + std::to_string(kConflictExamples),
                                  "cannot list the conflicts with " + final_path);
       if (!examples) return tl::unexpected(examples.error());
-      for (;;) {
-        auto rows = examples->fetch("reading the conflicts");
-        if (!rows) return tl::unexpected(rows.error());
-        if (!*rows) break;
-        for (std::size_t r = 0; r < rows->size(); ++r) {
-          stats.conflict_examples.push_back(from_epoch_ns(rows->data<std::int64_t>(0)[r]));
-        }
-      }
+      auto listed = duck::for_each_row(*examples, "reading the conflicts",
+                                       [&](const duck::Chunk& rows, std::size_t r) -> Expected<void> {
+                                         stats.conflict_examples.push_back(from_epoch_ns(rows.data<std::int64_t>(0)[r]));
+                                         return {};
+                                       });
+      if (!listed) return listed;
       std::sort(stats.conflict_examples.begin(), stats.conflict_examples.end());
       if (stats.conflict_examples.size() > kConflictExamples) stats.conflict_examples.resize(kConflictExamples);
     }
@@ -220,19 +218,17 @@ Expected<void> PartitionWriter::commit(int year, int month, const StagedRows& st
                                     join + " WHERE " + marked("n") + " ORDER BY n.ts",
                                 "cannot read the provisional bars of " + final_path);
       if (!carried) return tl::unexpected(carried.error());
-      for (;;) {
-        auto rows = carried->fetch("reading the provisional bars");
-        if (!rows) return tl::unexpected(rows.error());
-        if (!*rows) break;
-        for (std::size_t r = 0; r < rows->size(); ++r) {
-          const Timestamp ts = from_epoch_ns(rows->data<std::int64_t>(0)[r]);
-          marks.provisional.erase(std::remove(marks.provisional.begin(), marks.provisional.end(), ts),
-                                  marks.provisional.end());
-          if (rows->data<bool>(1)[r] && stats.completed_bars.size() < kConflictExamples) {
-            stats.completed_bars.push_back(ts);
-          }
-        }
-      }
+      auto settled = duck::for_each_row(
+          *carried, "reading the provisional bars", [&](const duck::Chunk& rows, std::size_t r) -> Expected<void> {
+            const Timestamp ts = from_epoch_ns(rows.data<std::int64_t>(0)[r]);
+            marks.provisional.erase(std::remove(marks.provisional.begin(), marks.provisional.end(), ts),
+                                    marks.provisional.end());
+            if (rows.data<bool>(1)[r] && stats.completed_bars.size() < kConflictExamples) {
+              stats.completed_bars.push_back(ts);
+            }
+            return {};
+          });
+      if (!settled) return settled;
     }
     if (tail_ends && to_epoch_ns(*staged.tail) >= existing_end) mark_tail();
     const bool rows_change = added > 0 || completed > 0 || (options_.replace && conflicts > 0);
