@@ -17,8 +17,9 @@
 /// The cache is built as a side effect of the first full read of a partition
 /// whose rows are all valid: written to a temporary, then renamed. Every lake
 /// write replaces data.parquet (new inode and mtime), so it invalidates the
-/// cache; the next read rebuilds it. Failing to write a cache (read-only lake,
-/// full disk) is not an error: the reader goes on from Parquet.
+/// cache, and the writer removes it; the next read rebuilds it. Failing to
+/// write a cache (read-only lake, full disk) is not an error: the reader goes
+/// on from Parquet.
 
 #include <cstddef>
 #include <cstdint>

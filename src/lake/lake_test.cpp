@@ -862,8 +862,11 @@ TEST(BarCacheTest, AWriteToThePartitionInvalidatesItsCache) {
   auto bars = make_bars(utc(2024, 3, 4, 10), 100);
   write_bars(*lake, "X", bars);
   EXPECT_EQ(read_bars(*lake, "X"), bars);  // cache built
+  const std::string cache = bars_partition(dir, "X", 2024, 3) + "/.bars.cache";
+  ASSERT_TRUE(fs::exists(cache));
   const auto more = make_bars(utc(2024, 3, 5, 10), 50);
   write_bars(*lake, "X", more);
+  EXPECT_FALSE(fs::exists(cache)) << "the writer removes the cache of the file it replaced";
   bars.insert(bars.end(), more.begin(), more.end());
   EXPECT_EQ(read_bars(*lake, "X"), bars) << "the new rows are read, not the stale cache";
 }

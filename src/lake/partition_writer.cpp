@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "lake/bar_cache.h"
 #include "lake/partition_files.h"
 #include "lake/partition_marks.h"
 
@@ -256,6 +257,9 @@ Expected<void> PartitionWriter::commit(int year, int month, const StagedRows& st
     fs::remove(partial, ec);
     return make_error("lake: cannot rename " + partial + " to " + final_path + ": " + errno_text(err));
   }
+  // The bar cache described the old file: never used again (its key no longer
+  // matches), so it goes now rather than when the next read replaces it.
+  fs::remove(bar_cache_path(final_path), ec);
   if (auto synced = fsync_path(dir, true); !synced) return synced;
   if (new_dir) {
     // New directories must be durable in their parents too.
