@@ -132,6 +132,14 @@ std::optional<BarCacheReader> BarCacheReader::open(const std::string& parquet_pa
         std::memcmp(hash->data(), header.source_sha256, sizeof header.source_sha256) != 0) {
       return std::nullopt;
     }
+    // Record the file's new stat, so the next read takes the fast path instead
+    // of hashing again (best effort: a read-only lake hashes each time).
+    header.source_mtime_ns = source->mtime_ns;
+    header.source_inode = source->inode;
+    if (const int fd = ::open(reader.path_.c_str(), O_WRONLY | O_CLOEXEC); fd >= 0) {
+      (void)write_all(fd, &header, sizeof header, 0);
+      ::close(fd);
+    }
   }
   reader.rows_ = header.rows;
   reader.sums_.resize(static_cast<std::size_t>(blocks));

@@ -44,9 +44,9 @@ void source_bind(duckdb_bind_info info) {
   for (const SourceColumn& c : source->columns) {
     duckdb_logical_type type = nullptr;
     switch (c.type) {
-      case SourceColumn::Type::TimestampNs: type = duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP_NS); break;
-      case SourceColumn::Type::BigInt: type = duckdb_create_logical_type(DUCKDB_TYPE_BIGINT); break;
-      case SourceColumn::Type::Decimal:
+      case ParquetColumn::Type::TimestampNs: type = duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP_NS); break;
+      case ParquetColumn::Type::BigInt: type = duckdb_create_logical_type(DUCKDB_TYPE_BIGINT); break;
+      case ParquetColumn::Type::Decimal:
         type = duckdb_create_decimal_type(18, static_cast<std::uint8_t>(c.scale));
         break;
     }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "lake/parquet_stream.h"
 
 namespace quant::lake::duck {
 
@@ -133,13 +134,9 @@ struct StatementShape {
 };
 
 /// A column of a C++ row source: int64 values as a timestamp (ns since the
-/// epoch, UTC), a BIGINT, or a DECIMAL(18, scale) (the value times 10^scale).
-struct SourceColumn {
-  enum class Type { TimestampNs, BigInt, Decimal };
-  std::string name;
-  Type type = Type::BigInt;
-  int scale = 0;  ///< Decimal only
-};
+/// epoch, UTC), a BIGINT, or a DECIMAL(18, scale) (the value times 10^scale);
+/// the columns `ParquetStreamWriter` takes.
+using SourceColumn = ParquetColumn;
 
 /// Fills the next rows of a row source: writes up to `capacity` rows into
 /// `columns[c][0 .. n)` and returns n; 0 ends the table. An error ends the

@@ -3,11 +3,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -882,6 +884,17 @@ TEST(BarCacheTest, ACopiedLakeKeepsItsCachesByContentAndADamagedCacheIsNeverBeli
   fs::last_write_time(part + "/data.parquet", fs::file_time_type::clock::now() + std::chrono::hours(1));
   EXPECT_EQ(read_bars(*lake, "X"), bars);
   ASSERT_TRUE(fs::exists(part + "/.bars.cache"));
+  {
+    // The cache now records the new mtime: the next read matches on stat alone.
+    std::ifstream header(part + "/.bars.cache", std::ios::binary);
+    char bytes[128];
+    header.read(bytes, sizeof bytes);
+    std::int64_t recorded = 0;
+    std::memcpy(&recorded, bytes + 40, sizeof recorded);  // source_mtime_ns
+    struct stat st {};
+    ASSERT_EQ(::stat((part + "/data.parquet").c_str(), &st), 0);
+    EXPECT_EQ(recorded, static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec);
+  }
   // Flip one byte inside the second block's bars: the read fails naming the
   // cache and removes it; the next read rebuilds it from Parquet.
   {

@@ -59,17 +59,7 @@ class StreamWriterImpl final : public ParquetStreamWriter {
     auto con = duck::Connection::make(*db);
     if (!con) return tl::unexpected(con.error());
     con_ = std::move(*con);
-    std::vector<duck::SourceColumn> source;
-    for (const ParquetColumn& c : columns) {
-      duck::SourceColumn s;
-      s.name = c.name;
-      s.scale = c.scale;
-      s.type = c.type == ParquetColumn::Type::TimestampNs ? duck::SourceColumn::Type::TimestampNs
-               : c.type == ParquetColumn::Type::Decimal   ? duck::SourceColumn::Type::Decimal
-                                                          : duck::SourceColumn::Type::BigInt;
-      source.push_back(std::move(s));
-    }
-    if (auto ok = con_.register_source("quant_rows", std::move(source),
+    if (auto ok = con_.register_source("quant_rows", std::move(columns),
                                        [this](std::int64_t* const* out, std::size_t capacity) {
                                          return fill(out, capacity);
                                        });
