@@ -40,6 +40,8 @@ APT_PACKAGES=(
   libhiredis-dev redis-server redis-tools
   # the live engine's remote gate: POST /infer of quant serve
   libcurl4-openssl-dev
+  # quant logger: ClickHouse 18.16 (server for its tests and benchmark, client for queries by hand)
+  clickhouse-server clickhouse-client
 )
 
 SUDO=""

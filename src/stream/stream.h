@@ -50,6 +50,8 @@ std::string signal_key(std::string_view symbol);  ///< sig:<SYM>
 inline constexpr std::string_view kOrders = "exec:orders";
 inline constexpr std::string_view kFills = "exec:fills";
 inline constexpr std::string_view kHalt = "risk:halt";
+/// quant live's state at each bar close, per symbol (stream/metrics.h).
+inline constexpr std::string_view kMetrics = "mon:metrics";
 
 /// A stream id "<ms>-<seq>", ordered as Redis orders them.
 struct StreamId {
