@@ -12,6 +12,7 @@
 #include "ingest_command.h"
 #include "lake_command.h"
 #include "live_command.h"
+#include "logger_command.h"
 #include "registry_command.h"
 #include "replay_command.h"
 #include "serve_command.h"
@@ -276,6 +277,29 @@ int main(int argc, char** argv) {
                      "where the orders sent are written at exit (default <state>/orders.csv)");
   lv_cmd->fallthrough();
 
+  LoggerArgs lg;
+  CLI::App* lg_cmd = app.add_subcommand(
+      "logger",
+      "the stream hub into ClickHouse: ticks, fills and live's metrics in batched inserts, each entry "
+      "acknowledged only once its insert is confirmed (exactly once after FINAL, whatever is killed)");
+  lg_cmd->add_option("--redis", lg.redis, "Redis host:port")->capture_default_str();
+  lg_cmd->add_option("--clickhouse", lg.clickhouse, "ClickHouse HTTP interface URL")->capture_default_str();
+  lg_cmd->add_option("--database", lg.database, "ClickHouse database of the tables")->capture_default_str();
+  lg_cmd->add_option("--user", lg.user, "ClickHouse user (password from the CLICKHOUSE_PASSWORD environment variable)");
+  lg_cmd->add_option("--symbols", lg.symbols, "whose md:tick:<SYM> to log, e.g. WIN,WDO (default: every configured "
+                     "instrument)")->delimiter(',');
+  lg_cmd->add_option("--batch-rows", lg.batch_rows, "insert once this many entries wait ...")->capture_default_str();
+  lg_cmd->add_option("--batch-ms", lg.batch_ms, "... or this long after the batch's first entry")
+      ->capture_default_str();
+  lg_cmd->add_flag("--apply-schema", lg.apply_schema,
+                   "create the database and tables first (config/clickhouse/schema.sql; idempotent)");
+  lg_cmd->add_option("--consumer", lg.consumer, "consumer name in the group logger (keep it across restarts)")
+      ->capture_default_str();
+  lg_cmd->add_flag("--from-now", lg.from_now, "a new consumer group skips what the streams already hold");
+  lg_cmd->add_option("--progress", lg.progress_s, "seconds between progress lines on stderr")->capture_default_str();
+  lg_cmd->add_option("--timeout-ms", lg.timeout_ms, "one HTTP request to ClickHouse")->capture_default_str();
+  lg_cmd->fallthrough();
+
   ReplayArgs rp;
   CLI::App* rp_cmd = app.add_subcommand(
       "replay",
@@ -316,6 +340,7 @@ int main(int argc, char** argv) {
   }
   if (*lv_cmd) return run_live_command(global, lv);
   if (*rp_cmd) return run_replay_command(global, rp);
+  if (*lg_cmd) return run_logger_command(global, lg);
   if (*br_cmd) return run_bridge(global, br);
   if (*ls_cmd) return run_lake_ls(global, ls);
   if (*query_cmd) return run_lake_query(global, query);
