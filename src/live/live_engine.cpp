@@ -221,6 +221,15 @@ std::int64_t LiveEngine::position(const std::string& symbol) const {
   return r == nullptr ? 0 : r->engine.position();
 }
 
+std::optional<LiveEngine::BookState> LiveEngine::book_state(const std::string& symbol) const {
+  const Runner* r = find(symbol);
+  if (r == nullptr) return std::nullopt;
+  const engine::TradingBook& book = r->engine.book();
+  const risk::RiskEngine* risk = book.risk();
+  return BookState{book.position_qty(), book.realized(), book.open_pnl(),
+                   risk != nullptr ? risk->day_start_equity() : 0.0};
+}
+
 double LiveEngine::equity() const { return account_.equity(); }
 
 std::int64_t LiveEngine::orders_sent() const {

@@ -103,6 +103,15 @@ class LiveEngine {
   std::optional<engine::AccountHalt> halt_state() const;
 
   std::int64_t position(const std::string& symbol) const;
+  /// A symbol's book as of its last bar close, for the mon:metrics stream;
+  /// nullopt for a symbol the engine does not trade.
+  struct BookState {
+    std::int64_t position = 0;
+    double realized_pnl = 0;      ///< after fees
+    double open_pnl = 0;
+    double day_start_equity = 0;  ///< the risk engine's (0 before the first session)
+  };
+  std::optional<BookState> book_state(const std::string& symbol) const;
   double equity() const;
   std::int64_t orders_sent() const;
   std::int64_t bars() const;

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "execution/journal.h"
+#include "stream/metrics.h"
 
 namespace quant::live {
 
@@ -380,6 +381,7 @@ class Service {
     for (const Derived& step : engine_.take_steps()) {
       journal_->append(step_json(step, src));
       if (step.kind == Derived::Kind::Report) ledger_.reported(step.report.body);
+      if (step.kind == Derived::Kind::Bar) queue_metrics(step);
     }
     for (auto& body : engine_.outbox()) {
       if (is_order(body)) {
@@ -405,6 +407,29 @@ class Service {
     ++stats_.orders;
   }
 
+  /// mon:metrics (stream/metrics.h): the book at this bar close, for the
+  /// ClickHouse logger. Sent with the next flush under a Redis-assigned id;
+  /// (symbol, ts_ms, session) names it, so a bar processed again after a crash
+  /// collapses with its first copy. A crash between the journal's sync and
+  /// that flush loses the entry (monitoring, not the ledger: the journal is).
+  void queue_metrics(const Derived& bar) {
+    const auto book = engine_.book_state(bar.symbol);
+    if (!book) return;
+    stream::Metrics m;
+    m.symbol = bar.symbol;
+    m.ts_ms = ns_of(bar.bar.ts + kMinute) / 1'000'000;
+    m.session = config_.session;
+    m.equity = engine_.equity();
+    m.position = book->position;
+    m.realized_pnl = book->realized_pnl;
+    m.open_pnl = book->open_pnl;
+    m.day_start_equity = book->day_start_equity;
+    m.drawdown = book->day_start_equity > 0 ? std::min(0.0, m.equity / book->day_start_equity - 1) : 0.0;
+    m.halted = engine_.halted();
+    m.sent_ns = wall_ns();
+    producer_->add(stream::kMetrics, stream::metrics_fields(m));
+  }
+
   void queue_marker(bridge::Body body) {
     publish_.push_back({next_n_++, std::string(bridge::type_name(body)), line_of(body)});
   }
@@ -414,7 +439,7 @@ class Service {
   /// durable (an input processed again after a crash marks again), and its
   /// steps and acknowledgements wait for commit(). From commit(): after the sync.
   Expected<void> publish_markers() {
-    if (publish_.empty()) return {};
+    if (publish_.empty() && producer_->queued() == 0) return {};
     const std::string now = std::to_string(wall_ns());
     for (auto& p : publish_) {
       producer_->add(stream::kOrders, stream::StreamId{p.n, 1}, {{"type", p.type}, {"msg", p.msg}, {"sent_ns", now}});
