@@ -70,6 +70,13 @@ class Logger {
     auto claimed = consumer_->claim_stale(config_.claim_idle, 100000);
     if (!claimed) return tl::unexpected(claimed.error());
     stats_.claimed = static_cast<std::int64_t>(*claimed);
+    auto pending = consumer_->pending();
+    if (!pending) return tl::unexpected(pending.error());
+    if (*pending > 0) {
+      log("logger: " + std::to_string(*pending) +
+          " entries were delivered before and never acknowledged (a logger stopped mid-batch): they are inserted "
+          "first, and the tables' keys collapse any copy already there");
+    }
     log("logger: " + std::to_string(streams.size()) + " streams (" + std::to_string(config_.symbols.size()) +
         " symbols' ticks, exec:fills, mon:metrics) → ClickHouse " + config_.clickhouse.url + " database " +
         config_.database + (stats_.claimed > 0 ? "; took over " + std::to_string(stats_.claimed) +
