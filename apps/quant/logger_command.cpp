@@ -66,11 +66,13 @@ int run_logger_command(const GlobalOptions& global, const LoggerArgs& args) {
                   ")");
     }
   }
+  c.group = args.group;
   c.consumer = args.consumer;
   c.start_id = std::string(args.from_now ? "$" : "0");
   c.batch_rows = args.batch_rows;
   c.batch_interval = std::chrono::milliseconds(args.batch_ms);
   c.apply_schema = args.apply_schema;
+  c.exit_when_idle = args.drain;
   c.should_stop = [] { return g_logger_stop != 0; };
   c.log = [quiet = global.quiet](const std::string& line) {
     if (!quiet) std::fprintf(stderr, "%s\n", line.c_str());
@@ -100,7 +102,10 @@ int run_logger_command(const GlobalOptions& global, const LoggerArgs& args) {
   for (auto r : stats->rows) rows += r;
   std::printf("logger: %s after %.1f s: %lld entries acknowledged in %lld batches; rows %s (%.0f rows/s); "
               "%lld skipped (not trades: order acks, positions); %lld inserts retried; %s\n",
-              g_logger_signal == SIGINT ? "stopped by SIGINT" : "stopped by SIGTERM", seconds,
+              g_logger_signal == SIGINT    ? "stopped by SIGINT"
+              : g_logger_signal == SIGTERM ? "stopped by SIGTERM"
+                                           : "drained",
+              seconds,
               static_cast<long long>(stats->entries), static_cast<long long>(stats->batches), rows_text(*stats).c_str(),
               static_cast<double>(rows) / std::max(seconds, 1e-9), static_cast<long long>(stats->skipped),
               static_cast<long long>(stats->failed_inserts), lag_text(stats->lag).c_str());

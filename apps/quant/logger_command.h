@@ -17,7 +17,9 @@ struct LoggerArgs {
   std::size_t batch_rows = 10000;
   long long batch_ms = 200;
   bool apply_schema = false;
+  std::string group = "logger";
   std::string consumer = "logger";
+  bool drain = false;                 ///< exit once the streams hold nothing new
   bool from_now = false;              ///< a new consumer group starts at "$" instead of "0"
   double progress_s = 10;             ///< seconds between progress lines
   long long timeout_ms = 30000;       ///< one HTTP request to ClickHouse

@@ -293,9 +293,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   lg_cmd->add_flag("--apply-schema", lg.apply_schema,
                    "create the database and tables first (config/clickhouse/schema.sql; idempotent)");
-  lg_cmd->add_option("--consumer", lg.consumer, "consumer name in the group logger (keep it across restarts)")
+  lg_cmd->add_option("--group", lg.group, "the consumer group (each group gets every entry once)")
+      ->capture_default_str();
+  lg_cmd->add_option("--consumer", lg.consumer, "consumer name in the group (keep it across restarts)")
       ->capture_default_str();
   lg_cmd->add_flag("--from-now", lg.from_now, "a new consumer group skips what the streams already hold");
+  lg_cmd->add_flag("--drain", lg.drain, "exit once everything the streams hold is inserted (a backfill)");
   lg_cmd->add_option("--progress", lg.progress_s, "seconds between progress lines on stderr")->capture_default_str();
   lg_cmd->add_option("--timeout-ms", lg.timeout_ms, "one HTTP request to ClickHouse")->capture_default_str();
   lg_cmd->fallthrough();

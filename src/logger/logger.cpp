@@ -94,6 +94,7 @@ class Logger {
       }
       auto read = consumer_->read(config_.batch_rows - entries_.size(), block);
       if (!read) return tl::unexpected(read.error());
+      if (read->empty() && config_.exit_when_idle) break;
       if (entries_.empty() && !read->empty()) first = SteadyClock::now();
       for (auto& e : *read) add(std::move(e));
       const bool full = entries_.size() >= config_.batch_rows;

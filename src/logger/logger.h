@@ -50,6 +50,9 @@ struct LoggerConfig {
   /// After should_stop, how long a batch that cannot be inserted is still retried.
   std::chrono::milliseconds stop_grace{10000};
   bool apply_schema = false;  ///< create the database and tables first (else they must exist)
+  /// Stop by itself (after the last flush) once a read finds nothing new:
+  /// a backfill, or a benchmark that drains what the streams hold.
+  bool exit_when_idle = false;
   std::function<bool()> should_stop;
   std::function<void(const std::string&)> log;
   /// Called after each confirmed batch (for progress lines).
