@@ -250,6 +250,29 @@ TEST_F(LoggerTest, ClickHouseDownNothingAcknowledgedThenEverythingOnce) {
             "0\t399\t400");
 }
 
+TEST_F(LoggerTest, ARedisRestartMidRunLosesNothing) {
+  start_logger(config());
+  const std::int64_t t0 = 1796601600000;
+  for (int i = 0; i < 150; ++i) add_tick("WIN", t0 + i, 100 + i);
+  flush();
+  ASSERT_TRUE(eventually("SELECT count() FROM ticks FINAL", "150"));
+  redis.kill();  // a crash: the AOF (fsync always) keeps the streams and the group
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(redis.start(), "");
+  auto p = stream::Producer::connect(redis.endpoint());
+  ASSERT_TRUE(p) << p.error().message;
+  producer.emplace(std::move(*p));
+  for (int i = 150; i < 300; ++i) add_tick("WIN", t0 + i, 100 + i);
+  add_fill("after-restart", t0);
+  flush();
+  ASSERT_TRUE(eventually("SELECT count() FROM ticks FINAL", "300"));
+  ASSERT_TRUE(eventually("SELECT count() FROM trades FINAL", "1"));
+  stop_logger();
+  ASSERT_TRUE(outcome) << outcome.error().message;
+  EXPECT_EQ(pending(), 0);
+  EXPECT_EQ(scalar("SELECT uniqExact(ts_ms) FROM ticks FINAL"), "300");
+}
+
 TEST_F(LoggerTest, MissingTablesAreAClearErrorWithoutApplySchema) {
   auto c = config();
   c.apply_schema = false;
