@@ -6,8 +6,10 @@
 
 #include <charconv>
 #include <cmath>
+#include <type_traits>
 #include <variant>
 
+#include "core/json_text.h"
 #include "execution/bridge_protocol.h"
 #include "stream/metrics.h"
 
@@ -28,14 +30,10 @@ class RowWriter {
     append_json_string(out_, value);
     return *this;
   }
-  RowWriter& integer(std::string_view key, std::int64_t value) {
-    name(key);
-    char buf[24];
-    const auto r = std::to_chars(buf, buf + sizeof buf, value);
-    out_.append(buf, r.ptr);
-    return *this;
-  }
-  RowWriter& unsigned_integer(std::string_view key, std::uint64_t value) {
+  /// An integer (signed or not) in decimal.
+  template <class Integer>
+  RowWriter& integer(std::string_view key, Integer value) {
+    static_assert(std::is_integral_v<Integer>);
     name(key);
     char buf[24];
     const auto r = std::to_chars(buf, buf + sizeof buf, value);
@@ -86,7 +84,7 @@ Conversion rejected(const stream::Entry& e, std::string reason, std::uint64_t lo
 }
 
 void stream_id(RowWriter& w, const stream::Entry& e) {
-  w.unsigned_integer("stream_ms", e.id.ms).unsigned_integer("stream_seq", e.id.seq);
+  w.integer("stream_ms", e.id.ms).integer("stream_seq", e.id.seq);
 }
 
 Conversion tick_row(const stream::Entry& e, std::uint64_t logged_ms) {
@@ -112,7 +110,7 @@ Conversion tick_row(const stream::Entry& e, std::uint64_t logged_ms) {
       .real("volume", t->tick.volume)
       .integer("flags", t->tick.flags);
   stream_id(w, e);
-  w.integer("recv_ns", c.produced_ns).unsigned_integer("logged_ms", logged_ms);
+  w.integer("recv_ns", c.produced_ns).integer("logged_ms", logged_ms);
   w.close();
   return c;
 }
@@ -145,7 +143,7 @@ Conversion fill_row(const stream::Entry& e, std::uint64_t logged_ms) {
       .integer("leaves_qty", f->leaves_qty)
       .text("ord_status", bridge::to_string(f->ord_status));
   stream_id(w, e);
-  w.integer("recv_ns", c.produced_ns).unsigned_integer("logged_ms", logged_ms);
+  w.integer("recv_ns", c.produced_ns).integer("logged_ms", logged_ms);
   w.close();
   return c;
 }
@@ -168,7 +166,7 @@ Conversion metrics_row(const stream::Entry& e, std::uint64_t logged_ms) {
       .real("drawdown", m->drawdown)
       .integer("halted", m->halted ? 1 : 0);
   stream_id(w, e);
-  w.integer("sent_ns", m->sent_ns).unsigned_integer("logged_ms", logged_ms);
+  w.integer("sent_ns", m->sent_ns).integer("logged_ms", logged_ms);
   w.close();
   return c;
 }
@@ -185,30 +183,6 @@ std::string_view table_name(Table table) {
   return "?";
 }
 
-void append_json_string(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xF];
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += '"';
-}
-
 std::string reject_row(const stream::Entry& entry, std::string_view reason, std::uint64_t logged_ms) {
   std::string fields = "{";
   for (std::size_t i = 0; i < entry.fields.size(); ++i) {
@@ -222,7 +196,7 @@ std::string reject_row(const stream::Entry& entry, std::string_view reason, std:
   RowWriter w(row);
   w.text("stream", entry.stream);
   stream_id(w, entry);
-  w.text("reason", reason).text("fields", fields).unsigned_integer("logged_ms", logged_ms);
+  w.text("reason", reason).text("fields", fields).integer("logged_ms", logged_ms);
   w.close();
   return row;
 }

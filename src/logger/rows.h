@@ -42,8 +42,4 @@ std::string reject_row(const stream::Entry& entry, std::string_view reason, std:
 /// The streams the logger reads for `symbols`: md:tick:<SYM> each, exec:fills, mon:metrics.
 std::vector<std::string> logged_streams(const std::vector<std::string>& symbols);
 
-/// `text` as a JSON string literal (quotes included). Bytes that are not
-/// valid UTF-8 pass unchanged (ClickHouse's String holds bytes).
-void append_json_string(std::string& out, std::string_view text);
-
 }  // namespace quant::logger

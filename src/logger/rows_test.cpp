@@ -169,13 +169,6 @@ TEST(RowsTest, MalformedEntriesAreRejectedWholeWithAReason) {
   EXPECT_NE(c.reason.find("md:book:WIN"), std::string::npos);
 }
 
-TEST(RowsTest, JsonStringsEscapeQuotesBackslashesAndControlCharacters) {
-  std::string out;
-  append_json_string(out, std::string("a\"b\\c\n\x01\xc3\xa9", 9));
-  EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\u0001\xc3\xa9\"");
-  EXPECT_EQ(json::parse(out).get<std::string>(), std::string("a\"b\\c\n\x01\xc3\xa9", 9));
-}
-
 TEST(RowsTest, StreamsAreTheSymbolsTicksFillsAndMetrics) {
   EXPECT_EQ(logged_streams({"WIN", "WDO"}),
             (std::vector<std::string>{"md:tick:WIN", "md:tick:WDO", "exec:fills", "mon:metrics"}));

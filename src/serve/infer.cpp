@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <simdjson.h>
 
+#include "core/json_text.h"
 #include "model/gate_rule.h"
 #include "serve/metrics.h"
 
@@ -42,26 +43,6 @@ void append_float(std::string& out, float v) {
   char buf[32];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, ec == std::errc() ? end : buf);
-}
-
-/// A JSON string (input already validated as UTF-8 by the parser).
-void append_string(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
-      out += "\\u00";
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
 }
 
 struct Selection {
@@ -190,12 +171,12 @@ void append_score(std::string& out, const model::GatekeeperScore& s, const Judge
   append_float(out, s.q90);
   out += j.pass == Pass::True ? ",\"pass\":true" : j.pass == Pass::False ? ",\"pass\":false" : ",\"pass\":null";
   out += ",\"reason\":";
-  append_string(out, j.reason);
+  append_json_string(out, j.reason);
 }
 
 void append_gate_entry(std::string& out, const LoadedGate& g, const model::GatekeeperScore& s, const Judged& j) {
   out += "{\"model\":";
-  append_string(out, g.name);
+  append_json_string(out, g.name);
   out += ",\"version\":";
   out += std::to_string(g.version);
   out += ',';
@@ -457,16 +438,16 @@ Answer handle_infer(std::string_view body, const ModelSet& set, unsigned worker,
   std::string out;
   out.reserve(256);
   out += "{\"model\":";
-  append_string(out, sel.gates[0]->name);
+  append_json_string(out, sel.gates[0]->name);
   out += ",\"version\":";
   out += std::to_string(sel.gates[0]->version);
   if (symbol) {
     out += ",\"symbol\":";
-    append_string(out, symbol_text);
+    append_json_string(out, symbol_text);
   }
   if (ts) {
     out += ",\"ts\":";
-    append_string(out, ts_text);
+    append_json_string(out, ts_text);
   }
 
   const std::size_t gate_count = sel.gates.size();
