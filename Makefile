@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 4
 CMAKE_STAMP := $(BUILD)/build.ninja
 
-.PHONY: all setup configure build test unit-test fuzz-smoke fuzz demo live-demo bench bench-serve bench-research bench-big lint clean
+.PHONY: all setup configure build test unit-test fuzz-smoke fuzz demo live-demo bench bench-serve bench-research bench-big bench-logger lint clean
 
 all: build
 
@@ -74,3 +74,9 @@ lint: setup
 
 clean:
 	rm -rf build
+
+# quant logger into ClickHouse: flat-out rows/s and the lag at 10 Hz x 100 symbols
+# (bench/results/clickhouse_<date>.txt; about 8 minutes).
+bench-logger: setup
+	@cmake --preset bench >/dev/null && cmake --build build/bench --target quant logger_feed -j $(JOBS)
+	@bash bench/clickhouse/run.sh build/bench

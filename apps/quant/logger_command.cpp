@@ -44,7 +44,8 @@ int run_logger_command(const GlobalOptions& global, const LoggerArgs& args) {
   if (args.batch_rows == 0) return fail("logger: --batch-rows must be > 0");
   if (args.batch_ms <= 0) return fail("logger: --batch-ms must be > 0");
   if (args.timeout_ms <= 0) return fail("logger: --timeout-ms must be > 0");
-  if (auto ok = logger::check_identifier("--database", args.database); !ok) return fail("logger: " + ok.error().message);
+  if (auto ok = logger::check_identifier("--database", args.database); !ok)
+    return fail("logger: " + ok.error().message);
 
   logger::LoggerConfig c;
   c.redis.host = redis->host;
@@ -60,10 +61,10 @@ int run_logger_command(const GlobalOptions& global, const LoggerArgs& args) {
     if (!config) return fail("logger: " + config.error().message);
     for (const auto& [symbol, spec] : config->instruments.all()) c.symbols.push_back(symbol);
     if (c.symbols.empty()) {
-      return fail("logger: no --symbols, and the configuration has no [instruments.*] (" +
-                  (locate_config(global).path.empty() ? std::string("no configuration found")
-                                                      : locate_config(global).path) +
-                  ")");
+      return fail(
+          "logger: no --symbols, and the configuration has no [instruments.*] (" +
+          (locate_config(global).path.empty() ? std::string("no configuration found") : locate_config(global).path) +
+          ")");
     }
   }
   c.group = args.group;
@@ -100,15 +101,16 @@ int run_logger_command(const GlobalOptions& global, const LoggerArgs& args) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::int64_t rows = 0;
   for (auto r : stats->rows) rows += r;
-  std::printf("logger: %s after %.1f s: %lld entries acknowledged in %lld batches; rows %s (%.0f rows/s); "
-              "%lld skipped (not trades: order acks, positions); %lld inserts retried; %s\n",
-              g_logger_signal == SIGINT    ? "stopped by SIGINT"
-              : g_logger_signal == SIGTERM ? "stopped by SIGTERM"
-                                           : "drained",
-              seconds,
-              static_cast<long long>(stats->entries), static_cast<long long>(stats->batches), rows_text(*stats).c_str(),
-              static_cast<double>(rows) / std::max(seconds, 1e-9), static_cast<long long>(stats->skipped),
-              static_cast<long long>(stats->failed_inserts), lag_text(stats->lag).c_str());
+  std::printf(
+      "logger: %s after %.1f s: %lld entries acknowledged in %lld batches; rows %s (%.0f rows/s); "
+      "%lld skipped (not trades: order acks, positions); %lld inserts retried; %s\n",
+      g_logger_signal == SIGINT    ? "stopped by SIGINT"
+      : g_logger_signal == SIGTERM ? "stopped by SIGTERM"
+                                   : "drained",
+      seconds, static_cast<long long>(stats->entries), static_cast<long long>(stats->batches),
+      rows_text(*stats).c_str(), static_cast<double>(rows) / std::max(seconds, 1e-9),
+      static_cast<long long>(stats->skipped), static_cast<long long>(stats->failed_inserts),
+      lag_text(stats->lag).c_str());
   return 0;
 }
 

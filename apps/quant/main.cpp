@@ -286,8 +286,8 @@ int main(int argc, char** argv) {
   lg_cmd->add_option("--clickhouse", lg.clickhouse, "ClickHouse HTTP interface URL")->capture_default_str();
   lg_cmd->add_option("--database", lg.database, "ClickHouse database of the tables")->capture_default_str();
   lg_cmd->add_option("--user", lg.user, "ClickHouse user (password from the CLICKHOUSE_PASSWORD environment variable)");
-  lg_cmd->add_option("--symbols", lg.symbols, "whose md:tick:<SYM> to log, e.g. WIN,WDO (default: every configured "
-                     "instrument)")->delimiter(',');
+  lg_cmd->add_option("--symbols", lg.symbols, "whose md:tick:<SYM> to log (default: every configured instrument)")
+      ->delimiter(',');
   lg_cmd->add_option("--batch-rows", lg.batch_rows, "insert once this many entries wait ...")->capture_default_str();
   lg_cmd->add_option("--batch-ms", lg.batch_ms, "... or this long after the batch's first entry")
       ->capture_default_str();

@@ -17,13 +17,13 @@
 # the partition key costs. Also ClickHouse's active parts after each run.
 # The report is printed and saved to bench/results/clickhouse_<date>.txt.
 # Builds nothing: cmake --build BUILD --target quant logger_feed.
-# Usage: bench/clickhouse/run.sh [BUILD_DIR=build/bench] [SECONDS=60] [TICKS=1000000]
+# Usage: bench/clickhouse/run.sh [BUILD_DIR=build/bench] [SECONDS=60] [TICKS=200000]
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 BUILD=$(readlink -f "${1:-$ROOT/build/bench}")
 SECONDS_PACED=${2:-60}
-TICKS=${3:-1000000}
+TICKS=${3:-200000}
 QUANT="$BUILD/apps/quant/quant"
 FEED="$BUILD/src/logger/logger_feed"
 RESULTS="$ROOT/bench/results"

@@ -107,7 +107,7 @@ class LiveEngine {
   /// nullopt for a symbol the engine does not trade.
   struct BookState {
     std::int64_t position = 0;
-    double realized_pnl = 0;      ///< after fees
+    double realized_pnl = 0;  ///< after fees
     double open_pnl = 0;
     double day_start_equity = 0;  ///< the risk engine's (0 before the first session)
   };

@@ -80,7 +80,9 @@ TEST_F(ClickHouseServerTest, ReinsertedRowsCollapseUnderFinalWithinTheirSymbolMo
 
 TEST_F(ClickHouseServerTest, ErrorsCarryTheHttpStatusClickHousesCodeAndMessage) {
   ASSERT_TRUE(apply_schema(*client, database));
-  auto r = client->insert(database, "ticks", "JSONEachRow", R"({"symbol":"WIN","ts_ms":"soon"})" "\n");
+  auto r = client->insert(database, "ticks", "JSONEachRow",
+                          R"({"symbol":"WIN","ts_ms":"soon"})"
+                          "\n");
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_FALSE(r->ok());
   EXPECT_EQ(r->status, 500);
@@ -88,12 +90,16 @@ TEST_F(ClickHouseServerTest, ErrorsCarryTheHttpStatusClickHousesCodeAndMessage) 
   EXPECT_NE(r->describe().find("Cannot parse input"), std::string::npos) << r->describe();
   EXPECT_TRUE(is_data_error(*r));
 
-  r = client->insert(database, "ticks", "JSONEachRow", R"({"symbol":"WIN","colour":"red"})" "\n");
+  r = client->insert(database, "ticks", "JSONEachRow",
+                     R"({"symbol":"WIN","colour":"red"})"
+                     "\n");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->code, 117);
   EXPECT_TRUE(is_data_error(*r));
 
-  r = client->insert(database, "no_such_table", "JSONEachRow", R"({"a":1})" "\n");
+  r = client->insert(database, "no_such_table", "JSONEachRow",
+                     R"({"a":1})"
+                     "\n");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->code, 60);
   EXPECT_FALSE(is_data_error(*r)) << "a missing table may be created: retried, not rejected";

@@ -63,8 +63,8 @@ class Logger {
     if (auto ok = prepare_tables(); !ok) return tl::unexpected(ok.error());
 
     const auto streams = logged_streams(config_.symbols);
-    auto consumer = stream::Consumer::connect(config_.redis, config_.group, config_.consumer, streams,
-                                              config_.start_id);
+    auto consumer =
+        stream::Consumer::connect(config_.redis, config_.group, config_.consumer, streams, config_.start_id);
     if (!consumer) return tl::unexpected(consumer.error());
     consumer_.emplace(std::move(*consumer));
     auto claimed = consumer_->claim_stale(config_.claim_idle, 100000);
@@ -79,9 +79,9 @@ class Logger {
     }
     log("logger: " + std::to_string(streams.size()) + " streams (" + std::to_string(config_.symbols.size()) +
         " symbols' ticks, exec:fills, mon:metrics) → ClickHouse " + config_.clickhouse.url + " database " +
-        config_.database + (stats_.claimed > 0 ? "; took over " + std::to_string(stats_.claimed) +
-                                                     " entries another logger left pending"
-                                               : ""));
+        config_.database +
+        (stats_.claimed > 0 ? "; took over " + std::to_string(stats_.claimed) + " entries another logger left pending"
+                            : ""));
 
     SteadyClock::time_point first{};  // when the batch's first entry was read
     for (;;) {
@@ -180,8 +180,7 @@ class Logger {
     const auto until = SteadyClock::now() + delay;
     while (SteadyClock::now() < until) {
       if (stopping() && SteadyClock::now() - *stop_seen_ >= config_.stop_grace) {
-        return make_error("logger: stopping with " + std::to_string(entries_.size()) +
-                          " entries not inserted (" + why +
+        return make_error("logger: stopping with " + std::to_string(entries_.size()) + " entries not inserted (" + why +
                           "); they stay pending in Redis and the next start logs them");
       }
       std::this_thread::sleep_for(std::min(std::chrono::milliseconds(50), config_.retry_max));
@@ -208,8 +207,8 @@ class Logger {
           return insert(table, items, mid, to);
         }
         const stream::Entry& e = entries_[items[from].entry];
-        const std::string reason = "ClickHouse refused the " + std::string(table_name(table)) + " row: " +
-                                   reply->describe();
+        const std::string reason =
+            "ClickHouse refused the " + std::string(table_name(table)) + " row: " + reply->describe();
         log("logger: rejected " + e.stream + " " + e.id.str() + ": " + reason);
         const auto logged_ms = static_cast<std::uint64_t>(wall_ns() / 1'000'000);
         if (table == Table::Rejects) {
@@ -217,15 +216,15 @@ class Logger {
           stream::Entry bare{e.stream, e.id, {}};
           refused_rejects_.push_back({reject_row(bare, reason, logged_ms), items[from].entry, 0});
         } else {
-          rows_[static_cast<std::size_t>(Table::Rejects)].push_back({reject_row(e, reason, logged_ms),
-                                                                      items[from].entry, 0});
+          rows_[static_cast<std::size_t>(Table::Rejects)].push_back(
+              {reject_row(e, reason, logged_ms), items[from].entry, 0});
         }
         items[from].produced_ns = -1;  // not inserted: no lag, not counted
         return {};
       }
       ++stats_.failed_inserts;
-      const std::string why = reply ? "ClickHouse at " + config_.clickhouse.url + ": " + reply->describe()
-                                    : reply.error().message;
+      const std::string why =
+          reply ? "ClickHouse at " + config_.clickhouse.url + ": " + reply->describe() : reply.error().message;
       if (attempt == 1 || delay >= config_.retry_max) {
         log("logger: insert into " + config_.database + "." + std::string(table_name(table)) + " failed (attempt " +
             std::to_string(attempt) + "): " + why + "; nothing acknowledged, retrying in " +

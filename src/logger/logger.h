@@ -77,12 +77,12 @@ class LagHistogram {
 };
 
 struct LoggerStats {
-  std::int64_t entries = 0;                       ///< entries acknowledged
+  std::int64_t entries = 0;                      ///< entries acknowledged
   std::array<std::int64_t, kTableCount> rows{};  ///< rows inserted (confirmed) per Table
-  std::int64_t skipped = 0;                       ///< entries with no row (order acks, positions)
-  std::int64_t batches = 0;                       ///< batches confirmed and acknowledged
-  std::int64_t failed_inserts = 0;                ///< inserts that failed and were retried
-  std::int64_t claimed = 0;                       ///< entries taken over from other consumers
+  std::int64_t skipped = 0;                      ///< entries with no row (order acks, positions)
+  std::int64_t batches = 0;                      ///< batches confirmed and acknowledged
+  std::int64_t failed_inserts = 0;               ///< inserts that failed and were retried
+  std::int64_t claimed = 0;                      ///< entries taken over from other consumers
   LagHistogram lag;
 };
 

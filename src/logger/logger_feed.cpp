@@ -57,16 +57,26 @@ Options parse(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     const char* v = argv[i + 1];
-    if (k == "--port") o.port = std::atoi(v);
-    else if (k == "--symbols") o.symbols = std::atoi(v);
-    else if (k == "--hz") o.hz = std::atof(v);
-    else if (k == "--seconds") o.seconds = std::atof(v);
-    else if (k == "--ticks") o.ticks = std::atoll(v);
-    else if (k == "--batch") o.batch = std::atoi(v);
-    else if (k == "--fill-every") o.fill_every = std::atoll(v);
-    else if (k == "--metrics-every") o.metrics_every = std::atoll(v);
-    else if (k == "--malformed-every") o.malformed_every = std::atoll(v);
-    else die("unknown option " + k);
+    if (k == "--port")
+      o.port = std::atoi(v);
+    else if (k == "--symbols")
+      o.symbols = std::atoi(v);
+    else if (k == "--hz")
+      o.hz = std::atof(v);
+    else if (k == "--seconds")
+      o.seconds = std::atof(v);
+    else if (k == "--ticks")
+      o.ticks = std::atoll(v);
+    else if (k == "--batch")
+      o.batch = std::atoi(v);
+    else if (k == "--fill-every")
+      o.fill_every = std::atoll(v);
+    else if (k == "--metrics-every")
+      o.metrics_every = std::atoll(v);
+    else if (k == "--malformed-every")
+      o.malformed_every = std::atoll(v);
+    else
+      die("unknown option " + k);
   }
   if (o.symbols <= 0 || o.batch <= 0) die("--symbols and --batch must be > 0");
   return o;
@@ -108,8 +118,9 @@ int main(int argc, char** argv) {
       t.tick.volume = 1;
       t.tick.flags = 6;
       bid_sum += t.tick.bid;
-      producer->add(stream::tick_key(sym),
-                    {{"type", "tick"}, {"msg", bridge::encode({1, now / 1'000'000, t})}, {"recv_ns", std::to_string(now)}});
+      producer->add(
+          stream::tick_key(sym),
+          {{"type", "tick"}, {"msg", bridge::encode({1, now / 1'000'000, t})}, {"recv_ns", std::to_string(now)}});
       ++ticks;
       if (o.fill_every > 0 && ticks % o.fill_every == 0) {
         bridge::FillMsg f;
@@ -122,8 +133,9 @@ int main(int argc, char** argv) {
         f.fee = 0.5;
         f.time_msc = t0_ms + ticks;
         f.cum_qty = 1;
-        producer->add(stream::kFills,
-                      {{"type", "fill"}, {"msg", bridge::encode({1, now / 1'000'000, f})}, {"recv_ns", std::to_string(now)}});
+        producer->add(
+            stream::kFills,
+            {{"type", "fill"}, {"msg", bridge::encode({1, now / 1'000'000, f})}, {"recv_ns", std::to_string(now)}});
         ++trades;
         bridge::OrderAck a;
         a.cl_ord_id = f.cl_ord_id;
@@ -166,9 +178,10 @@ int main(int argc, char** argv) {
     }
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("published ticks=%lld trades=%lld metrics=%lld rejects=%lld skipped=%lld bid_sum=%.0f seconds=%.2f "
-              "rate=%.0f\n",
-              ticks, trades, metrics, rejects, skipped, bid_sum, seconds,
-              static_cast<double>(ticks + 2 * trades + metrics + rejects) / seconds);
+  std::printf(
+      "published ticks=%lld trades=%lld metrics=%lld rejects=%lld skipped=%lld bid_sum=%.0f seconds=%.2f "
+      "rate=%.0f\n",
+      ticks, trades, metrics, rejects, skipped, bid_sum, seconds,
+      static_cast<double>(ticks + 2 * trades + metrics + rejects) / seconds);
   return 0;
 }

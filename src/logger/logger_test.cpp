@@ -184,7 +184,8 @@ TEST_F(LoggerTest, TicksFillsAndMetricsLandOnceEachAndBadEntriesInRejects) {
   EXPECT_EQ(scalar("SELECT groupArray(exec_id) FROM (SELECT exec_id FROM trades FINAL ORDER BY exec_id)"),
             "['deal-0','deal-1','deal-2','deal-3','deal-4']");
   EXPECT_EQ(scalar("SELECT sum(qty), sum(fee) FROM trades FINAL"), "5\t2.5");
-  EXPECT_EQ(scalar("SELECT equity, round(drawdown, 9), session FROM metrics FINAL WHERE symbol = 'WIN'"), "99500\t-0.005\tL");
+  EXPECT_EQ(scalar("SELECT equity, round(drawdown, 9), session FROM metrics FINAL WHERE symbol = 'WIN'"),
+            "99500\t-0.005\tL");
   EXPECT_EQ(scalar("SELECT countIf(stream = 'md:tick:WIN' AND position(reason, 'msg') > 0), "
                    "countIf(stream = 'mon:metrics' AND position(reason, 'missing') > 0) FROM rejects FINAL"),
             "1\t1");
@@ -208,7 +209,8 @@ TEST_F(LoggerTest, EntriesDeliveredAgainCollapseUnderFinal) {
   again.group = "logger_again";
   start_logger(again);
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (acked < 204 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  while (acked < 204 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   stop_logger();
   ASSERT_TRUE(outcome) << outcome.error().message;
   EXPECT_EQ(outcome->entries, 204) << "every entry inserted a second time";

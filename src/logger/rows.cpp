@@ -93,10 +93,10 @@ Conversion tick_row(const stream::Entry& e, std::uint64_t logged_ms) {
   if (!message) return rejected(e, "msg: " + message.error().message, logged_ms);
   const auto* t = std::get_if<bridge::TickMsg>(&message->body);
   if (t == nullptr) {
-    return rejected(e, "a '" + std::string(bridge::type_name(message->body)) + "' message in a tick stream",
-                    logged_ms);
+    return rejected(e, "a '" + std::string(bridge::type_name(message->body)) + "' message in a tick stream", logged_ms);
   }
-  if (t->symbol != symbol) return rejected(e, "a tick of " + t->symbol + " in the stream of " + std::string(symbol), logged_ms);
+  if (t->symbol != symbol)
+    return rejected(e, "a tick of " + t->symbol + " in the stream of " + std::string(symbol), logged_ms);
   if (!std::isfinite(t->tick.volume)) return rejected(e, "volume is not a finite number", logged_ms);
   Conversion c;
   c.table = Table::Ticks;

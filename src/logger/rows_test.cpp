@@ -95,14 +95,14 @@ TEST(RowsTest, OrderAcksAndPositionsAreNotTrades) {
   bridge::OrderAck a;
   a.cl_ord_id = "LWIN-1";
   a.symbol = "WIN";
-  const auto ack = convert(entry(std::string(stream::kFills), {1, 1},
-                                 {{"type", "order_ack"}, {"msg", bridge::encode({1, 1, a})}}),
-                           1);
+  const auto ack = convert(
+      entry(std::string(stream::kFills), {1, 1}, {{"type", "order_ack"}, {"msg", bridge::encode({1, 1, a})}}), 1);
   EXPECT_EQ(ack.kind, Conversion::Kind::Skipped);
   EXPECT_NE(ack.reason.find("order_ack"), std::string::npos);
-  const auto positions = convert(entry(std::string(stream::kFills), {2, 1},
-                                       {{"type", "positions"}, {"msg", bridge::encode({1, 1, bridge::PositionsMsg{}})}}),
-                                 1);
+  const auto positions =
+      convert(entry(std::string(stream::kFills), {2, 1},
+                    {{"type", "positions"}, {"msg", bridge::encode({1, 1, bridge::PositionsMsg{}})}}),
+              1);
   EXPECT_EQ(positions.kind, Conversion::Kind::Skipped);
 }
 

@@ -73,8 +73,8 @@ class ClickHouseServer {
  private:
   std::string script(const char* action) {
     const std::string out = (dir_ / "script.out").string();
-    const std::string cmd = std::string("bash '") + QUANT_SOURCE_DIR + "/tests/clickhouse/server.sh' " + action +
-                            " '" + dir_.string() + "' >'" + out + "' 2>&1";
+    const std::string cmd = std::string("bash '") + QUANT_SOURCE_DIR + "/tests/clickhouse/server.sh' " + action + " '" +
+                            dir_.string() + "' >'" + out + "' 2>&1";
     const int rc = std::system(cmd.c_str());
     if (rc == 0) return "";
     std::ifstream in(out);

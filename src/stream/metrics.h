@@ -20,12 +20,12 @@ namespace quant::stream {
 
 struct Metrics {
   std::string symbol;
-  std::int64_t ts_ms = 0;  ///< the bar's close, Unix ms UTC
-  std::string session;     ///< quant live's session (client order id prefix)
-  double equity = 0;       ///< the account's, marked at this close
-  std::int64_t position = 0;  ///< this symbol's, signed contracts
-  double realized_pnl = 0;    ///< this symbol's since start, after fees
-  double open_pnl = 0;        ///< this symbol's at this close
+  std::int64_t ts_ms = 0;       ///< the bar's close, Unix ms UTC
+  std::string session;          ///< quant live's session (client order id prefix)
+  double equity = 0;            ///< the account's, marked at this close
+  std::int64_t position = 0;    ///< this symbol's, signed contracts
+  double realized_pnl = 0;      ///< this symbol's since start, after fees
+  double open_pnl = 0;          ///< this symbol's at this close
   double day_start_equity = 0;  ///< the account's at the trading day's start (0 before the first session)
   /// min(0, equity / day_start_equity − 1): the day's loss as a fraction, the
   /// quantity the −3 % breaker watches (0 without a day start).
