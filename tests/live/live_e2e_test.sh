@@ -55,6 +55,12 @@ session() {
   kill -TERM $live; wait $live; expect_status $? 0 "$name: quant live stops cleanly on SIGTERM"
   kill -TERM $bridge; wait $bridge
   expect_contains "$(cat "$dir/live.log")" "order messages sent" "$name: quant live prints its summary"
+  # mon:metrics (for quant logger): one entry per closed bar, the last with the summary's equity.
+  expect_eq "$(redis-cli -p "$QUANT_REDIS_PORT" XLEN mon:metrics)" "$(redis-cli -p "$QUANT_REDIS_PORT" XLEN "md:bar1m:$symbol")" \
+    "$name: one mon:metrics entry per bar close"
+  local last_equity
+  last_equity=$(redis-cli -p "$QUANT_REDIS_PORT" XREVRANGE mon:metrics + - COUNT 1 | grep -A1 '^equity$' | tail -1)
+  expect_contains "$(cat "$dir/live.log")" "equity $(printf '%.2f' "$last_equity")" "$name: the last metrics entry has quant live's final equity"
 }
 
 echo "== a generated market: quant live sends exactly the backtest's orders"
