@@ -93,8 +93,8 @@ int run_logger_command(const GlobalOptions& global, const LoggerArgs& args) {
     last = now;
     last_rows = rows;
   };
-  std::signal(SIGINT, on_logger_signal);
-  std::signal(SIGTERM, on_logger_signal);
+  if (std::signal(SIGINT, on_logger_signal) == SIG_ERR || std::signal(SIGTERM, on_logger_signal) == SIG_ERR)
+    return fail("logger: cannot install the SIGINT/SIGTERM handlers");
 
   auto stats = logger::run_logger(c);
   if (!stats) return fail(stats.error().message);

@@ -13,11 +13,13 @@
 // Usage: logger_feed --port P [--symbols 100] [--hz 10] [--seconds 60] [--ticks N]
 //          [--batch 1000] [--fill-every 50] [--metrics-every 100] [--malformed-every 0]
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -37,7 +39,17 @@ std::int64_t wall_ns() {
 
 [[noreturn]] void die(const std::string& what) {
   std::fprintf(stderr, "logger_feed: %s\n", what.c_str());
-  std::exit(1);
+  std::exit(1);  // NOLINT(concurrency-mt-unsafe): the program has one thread
+}
+
+/// The option's value as a number, or die naming the option.
+template <class Number>
+Number number(const std::string& option, const char* text) {
+  Number out{};
+  const char* end = text + std::strlen(text);
+  const auto [ptr, ec] = std::from_chars(text, end, out);
+  if (ec != std::errc() || ptr != end) die(option + ": not a number: '" + text + "'");
+  return out;
 }
 
 struct Options {
@@ -58,23 +70,23 @@ Options parse(int argc, char** argv) {
     const std::string k = argv[i];
     const char* v = argv[i + 1];
     if (k == "--port")
-      o.port = std::atoi(v);
+      o.port = number<int>(k, v);
     else if (k == "--symbols")
-      o.symbols = std::atoi(v);
+      o.symbols = number<int>(k, v);
     else if (k == "--hz")
-      o.hz = std::atof(v);
+      o.hz = number<double>(k, v);
     else if (k == "--seconds")
-      o.seconds = std::atof(v);
+      o.seconds = number<double>(k, v);
     else if (k == "--ticks")
-      o.ticks = std::atoll(v);
+      o.ticks = number<long long>(k, v);
     else if (k == "--batch")
-      o.batch = std::atoi(v);
+      o.batch = number<int>(k, v);
     else if (k == "--fill-every")
-      o.fill_every = std::atoll(v);
+      o.fill_every = number<long long>(k, v);
     else if (k == "--metrics-every")
-      o.metrics_every = std::atoll(v);
+      o.metrics_every = number<long long>(k, v);
     else if (k == "--malformed-every")
-      o.malformed_every = std::atoll(v);
+      o.malformed_every = number<long long>(k, v);
     else
       die("unknown option " + k);
   }

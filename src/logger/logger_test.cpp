@@ -121,7 +121,8 @@ class LoggerTest : public ClickHouseTest {
 
   /// Waits (up to `seconds`) until `sql` gives `expected`.
   bool eventually(const std::string& sql, const std::string& expected, double seconds = 20) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int>(seconds * 1000));
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
     std::string got;
     while (std::chrono::steady_clock::now() < until) {
       got = scalar(sql);
@@ -153,7 +154,7 @@ class LoggerTest : public ClickHouseTest {
 TEST_F(LoggerTest, TicksFillsAndMetricsLandOnceEachAndBadEntriesInRejects) {
   const std::int64_t t0 = 1796601600000;  // 2026-12-07 00:00:00 UTC
   for (int i = 0; i < 300; ++i) add_tick(i % 2 == 0 ? "WIN" : "WDO", t0 + i, 123000 + i);
-  for (int i = 0; i < 5; ++i) add_fill("deal-" + std::to_string(i), t0 + 10 * i);
+  for (int i = 0; i < 5; ++i) add_fill("deal-" + std::to_string(i), t0 + 10LL * i);
   add_ack("LWIN-1");
   add_ack("LWIN-2");
   add_metrics("WIN", t0 + 60000, 99500);

@@ -211,6 +211,7 @@ Conversion convert(const stream::Entry& entry, std::uint64_t logged_ms) {
 
 std::vector<std::string> logged_streams(const std::vector<std::string>& symbols) {
   std::vector<std::string> streams;
+  streams.reserve(symbols.size() + 2);
   for (const auto& s : symbols) streams.push_back(stream::tick_key(s));
   streams.emplace_back(stream::kFills);
   streams.emplace_back(stream::kMetrics);
