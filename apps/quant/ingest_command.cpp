@@ -374,6 +374,7 @@ int run_ingest(const GlobalOptions& global, const IngestArgs& args) {
     lake_options.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
   }
   lake_options.memory_limit = cfg->lake.memory_limit;
+  lake_options.memory_budget_bytes = std::int64_t{cfg->lake.memory_budget_mb} * 1024 * 1024;
   lake_options.compression = cfg->lake.compression;
   auto lk = lake::Lake::open(root, /*create=*/true, lake_options);
   if (!lk) return fatal(lk.error().message);

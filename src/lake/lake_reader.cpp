@@ -253,7 +253,7 @@ class BarStreamImpl final : public BarStream {
   std::vector<Bar> decoded_;
 };
 
-/// The data files of `dataset` and `symbol` whose month overlaps [from, to), in time order.
+/// The data files of `dataset` and `symbol` whose month (or day) overlaps [from, to), in time order.
 Expected<std::vector<std::string>> files_overlapping(const std::string& root, Dataset dataset,
                                                      const std::string& symbol, Timestamp from, Timestamp to) {
   if (auto ok = validate_symbol(symbol); !ok) return tl::unexpected(ok.error());
@@ -261,7 +261,7 @@ Expected<std::vector<std::string>> files_overlapping(const std::string& root, Da
   if (!files) return tl::unexpected(files.error());
   std::vector<std::string> paths;
   for (const PartitionFile& f : *files) {
-    if (month_overlaps(f.year, f.month, from, to)) paths.push_back(f.path);
+    if (overlaps(f, from, to)) paths.push_back(f.path);
   }
   return paths;
 }
@@ -399,6 +399,7 @@ Expected<std::vector<PartitionInfo>> LakeImpl::partitions(std::optional<Dataset>
       info.symbol = f.symbol;
       info.year = f.year;
       info.month = f.month;
+      info.day = f.day;
       info.path = f.path;
       std::error_code ec;
       info.bytes = static_cast<std::int64_t>(fs::file_size(f.path, ec));
