@@ -71,7 +71,8 @@ Expected<std::unique_ptr<Lake>> Lake::open(const std::string& root, bool create,
   // and joins).
   std::string memory_limit = options.memory_limit;
   if (memory_limit.empty() && options.memory_budget_bytes > 0) {
-    memory_limit = std::to_string(std::max<std::int64_t>(16, options.memory_budget_bytes / 2 / (1024 * 1024))) + "MiB";
+    // DuckDB needs some room of its own: never below 64 MiB.
+    memory_limit = std::to_string(std::max<std::int64_t>(64, options.memory_budget_bytes / 2 / (1024 * 1024))) + "MiB";
   }
   auto db = duck::Database::open(options.threads, memory_limit, shared->root + "/" + kSpillDir);
   if (!db) return tl::unexpected(db.error());

@@ -112,8 +112,9 @@ Expected<void> PartitionWriter::resequence() {
     }
     cols += (cols.empty() ? "" : ", ") + name;
   }
-  auto made = con_.exec("CREATE OR REPLACE TEMP TABLE new_rows_seq AS SELECT * FROM (SELECT " + cols +
-                            " FROM new_rows) ORDER BY " + schema_.order_key,
+  // Not sorted here (a CTAS does not promise to keep an ORDER BY's order):
+  // the COPY sorts.
+  auto made = con_.exec("CREATE OR REPLACE TEMP TABLE new_rows_seq AS SELECT " + cols + " FROM new_rows",
                         "cannot renumber the staged rows");
   if (!made) return made;
   auto dropped = con_.exec("DROP TABLE new_rows", "cannot renumber the staged rows");
@@ -170,31 +171,38 @@ Expected<void> PartitionWriter::migrate_month(int year, int month) {
   if (auto it = read->find(month_file); it != read->end()) marks = it->second;
 
   const std::string source = "read_parquet(" + sql_string(month_file) + ", hive_partitioning=false)";
-  std::vector<std::int64_t> days;
-  auto listed = con_.query("SELECT DISTINCT (epoch_ns(ts) // 86400000000000)::BIGINT AS d FROM " + source +
-                               " WHERE ts IS NOT NULL ORDER BY d",
+  struct Day {
+    std::int64_t index;         ///< days since the epoch
+    Timestamp first{}, last{};  ///< its rows' span
+  };
+  std::vector<Day> days;
+  auto listed = con_.query("SELECT (epoch_ns(ts) // 86400000000000)::BIGINT AS d, epoch_ns(min(ts)), epoch_ns(max(ts)) "
+                               "FROM " + source + " WHERE ts IS NOT NULL GROUP BY d ORDER BY d",
                            "cannot read the days of " + month_file);
   if (!listed) return tl::unexpected(listed.error());
   auto collected = duck::for_each_row(*listed, "reading the days of " + month_file,
                                       [&](const duck::Chunk& rows, std::size_t r) -> Expected<void> {
-                                        days.push_back(rows.data<std::int64_t>(0)[r]);
+                                        days.push_back(Day{rows.data<std::int64_t>(0)[r],
+                                                           from_epoch_ns(rows.data<std::int64_t>(1)[r]),
+                                                           from_epoch_ns(rows.data<std::int64_t>(2)[r])});
                                         return {};
                                       });
   if (!collected) return collected;
   constexpr std::int64_t kNsPerDay = 86'400'000'000'000;
-  for (std::int64_t d : days) {
+  for (const Day& day : days) {
+    const std::int64_t d = day.index;
     const CivilTime c = to_civil_utc(from_epoch_ns(d * kNsPerDay));
     const std::string dir =
         partition_dir(lake_.root, dataset_, symbol_, c.year, static_cast<int>(c.month), static_cast<int>(c.day));
     const bool new_dir = !fs::exists(dir, ec);
     fs::create_directories(dir, ec);
     if (ec) return make_error("lake: cannot create " + dir + ": " + ec.message());
-    const Timestamp start = from_epoch_ns(d * kNsPerDay), end = from_epoch_ns((d + 1) * kNsPerDay);
+    // Generated spans follow their rows: clipped to the day's rows.
     PartitionMarks day_marks;
     for (const GeneratedSpan& span : marks.generated) {
-      if (span.first < end && span.last >= start) {
+      if (span.first <= day.last && span.last >= day.first) {
         day_marks.generated.push_back(
-            GeneratedSpan{std::max(span.first, start), std::min(span.last, end - Duration(1)), span.label});
+            GeneratedSpan{std::max(span.first, day.first), std::min(span.last, day.last), span.label});
       }
     }
     const std::string partial = partial_path(dir);
@@ -276,9 +284,11 @@ Expected<void> PartitionWriter::commit(const PartitionKey& key, const StagedRows
   std::string copy;
   if (!exists) {
     if (tail_ends) mark_tail();
-    // Staged rows are already sorted and unique; the table keeps insertion order.
-    copy = "COPY (SELECT " + columns + " FROM new_rows) TO " + sql_string(partial) + options +
-           kv_metadata_option(marks) + ")";
+    // Staged rows are already sorted and unique (the table keeps insertion
+    // order), unless blocks overlapped in time.
+    copy = "COPY (SELECT " + columns + " FROM new_rows" +
+           (staged.resequence ? std::string(" ORDER BY ") + schema_.order_key : std::string()) + ") TO " +
+           sql_string(partial) + options + kv_metadata_option(marks) + ")";
     stats.added += staged.records;
   } else {
     const std::string existing = "read_parquet(" + sql_string(final_path) + ", hive_partitioning=false)";

@@ -43,7 +43,7 @@ struct StagedRows {
   std::optional<Timestamp> tail;
   /// Staged in several blocks, a later one starting before an earlier one
   /// ended: `seq` of records sharing a timestamp across blocks must be
-  /// renumbered (in staging order) and the rows sorted before the merge.
+  /// renumbered (in staging order) and the rows sorted when written.
   bool resequence = false;
 };
 
@@ -96,7 +96,7 @@ class PartitionWriter {
   Expected<duck::Appender> open_staging(bool append);
 
   /// Renumbers `seq` of the staged rows by staging order among rows sharing
-  /// a timestamp and sorts them by the key (StagedRows::resequence).
+  /// a timestamp (StagedRows::resequence); the COPY then sorts them.
   Expected<void> resequence();
 
   /// fsync(partial), rename(partial, final_path), fsync(dir) and, for a new
