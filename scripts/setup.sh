@@ -40,6 +40,8 @@ APT_PACKAGES=(
   libhiredis-dev redis-server redis-tools
   # the live engine's remote gate: POST /infer of quant serve
   libcurl4-openssl-dev
+  # benchmarks: wall time and peak RSS (/usr/bin/time)
+  time
 )
 
 SUDO=""
