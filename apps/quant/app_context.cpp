@@ -140,7 +140,6 @@ Expected<std::unique_ptr<lake::Lake>> open_existing_lake(const GlobalOptions& op
   lake::LakeOptions lake_options;
   lake_options.threads = config.lake.threads;
   lake_options.memory_limit = config.lake.memory_limit;
-  lake_options.memory_budget_bytes = std::int64_t{config.lake.memory_budget_mb} * 1024 * 1024;
   const std::string root = lake_dir(options, config);
   auto lk = lake::Lake::open(root, /*create=*/false, lake_options);
   if (!lk) {

@@ -4,11 +4,13 @@
 // random-walking near 130,000, sizes 1-50, the aggressor side; a third of the
 // trades share the previous trade's millisecond (bursts), as on B3.
 //
-//   gen_trades OUT.csv [--trades N] [--session K] [--revise] [--seed S]
+//   gen_trades OUT.csv [--trades N] [--sessions M] [--session K] [--revise] [--seed S]
 //
 // --session K writes only session K (1..21), the same rows the whole month
 // holds for it (each session has its own random stream); --revise changes the
-// price of every 10th trade by one tick (a corrected re-export of that day).
+// price of every 10th trade by one tick (a corrected re-export of that day);
+// --sessions M puts the trades into the first M sessions only (M = 1: one huge
+// day, to show that a day larger than the memory budget still works).
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -51,18 +53,21 @@ char* put_num(char* p, std::uint64_t v) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: gen_trades OUT.csv [--trades N] [--session K] [--revise] [--seed S]\n");
+    std::fprintf(stderr, "usage: gen_trades OUT.csv [--trades N] [--sessions M] [--session K] [--revise] [--seed S]\n");
     return 2;
   }
   const char* out_path = argv[1];
   std::int64_t total = 20'000'000;
   int only_session = 0;
+  int max_sessions = 21;
   bool revise = false;
   std::uint64_t seed = 1;
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--trades" && i + 1 < argc) {
       total = std::atoll(argv[++i]);
+    } else if (a == "--sessions" && i + 1 < argc) {
+      max_sessions = std::atoi(argv[++i]);
     } else if (a == "--session" && i + 1 < argc) {
       only_session = std::atoi(argv[++i]);
     } else if (a == "--revise") {
@@ -79,6 +84,11 @@ int main(int argc, char** argv) {
   for (int d = 2; d <= 30; ++d) {
     if (d % 7 != 1 && d % 7 != 0) days.push_back(d);  // March 1st 2026 is a Sunday
   }
+  if (max_sessions < 1 || max_sessions > static_cast<int>(days.size())) {
+    std::fprintf(stderr, "gen_trades: --sessions must be 1..%zu\n", days.size());
+    return 2;
+  }
+  days.resize(static_cast<std::size_t>(max_sessions));
   const int sessions = static_cast<int>(days.size());
   if (only_session < 0 || only_session > sessions) {
     std::fprintf(stderr, "gen_trades: --session must be 1..%d\n", sessions);

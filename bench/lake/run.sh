@@ -11,7 +11,9 @@
 #       without --replace (conflicts kept) and with --replace (the day rewritten):
 #       wall, peak RSS (must be O(day), not O(month));
 #   (d) quant lake ls / ls -p (a process each) and partitions() in one process,
-#       first call and repeated (bench/lake/lake_ls_bench.cpp).
+#       first call and repeated (bench/lake/lake_ls_bench.cpp);
+#   (e) the same 20 M trades as ONE day (a day far larger than the budget),
+#       memory_budget_mb 64 and 512: wall, peak RSS (bounded by the budget).
 # Medians; report saved to bench/results/lake_ticks_<UTC date>.txt. Data under
 # a temporary directory (TMPDIR, default /tmp), removed at the end.
 # Usage: bench/lake/run.sh [BUILD_DIR=build/bench] [RUNS=3] [TRADES=20000000]
@@ -54,6 +56,7 @@ t0=$(date +%s.%N)
 gen_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
 "$GEN" "$WORK/day.csv" --trades "$TRADES" --session 11 2>/dev/null
 "$GEN" "$WORK/day_rev.csv" --trades "$TRADES" --session 11 --revise 2>/dev/null
+"$GEN" "$WORK/bigday.csv" --trades "$TRADES" --sessions 1 2>/dev/null
 csv_mb=$(( $(stat -c %s "$WORK/month.csv") / 1048576 ))
 day_rows=$(( $(wc -l < "$WORK/day.csv") - 1 ))
 
@@ -82,6 +85,15 @@ done
 grep -q "1 partition(s) written" <("$QUANT" --config "$WORK/q512.toml" --lake "$WORK/lake" ingest -f trades -s WIN \
   --tz America/Sao_Paulo --no-bars --replace "$WORK/day_rev.csv" 2>&1) ||
   { echo "bench/lake: a --replace of one session did not rewrite exactly one partition" >&2; exit 1; }
+
+for ((r = 0; r < RUNS; r++)); do
+  echo "[lake bench] run $((r + 1))/$RUNS: $TRADES trades in one day" >&2
+  rm -rf "$WORK/biglake"; timed big64 "$QUANT" --config "$WORK/q64.toml" --lake "$WORK/biglake" "${ING[@]}" "$WORK/bigday.csv"
+  rm -rf "$WORK/biglake"; timed big512 "$QUANT" --config "$WORK/q512.toml" --lake "$WORK/biglake" "${ING[@]}" "$WORK/bigday.csv"
+done
+big_rows=$("$QUANT" --config "$WORK/q512.toml" --lake "$WORK/biglake" lake query "SELECT count(*) AS n FROM trades" | tail -1)
+[[ $big_rows == "$TRADES" ]] || { echo "bench/lake: the one-day lake holds $big_rows trades, not $TRADES" >&2; exit 1; }
+rm -rf "$WORK/biglake" "$WORK/bigday.csv"
 
 for ((r = 0; r < 11; r++)); do
   timed ls "$QUANT" --config "$WORK/q512.toml" --lake "$WORK/lake" lake ls
@@ -126,5 +138,13 @@ rate() { awk -v n="$1" -v s="$2" 'BEGIN {printf "%.2f", n / s / 1e6}'; }
   printf "%-62s %8.0f\n" "quant lake ls -p" "$(awk -v s="$(wall lsp)" 'BEGIN {print s * 1000}')"
   printf "%-62s %8.1f\n" "partitions(), first call in a process (every footer)" "$first_ms"
   printf "%-62s %8.3f\n" "partitions(), repeated (footers cached by file identity)" "$repeat_ms"
+  echo
+  echo "## (e) $TRADES trades in ONE day (far larger than the budget)"
+  printf "%-62s %8s %10s %10s\n" "" "wall s" "M rows/s" "RSS MiB"
+  for k in big64 big512; do
+    w=$(wall $k)
+    printf "%-62s %8.2f %10s %10.0f\n" "quant ingest, memory_budget_mb ${k#big}" "$w" "$(rate "$TRADES" "$w")" "$(rss_mb $k)"
+  done
+  echo "peak RSS minus the budget: $(awk -v a="$(rss_max_mb big64)" 'BEGIN {printf "%.0f", a - 64}') MiB (64), $(awk -v a="$(rss_max_mb big512)" 'BEGIN {printf "%.0f", a - 512}') MiB (512): the fixed part (quant lake ls alone: $(awk -v a="$(rss_mb ls)" 'BEGIN {printf "%.0f", a}') MiB) plus DuckDB's buffers outside its memory_limit"
 } | tee "$REPORT"
 echo "saved $REPORT" >&2
