@@ -19,15 +19,9 @@ namespace {
 namespace fs = std::filesystem;
 
 using quant::testing::open_lake;
+using quant::testing::query;
 using quant::testing::TempDir;
 using quant::testing::utc;
-
-std::string query(Lake& lake, const std::string& sql) {
-  std::ostringstream out;
-  auto rows = lake.query_csv(sql, out);
-  EXPECT_TRUE(rows.has_value()) << (rows ? "" : rows.error().message);
-  return out.str();
-}
 
 template <class Record>
 WriteStats write_all(Lake& lake, Dataset dataset, const std::vector<Record>& records, const WriteOptions& options = {}) {
