@@ -77,6 +77,7 @@ native_mb=$(du -sm "$WORK/native.parquet" | cut -f1)
 
 for ((r = 0; r < RUNS; r++)); do
   echo "[lake bench] run $((r + 1))/$RUNS: a session re-ingested into the month" >&2
+  rm -rf "$WORK/daylake"; timed day_fresh "$QUANT" --config "$WORK/q512.toml" --lake "$WORK/daylake" "${ING[@]}" "$WORK/day.csv"
   timed day_same "$QUANT" --config "$WORK/q512.toml" --lake "$WORK/lake" "${ING[@]}" "$WORK/day.csv"
   timed day_conflict "$QUANT" --config "$WORK/q512.toml" --lake "$WORK/lake" "${ING[@]}" "$WORK/day_rev.csv"
   timed day_replace "$QUANT" --config "$WORK/q512.toml" --lake "$WORK/lake" "${ING[@]}" --replace "$WORK/day_rev.csv"
@@ -127,10 +128,11 @@ rate() { awk -v n="$1" -v s="$2" 'BEGIN {printf "%.2f", n / s / 1e6}'; }
   echo
   echo "## (c) one session ($day_rows trades) re-ingested into the full month"
   printf "%-62s %8s %10s\n" "" "wall s" "RSS MiB"
+  printf "%-62s %8.2f %10.0f\n" "(reference: the session alone into an empty lake)" "$(wall day_fresh)" "$(rss_mb day_fresh)"
   printf "%-62s %8.2f %10.0f\n" "same rows (all duplicates: nothing written)" "$(wall day_same)" "$(rss_mb day_same)"
   printf "%-62s %8.2f %10.0f\n" "revised, without --replace (conflicts kept: nothing written)" "$(wall day_conflict)" "$(rss_mb day_conflict)"
   printf "%-62s %8.2f %10.0f\n" "revised / original with --replace (the day rewritten)" "$(wall day_replace)" "$(rss_mb day_replace)"
-  echo "month ingest / rewrite of one day: $(awk -v a="$(wall q512)" -v b="$(wall day_replace)" 'BEGIN {printf "%.1f", a / b}')x"
+  echo "month ingest / rewrite of one day: $(awk -v a="$(wall q512)" -v b="$(wall day_replace)" 'BEGIN {printf "%.1f", a / b}')x; rewrite of one day / the session into an empty lake: $(awk -v a="$(wall day_replace)" -v b="$(wall day_fresh)" 'BEGIN {printf "%.1f", a / b}')x"
   echo
   echo "## (d) partition statistics (Parquet footers), $n_parts partitions, $n_rows rows"
   printf "%-62s %8s\n" "" "ms"
