@@ -425,8 +425,8 @@ int run_ingest(const GlobalOptions& global, const IngestArgs& args) {
   std::size_t queue_batches = ingest::BatchQueue::kDefaultCapacity;
   if (cfg->lake.memory_budget_mb > 0 && *dataset != lake::Dataset::Book) {
     const std::size_t batch_bytes = ingest::BatchingSink::kDefaultBatchRecords * sizeof(Tick);
-    queue_batches = std::max(queue_batches, std::size_t{static_cast<unsigned>(cfg->lake.memory_budget_mb)} *
-                                                1024 * 1024 / 8 / batch_bytes);
+    queue_batches = std::max(
+        queue_batches, std::size_t{static_cast<unsigned>(cfg->lake.memory_budget_mb)} * 1024 * 1024 / 8 / batch_bytes);
   }
   ingest::BatchQueue queue(queue_batches);
   std::thread reader([&] {

@@ -1,14 +1,13 @@
 // Ticks, trades and book partitioned by UTC day: where rows land, what a
 // day's rewrite touches, writing under a tiny memory budget, and month files
 // of lakes written before day partitions (read, then split by the first write).
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <map>
 #include <sstream>
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "lake/lake.h"
 #include "lake/test_lake.h"
@@ -24,7 +23,8 @@ using quant::testing::TempDir;
 using quant::testing::utc;
 
 template <class Record>
-WriteStats write_all(Lake& lake, Dataset dataset, const std::vector<Record>& records, const WriteOptions& options = {}) {
+WriteStats write_all(Lake& lake, Dataset dataset, const std::vector<Record>& records,
+                     const WriteOptions& options = {}) {
   auto writer = lake.writer(dataset, "WIN", options);
   EXPECT_TRUE(writer.has_value()) << (writer ? "" : writer.error().message);
   if (!writer) return {};
@@ -40,8 +40,8 @@ std::vector<Trade> trades_over_days(int days, int per_day) {
   for (int d = 0; d < days; ++d) {
     const Timestamp open = utc(2021, 6, 1 + d, 12);
     for (int i = 0; i < per_day; ++i) {
-      out.push_back(Trade{open + std::chrono::milliseconds(i * 8 * 3600 * 1000LL / per_day),
-                          120000.0 + 5.0 * (i % 40), 1.0 + i % 7, i % 2 ? Aggressor::Buy : Aggressor::Sell});
+      out.push_back(Trade{open + std::chrono::milliseconds(i * 8 * 3600 * 1000LL / per_day), 120000.0 + 5.0 * (i % 40),
+                          1.0 + i % 7, i % 2 ? Aggressor::Buy : Aggressor::Sell});
     }
   }
   return out;
@@ -164,9 +164,12 @@ TEST(LakeDaysTest, ATinyBudgetWritesExactlyWhatAnUnboundedWriterWrites) {
   }
   // Files are sorted by their key: read back in order without sorting.
   const auto path = (*bounded)->partitions(Dataset::Trades)->at(0).path;
-  EXPECT_EQ(query(**bounded, "SELECT count(*) AS bad FROM (SELECT ts, seq, lag(ts) OVER w AS pts, lag(seq) OVER w AS "
-                             "pseq FROM read_parquet('" + path + "', file_row_number=true) WINDOW w AS (ORDER BY "
-                             "file_row_number)) WHERE pts IS NOT NULL AND (ts, seq) < (pts, pseq)"),
+  EXPECT_EQ(query(**bounded,
+                  "SELECT count(*) AS bad FROM (SELECT ts, seq, lag(ts) OVER w AS pts, lag(seq) OVER w AS "
+                  "pseq FROM read_parquet('" +
+                      path +
+                      "', file_row_number=true) WINDOW w AS (ORDER BY "
+                      "file_row_number)) WHERE pts IS NOT NULL AND (ts, seq) < (pts, pseq)"),
             "bad\n0\n");
   // The same input again under the budget: all duplicates, the file untouched.
   const auto mtime = fs::last_write_time(path);
@@ -237,8 +240,9 @@ TEST(LakeDaysTest, AMonthFileOfAnOlderLakeIsReadThenSplitIntoDaysByTheFirstWrite
             "n,k\n1501,1501\n");
   // Nothing was lost or changed by the split: June's rows as they were, plus the new one.
   auto source = open_lake(source_dir);
-  const std::string rows_sql = "SELECT ts, seq, price, volume, aggressor FROM trades WHERE month = 6 AND ts <> "
-                               "TIMESTAMP_NS '2021-06-02 22:00:00' ORDER BY ts, seq";
+  const std::string rows_sql =
+      "SELECT ts, seq, price, volume, aggressor FROM trades WHERE month = 6 AND ts <> "
+      "TIMESTAMP_NS '2021-06-02 22:00:00' ORDER BY ts, seq";
   EXPECT_EQ(query(*lake, rows_sql), query(*source, rows_sql));
 }
 

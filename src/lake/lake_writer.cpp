@@ -194,8 +194,8 @@ class WriterImpl final : public LakeWriter {
         provisional_tail_(options.provisional_tail && std::is_same_v<Record, Bar>),
         block_bytes_(std::is_same_v<Record, Bar> || lake_->options.memory_budget_bytes <= 0
                          ? std::numeric_limits<std::size_t>::max()
-                         : static_cast<std::size_t>(std::max<std::int64_t>(lake_->options.memory_budget_bytes / 4,
-                                                                           std::int64_t{1} << 16))),
+                         : static_cast<std::size_t>(
+                               std::max<std::int64_t>(lake_->options.memory_budget_bytes / 4, std::int64_t{1} << 16))),
         partition_(*lake_, dataset, std::move(symbol), std::move(con), options) {}
 
   void add(const Bar& bar) override { push(bar); }
@@ -357,8 +357,9 @@ class WriterImpl final : public LakeWriter {
           fill(b, records, seqs_, rows, begin, end);
         });
       } else {
-        staged = partition_.stage(append, records.size(), [&](duck::ChunkBuilder& b, std::size_t begin,
-                                                              std::size_t end) { fill(b, records, seqs_, begin, end); });
+        staged = partition_.stage(
+            append, records.size(),
+            [&](duck::ChunkBuilder& b, std::size_t begin, std::size_t end) { fill(b, records, seqs_, begin, end); });
       }
     }
     records.clear();
@@ -375,8 +376,7 @@ class WriterImpl final : public LakeWriter {
     staged_last_seq_ = 0;
     // Keep the storage for the next partition (fresh pages cost a fault each),
     // unless a budget bounds it and it grew beyond one block.
-    if (block_bytes_ != std::numeric_limits<std::size_t>::max() &&
-        buffer_.capacity() * sizeof(Record) > block_bytes_) {
+    if (block_bytes_ != std::numeric_limits<std::size_t>::max() && buffer_.capacity() * sizeof(Record) > block_bytes_) {
       buffer_.shrink_to_fit();
     }
     if (rows.records == 0) return {};
@@ -392,15 +392,15 @@ class WriterImpl final : public LakeWriter {
   bool flushing_ = false;    ///< flush() has started: the input has ended
   Timestamp last_ts_{};      ///< the latest record received
   PartitionWriter partition_;
-  std::optional<int> current_;                  ///< the partition being buffered
-  Timestamp current_begin_{}, current_end_{};   ///< its UTC span
-  std::vector<Record> buffer_;                  ///< its records not yet staged
-  std::size_t buffer_bytes_ = 0;                ///< what they hold (only counted under a budget)
-  std::vector<std::int32_t> seqs_;              ///< seq of each record of the block being staged
-  StagedRows staged_;                           ///< what the current partition staged so far
-  Timestamp staged_last_ts_{};                  ///< the last staged record's ts and seq: the next
-  std::int32_t staged_last_seq_ = 0;            ///< block continues the numbering
-  std::size_t last_partition_rows_ = 0;         ///< capacity hint for the next partition
+  std::optional<int> current_;                 ///< the partition being buffered
+  Timestamp current_begin_{}, current_end_{};  ///< its UTC span
+  std::vector<Record> buffer_;                 ///< its records not yet staged
+  std::size_t buffer_bytes_ = 0;               ///< what they hold (only counted under a budget)
+  std::vector<std::int32_t> seqs_;             ///< seq of each record of the block being staged
+  StagedRows staged_;                          ///< what the current partition staged so far
+  Timestamp staged_last_ts_{};                 ///< the last staged record's ts and seq: the next
+  std::int32_t staged_last_seq_ = 0;           ///< block continues the numbering
+  std::size_t last_partition_rows_ = 0;        ///< capacity hint for the next partition
   WriteStats stats_;
   std::optional<Error> error_;
 };

@@ -176,17 +176,18 @@ Expected<void> PartitionWriter::migrate_month(int year, int month) {
     Timestamp first{}, last{};  ///< its rows' span
   };
   std::vector<Day> days;
-  auto listed = con_.query("SELECT (epoch_ns(ts) // 86400000000000)::BIGINT AS d, epoch_ns(min(ts)), epoch_ns(max(ts)) "
-                               "FROM " + source + " WHERE ts IS NOT NULL GROUP BY d ORDER BY d",
-                           "cannot read the days of " + month_file);
+  auto listed = con_.query(
+      "SELECT (epoch_ns(ts) // 86400000000000)::BIGINT AS d, epoch_ns(min(ts)), epoch_ns(max(ts)) "
+      "FROM " +
+          source + " WHERE ts IS NOT NULL GROUP BY d ORDER BY d",
+      "cannot read the days of " + month_file);
   if (!listed) return tl::unexpected(listed.error());
-  auto collected = duck::for_each_row(*listed, "reading the days of " + month_file,
-                                      [&](const duck::Chunk& rows, std::size_t r) -> Expected<void> {
-                                        days.push_back(Day{rows.data<std::int64_t>(0)[r],
-                                                           from_epoch_ns(rows.data<std::int64_t>(1)[r]),
-                                                           from_epoch_ns(rows.data<std::int64_t>(2)[r])});
-                                        return {};
-                                      });
+  auto collected = duck::for_each_row(
+      *listed, "reading the days of " + month_file, [&](const duck::Chunk& rows, std::size_t r) -> Expected<void> {
+        days.push_back(Day{rows.data<std::int64_t>(0)[r], from_epoch_ns(rows.data<std::int64_t>(1)[r]),
+                           from_epoch_ns(rows.data<std::int64_t>(2)[r])});
+        return {};
+      });
   if (!collected) return collected;
   constexpr std::int64_t kNsPerDay = 86'400'000'000'000;
   for (const Day& day : days) {
@@ -206,11 +207,12 @@ Expected<void> PartitionWriter::migrate_month(int year, int month) {
       }
     }
     const std::string partial = partial_path(dir);
-    auto copied = con_.exec("COPY (SELECT " + column_list(schema_) + " FROM " + source + " WHERE ts >= make_timestamp_ns(" +
-                                std::to_string(d * kNsPerDay) + ") AND ts < make_timestamp_ns(" +
-                                std::to_string((d + 1) * kNsPerDay) + ") ORDER BY " + schema_.order_key + ") TO " +
-                                sql_string(partial) + copy_options() + kv_metadata_option(day_marks) + ")",
-                            "cannot write " + partial);
+    auto copied =
+        con_.exec("COPY (SELECT " + column_list(schema_) + " FROM " + source + " WHERE ts >= make_timestamp_ns(" +
+                      std::to_string(d * kNsPerDay) + ") AND ts < make_timestamp_ns(" +
+                      std::to_string((d + 1) * kNsPerDay) + ") ORDER BY " + schema_.order_key + ") TO " +
+                      sql_string(partial) + copy_options() + kv_metadata_option(day_marks) + ")",
+                  "cannot write " + partial);
     if (!copied) {
       fs::remove(partial, ec);
       return copied;
@@ -342,11 +344,11 @@ Expected<void> PartitionWriter::commit(const PartitionKey& key, const StagedRows
                                      " ORDER BY n.ts LIMIT " + std::to_string(kConflictExamples),
                                  "cannot list the conflicts with " + final_path);
       if (!examples) return tl::unexpected(examples.error());
-      auto listed = duck::for_each_row(*examples, "reading the conflicts",
-                                       [&](const duck::Chunk& rows, std::size_t r) -> Expected<void> {
-                                         stats.conflict_examples.push_back(from_epoch_ns(rows.data<std::int64_t>(0)[r]));
-                                         return {};
-                                       });
+      auto listed = duck::for_each_row(
+          *examples, "reading the conflicts", [&](const duck::Chunk& rows, std::size_t r) -> Expected<void> {
+            stats.conflict_examples.push_back(from_epoch_ns(rows.data<std::int64_t>(0)[r]));
+            return {};
+          });
       if (!listed) return listed;
       std::sort(stats.conflict_examples.begin(), stats.conflict_examples.end());
       if (stats.conflict_examples.size() > kConflictExamples) stats.conflict_examples.resize(kConflictExamples);
