@@ -13,7 +13,9 @@
 #   (d) quant lake ls / ls -p (a process each) and partitions() in one process,
 #       first call and repeated (bench/lake/lake_ls_bench.cpp);
 #   (e) the same 20 M trades as ONE day (a day far larger than the budget),
-#       memory_budget_mb 64 and 512: wall, peak RSS (bounded by the budget).
+#       memory_budget_mb 64 and 512: wall, peak RSS (bounded by the budget);
+#   (f) with BASE_QUANT=<a quant built before day partitions>: its month ingest
+#       and its re-ingest of the session (monthly partitions), same run.
 # Medians; report saved to bench/results/lake_ticks_<UTC date>.txt. Data under
 # a temporary directory (TMPDIR, default /tmp), removed at the end.
 # Usage: bench/lake/run.sh [BUILD_DIR=build/bench] [RUNS=3] [TRADES=20000000]
@@ -96,6 +98,19 @@ big_rows=$("$QUANT" --config "$WORK/q512.toml" --lake "$WORK/biglake" lake query
 [[ $big_rows == "$TRADES" ]] || { echo "bench/lake: the one-day lake holds $big_rows trades, not $TRADES" >&2; exit 1; }
 rm -rf "$WORK/biglake" "$WORK/bigday.csv"
 
+if [[ -n ${BASE_QUANT:-} ]]; then
+  # The same config minus the keys the older build does not know.
+  grep -v '^memory_budget_mb' "$WORK/q512.toml" | grep -v '^ *# 1/2 DuckDB' > "$WORK/qbase.toml"
+  for ((r = 0; r < RUNS; r++)); do
+    echo "[lake bench] run $((r + 1))/$RUNS: the previous build (monthly partitions)" >&2
+    rm -rf "$WORK/baselake"; timed base_month "$BASE_QUANT" --config "$WORK/qbase.toml" --lake "$WORK/baselake" "${ING[@]}" "$WORK/month.csv"
+    timed base_same "$BASE_QUANT" --config "$WORK/qbase.toml" --lake "$WORK/baselake" "${ING[@]}" "$WORK/day.csv"
+    timed base_conflict "$BASE_QUANT" --config "$WORK/qbase.toml" --lake "$WORK/baselake" "${ING[@]}" "$WORK/day_rev.csv"
+    timed base_replace "$BASE_QUANT" --config "$WORK/qbase.toml" --lake "$WORK/baselake" "${ING[@]}" --replace "$WORK/day_rev.csv"
+  done
+  rm -rf "$WORK/baselake"
+fi
+
 for ((r = 0; r < 11; r++)); do
   timed ls "$QUANT" --config "$WORK/q512.toml" --lake "$WORK/lake" lake ls
   timed lsp "$QUANT" --config "$WORK/q512.toml" --lake "$WORK/lake" lake ls -p
@@ -148,5 +163,15 @@ rate() { awk -v n="$1" -v s="$2" 'BEGIN {printf "%.2f", n / s / 1e6}'; }
     printf "%-62s %8.2f %10s %10.0f\n" "quant ingest, memory_budget_mb ${k#big}" "$w" "$(rate "$TRADES" "$w")" "$(rss_mb $k)"
   done
   echo "peak RSS minus the budget: $(awk -v a="$(rss_max_mb big64)" 'BEGIN {printf "%.0f", a - 64}') MiB (64), $(awk -v a="$(rss_max_mb big512)" 'BEGIN {printf "%.0f", a - 512}') MiB (512): the fixed part (quant lake ls alone: $(awk -v a="$(rss_mb ls)" 'BEGIN {printf "%.0f", a}') MiB) plus DuckDB's buffers outside its memory_limit"
+  if [[ -n ${BASE_QUANT:-} ]]; then
+    echo
+    echo "## (f) the previous build (monthly partitions: $BASE_QUANT), same CSVs, same run"
+    printf "%-62s %8s %10s\n" "" "wall s" "RSS MiB"
+    printf "%-62s %8.2f %10.0f\n" "month ingest" "$(wall base_month)" "$(rss_mb base_month)"
+    printf "%-62s %8.2f %10.0f\n" "session re-ingest, same rows" "$(wall base_same)" "$(rss_mb base_same)"
+    printf "%-62s %8.2f %10.0f\n" "session re-ingest, revised, without --replace" "$(wall base_conflict)" "$(rss_mb base_conflict)"
+    printf "%-62s %8.2f %10.0f\n" "session re-ingest, revised, with --replace (month rewritten)" "$(wall base_replace)" "$(rss_mb base_replace)"
+    echo "rewrite of one session, previous / day partitions: $(awk -v a="$(wall base_replace)" -v b="$(wall day_replace)" 'BEGIN {printf "%.1f", a / b}')x"
+  fi
 } | tee "$REPORT"
 echo "saved $REPORT" >&2
