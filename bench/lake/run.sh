@@ -51,6 +51,13 @@ sed 's/^memory_budget_mb = [0-9]*/memory_budget_mb = 512/' "$ROOT/config/quant.t
 sed 's/^memory_budget_mb = [0-9]*/memory_budget_mb = 64/' "$ROOT/config/quant.toml" > "$WORK/q64.toml"
 grep -q '^memory_budget_mb = 64' "$WORK/q64.toml" || { echo "bench/lake: config/quant.toml has no [lake] memory_budget_mb"; exit 1; }
 ING=(-q ingest -f trades -s WIN --tz America/Sao_Paulo)
+# reingest NAME QUANT CONFIG LAKE: the session into a lake holding the month: the
+# same rows, the revised export, the revised export with --replace.
+reingest() {
+  timed "$1_same" "$2" --config "$3" --lake "$4" "${ING[@]}" "$WORK/day.csv"
+  timed "$1_conflict" "$2" --config "$3" --lake "$4" "${ING[@]}" "$WORK/day_rev.csv"
+  timed "$1_replace" "$2" --config "$3" --lake "$4" "${ING[@]}" --replace "$WORK/day_rev.csv"
+}
 
 echo "[lake bench] generating $TRADES trades ..." >&2
 t0=$(date +%s.%N)
@@ -80,9 +87,7 @@ native_mb=$(du -sm "$WORK/native.parquet" | cut -f1)
 for ((r = 0; r < RUNS; r++)); do
   echo "[lake bench] run $((r + 1))/$RUNS: a session re-ingested into the month" >&2
   rm -rf "$WORK/daylake"; timed day_fresh "$QUANT" --config "$WORK/q512.toml" --lake "$WORK/daylake" "${ING[@]}" "$WORK/day.csv"
-  timed day_same "$QUANT" --config "$WORK/q512.toml" --lake "$WORK/lake" "${ING[@]}" "$WORK/day.csv"
-  timed day_conflict "$QUANT" --config "$WORK/q512.toml" --lake "$WORK/lake" "${ING[@]}" "$WORK/day_rev.csv"
-  timed day_replace "$QUANT" --config "$WORK/q512.toml" --lake "$WORK/lake" "${ING[@]}" --replace "$WORK/day_rev.csv"
+  reingest day "$QUANT" "$WORK/q512.toml" "$WORK/lake"
   timed day_replace "$QUANT" --config "$WORK/q512.toml" --lake "$WORK/lake" "${ING[@]}" --replace "$WORK/day.csv"
 done
 grep -q "1 partition(s) written" <("$QUANT" --config "$WORK/q512.toml" --lake "$WORK/lake" ingest -f trades -s WIN \
@@ -104,9 +109,7 @@ if [[ -n ${BASE_QUANT:-} ]]; then
   for ((r = 0; r < RUNS; r++)); do
     echo "[lake bench] run $((r + 1))/$RUNS: the previous build (monthly partitions)" >&2
     rm -rf "$WORK/baselake"; timed base_month "$BASE_QUANT" --config "$WORK/qbase.toml" --lake "$WORK/baselake" "${ING[@]}" "$WORK/month.csv"
-    timed base_same "$BASE_QUANT" --config "$WORK/qbase.toml" --lake "$WORK/baselake" "${ING[@]}" "$WORK/day.csv"
-    timed base_conflict "$BASE_QUANT" --config "$WORK/qbase.toml" --lake "$WORK/baselake" "${ING[@]}" "$WORK/day_rev.csv"
-    timed base_replace "$BASE_QUANT" --config "$WORK/qbase.toml" --lake "$WORK/baselake" "${ING[@]}" --replace "$WORK/day_rev.csv"
+    reingest base "$BASE_QUANT" "$WORK/qbase.toml" "$WORK/baselake"
   done
   rm -rf "$WORK/baselake"
 fi
