@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 4
 CMAKE_STAMP := $(BUILD)/build.ninja
 
-.PHONY: all setup configure build test unit-test fuzz-smoke fuzz demo live-demo bench bench-serve bench-research bench-big bench-logger lint clean
+.PHONY: all setup configure build test unit-test fuzz-smoke fuzz demo live-demo bench bench-serve bench-research bench-big bench-lake bench-logger lint clean
 
 all: build
 
@@ -54,6 +54,12 @@ bench-big: setup
 	@cmake --preset bench >/dev/null && cmake --build build/bench --target quant backtest_bench report_fixture -j $(JOBS)
 	@bash bench/backtest/big_run.sh build/bench/apps/quant/quant
 	@bash bench/report/run.sh build/bench
+
+# The tick lake at B3 volumes: a generated month of 20 M WIN-like trades through quant ingest
+# against DuckDB's read_csv -> COPY, a day re-ingested into the month, lake ls, one huge day.
+bench-lake: setup
+	@cmake --preset bench >/dev/null && cmake --build build/bench --target quant duckdb_sql gen_trades lake_ls_bench -j $(JOBS)
+	@bash bench/lake/run.sh build/bench
 
 # The signal service against FastAPI/uvicorn + XGBoost only (wrk, 1 and 64 connections).
 bench-serve: setup

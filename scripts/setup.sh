@@ -42,6 +42,8 @@ APT_PACKAGES=(
   libcurl4-openssl-dev
   # quant logger: ClickHouse 18.16 (server for its tests and benchmark, client for queries by hand)
   clickhouse-server clickhouse-client
+  # benchmarks: wall time and peak RSS (/usr/bin/time)
+  time
 )
 
 SUDO=""

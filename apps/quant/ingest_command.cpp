@@ -374,6 +374,7 @@ int run_ingest(const GlobalOptions& global, const IngestArgs& args) {
     lake_options.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
   }
   lake_options.memory_limit = cfg->lake.memory_limit;
+  lake_options.memory_budget_bytes = std::int64_t{cfg->lake.memory_budget_mb} * 1024 * 1024;
   lake_options.compression = cfg->lake.compression;
   auto lk = lake::Lake::open(root, /*create=*/true, lake_options);
   if (!lk) return fatal(lk.error().message);
@@ -418,7 +419,16 @@ int run_ingest(const GlobalOptions& global, const IngestArgs& args) {
   nlohmann::ordered_json files_json = nlohmann::ordered_json::array();
 
   // Parsing runs on its own thread, a few batches ahead of the writes here.
-  ingest::BatchQueue queue;
+  // The parser may run ahead by an eighth of the memory budget (at least the
+  // queue's default), so that it keeps parsing while a day is merged and
+  // written instead of waiting on a full queue.
+  std::size_t queue_batches = ingest::BatchQueue::kDefaultCapacity;
+  if (cfg->lake.memory_budget_mb > 0 && *dataset != lake::Dataset::Book) {
+    const std::size_t batch_bytes = ingest::BatchingSink::kDefaultBatchRecords * sizeof(Tick);
+    queue_batches = std::max(
+        queue_batches, std::size_t{static_cast<unsigned>(cfg->lake.memory_budget_mb)} * 1024 * 1024 / 8 / batch_bytes);
+  }
+  ingest::BatchQueue queue(queue_batches);
   std::thread reader([&] {
     ingest::BatchingSink batching(queue);
     for (const auto& file : args.files) {

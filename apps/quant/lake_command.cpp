@@ -78,6 +78,7 @@ int run_lake_ls(const GlobalOptions& global, const LakeLsArgs& args) {
                       {"symbol", p.symbol},
                       {"year", p.year},
                       {"month", p.month},
+                      {"day", p.day > 0 ? nlohmann::ordered_json(p.day) : nlohmann::ordered_json()},
                       {"path", p.path},
                       {"rows", p.rows},
                       {"bytes", p.bytes},
@@ -95,12 +96,16 @@ int run_lake_ls(const GlobalOptions& global, const LakeLsArgs& args) {
     return 0;
   }
   if (args.partitions) {
-    std::printf("%-8s %-10s %-7s %10s %10s  %-24s %-24s %s\n", "dataset", "symbol", "month", "rows", "size",
+    std::printf("%-8s %-10s %-10s %10s %10s  %-24s %-24s %s\n", "dataset", "symbol", "partition", "rows", "size",
                 "first (UTC)", "last (UTC)", "generated");
     for (const auto& p : *parts) {
-      char month[16];
-      std::snprintf(month, sizeof month, "%04d-%02d", p.year, p.month);
-      std::printf("%-8s %-10s %-7s %10lld %10s  %-24s %-24s %s\n", std::string(lake::dataset_name(p.dataset)).c_str(),
+      char month[32];
+      if (p.day > 0) {
+        std::snprintf(month, sizeof month, "%04d-%02d-%02d", p.year, p.month, p.day);
+      } else {
+        std::snprintf(month, sizeof month, "%04d-%02d", p.year, p.month);
+      }
+      std::printf("%-8s %-10s %-10s %10lld %10s  %-24s %-24s %s\n", std::string(lake::dataset_name(p.dataset)).c_str(),
                   p.symbol.c_str(), month, static_cast<long long>(p.rows), human_bytes(p.bytes).c_str(),
                   format_utc(p.first_ts).c_str(), format_utc(p.last_ts).c_str(), p.generated.empty() ? "no" : "yes");
     }

@@ -950,13 +950,14 @@ Expected<AppConfig> parse_config(std::string_view toml_text, std::string_view so
   if (const toml::node* lake = root.get("lake")) {
     const toml::table* t = lake->as_table();
     if (t == nullptr) return make_error(where(source, lake->source()) + ": 'lake' must be a table");
-    if (auto ok = check_keys(*t, {"dir", "threads", "memory_limit", "compression"}, "lake.", source); !ok) {
+    if (auto ok = check_keys(*t, {"dir", "threads", "memory_limit", "compression", "memory_budget_mb"}, "lake.", source); !ok) {
       return tl::unexpected(ok.error());
     }
     for (auto r : {read_string(*t, "dir", config.lake.dir, "lake.", source),
                    read_number(*t, "threads", config.lake.threads, "lake.", source),
                    read_string(*t, "memory_limit", config.lake.memory_limit, "lake.", source),
-                   read_string(*t, "compression", config.lake.compression, "lake.", source)}) {
+                   read_string(*t, "compression", config.lake.compression, "lake.", source),
+                   read_number(*t, "memory_budget_mb", config.lake.memory_budget_mb, "lake.", source)}) {
       if (!r) return tl::unexpected(r.error());
     }
     const std::string& c = config.lake.compression;
@@ -965,6 +966,9 @@ Expected<AppConfig> parse_config(std::string_view toml_text, std::string_view so
                         "'");
     }
     if (config.lake.threads < 0) return make_error(std::string(source) + ": lake.threads must be >= 0");
+    if (config.lake.memory_budget_mb < 0) {
+      return make_error(std::string(source) + ": lake.memory_budget_mb must be >= 0 (0: no bound)");
+    }
   }
   if (const toml::node* cals = root.get("calendars")) {
     const toml::table* t = cals->as_table();

@@ -26,6 +26,11 @@ struct LakeConfig {
   int threads = 0;                   ///< DuckDB threads; 0 = DuckDB's default (all cores)
   std::string memory_limit;          ///< DuckDB memory limit such as "4GB"; empty = DuckDB's default
   std::string compression = "zstd";  ///< Parquet compression of new partitions: zstd, lz4_raw, snappy, uncompressed
+  /// What `quant ingest` may hold, in MiB (0: no bound): a quarter for the
+  /// ticks/trades/book records a writer buffers, half for DuckDB (unless
+  /// memory_limit is set; at least 64 MiB), which spills beyond it into
+  /// <lake>/.tmp, an eighth for parsed batches waiting to be written.
+  int memory_budget_mb = 512;
 };
 
 /// `[backtest]`, `[strategy]`, `[strategy.ma_breakout]` (with its `book_imbalance` table),

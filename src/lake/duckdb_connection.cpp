@@ -79,7 +79,8 @@ std::size_t vector_size() { return duckdb_vector_size(); }
 // ---------------------------------------------------------------------------
 // Database
 
-Expected<std::shared_ptr<Database>> Database::open(int threads, const std::string& memory_limit) {
+Expected<std::shared_ptr<Database>> Database::open(int threads, const std::string& memory_limit,
+                                                   const std::string& temp_directory) {
   std::shared_ptr<Database> db(new Database());
   duckdb_config config = nullptr;
   if (duckdb_create_config(&config) == DuckDBError) return make_error("lake: cannot create a DuckDB config");
@@ -91,6 +92,7 @@ Expected<std::shared_ptr<Database>> Database::open(int threads, const std::strin
   };
   if (threads > 0) set("threads", std::to_string(threads));
   if (!memory_limit.empty()) set("memory_limit", memory_limit);
+  if (!temp_directory.empty()) set("temp_directory", temp_directory);
   set("autoinstall_known_extensions", "false");
   if (!failed.empty()) {
     duckdb_destroy_config(&config);

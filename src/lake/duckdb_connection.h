@@ -38,9 +38,12 @@ inline bool row_valid(const std::uint64_t* validity, std::size_t row) {
 class Database {
  public:
   /// Starts DuckDB with `threads` (0 = DuckDB's default), `memory_limit`
-  /// (e.g. "2GB", empty = default) and automatic extension installs off.
+  /// (e.g. "2GB", empty = default), where it spills beyond that
+  /// (`temp_directory`, created when first needed; empty = DuckDB's default)
+  /// and automatic extension installs off.
   /// Fails naming the bad setting or with DuckDB's start-up message.
-  static Expected<std::shared_ptr<Database>> open(int threads, const std::string& memory_limit);
+  static Expected<std::shared_ptr<Database>> open(int threads, const std::string& memory_limit,
+                                                  const std::string& temp_directory = "");
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
   ~Database();

@@ -3,11 +3,13 @@
 // lake_reader.cpp and lake_query.cpp.
 #include "lake/lake.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 #include <utility>
 
 #include "lake/lake_impl.h"
+#include "lake/partition_files.h"
 
 namespace quant::lake {
 
@@ -63,7 +65,16 @@ Expected<std::unique_ptr<Lake>> Lake::open(const std::string& root, bool create,
   while (shared->root.size() > 1 && shared->root.back() == '/') shared->root.pop_back();
   shared->options = options;
 
-  auto db = duck::Database::open(options.threads, options.memory_limit);
+  // A memory budget bounds DuckDB too (half of it, unless memory_limit says
+  // otherwise); beyond it DuckDB spills to a directory inside the lake, so a
+  // day larger than the budget is still merged and written (out-of-core sort
+  // and joins).
+  std::string memory_limit = options.memory_limit;
+  if (memory_limit.empty() && options.memory_budget_bytes > 0) {
+    // DuckDB needs some room of its own: never below 64 MiB.
+    memory_limit = std::to_string(std::max<std::int64_t>(64, options.memory_budget_bytes / 2 / (1024 * 1024))) + "MiB";
+  }
+  auto db = duck::Database::open(options.threads, memory_limit, shared->root + "/" + kSpillDir);
   if (!db) return tl::unexpected(db.error());
   shared->db = std::move(*db);
   auto con = duck::Connection::make(shared->db);

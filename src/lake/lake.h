@@ -2,8 +2,10 @@
 /// The data lake: hive-partitioned Parquet written and read through DuckDB.
 ///
 /// Layout under the lake root:
-///   kind=<dataset>/symbol=<SYM>/year=<YYYY>/month=<MM>/data.parquet
-/// with datasets bars_1m, ticks, trades, book. Each partition is one file,
+///   kind=bars_1m/symbol=<SYM>/year=<YYYY>/month=<MM>/data.parquet
+///   kind=ticks|trades|book/symbol=<SYM>/year=<YYYY>/month=<MM>/day=<DD>/data.parquet
+/// (UTC months and days; monthly ticks/trades/book files of older lakes are
+/// read, and the first write into such a month splits it into days). Each partition is one file,
 /// sorted by its key and free of duplicates:
 ///   bars_1m: (ts)   ticks, trades, book: (ts, seq)
 /// where `seq` numbers records that share a timestamp in arrival order.
@@ -66,6 +68,9 @@ struct PartitionInfo {
   std::string symbol;
   int year = 0;
   int month = 0;
+  /// The UTC day (1..31) of a ticks/trades/book partition; 0 for a whole
+  /// month (bars_1m, and ticks/trades/book months written before day partitions).
+  int day = 0;
   std::string path;
   std::int64_t rows = 0;
   std::int64_t bytes = 0;
@@ -111,6 +116,12 @@ struct LakeOptions {
   /// Parquet compression of written partitions: "zstd" (smallest), "lz4_raw",
   /// "snappy" (faster to read back) or "uncompressed". Files of any kind read back.
   std::string compression = "zstd";
+  /// What a writer may hold, in bytes (0: no bound). Split between the
+  /// records a ticks/trades/book writer buffers before handing them to DuckDB
+  /// (a quarter) and DuckDB's own memory_limit (half, unless `memory_limit`
+  /// is set), with DuckDB spilling to `<root>/.tmp` beyond it: a day of any
+  /// size is written within the budget plus a fixed overhead.
+  std::int64_t memory_budget_bytes = 0;
 };
 
 /// An open lake. Cheap to keep; owns one embedded DuckDB instance.
@@ -129,8 +140,10 @@ class Lake {
   virtual Expected<std::unique_ptr<LakeWriter>> writer(Dataset dataset, const std::string& symbol,
                                                        const WriteOptions& options = {}) = 0;
 
-  /// Partitions, optionally filtered; sorted by dataset, symbol, year, month;
-  /// with their marks (generated spans, provisional bars).
+  /// Partitions, optionally filtered; sorted by dataset, symbol, year, month,
+  /// day; with their marks (generated spans, provisional bars). Everything
+  /// comes from the files' Parquet footers (row-group statistics, key-value
+  /// metadata): no file is scanned unless it lacks statistics.
   virtual Expected<std::vector<PartitionInfo>> partitions(std::optional<Dataset> dataset = std::nullopt,
                                                           const std::string& symbol = "") = 0;
 

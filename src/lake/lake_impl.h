@@ -7,11 +7,14 @@
 ///   partition_marks.cpp  generated_bars (the marks in the partitions' metadata)
 ///   lake_query.cpp   query_csv (the SQL views, CSV output)
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "lake/duckdb_connection.h"
@@ -56,6 +59,17 @@ class LakeImpl final : public Lake {
 
   std::shared_ptr<LakeShared> shared_;
   duck::Connection con_;  ///< partitions() and query_csv(); writers and streams get their own
+
+  /// What identifies one version of a data file: a rewrite renames a new file
+  /// over it (new inode, size or mtime).
+  struct FileIdentity {
+    std::int64_t bytes = -1;
+    std::int64_t mtime_ns = 0;
+    std::uint64_t inode = 0;
+    bool operator==(const FileIdentity&) const = default;
+  };
+  /// partitions(): each file's statistics and marks as its footer said, by path.
+  std::map<std::string, std::pair<FileIdentity, PartitionInfo>> footer_cache_;
 };
 
 }  // namespace quant::lake

@@ -16,6 +16,8 @@ namespace quant::lake {
 namespace {
 
 constexpr const char* kHiveTypes = "hive_types={'symbol': VARCHAR, 'year': INTEGER, 'month': INTEGER}";
+constexpr const char* kHiveTypesDay =
+    "hive_types={'symbol': VARCHAR, 'year': INTEGER, 'month': INTEGER, 'day': INTEGER}";
 
 /// CSV field per RFC 4180.
 void write_csv_field(std::ostream& out, const char* data, std::size_t size) {
@@ -95,15 +97,30 @@ Expected<void> LakeImpl::define_views() {
     const std::string name(dataset_name(d));
     auto files = list_files(shared_->root, d, "");
     if (!files) return tl::unexpected(files.error());
+    // The exact files of the listing (not a glob): a month still being split
+    // into days shows its month file only, never both. Ticks, trades and book
+    // get a `day` column; their months from before day partitions take it from ts.
+    const bool daily = day_partitioned(d);
+    std::string day_files, month_files;
+    for (const PartitionFile& f : *files) {
+      std::string& list = f.day > 0 ? day_files : month_files;
+      list += (list.empty() ? "" : ", ") + sql_string(f.path);
+    }
     std::string body;
-    if (!files->empty()) {
-      body = "SELECT symbol, " + column_list(schema) + ", year, month FROM read_parquet(" +
-             sql_string(dataset_dir(shared_->root, d) + "/*/*/*/*.parquet") + ", hive_partitioning=true, " +
-             kHiveTypes + ")";
-    } else {
+    auto select = [&](const std::string& list, bool has_day) {
+      return "SELECT symbol, " + column_list(schema) + ", year, month" +
+             (daily ? (has_day ? std::string(", day") : std::string(", day(ts)::INTEGER AS day")) : std::string()) +
+             " FROM read_parquet([" + list + "], hive_partitioning=true, " + (has_day ? kHiveTypesDay : kHiveTypes) +
+             ")";
+    };
+    if (!day_files.empty()) body = select(day_files, true);
+    if (!month_files.empty()) body += (body.empty() ? "" : " UNION ALL ") + select(month_files, false);
+    if (body.empty()) {
       body = "SELECT NULL::VARCHAR AS symbol";
       for (const Column& c : schema.columns) body += std::string(", NULL::") + c.sql_type + " AS " + c.name;
-      body += ", NULL::INTEGER AS year, NULL::INTEGER AS month WHERE false";
+      body += ", NULL::INTEGER AS year, NULL::INTEGER AS month";
+      if (daily) body += ", NULL::INTEGER AS day";
+      body += " WHERE false";
     }
     if (auto made = con_.exec("CREATE OR REPLACE TEMP VIEW " + name + " AS " + body, "cannot define view " + name);
         !made) {

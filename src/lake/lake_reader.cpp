@@ -2,6 +2,7 @@
 // streamed file by file into batches, and the verify pass over a symbol's
 // bars, ticks and trades.
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -10,6 +11,8 @@
 #include <optional>
 #include <system_error>
 #include <utility>
+
+#include <sys/stat.h>
 
 #include "lake/bar_cache.h"
 #include "lake/bar_stream.h"
@@ -253,7 +256,7 @@ class BarStreamImpl final : public BarStream {
   std::vector<Bar> decoded_;
 };
 
-/// The data files of `dataset` and `symbol` whose month overlaps [from, to), in time order.
+/// The data files of `dataset` and `symbol` whose month (or day) overlaps [from, to), in time order.
 Expected<std::vector<std::string>> files_overlapping(const std::string& root, Dataset dataset,
                                                      const std::string& symbol, Timestamp from, Timestamp to) {
   if (auto ok = validate_symbol(symbol); !ok) return tl::unexpected(ok.error());
@@ -261,7 +264,7 @@ Expected<std::vector<std::string>> files_overlapping(const std::string& root, Da
   if (!files) return tl::unexpected(files.error());
   std::vector<std::string> paths;
   for (const PartitionFile& f : *files) {
-    if (month_overlaps(f.year, f.month, from, to)) paths.push_back(f.path);
+    if (overlaps(f, from, to)) paths.push_back(f.path);
   }
   return paths;
 }
@@ -388,28 +391,46 @@ Expected<std::vector<PartitionInfo>> LakeImpl::partitions(std::optional<Dataset>
     auto files = list_files(shared_->root, d, symbol);
     if (!files) return tl::unexpected(files.error());
     if (files->empty()) continue;
-    const std::size_t first_of_dataset = out.size();
+    // Footers already read by this Lake are not read again while the file is
+    // the same (a rewrite is a rename: a new inode): a poll every second costs
+    // a directory walk and a stat per partition, plus the footers of what changed.
     std::string list;
+    std::vector<std::string> fresh;
+    std::map<std::string, FileIdentity> fresh_ids;
     std::map<std::string, std::size_t> index;
     for (const PartitionFile& f : *files) {
+      struct stat st {};
+      if (::stat(f.path.c_str(), &st) != 0) {
+        return make_error("lake: cannot stat " + f.path + ": " + std::generic_category().message(errno));
+      }
+      const FileIdentity id{static_cast<std::int64_t>(st.st_size),
+                            static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
+                            static_cast<std::uint64_t>(st.st_ino)};
+      if (auto hit = footer_cache_.find(f.path); hit != footer_cache_.end() && hit->second.first == id) {
+        out.push_back(hit->second.second);
+        continue;
+      }
       list += (list.empty() ? "" : ", ") + sql_string(f.path);
       index[f.path] = out.size();
+      fresh.push_back(f.path);
       PartitionInfo info;
       info.dataset = d;
       info.symbol = f.symbol;
       info.year = f.year;
       info.month = f.month;
+      info.day = f.day;
       info.path = f.path;
-      std::error_code ec;
-      info.bytes = static_cast<std::int64_t>(fs::file_size(f.path, ec));
-      if (ec) return make_error("lake: cannot stat " + f.path + ": " + ec.message());
+      info.bytes = id.bytes;
       out.push_back(std::move(info));
+      fresh_ids[f.path] = id;
     }
+    if (fresh.empty()) continue;
+    std::map<std::string, std::size_t> positions = index;
     // Book files hold several rows per snapshot: rows counts rows. Rows and
     // the time range come from the files' footers (row-group statistics of
     // ts); only files without statistics (written by other tools) are scanned.
     auto read_stats = [&](const std::string& sql) -> Expected<void> {
-      auto result = con_.stream(sql, "cannot read partition statistics");
+      auto result = con_.query(sql, "cannot read partition statistics");
       if (!result) return tl::unexpected(result.error());
       return duck::for_each_row(*result, "reading partition statistics",
                                 [&](const duck::Chunk& chunk, std::size_t r) -> Expected<void> {
@@ -442,15 +463,14 @@ Expected<std::vector<PartitionInfo>> LakeImpl::partitions(std::optional<Dataset>
       }
     }
     // The partitions' marks (generated spans, provisional bars), from the footers.
-    std::vector<std::string> paths;
-    for (std::size_t p = first_of_dataset; p < out.size(); ++p) paths.push_back(out[p].path);
-    auto marks = read_marks(con_, paths);
+    auto marks = read_marks(con_, fresh);
     if (!marks) return tl::unexpected(marks.error());
-    for (std::size_t p = first_of_dataset; p < out.size(); ++p) {
-      auto it = marks->find(out[p].path);
-      if (it == marks->end()) continue;
-      out[p].generated = std::move(it->second.generated);
-      out[p].provisional = std::move(it->second.provisional);
+    for (const auto& [path, at] : positions) {
+      if (auto it = marks->find(path); it != marks->end()) {
+        out[at].generated = std::move(it->second.generated);
+        out[at].provisional = std::move(it->second.provisional);
+      }
+      footer_cache_[path] = {fresh_ids.at(path), out[at]};
     }
   }
   return out;

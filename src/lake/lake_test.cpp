@@ -24,17 +24,12 @@ namespace fs = std::filesystem;
 
 using quant::testing::make_bars;
 using quant::testing::open_lake;
+using quant::testing::query;
 using quant::testing::read_bars;
 using quant::testing::TempDir;
 using quant::testing::utc;
 using quant::testing::write_bars;
 
-std::string query(Lake& lake, const std::string& sql) {
-  std::ostringstream out;
-  auto rows = lake.query_csv(sql, out);
-  EXPECT_TRUE(rows.has_value()) << (rows ? "" : rows.error().message);
-  return out.str();
-}
 
 TEST(LakeTest, BarsAcrossThreeMonthsLandInThreePartitionsAndStreamBack) {
   TempDir dir;

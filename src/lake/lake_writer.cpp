@@ -1,6 +1,7 @@
 // The write path above the partition: Lake::writer() (one writer lock per
-// lake), buffering records per month, numbering seqs and turning records into
-// column chunks for PartitionWriter.
+// lake), buffering records per partition (month for bars, day for ticks,
+// trades and book) within the memory budget, numbering seqs and turning
+// records into column chunks for PartitionWriter.
 #include "lake/lake_writer.h"
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <limits>
 #include <map>
 #include <system_error>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -17,6 +19,7 @@
 #include <unistd.h>
 
 #include "lake/lake_impl.h"
+#include "lake/partition_files.h"
 #include "lake/partition_writer.h"
 
 namespace quant::lake {
@@ -62,19 +65,6 @@ inline void set_nullable(double* data, std::uint64_t* validity, std::size_t row,
   }
 }
 
-struct SeqTick {
-  Tick tick;
-  std::int32_t seq;
-};
-struct SeqTrade {
-  Trade trade;
-  std::int32_t seq;
-};
-struct SeqBook {
-  const BookSnapshot* book;
-  std::int32_t seq;
-};
-
 /// Writes rows [begin, end) into chunk rows [0, end - begin).
 void fill(duck::ChunkBuilder& b, const std::vector<Bar>& rows, std::size_t begin, std::size_t end) {
   auto* ts = b.column<std::int64_t>(0);
@@ -98,7 +88,8 @@ void fill(duck::ChunkBuilder& b, const std::vector<Bar>& rows, std::size_t begin
   }
 }
 
-void fill(duck::ChunkBuilder& b, const std::vector<SeqTick>& rows, std::size_t begin, std::size_t end) {
+void fill(duck::ChunkBuilder& b, const std::vector<Tick>& rows, const std::vector<std::int32_t>& seqs,
+          std::size_t begin, std::size_t end) {
   auto* ts = b.column<std::int64_t>(0);
   auto* seq = b.column<std::int32_t>(1);
   double* values[6];
@@ -109,9 +100,9 @@ void fill(duck::ChunkBuilder& b, const std::vector<SeqTick>& rows, std::size_t b
   }
   auto* flags = b.column<std::uint32_t>(8);
   for (std::size_t i = begin, r = 0; i < end; ++i, ++r) {
-    const Tick& t = rows[i].tick;
+    const Tick& t = rows[i];
     ts[r] = to_epoch_ns(t.ts);
-    seq[r] = rows[i].seq;
+    seq[r] = seqs[i];
     set_nullable(values[0], valid[0], r, t.bid);
     set_nullable(values[1], valid[1], r, t.ask);
     set_nullable(values[2], valid[2], r, t.last);
@@ -122,16 +113,17 @@ void fill(duck::ChunkBuilder& b, const std::vector<SeqTick>& rows, std::size_t b
   }
 }
 
-void fill(duck::ChunkBuilder& b, const std::vector<SeqTrade>& rows, std::size_t begin, std::size_t end) {
+void fill(duck::ChunkBuilder& b, const std::vector<Trade>& rows, const std::vector<std::int32_t>& seqs,
+          std::size_t begin, std::size_t end) {
   auto* ts = b.column<std::int64_t>(0);
   auto* seq = b.column<std::int32_t>(1);
   auto* price = b.column<double>(2);
   auto* volume = b.column<double>(3);
   auto* aggressor = b.column<std::int8_t>(4);
   for (std::size_t i = begin, r = 0; i < end; ++i, ++r) {
-    const Trade& t = rows[i].trade;
+    const Trade& t = rows[i];
     ts[r] = to_epoch_ns(t.ts);
-    seq[r] = rows[i].seq;
+    seq[r] = seqs[i];
     price[r] = t.price;
     volume[r] = t.volume;
     aggressor[r] = static_cast<std::int8_t>(t.aggressor);
@@ -144,8 +136,8 @@ struct BookRow {
   std::int16_t level;
 };
 
-void fill(duck::ChunkBuilder& b, const std::vector<SeqBook>& books, const std::vector<BookRow>& rows, std::size_t begin,
-          std::size_t end) {
+void fill(duck::ChunkBuilder& b, const std::vector<BookSnapshot>& books, const std::vector<std::int32_t>& seqs,
+          const std::vector<BookRow>& rows, std::size_t begin, std::size_t end) {
   auto* ts = b.column<std::int64_t>(0);
   auto* seq = b.column<std::int32_t>(1);
   auto* level = b.column<std::int16_t>(2);
@@ -157,25 +149,39 @@ void fill(duck::ChunkBuilder& b, const std::vector<SeqBook>& books, const std::v
   }
   constexpr double kNull = std::numeric_limits<double>::quiet_NaN();
   for (std::size_t i = begin, r = 0; i < end; ++i, ++r) {
-    const SeqBook& snap = books[rows[i].index];
+    const BookSnapshot& snap = books[rows[i].index];
     const auto lv = static_cast<std::size_t>(rows[i].level);
-    ts[r] = to_epoch_ns(snap.book->ts);
-    seq[r] = snap.seq;
+    ts[r] = to_epoch_ns(snap.ts);
+    seq[r] = seqs[rows[i].index];
     level[r] = rows[i].level;
-    const bool has_bid = lv < snap.book->bids.size();
-    const bool has_ask = lv < snap.book->asks.size();
-    set_nullable(values[0], valid[0], r, has_bid ? snap.book->bids[lv].price : kNull);
-    set_nullable(values[1], valid[1], r, has_bid ? snap.book->bids[lv].size : kNull);
-    set_nullable(values[2], valid[2], r, has_ask ? snap.book->asks[lv].price : kNull);
-    set_nullable(values[3], valid[3], r, has_ask ? snap.book->asks[lv].size : kNull);
+    const bool has_bid = lv < snap.bids.size();
+    const bool has_ask = lv < snap.asks.size();
+    set_nullable(values[0], valid[0], r, has_bid ? snap.bids[lv].price : kNull);
+    set_nullable(values[1], valid[1], r, has_bid ? snap.bids[lv].size : kNull);
+    set_nullable(values[2], valid[2], r, has_ask ? snap.asks[lv].price : kNull);
+    set_nullable(values[3], valid[3], r, has_ask ? snap.asks[lv].size : kNull);
   }
 }
 
-std::pair<int, int> year_month(Timestamp ts) {
-  const CivilTime c = to_civil_utc(ts);
-  return {c.year, static_cast<int>(c.month)};
+constexpr std::int64_t kNsPerDay = 86'400'000'000'000;
+
+/// Bytes a buffered record holds (its seq included), for the memory budget.
+template <class Record>
+std::size_t record_bytes(const Record& record) {
+  if constexpr (std::is_same_v<Record, BookSnapshot>) {
+    return sizeof(BookSnapshot) + sizeof(std::int32_t) +
+           (record.bids.capacity() + record.asks.capacity()) * sizeof(BookLevel) +
+           std::max(record.bids.size(), record.asks.size()) * sizeof(BookRow);
+  } else {
+    return sizeof(Record) + sizeof(std::int32_t);
+  }
 }
 
+/// Buffers records per partition (a UTC month for bars, a UTC day for ticks,
+/// trades and book) and writes each partition through a PartitionWriter.
+/// With a memory budget, a partition whose records outgrow the writer's share
+/// is handed to DuckDB block by block (sorted, numbered) and merged when the
+/// input leaves it: memory holds one block, DuckDB spills the rest.
 template <class Record>
 class WriterImpl final : public LakeWriter {
  public:
@@ -183,8 +189,13 @@ class WriterImpl final : public LakeWriter {
              std::shared_ptr<WriterLock> lock, const WriteOptions& options)
       : lake_(std::move(lake)),
         dataset_(dataset),
+        daily_(day_partitioned(dataset)),
         lock_(std::move(lock)),
         provisional_tail_(options.provisional_tail && std::is_same_v<Record, Bar>),
+        block_bytes_(std::is_same_v<Record, Bar> || lake_->options.memory_budget_bytes <= 0
+                         ? std::numeric_limits<std::size_t>::max()
+                         : static_cast<std::size_t>(
+                               std::max<std::int64_t>(lake_->options.memory_budget_bytes / 4, std::int64_t{1} << 16))),
         partition_(*lake_, dataset, std::move(symbol), std::move(con), options) {}
 
   void add(const Bar& bar) override { push(bar); }
@@ -195,13 +206,11 @@ class WriterImpl final : public LakeWriter {
   Expected<WriteStats> flush() override {
     if (error_) return tl::unexpected(*error_);
     flushing_ = true;
-    while (!buffers_.empty()) {
-      auto it = buffers_.begin();
-      if (auto written = write(it->first, it->second); !written) {
+    if (current_) {
+      if (auto written = write(*current_); !written) {
         error_ = written.error();
         return tl::unexpected(*error_);
       }
-      buffers_.erase(it);
     }
     return stats_;
   }
@@ -218,63 +227,91 @@ class WriterImpl final : public LakeWriter {
     } else {
       ++stats_.received;
       if (stats_.received == 1 || record.ts > last_ts_) last_ts_ = record.ts;
-      // Fast path: still inside the current month (most records of ordered input).
-      if (current_buffer_ != nullptr && record.ts >= current_begin_ && record.ts < current_end_) {
-        current_buffer_->push_back(record);
-        return;
-      }
-      const auto [year, month] = year_month(record.ts);
-      const int key = year * 12 + (month - 1);
-      // Time-ordered input leaves a partition for good: write it out now so
-      // memory holds one month at a time.
-      if (current_ && *current_ != key) {
-        auto prev = buffers_.find(*current_);
-        if (prev != buffers_.end() && !prev->second.empty()) {
-          if (auto written = write(prev->first, prev->second); !written) {
+      // Fast path: still inside the current partition (most records of ordered input).
+      if (!(current_ && record.ts >= current_begin_ && record.ts < current_end_)) {
+        const int key = key_of(record.ts);
+        // The input leaves a partition: write it out now so memory holds one
+        // partition at a time (time-ordered input writes each partition once;
+        // other input merges into partitions already written).
+        if (current_ && *current_ != key) {
+          if (auto written = write(*current_); !written) {
             error_ = written.error();
             return;
           }
-          buffers_.erase(prev);
+        }
+        if (!current_) {
+          current_ = key;
+          if (buffer_.capacity() == 0) {
+            const std::size_t cap = block_bytes_ == std::numeric_limits<std::size_t>::max()
+                                        ? last_partition_rows_ + last_partition_rows_ / 8
+                                        : std::min(last_partition_rows_ + last_partition_rows_ / 8,
+                                                   block_bytes_ / (sizeof(Record) + sizeof(std::int32_t)));
+            buffer_.reserve(cap);
+          }
+          std::tie(current_begin_, current_end_) = span_of(key);
         }
       }
-      current_ = key;
-      current_buffer_ = &buffers_[key];
-      if (current_buffer_->capacity() == 0) {
-        if (spare_.capacity() > 0) current_buffer_->swap(spare_);
-        current_buffer_->reserve(last_partition_rows_ + last_partition_rows_ / 8);
+      buffer_.push_back(record);
+      if (block_bytes_ != std::numeric_limits<std::size_t>::max()) {
+        buffer_bytes_ += record_bytes(record);
+        if (buffer_bytes_ >= block_bytes_) {
+          // Over the writer's share of the budget: DuckDB takes this block now.
+          if (auto staged = stage_block(); !staged) error_ = staged.error();
+        }
       }
-      current_begin_ = month_start(year, month);
-      current_end_ = month == 12 ? month_start(year + 1, 1) : month_start(year, month + 1);
-      current_buffer_->push_back(record);
     }
   }
 
-  static Timestamp month_start(int year, int month) {
-    LocalTime t;
-    QUANT_CHECK(make_local_time(year, month, 1, 0, 0, 0, 0, t));
-    return Timestamp(t.time_since_epoch());
+  int key_of(Timestamp ts) const {
+    if (daily_) {
+      const std::int64_t ns = to_epoch_ns(ts);
+      return static_cast<int>(ns >= 0 ? ns / kNsPerDay : -((-ns + kNsPerDay - 1) / kNsPerDay));
+    }
+    const CivilTime c = to_civil_utc(ts);
+    return c.year * 12 + static_cast<int>(c.month) - 1;
   }
 
-  Expected<void> write(int key, std::vector<Record>& records) {
+  std::pair<Timestamp, Timestamp> span_of(int key) const {
+    const PartitionKey k = parts_of(key);
+    return partition_span(k.year, k.month, k.day);
+  }
+
+  PartitionKey parts_of(int key) const {
+    if (daily_) {
+      const CivilTime c = to_civil_utc(from_epoch_ns(std::int64_t{key} * kNsPerDay));
+      return PartitionKey{c.year, static_cast<int>(c.month), static_cast<int>(c.day)};
+    }
     const int year = key >= 0 ? key / 12 : -((-key + 11) / 12);
-    const int month = key - year * 12 + 1;
-    // A buffer being written is never appended to again through the cached pointer.
-    if (current_buffer_ == &records) current_buffer_ = nullptr;
-    last_partition_rows_ = records.size();
+    return PartitionKey{year, key - year * 12 + 1, 0};
+  }
+
+  /// Sorts the buffered records by time, numbers them (seq, continuing the
+  /// blocks already staged for this partition) and appends them to the
+  /// staging table; the buffer is emptied.
+  Expected<void> stage_block() {
+    std::vector<Record>& records = buffer_;
+    last_partition_rows_ = std::max(last_partition_rows_, records.size());
+    buffer_bytes_ = 0;
+    if (records.empty()) return {};
     auto by_time = [](const Record& a, const Record& b) { return a.ts < b.ts; };
     if (!std::is_sorted(records.begin(), records.end(), by_time)) {
       std::stable_sort(records.begin(), records.end(), by_time);
     }
-    Expected<void> staged;
-    StagedRows rows_info;
-    if (!records.empty()) {
-      rows_info.first = records.front().ts;
-      rows_info.last = records.back().ts;
+    const bool append = staged_.records > 0;
+    if (!append) {
+      staged_.first = records.front().ts;
+      staged_.last = records.back().ts;
+    } else {
+      // A block that starts before the last one ended: the seqs of records
+      // sharing a timestamp across blocks are renumbered in DuckDB at commit.
+      if (records.front().ts < staged_.last) staged_.resequence = true;
+      staged_.first = std::min(staged_.first, records.front().ts);
+      staged_.last = std::max(staged_.last, records.back().ts);
     }
     // The write's last bar, when it is in this partition: only known once the
     // input has ended (flush), which is when time-ordered input writes its last month.
-    if (provisional_tail_ && flushing_ && !records.empty() && records.back().ts == last_ts_) rows_info.tail = last_ts_;
-    std::int64_t& staged_records = rows_info.records;
+    if (provisional_tail_ && flushing_ && records.back().ts == last_ts_) staged_.tail = last_ts_;
+    Expected<void> staged;
     if constexpr (std::is_same_v<Record, Bar>) {
       // Repeated timestamps inside the input: the first one wins.
       std::vector<Bar> unique;
@@ -286,61 +323,84 @@ class WriterImpl final : public LakeWriter {
         }
         unique.push_back(bar);
       }
-      staged_records = static_cast<std::int64_t>(unique.size());
-      staged = partition_.stage(unique.size(), [&](duck::ChunkBuilder& b, std::size_t begin, std::size_t end) {
+      staged_.records += static_cast<std::int64_t>(unique.size());
+      staged = partition_.stage(append, unique.size(), [&](duck::ChunkBuilder& b, std::size_t begin, std::size_t end) {
         fill(b, unique, begin, end);
       });
-    } else if constexpr (std::is_same_v<Record, BookSnapshot>) {
-      std::vector<SeqBook> books;
-      std::vector<BookRow> rows;
-      books.reserve(records.size());
+    } else {
+      // seq: arrival order among records sharing a timestamp.
+      seqs_.resize(records.size());
       for (std::size_t i = 0; i < records.size(); ++i) {
-        const BookSnapshot& b = records[i];
-        const std::int32_t seq = (i > 0 && records[i - 1].ts == b.ts) ? books.back().seq + 1 : 0;
-        books.push_back(SeqBook{&b, seq});
-        // An empty snapshot keeps one all-NULL level so that it is not lost.
-        const std::size_t levels = std::max<std::size_t>(1, std::max(b.bids.size(), b.asks.size()));
-        for (std::size_t lv = 0; lv < levels && lv <= 32767; ++lv) {
-          rows.push_back(BookRow{static_cast<std::uint32_t>(i), static_cast<std::int16_t>(lv)});
+        if (i > 0 && records[i - 1].ts == records[i].ts) {
+          seqs_[i] = seqs_[i - 1] + 1;
+        } else if (i == 0 && append && records[0].ts == staged_last_ts_) {
+          seqs_[i] = staged_last_seq_ + 1;
+        } else {
+          seqs_[i] = 0;
         }
       }
-      staged_records = static_cast<std::int64_t>(books.size());
-      staged = partition_.stage(rows.size(), [&](duck::ChunkBuilder& b, std::size_t begin, std::size_t end) {
-        fill(b, books, rows, begin, end);
-      });
-    } else {
-      using Row = std::conditional_t<std::is_same_v<Record, Tick>, SeqTick, SeqTrade>;
-      std::vector<Row> rows;
-      rows.reserve(records.size());
-      for (std::size_t i = 0; i < records.size(); ++i) {
-        const std::int32_t seq = (i > 0 && records[i - 1].ts == records[i].ts) ? rows.back().seq + 1 : 0;
-        rows.push_back(Row{records[i], seq});
+      staged_last_ts_ = records.back().ts;
+      staged_last_seq_ = seqs_.back();
+      staged_.records += static_cast<std::int64_t>(records.size());
+      if constexpr (std::is_same_v<Record, BookSnapshot>) {
+        std::vector<BookRow> rows;
+        rows.reserve(records.size());
+        for (std::size_t i = 0; i < records.size(); ++i) {
+          const BookSnapshot& b = records[i];
+          // An empty snapshot keeps one all-NULL level so that it is not lost.
+          const std::size_t levels = std::max<std::size_t>(1, std::max(b.bids.size(), b.asks.size()));
+          for (std::size_t lv = 0; lv < levels && lv <= 32767; ++lv) {
+            rows.push_back(BookRow{static_cast<std::uint32_t>(i), static_cast<std::int16_t>(lv)});
+          }
+        }
+        staged = partition_.stage(append, rows.size(), [&](duck::ChunkBuilder& b, std::size_t begin, std::size_t end) {
+          fill(b, records, seqs_, rows, begin, end);
+        });
+      } else {
+        staged = partition_.stage(
+            append, records.size(),
+            [&](duck::ChunkBuilder& b, std::size_t begin, std::size_t end) { fill(b, records, seqs_, begin, end); });
       }
-      staged_records = static_cast<std::int64_t>(rows.size());
-      staged = partition_.stage(
-          rows.size(), [&](duck::ChunkBuilder& b, std::size_t begin, std::size_t end) { fill(b, rows, begin, end); });
     }
-    if (!staged) return staged;
     records.clear();
-    // Keep the storage for the next month: fresh pages cost a fault each.
-    if (records.capacity() > spare_.capacity()) spare_.swap(records);
-    records.shrink_to_fit();
-    return partition_.commit(year, month, rows_info, stats_);
+    return staged;
+  }
+
+  /// Stages what is left of partition `key` and merges it into the lake.
+  Expected<void> write(int key) {
+    auto staged = stage_block();
+    current_.reset();
+    if (!staged) return staged;
+    StagedRows rows = staged_;
+    staged_ = StagedRows{};
+    staged_last_seq_ = 0;
+    // Keep the storage for the next partition (fresh pages cost a fault each),
+    // unless a budget bounds it and it grew beyond one block.
+    if (block_bytes_ != std::numeric_limits<std::size_t>::max() && buffer_.capacity() * sizeof(Record) > block_bytes_) {
+      buffer_.shrink_to_fit();
+    }
+    if (rows.records == 0) return {};
+    return partition_.commit(parts_of(key), rows, stats_);
   }
 
   std::shared_ptr<const LakeShared> lake_;
   Dataset dataset_;
+  bool daily_;  ///< partitions are UTC days (ticks, trades, book), else UTC months (bars)
   std::shared_ptr<WriterLock> lock_;
   bool provisional_tail_;
-  bool flushing_ = false;  ///< flush() has started: the input has ended
-  Timestamp last_ts_{};    ///< the latest record received
+  std::size_t block_bytes_;  ///< the writer's share of the memory budget (max: unbounded)
+  bool flushing_ = false;    ///< flush() has started: the input has ended
+  Timestamp last_ts_{};      ///< the latest record received
   PartitionWriter partition_;
-  std::map<int, std::vector<Record>> buffers_;
-  std::optional<int> current_;
-  std::vector<Record>* current_buffer_ = nullptr;  ///< buffers_[*current_], valid until it is written
-  Timestamp current_begin_{}, current_end_{};      ///< the UTC month of current_
-  std::size_t last_partition_rows_ = 0;            ///< capacity hint for the next month
-  std::vector<Record> spare_;                      ///< storage of the last written month, reused
+  std::optional<int> current_;                 ///< the partition being buffered
+  Timestamp current_begin_{}, current_end_{};  ///< its UTC span
+  std::vector<Record> buffer_;                 ///< its records not yet staged
+  std::size_t buffer_bytes_ = 0;               ///< what they hold (only counted under a budget)
+  std::vector<std::int32_t> seqs_;             ///< seq of each record of the block being staged
+  StagedRows staged_;                          ///< what the current partition staged so far
+  Timestamp staged_last_ts_{};                 ///< the last staged record's ts and seq: the next
+  std::int32_t staged_last_seq_ = 0;           ///< block continues the numbering
+  std::size_t last_partition_rows_ = 0;        ///< capacity hint for the next partition
   WriteStats stats_;
   std::optional<Error> error_;
 };

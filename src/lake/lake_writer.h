@@ -56,9 +56,11 @@ struct WriteStats {
 };
 
 /// Buffers records of one dataset and symbol and writes them partition by
-/// partition. Records may come in any order; memory stays bounded for
-/// time-ordered input (a partition is written once the input has moved past
-/// it). Nothing is visible before `flush()` (or an automatic partition flush)
+/// partition (bars: UTC months; ticks, trades, book: UTC days). Records may
+/// come in any order; a partition is written once the input moves past it.
+/// Memory: one partition's records, or with LakeOptions::memory_budget_bytes
+/// at most a quarter of the budget (larger days go to DuckDB block by block,
+/// whatever the input's order). Nothing is visible before `flush()` (or an automatic partition flush)
 /// renames the file into place. Ticks, trades and book snapshots that share a
 /// timestamp get `seq` 0, 1, 2 ... in arrival order within one partition
 /// write; the same input therefore gets the same seqs and deduplicates. (A

@@ -32,9 +32,16 @@ std::string dataset_dir(const std::string& root, Dataset dataset) {
   return root + "/kind=" + std::string(dataset_name(dataset));
 }
 
-std::string partition_dir(const std::string& root, Dataset dataset, const std::string& symbol, int year, int month) {
-  char ym[48];
-  std::snprintf(ym, sizeof ym, "/year=%04d/month=%02d", year, month);
+bool day_partitioned(Dataset dataset) { return dataset != Dataset::Bars1m; }
+
+std::string partition_dir(const std::string& root, Dataset dataset, const std::string& symbol, int year, int month,
+                          int day) {
+  char ym[64];
+  if (day > 0) {
+    std::snprintf(ym, sizeof ym, "/year=%04d/month=%02d/day=%02d", year, month, day);
+  } else {
+    std::snprintf(ym, sizeof ym, "/year=%04d/month=%02d", year, month);
+  }
   return dataset_dir(root, dataset) + "/symbol=" + symbol + ym;
 }
 
@@ -66,26 +73,50 @@ Expected<std::vector<PartitionFile>> list_files(const std::string& root, Dataset
       if (!months) return tl::unexpected(months.error());
       for (const fs::path& month_dir : *months) {
         if (!parse_int_key(month_dir.filename().string(), "month", file.month)) continue;
+        file.day = 0;
         const fs::path data = month_dir / kDataFile;
-        if (!fs::is_regular_file(data, ec)) continue;
-        file.path = data.string();
-        files.push_back(file);
+        if (fs::is_regular_file(data, ec)) {
+          // A whole month (bars, or a lake from before day partitions): while
+          // it exists it is the month's only data.
+          file.path = data.string();
+          files.push_back(file);
+          continue;
+        }
+        if (!day_partitioned(dataset)) continue;
+        auto days = dirs(month_dir);
+        if (!days) return tl::unexpected(days.error());
+        for (const fs::path& day_dir : *days) {
+          if (!parse_int_key(day_dir.filename().string(), "day", file.day) || file.day < 1 || file.day > 31) continue;
+          const fs::path day_data = day_dir / kDataFile;
+          if (!fs::is_regular_file(day_data, ec)) continue;
+          file.path = day_data.string();
+          files.push_back(file);
+        }
       }
     }
   }
   std::sort(files.begin(), files.end(), [](const PartitionFile& a, const PartitionFile& b) {
-    return std::tie(a.symbol, a.year, a.month) < std::tie(b.symbol, b.year, b.month);
+    return std::tie(a.symbol, a.year, a.month, a.day) < std::tie(b.symbol, b.year, b.month, b.day);
   });
   return files;
 }
 
-bool month_overlaps(int year, int month, Timestamp from, Timestamp to) {
+std::pair<Timestamp, Timestamp> partition_span(int year, int month, int day) {
   constexpr std::int64_t kNsPerDay = 86'400'000'000'000;
+  if (day > 0) {
+    const std::int64_t start = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+    return {from_epoch_ns(start * kNsPerDay), from_epoch_ns((start + 1) * kNsPerDay)};
+  }
   const std::int64_t start = days_from_civil(year, static_cast<unsigned>(month), 1) * kNsPerDay;
   const std::int64_t end =
       (month == 12 ? days_from_civil(year + 1, 1, 1) : days_from_civil(year, static_cast<unsigned>(month + 1), 1)) *
       kNsPerDay;
-  return start < to_epoch_ns(to) && end > to_epoch_ns(from);
+  return {from_epoch_ns(start), from_epoch_ns(end)};
+}
+
+bool overlaps(const PartitionFile& file, Timestamp from, Timestamp to) {
+  const auto [start, end] = partition_span(file.year, file.month, file.day);
+  return start < to && end > from;
 }
 
 }  // namespace quant::lake

@@ -140,7 +140,7 @@ Expected<std::vector<GeneratedSpan>> LakeImpl::generated_bars(const std::string&
   if (!files) return tl::unexpected(files.error());
   std::vector<std::string> paths;
   for (const PartitionFile& f : *files) {
-    if (month_overlaps(f.year, f.month, from, to)) paths.push_back(f.path);
+    if (overlaps(f, from, to)) paths.push_back(f.path);
   }
   auto marks = read_marks(con_, paths);
   if (!marks) return tl::unexpected(marks.error());

@@ -89,11 +89,146 @@ PartitionWriter::PartitionWriter(const LakeShared& lake, Dataset dataset, std::s
       con_(std::move(con)),
       builder_(column_types(schema_)) {}
 
-Expected<duck::Appender> PartitionWriter::open_staging() {
-  auto created = con_.exec("CREATE OR REPLACE TEMP TABLE new_rows (" + column_ddl(schema_) + ")",
-                           "cannot create the staging table");
-  if (!created) return tl::unexpected(created.error());
+Expected<duck::Appender> PartitionWriter::open_staging(bool append) {
+  if (!append) {
+    auto created = con_.exec("CREATE OR REPLACE TEMP TABLE new_rows (" + column_ddl(schema_) + ")",
+                             "cannot create the staging table");
+    if (!created) return tl::unexpected(created.error());
+  }
   return duck::Appender::open(con_, "new_rows");
+}
+
+Expected<void> PartitionWriter::resequence() {
+  // Rows of one timestamp keep their staging order (rowid): each block was
+  // stably sorted by time, and blocks were staged in arrival order. A book
+  // snapshot's rows are consecutive levels from 0, so rowid - level names it.
+  std::string cols;
+  for (const Column& c : schema_.columns) {
+    std::string name = c.name;
+    if (name == "seq") {
+      name = dataset_ == Dataset::Book
+                 ? "(dense_rank() OVER (PARTITION BY ts ORDER BY rowid - level) - 1)::INTEGER AS seq"
+                 : "(row_number() OVER (PARTITION BY ts ORDER BY rowid) - 1)::INTEGER AS seq";
+    }
+    cols += (cols.empty() ? "" : ", ") + name;
+  }
+  // Not sorted here (a CTAS does not promise to keep an ORDER BY's order):
+  // the COPY sorts.
+  auto made = con_.exec("CREATE OR REPLACE TEMP TABLE new_rows_seq AS SELECT " + cols + " FROM new_rows",
+                        "cannot renumber the staged rows");
+  if (!made) return made;
+  auto dropped = con_.exec("DROP TABLE new_rows", "cannot renumber the staged rows");
+  if (!dropped) return dropped;
+  return con_.exec("ALTER TABLE new_rows_seq RENAME TO new_rows", "cannot renumber the staged rows");
+}
+
+Expected<void> PartitionWriter::publish(const std::string& partial, const std::string& final_path,
+                                        const std::string& dir, bool new_dir) {
+  std::error_code ec;
+  // Durable before visible: the data reaches the disk, then the rename
+  // publishes it atomically, then the directory entry is made durable.
+  if (auto synced = fsync_path(partial, false); !synced) {
+    fs::remove(partial, ec);
+    return synced;
+  }
+  if (::rename(partial.c_str(), final_path.c_str()) != 0) {
+    const int err = errno;
+    fs::remove(partial, ec);
+    return make_error("lake: cannot rename " + partial + " to " + final_path + ": " + errno_text(err));
+  }
+  // The bar cache described the old file: never used again (its key no longer
+  // matches), so it goes now rather than when the next read replaces it.
+  fs::remove(bar_cache_path(final_path), ec);
+  if (auto synced = fsync_path(dir, true); !synced) return synced;
+  if (new_dir) {
+    // New directories must be durable in their parents too.
+    for (fs::path p = fs::path(dir).parent_path(); p.string().size() >= lake_.root.size(); p = p.parent_path()) {
+      if (auto synced = fsync_path(p.string(), true); !synced) return synced;
+      if (p.string().size() == lake_.root.size()) break;
+    }
+  }
+  return {};
+}
+
+Expected<void> PartitionWriter::migrate_month(int year, int month) {
+  const std::string month_dir = partition_dir(lake_.root, dataset_, symbol_, year, month);
+  const std::string month_file = month_dir + "/" + kDataFile;
+  std::error_code ec;
+  if (!day_partitioned(dataset_) || !fs::is_regular_file(month_file, ec)) return {};
+  // Day directories beside the month file are invisible to readers: the
+  // leftovers of a migration that died before its unlink. Start over.
+  for (fs::directory_iterator it(month_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_directory() && it->path().filename().string().rfind("day=", 0) == 0) {
+      std::error_code rm_ec;
+      fs::remove_all(it->path(), rm_ec);
+      if (rm_ec) return make_error("lake: cannot remove " + it->path().string() + ": " + rm_ec.message());
+    }
+  }
+  if (ec) return make_error("lake: cannot list " + month_dir + ": " + ec.message());
+  PartitionMarks marks;
+  auto read = read_marks(con_, {month_file});
+  if (!read) return tl::unexpected(read.error());
+  if (auto it = read->find(month_file); it != read->end()) marks = it->second;
+
+  const std::string source = "read_parquet(" + sql_string(month_file) + ", hive_partitioning=false)";
+  struct Day {
+    std::int64_t index;         ///< days since the epoch
+    Timestamp first{}, last{};  ///< its rows' span
+  };
+  std::vector<Day> days;
+  auto listed = con_.query(
+      "SELECT (epoch_ns(ts) // 86400000000000)::BIGINT AS d, epoch_ns(min(ts)), epoch_ns(max(ts)) "
+      "FROM " +
+          source + " WHERE ts IS NOT NULL GROUP BY d ORDER BY d",
+      "cannot read the days of " + month_file);
+  if (!listed) return tl::unexpected(listed.error());
+  auto collected = duck::for_each_row(
+      *listed, "reading the days of " + month_file, [&](const duck::Chunk& rows, std::size_t r) -> Expected<void> {
+        days.push_back(Day{rows.data<std::int64_t>(0)[r], from_epoch_ns(rows.data<std::int64_t>(1)[r]),
+                           from_epoch_ns(rows.data<std::int64_t>(2)[r])});
+        return {};
+      });
+  if (!collected) return collected;
+  constexpr std::int64_t kNsPerDay = 86'400'000'000'000;
+  for (const Day& day : days) {
+    const std::int64_t d = day.index;
+    const CivilTime c = to_civil_utc(from_epoch_ns(d * kNsPerDay));
+    const std::string dir =
+        partition_dir(lake_.root, dataset_, symbol_, c.year, static_cast<int>(c.month), static_cast<int>(c.day));
+    const bool new_dir = !fs::exists(dir, ec);
+    fs::create_directories(dir, ec);
+    if (ec) return make_error("lake: cannot create " + dir + ": " + ec.message());
+    // Generated spans follow their rows: clipped to the day's rows.
+    PartitionMarks day_marks;
+    for (const GeneratedSpan& span : marks.generated) {
+      if (span.first <= day.last && span.last >= day.first) {
+        day_marks.generated.push_back(
+            GeneratedSpan{std::max(span.first, day.first), std::min(span.last, day.last), span.label});
+      }
+    }
+    const std::string partial = partial_path(dir);
+    auto copied =
+        con_.exec("COPY (SELECT " + column_list(schema_) + " FROM " + source + " WHERE ts >= make_timestamp_ns(" +
+                      std::to_string(d * kNsPerDay) + ") AND ts < make_timestamp_ns(" +
+                      std::to_string((d + 1) * kNsPerDay) + ") ORDER BY " + schema_.order_key + ") TO " +
+                      sql_string(partial) + copy_options() + kv_metadata_option(day_marks) + ")",
+                  "cannot write " + partial);
+    if (!copied) {
+      fs::remove(partial, ec);
+      return copied;
+    }
+    if (auto published = publish(partial, dir + "/" + kDataFile, dir, new_dir); !published) return published;
+  }
+  // The switch: from here on readers see the days.
+  if (::unlink(month_file.c_str()) != 0) {
+    return make_error("lake: cannot remove " + month_file + " after splitting it into days: " + errno_text(errno));
+  }
+  return fsync_path(month_dir, true);
+}
+
+std::string PartitionWriter::copy_options() const {
+  return " (FORMAT parquet, COMPRESSION " + lake_.options.compression + ", ROW_GROUP_SIZE " +
+         std::to_string(std::max<std::int64_t>(1, lake_.options.row_group_rows));
 }
 
 Expected<bool> PartitionWriter::later_partition_exists(int year, int month) const {
@@ -103,8 +238,15 @@ Expected<bool> PartitionWriter::later_partition_exists(int year, int month) cons
                      [&](const PartitionFile& f) { return f.year * 12 + f.month > year * 12 + month; });
 }
 
-Expected<void> PartitionWriter::commit(int year, int month, const StagedRows& staged, WriteStats& stats) {
-  const std::string dir = partition_dir(lake_.root, dataset_, symbol_, year, month);
+Expected<void> PartitionWriter::commit(const PartitionKey& key, const StagedRows& staged, WriteStats& stats) {
+  const int year = key.year, month = key.month;
+  if (key.day > 0) {
+    if (auto migrated = migrate_month(year, month); !migrated) return migrated;
+  }
+  if (staged.resequence) {
+    if (auto renumbered = resequence(); !renumbered) return renumbered;
+  }
+  const std::string dir = partition_dir(lake_.root, dataset_, symbol_, year, month, key.day);
   const std::string final_path = dir + "/" + kDataFile;
   const std::string partial = partial_path(dir);
   std::error_code ec;
@@ -139,15 +281,16 @@ Expected<void> PartitionWriter::commit(int year, int month, const StagedRows& st
     stats.provisional = *staged.tail;
   };
 
-  const std::string options = " (FORMAT parquet, COMPRESSION " + lake_.options.compression + ", ROW_GROUP_SIZE " +
-                              std::to_string(std::max<std::int64_t>(1, lake_.options.row_group_rows));
+  const std::string options = copy_options();
   const std::string columns = column_list(schema_);
   std::string copy;
   if (!exists) {
     if (tail_ends) mark_tail();
-    // Staged rows are already sorted and unique; the table keeps insertion order.
-    copy = "COPY (SELECT " + columns + " FROM new_rows) TO " + sql_string(partial) + options +
-           kv_metadata_option(marks) + ")";
+    // Staged rows are already sorted and unique (the table keeps insertion
+    // order), unless blocks overlapped in time.
+    copy = "COPY (SELECT " + columns + " FROM new_rows" +
+           (staged.resequence ? std::string(" ORDER BY ") + schema_.order_key : std::string()) + ") TO " +
+           sql_string(partial) + options + kv_metadata_option(marks) + ")";
     stats.added += staged.records;
   } else {
     const std::string existing = "read_parquet(" + sql_string(final_path) + ", hive_partitioning=false)";
@@ -201,11 +344,11 @@ Expected<void> PartitionWriter::commit(int year, int month, const StagedRows& st
                                      " ORDER BY n.ts LIMIT " + std::to_string(kConflictExamples),
                                  "cannot list the conflicts with " + final_path);
       if (!examples) return tl::unexpected(examples.error());
-      auto listed = duck::for_each_row(*examples, "reading the conflicts",
-                                       [&](const duck::Chunk& rows, std::size_t r) -> Expected<void> {
-                                         stats.conflict_examples.push_back(from_epoch_ns(rows.data<std::int64_t>(0)[r]));
-                                         return {};
-                                       });
+      auto listed = duck::for_each_row(
+          *examples, "reading the conflicts", [&](const duck::Chunk& rows, std::size_t r) -> Expected<void> {
+            stats.conflict_examples.push_back(from_epoch_ns(rows.data<std::int64_t>(0)[r]));
+            return {};
+          });
       if (!listed) return listed;
       std::sort(stats.conflict_examples.begin(), stats.conflict_examples.end());
       if (stats.conflict_examples.size() > kConflictExamples) stats.conflict_examples.resize(kConflictExamples);
@@ -249,25 +392,7 @@ Expected<void> PartitionWriter::commit(int year, int month, const StagedRows& st
     fs::remove(partial, ec);
     return copied;
   }
-  // Durable before visible: the data reaches the disk, then the rename
-  // publishes it atomically, then the directory entry is made durable.
-  if (auto synced = fsync_path(partial, false); !synced) return synced;
-  if (::rename(partial.c_str(), final_path.c_str()) != 0) {
-    const int err = errno;
-    fs::remove(partial, ec);
-    return make_error("lake: cannot rename " + partial + " to " + final_path + ": " + errno_text(err));
-  }
-  // The bar cache described the old file: never used again (its key no longer
-  // matches), so it goes now rather than when the next read replaces it.
-  fs::remove(bar_cache_path(final_path), ec);
-  if (auto synced = fsync_path(dir, true); !synced) return synced;
-  if (new_dir) {
-    // New directories must be durable in their parents too.
-    for (fs::path p = fs::path(dir).parent_path(); p.string().size() >= lake_.root.size(); p = p.parent_path()) {
-      if (auto synced = fsync_path(p.string(), true); !synced) return synced;
-      if (p.string().size() == lake_.root.size()) break;
-    }
-  }
+  if (auto published = publish(partial, final_path, dir, new_dir); !published) return published;
   ++stats.partitions_written;
   return {};
 }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -100,6 +101,14 @@ std::vector<Row> drain(Expected<Stream> stream, std::size_t batch) {
     out.insert(out.end(), chunk.begin(), chunk.end());
   }
   return out;
+}
+
+/// The CSV text of `sql` run by Lake::query_csv (an error fails the test).
+inline std::string query(lake::Lake& lake, const std::string& sql) {
+  std::ostringstream out;
+  auto rows = lake.query_csv(sql, out);
+  EXPECT_TRUE(rows.has_value()) << (rows ? "" : rows.error().message);
+  return out.str();
 }
 
 /// Every bar of `symbol` in [from, to), read straight from a BarStream in batches of `batch`.

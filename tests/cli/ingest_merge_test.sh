@@ -158,4 +158,25 @@ if have_data; then
   out=$(q ingest --lake "$WORK/daily" -f csv -s IDX -q "$DATA/backtrader/2006-01-02-volume-min-001.txt.gz" 2>&1); st=$?
   expect_status $st 0 "backtrader's minute bars import"
 fi
+echo "== trades by day: a day's re-ingest rewrites that day only; ls -p --json names the days"
+TL="$WORK/tradelake"
+awk 'BEGIN { print "time,price,volume,side"
+  for (d = 2; d <= 4; d++) for (i = 0; i < 300; i++)
+    printf "2026-03-%02d %02d:%02d:%02d.%03d,%d,%d,%s\n", d, 10 + int(i / 60), i % 60, i % 60, i, 130000 + 5 * (i % 9), 1 + i % 50, (i % 2 ? "buy" : "sell") }' > "$WORK/t.csv"
+q ingest --lake "$TL" -f trades -s WIN --tz America/Sao_Paulo -q "$WORK/t.csv" >/dev/null
+q lake ls --lake "$TL" -d trades -p --json > "$WORK/tls.json"
+expect_eq "$(json "$WORK/tls.json" "[p['day'] for p in j['partitions']]")" "[2, 3, 4]" "one partition per UTC day"
+expect_eq "$(json "$WORK/tls.json" "sum(p['rows'] for p in j['partitions'])")" "900" "rows from the footers"
+expect_eq "$(q lake query --lake "$TL" "select day, count(*) as n from trades group by day order by day" | tr '\n' ' ')" \
+  "day,n 2,300 3,300 4,300 " "the trades view has a day column"
+before2=$(stat -c %i "$TL/kind=trades/symbol=WIN/year=2026/month=03/day=02/data.parquet")
+before4=$(stat -c %i "$TL/kind=trades/symbol=WIN/year=2026/month=03/day=04/data.parquet")
+awk -F, 'NR == 1 || $1 ~ /^2026-03-03/ { if (NR > 1 && NR % 3 == 0) $2 += 5; print }' OFS=, "$WORK/t.csv" > "$WORK/t3.csv"
+out=$(q ingest --lake "$TL" -f trades -s WIN --tz America/Sao_Paulo --no-bars --replace --json "$WORK/t3.csv" 2>/dev/null)
+echo "$out" > "$WORK/t3.json"
+expect_eq "$(json "$WORK/t3.json" "j['datasets'][0]['partitions_written']")" "1" "--replace of one day rewrites one partition"
+expect_eq "$(json "$WORK/t3.json" "j['datasets'][0]['replaced']")" "100" "its conflicts are replaced"
+expect_eq "$(stat -c %i "$TL/kind=trades/symbol=WIN/year=2026/month=03/day=02/data.parquet")" "$before2" "the day before is untouched"
+expect_eq "$(stat -c %i "$TL/kind=trades/symbol=WIN/year=2026/month=03/day=04/data.parquet")" "$before4" "the day after is untouched"
+
 finish
