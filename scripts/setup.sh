@@ -40,6 +40,8 @@ APT_PACKAGES=(
   libhiredis-dev redis-server redis-tools
   # the live engine's remote gate: POST /infer of quant serve
   libcurl4-openssl-dev
+  # the FIX 4.4 venue (QuickFIX 1.15; its headers compile as C++14 only)
+  libquickfix-dev
 )
 
 SUDO=""
