@@ -104,6 +104,7 @@ Expected<void> FixVenue::send(const bridge::Body& order) {
 std::vector<Report> FixVenue::poll(std::chrono::milliseconds wait) {
   std::vector<Report> out;
   for (RawMessage& m : inbox_.take(wait)) {
+    ++taken_;
     auto body = codec_.decode(m);
     if (!body) {
       ++bad_;
@@ -119,7 +120,7 @@ std::vector<Report> FixVenue::poll(std::chrono::milliseconds wait) {
   return out;
 }
 
-LinkStats FixVenue::stats() const { return LinkStats{session_->counters(), duplicates_, bad_}; }
+LinkStats FixVenue::stats() const { return LinkStats{session_->counters(), taken_, duplicates_, bad_}; }
 
 // ---- the exchange's end ----
 
@@ -154,6 +155,7 @@ int FixExchange::next_target_seq() const { return session_->next_target_seq(); }
 std::vector<bridge::Body> FixExchange::poll(std::chrono::milliseconds wait) {
   std::vector<bridge::Body> out;
   for (RawMessage& m : inbox_.take(wait)) {
+    ++taken_;
     auto body = codec_.decode(m);
     if (!body) {
       ++bad_;
@@ -181,6 +183,6 @@ Expected<void> FixExchange::report(const std::vector<bridge::Body>& answers) {
   return send_all(codec_.encode(nullptr, answers));
 }
 
-LinkStats FixExchange::stats() const { return LinkStats{session_->counters(), 0, bad_}; }
+LinkStats FixExchange::stats() const { return LinkStats{session_->counters(), taken_, 0, bad_}; }
 
 }  // namespace quant::fix

@@ -41,6 +41,7 @@ struct Report {
 /// What a link has seen, for tests, logs and `quant live`'s summary.
 struct LinkStats {
   SessionCounters session;
+  std::int64_t taken = 0;        ///< application messages handed over by poll (duplicates and bad ones included)
   std::int64_t duplicates = 0;   ///< reports dropped as seen before (same ExecID)
   std::int64_t bad_messages = 0;  ///< messages that did not translate (logged)
 };
@@ -96,6 +97,7 @@ class FixVenue {
   std::function<void(const std::string&)> log_;
   Inbox inbox_;
   std::unique_ptr<Session> session_;
+  std::int64_t taken_ = 0;
   std::int64_t duplicates_ = 0;
   std::int64_t bad_ = 0;
 };
@@ -132,6 +134,7 @@ class FixExchange {
   std::function<void(const std::string&)> log_;
   Inbox inbox_;
   std::unique_ptr<Session> session_;
+  std::int64_t taken_ = 0;
   std::int64_t bad_ = 0;
 };
 
