@@ -1,5 +1,6 @@
 #include "fix/fix_link.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace quant::fix {
@@ -38,6 +39,30 @@ bool Inbox::wait_state(bool logged_on, std::chrono::milliseconds timeout) {
   return cv_.wait_for(lock, timeout, [&] { return logged_on_ == logged_on; });
 }
 
+void Inbox::reply(const std::string& id) {
+  {
+    std::lock_guard lock(mutex_);
+    last_reply_ = id;
+  }
+  cv_.notify_all();
+}
+
+bool Inbox::wait_reply(const std::string& id, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return cv_.wait_for(lock, timeout, [&] { return last_reply_ == id; });
+}
+
+Expected<void> sync_session(Session& session, Inbox& inbox, const std::string& id, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (!session.logged_on() && !inbox.wait_state(true, timeout)) return make_error("fix: not logged on");
+  std::string error;
+  if (!session.test_request(id, &error)) return make_error(error);
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  if (!inbox.wait_reply(id, std::max(left, std::chrono::milliseconds(1))))
+    return make_error("fix: no answer to TestRequest " + id + " within " + std::to_string(timeout.count()) + " ms");
+  return {};
+}
+
 namespace {
 
 Expected<std::unique_ptr<Session>> open_session(const SessionSettings& settings, Inbox& inbox,
@@ -51,6 +76,7 @@ Expected<std::unique_ptr<Session>> open_session(const SessionSettings& settings,
       },
       &error);
   if (!session) return make_error(error);
+  session->on_test_reply([&inbox](const std::string& id) { inbox.reply(id); });
   return session;
 }
 
@@ -120,6 +146,10 @@ std::vector<Report> FixVenue::poll(std::chrono::milliseconds wait) {
   return out;
 }
 
+Expected<void> FixVenue::sync(std::chrono::milliseconds timeout) {
+  return sync_session(*session_, inbox_, "venue-sync-" + std::to_string(++syncs_), timeout);
+}
+
 LinkStats FixVenue::stats() const { return LinkStats{session_->counters(), taken_, duplicates_, bad_}; }
 
 // ---- the exchange's end ----
@@ -173,6 +203,10 @@ Expected<void> FixExchange::send_all(const std::vector<RawMessage>& messages) {
     if (!session_->send(m, &error)) return make_error(error);
   }
   return {};
+}
+
+Expected<void> FixExchange::sync(std::chrono::milliseconds timeout) {
+  return sync_session(*session_, inbox_, "sync-" + std::to_string(++syncs_), timeout);
 }
 
 Expected<void> FixExchange::answer(const bridge::Body& request, const std::vector<bridge::Body>& answers) {

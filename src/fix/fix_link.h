@@ -54,12 +54,16 @@ class Inbox {
   std::vector<RawMessage> take(std::chrono::milliseconds wait);
   void state(bool logged_on);
   bool wait_state(bool logged_on, std::chrono::milliseconds timeout);
+  /// The peer answered a TestRequest.
+  void reply(const std::string& id);
+  bool wait_reply(const std::string& id, std::chrono::milliseconds timeout);
 
  private:
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<RawMessage> queue_;
   bool logged_on_ = false;
+  std::string last_reply_;
 };
 
 class FixVenue {
@@ -86,6 +90,9 @@ class FixVenue {
   void remember(const bridge::OrderNew& order) { codec_.remember(order); }
   /// The reports that arrived, waiting up to `wait` for the first one.
   std::vector<Report> poll(std::chrono::milliseconds wait);
+  /// Returns once every report the exchange sent before now has arrived
+  /// (a TestRequest round trip; waits for the logon first, up to `timeout`).
+  Expected<void> sync(std::chrono::milliseconds timeout);
 
   int next_sender_seq() const;
   int next_target_seq() const;
@@ -100,6 +107,7 @@ class FixVenue {
   std::int64_t taken_ = 0;
   std::int64_t duplicates_ = 0;
   std::int64_t bad_ = 0;
+  std::int64_t syncs_ = 0;
 };
 
 class FixExchange {
@@ -118,6 +126,10 @@ class FixExchange {
   /// order_replace), waiting up to `wait` for the first one. A request that
   /// does not translate is answered at once (a reject) and not returned.
   std::vector<bridge::Body> poll(std::chrono::milliseconds wait);
+  /// Returns once every request the platform sent before now has arrived
+  /// (a TestRequest round trip: the session is ordered); poll then has them.
+  /// Waits for the logon first; fails when no answer comes within `timeout`.
+  Expected<void> sync(std::chrono::milliseconds timeout);
   /// Sends the Terminal's answers to `request` (as decoded by poll).
   Expected<void> answer(const bridge::Body& request, const std::vector<bridge::Body>& answers);
   /// Sends reports a market event caused (fills, OCO cancels, expiries).
@@ -136,7 +148,11 @@ class FixExchange {
   std::unique_ptr<Session> session_;
   std::int64_t taken_ = 0;
   std::int64_t bad_ = 0;
+  std::int64_t syncs_ = 0;
 };
+
+/// A TestRequest round trip on `session` (logged on within `timeout` first).
+Expected<void> sync_session(Session& session, Inbox& inbox, const std::string& id, std::chrono::milliseconds timeout);
 
 /// The current time as Unix milliseconds (TransactTime of what the venue sends).
 std::int64_t now_unix_ms();

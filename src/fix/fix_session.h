@@ -102,6 +102,13 @@ class Session {
   /// MsgSeqNum of the next message we send / expect to receive (from the store).
   int next_sender_seq() const;
   int next_target_seq() const;
+  /// Sends a TestRequest (35=1) with `id`; the peer's Heartbeat answering it
+  /// goes to the handler set by `on_test_reply`. Messages are processed in
+  /// order, so when the answer comes, everything the peer sent before it
+  /// read the TestRequest has arrived: a barrier. False when not logged on.
+  bool test_request(const std::string& id, std::string* error);
+  /// Where answers to test_request go (called on QuickFIX's thread). Set before start.
+  void on_test_reply(std::function<void(const std::string& id)> handler);
   /// Sets the next MsgSeqNum expected from the peer (before start): a higher
   /// one received at logon makes the session ask for the gap again.
   bool set_next_target_seq(int seq, std::string* error);

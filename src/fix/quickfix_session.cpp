@@ -109,6 +109,7 @@ struct Session::Impl : public FIX::Application {
   SessionSettings settings;
   MessageHandler on_message;
   StateHandler on_state;
+  std::function<void(const std::string&)> on_test_reply;
   FIX::SessionSettings qf_settings;
   FIX::DataDictionary dictionary;
   std::unique_ptr<FIX::FileStoreFactory> store;
@@ -155,6 +156,9 @@ struct Session::Impl : public FIX::Application {
                                                                        FIX::IncorrectTagValue,
                                                                        FIX::RejectLogon) override {
     const std::string type = field_text(m.getHeader(), FIX::FIELD::MsgType);
+    if (type == "0" && on_test_reply && m.isSetField(FIX::FIELD::TestReqID)) {
+      on_test_reply(m.getField(FIX::FIELD::TestReqID));
+    }
     std::lock_guard<std::mutex> lock(mutex);
     if (type == "2") ++counts.resend_requests_received;
     if (type == "3") ++counts.rejects_received;
@@ -263,6 +267,31 @@ bool Session::send(const RawMessage& message, std::string* error) {
 }
 
 bool Session::logged_on() const { return impl_->logged; }
+
+void Session::on_test_reply(std::function<void(const std::string& id)> handler) {
+  impl_->on_test_reply = std::move(handler);
+}
+
+bool Session::test_request(const std::string& id, std::string* error) {
+  FIX::Session* s = impl_->session();
+  if (s == nullptr || !impl_->logged) {
+    if (error) *error = "fix session: not logged on";
+    return false;
+  }
+  try {
+    FIX::Message m;
+    m.getHeader().setField(FIX::FIELD::MsgType, "1");
+    m.setField(FIX::FIELD::TestReqID, id);
+    if (!s->send(m)) {
+      if (error) *error = "fix session: QuickFIX refused to send a TestRequest";
+      return false;
+    }
+  } catch (const std::exception& e) {
+    if (error) *error = std::string("fix session: TestRequest: ") + e.what();
+    return false;
+  }
+  return true;
+}
 
 int Session::next_sender_seq() const {
   FIX::Session* s = impl_->session();
