@@ -456,12 +456,17 @@ Expected<bridge::Body> ExchangeCodec::decode(const RawMessage& request) {
     o.side = side_of(*side);
     o.qty = *qty;
     o.type = ord_type_of(*type);
-    auto price = r.decimal(kPrice, 0, has_limit(o.type));
-    if (!price) return tl::unexpected(price.error());
-    auto stop = r.decimal(kStopPx, 0, has_stop(o.type));
-    if (!stop) return tl::unexpected(stop.error());
-    o.price = *price;
-    o.stop_price = *stop;
+    // A price the order type does not use is not the order's (the bridge keeps it 0).
+    if (has_limit(o.type)) {
+      auto price = r.decimal(kPrice, 0, true);
+      if (!price) return tl::unexpected(price.error());
+      o.price = *price;
+    }
+    if (has_stop(o.type)) {
+      auto stop = r.decimal(kStopPx, 0, true);
+      if (!stop) return tl::unexpected(stop.error());
+      o.stop_price = *stop;
+    }
     if (r.get(kTimeInForce) != nullptr) {
       auto tif = r.one_char(kTimeInForce, kTifs);
       if (!tif) return tl::unexpected(tif.error());
