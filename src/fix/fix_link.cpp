@@ -52,52 +52,61 @@ bool Inbox::wait_reply(const std::string& id, std::chrono::milliseconds timeout)
   return cv_.wait_for(lock, timeout, [&] { return last_reply_ == id; });
 }
 
-Expected<void> sync_session(Session& session, Inbox& inbox, const std::string& id, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  if (!session.logged_on() && !inbox.wait_state(true, timeout)) return make_error("fix: not logged on");
+// ---- what both ends share ----
+
+FixLink::~FixLink() {
+  if (session_) session_->stop();
+}
+
+Expected<void> FixLink::open(const SessionSettings& settings) {
   std::string error;
-  if (!session.test_request(id, &error)) return make_error(error);
+  auto session = Session::create(
+      settings, [this](const RawMessage& m) { inbox_.push(m); },
+      [this, who = settings.sender_comp_id](bool on, const std::string& why) {
+        inbox_.state(on);
+        if (log_) log_("fix " + who + ": " + why);
+      },
+      &error);
+  if (!session) return make_error(error);
+  session->on_test_reply([this](const std::string& id) { inbox_.reply(id); });
+  session_ = std::move(session);
+  return {};
+}
+
+Expected<void> FixLink::start() {
+  std::string error;
+  if (!session_->start(&error)) return make_error(error);
+  return {};
+}
+
+void FixLink::stop(bool force) { session_->stop(force); }
+bool FixLink::wait_logon(std::chrono::milliseconds timeout) { return inbox_.wait_state(true, timeout); }
+bool FixLink::logged_on() const { return session_->logged_on(); }
+int FixLink::next_sender_seq() const { return session_->next_sender_seq(); }
+int FixLink::next_target_seq() const { return session_->next_target_seq(); }
+
+Expected<void> FixLink::sync(std::chrono::milliseconds timeout) {
+  const std::string id = "sync-" + std::to_string(++syncs_);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (!session_->logged_on() && !inbox_.wait_state(true, timeout)) return make_error("fix: not logged on");
+  std::string error;
+  if (!session_->test_request(id, &error)) return make_error(error);
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-  if (!inbox.wait_reply(id, std::max(left, std::chrono::milliseconds(1))))
+  if (!inbox_.wait_reply(id, std::max(left, std::chrono::milliseconds(1))))
     return make_error("fix: no answer to TestRequest " + id + " within " + std::to_string(timeout.count()) + " ms");
   return {};
 }
 
-namespace {
-
-Expected<std::unique_ptr<Session>> open_session(const SessionSettings& settings, Inbox& inbox,
-                                                const std::function<void(const std::string&)>& log) {
-  std::string error;
-  auto session = Session::create(
-      settings, [&inbox](const RawMessage& m) { inbox.push(m); },
-      [&inbox, log, who = settings.sender_comp_id](bool on, const std::string& why) {
-        inbox.state(on);
-        if (log) log("fix " + who + ": " + why);
-      },
-      &error);
-  if (!session) return make_error(error);
-  session->on_test_reply([&inbox](const std::string& id) { inbox.reply(id); });
-  return session;
-}
-
-}  // namespace
-
 // ---- the platform's end ----
 
 FixVenue::FixVenue(B3Identity identity, std::function<void(const std::string&)> log)
-    : codec_(std::move(identity)), log_(std::move(log)) {}
-
-FixVenue::~FixVenue() {
-  if (session_) session_->stop();
-}
+    : FixLink(std::move(log)), codec_(std::move(identity)) {}
 
 Expected<std::unique_ptr<FixVenue>> FixVenue::create(const SessionSettings& settings, B3Identity identity,
                                                      std::function<void(const std::string&)> log) {
   if (settings.acceptor) return make_error("fix: the venue's session is an initiator (acceptor = false)");
   std::unique_ptr<FixVenue> v(new FixVenue(std::move(identity), std::move(log)));
-  auto session = open_session(settings, v->inbox_, v->log_);
-  if (!session) return tl::unexpected(session.error());
-  v->session_ = std::move(*session);
+  if (auto opened = v->open(settings); !opened) return tl::unexpected(opened.error());
   return v;
 }
 
@@ -106,18 +115,6 @@ Expected<void> FixVenue::expect_next(int seq) {
   if (!session_->set_next_target_seq(seq, &error)) return make_error(error);
   return {};
 }
-
-Expected<void> FixVenue::start() {
-  std::string error;
-  if (!session_->start(&error)) return make_error(error);
-  return {};
-}
-
-void FixVenue::stop(bool force) { session_->stop(force); }
-bool FixVenue::wait_logon(std::chrono::milliseconds timeout) { return inbox_.wait_state(true, timeout); }
-bool FixVenue::logged_on() const { return session_->logged_on(); }
-int FixVenue::next_sender_seq() const { return session_->next_sender_seq(); }
-int FixVenue::next_target_seq() const { return session_->next_target_seq(); }
 
 Expected<void> FixVenue::send(const bridge::Body& order) {
   auto m = codec_.encode(order, now_unix_ms());
@@ -146,41 +143,17 @@ std::vector<Report> FixVenue::poll(std::chrono::milliseconds wait) {
   return out;
 }
 
-Expected<void> FixVenue::sync(std::chrono::milliseconds timeout) {
-  return sync_session(*session_, inbox_, "venue-sync-" + std::to_string(++syncs_), timeout);
-}
-
 LinkStats FixVenue::stats() const { return LinkStats{session_->counters(), taken_, duplicates_, bad_}; }
 
 // ---- the exchange's end ----
-
-FixExchange::FixExchange(std::function<void(const std::string&)> log) : log_(std::move(log)) {}
-
-FixExchange::~FixExchange() {
-  if (session_) session_->stop();
-}
 
 Expected<std::unique_ptr<FixExchange>> FixExchange::create(const SessionSettings& settings,
                                                            std::function<void(const std::string&)> log) {
   if (!settings.acceptor) return make_error("fix: the exchange's session is an acceptor (acceptor = true)");
   std::unique_ptr<FixExchange> x(new FixExchange(std::move(log)));
-  auto session = open_session(settings, x->inbox_, x->log_);
-  if (!session) return tl::unexpected(session.error());
-  x->session_ = std::move(*session);
+  if (auto opened = x->open(settings); !opened) return tl::unexpected(opened.error());
   return x;
 }
-
-Expected<void> FixExchange::start() {
-  std::string error;
-  if (!session_->start(&error)) return make_error(error);
-  return {};
-}
-
-void FixExchange::stop(bool force) { session_->stop(force); }
-bool FixExchange::wait_logon(std::chrono::milliseconds timeout) { return inbox_.wait_state(true, timeout); }
-bool FixExchange::logged_on() const { return session_->logged_on(); }
-int FixExchange::next_sender_seq() const { return session_->next_sender_seq(); }
-int FixExchange::next_target_seq() const { return session_->next_target_seq(); }
 
 std::vector<bridge::Body> FixExchange::poll(std::chrono::milliseconds wait) {
   std::vector<bridge::Body> out;
@@ -203,10 +176,6 @@ Expected<void> FixExchange::send_all(const std::vector<RawMessage>& messages) {
     if (!session_->send(m, &error)) return make_error(error);
   }
   return {};
-}
-
-Expected<void> FixExchange::sync(std::chrono::milliseconds timeout) {
-  return sync_session(*session_, inbox_, "sync-" + std::to_string(++syncs_), timeout);
 }
 
 Expected<void> FixExchange::answer(const bridge::Body& request, const std::vector<bridge::Body>& answers) {

@@ -66,21 +66,52 @@ class Inbox {
   std::string last_reply_;
 };
 
-class FixVenue {
+/// What both ends share: the session, the queue its callbacks fill, the log.
+class FixLink {
+ public:
+  virtual ~FixLink();
+  FixLink(const FixLink&) = delete;
+  FixLink& operator=(const FixLink&) = delete;
+
+  /// Connects and keeps reconnecting (venue), or listens (exchange).
+  Expected<void> start();
+  /// Logs out and disconnects; `force`: drops the connection without a Logout.
+  void stop(bool force = false);
+  bool wait_logon(std::chrono::milliseconds timeout);
+  bool logged_on() const;
+  /// Returns once every message the peer sent before now has arrived (a
+  /// TestRequest round trip: each side processes its session in order); poll
+  /// then has them. Waits for the logon first; fails when no answer comes
+  /// within `timeout`.
+  Expected<void> sync(std::chrono::milliseconds timeout);
+  int next_sender_seq() const;
+  int next_target_seq() const;
+
+ protected:
+  explicit FixLink(std::function<void(const std::string&)> log) : log_(std::move(log)) {}
+  /// Creates the session (its file store opens; nothing connects yet).
+  Expected<void> open(const SessionSettings& settings);
+
+  std::function<void(const std::string&)> log_;
+  Inbox inbox_;
+  std::unique_ptr<Session> session_;
+  std::int64_t taken_ = 0;
+  std::int64_t bad_ = 0;
+
+ private:
+  std::int64_t syncs_ = 0;
+};
+
+class FixVenue final : public FixLink {
  public:
   /// Creates the session (initiator) and opens its file store; not connected yet.
   static Expected<std::unique_ptr<FixVenue>> create(const SessionSettings& settings, B3Identity identity,
                                                    std::function<void(const std::string&)> log = {});
-  ~FixVenue();
 
   /// The next MsgSeqNum to expect from the exchange (before start): a
   /// restarted platform sets the one after the last report it journaled, so
   /// the exchange resends what it never applied.
   Expected<void> expect_next(int seq);
-  Expected<void> start();
-  void stop(bool force = false);
-  bool wait_logon(std::chrono::milliseconds timeout);
-  bool logged_on() const;
 
   /// An order body out (D, F, G). Stored and resent after a reconnect when
   /// the session is down. Errors: not an order, an unknown order to cancel,
@@ -90,69 +121,35 @@ class FixVenue {
   void remember(const bridge::OrderNew& order) { codec_.remember(order); }
   /// The reports that arrived, waiting up to `wait` for the first one.
   std::vector<Report> poll(std::chrono::milliseconds wait);
-  /// Returns once every report the exchange sent before now has arrived
-  /// (a TestRequest round trip; waits for the logon first, up to `timeout`).
-  Expected<void> sync(std::chrono::milliseconds timeout);
-
-  int next_sender_seq() const;
-  int next_target_seq() const;
   LinkStats stats() const;
 
  private:
   FixVenue(B3Identity identity, std::function<void(const std::string&)> log);
   VenueCodec codec_;
-  std::function<void(const std::string&)> log_;
-  Inbox inbox_;
-  std::unique_ptr<Session> session_;
-  std::int64_t taken_ = 0;
   std::int64_t duplicates_ = 0;
-  std::int64_t bad_ = 0;
-  std::int64_t syncs_ = 0;
 };
 
-class FixExchange {
+class FixExchange final : public FixLink {
  public:
   /// Creates the session (acceptor) and opens its file store; not listening yet.
   static Expected<std::unique_ptr<FixExchange>> create(const SessionSettings& settings,
                                                       std::function<void(const std::string&)> log = {});
-  ~FixExchange();
-
-  Expected<void> start();
-  void stop(bool force = false);
-  bool wait_logon(std::chrono::milliseconds timeout);
-  bool logged_on() const;
 
   /// The platform's requests that arrived (order_new, order_cancel,
   /// order_replace), waiting up to `wait` for the first one. A request that
-  /// does not translate is answered at once (a reject) and not returned.
+  /// does not translate is logged and counted, not returned.
   std::vector<bridge::Body> poll(std::chrono::milliseconds wait);
-  /// Returns once every request the platform sent before now has arrived
-  /// (a TestRequest round trip: the session is ordered); poll then has them.
-  /// Waits for the logon first; fails when no answer comes within `timeout`.
-  Expected<void> sync(std::chrono::milliseconds timeout);
   /// Sends the Terminal's answers to `request` (as decoded by poll).
   Expected<void> answer(const bridge::Body& request, const std::vector<bridge::Body>& answers);
   /// Sends reports a market event caused (fills, OCO cancels, expiries).
   Expected<void> report(const std::vector<bridge::Body>& answers);
-
-  int next_sender_seq() const;
-  int next_target_seq() const;
   LinkStats stats() const;
 
  private:
-  explicit FixExchange(std::function<void(const std::string&)> log);
+  explicit FixExchange(std::function<void(const std::string&)> log) : FixLink(std::move(log)) {}
   Expected<void> send_all(const std::vector<RawMessage>& messages);
   ExchangeCodec codec_;
-  std::function<void(const std::string&)> log_;
-  Inbox inbox_;
-  std::unique_ptr<Session> session_;
-  std::int64_t taken_ = 0;
-  std::int64_t bad_ = 0;
-  std::int64_t syncs_ = 0;
 };
-
-/// A TestRequest round trip on `session` (logged on within `timeout` first).
-Expected<void> sync_session(Session& session, Inbox& inbox, const std::string& id, std::chrono::milliseconds timeout);
 
 /// The current time as Unix milliseconds (TransactTime of what the venue sends).
 std::int64_t now_unix_ms();

@@ -4,11 +4,6 @@
 /// Terminal (the backtest's fill simulator) behind a real QuickFIX acceptor —
 /// driven bar by bar by the test.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -17,24 +12,13 @@
 
 #include <gtest/gtest.h>
 
+#include "core/test_net.h"
 #include "fix/fix_link.h"
 #include "replay/terminal.h"
 
 namespace quant::fix::testing {
 
-/// A loopback port nothing listens on right now.
-inline int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+using quant::testing::free_port;
 
 inline std::string dictionary() { return std::string(QUANT_SOURCE_DIR) + "/config/fix/FIX44.xml"; }
 

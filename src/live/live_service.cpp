@@ -398,8 +398,16 @@ class Service {
       }
     }
     advance(e.stream, e.id);
+    record(src, 0);
+  }
+
+  /// What the last input did: its steps into the journal (with their source,
+  /// or the route's sequence number `fseq` > 0), its orders and marks queued.
+  void record(const std::optional<Source>& src, std::int64_t fseq) {
     for (const Derived& step : engine_.take_steps()) {
-      journal_->append(step_json(step, src));
+      json j = step_json(step, src);
+      if (fseq > 0) j["fseq"] = fseq;
+      journal_->append(j);
       if (step.kind == Derived::Kind::Report) ledger_.reported(step.report.body);
     }
     for (auto& body : engine_.outbox()) {
@@ -571,20 +579,7 @@ class Service {
       engine_.on_message(m);
       if (flag_reason_ && !engine_.halted()) engine_.halt(engine_last_time(), "risk:halt: " + *flag_reason_);
       last_route_seq_ = std::max(last_route_seq_, m.seq);
-      for (const Derived& step : engine_.take_steps()) {
-        json j = step_json(step, std::nullopt);
-        j["fseq"] = m.seq;
-        journal_->append(j);
-        if (step.kind == Derived::Kind::Report) ledger_.reported(step.report.body);
-      }
-      for (auto& body : engine_.outbox()) {
-        if (is_order(body)) {
-          queue_order(std::move(body));
-        } else {
-          queue_marker(std::move(body));
-        }
-      }
-      engine_.outbox().clear();
+      record(std::nullopt, m.seq);
     }
     return publish_fills_copy(reports);
   }
