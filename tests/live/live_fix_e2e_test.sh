@@ -29,9 +29,11 @@ q generate -s WIN --days 6 --seed 21 --out "$WORK/win.csv" >/dev/null
 q ingest --lake "$LAKE" -f mt5-bars -s WIN -q "$WORK/win.csv" >/dev/null
 q backtest --lake "$LAKE" -s WIN --out "$WORK/bt" --no-report >/dev/null
 
-# run NAME KILL: bridge + replay (FIX exchange) + live; KILL=1 kills quant live -9 once mid-session and restarts it.
+# run NAME KILL LAKE [FROM TO]: bridge + replay (FIX exchange) + live; KILL=1 kills quant live -9 once
+# mid-session and restarts it.
 run() {
-  local name=$1 kill_live=$2 dir=$WORK/$1 port
+  local name=$1 kill_live=$2 lake=$3 dir=$WORK/$1 port range=()
+  [[ -n ${4:-} ]] && range=(--from "$4" --to "$5")
   port=$(free_port)
   FIXPORT=$(free_port)
   mkdir -p "$dir"
@@ -39,7 +41,7 @@ run() {
   qx bridge --listen 127.0.0.1:$port --redis $REDIS >"$dir/bridge.log" 2>&1 &
   local bridge=$!
   PIDS+=($bridge)
-  timeout 600 "$QUANT" --config "$ROOT/config/quant.toml" --lake "$LAKE" replay --symbols WIN \
+  timeout 900 "$QUANT" --config "$ROOT/config/quant.toml" --lake "$lake" replay --symbols WIN "${range[@]}" \
     --connect 127.0.0.1:$port --lockstep --state "$dir/replay" --venue fix --fix-port $FIXPORT \
     --fix-store "$dir/fix_exchange" >"$dir/replay.log" 2>&1 &
   local replay=$!
@@ -66,7 +68,7 @@ run() {
   grep -E "^  fix:|recovered|FIX report" "$dir/live.log" | sed 's/^ */  | /'
 }
 
-run gen 0
+run gen 0 "$LAKE"
 out=$(compare_orders "$WORK/gen/live/orders.csv" "$WORK/bt/orders.csv"); st=$?
 expect_status $st 0 "generated WIN over FIX: $out"
 expect_eq "$(awk 'NR > 1' "$WORK/bt/orders.csv" | wc -l | awk '$1 > 20 {print "many"}')" many "the backtest sent enough orders to compare"
@@ -90,8 +92,18 @@ expect_contains "$fills" "${fills_replay}, 0 duplicates" "exec:fills holds every
 expect_eq "$(grep -c '"k":"out"' "$WORK/gen/live/journal.jsonl" | awk '$1 > 0 {print "journaled"}')" journaled "orders journaled before they left over FIX"
 
 echo "== kill -9 of quant live mid-session: journal + FIX resend, and still the backtest's orders"
-run kill 1
+run kill 1 "$LAKE"
 out=$(compare_orders "$WORK/kill/live/orders.csv" "$WORK/bt/orders.csv"); st=$?
 expect_status $st 0 "after a kill -9 over FIX: $out"
 expect_contains "$(cat "$WORK/kill/live.log")" "recovered" "the restarted quant live recovered its journal"
+
+echo "== real WIN bars over FIX, three weeks of 2021 without a breaker day: the same orders"
+if have_data; then
+  RLAKE=$WORK/real
+  q ingest --lake "$RLAKE" -f mt5-bars -s WIN -q "$DATA/b3/WIN_N_M1_2020-11_2021-03.csv.gz" >/dev/null
+  run real 0 "$RLAKE" 2021-02-05 2021-02-26
+  q backtest --lake "$RLAKE" -s WIN --from 2021-02-05 --to 2021-02-26 --out "$WORK/real/bt" --no-report >/dev/null
+  out=$(compare_orders "$WORK/real/live/orders.csv" "$WORK/real/bt/orders.csv"); st=$?
+  expect_status $st 0 "real WIN 2021-02-05..26 over FIX: $out"
+fi
 finish
