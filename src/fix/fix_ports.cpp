@@ -4,11 +4,11 @@ namespace quant::fix {
 
 Expected<void> FixOrderRoute::start(std::int64_t last_report_seq) {
   // The journal is the truth about what was applied: a report received but
-  // not journaled before a crash is asked for again (the store would have
-  // counted it as received).
-  if (last_report_seq > 0) {
-    if (auto r = venue_->expect_next(static_cast<int>(last_report_seq + 1)); !r) return r;
-  }
+  // not journaled before a crash is asked for again (the store counted it as
+  // received). With none journaled, everything the exchange's store holds is
+  // asked for; reports of another session's orders are unknown to the engine
+  // and ignored.
+  if (auto r = venue_->expect_next(static_cast<int>(last_report_seq + 1)); !r) return r;
   return venue_->start();
 }
 

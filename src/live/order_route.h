@@ -21,7 +21,8 @@ class OrderRoute {
   /// again, so it can be cancelled or replaced; not sent again).
   virtual void remember(const execution::bridge::OrderNew& order) = 0;
   /// Connects. `last_report_seq` is the sequence number of the last report
-  /// the journal holds (0 = none): every later one is asked for again.
+  /// the journal holds (0 = none): every later one is asked for again, also
+  /// one that arrived before a crash but was never journaled.
   virtual Expected<void> start(std::int64_t last_report_seq) = 0;
   /// An order_new, order_cancel or order_replace to the venue. While the
   /// connection is down it is kept and goes out after the next logon.
