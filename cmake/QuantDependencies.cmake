@@ -65,3 +65,7 @@ set_target_properties(third_party_xgboost PROPERTIES
   IMPORTED_LOCATION ${XGBOOST_LIBRARY}
   INTERFACE_INCLUDE_DIRECTORIES ${XGBOOST_INCLUDE_DIR})
 add_library(xgboost::xgboost ALIAS third_party_xgboost)
+
+# QuickFIX 1.15 (libquickfix-dev): headers that compile only as C++14 (src/fix).
+find_path(QUICKFIX_INCLUDE_DIR quickfix/Session.h REQUIRED)
+find_library(QUICKFIX_LIBRARY quickfix REQUIRED)

@@ -44,6 +44,8 @@ APT_PACKAGES=(
   clickhouse-server clickhouse-client
   # benchmarks: wall time and peak RSS (/usr/bin/time)
   time
+  # the FIX 4.4 venue (QuickFIX 1.15; its headers compile as C++14 only)
+  libquickfix-dev
 )
 
 SUDO=""

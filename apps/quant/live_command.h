@@ -21,6 +21,9 @@ struct LiveArgs {
   std::string infer_model = "gatekeeper";  ///< the model name quant serve knows
   std::string consumer = "live";
   std::string orders_csv;  ///< default <state>/orders.csv
+  std::string venue = "mt5";  ///< mt5: orders through exec:orders and quant bridge; fix: over the [fix] session
+  std::string fix_store;      ///< overrides [fix] store_dir
+  std::string fix_connect;    ///< overrides [fix] host:port
 };
 
 int run_live_command(const GlobalOptions& global, const LiveArgs& args);

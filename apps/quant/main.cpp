@@ -275,6 +275,10 @@ int main(int argc, char** argv) {
   lv_cmd->add_option("--consumer", lv.consumer, "consumer name in the group signal")->capture_default_str();
   lv_cmd->add_option("--orders-csv", lv.orders_csv,
                      "where the orders sent are written at exit (default <state>/orders.csv)");
+  lv_cmd->add_option("--venue", lv.venue, "mt5 (orders via exec:orders and quant bridge) or fix (the [fix] session)")
+      ->capture_default_str();
+  lv_cmd->add_option("--fix-store", lv.fix_store, "FIX sequence number store (default [fix] store_dir)");
+  lv_cmd->add_option("--fix-connect", lv.fix_connect, "the FIX venue HOST:PORT (default [fix] host and port)");
   lv_cmd->fallthrough();
 
   LoggerArgs lg;
@@ -319,6 +323,11 @@ int main(int argc, char** argv) {
   rp_cmd->add_option("--state", rp.state_dir, "directory of the durable journal (survives kill -9)");
   rp_cmd->add_option("--server-utc-offset", rp.server_utc_offset_s, "trade server's UTC offset in seconds (hello)")
       ->capture_default_str();
+  rp_cmd->add_option("--venue", rp.venue,
+                     "mt5 (orders over the bridge) or fix (a FIX 4.4 acceptor on [fix] port takes them: a simulated exchange)")
+      ->capture_default_str();
+  rp_cmd->add_option("--fix-store", rp.fix_store, "FIX sequence number store (default <[fix] store_dir>/exchange)");
+  rp_cmd->add_option("--fix-port", rp.fix_port, "the FIX acceptor's port (default [fix] port)");
   rp_cmd->fallthrough();
 
   try {

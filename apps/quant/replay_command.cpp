@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "fix/fix_ports.h"
+#include "fix_settings.h"
 #include "lake/lake.h"
 #include "replay/replay.h"
 
@@ -75,6 +77,22 @@ int run_replay_command(const GlobalOptions& global, const ReplayArgs& args) {
                    static_cast<long long>(p.events), static_cast<long long>(p.events_sent), format_utc(p.at).c_str(),
                    static_cast<long long>(p.orders), static_cast<long long>(p.fills));
     };
+  }
+  // --venue fix: the simulated exchange. The platform's orders arrive over a
+  // FIX acceptor and the Terminal's reports leave over it; market data stays on the bridge.
+  std::unique_ptr<fix::FixOrderChannel> channel;
+  if (args.venue == "fix") {
+    auto session = fix_session_settings(global, cfg->fix, true, args.fix_store, args.fix_port);
+    if (!session) return fail("replay: " + session.error().message);
+    auto exchange = fix::FixExchange::create(*session, rc.log);
+    if (!exchange) return fail("replay: " + exchange.error().message);
+    if (auto started = (*exchange)->start(); !started) return fail("replay: " + started.error().message);
+    channel = std::make_unique<fix::FixOrderChannel>(std::move(*exchange), std::chrono::seconds(10));
+    rc.orders = channel.get();
+    rc.log("replay: FIX acceptor " + session->sender_comp_id + " on port " + std::to_string(session->port) +
+           " (store " + session->store_dir + ")");
+  } else if (args.venue != "mt5") {
+    return fail("replay: --venue must be mt5 or fix, not '" + args.venue + "'");
   }
   auto events = replay::lake_events(**lk, symbols, rc.mode, range->from, range->to);
   auto stats = replay::run_replay(rc, events);

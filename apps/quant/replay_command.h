@@ -19,6 +19,9 @@ struct ReplayArgs {
   bool lockstep = false;
   std::string state_dir;
   std::int64_t server_utc_offset_s = 0;
+  std::string venue = "mt5";  ///< mt5: orders over the bridge; fix: a FIX acceptor ([fix]) takes them
+  std::string fix_store;      ///< overrides <[fix] store_dir>/exchange
+  int fix_port = 0;           ///< overrides [fix] port
 };
 
 int run_replay_command(const GlobalOptions& global, const ReplayArgs& args);

@@ -927,6 +927,45 @@ Expected<std::chrono::minutes> parse_clock(std::string_view text) {
   return std::chrono::minutes(h * 60 + m);
 }
 
+static Expected<void> parse_fix(const toml::table& root, AppConfig& config, std::string_view source) {
+  Expected<void> err;
+  const toml::table* t = sub_table(root, "fix", "", source, err);
+  if (t == nullptr) return err;
+  auto& f = config.fix;
+  if (auto ok = check_keys(*t,
+                           {"host", "port", "sender_comp_id", "target_comp_id", "heartbeat_s", "reconnect_s",
+                            "store_dir", "log_dir", "dictionary", "account", "entering_trader", "entering_firm",
+                            "sender_location", "security_exchange"},
+                           "fix.", source);
+      !ok) {
+    return ok;
+  }
+  for (auto r : {read_string(*t, "host", f.host, "fix.", source), read_int(*t, "port", f.port, "fix.", source),
+                 read_string(*t, "sender_comp_id", f.sender_comp_id, "fix.", source),
+                 read_string(*t, "target_comp_id", f.target_comp_id, "fix.", source),
+                 read_int(*t, "heartbeat_s", f.heartbeat_s, "fix.", source),
+                 read_int(*t, "reconnect_s", f.reconnect_s, "fix.", source),
+                 read_string(*t, "store_dir", f.store_dir, "fix.", source),
+                 read_string(*t, "log_dir", f.log_dir, "fix.", source),
+                 read_string(*t, "dictionary", f.dictionary, "fix.", source),
+                 read_string(*t, "account", f.account, "fix.", source),
+                 read_string(*t, "entering_trader", f.entering_trader, "fix.", source),
+                 read_string(*t, "entering_firm", f.entering_firm, "fix.", source),
+                 read_string(*t, "sender_location", f.sender_location, "fix.", source),
+                 read_string(*t, "security_exchange", f.security_exchange, "fix.", source)}) {
+    if (!r) return r;
+  }
+  const std::string at = std::string(source) + ": ";
+  if (f.port < 1 || f.port > 65535) return make_error(at + "fix.port must be within [1, 65535]");
+  if (f.sender_comp_id.empty() || f.target_comp_id.empty() || f.sender_comp_id == f.target_comp_id)
+    return make_error(at + "fix.sender_comp_id and fix.target_comp_id must be set and differ");
+  if (f.heartbeat_s < 1 || f.heartbeat_s > 3600) return make_error(at + "fix.heartbeat_s must be within [1, 3600]");
+  if (f.reconnect_s < 1 || f.reconnect_s > 3600) return make_error(at + "fix.reconnect_s must be within [1, 3600]");
+  if (f.store_dir.empty()) return make_error(at + "fix.store_dir must be set (sequence numbers survive restarts there)");
+  if (f.dictionary.empty()) return make_error(at + "fix.dictionary must be set (QuickFIX validates against it)");
+  return {};
+}
+
 Expected<AppConfig> parse_config(std::string_view toml_text, std::string_view source) {
   toml::table root;
   try {
@@ -938,7 +977,7 @@ Expected<AppConfig> parse_config(std::string_view toml_text, std::string_view so
   }
   AppConfig config;
   if (auto ok = check_keys(
-          root, {"lake", "calendars", "instruments", "backtest", "strategy", "risk", "train", "gate", "walkforward", "optimize", "serve"}, "",
+          root, {"lake", "calendars", "instruments", "backtest", "strategy", "risk", "train", "gate", "walkforward", "optimize", "serve", "fix"}, "",
           source);
       !ok) {
     return tl::unexpected(ok.error());
@@ -947,6 +986,7 @@ Expected<AppConfig> parse_config(std::string_view toml_text, std::string_view so
   if (auto ok = parse_train_gate(root, config, source); !ok) return tl::unexpected(ok.error());
   if (auto ok = parse_research(root, config, source); !ok) return tl::unexpected(ok.error());
   if (auto ok = parse_serve(root, config, source); !ok) return tl::unexpected(ok.error());
+  if (auto ok = parse_fix(root, config, source); !ok) return tl::unexpected(ok.error());
   if (const toml::node* lake = root.get("lake")) {
     const toml::table* t = lake->as_table();
     if (t == nullptr) return make_error(where(source, lake->source()) + ": 'lake' must be a table");

@@ -170,6 +170,27 @@ struct ServeSettings {
   std::vector<GateModelSettings> gates;
 };
 
+/// `[fix]`: the FIX 4.4 session of `quant live --venue fix` (the platform
+/// connects) and of `quant replay --venue fix` (the simulated exchange
+/// listens, with the comp ids swapped). docs/contracts/fix.md.
+struct FixSettings {
+  std::string host = "127.0.0.1";      ///< where the venue listens
+  int port = 9878;
+  std::string sender_comp_id = "QUANT";  ///< ours (49 of what the platform sends)
+  std::string target_comp_id = "B3SIM";  ///< the venue's
+  int heartbeat_s = 30;                  ///< HeartBtInt
+  int reconnect_s = 5;                   ///< seconds between connection attempts
+  std::string store_dir = "state/fix";   ///< FileStore: sequence numbers and sent messages (resend)
+  std::string log_dir;                   ///< every message in and out; "" = no log
+  /// The data dictionary; a relative path is relative to the configuration file's directory.
+  std::string dictionary = "fix/FIX44.xml";
+  std::string account;          ///< 1 Account
+  std::string entering_trader;  ///< Parties: PartyRole 36
+  std::string entering_firm;    ///< PartyRole 7
+  std::string sender_location;  ///< PartyRole 54
+  std::string security_exchange = "BVMF";  ///< 207
+};
+
 /// The whole file.
 struct AppConfig {
   LakeConfig lake;
@@ -190,6 +211,7 @@ struct AppConfig {
   WalkForwardSettings walkforward;
   OptimizeSettings optimize;
   ServeSettings serve;
+  FixSettings fix;
 };
 
 /// Parses and validates TOML text. `source` names the file in messages.

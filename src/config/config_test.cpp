@@ -477,3 +477,47 @@ TEST(ConfigTest, ClockParsing) {
 
 }  // namespace
 }  // namespace quant::config
+
+namespace quant::config {
+namespace {
+
+TEST(ConfigTest, FixSessionSettingsAreReadAndUnknownKeysRefused) {
+  auto cfg = parse_config(R"(
+[fix]
+host = "10.0.0.5"
+port = 9000
+sender_comp_id = "ME"
+target_comp_id = "BROKER"
+heartbeat_s = 10
+store_dir = "/tmp/fixstore"
+account = "777"
+entering_trader = "T1"
+)",
+                          "f.toml");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  const FixSettings& f = cfg->fix;
+  EXPECT_EQ(f.host, "10.0.0.5");
+  EXPECT_EQ(f.port, 9000);
+  EXPECT_EQ(f.sender_comp_id, "ME");
+  EXPECT_EQ(f.target_comp_id, "BROKER");
+  EXPECT_EQ(f.heartbeat_s, 10);
+  EXPECT_EQ(f.reconnect_s, 5);  // the default
+  EXPECT_EQ(f.store_dir, "/tmp/fixstore");
+  EXPECT_EQ(f.dictionary, "fix/FIX44.xml");
+  EXPECT_EQ(f.account, "777");
+  EXPECT_EQ(f.entering_trader, "T1");
+  EXPECT_EQ(f.security_exchange, "BVMF");
+
+  auto unknown = parse_config("[fix]\npassword = \"x\"\n", "f.toml");
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().message.find("fix.password"), std::string::npos) << unknown.error().message;
+  auto same = parse_config("[fix]\nsender_comp_id = \"A\"\ntarget_comp_id = \"A\"\n", "f.toml");
+  ASSERT_FALSE(same);
+  EXPECT_NE(same.error().message.find("must be set and differ"), std::string::npos) << same.error().message;
+  auto port = parse_config("[fix]\nport = 0\n", "f.toml");
+  ASSERT_FALSE(port);
+  EXPECT_NE(port.error().message.find("fix.port"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace quant::config

@@ -538,6 +538,12 @@ std::string_view type_name(const Body& body) {
 
 std::string_view to_string(ExecType t) { return name_of(kExecTypes, t); }
 std::string_view to_string(OrdStatus s) { return name_of(kOrdStatuses, s); }
+std::string_view purpose_name(OrderPurpose p) { return name_of(kPurposes, p); }
+std::optional<OrderPurpose> purpose_of(std::string_view text) {
+  for (const auto& n : kPurposes)
+    if (n.text == text) return n.value;
+  return std::nullopt;
+}
 
 std::string encode(const Message& message) {
   Json j = Json::object();

@@ -182,6 +182,10 @@ struct Message {
 std::string_view type_name(const Body& body);
 std::string_view to_string(ExecType t);
 std::string_view to_string(OrdStatus s);
+/// The wire name of a purpose ("entry", "exit", "stop_loss", "target",
+/// "flatten") and back (nullopt for another text): the FIX venue carries it in Memo.
+std::string_view purpose_name(OrderPurpose p);
+std::optional<OrderPurpose> purpose_of(std::string_view text);
 
 /// One line (without its '\n'); doubles are written so that they read back exactly.
 std::string encode(const Message& message);

@@ -178,6 +178,11 @@ class Service {
       }
       auto entries = consumer_->read(config_.read_count, config_.block);
       if (!entries) return tl::unexpected(entries.error());
+      // The route's reports first: a lock-step terminal makes sure those it
+      // sent before the entries just read have arrived before it sent them.
+      if (config_.route != nullptr) {
+        if (auto r = take_route_reports(); !r) return tl::unexpected(r.error());
+      }
       for (auto& e : *entries) process(e);
       if (auto r = publish_halt_if_tripped(); !r) return tl::unexpected(r.error());
       if (!advanced_.empty()) {
@@ -200,6 +205,7 @@ class Service {
       }
     }
     if (auto r = commit(); !r) return tl::unexpected(r.error());
+    if (config_.route != nullptr) config_.route->stop();
     if (!config_.orders_csv.empty()) {
       if (auto r = ledger_.write(config_.orders_csv); !r) return tl::unexpected(r.error());
     }
@@ -259,6 +265,7 @@ class Service {
         if (!step) return make_error("live: journal: " + step.error().message);
         engine_.apply(*step);
         ++stats_.recovered_steps;
+        last_route_seq_ = std::max(last_route_seq_, rec.value("fseq", std::int64_t{0}));
         if (step->kind == Derived::Kind::Report) reports.push_back(step->report.body);
         if (rec.contains("s")) {
           auto id = stream::StreamId::parse(rec.value("id", ""));
@@ -275,6 +282,8 @@ class Service {
       } else if (k == "out") {
         journaled.emplace_back(rec.value("n", std::uint64_t{0}), rec.value("msg", ""));
         next_n_ = std::max(next_n_, rec.value("n", std::uint64_t{0}) + 1);
+      } else if (k == "sent") {
+        route_sent_ = std::max(route_sent_, rec.value("n", std::uint64_t{0}));
       } else if (k == "cur") {
         for (const auto& [s, id] : rec["ids"].items()) {
           if (auto parsed = stream::StreamId::parse(id.get<std::string>())) advance(s, *parsed);
@@ -302,6 +311,10 @@ class Service {
     if (!last) return tl::unexpected(last.error());
     const std::uint64_t published = *last ? (*last)->id.ms : 0;
     next_n_ = std::max(next_n_, published + 1);
+    if (config_.route != nullptr) {
+      if (auto r = recover_route(journaled); !r) return r;
+      journaled.clear();  // the route's, not exec:orders'
+    }
     for (const auto& [n, msg] : journaled) {
       if (n <= published) continue;  // it made it to Redis before the crash
       producer_->add(stream::kOrders, stream::StreamId{n, 1},
@@ -344,6 +357,10 @@ class Service {
   /// One stream entry: its steps into the journal, its orders and marks queued.
   void process(const stream::Entry& e) {
     held_acks_.push_back(e);
+    if (config_.route != nullptr && e.stream == stream::kFills && e.field("origin") == "fix") {
+      advance(e.stream, e.id);  // our own copy of a report applied from the route
+      return;
+    }
     if (auto it = cursor_.find(e.stream); it != cursor_.end() && e.id <= it->second) {
       ++stats_.skipped;  // processed before a crash: its steps are in the journal
       // Its marks may have died with the process: a lock-step terminal waits for them.
@@ -362,6 +379,10 @@ class Service {
       return;
     }
     const Source src{e.stream, e.id};
+    if (config_.route != nullptr && !route_caught_up(message->body)) {
+      advance(e.stream, e.id);
+      return;
+    }
     engine_.on_message(*message);
     // risk:halt outlives the day: a new session clears the books' halt (the
     // breaker's rule), and while the flag is set it is put back at once,
@@ -378,8 +399,16 @@ class Service {
       }
     }
     advance(e.stream, e.id);
+    record(src, 0);
+  }
+
+  /// What the last input did: its steps into the journal (with their source,
+  /// or the route's sequence number `fseq` > 0), its orders and marks queued.
+  void record(const std::optional<Source>& src, std::int64_t fseq) {
     for (const Derived& step : engine_.take_steps()) {
-      journal_->append(step_json(step, src));
+      json j = step_json(step, src);
+      if (fseq > 0) j["fseq"] = fseq;
+      journal_->append(j);
       if (step.kind == Derived::Kind::Report) ledger_.reported(step.report.body);
       if (step.kind == Derived::Kind::Bar) queue_metrics(step);
     }
@@ -442,6 +471,10 @@ class Service {
     if (publish_.empty() && producer_->queued() == 0) return {};
     const std::string now = std::to_string(wall_ns());
     for (auto& p : publish_) {
+      if (config_.route != nullptr && p.type == "order") {
+        if (auto r = send_route(p.n, p.msg); !r) return r;
+        continue;
+      }
       producer_->add(stream::kOrders, stream::StreamId{p.n, 1}, {{"type", p.type}, {"msg", p.msg}, {"sent_ns", now}});
     }
     publish_.clear();
@@ -510,6 +543,108 @@ class Service {
     return {};
   }
 
+  // ---- orders and reports over the route (FIX) ----
+
+  /// An order out over the route; the journal notes it went (synced with the
+  /// next commit: a crash before that sends it again, and the venue answers a
+  /// ClOrdID it knows with the order's state).
+  Expected<void> send_route(std::uint64_t n, const std::string& msg) {
+    auto m = bridge::decode(msg);
+    if (!m) return make_error("live: journal order " + std::to_string(n) + ": " + m.error().message);
+    if (auto r = config_.route->send(m->body); !r) return r;
+    journal_->append({{"k", "sent"}, {"n", n}});
+    route_sent_ = std::max(route_sent_, n);
+    return {};
+  }
+
+  /// At start: the journal's orders become known to the route, those it
+  /// never sent go now, and the venue resends every report after the last
+  /// journaled one.
+  Expected<void> recover_route(const std::vector<std::pair<std::uint64_t, std::string>>& journaled) {
+    std::vector<std::pair<std::uint64_t, std::string>> unsent;
+    for (const auto& [n, msg] : journaled) {
+      auto m = bridge::decode(msg);
+      if (!m) return make_error("live: journal order " + std::to_string(n) + ": " + m.error().message);
+      if (const auto* o = std::get_if<bridge::OrderNew>(&m->body)) config_.route->remember(*o);
+      if (n > route_sent_) unsent.emplace_back(n, msg);
+    }
+    if (auto r = config_.route->start(last_route_seq_); !r) return r;
+    for (const auto& [n, msg] : unsent) {
+      if (auto r = send_route(n, msg); !r) return r;
+      ++stats_.republished;
+    }
+    return {};
+  }
+
+  /// A positions snapshot (from the terminal, over the bridge) is compared
+  /// with the books only once the route's reports sent before it are applied:
+  /// they travel another way and may still be on it. When the route cannot
+  /// tell (not connected), the snapshot is skipped: it proves nothing then.
+  bool route_caught_up(const bridge::Body& body) {
+    const auto* p = std::get_if<bridge::PositionsMsg>(&body);
+    if (p == nullptr || p->request) return true;
+    if (auto synced = config_.route->sync(std::chrono::seconds(5)); !synced) {
+      log("live: positions check skipped: " + synced.error().message);
+      return false;
+    }
+    if (auto r = take_route_reports(); !r) {
+      log("live: " + r.error().message);
+      return false;
+    }
+    return true;
+  }
+
+  /// The route's reports, applied as inputs: journaled (with their sequence
+  /// number), their orders and marks queued, and a copy published to exec:fills.
+  Expected<void> take_route_reports() {
+    auto reports = config_.route->poll(std::chrono::milliseconds(0));
+    if (reports.empty()) return {};
+    for (const bridge::Message& m : reports) {
+      ++stats_.route_reports;
+      engine_.on_message(m);
+      if (flag_reason_ && !engine_.halted()) engine_.halt(engine_last_time(), "risk:halt: " + *flag_reason_);
+      last_route_seq_ = std::max(last_route_seq_, m.seq);
+      record(std::nullopt, m.seq);
+    }
+    return publish_fills_copy(reports);
+  }
+
+  /// Every report received over the route also goes to exec:fills in the
+  /// bridge's entry format (the logger reads trades there), before the journal
+  /// is synced: a crash re-asks the venue for them and publishes them again
+  /// (at least once; the logger de-duplicates). Ids: the bridge writes
+  /// `<n>-1` from one counter over md and exec:fills, so these go right above
+  /// both the stream's top and the last entry processed (`<n>-2`, `<n>-3` …),
+  /// below the bridge's next; one the bridge overtook meanwhile goes again above it.
+  Expected<void> publish_fills_copy(const std::vector<bridge::Message>& reports) {
+    std::vector<const bridge::Message*> todo;
+    for (const auto& m : reports) todo.push_back(&m);
+    const std::string now = std::to_string(wall_ns());
+    for (int attempt = 0; attempt < 5 && !todo.empty(); ++attempt) {
+      auto top = producer_->last(stream::kFills);
+      if (!top) return tl::unexpected(top.error());
+      stream::StreamId next = *top ? (*top)->id : stream::StreamId{};
+      for (const auto& [name, id] : cursor_) {
+        if (id.ms > next.ms) next = stream::StreamId{id.ms, 0};
+      }
+      next.seq = std::max<std::uint64_t>(next.seq + 1, 2);
+      for (const bridge::Message* m : todo) {
+        producer_->add(stream::kFills, next, {{"type", std::string(bridge::type_name(m->body))},
+                                              {"msg", line_of(m->body)}, {"recv_ns", now}, {"origin", "fix"}});
+        ++next.seq;
+      }
+      auto added = producer_->flush();
+      if (!added) return tl::unexpected(added.error());
+      std::vector<const bridge::Message*> again;
+      for (std::size_t i = 0; i < added->size() && i < todo.size(); ++i) {
+        if ((*added)[i].duplicate) again.push_back(todo[i]);
+      }
+      todo = std::move(again);
+    }
+    if (!todo.empty()) log("live: " + std::to_string(todo.size()) + " FIX report(s) not copied to exec:fills");
+    return {};
+  }
+
   struct Pending {
     std::uint64_t n;
     std::string type;
@@ -533,6 +668,8 @@ class Service {
   std::string halt_reason_;
   bool orders_queued_ = false;  ///< publish_ holds an order: the next commit is due at once
   bool halted_synced_ = false;  ///< engine_.halted() as of the last commit (a halt is synced at once)
+  std::int64_t last_route_seq_ = 0;  ///< the route's last report journaled (its sequence number)
+  std::uint64_t route_sent_ = 0;     ///< the last journaled order the route took
 };
 
 }  // namespace

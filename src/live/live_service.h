@@ -31,6 +31,7 @@
 
 #include "core/error.h"
 #include "live/live_engine.h"
+#include "live/order_route.h"
 #include "stream/stream.h"
 
 namespace quant::live {
@@ -55,6 +56,13 @@ struct ServiceConfig {
   std::chrono::milliseconds halt_poll{500};
   std::function<bool()> should_stop;
   std::function<void(const std::string&)> log;
+  /// Orders over another route than exec:orders (the FIX venue); null = the
+  /// MT5 bridge's way. With a route the orders leave through it after their
+  /// fsync, its reports are inputs like the streams' (journaled with their
+  /// sequence number, so a restart asks the venue for the ones after the
+  /// last journaled) and each is also published to exec:fills (origin `fix`,
+  /// skipped by this consumer) for the logger. Not owned.
+  OrderRoute* route = nullptr;
   /// Written at exit: every order sent (id,symbol,side,type,tif,purpose,qty,price,stop_price with
   /// the last stop), for comparing with a backtest's orders.csv. Empty = none.
   std::string orders_csv;
@@ -67,6 +75,7 @@ struct ServiceStats {
   std::int64_t recovered_steps = 0;  ///< journal steps replayed at start
   std::int64_t republished = 0;      ///< journaled orders published again at start
   std::int64_t reconciliations = 0;  ///< positions snapshots compared
+  std::int64_t route_reports = 0;    ///< reports applied from the route (FIX)
   bool halted = false;
 };
 

@@ -95,9 +95,10 @@ class Session {
       }
       while (next_order < journaled && journal_.orders()[next_order].index <= index_) {
         out_.clear();
-        terminal_->on_request(journal_.orders()[next_order].body, out_);
+        const bridge::Body& request = journal_.orders()[next_order].body;
+        terminal_->on_request(request, out_);
         ++next_order;
-        if (!covered && !send_out()) return Outcome::Disconnected;
+        if (!covered && !send_out(&request)) return Outcome::Disconnected;
       }
       if (!live_ && index_ >= position) {
         live_ = true;
@@ -166,6 +167,15 @@ class Session {
   }
 
   bool send(bridge::Body body) {
+    if (channel_dirty_) {
+      // Reports went out over the order channel since the last sync: the
+      // platform must have them before anything that follows them here.
+      if (auto synced = config_.orders->sync(); !synced) {
+        if (config_.log) config_.log("replay: order channel: " + synced.error().message + "; reconnecting");
+        return false;
+      }
+      channel_dirty_ = false;
+    }
     auto sent = socket_.send(std::move(body));
     if (!sent) {
       if (config_.log) config_.log("replay: send failed: " + sent.error().message + "; reconnecting");
@@ -175,7 +185,16 @@ class Session {
     return true;
   }
 
-  bool send_out() {
+  /// The Terminal's reports (answering `request`, or a market event's when
+  /// null): over the order channel when there is one, else the bridge.
+  bool send_out(const bridge::Body* request = nullptr) {
+    if (config_.orders != nullptr) {
+      if (!out_.empty()) channel_dirty_ = true;
+      auto sent = config_.orders->send(request, out_);
+      out_.clear();
+      if (!sent && config_.log) config_.log("replay: order channel: " + sent.error().message);
+      return static_cast<bool>(sent);
+    }
     for (auto& b : out_) {
       if (!send(std::move(b))) return false;
     }
@@ -247,6 +266,11 @@ class Session {
       if (!r || *r != Outcome::Finished) return r;
     }
     awaited_.clear();
+    if (config_.orders != nullptr) {
+      // The orders the platform sent before this mark may still be on their way over the channel.
+      if (auto synced = config_.orders->sync(); !synced) return lost(synced.error().message);
+      return take_channel(milliseconds(0));
+    }
     return Outcome::Finished;
   }
 
@@ -266,8 +290,19 @@ class Session {
 
   /// Reads what the platform sent (waiting up to `wait` for the first
   /// message), sends a heartbeat when idle, checks for silence and reports progress.
+  /// The requests that came over the order channel, handled as the bridge's are.
+  Expected<Outcome> take_channel(milliseconds wait) {
+    for (auto& body : config_.orders->poll(wait)) {
+      if (auto r = handle(bridge::Message{0, 0, std::move(body)}); !r || *r != Outcome::Finished) return r;
+    }
+    return Outcome::Finished;
+  }
+
   Expected<Outcome> service(milliseconds wait) {
     if (stopping()) return Outcome::Stopped;
+    if (config_.orders != nullptr) {
+      if (auto r = take_channel(milliseconds(0)); !r || *r != Outcome::Finished) return r;
+    }
     for (bool first = true;; first = false) {
       auto got = socket_.receive(first ? wait : milliseconds(0));
       if (!got) return lost(got.error().message);
@@ -320,7 +355,7 @@ class Session {
     out_.clear();
     terminal_->on_request(body, out_);
     sync_stats();
-    return send_out() ? Outcome::Finished : Outcome::Disconnected;
+    return send_out(&body) ? Outcome::Finished : Outcome::Disconnected;
   }
 
   /// The replay has reached the first event the platform lacks: the
@@ -355,6 +390,7 @@ class Session {
   bool snapshot_sent_ = false;
   std::string awaited_;
   bool mark_seen_ = false;
+  bool channel_dirty_ = false;  ///< reports sent over the order channel since its last sync
   std::optional<std::pair<Clock::time_point, Timestamp>> pace_base_;
   Clock::time_point last_rx_{}, last_tx_{}, last_progress_{Clock::now()};
 };

@@ -28,6 +28,23 @@ struct ReplayProgress {
   Timestamp at{};  ///< the last event's time
 };
 
+/// Orders over another channel than the bridge: the FIX acceptor of `quant
+/// replay --venue fix` (src/fix). The platform's requests arrive through it,
+/// and the Terminal's reports (order_ack, fill) leave through it; market data,
+/// marks and positions stay on the bridge.
+class OrderChannel {
+ public:
+  virtual ~OrderChannel() = default;
+  /// Requests that arrived (order_new, order_cancel, order_replace), waiting up to `wait` for the first.
+  virtual std::vector<bridge::Body> poll(std::chrono::milliseconds wait) = 0;
+  /// Returns once every request the platform sent before now has arrived
+  /// (lock-step: a mark on the bridge may overtake the orders sent before it
+  /// on the channel). An error when the channel cannot tell.
+  virtual Expected<void> sync() = 0;
+  /// The Terminal's reports: the answers to `request`, or (null) what a market event caused.
+  virtual Expected<void> send(const bridge::Body* request, const std::vector<bridge::Body>& reports) = 0;
+};
+
 struct ReplayConfig {
   std::vector<InstrumentSetup> instruments;  ///< in symbol order (ties between symbols go in this order)
   ReplayMode mode = ReplayMode::Bars;
@@ -43,6 +60,8 @@ struct ReplayConfig {
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds retry_min{100}, retry_max{2000};  ///< connect back-off
   std::chrono::milliseconds progress_every{3000};
+  /// Orders and their reports over this channel instead of the bridge (null: the bridge). Not owned.
+  OrderChannel* orders = nullptr;
   /// Retries, reconnects and protocol oddities (one line each); may be empty.
   std::function<void(const std::string&)> log;
   /// Called every `progress_every`; may be empty.
