@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 4
 CMAKE_STAMP := $(BUILD)/build.ninja
 
-.PHONY: all setup configure build test unit-test fuzz-smoke fuzz demo live-demo bench bench-serve bench-research bench-big bench-lake bench-logger lint clean
+.PHONY: all setup configure build test unit-test fuzz-smoke fuzz demo live-demo bench bench-serve bench-research bench-big bench-lake bench-logger lint clean install
 
 all: build
 
@@ -42,6 +42,11 @@ demo: build
 # The live path replayed end to end: quant replay → quant bridge → Redis → quant live, in lock step.
 live-demo: build
 	@bash scripts/live_demo.sh $(BUILD)/apps/quant/quant $(DATA)
+
+# Installs the release build on this machine (as root): /usr/local, /etc/quant, /var/lib/quant,
+# the systemd units (docs/deploy.md). Nothing is enabled or started.
+install: build
+	@bash deploy/install.sh $(BUILD)
 
 bench: setup
 	@cmake --preset bench >/dev/null && cmake --build build/bench -j $(JOBS)

@@ -46,6 +46,8 @@ APT_PACKAGES=(
   time
   # the FIX 4.4 venue (QuickFIX 1.15; its headers compile as C++14 only)
   libquickfix-dev
+  # deploy/: systemd-analyze verifies the units, nft -c the firewall (ctest deploy.files)
+  systemd nftables
 )
 
 SUDO=""

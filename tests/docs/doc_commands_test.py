@@ -24,8 +24,9 @@ import sys
 
 DOC_GLOBS = ["README.md", "docs/**/*.md", "src/*/README.md", "mt5/**/*.md", "bench/**/*.md", "config/**/*.md",
              "deploy/**/*.md"]
+# Fenced blocks labelled text, diagram, toml, json, sql, promql or yaml are not shell: not read.
 # Files read as shell: every line (comments too, where they show commands).
-COMMAND_GLOBS = ["deploy/**/*.service", "deploy/**/*.timer", "deploy/**/*.sh", "deploy/**/*.conf",
+COMMAND_GLOBS = ["deploy/**/*.service", "deploy/**/*.timer", "deploy/**/*.sh",
                  "config/systemd/*", "config/cron/*", "scripts/demo.sh"]
 
 SHELL_STOP = {"|", "||", "&&", ";", "&", ">", ">>", "2>", "2>&1", "<", "#", ")", "`"}
@@ -122,14 +123,17 @@ def code_of_markdown(text: str):
     """(line number, code) of fenced blocks and inline spans."""
     in_fence = False
     fence_start = 0
+    fence_lang = ""
     block: list[str] = []
     for n, line in enumerate(text.splitlines(), 1):
         if line.lstrip().startswith("```"):
             if in_fence:
-                yield fence_start, "\n".join(block)
+                if fence_lang not in {"text", "diagram", "toml", "json", "sql", "promql", "yaml"}:
+                    yield fence_start, "\n".join(block)  # shell, or unlabelled
                 block = []
             else:
                 fence_start = n + 1
+                fence_lang = line.strip()[3:].strip().lower()
             in_fence = not in_fence
             continue
         if in_fence:
