@@ -44,6 +44,9 @@ Expected<std::unique_ptr<backup::ObjectStore>> open_store(const config::AppConfi
   o.region = !args.region.empty() ? args.region : cfg.lake.backup.region;
   o.credentials = {env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"), env("AWS_SESSION_TOKEN")};
   o.max_bytes_per_second = args.limit_rate;
+  // Paging of ListObjectsV2 on a small store (the tests): not an everyday option.
+  if (const std::string page = env("QUANT_S3_LIST_PAGE_SIZE"); !page.empty()) o.list_page_size = std::atoi(page.c_str());
+  if (o.list_page_size < 1 || o.list_page_size > 1000) return make_error("QUANT_S3_LIST_PAGE_SIZE: 1 to 1000");
   return backup::open_s3_store(std::move(o));
 }
 

@@ -60,6 +60,7 @@ struct S3Options {
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds low_speed_timeout{60'000};  ///< abort a transfer stalled below 1 byte/s this long
   std::int64_t max_bytes_per_second = 0;                ///< upload rate limit (0 = none)
+  int list_page_size = 1000;  ///< ListObjectsV2 max-keys (AWS's maximum; smaller pages exercise paging)
 };
 
 Expected<std::unique_ptr<ObjectStore>> open_s3_store(S3Options options);

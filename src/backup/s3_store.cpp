@@ -175,7 +175,8 @@ class S3Store final : public ObjectStore {
     std::string token;
     const std::string full = full_key(prefix);
     for (;;) {
-      std::map<std::string, std::string> query{{"list-type", "2"}, {"prefix", full}};
+      std::map<std::string, std::string> query{
+          {"list-type", "2"}, {"prefix", full}, {"max-keys", std::to_string(o_.list_page_size)}};
       if (!token.empty()) query["continuation-token"] = token;
       auto reply = request("GET", "", query, kEmptySha256, nullptr);
       if (!reply) return tl::unexpected(reply.error());
