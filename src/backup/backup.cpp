@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 constexpr std::int64_t kRacyWindowNs = 2'000'000'000;
 
 struct CacheEntry {
-  std::int64_t size = 0, mtime_ns = 0;
+  std::int64_t size = 0, mtime_ns = 0, ctime_ns = 0;
   std::uint64_t inode = 0;
   std::string sha256;
 };
@@ -34,11 +34,11 @@ std::map<std::string, CacheEntry> read_cache(const fs::path& file) {
   std::ifstream in(file);
   if (!in) return out;
   auto j = nlohmann::json::parse(in, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || j.value("version", 0) != 1 || !j.contains("files")) return out;
+  if (j.is_discarded() || !j.is_object() || j.value("version", 0) != 2 || !j.contains("files")) return out;
   for (const auto& [path, e] : j["files"].items()) {
-    if (!e.is_array() || e.size() != 4) continue;
-    out[path] = CacheEntry{e[0].get<std::int64_t>(), e[1].get<std::int64_t>(), e[2].get<std::uint64_t>(),
-                           e[3].get<std::string>()};
+    if (!e.is_array() || e.size() != 5 || !e[4].is_string()) continue;
+    out[path] = CacheEntry{e[0].get<std::int64_t>(), e[1].get<std::int64_t>(), e[2].get<std::int64_t>(),
+                           e[3].get<std::uint64_t>(), e[4].get<std::string>()};
   }
   return out;
 }
@@ -49,16 +49,18 @@ void write_cache(const fs::path& file, const std::map<std::string, CacheEntry>& 
                           .count();
   nlohmann::json files = nlohmann::json::object();
   for (const auto& [path, e] : entries) {
-    // A file changed again within the clock's resolution could keep its size
-    // and mtime: only entries comfortably older than now are remembered.
-    if (e.mtime_ns > now_ns - kRacyWindowNs) continue;
-    files[path] = {e.size, e.mtime_ns, e.inode, e.sha256};
+    // ctime changes on every write and cannot be set back (unlike mtime,
+    // which touch and tar restore), but a second write within the clock's
+    // resolution could keep it: only entries whose ctime is comfortably
+    // older than now are remembered.
+    if (e.ctime_ns > now_ns - kRacyWindowNs) continue;
+    files[path] = {e.size, e.mtime_ns, e.ctime_ns, e.inode, e.sha256};
   }
   const fs::path tmp = file.string() + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
     if (!out) return;  // a read-only lake: no cache, every run hashes
-    out << nlohmann::json{{"version", 1}, {"files", files}}.dump();
+    out << nlohmann::json{{"version", 2}, {"files", files}}.dump();
     if (!out) return;
   }
   std::error_code ec;
@@ -133,10 +135,11 @@ Expected<std::vector<ManifestFile>> scan_lake(const std::string& root, bool use_
   for (const Found& f : found) {
     CacheEntry e{static_cast<std::int64_t>(f.st.st_size),
                  static_cast<std::int64_t>(f.st.st_mtim.tv_sec) * 1'000'000'000 + f.st.st_mtim.tv_nsec,
+                 static_cast<std::int64_t>(f.st.st_ctim.tv_sec) * 1'000'000'000 + f.st.st_ctim.tv_nsec,
                  static_cast<std::uint64_t>(f.st.st_ino), ""};
     const auto hit = cache.find(f.path);
     if (hit != cache.end() && hit->second.size == e.size && hit->second.mtime_ns == e.mtime_ns &&
-        hit->second.inode == e.inode) {
+        hit->second.ctime_ns == e.ctime_ns && hit->second.inode == e.inode) {
       e.sha256 = hit->second.sha256;
       ++local.cached_files;
     } else {

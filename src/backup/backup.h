@@ -1,7 +1,7 @@
 #pragma once
 /// Lake backup and restore over an `ObjectStore` (S3-compatible bucket or a
 /// directory). Incremental by content: a backup hashes the lake's files (a
-/// size + mtime + inode cache skips unchanged ones), uploads only the objects
+/// size + mtime + ctime + inode cache skips unchanged ones), uploads only the objects
 /// the store does not hold yet, and writes its manifest last, so an
 /// interrupted backup never leaves a manifest naming a missing object and a
 /// rerun uploads only what is missing. A restore checks every file's SHA-256
@@ -28,14 +28,15 @@ inline constexpr const char* kHashCacheName = ".backup-cache.json";
 
 struct ScanStats {
   std::int64_t hashed_files = 0, hashed_bytes = 0;  ///< read and hashed this time
-  std::int64_t cached_files = 0;                    ///< taken from the cache (same size, mtime, inode)
+  std::int64_t cached_files = 0;                    ///< taken from the cache (same size, mtime, ctime, inode)
 };
 
 /// Every regular file under `root` except names starting with '.' (locks,
 /// temporaries, derived caches such as `.bars.cache`), sorted by path, with
-/// its SHA-256. `use_cache` trusts the cache for a file whose size, mtime and
-/// inode are unchanged and whose mtime was at least 2 s older than the cache
-/// when it was written (so a write in the same second is never missed);
+/// its SHA-256. `use_cache` trusts the cache for a file whose size, mtime,
+/// ctime and inode are unchanged and whose ctime was at least 2 s older than
+/// the cache when it was written (ctime moves on every write and cannot be set
+/// back, and a write in the same clock tick is never missed);
 /// the cache is rewritten afterwards (silently skipped if the lake is read-only).
 Expected<std::vector<ManifestFile>> scan_lake(const std::string& root, bool use_cache, const StepProgress& progress,
                                               ScanStats* stats);
