@@ -341,7 +341,8 @@ class S3Store final : public ObjectStore {
         if (!message.empty()) error_text += ": " + message;
         if (code.empty() && reply.status == 404) error_text += " NoSuchKey";
         error_text += hint_for(code);
-        retry = transient_status(reply.status);
+        // 400 RequestTimeout: the connection was idle too long mid-body.
+        retry = transient_status(reply.status) || code == "RequestTimeout" || code == "InternalError";
       }
       if (!retry || attempt >= o_.attempts) {
         if (retry) error_text += " (gave up after " + std::to_string(attempt) + " attempts)";
