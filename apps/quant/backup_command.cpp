@@ -55,10 +55,10 @@ int fail_json(bool json, const std::string& message) {
   return fail(message);
 }
 
-/// Progress on a terminal: "[backup] upload 12.3/40.0 MB (31%)".
+/// Progress on a terminal: "[backup] upload (kB) 12300/40000 (31%)".
 backup::StepProgress step_progress(Progress& progress) {
   return [&progress](std::string_view what, std::int64_t done, std::int64_t total) {
-    progress.step(std::string(what) + " kB", done / 1000, total / 1000);
+    progress.step(std::string(what) + " (kB)", done / 1000, total / 1000);
   };
 }
 

@@ -34,26 +34,29 @@ std::string amz_now() {
   return buf;
 }
 
-/// The text of the first <tag>...</tag> in `xml` (XML entities decoded).
-std::string xml_text(std::string_view xml, std::string_view tag, std::size_t from = 0, std::size_t* end = nullptr) {
+/// The text of the first <tag>...</tag> in `xml` from `from`, XML entities
+/// decoded unless `raw` (an element that holds further elements).
+std::string xml_text(std::string_view xml, std::string_view tag, std::size_t from = 0, std::size_t* end = nullptr,
+                     bool raw = false) {
   const std::string open = "<" + std::string(tag) + ">", close = "</" + std::string(tag) + ">";
   const auto a = xml.find(open, from);
   if (a == std::string_view::npos) return {};
   const auto b = xml.find(close, a + open.size());
   if (b == std::string_view::npos) return {};
   if (end != nullptr) *end = b + close.size();
-  std::string raw(xml.substr(a + open.size(), b - a - open.size()));
+  const std::string text(xml.substr(a + open.size(), b - a - open.size()));
+  if (raw) return text;
   std::string out;
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    if (raw[i] != '&') {
-      out += raw[i];
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '&') {
+      out += text[i];
       continue;
     }
     static constexpr std::pair<const char*, char> kEntities[] = {
         {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
     bool done = false;
     for (const auto& [name, c] : kEntities) {
-      if (raw.compare(i, std::strlen(name), name) == 0) {
+      if (text.compare(i, std::strlen(name), name) == 0) {
         out += c;
         i += std::strlen(name) - 1;
         done = true;
@@ -184,7 +187,7 @@ class S3Store final : public ObjectStore {
       std::size_t at = 0;
       while (xml.find("<Contents>", at) != std::string::npos) {
         std::size_t end = 0;
-        const std::string contents = xml_text(xml, "Contents", at, &end);
+        const std::string contents = xml_text(xml, "Contents", at, &end, /*raw=*/true);
         if (end == 0) return make_error("S3 list " + describe() + ": a malformed ListObjectsV2 answer");
         at = end;
         ObjectInfo info;
