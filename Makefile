@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 4
 CMAKE_STAMP := $(BUILD)/build.ninja
 
-.PHONY: all setup configure build test unit-test fuzz-smoke fuzz demo live-demo bench bench-serve bench-research bench-big bench-lake bench-logger lint clean install
+.PHONY: all setup configure build test unit-test fuzz-smoke fuzz demo live-demo bench bench-serve bench-research bench-big bench-lake bench-logger bench-backup lint clean install
 
 all: build
 
@@ -65,6 +65,11 @@ bench-big: setup
 bench-lake: setup
 	@cmake --preset bench >/dev/null && cmake --build build/bench --target quant duckdb_sql gen_trades lake_ls_bench -j $(JOBS)
 	@bash bench/lake/run.sh build/bench
+
+# quant lake backup/restore of the shared-data lake to s3rver on loopback and to a directory.
+bench-backup: setup
+	@cmake --preset bench >/dev/null && cmake --build build/bench --target quant -j $(JOBS)
+	@bash bench/backup/run.sh build/bench
 
 # The signal service against FastAPI/uvicorn + XGBoost only (wrk, 1 and 64 connections).
 bench-serve: setup

@@ -2,7 +2,8 @@
 # Installs everything the build and the tests need, idempotently:
 #   1. Debian packages (apt-get), only those missing;
 #   2. pinned npm packages (DuckDB, ONNX Runtime, Lightweight Charts), integrity checked against
-#      third_party.lock, unpacked into third_party/ (ignored by git).
+#      third_party.lock, unpacked into third_party/ (ignored by git); s3rver for the backup tests
+#      with `npm ci` from tests/s3/package-lock.json into third_party/s3rver.
 # As root it installs directly; otherwise it uses sudo and says so.
 # A second run installs nothing and prints one line per step.
 set -euo pipefail
@@ -78,3 +79,5 @@ else
 fi
 
 "$ROOT/scripts/fetch_npm.sh"
+# the local S3 server of the lake backup tests (npm ci from tests/s3/package-lock.json)
+"$ROOT/scripts/fetch_s3rver.sh"

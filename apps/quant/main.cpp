@@ -10,6 +10,7 @@
 #include "generate_command.h"
 #include "halt_command.h"
 #include "ingest_command.h"
+#include "backup_command.h"
 #include "lake_command.h"
 #include "live_command.h"
 #include "logger_command.h"
@@ -91,7 +92,7 @@ int main(int argc, char** argv) {
       "nothing of it is written.");
   ing->fallthrough();
 
-  CLI::App* lake = app.add_subcommand("lake", "list, query and verify the lake");
+  CLI::App* lake = app.add_subcommand("lake", "list, query, verify, back up and restore the lake");
   lake->require_subcommand(1);
   lake->fallthrough();
   LakeLsArgs ls;
@@ -123,6 +124,37 @@ int main(int argc, char** argv) {
                        "start (inclusive): YYYY-MM-DD[THH:MM[:SS]][Z|±HH:MM], local to the instrument");
   bars_cmd->add_option("--to", bars.to, "end (exclusive), same form");
   bars_cmd->fallthrough();
+  const auto store_options = [](CLI::App* cmd, BackupStoreArgs& a, const char* dest_flag) {
+    cmd->add_option(dest_flag, a.destination,
+                    "s3://BUCKET/PREFIX or a directory (default: [lake.backup] to); S3 credentials from "
+                    "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN");
+    cmd->add_option("--endpoint", a.endpoint,
+                    "S3-compatible endpoint URL, e.g. http://127.0.0.1:9000 (default: [lake.backup] endpoint, else AWS)");
+    cmd->add_option("--region", a.region, "S3 signing region (default: [lake.backup] region, us-east-1)");
+    cmd->add_flag("--json", a.json, "the summary as one JSON object on stdout");
+  };
+  LakeBackupArgs backup_args;
+  CLI::App* backup_cmd = lake->add_subcommand(
+      "backup", "incremental backup of the lake to S3 or a directory: uploads only content not stored yet, then a "
+                "manifest (path, size, SHA-256 of every file)");
+  store_options(backup_cmd, backup_args.store, "--to");
+  backup_cmd->add_option("--limit-rate", backup_args.store.limit_rate, "S3 upload limit in bytes per second (0 = none)");
+  backup_cmd->add_flag("--dry-run", backup_args.dry_run, "hash and compare, upload nothing");
+  backup_cmd->add_flag("--rehash", backup_args.rehash, "hash every file again (ignore <lake>/.backup-cache.json)");
+  backup_cmd->fallthrough();
+  LakeRestoreArgs restore_args;
+  CLI::App* restore_cmd = lake->add_subcommand(
+      "restore", "restore a backup into a new or empty directory; every file's SHA-256 checked before it is put in place");
+  store_options(restore_cmd, restore_args.store, "--from");
+  restore_cmd->add_option("--to", restore_args.target, "the directory to restore into (default: the lake, --lake or [lake] dir)");
+  restore_cmd->add_option("--manifest", restore_args.manifest, "which backup (a name from quant lake backups; default: the latest)");
+  restore_cmd->add_flag("--force", restore_args.force, "restore into a non-empty directory (the backup's files replaced, others kept)");
+  restore_cmd->add_flag("--dry-run", restore_args.dry_run, "check the manifest and the target, download nothing");
+  restore_cmd->fallthrough();
+  BackupStoreArgs backups_args;
+  CLI::App* backups_cmd = lake->add_subcommand("backups", "list the backups (manifests) in S3 or a directory, oldest first");
+  store_options(backups_cmd, backups_args, "--from");
+  backups_cmd->fallthrough();
 
   GenerateArgs gen;
   CLI::App* gen_cmd = app.add_subcommand(
@@ -358,5 +390,8 @@ int main(int argc, char** argv) {
   if (*query_cmd) return run_lake_query(global, query);
   if (*verify_cmd) return run_lake_verify(global, verify);
   if (*bars_cmd) return run_lake_bars(global, bars);
+  if (*backup_cmd) return run_lake_backup(global, backup_args);
+  if (*restore_cmd) return run_lake_restore(global, restore_args);
+  if (*backups_cmd) return run_lake_backups(global, backups_args);
   return 1;
 }

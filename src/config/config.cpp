@@ -990,8 +990,20 @@ Expected<AppConfig> parse_config(std::string_view toml_text, std::string_view so
   if (const toml::node* lake = root.get("lake")) {
     const toml::table* t = lake->as_table();
     if (t == nullptr) return make_error(where(source, lake->source()) + ": 'lake' must be a table");
-    if (auto ok = check_keys(*t, {"dir", "threads", "memory_limit", "compression", "memory_budget_mb"}, "lake.", source); !ok) {
+    if (auto ok = check_keys(*t, {"dir", "threads", "memory_limit", "compression", "memory_budget_mb", "backup"}, "lake.", source); !ok) {
       return tl::unexpected(ok.error());
+    }
+    if (const toml::node* b = t->get("backup")) {
+      const toml::table* bt = b->as_table();
+      if (bt == nullptr) return make_error(where(source, b->source()) + ": 'lake.backup' must be a table");
+      if (auto ok = check_keys(*bt, {"to", "endpoint", "region"}, "lake.backup.", source); !ok) {
+        return tl::unexpected(ok.error());
+      }
+      for (auto r : {read_string(*bt, "to", config.lake.backup.to, "lake.backup.", source),
+                     read_string(*bt, "endpoint", config.lake.backup.endpoint, "lake.backup.", source),
+                     read_string(*bt, "region", config.lake.backup.region, "lake.backup.", source)}) {
+        if (!r) return tl::unexpected(r.error());
+      }
     }
     for (auto r : {read_string(*t, "dir", config.lake.dir, "lake.", source),
                    read_number(*t, "threads", config.lake.threads, "lake.", source),

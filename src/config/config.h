@@ -31,6 +31,14 @@ struct LakeConfig {
   /// memory_limit is set; at least 64 MiB), which spills beyond it into
   /// <lake>/.tmp, an eighth for parsed batches waiting to be written.
   int memory_budget_mb = 512;
+  /// `[lake.backup]`: where `quant lake backup` sends the lake by default
+  /// (docs/backup.md). Credentials never live here: AWS_ACCESS_KEY_ID,
+  /// AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) come from the environment.
+  struct Backup {
+    std::string to;        ///< "s3://bucket/prefix" or a directory; empty = give --to
+    std::string endpoint;  ///< S3-compatible endpoint URL; empty = AWS (https://s3.<region>.amazonaws.com)
+    std::string region = "us-east-1";
+  } backup;
 };
 
 /// `[backtest]`, `[strategy]`, `[strategy.ma_breakout]` (with its `book_imbalance` table),

@@ -519,5 +519,18 @@ entering_trader = "T1"
   EXPECT_NE(port.error().message.find("fix.port"), std::string::npos);
 }
 
+TEST(ConfigTest, LakeBackupSectionIsReadAndUnknownKeysRefused) {
+  auto cfg = parse_config("[lake.backup]\nto = 's3://b/p'\nendpoint = 'http://127.0.0.1:9000'\nregion = 'sa-east-1'\n",
+                          "x.toml");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(cfg->lake.backup.to, "s3://b/p");
+  EXPECT_EQ(cfg->lake.backup.endpoint, "http://127.0.0.1:9000");
+  EXPECT_EQ(cfg->lake.backup.region, "sa-east-1");
+  auto secret = parse_config("[lake.backup]\nsecret_access_key = 'x'\n", "x.toml");
+  ASSERT_FALSE(secret);
+  EXPECT_NE(secret.error().message.find("unknown key 'lake.backup.secret_access_key'"), std::string::npos)
+      << secret.error().message;
+}
+
 }  // namespace
 }  // namespace quant::config
