@@ -172,6 +172,8 @@ Expected<bool> clear_halt(const Endpoint& endpoint);
 /// A set: the order streams besides `exec:orders` (one per live engine that
 /// has its own, `exec:orders:<name>`); `quant bridge` reads every member.
 inline constexpr std::string_view kOrderStreams = "exec:order-streams";
+/// The consumer group of `quant bridge` on every order stream.
+inline constexpr std::string_view kBridgeGroup = "bridge";
 
 /// Makes `stream` an order stream the bridge reads: creates the group
 /// `group` on it from its start ("0", MKSTREAM) when missing — before the
