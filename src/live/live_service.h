@@ -4,6 +4,10 @@
 ///   md:tick:<SYM>, md:bar1m:<SYM>, exec:fills ──(consumer group `signal`)──►
 ///   LiveEngine ──► journal (fsync) ──► exec:orders ──► quant bridge ──► terminal
 ///
+/// Several engines may split the symbols on one hub, each with its own group,
+/// session, state dir and order stream (`exec:orders:<name>`, which the bridge
+/// discovers); leases in Redis refuse overlaps (engine_leases.h, README.md).
+///
 /// Nothing is lost and nothing is done twice when any process is killed:
 /// - Inputs are read in stream-id order across the streams (the bridge gives
 ///   every message one global id), so the engine sees the terminal's order.
