@@ -8,8 +8,8 @@
 #include "fix_settings.h"
 #include "live/live_engine.h"
 #include "live/live_service.h"
-#include "stream/stream.h"
 #include "signal_path.h"
+#include "stream/stream.h"
 
 namespace quant::app {
 
@@ -27,8 +27,8 @@ int run_live_command(const GlobalOptions& global, const LiveArgs& args) {
   if (args.session.empty() || args.session.size() > 12)
     return fail("live: --session must be 1-12 characters (it prefixes every client order id)");
   if (args.group.empty()) return fail("live: --group must not be empty");
-  if (args.orders != stream::kOrders &&
-      (args.orders.rfind(std::string(stream::kOrders) + ":", 0) != 0 || args.orders.size() <= stream::kOrders.size() + 1))
+  if (args.orders != stream::kOrders && (args.orders.rfind(std::string(stream::kOrders) + ":", 0) != 0 ||
+                                         args.orders.size() <= stream::kOrders.size() + 1))
     return fail("live: --orders must be exec:orders or exec:orders:<name>, not '" + args.orders + "'");
   auto redis = parse_host_port("--redis", args.redis);
   if (!redis) return fail("live: " + redis.error().message);

@@ -273,16 +273,20 @@ int main(int argc, char** argv) {
                      "run the gate's models behind quant serve, e.g. http://127.0.0.1:8080/infer (else in process)");
   lv_cmd->add_option("--infer-model", lv.infer_model, "the model name quant serve knows")->capture_default_str();
   lv_cmd->add_option("--consumer", lv.consumer, "consumer name in the group (--group)")->capture_default_str();
-  lv_cmd->add_option("--group", lv.group,
-                     "consumer group on md:*:<SYM> and exec:fills; one per engine when several split the symbols")
+  lv_cmd
+      ->add_option("--group", lv.group,
+                   "consumer group on md:*:<SYM> and exec:fills; one per engine when several split the symbols")
       ->capture_default_str();
-  lv_cmd->add_option("--orders", lv.orders,
-                     "order stream quant bridge reads: exec:orders, or exec:orders:<name> per engine when several "
-                     "split the symbols (the bridge discovers it)")
+  lv_cmd
+      ->add_option("--orders", lv.orders,
+                   "order stream quant bridge reads: exec:orders, or exec:orders:<name> per engine when several "
+                   "split the symbols (the bridge discovers it)")
       ->capture_default_str();
   lv_cmd->add_option("--orders-csv", lv.orders_csv,
                      "where the orders sent are written at exit (default <state>/orders.csv)");
-  lv_cmd->add_option("--venue", lv.venue, "mt5 (orders via exec:orders and quant bridge) or fix (the [fix] session)")
+  lv_cmd
+      ->add_option("--venue", lv.venue,
+                   "mt5 (orders via the --orders stream and quant bridge) or fix (the [fix] session)")
       ->capture_default_str();
   lv_cmd->add_option("--fix-store", lv.fix_store, "FIX sequence number store (default [fix] store_dir)");
   lv_cmd->add_option("--fix-connect", lv.fix_connect, "the FIX venue HOST:PORT (default [fix] host and port)");

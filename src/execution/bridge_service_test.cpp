@@ -387,14 +387,15 @@ TEST_F(BridgeServiceTest, EveryRegisteredOrderStreamIsReadEachEntryByItsStreamAn
   EXPECT_EQ(pending("exec:orders:D"), 1);
   t.send(ack("D-WDO-1"));
   const auto deadline = std::chrono::steady_clock::now() + 3s;
-  while (pending("exec:orders:D") != 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  while (pending("exec:orders:D") != 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
   EXPECT_EQ(pending("exec:orders:D"), 0);
   EXPECT_EQ(pending("exec:orders:W"), 1);  // W's order, same id, still waits for its own ack
   t.send(ack("W-WIN-1"));
-  while (pending("exec:orders:W") != 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  while (pending("exec:orders:W") != 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
   EXPECT_EQ(pending("exec:orders:W"), 0);
-  EXPECT_NE(bridge.log().find("reading the order streams exec:orders, exec:orders:D, exec:orders:W"),
-            std::string::npos)
+  EXPECT_NE(bridge.log().find("reading the order streams exec:orders, exec:orders:D, exec:orders:W"), std::string::npos)
       << bridge.log();
 }
 

@@ -223,9 +223,9 @@ class Service {
 
   Expected<void> open() {
     // One engine per state directory, session, group, order stream and symbol.
-    LeaseRequest lease{config_.state_dir, config_.session, config_.group,
-                       config_.route != nullptr ? std::string() : config_.orders_stream, engine_.symbols(),
-                       config_.lease_ttl};
+    LeaseRequest lease{config_.state_dir, config_.session,
+                       config_.group,     config_.route != nullptr ? std::string() : config_.orders_stream,
+                       engine_.symbols(), config_.lease_ttl};
     auto leases = EngineLeases::take(config_.redis, lease);
     if (!leases) return tl::unexpected(leases.error());
     leases_.emplace(std::move(*leases));
@@ -490,7 +490,8 @@ class Service {
         if (auto r = send_route(p.n, p.msg); !r) return r;
         continue;
       }
-      producer_->add(config_.orders_stream, stream::StreamId{p.n, 1}, {{"type", p.type}, {"msg", p.msg}, {"sent_ns", now}});
+      producer_->add(config_.orders_stream, stream::StreamId{p.n, 1},
+                     {{"type", p.type}, {"msg", p.msg}, {"sent_ns", now}});
     }
     publish_.clear();
     auto flushed = producer_->flush();

@@ -19,9 +19,9 @@ using detail::Reply;
 Expected<void> register_order_stream(const Endpoint& endpoint, std::string_view stream, std::string_view group) {
   auto connection = Connection::open(endpoint);
   if (!connection) return tl::unexpected(connection.error());
-  auto replies = connection->pipeline(
-      {Command{"XGROUP", "CREATE", std::string(stream), std::string(group), "0", "MKSTREAM"},
-       Command{"SADD", std::string(kOrderStreams), std::string(stream)}});
+  auto replies =
+      connection->pipeline({Command{"XGROUP", "CREATE", std::string(stream), std::string(group), "0", "MKSTREAM"},
+                            Command{"SADD", std::string(kOrderStreams), std::string(stream)}});
   if (!replies) return tl::unexpected(replies.error());
   const Reply& created = (*replies)[0];
   if (created.is_error() && !created.error_is("BUSYGROUP"))
