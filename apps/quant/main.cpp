@@ -194,7 +194,9 @@ int main(int argc, char** argv) {
       "bridge", "the MT5 bridge: one terminal (EA or quant replay) over TCP <-> the Redis stream hub");
   br_cmd->add_option("--listen", br.listen, "host:port the terminal connects to; port 0 = any")->capture_default_str();
   br_cmd->add_option("--redis", br.redis, "Redis host:port")->capture_default_str();
-  br_cmd->add_option("--consumer", br.consumer, "consumer name in the group bridge on exec:orders")
+  br_cmd
+      ->add_option("--consumer", br.consumer,
+                   "consumer name in the group bridge on exec:orders and the streams in exec:order-streams")
       ->capture_default_str();
   br_cmd->add_option("--heartbeat-ms", br.heartbeat_ms, "hb to the terminal when idle")->capture_default_str();
   br_cmd->add_option("--peer-timeout-ms", br.peer_timeout_ms, "drop a terminal silent this long")
