@@ -164,7 +164,10 @@ class Service {
 
   Expected<ServiceStats> run() {
     if (auto r = open(); !r) return tl::unexpected(r.error());
-    if (auto r = recover(); !r) return tl::unexpected(r.error());
+    if (auto r = recover(); !r) {
+      (void)leases_->release();  // a journal that is not this engine's: let the right one start at once
+      return tl::unexpected(r.error());
+    }
     // Before trading: what does the venue hold? (The answer is compared when it comes.)
     queue_marker(bridge::PositionsMsg{true, {}, {}});
     if (auto r = commit(); !r) return tl::unexpected(r.error());
@@ -229,11 +232,6 @@ class Service {
     auto leases = EngineLeases::take(config_.redis, lease);
     if (!leases) return tl::unexpected(leases.error());
     leases_.emplace(std::move(*leases));
-    // An engine's own order stream: the bridge's group on it before its first entry.
-    if (config_.route == nullptr && config_.orders_stream != stream::kOrders) {
-      if (auto r = stream::register_order_stream(config_.redis, config_.orders_stream, stream::kBridgeGroup); !r)
-        return r;
-    }
     auto journal = execution::Journal::open(config_.state_dir + "/journal.jsonl");
     if (!journal) return tl::unexpected(journal.error());
     journal_.emplace(std::move(*journal));
@@ -274,6 +272,12 @@ class Service {
         if (prefix != config_.session) {
           return make_error("live: the journal in " + config_.state_dir + " belongs to session '" + prefix +
                             "', not '" + config_.session + "' (use its --session, or another --state dir)");
+        }
+        // Its orders' ids continue in one stream: another would get them all again.
+        const std::string orders = rec.value("orders", std::string(stream::kOrders));
+        if (config_.route == nullptr && orders != config_.orders_stream) {
+          return make_error("live: the journal in " + config_.state_dir + " sent its orders to " + orders + ", not " +
+                            config_.orders_stream + " (use its --orders, or another --state dir)");
         }
       } else if (k == "step") {
         auto step = step_of(rec);
@@ -318,10 +322,15 @@ class Service {
     }
     // The stops moved since (replaced acks): only now does the ledger know their orders.
     for (const auto& body : reports) ledger_.reported(body);
-    if (!meta) journal_->append({{"k", "meta"}, {"prefix", config_.session}});
+    if (!meta) journal_->append({{"k", "meta"}, {"prefix", config_.session}, {"orders", config_.orders_stream}});
     // Orders of a batch whose journal write was torn after its steps: send them now.
     for (std::size_t i = journaled.size(); i < regenerated.size(); ++i) queue_order(std::move(regenerated[i]));
 
+    // An engine's own order stream: the bridge's group on it before its first entry.
+    if (config_.route == nullptr && config_.orders_stream != stream::kOrders) {
+      if (auto r = stream::register_order_stream(config_.redis, config_.orders_stream, stream::kBridgeGroup); !r)
+        return r;
+    }
     auto last = producer_->last(config_.orders_stream);
     if (!last) return tl::unexpected(last.error());
     const std::uint64_t published = *last ? (*last)->id.ms : 0;
