@@ -13,7 +13,7 @@ namespace quant::app {
 struct BridgeArgs {
   std::string listen = "127.0.0.1:5555";  ///< host:port the terminal connects to (port 0 = any)
   std::string redis = "127.0.0.1:6379";   ///< host:port of the stream hub
-  std::string consumer = "bridge-1";      ///< consumer name in the group `bridge` on exec:orders
+  std::string consumer = "bridge-1";      ///< consumer name in the group `bridge` on the order streams
   int heartbeat_ms = 1000;
   int peer_timeout_ms = 5000;
 };

@@ -9,6 +9,7 @@
 #include "live/live_engine.h"
 #include "live/live_service.h"
 #include "signal_path.h"
+#include "stream/stream.h"
 
 namespace quant::app {
 
@@ -25,6 +26,10 @@ int run_live_command(const GlobalOptions& global, const LiveArgs& args) {
   if (args.state.empty()) return fail("live: --state DIR is required (the journal that makes restarts safe)");
   if (args.session.empty() || args.session.size() > 12)
     return fail("live: --session must be 1-12 characters (it prefixes every client order id)");
+  if (args.group.empty()) return fail("live: --group must not be empty");
+  if (args.orders != stream::kOrders && (args.orders.rfind(std::string(stream::kOrders) + ":", 0) != 0 ||
+                                         args.orders.size() <= stream::kOrders.size() + 1))
+    return fail("live: --orders must be exec:orders or exec:orders:<name>, not '" + args.orders + "'");
   auto redis = parse_host_port("--redis", args.redis);
   if (!redis) return fail("live: " + redis.error().message);
 
@@ -75,6 +80,8 @@ int run_live_command(const GlobalOptions& global, const LiveArgs& args) {
   sc.state_dir = args.state;
   sc.session = args.session;
   sc.consumer = args.consumer;
+  sc.group = args.group;
+  sc.orders_stream = args.orders;
   sc.start_id = std::string(args.from_start ? "0" : "$");  // a move: GCC 12 warns falsely (-Wrestrict) on assigning a literal
   sc.orders_csv = args.orders_csv.empty() ? args.state + "/orders.csv" : args.orders_csv;
   sc.should_stop = [] { return g_stop != 0; };

@@ -20,8 +20,10 @@ struct LiveArgs {
   std::string infer_url;                   ///< the gate's models behind quant serve's POST /infer (else in process)
   std::string infer_model = "gatekeeper";  ///< the model name quant serve knows
   std::string consumer = "live";
+  std::string group = "signal";        ///< consumer group on md:*:<SYM> and exec:fills: one per engine
+  std::string orders = "exec:orders";  ///< order stream for quant bridge: exec:orders or exec:orders:<name>
   std::string orders_csv;  ///< default <state>/orders.csv
-  std::string venue = "mt5";  ///< mt5: orders through exec:orders and quant bridge; fix: over the [fix] session
+  std::string venue = "mt5";  ///< mt5: orders through the --orders stream and quant bridge; fix: over the [fix] session
   std::string fix_store;      ///< overrides [fix] store_dir
   std::string fix_connect;    ///< overrides [fix] host:port
 };

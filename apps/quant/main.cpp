@@ -226,7 +226,9 @@ int main(int argc, char** argv) {
       "bridge", "the MT5 bridge: one terminal (EA or quant replay) over TCP <-> the Redis stream hub");
   br_cmd->add_option("--listen", br.listen, "host:port the terminal connects to; port 0 = any")->capture_default_str();
   br_cmd->add_option("--redis", br.redis, "Redis host:port")->capture_default_str();
-  br_cmd->add_option("--consumer", br.consumer, "consumer name in the group bridge on exec:orders")
+  br_cmd
+      ->add_option("--consumer", br.consumer,
+                   "consumer name in the group bridge on exec:orders and the streams in exec:order-streams")
       ->capture_default_str();
   br_cmd->add_option("--heartbeat-ms", br.heartbeat_ms, "hb to the terminal when idle")->capture_default_str();
   br_cmd->add_option("--peer-timeout-ms", br.peer_timeout_ms, "drop a terminal silent this long")
@@ -304,10 +306,21 @@ int main(int argc, char** argv) {
   lv_cmd->add_option("--infer-url", lv.infer_url,
                      "run the gate's models behind quant serve, e.g. http://127.0.0.1:8080/infer (else in process)");
   lv_cmd->add_option("--infer-model", lv.infer_model, "the model name quant serve knows")->capture_default_str();
-  lv_cmd->add_option("--consumer", lv.consumer, "consumer name in the group signal")->capture_default_str();
+  lv_cmd->add_option("--consumer", lv.consumer, "consumer name in the group (--group)")->capture_default_str();
+  lv_cmd
+      ->add_option("--group", lv.group,
+                   "consumer group on md:*:<SYM> and exec:fills; one per engine when several split the symbols")
+      ->capture_default_str();
+  lv_cmd
+      ->add_option("--orders", lv.orders,
+                   "order stream quant bridge reads: exec:orders, or exec:orders:<name> per engine when several "
+                   "split the symbols (the bridge discovers it)")
+      ->capture_default_str();
   lv_cmd->add_option("--orders-csv", lv.orders_csv,
                      "where the orders sent are written at exit (default <state>/orders.csv)");
-  lv_cmd->add_option("--venue", lv.venue, "mt5 (orders via exec:orders and quant bridge) or fix (the [fix] session)")
+  lv_cmd
+      ->add_option("--venue", lv.venue,
+                   "mt5 (orders via the --orders stream and quant bridge) or fix (the [fix] session)")
       ->capture_default_str();
   lv_cmd->add_option("--fix-store", lv.fix_store, "FIX sequence number store (default [fix] store_dir)");
   lv_cmd->add_option("--fix-connect", lv.fix_connect, "the FIX venue HOST:PORT (default [fix] host and port)");

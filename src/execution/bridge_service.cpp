@@ -28,7 +28,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr std::string_view kGroup = "bridge";
+constexpr std::string_view kGroup = stream::kBridgeGroup;
 
 std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -70,6 +70,8 @@ struct BridgeService::Impl {
   /// wakes the loop at once (eventfd) instead of waiting for its next poll of
   /// Redis; the loop itself sleeps in poll() on the socket and the eventfd.
   std::optional<stream::Consumer> reader_consumer;
+  std::vector<std::string> order_streams;  ///< what reader_consumer reads (the reader thread's, once started)
+  std::vector<std::string> notes;          ///< lines for the log from the reader thread (under inbox_mutex)
   std::thread reader;
   std::atomic<bool> reader_stop{false};
   std::mutex inbox_mutex;
@@ -112,7 +114,9 @@ struct BridgeService::Impl {
     bool sent = false;      ///< on the current connection
     bool request = false;   ///< a cancel or replace: only an ack after it was written settles it
   };
-  std::map<stream::StreamId, Outbound> outbound;
+  /// Keyed by (order stream, id): each engine's stream has its own ids.
+  using OrderKey = std::pair<std::string, stream::StreamId>;
+  std::map<OrderKey, Outbound> outbound;
   /// cl_ord_ids whose order_ack is queued in the producer: their order_new is
   /// acknowledged once the flush succeeded.
   std::vector<std::string> acked_after_flush;
@@ -124,14 +128,12 @@ struct BridgeService::Impl {
   Clock::time_point last_sent{};
   Clock::time_point last_received{};
 
-  Impl(BridgeServiceConfig c, BridgeLog l, BridgeListener li, stream::Producer p, stream::Consumer co,
-       stream::Consumer reader_co)
+  Impl(BridgeServiceConfig c, BridgeLog l, BridgeListener li, stream::Producer p, stream::Consumer co)
       : config(std::move(c)),
         log(std::move(l)),
         listener(std::move(li)),
         producer(std::move(p)),
         consumer(std::move(co)),
-        reader_consumer(std::move(reader_co)),
         wake_fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
   ~Impl() {
@@ -144,10 +146,49 @@ struct BridgeService::Impl {
     [[maybe_unused]] const auto n = ::write(wake_fd, &one, sizeof one);
   }
 
+  /// exec:orders and the order streams registered in exec:order-streams
+  /// (one per engine when several share the hub; the bridge's group on a
+  /// stream found missing is created from its start). A new one replaces the
+  /// reader's consumer by one over every stream (same name: what was pending
+  /// comes again; `outbound` already holds what is not yet acknowledged).
+  Expected<void> discover_order_streams() {
+    auto registered = stream::order_streams(config.redis);
+    if (!registered) return tl::unexpected(registered.error());
+    std::vector<std::string> streams{std::string(stream::kOrders)};
+    for (auto& s : *registered) {
+      if (s != stream::kOrders) streams.push_back(std::move(s));
+    }
+    if (reader_consumer && streams == order_streams) return {};
+    for (std::size_t i = 1; i < streams.size(); ++i) {
+      if (auto r = stream::register_order_stream(config.redis, streams[i], kGroup); !r) return r;
+    }
+    auto c = stream::Consumer::connect(config.redis, std::string(kGroup), config.consumer, streams, "$");
+    if (!c) return tl::unexpected(c.error());
+    reader_consumer.emplace(std::move(*c));
+    order_streams = streams;
+    if (streams.size() > 1) {
+      std::string list;
+      for (const auto& s : streams) list += (list.empty() ? "" : ", ") + s;
+      std::lock_guard lock(inbox_mutex);
+      notes.push_back("reading the order streams " + list);
+    }
+    return {};
+  }
+
   void start_reader() {
     reader_stop = false;
     reader = std::thread([this] {
+      auto discovered = Clock::now();
       while (!reader_stop) {
+        if (Clock::now() - discovered >= config.discover_interval) {
+          discovered = Clock::now();
+          if (auto r = discover_order_streams(); !r) {
+            std::lock_guard lock(inbox_mutex);
+            reader_error = "exec:order-streams: " + r.error().message;
+            wake();
+            return;
+          }
+        }
         auto entries = reader_consumer->read(64, milliseconds(100));
         std::lock_guard lock(inbox_mutex);
         if (!entries) {
@@ -426,7 +467,7 @@ struct BridgeService::Impl {
       }
     }
     if (!acked_after_flush.empty()) {
-      std::vector<stream::StreamId> done;
+      std::vector<OrderKey> done;
       for (auto it = outbound.begin(); it != outbound.end();) {
         const bool acked = !it->second.cl_ord_id.empty() && (!it->second.request || it->second.sent) &&
                            std::find(acked_after_flush.begin(), acked_after_flush.end(), it->second.cl_ord_id) !=
@@ -440,8 +481,7 @@ struct BridgeService::Impl {
       }
       acked_after_flush.clear();
       if (!done.empty()) {
-        if (auto r = consumer.ack(stream::kOrders, done); !r)
-          return make_error("XACK exec:orders: " + r.error().message);
+        if (auto r = ack_orders(done); !r) return r;
       }
     }
     return {};
@@ -460,20 +500,35 @@ struct BridgeService::Impl {
     return halt.has_value();
   }
 
+  /// XACK of order-stream entries (one XACK per stream, one round trip).
+  Expected<void> ack_orders(const std::vector<OrderKey>& keys) {
+    if (keys.empty()) return {};
+    std::vector<stream::Entry> entries(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      entries[i].stream = keys[i].first;
+      entries[i].id = keys[i].second;
+    }
+    if (auto r = consumer.ack(entries); !r) return make_error("XACK " + keys.front().first + ": " + r.error().message);
+    return {};
+  }
+
   Expected<void> pump_outbound() {
     std::vector<stream::Entry> entries;
+    std::vector<std::string> lines;
     {
       std::lock_guard lock(inbox_mutex);
       if (reader_error) return make_error("reading exec:orders: " + *reader_error);
       entries.assign(std::make_move_iterator(inbox.begin()), std::make_move_iterator(inbox.end()));
       inbox.clear();
+      lines.swap(notes);
     }
-    std::vector<stream::StreamId> skip;
+    for (const auto& line : lines) say(line);
+    std::vector<OrderKey> skip;
     for (auto& e : entries) {
       auto m = decode(e.field("msg"));
       if (!m) {
-        say("exec:orders " + e.id.str() + ": " + m.error().message + "; acknowledged and skipped");
-        skip.push_back(e.id);
+        say(e.stream + " " + e.id.str() + ": " + m.error().message + "; acknowledged and skipped");
+        skip.emplace_back(e.stream, e.id);
         continue;
       }
       Body& body = m->body;
@@ -496,39 +551,37 @@ struct BridgeService::Impl {
                 stream::kFills, next_id(),
                 {{"type", "order_ack"}, {"msg", line}, {"recv_ns", std::to_string(now_ns())}, {"origin", "bridge"}});
             if (auto r = flush(); !r) return r;
-            skip.push_back(e.id);
+            skip.emplace_back(e.stream, e.id);
             ++counters.halted;
             say("order " + o->cl_ord_id + " (entry) rejected: risk:halt is set: " + halt->reason);
             continue;
           }
         }
         std::string cl_ord_id = o->cl_ord_id;  // before `body` is moved from
-        outbound.emplace(e.id, Outbound{std::move(body), std::move(cl_ord_id), false});
+        outbound.emplace(OrderKey{e.stream, e.id}, Outbound{std::move(body), std::move(cl_ord_id), false});
       } else if (const auto* c = std::get_if<OrderCancel>(&body)) {
         // Kept until answered: written to a terminal that dies before reading it, it must go again.
         std::string orig = c->orig_cl_ord_id;
-        outbound.emplace(e.id, Outbound{std::move(body), std::move(orig), false, true});
+        outbound.emplace(OrderKey{e.stream, e.id}, Outbound{std::move(body), std::move(orig), false, true});
       } else if (const auto* r = std::get_if<OrderReplace>(&body)) {
         std::string orig = r->orig_cl_ord_id;
-        outbound.emplace(e.id, Outbound{std::move(body), std::move(orig), false, true});
+        outbound.emplace(OrderKey{e.stream, e.id}, Outbound{std::move(body), std::move(orig), false, true});
       } else if (std::holds_alternative<PositionsMsg>(body) || std::holds_alternative<Heartbeat>(body)) {
-        outbound.emplace(e.id, Outbound{std::move(body), "", false});
+        outbound.emplace(OrderKey{e.stream, e.id}, Outbound{std::move(body), "", false});
       } else {
-        say("exec:orders " + e.id.str() + ": a " + std::string(type_name(body)) +
+        say(e.stream + " " + e.id.str() + ": a " + std::string(type_name(body)) +
             " is not for the terminal; acknowledged and skipped");
-        skip.push_back(e.id);
+        skip.emplace_back(e.stream, e.id);
       }
     }
-    if (!skip.empty()) {
-      if (auto r = consumer.ack(stream::kOrders, skip); !r) return make_error("XACK exec:orders: " + r.error().message);
-    }
+    if (auto r = ack_orders(skip); !r) return r;
     if (terminal) return send_outbound();
     return {};
   }
 
   /// Writes what the current connection has not had yet, in id order.
   Expected<void> send_outbound() {
-    std::vector<stream::StreamId> written;
+    std::vector<OrderKey> written;
     for (auto it = outbound.begin(); it != outbound.end() && terminal;) {
       if (it->second.sent) {
         ++it;
@@ -544,10 +597,7 @@ struct BridgeService::Impl {
         ++it;
       }
     }
-    if (!written.empty()) {
-      if (auto r = consumer.ack(stream::kOrders, written); !r)
-        return make_error("XACK exec:orders: " + r.error().message);
-    }
+    if (auto r = ack_orders(written); !r) return r;
     return {};
   }
 
@@ -610,13 +660,11 @@ Expected<std::unique_ptr<BridgeService>> BridgeService::create(BridgeServiceConf
   auto consumer = stream::Consumer::connect(config.redis, std::string(kGroup), config.consumer,
                                             {std::string(stream::kOrders)}, "$");
   if (!consumer) return make_error("bridge: Redis consumer: " + consumer.error().message);
+  auto impl = std::make_unique<Impl>(std::move(config), std::move(log), std::move(*listener), std::move(*producer),
+                                     std::move(*consumer));
   // The same consumer of the same group on a second connection: it reads
   // (blocking, on the reader thread); the first one acknowledges.
-  auto reader = stream::Consumer::connect(config.redis, std::string(kGroup), config.consumer,
-                                          {std::string(stream::kOrders)}, "$");
-  if (!reader) return make_error("bridge: Redis consumer: " + reader.error().message);
-  auto impl = std::make_unique<Impl>(std::move(config), std::move(log), std::move(*listener), std::move(*producer),
-                                     std::move(*consumer), std::move(*reader));
+  if (auto r = impl->discover_order_streams(); !r) return make_error("bridge: Redis consumer: " + r.error().message);
   if (auto r = impl->load_fills(); !r) return make_error("bridge: " + r.error().message);
   return std::unique_ptr<BridgeService>(new BridgeService(std::move(impl)));
 }

@@ -11,9 +11,12 @@
 /// before the resume point, bars at or before the last bar, fills by exec_id,
 /// acks by (cl_ord_id, exec_type, ord_status, stop_price).
 ///
-/// Outbound (Redis → terminal): consumer group `bridge` on `exec:orders`
-/// (entries carry `msg`, an encoded order_new/order_cancel/order_replace/
-/// positions request/hb). An order_new is acknowledged (XACK) only once the
+/// Outbound (Redis → terminal): consumer group `bridge` on `exec:orders` and
+/// on every order stream listed in the set `exec:order-streams` (read at
+/// start and every `discover_interval`: one `exec:orders:<name>` per live
+/// engine when several split the symbols; each keeps its own ids, so entries
+/// are known by stream and id). Entries carry `msg`, an encoded
+/// order_new/order_cancel/order_replace/positions request/hb. An order_new is acknowledged (XACK) only once the
 /// terminal's order_ack for its cl_ord_id is in Redis; until then it is sent
 /// again to every new connection (the EA dedupes by cl_ord_id). Everything
 /// else is acknowledged once written to the socket. While `risk:halt` exists,
@@ -50,6 +53,8 @@ struct BridgeServiceConfig {
   std::chrono::milliseconds hello_timeout{5000};       ///< wait for the terminal's hello after connecting
   std::chrono::milliseconds halt_refresh{200};         ///< `risk:halt` is read at most this often
   std::chrono::milliseconds poll_interval{20};         ///< longest sleep per loop turn (an order or a message wakes it)
+  /// exec:order-streams (the order streams of engines that split the symbols) is read this often.
+  std::chrono::milliseconds discover_interval{1000};
 };
 
 /// Receives one progress/log line (no newline). Default: stderr, "bridge: " prefixed.

@@ -349,6 +349,56 @@ TEST_F(BridgeServiceTest, AnOrderIsAcknowledgedOnlyOnceTheTerminalAckedItAndRese
   EXPECT_NE(bridge.log().find("connection #2"), std::string::npos) << bridge.log();
 }
 
+// Engines that split the symbols each write their own order stream, with ids
+// that collide across streams (`1-1` in both): the bridge reads every stream
+// registered in exec:order-streams — one before it started, one found later —
+// and settles each entry in its own stream.
+TEST_F(BridgeServiceTest, EveryRegisteredOrderStreamIsReadEachEntryByItsStreamAndId) {
+  const auto e = redis.endpoint();
+  auto add = [&](const std::string& key, const OrderNew& o) {
+    auto p = stream::Producer::connect(e);
+    ASSERT_TRUE(p.has_value()) << p.error().message;
+    p->add(key, stream::StreamId{1, 1}, {{"msg", encode(Message{1, 1'700'000'000'000, o})}});
+    auto r = p->flush();
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+  };
+  auto pending = [&](const std::string& key) {
+    auto c = stream::Consumer::connect(e, "bridge", "observer", {key}, "$");
+    EXPECT_TRUE(c.has_value()) << c.error().message;
+    auto n = c->pending();
+    return n ? *n : -1;
+  };
+  ASSERT_TRUE(stream::register_order_stream(e, "exec:orders:W", "bridge"));
+  add("exec:orders:W", order("W-WIN-1", OrderPurpose::Entry));  // before the bridge runs
+  Bridge bridge(e);
+  Terminal t(bridge.port(), {"WIN", "WDO"});
+  Message first = t.expect(3);
+  ASSERT_TRUE(std::holds_alternative<OrderNew>(first.body));
+  EXPECT_EQ(std::get<OrderNew>(first.body).cl_ord_id, "W-WIN-1");
+
+  ASSERT_TRUE(stream::register_order_stream(e, "exec:orders:D", "bridge"));  // a second engine starts
+  OrderNew wdo = order("D-WDO-1", OrderPurpose::Entry);
+  wdo.symbol = "WDO";
+  add("exec:orders:D", wdo);
+  Message second = t.expect();  // within the discovery interval (1 s)
+  ASSERT_TRUE(std::holds_alternative<OrderNew>(second.body));
+  EXPECT_EQ(std::get<OrderNew>(second.body).cl_ord_id, "D-WDO-1");
+  EXPECT_EQ(pending("exec:orders:W"), 1);
+  EXPECT_EQ(pending("exec:orders:D"), 1);
+  t.send(ack("D-WDO-1"));
+  const auto deadline = std::chrono::steady_clock::now() + 3s;
+  while (pending("exec:orders:D") != 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(pending("exec:orders:D"), 0);
+  EXPECT_EQ(pending("exec:orders:W"), 1);  // W's order, same id, still waits for its own ack
+  t.send(ack("W-WIN-1"));
+  while (pending("exec:orders:W") != 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(pending("exec:orders:W"), 0);
+  EXPECT_NE(bridge.log().find("reading the order streams exec:orders, exec:orders:D, exec:orders:W"), std::string::npos)
+      << bridge.log();
+}
+
 TEST_F(BridgeServiceTest, HaltBlocksEntriesAndPassesExits) {
   Bridge bridge(redis.endpoint());
   Terminal t(bridge.port(), {"WIN"});

@@ -122,7 +122,8 @@ void LiveEngine::on_message(const bridge::Message& message) {
 void LiveEngine::remark(const bridge::Message& message) {
   if (const auto* t = std::get_if<bridge::TickMsg>(&message.body)) mark("tick", t->symbol, to_msc(t->tick.ts));
   if (const auto* b = std::get_if<bridge::BarMsg>(&message.body)) mark("bar", b->symbol, to_s(b->bar.ts));
-  if (const auto* f = std::get_if<bridge::FillMsg>(&message.body); f != nullptr && config_.marks)
+  // Another engine's fill (exec:fills is shared when engines split the symbols) was never marked here.
+  if (const auto* f = std::get_if<bridge::FillMsg>(&message.body); f != nullptr && config_.marks && find(f->symbol))
     outbox_.emplace_back(bridge::Heartbeat{"fill:" + f->exec_id});
 }
 

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "execution/journal.h"
+#include "live/engine_leases.h"
 #include "stream/metrics.h"
 
 namespace quant::live {
@@ -163,7 +164,10 @@ class Service {
 
   Expected<ServiceStats> run() {
     if (auto r = open(); !r) return tl::unexpected(r.error());
-    if (auto r = recover(); !r) return tl::unexpected(r.error());
+    if (auto r = recover(); !r) {
+      (void)leases_->release();  // a journal that is not this engine's: let the right one start at once
+      return tl::unexpected(r.error());
+    }
     // Before trading: what does the venue hold? (The answer is compared when it comes.)
     queue_marker(bridge::PositionsMsg{true, {}, {}});
     if (auto r = commit(); !r) return tl::unexpected(r.error());
@@ -175,6 +179,7 @@ class Service {
       if (Clock::now() - last_halt_poll >= config_.halt_poll) {
         last_halt_poll = Clock::now();
         if (auto r = honour_halt_flag(); !r) return tl::unexpected(r.error());
+        if (auto r = leases_->renew_if_due(); !r) return tl::unexpected(r.error());
       }
       auto entries = consumer_->read(config_.read_count, config_.block);
       if (!entries) return tl::unexpected(entries.error());
@@ -209,6 +214,7 @@ class Service {
     if (!config_.orders_csv.empty()) {
       if (auto r = ledger_.write(config_.orders_csv); !r) return tl::unexpected(r.error());
     }
+    if (auto r = leases_->release(); !r) log("live: leases not released (they lapse): " + r.error().message);
     stats_.halted = engine_.halted();
     return stats_;
   }
@@ -219,6 +225,13 @@ class Service {
   }
 
   Expected<void> open() {
+    // One engine per state directory, session, group, order stream and symbol.
+    LeaseRequest lease{config_.state_dir, config_.session,
+                       config_.group,     config_.route != nullptr ? std::string() : config_.orders_stream,
+                       engine_.symbols(), config_.lease_ttl};
+    auto leases = EngineLeases::take(config_.redis, lease);
+    if (!leases) return tl::unexpected(leases.error());
+    leases_.emplace(std::move(*leases));
     auto journal = execution::Journal::open(config_.state_dir + "/journal.jsonl");
     if (!journal) return tl::unexpected(journal.error());
     journal_.emplace(std::move(*journal));
@@ -259,6 +272,12 @@ class Service {
         if (prefix != config_.session) {
           return make_error("live: the journal in " + config_.state_dir + " belongs to session '" + prefix +
                             "', not '" + config_.session + "' (use its --session, or another --state dir)");
+        }
+        // Its orders' ids continue in one stream: another would get them all again.
+        const std::string orders = rec.value("orders", std::string(stream::kOrders));
+        if (config_.route == nullptr && orders != config_.orders_stream) {
+          return make_error("live: the journal in " + config_.state_dir + " sent its orders to " + orders + ", not " +
+                            config_.orders_stream + " (use its --orders, or another --state dir)");
         }
       } else if (k == "step") {
         auto step = step_of(rec);
@@ -303,11 +322,16 @@ class Service {
     }
     // The stops moved since (replaced acks): only now does the ledger know their orders.
     for (const auto& body : reports) ledger_.reported(body);
-    if (!meta) journal_->append({{"k", "meta"}, {"prefix", config_.session}});
+    if (!meta) journal_->append({{"k", "meta"}, {"prefix", config_.session}, {"orders", config_.orders_stream}});
     // Orders of a batch whose journal write was torn after its steps: send them now.
     for (std::size_t i = journaled.size(); i < regenerated.size(); ++i) queue_order(std::move(regenerated[i]));
 
-    auto last = producer_->last(stream::kOrders);
+    // An engine's own order stream: the bridge's group on it before its first entry.
+    if (config_.route == nullptr && config_.orders_stream != stream::kOrders) {
+      if (auto r = stream::register_order_stream(config_.redis, config_.orders_stream, stream::kBridgeGroup); !r)
+        return r;
+    }
+    auto last = producer_->last(config_.orders_stream);
     if (!last) return tl::unexpected(last.error());
     const std::uint64_t published = *last ? (*last)->id.ms : 0;
     next_n_ = std::max(next_n_, published + 1);
@@ -317,7 +341,7 @@ class Service {
     }
     for (const auto& [n, msg] : journaled) {
       if (n <= published) continue;  // it made it to Redis before the crash
-      producer_->add(stream::kOrders, stream::StreamId{n, 1},
+      producer_->add(config_.orders_stream, stream::StreamId{n, 1},
                      {{"type", "order"}, {"msg", msg}, {"sent_ns", std::to_string(wall_ns())}});
       ++stats_.republished;
     }
@@ -475,7 +499,8 @@ class Service {
         if (auto r = send_route(p.n, p.msg); !r) return r;
         continue;
       }
-      producer_->add(stream::kOrders, stream::StreamId{p.n, 1}, {{"type", p.type}, {"msg", p.msg}, {"sent_ns", now}});
+      producer_->add(config_.orders_stream, stream::StreamId{p.n, 1},
+                     {{"type", p.type}, {"msg", p.msg}, {"sent_ns", now}});
     }
     publish_.clear();
     auto flushed = producer_->flush();
@@ -653,6 +678,7 @@ class Service {
 
   LiveEngine& engine_;
   const ServiceConfig& config_;
+  std::optional<EngineLeases> leases_;
   std::optional<execution::Journal> journal_;
   std::optional<stream::Producer> producer_;
   std::optional<stream::Consumer> consumer_;

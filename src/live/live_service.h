@@ -4,6 +4,10 @@
 ///   md:tick:<SYM>, md:bar1m:<SYM>, exec:fills ──(consumer group `signal`)──►
 ///   LiveEngine ──► journal (fsync) ──► exec:orders ──► quant bridge ──► terminal
 ///
+/// Several engines may split the symbols on one hub, each with its own group,
+/// session, state dir and order stream (`exec:orders:<name>`, which the bridge
+/// discovers); leases in Redis refuse overlaps (engine_leases.h, README.md).
+///
 /// Nothing is lost and nothing is done twice when any process is killed:
 /// - Inputs are read in stream-id order across the streams (the bridge gives
 ///   every message one global id), so the engine sees the terminal's order.
@@ -42,8 +46,17 @@ struct ServiceConfig {
   /// The session: the client order id prefix (LiveConfig::id_prefix); a
   /// journal belongs to one session and refuses another.
   std::string session = "L";
+  /// The consumer group on md:*:<SYM> and exec:fills: one per engine (a
+  /// group shared by two engines would give each fill to one of them).
   std::string group = "signal";
   std::string consumer = "live";
+  /// Where orders go for `quant bridge`: exec:orders (one engine), or an
+  /// engine's own `exec:orders:<name>` when several share the hub (registered
+  /// in stream::kOrderStreams, which the bridge reads).
+  std::string orders_stream = std::string(stream::kOrders);
+  /// Leases of the session, group, order stream and symbols (engine_leases.h):
+  /// renewed every third of this; another engine waits this long after a kill.
+  std::chrono::milliseconds lease_ttl{10000};
   /// Where a new consumer group starts: "$" = only what is published from now
   /// on (production), "0" = everything in the streams (a replay started first).
   std::string start_id = "$";

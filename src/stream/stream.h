@@ -167,4 +167,29 @@ Expected<std::optional<Halt>> read_halt(const Endpoint& endpoint);
 /// True when a flag was there.
 Expected<bool> clear_halt(const Endpoint& endpoint);
 
+// ---- several live engines on one hub (registry.cpp) ----
+
+/// A set: the order streams besides `exec:orders` (one per live engine that
+/// has its own, `exec:orders:<name>`); `quant bridge` reads every member.
+inline constexpr std::string_view kOrderStreams = "exec:order-streams";
+/// The consumer group of `quant bridge` on every order stream.
+inline constexpr std::string_view kBridgeGroup = "bridge";
+
+/// Makes `stream` an order stream the bridge reads: creates the group
+/// `group` on it from its start ("0", MKSTREAM) when missing — before the
+/// first entry is added, so the bridge misses none whenever it discovers the
+/// stream — then adds it to kOrderStreams. Idempotent.
+Expected<void> register_order_stream(const Endpoint& endpoint, std::string_view stream, std::string_view group);
+/// The members of kOrderStreams, sorted.
+Expected<std::vector<std::string>> order_streams(const Endpoint& endpoint);
+
+/// Leases: each key is taken for `owner` (SET … PX ttl) when it is free or
+/// already `owner`'s, atomically for all keys (a Lua script): when any is
+/// another owner's, none is taken. Returns each key's owner after the call
+/// (== `owner` for every key on success). Renewing is calling it again.
+Expected<std::vector<std::string>> claim(const Endpoint& endpoint, const std::vector<std::string>& keys,
+                                         std::string_view owner, std::chrono::milliseconds ttl);
+/// Deletes the keys still held by `owner` (others are left alone).
+Expected<void> release(const Endpoint& endpoint, const std::vector<std::string>& keys, std::string_view owner);
+
 }  // namespace quant::stream

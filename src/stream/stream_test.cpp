@@ -396,5 +396,52 @@ TEST_F(RedisStreamTest, GivesUpAfterThePolicyNamingTheServer) {
   ASSERT_FALSE(halt);
 }
 
+// Several live engines on one hub: leases all-or-none, renewed by their owner,
+// released only by it, lapsing after their ttl; order streams registered with
+// the bridge's group from their start.
+TEST_F(RedisStreamTest, ClaimsAreAllOrNoneAndLapse) {
+  const Endpoint e = redis.endpoint();
+  auto a = claim(e, {"live:symbol:WIN", "live:group:g1"}, "A", 10s);
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(*a, (std::vector<std::string>{"A", "A"}));
+  // B wants WDO (free) and WIN (A's): refused, and WDO is not taken either.
+  auto b = claim(e, {"live:symbol:WDO", "live:symbol:WIN"}, "B", 10s);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(*b, (std::vector<std::string>{"B", "A"}));
+  auto wdo = claim(e, {"live:symbol:WDO"}, "C", 300ms);
+  ASSERT_TRUE(wdo);
+  EXPECT_EQ(*wdo, std::vector<std::string>{"C"});
+  // The owner renews; another cannot release it.
+  ASSERT_TRUE(claim(e, {"live:symbol:WIN"}, "A", 10s));
+  ASSERT_TRUE(release(e, {"live:symbol:WIN"}, "B"));
+  EXPECT_EQ(*claim(e, {"live:symbol:WIN"}, "B", 10s), std::vector<std::string>{"A"});
+  ASSERT_TRUE(release(e, {"live:symbol:WIN", "live:group:g1"}, "A"));
+  EXPECT_EQ(*claim(e, {"live:symbol:WIN"}, "B", 10s), std::vector<std::string>{"B"});
+  // C's lease on WDO lapses (a killed owner's lease frees itself).
+  std::this_thread::sleep_for(400ms);
+  EXPECT_EQ(*claim(e, {"live:symbol:WDO"}, "B", 10s), std::vector<std::string>{"B"});
+}
+
+TEST_F(RedisStreamTest, RegisteredOrderStreamKeepsItsFirstEntriesForTheBridge) {
+  const Endpoint e = redis.endpoint();
+  ASSERT_TRUE(register_order_stream(e, "exec:orders:W", "bridge"));
+  ASSERT_TRUE(register_order_stream(e, "exec:orders:W", "bridge"));  // idempotent
+  ASSERT_TRUE(register_order_stream(e, "exec:orders:D", "bridge"));
+  auto producer = Producer::connect(e);
+  ASSERT_TRUE(producer);
+  producer->add("exec:orders:W", StreamId{1, 1}, one("msg", "first"));
+  ASSERT_TRUE(producer->flush());
+  auto streams = order_streams(e);
+  ASSERT_TRUE(streams);
+  EXPECT_EQ(*streams, (std::vector<std::string>{"exec:orders:D", "exec:orders:W"}));
+  // The bridge discovers the stream after its first entry and still gets it ("$" does not apply: the group exists).
+  auto consumer = Consumer::connect(e, "bridge", "b", *streams, "$");
+  ASSERT_TRUE(consumer);
+  auto got = drain(*consumer, 1, 10);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].stream, "exec:orders:W");
+  EXPECT_EQ(got[0].field("msg"), "first");
+}
+
 }  // namespace
 }  // namespace quant::stream
