@@ -119,6 +119,14 @@ def calls_in(text: str):
             yield call
 
 
+EXEC = re.compile(r"^(ExecStart|ExecStartPre|ExecStartPost|ExecStop|ExecReload)=")
+
+
+def exec_line(line: str) -> str:
+    """The command of a unit's Exec line (its prefix characters cut)."""
+    return EXEC.sub("", line.strip()).lstrip("-@+!:")
+
+
 def code_of_markdown(text: str):
     """(line number, code) of fenced blocks and inline spans."""
     in_fence = False
@@ -128,7 +136,9 @@ def code_of_markdown(text: str):
     for n, line in enumerate(text.splitlines(), 1):
         if line.lstrip().startswith("```"):
             if in_fence:
-                if fence_lang not in {"text", "diagram", "toml", "json", "sql", "promql", "yaml"}:
+                if fence_lang in {"ini", "systemd"}:  # a unit: its Exec lines are commands
+                    yield fence_start, "\n".join(exec_line(x) for x in block if EXEC.match(x.strip()))
+                elif fence_lang not in {"text", "diagram", "toml", "json", "sql", "promql", "yaml"}:
                     yield fence_start, "\n".join(block)  # shell, or unlabelled
                 block = []
             else:
@@ -161,7 +171,10 @@ def check_call(help_: Help, call: list[str], where: str, errors: list[str], chec
         if not word or word in {"...", "…"}:
             continue
         if "$" in word and not word.startswith("-"):
-            return  # a shell variable: what it holds is not known here
+            if word in {"$@", "$*"} or not path:
+                return  # the caller's own arguments, or a subcommand held in a variable: not known here
+            expect_value = False  # a variable: an option's value or a positional argument
+            continue
         if raw.startswith("[") and raw.endswith("]") and not word.startswith("-"):
             continue  # an optional placeholder such as [FILE]
         if word.startswith("-"):
@@ -222,7 +235,7 @@ def run(binary: str, root: pathlib.Path) -> int:
                 continue
             text = f.read_text(encoding="utf-8")
             for n, line in enumerate(text.splitlines(), 1):
-                line = re.sub(r"^(ExecStart|ExecStartPre|ExecStop|ExecReload)=[-@+!]*", "", line.strip())
+                line = exec_line(line)
                 if "cron" in f.parts and not line.startswith("#") and len(line.split()) > 6:
                     line = " ".join(line.split()[6:])  # m h dom mon dow user command
                 line = line.lstrip("#").strip()
