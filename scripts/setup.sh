@@ -46,6 +46,8 @@ APT_PACKAGES=(
   time
   # the FIX 4.4 venue (QuickFIX 1.15; its headers compile as C++14 only)
   libquickfix-dev
+  # quant bot: the daily summary's equity chart (PNG)
+  libcairo2-dev
 )
 
 SUDO=""
