@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -20,6 +21,7 @@ constexpr std::string_view kAlerts[] = {"halt_raised", "halt_lifted", "breaker_n
 }  // namespace
 
 struct BotMetrics::Impl {
+  std::shared_ptr<prometheus::Registry> registry;
   prometheus::Counter* ignored = nullptr;
   prometheus::Counter* api_errors = nullptr;
   std::map<std::string, prometheus::Counter*, std::less<>> commands;
@@ -33,7 +35,13 @@ struct BotMetrics::Impl {
   }
 };
 
-BotMetrics::BotMetrics(prometheus::Registry& registry) : impl_(std::make_unique<Impl>()) {
+BotMetrics::BotMetrics() : BotMetrics(std::make_shared<prometheus::Registry>()) {}
+
+const std::shared_ptr<prometheus::Registry>& BotMetrics::registry() const { return impl_->registry; }
+
+BotMetrics::BotMetrics(std::shared_ptr<prometheus::Registry> shared) : impl_(std::make_unique<Impl>()) {
+  impl_->registry = std::move(shared);
+  prometheus::Registry& registry = *impl_->registry;
   impl_->ignored = &prometheus::BuildCounter()
                         .Name("quant_bot_ignored_updates_total")
                         .Help("Telegram updates from chats not on the allow-list (ignored, not answered)")

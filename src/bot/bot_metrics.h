@@ -1,6 +1,7 @@
 #pragma once
-/// The bot's Prometheus counters, registered in a prometheus-cpp registry the
-/// caller owns (and exposes: `quant bot` hands it to the metrics endpoint).
+/// The bot's Prometheus counters, registered in a prometheus-cpp registry
+/// (the caller's, or one of its own that `registry()` hands to whatever
+/// exposes it: a metrics endpoint).
 ///
 ///   quant_bot_ignored_updates_total            updates from chats not on the allow-list
 ///   quant_bot_commands_total{command}          commands answered (status, pnl, positions,
@@ -23,7 +24,12 @@ namespace quant::bot {
 
 class BotMetrics {
  public:
-  explicit BotMetrics(prometheus::Registry& registry);
+  /// Counters in a registry of their own.
+  BotMetrics();
+  /// Counters in `registry` (kept alive by this object).
+  explicit BotMetrics(std::shared_ptr<prometheus::Registry> registry);
+  /// The registry holding the counters, for an exposer.
+  const std::shared_ptr<prometheus::Registry>& registry() const;
   BotMetrics(const BotMetrics&) = delete;
   BotMetrics& operator=(const BotMetrics&) = delete;
   ~BotMetrics();

@@ -237,7 +237,7 @@ class BotTest : public quant::testing::RedisTest {
   fs::path dir_;
   std::unique_ptr<StandIn> stand_in_;
   BotConfig config_;
-  prometheus::Registry registry_;
+  std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
   BotMetrics metrics_{registry_};
   std::atomic<std::int64_t> skew_ms_{0};
   std::int64_t fill_seq_ = 0;
