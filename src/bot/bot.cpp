@@ -275,8 +275,9 @@ std::string Bot::command_resume(std::int64_t chat, const std::string& argument) 
   if (!argument.empty()) {
     if (pending == resumes_.end() || now > pending->second.expires)
       return "No /resume waiting for confirmation (or it expired): send /resume first.";
-    if (argument != pending->second.code) return "Wrong code: the halt stays. Send /resume again for a new code.";
-    resumes_.erase(pending);
+    const bool right = argument == pending->second.code;
+    resumes_.erase(pending);  // one try per code: a wrong one spends it
+    if (!right) return "Wrong code: the halt stays. Send /resume again for a new code.";
     auto cleared = stream::clear_halt(redis_);
     if (!cleared) return "Halt NOT cleared: " + cleared.error().message;
     return *cleared ? "Halt cleared: trading may open new positions again." : "No halt was set (nothing to clear).";

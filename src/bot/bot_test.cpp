@@ -337,7 +337,13 @@ TEST_F(BotTest, ResumeNeedsTheConfirmationCode) {
   halt = stream::read_halt(redis.endpoint());
   EXPECT_TRUE(*halt) << "a wrong code must not clear the halt";
 
-  // The code was spent by the wrong try: a new prompt, then it expires.
+  // The code was spent by the wrong try: the right one no longer works.
+  stand_in_->message(kChat, "/resume " + code);
+  step(*bot);
+  halt = stream::read_halt(redis.endpoint());
+  EXPECT_TRUE(*halt) << "a code is good for one try only";
+
+  // A new prompt, then it expires.
   stand_in_->message(kChat, "/resume");
   step(*bot);
   texts = stand_in_->texts(kChat);
@@ -360,7 +366,30 @@ TEST_F(BotTest, ResumeNeedsTheConfirmationCode) {
   ASSERT_TRUE(halt);
   EXPECT_FALSE(*halt) << "the right code within 60 s clears it";
   EXPECT_EQ(count_containing(stand_in_->texts(kChat), "Halt cleared"), 1u);
-  (void)code;
+  EXPECT_EQ(metrics_.commands("resume"), 7);
+}
+
+TEST_F(BotTest, CountersAreInTheRegistryUnderTheirNames) {
+  auto bot = make_bot();
+  ASSERT_TRUE(bot);
+  stand_in_->message(kStranger, "/status");
+  stand_in_->message(kChat, "/positions");
+  stand_in_->message(kChat, "/nonsense");
+  step(*bot);
+  std::map<std::string, double> values;
+  for (const auto& family : registry_->Collect()) {
+    for (const auto& m : family.metric) {
+      std::string key = family.name;
+      for (const auto& l : m.label) key += "{" + l.name + "=" + l.value + "}";
+      values[key] = m.counter.value;
+    }
+  }
+  EXPECT_EQ(values["quant_bot_ignored_updates_total"], 1);
+  EXPECT_EQ(values["quant_bot_commands_total{command=positions}"], 1);
+  EXPECT_EQ(values["quant_bot_commands_total{command=unknown}"], 1);
+  EXPECT_EQ(values["quant_bot_alerts_sent_total{kind=feed_stale}"], 1);  // WIN has no data at all
+  EXPECT_TRUE(values.count("quant_bot_api_errors_total"));
+  EXPECT_TRUE(values.count("quant_bot_alerts_sent_total{kind=summary}"));
 }
 
 TEST_F(BotTest, FillAlertPerFillNeverLostNorRepeated) {
