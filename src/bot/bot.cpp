@@ -212,8 +212,11 @@ std::string Bot::command_status() {
              percent(m.drawdown) + " (breaker at " + percent(limit) + ")" + (m.halted ? ", halted" : "") +
              ", as of " + time_text(m.ts_ms);
     }
-    if (auto last = last_data_ms(symbol)) {
-      out += "\n  last market data " + time_text(*last) + " (" + age_text(now - *last) + " ago)";
+    auto last = last_data_ms(symbol);
+    if (!last) {
+      out += "\n  last market data unknown (" + last.error().message + ")";
+    } else if (*last) {
+      out += "\n  last market data " + time_text(**last) + " (" + age_text(now - **last) + " ago)";
     } else {
       out += "\n  no market data on md:tick/md:bar1m";
     }
@@ -415,13 +418,14 @@ Expected<void> Bot::check_fills() {
   return {};
 }
 
-std::optional<std::int64_t> Bot::last_data_ms(const std::string& symbol) {
+Expected<std::optional<std::int64_t>> Bot::last_data_ms(const std::string& symbol) {
   auto producer = stream::Producer::connect(redis_, 0);
-  if (!producer) return std::nullopt;
+  if (!producer) return tl::unexpected(producer.error());
   std::optional<std::int64_t> out;
   for (const std::string& key : {stream::tick_key(symbol), stream::bar_key(symbol)}) {
     auto last = producer->last(key);
-    if (!last || !*last) continue;
+    if (!last) return tl::unexpected(last.error());
+    if (!*last) continue;
     // When it arrived (the bridge's recv_ns), else the entry id's time.
     std::int64_t ms = static_cast<std::int64_t>((*last)->id.ms);
     const std::string_view recv = (*last)->field("recv_ns");
@@ -445,7 +449,10 @@ Expected<void> Bot::check_stale() {
     const SessionPlace place = locator.locate(std::chrono::floor<std::chrono::minutes>(now));
     const bool open_long_enough =
         place.in_session && place.minutes_since_open * 60 >= static_cast<std::int64_t>(config_.stale_seconds);
-    const auto last = last_data_ms(symbol);
+    // Redis unreadable is not a stale feed: no verdict this round.
+    auto read = last_data_ms(symbol);
+    if (!read) return tl::unexpected(read.error());
+    const std::optional<std::int64_t> last = *read;
     const bool stale = open_long_enough && (!last || now_ms - *last > limit_ms);
     bool& flagged = state_.stale[symbol];
     if (stale && !flagged) {

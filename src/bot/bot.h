@@ -100,7 +100,9 @@ class Bot {
   Expected<void> check_fills();
   Expected<void> check_stale();
   Expected<void> check_summary();
-  std::optional<std::int64_t> last_data_ms(const std::string& symbol);
+  /// When `symbol`'s market data last arrived (Unix ms); nullopt when its
+  /// streams are empty; an error when Redis could not be read.
+  Expected<std::optional<std::int64_t>> last_data_ms(const std::string& symbol);
   std::int64_t trading_day(const std::string& symbol, std::int64_t ts_ms);
 
   BotConfig config_;

@@ -167,7 +167,7 @@ class BotTest : public quant::testing::RedisTest {
       return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now()) +
              std::chrono::milliseconds(skew_ms_.load());
     };
-    auto bot = Bot::create(config_, std::move(*telegram), redis.endpoint(), metrics_, clock,
+    auto bot = Bot::create(config_, std::move(*telegram), endpoint_.value_or(redis.endpoint()), metrics_, clock,
                            [this](const std::string& l) { log(l); });
     EXPECT_TRUE(bot) << (bot ? "" : bot.error().message);
     return bot ? std::move(*bot) : nullptr;
@@ -241,6 +241,7 @@ class BotTest : public quant::testing::RedisTest {
   BotMetrics metrics_{registry_};
   std::atomic<std::int64_t> skew_ms_{0};
   std::int64_t fill_seq_ = 0;
+  std::optional<stream::Endpoint> endpoint_;
   std::mutex log_mutex_;
   std::vector<std::string> logs_;
 };
@@ -564,6 +565,26 @@ TEST_F(BotTest, BadAnswersNeverCrashAndTheTokenIsNeverLogged) {
   std::stringstream text;
   text << state.rdbuf();
   EXPECT_EQ(text.str().find("AAtest-SECRET"), std::string::npos);
+}
+
+TEST_F(BotTest, RedisOutageIsNotAStaleFeed) {
+  stream::Endpoint quick = redis.endpoint();
+  quick.reconnect.give_up_after = 300ms;
+  quick.connect_timeout = 100ms;
+  endpoint_ = quick;
+  auto bot = make_bot();
+  ASSERT_TRUE(bot);
+  publish_tick("WIN", now_ms());
+  step(*bot);
+  redis.stop();
+  stand_in_->message(kChat, "/status");
+  step(*bot, 2);  // logged, not fatal
+  EXPECT_EQ(count_containing(stand_in_->texts(kChat), "FEED STALE"), 0u) << "Redis down says nothing about the feed";
+  EXPECT_EQ(count_containing(stand_in_->texts(kChat), "Trading: UNKNOWN"), 1u) << "/status says it cannot tell";
+  ASSERT_EQ(redis.start(), "");
+  skew_ms_ = 20'000;  // the tick is 20 s old now (limit 5 s)
+  step(*bot);
+  EXPECT_EQ(count_containing(stand_in_->texts(kChat), "FEED STALE: WIN"), 1u) << "and judged again once Redis is back";
 }
 
 TEST(RedactTest, ReplacesEveryOccurrence) {

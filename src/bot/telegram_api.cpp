@@ -27,6 +27,15 @@ std::string first_line(std::string_view text, std::size_t max = 300) {
   return out;
 }
 
+/// At most `max` bytes of UTF-8 `text`, cut before a character, never inside one
+/// (Telegram refuses messages over 4096 characters and captions over 1024).
+std::string clip(std::string_view text, std::size_t max) {
+  if (text.size() <= max) return std::string(text);
+  std::size_t end = max - 4;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return std::string(text.substr(0, end)) + " ...";
+}
+
 }  // namespace
 
 TelegramApi::TelegramApi(ApiConfig config, http::Client client, BotMetrics* metrics,
@@ -134,7 +143,7 @@ Expected<std::vector<Update>> TelegramApi::get_updates(std::int64_t offset) {
 
 Expected<void> TelegramApi::send_message(std::int64_t chat_id, std::string_view text) {
   http::Request r;
-  r.body = json{{"chat_id", chat_id}, {"text", std::string(text)}, {"disable_web_page_preview", true}}.dump();
+  r.body = json{{"chat_id", chat_id}, {"text", clip(text, 4096)}, {"disable_web_page_preview", true}}.dump();
   r.timeout = config_.timeout;
   auto result = call("sendMessage", std::move(r));
   if (!result) return tl::unexpected(result.error());
@@ -144,7 +153,7 @@ Expected<void> TelegramApi::send_message(std::int64_t chat_id, std::string_view 
 Expected<void> TelegramApi::send_photo(std::int64_t chat_id, std::string png, std::string_view caption) {
   http::Request r;
   r.form.push_back({"chat_id", std::to_string(chat_id), "", ""});
-  if (!caption.empty()) r.form.push_back({"caption", std::string(caption), "", ""});
+  if (!caption.empty()) r.form.push_back({"caption", clip(caption, 1024), "", ""});
   r.form.push_back({"photo", std::move(png), "equity.png", "image/png"});
   r.timeout = config_.timeout;
   auto result = call("sendPhoto", std::move(r));
