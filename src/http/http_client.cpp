@@ -62,6 +62,11 @@ Expected<Response> Client::perform(const Request& request) {
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  if (!request.user.empty()) {
+    curl_easy_setopt(curl, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
+    curl_easy_setopt(curl, CURLOPT_USERNAME, request.user.c_str());
+    curl_easy_setopt(curl, CURLOPT_PASSWORD, request.password.c_str());
+  }
   curl_slist* headers = nullptr;
   // No "Expect: 100-continue" round trip before larger bodies (a photo).
   headers = curl_slist_append(headers, "Expect:");
@@ -77,7 +82,7 @@ Expected<Response> Client::perform(const Request& request) {
       if (!part.content_type.empty()) curl_mime_type(p, part.content_type.c_str());
     }
     curl_easy_setopt(curl, CURLOPT_MIMEPOST, mime);
-  } else if (!request.body.empty()) {
+  } else if (!request.body.empty() || request.post_empty) {
     headers = curl_slist_append(headers, ("Content-Type: " + request.content_type).c_str());
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());

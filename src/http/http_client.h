@@ -29,12 +29,15 @@ struct FormPart {
 
 struct Request {
   std::string url;
-  /// GET without a body and parts; POST otherwise (`body` with `content_type`,
+  /// GET without a body and parts (unless `post_empty`); POST otherwise (`body` with `content_type`,
   /// or `form` as multipart/form-data).
   std::string body;
   std::string content_type = "application/json";
   std::vector<FormPart> form;
+  bool post_empty = false;  ///< an empty body is still a POST (ClickHouse: the query in the URL)
   std::vector<std::string> headers;  ///< extra "Name: value" lines
+  std::string user;                  ///< non-empty: HTTP basic authentication with `password`
+  std::string password;
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds timeout{30000};  ///< the whole exchange, the answer included
 };
