@@ -261,6 +261,14 @@ std::string Bot::command_positions() {
 }
 
 std::string Bot::command_halt(std::int64_t chat, const std::string& reason) {
+  // Already halted (by the breaker, say): keep its reason and time, which a
+  // second HSET would overwrite.
+  auto current = stream::read_halt(redis_);
+  if (!current) return "Halt NOT set: " + current.error().message;
+  if (*current) {
+    return "Already halted: " + (*current)->reason + " (by " + (*current)->by + ", since " + (*current)->time +
+           "). Nothing changed.";
+  }
   stream::Halt h;
   h.reason = reason.empty() ? "halted from Telegram" : reason;
   h.time = format_utc(std::chrono::time_point_cast<Duration>(std::chrono::floor<std::chrono::seconds>(clock_())));

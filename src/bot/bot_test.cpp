@@ -300,6 +300,14 @@ TEST_F(BotTest, HaltSetsTheFlagAndAlerts) {
   EXPECT_EQ(count_containing(texts, "Halt set: feed glitch"), 1u);
   EXPECT_EQ(count_containing(texts, "HALT RAISED: feed glitch"), 1u);
   EXPECT_EQ(metrics_.alerts_sent("halt_raised"), 1);
+
+  stand_in_->message(kChat, "/halt another reason");
+  step(*bot);
+  halt = stream::read_halt(redis.endpoint());
+  ASSERT_TRUE(halt && *halt);
+  EXPECT_EQ((*halt)->reason, "feed glitch") << "a second /halt keeps the first reason";
+  EXPECT_EQ(count_containing(stand_in_->texts(kChat), "Already halted: feed glitch"), 1u);
+  EXPECT_EQ(metrics_.alerts_sent("halt_raised"), 1);
 }
 
 TEST_F(BotTest, HaltRaisedElsewhereIsAlertedOnceAcrossRestarts) {
