@@ -286,6 +286,17 @@ TEST_F(BotTest, OtherChatIsIgnoredAndCounted) {
   EXPECT_TRUE(logged);
 }
 
+TEST_F(BotTest, AnEditedMessageIsNotACommand) {
+  auto bot = make_bot();
+  ASSERT_TRUE(bot);
+  stand_in_->control("/_test/update", {{"chat_id", kChat}, {"text", "/halt edited"}, {"edited", true}});
+  step(*bot);
+  auto halt = stream::read_halt(redis.endpoint());
+  ASSERT_TRUE(halt);
+  EXPECT_FALSE(*halt);
+  EXPECT_EQ(bot->state().offset, 1001) << "but the offset moves past it";
+}
+
 TEST_F(BotTest, HaltSetsTheFlagAndAlerts) {
   auto bot = make_bot();
   ASSERT_TRUE(bot);

@@ -124,13 +124,8 @@ Expected<std::vector<Update>> TelegramApi::get_updates(std::int64_t offset) {
     if (!u.is_object() || !u.contains("update_id") || !u["update_id"].is_number_integer()) continue;
     Update update;
     update.update_id = u["update_id"].get<std::int64_t>();
-    const json* m = nullptr;
-    for (const char* kind : {"message", "edited_message", "channel_post"}) {
-      if (u.contains(kind) && u[kind].is_object()) {
-        m = &u[kind];
-        break;
-      }
-    }
+    // New messages only: an edited "/halt" is not a second command.
+    const json* m = u.contains("message") && u["message"].is_object() ? &u["message"] : nullptr;
     if (m != nullptr && m->contains("chat") && (*m)["chat"].is_object() && (*m)["chat"].contains("id") &&
         (*m)["chat"]["id"].is_number_integer()) {
       update.chat_id = (*m)["chat"]["id"].get<std::int64_t>();

@@ -36,7 +36,8 @@ struct ApiConfig {
   std::chrono::milliseconds timeout{30000};  ///< a send; a poll gets poll_timeout on top
 };
 
-/// A text message of one update (other update kinds come with `text` empty).
+/// The new message of one update (an edited message or another kind of
+/// update comes with chat_id 0: nothing to run).
 struct Update {
   std::int64_t update_id = 0;
   std::int64_t chat_id = 0;  ///< 0 when the update has no message

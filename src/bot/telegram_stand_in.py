@@ -7,8 +7,8 @@ token gets 401). Updates are kept until a getUpdates call comes with a higher
 offset, as Telegram confirms them. getUpdates holds the poll open up to its
 `timeout` (at most 5 s here) until an update arrives.
 
-Test control (no token): POST /_test/update {"chat_id", "text"} queues a
-message update; POST /_test/fail {"method", "status", "count", "retry_after"}
+Test control (no token): POST /_test/update {"chat_id", "text"[, "edited":
+true]} queues a message update (an edited_message one with "edited"); POST /_test/fail {"method", "status", "count", "retry_after"}
 makes the next `count` calls of `method` answer `status`; GET /_test/requests
 lists every Bot API request received (method, offset, chat_id, text, caption,
 photo size and first bytes as hex, whether the token was right, the status
@@ -93,7 +93,7 @@ class Handler(BaseHTTPRequestHandler):
             q = json.loads(body or b"{}")
             with lock:
                 update = {"update_id": next_update_id[0],
-                          "message": {"message_id": next_update_id[0], "date": int(time.time()),
+                          "edited_message" if q.get("edited") else "message": {"message_id": next_update_id[0], "date": int(time.time()),
                                       "chat": {"id": q["chat_id"], "type": "private"},
                                       "from": {"id": q["chat_id"], "is_bot": False, "first_name": "t"},
                                       "text": q["text"]}}
