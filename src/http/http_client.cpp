@@ -82,9 +82,11 @@ Expected<Response> Client::perform(const Request& request) {
       if (!part.content_type.empty()) curl_mime_type(p, part.content_type.c_str());
     }
     curl_easy_setopt(curl, CURLOPT_MIMEPOST, mime);
-  } else if (!request.body.empty() || request.post_empty) {
+  } else if (!request.body.empty() || request.post_empty || (!request.method.empty() && request.method != "GET")) {
     headers = curl_slist_append(headers, ("Content-Type: " + request.content_type).c_str());
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    if (!request.method.empty() && request.method != "POST")
+      curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   } else {

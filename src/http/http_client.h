@@ -29,8 +29,10 @@ struct FormPart {
 
 struct Request {
   std::string url;
-  /// GET without a body and parts (unless `post_empty`); POST otherwise (`body` with `content_type`,
-  /// or `form` as multipart/form-data).
+  /// "" = GET without a body (and parts), POST with one; or any other
+  /// method ("PUT", "PATCH", "DELETE"), sent with `body`.
+  std::string method;
+  /// The body, with `content_type`; or `form` as multipart/form-data.
   std::string body;
   std::string content_type = "application/json";
   std::vector<FormPart> form;
