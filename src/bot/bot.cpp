@@ -485,14 +485,17 @@ Expected<void> Bot::check_stale() {
 
 Expected<void> Bot::check_summary() {
   const Timestamp now = clock_();
-  const auto offset = zone_.offset(now);
-  const std::int64_t local_ms = to_ms(now + offset);
-  const std::int64_t day = floor_div(local_ms, kDayMs);
-  const std::int64_t minute_of_day = (local_ms - day * kDayMs) / 60000;
-  if (minute_of_day < config_.summary_time.count() || state_.summary_day >= day) return {};
-  // The local date [day, day + 1) in UTC ms (offset of now: a DST change on the
-  // day itself shifts the window by the change, which the ts_ms filter tolerates).
-  const std::int64_t offset_ms = std::chrono::duration_cast<std::chrono::milliseconds>(offset).count();
+  const std::int64_t local_ms = to_ms(now + zone_.offset(now));
+  const std::int64_t today = floor_div(local_ms, kDayMs);
+  const std::int64_t minute_of_day = (local_ms - today * kDayMs) / 60000;
+  // Today's once summary_time has passed; before that, yesterday's if it was
+  // never sent (the bot was down at summary time: caught up, not lost).
+  const std::int64_t day = minute_of_day >= config_.summary_time.count() ? today : today - 1;
+  if (state_.summary_day >= day) return {};
+  // The local date [day, day + 1) in UTC ms, with the zone's offset at its noon.
+  const std::int64_t noon_guess = day * kDayMs + kDayMs / 2;
+  const std::int64_t offset_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(zone_.offset(from_ms(noon_guess))).count();
   const std::int64_t from = day * kDayMs - offset_ms;
   const std::int64_t to = from + kDayMs;
   auto entries = stream::read_range(redis_, stream::kMetrics, std::to_string(std::max<std::int64_t>(0, from - kDayMs)) + "-0", "+");

@@ -509,6 +509,22 @@ TEST_F(BotTest, DailySummarySendsAPngChart) {
   EXPECT_EQ(metrics_.alerts_sent("summary"), 1);
 }
 
+TEST_F(BotTest, AMissedSummaryIsSentTheNextMorning) {
+  const std::int64_t day_ms = now_ms() / 86'400'000 * 86'400'000;
+  skew_ms_ = day_ms + 10 * 3'600'000 - now_ms();  // today 10:00 UTC, before today's summary time
+  const std::int64_t yesterday = day_ms - 86'400'000;
+  for (int i = 0; i < 30; ++i) publish_metrics("WIN", yesterday + 13 * 3'600'000 + i * 60'000, 100000 - 10.0 * i, 100000);
+  auto bot = make_bot();
+  ASSERT_TRUE(bot);
+  step(*bot, 2);
+  auto photos = stand_in_->requests("sendPhoto");
+  ASSERT_EQ(photos.size(), 1u);
+  const std::string date = format_utc(Timestamp(std::chrono::milliseconds(yesterday))).substr(0, 10);
+  EXPECT_NE(photos[0]["caption"].get<std::string>().find("Daily summary " + date), std::string::npos)
+      << photos[0]["caption"];
+  EXPECT_NE(photos[0]["caption"].get<std::string>().find("day -290.00"), std::string::npos) << photos[0]["caption"];
+}
+
 TEST_F(BotTest, RestartDoesNotReplayCommands) {
   {
     auto bot = make_bot();
