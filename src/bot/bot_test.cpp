@@ -622,6 +622,30 @@ TEST_F(BotTest, RedisOutageIsNotAStaleFeed) {
   EXPECT_EQ(count_containing(stand_in_->texts(kChat), "FEED STALE: WIN"), 1u) << "and judged again once Redis is back";
 }
 
+TEST(ParseUpdatesTest, OddAnswersGiveHarmlessUpdatesNeverACrash) {
+  auto ok = parse_updates(
+      R"([{"update_id": 7, "message": {"chat": {"id": -100123}, "text": "/status"}},
+          {"update_id": 8, "edited_message": {"chat": {"id": 5}, "text": "/halt"}},
+          {"update_id": 9, "message": {"chat": {"id": "5"}, "text": "/halt"}},
+          {"update_id": 10, "message": {"chat": {"id": 5}, "text": 42}},
+          {"update_id": "11"}, 12, null,
+          {"update_id": 13, "message": {"chat": {"id": 5}, "photo": []}}])");
+  ASSERT_TRUE(ok) << ok.error().message;
+  ASSERT_EQ(ok->size(), 5u);
+  EXPECT_EQ((*ok)[0].update_id, 7);
+  EXPECT_EQ((*ok)[0].chat_id, -100123);
+  EXPECT_EQ((*ok)[0].text, "/status");
+  EXPECT_EQ((*ok)[1].chat_id, 0) << "an edit is not a command";
+  EXPECT_EQ((*ok)[2].chat_id, 0) << "a chat id that is not a number";
+  EXPECT_EQ((*ok)[3].text, "");
+  EXPECT_EQ((*ok)[4].update_id, 13);
+  EXPECT_EQ((*ok)[4].text, "");
+  for (const char* bad : {"", "{}", "{\"ok\": true}", "[1, 2", "null", "\"text\"", "[[[[[[[[[[[["}) {
+    EXPECT_FALSE(parse_updates(bad)) << bad;
+  }
+  EXPECT_TRUE(parse_updates("[]"));
+}
+
 TEST(RedactTest, ReplacesEveryOccurrence) {
   EXPECT_EQ(redact("a/botT0K/x T0K", "T0K"), "a/bot<redacted>/x <redacted>");
   EXPECT_EQ(redact("nothing", ""), "nothing");

@@ -38,6 +38,26 @@ std::string clip(std::string_view text, std::size_t max) {
 
 }  // namespace
 
+Expected<std::vector<Update>> parse_updates(std::string_view result) {
+  json list = json::parse(result, nullptr, false);
+  if (!list.is_array()) return make_error("telegram getUpdates: the result is not a list");
+  std::vector<Update> out;
+  for (const auto& u : list) {
+    if (!u.is_object() || !u.contains("update_id") || !u["update_id"].is_number_integer()) continue;
+    Update update;
+    update.update_id = u["update_id"].get<std::int64_t>();
+    // New messages only: an edited "/halt" is not a second command.
+    const json* m = u.contains("message") && u["message"].is_object() ? &u["message"] : nullptr;
+    if (m != nullptr && m->contains("chat") && (*m)["chat"].is_object() && (*m)["chat"].contains("id") &&
+        (*m)["chat"]["id"].is_number_integer()) {
+      update.chat_id = (*m)["chat"]["id"].get<std::int64_t>();
+      if (m->contains("text") && (*m)["text"].is_string()) update.text = (*m)["text"].get<std::string>();
+    }
+    out.push_back(std::move(update));
+  }
+  return out;
+}
+
 TelegramApi::TelegramApi(ApiConfig config, http::Client client, BotMetrics* metrics,
                          std::function<void(const std::string&)> log)
     : config_(std::move(config)), client_(std::move(client)), metrics_(metrics), log_(std::move(log)) {}
@@ -117,23 +137,7 @@ Expected<std::vector<Update>> TelegramApi::get_updates(std::int64_t offset) {
   r.timeout = config_.timeout + config_.poll_timeout;
   auto result = call("getUpdates", std::move(r));
   if (!result) return tl::unexpected(result.error());
-  json list = json::parse(*result, nullptr, false);
-  if (!list.is_array()) return make_error("telegram getUpdates: the result is not a list");
-  std::vector<Update> out;
-  for (const auto& u : list) {
-    if (!u.is_object() || !u.contains("update_id") || !u["update_id"].is_number_integer()) continue;
-    Update update;
-    update.update_id = u["update_id"].get<std::int64_t>();
-    // New messages only: an edited "/halt" is not a second command.
-    const json* m = u.contains("message") && u["message"].is_object() ? &u["message"] : nullptr;
-    if (m != nullptr && m->contains("chat") && (*m)["chat"].is_object() && (*m)["chat"].contains("id") &&
-        (*m)["chat"]["id"].is_number_integer()) {
-      update.chat_id = (*m)["chat"]["id"].get<std::int64_t>();
-      if (m->contains("text") && (*m)["text"].is_string()) update.text = (*m)["text"].get<std::string>();
-    }
-    out.push_back(std::move(update));
-  }
-  return out;
+  return parse_updates(*result);
 }
 
 Expected<void> TelegramApi::send_message(std::int64_t chat_id, std::string_view text) {

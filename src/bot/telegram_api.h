@@ -44,6 +44,12 @@ struct Update {
   std::string text;
 };
 
+/// getUpdates' `result` (JSON text) → updates. Entries without an integer
+/// `update_id` are dropped; any other oddity (no message, a chat id that is
+/// not an integer, text that is not a string) gives an update with chat_id 0
+/// or empty text. Fails only when `result` is not a JSON array. Never throws.
+Expected<std::vector<Update>> parse_updates(std::string_view result);
+
 /// `text` with every occurrence of `secret` replaced by "<redacted>".
 std::string redact(std::string text, std::string_view secret);
 
