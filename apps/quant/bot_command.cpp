@@ -96,6 +96,7 @@ int run_bot_command(const GlobalOptions& global, const BotArgs& args) {
   api.base_url = args.api_url.empty() ? t.api_url : args.api_url;
   api.token = *token;
   api.poll_timeout = std::chrono::seconds(t.poll_seconds);
+  api.should_stop = [] { return g_bot_stop != 0; };
   const std::string secret = *token;
   auto log = [secret](const std::string& line) { log_line(bot::redact(line, secret)); };
 

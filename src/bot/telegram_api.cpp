@@ -122,7 +122,13 @@ Expected<std::string> TelegramApi::call(std::string_view method, http::Request r
     log_(redact("telegram " + std::string(method) + ": " + last_error + "; attempt " + std::to_string(attempt) + " of " +
                     std::to_string(config_.max_attempts) + ", retrying in " + std::to_string(wait.count()) + " ms",
                 config_.token));
-    std::this_thread::sleep_for(wait);
+    const auto until = std::chrono::steady_clock::now() + wait;
+    while (std::chrono::steady_clock::now() < until) {
+      if (config_.should_stop && config_.should_stop())
+        return make_error(redact("telegram " + std::string(method) + ": stopped while waiting to retry (" + last_error + ")", config_.token));
+      std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(until - std::chrono::steady_clock::now(),
+                                                                     std::chrono::milliseconds(100)));
+    }
     backoff = std::min(backoff * 2, config_.max_backoff);
   }
   return make_error(redact("telegram " + std::string(method) + ": " + last_error, config_.token));

@@ -34,6 +34,9 @@ struct ApiConfig {
   std::chrono::milliseconds max_backoff{30000};
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds timeout{30000};  ///< a send; a poll gets poll_timeout on top
+  /// Asked while waiting between attempts: true ends the wait and the call
+  /// fails ("stopped"), so a SIGTERM is not held up by a long retry_after.
+  std::function<bool()> should_stop;
 };
 
 /// The new message of one update (an edited message or another kind of

@@ -131,7 +131,14 @@ QUANT_TELEGRAM_TOKEN="$TOKEN-x" "$QUANT" --config "$WORK/ok.toml" bot --redis "$
 expect_contains "$(cat "$WORK/wrong.err")" "HTTP 401" "the 401 is logged"
 DEAD=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 QUANT_TELEGRAM_TOKEN=$TOKEN "$QUANT" --config "$WORK/ok.toml" bot --redis "$R" --api-url "http://127.0.0.1:$DEAD" \
-  --state-file "$WORK/state/dead.json" --rounds 1 >>"$WORK/bot.out" 2>"$WORK/dead.err"
+  --state-file "$WORK/state/dead.json" >>"$WORK/bot.out" 2>"$WORK/dead.err" &
+BOT_PID=$!
+for ((i = 0; i < 100; i++)); do grep -q "retrying in" "$WORK/dead.err" 2>/dev/null && break; sleep 0.1; done
+start=$(date +%s%N)
+kill -TERM $BOT_PID; wait $BOT_PID; st=$?
+took_ms=$((($(date +%s%N) - start) / 1000000))
+expect_status $st 0 "SIGTERM while retrying an unreachable API"
+[[ $took_ms -lt 5000 ]] && ok "stopped in ${took_ms} ms, not after the back-off" || bad "SIGTERM took ${took_ms} ms"
 expect_contains "$(cat "$WORK/dead.err")" "no answer" "the refused connection is logged"
 
 everything=$(cat "$WORK/bot.out" "$WORK/bot.err" "$WORK/wrong.err" "$WORK/dead.err" "$WORK"/state/*.json)
