@@ -6,7 +6,7 @@
 #   examples in /usr/local/share/quant;
 # - the user quant, /var/lib/quant (lake, live state, models, backups of state);
 # - /etc/quant/quant.toml and /etc/quant/fix/ from config/ when absent (never overwritten),
-#   /etc/quant/secrets/ (0700) for the tokens, /etc/quant/live-a.env;
+#   /etc/quant/secrets/ (0700, root's) for the tokens, /etc/quant/live-a.env;
 # - the systemd units of deploy/systemd and config/systemd (enabled by you: docs/deploy.md).
 set -euo pipefail
 
@@ -37,8 +37,8 @@ fi
 owner() { if [[ "$ROOT" == / ]]; then chown -R quant:quant "$@"; fi; }
 
 install -d -m 0755 "$ETC" "$UNITS"
+# Secrets stay root's: systemd hands them to the units (LoadCredential, EnvironmentFile).
 install -d -m 0700 "$ETC/secrets"
-owner "$ETC/secrets"
 if [[ ! -e "$ETC/quant.toml" ]]; then
   say "configuration -> $ETC (edit it: [lake] dir, [serve], [telegram], [fix])"
   cp "$SRC/config/quant.toml" "$ETC/quant.toml"

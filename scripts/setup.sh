@@ -49,6 +49,8 @@ APT_PACKAGES=(
   libquickfix-dev
   # deploy/: systemd-analyze verifies the units, nft -c the firewall (ctest deploy.files)
   systemd nftables
+  # quant bot: the daily summary's equity chart (PNG)
+  libcairo2-dev
 )
 
 SUDO=""

@@ -8,6 +8,7 @@
 #include "backtest_command.h"
 #include "bridge_command.h"
 #include "generate_command.h"
+#include "bot_command.h"
 #include "halt_command.h"
 #include "ingest_command.h"
 #include "backup_command.h"
@@ -248,6 +249,21 @@ int main(int argc, char** argv) {
   halt_cmd->add_option("--wait", halt.wait_s, "seconds to keep retrying an unreachable Redis")->capture_default_str();
   halt_cmd->fallthrough();
 
+  BotArgs bot;
+  CLI::App* bot_cmd = app.add_subcommand(
+      "bot",
+      "the Telegram bot: alerts (halt, breaker near, stale feed, fills, daily summary with an equity chart) to, and "
+      "commands (/status /pnl /positions /halt /resume) from, the chats in [telegram] chat_ids (docs/telegram.md)");
+  bot_cmd->add_option("--redis", bot.redis, "Redis host:port")->capture_default_str();
+  bot_cmd->add_option("--token-file", bot.token_file,
+                      "file holding the bot token (default: [telegram] token_file, else the QUANT_TELEGRAM_TOKEN "
+                      "environment variable, as [telegram] token_env names)");
+  bot_cmd->add_option("--api-url", bot.api_url, "Bot API base URL (default [telegram] api_url)");
+  bot_cmd->add_option("--state-file", bot.state_file, "the bot's state file (default [telegram] state_file)");
+  bot_cmd->add_option("--rounds", bot.rounds, "stop after N poll rounds (0: run until SIGINT/SIGTERM)")
+      ->capture_default_str();
+  bot_cmd->fallthrough();
+
   RegistryArgs rg;
   CLI::App* rg_cmd = app.add_subcommand(
       "registry",
@@ -388,6 +404,7 @@ int main(int argc, char** argv) {
   if (*opt_cmd) return run_optimize_command(global, opt);
   if (*sv_cmd) return run_serve(global, sv);
   if (*halt_cmd) return run_halt(global, halt);
+  if (*bot_cmd) return run_bot_command(global, bot);
   if (*rg_cmd) {
     if (*rg_show) rg.action = RegistryArgs::Action::Show;
     if (*rg_register) rg.action = RegistryArgs::Action::Register;

@@ -966,6 +966,73 @@ static Expected<void> parse_fix(const toml::table& root, AppConfig& config, std:
   return {};
 }
 
+static Expected<void> parse_telegram(const toml::table& root, AppConfig& config, std::string_view source) {
+  Expected<void> err;
+  const toml::table* t = sub_table(root, "telegram", "", source, err);
+  if (t == nullptr) return err;
+  auto& g = config.telegram;
+  if (const toml::node* token = t->get("token")) {
+    return make_error(where(source, token->source()) +
+                      ": telegram.token: the bot token never goes in the configuration; put it in the environment "
+                      "variable telegram.token_env names (QUANT_TELEGRAM_TOKEN) or in the file telegram.token_file "
+                      "names (or quant bot --token-file)");
+  }
+  if (auto ok = check_keys(*t,
+                           {"api_url", "chat_ids", "token_env", "token_file", "symbols", "breaker_near_fraction",
+                            "stale_seconds", "summary_time", "time_zone", "state_file", "poll_seconds", "fill_alerts",
+                            "group"},
+                           "telegram.", source);
+      !ok) {
+    return ok;
+  }
+  std::string summary_time;
+  for (auto r : {read_string(*t, "api_url", g.api_url, "telegram.", source),
+                 read_string(*t, "token_env", g.token_env, "telegram.", source),
+                 read_string(*t, "token_file", g.token_file, "telegram.", source),
+                 read_strings(*t, "symbols", g.symbols, "telegram.", source),
+                 read_number(*t, "breaker_near_fraction", g.breaker_near_fraction, "telegram.", source),
+                 read_int(*t, "stale_seconds", g.stale_seconds, "telegram.", source),
+                 read_string(*t, "summary_time", summary_time, "telegram.", source),
+                 read_string(*t, "time_zone", g.time_zone, "telegram.", source),
+                 read_string(*t, "state_file", g.state_file, "telegram.", source),
+                 read_int(*t, "poll_seconds", g.poll_seconds, "telegram.", source),
+                 read_bool(*t, "fill_alerts", g.fill_alerts, "telegram.", source),
+                 read_string(*t, "group", g.group, "telegram.", source)}) {
+    if (!r) return r;
+  }
+  if (const toml::node* ids = t->get("chat_ids")) {
+    const toml::array* list = ids->as_array();
+    if (list == nullptr) return make_error(where(source, ids->source()) + ": 'telegram.chat_ids' must be a list of chat ids");
+    g.chat_ids.clear();
+    for (const toml::node& id : *list) {
+      auto v = id.value_exact<std::int64_t>();
+      if (!v || *v == 0) {
+        return make_error(where(source, id.source()) +
+                          ": 'telegram.chat_ids' entries must be whole numbers (a chat's id, negative for groups)");
+      }
+      g.chat_ids.push_back(*v);
+    }
+  }
+  const std::string at = std::string(source) + ": ";
+  if (g.api_url.rfind("http://", 0) != 0 && g.api_url.rfind("https://", 0) != 0)
+    return make_error(at + "telegram.api_url must start with http:// or https://, got '" + g.api_url + "'");
+  if (!summary_time.empty()) {
+    auto m = parse_clock(summary_time);
+    if (!m) return make_error(at + "telegram.summary_time: " + m.error().message);
+    g.summary_time = *m;
+  }
+  if (!(g.breaker_near_fraction > 0 && g.breaker_near_fraction <= 1))
+    return make_error(at + "telegram.breaker_near_fraction must be within (0, 1] (a share of the daily loss limit)");
+  if (g.stale_seconds < 1) return make_error(at + "telegram.stale_seconds must be >= 1");
+  if (g.poll_seconds < 0 || g.poll_seconds > 50) return make_error(at + "telegram.poll_seconds must be within [0, 50]");
+  if (auto zone = TimeZone::find(g.time_zone); !zone) return make_error(at + "telegram.time_zone: " + zone.error().message);
+  if (g.state_file.empty()) return make_error(at + "telegram.state_file must be set (what the bot has done survives restarts there)");
+  if (g.group.empty()) return make_error(at + "telegram.group must be set");
+  if (g.token_env.empty() && g.token_file.empty())
+    return make_error(at + "telegram.token_env or telegram.token_file must say where the token is");
+  return {};
+}
+
 Expected<AppConfig> parse_config(std::string_view toml_text, std::string_view source) {
   toml::table root;
   try {
@@ -977,7 +1044,7 @@ Expected<AppConfig> parse_config(std::string_view toml_text, std::string_view so
   }
   AppConfig config;
   if (auto ok = check_keys(
-          root, {"lake", "calendars", "instruments", "backtest", "strategy", "risk", "train", "gate", "walkforward", "optimize", "serve", "fix"}, "",
+          root, {"lake", "calendars", "instruments", "backtest", "strategy", "risk", "train", "gate", "walkforward", "optimize", "serve", "fix", "telegram"}, "",
           source);
       !ok) {
     return tl::unexpected(ok.error());
@@ -987,6 +1054,7 @@ Expected<AppConfig> parse_config(std::string_view toml_text, std::string_view so
   if (auto ok = parse_research(root, config, source); !ok) return tl::unexpected(ok.error());
   if (auto ok = parse_serve(root, config, source); !ok) return tl::unexpected(ok.error());
   if (auto ok = parse_fix(root, config, source); !ok) return tl::unexpected(ok.error());
+  if (auto ok = parse_telegram(root, config, source); !ok) return tl::unexpected(ok.error());
   if (const toml::node* lake = root.get("lake")) {
     const toml::table* t = lake->as_table();
     if (t == nullptr) return make_error(where(source, lake->source()) + ": 'lake' must be a table");

@@ -7,6 +7,8 @@
 /// (e.g. "quant.toml: unknown key 'instruments.WIN.tick'"), so a typo never
 /// silently falls back to a default. Defaults live in the structs.
 
+#include <chrono>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -199,6 +201,24 @@ struct FixSettings {
   std::string security_exchange = "BVMF";  ///< 207
 };
 
+/// `[telegram]`: `quant bot`, the Telegram bot (docs/telegram.md). The bot
+/// token is never configured here: only where to read it from.
+struct TelegramSettings {
+  std::string api_url = "https://api.telegram.org";  ///< the Bot API (tests: a local stand-in)
+  std::vector<std::int64_t> chat_ids;  ///< the allow-list: commands accepted from, alerts sent to
+  std::string token_env = "QUANT_TELEGRAM_TOKEN";  ///< environment variable holding the token
+  std::string token_file;                          ///< or a file holding it (`quant bot --token-file` overrides)
+  std::vector<std::string> symbols;  ///< instruments watched (feed staleness, /status rows)
+  double breaker_near_fraction = 0.7;  ///< alert when drawdown ≤ −this × [risk] daily_loss_pct
+  int stale_seconds = 120;             ///< no market data this long in an open session: stale
+  std::chrono::minutes summary_time{18 * 60 + 45};  ///< "HH:MM", local to time_zone
+  std::string time_zone = "America/Sao_Paulo";
+  std::string state_file = "state/telegram_bot.json";
+  int poll_seconds = 2;      ///< getUpdates long-poll timeout: also the alerts' cadence
+  bool fill_alerts = true;   ///< one message per fill
+  std::string group = "telegram";  ///< the bot's consumer group on exec:fills
+};
+
 /// The whole file.
 struct AppConfig {
   LakeConfig lake;
@@ -220,6 +240,7 @@ struct AppConfig {
   OptimizeSettings optimize;
   ServeSettings serve;
   FixSettings fix;
+  TelegramSettings telegram;
 };
 
 /// Parses and validates TOML text. `source` names the file in messages.

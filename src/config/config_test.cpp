@@ -532,5 +532,62 @@ TEST(ConfigTest, LakeBackupSectionIsReadAndUnknownKeysRefused) {
       << secret.error().message;
 }
 
+TEST(ConfigTest, TelegramSettingsAreReadAndCheckedAndNeverHoldTheToken) {
+  auto cfg = parse_config(R"(
+[telegram]
+api_url = "http://127.0.0.1:8081"
+chat_ids = [123456789, -1001234567890]
+symbols = ["WIN", "WDO"]
+breaker_near_fraction = 0.8
+stale_seconds = 90
+summary_time = "19:05"
+time_zone = "UTC"
+state_file = "/tmp/bot.json"
+poll_seconds = 10
+fill_alerts = false
+)",
+                          "t.toml");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  const TelegramSettings& t = cfg->telegram;
+  EXPECT_EQ(t.api_url, "http://127.0.0.1:8081");
+  EXPECT_EQ(t.chat_ids, (std::vector<std::int64_t>{123456789, -1001234567890}));
+  EXPECT_EQ(t.symbols, (std::vector<std::string>{"WIN", "WDO"}));
+  EXPECT_DOUBLE_EQ(t.breaker_near_fraction, 0.8);
+  EXPECT_EQ(t.stale_seconds, 90);
+  EXPECT_EQ(t.summary_time, std::chrono::minutes(19 * 60 + 5));
+  EXPECT_EQ(t.time_zone, "UTC");
+  EXPECT_EQ(t.state_file, "/tmp/bot.json");
+  EXPECT_EQ(t.poll_seconds, 10);
+  EXPECT_FALSE(t.fill_alerts);
+  EXPECT_EQ(t.token_env, "QUANT_TELEGRAM_TOKEN");  // the default
+  EXPECT_EQ(t.group, "telegram");
+
+  auto defaults = parse_config("", "t.toml");
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->telegram.api_url, "https://api.telegram.org");
+  EXPECT_EQ(defaults->telegram.summary_time, std::chrono::minutes(18 * 60 + 45));
+
+  auto token = parse_config("[telegram]\ntoken = \"123:ABC\"\n", "t.toml");
+  ASSERT_FALSE(token);
+  EXPECT_NE(token.error().message.find("t.toml:2: telegram.token: the bot token never goes in the configuration"),
+            std::string::npos)
+      << token.error().message;
+  EXPECT_EQ(token.error().message.find("123:ABC"), std::string::npos) << "the error must not echo the token";
+  for (const auto& [text, needle] : std::vector<std::pair<std::string, std::string>>{
+           {"[telegram]\nchat_id = [1]\n", "unknown key 'telegram.chat_id'"},
+           {"[telegram]\nchat_ids = [\"abc\"]\n", "t.toml:2: 'telegram.chat_ids' entries must be whole numbers"},
+           {"[telegram]\nchat_ids = 5\n", "'telegram.chat_ids' must be a list"},
+           {"[telegram]\nsummary_time = \"25:00\"\n", "telegram.summary_time"},
+           {"[telegram]\nbreaker_near_fraction = 1.5\n", "telegram.breaker_near_fraction"},
+           {"[telegram]\nstale_seconds = 0\n", "telegram.stale_seconds"},
+           {"[telegram]\napi_url = \"ftp://x\"\n", "telegram.api_url"},
+           {"[telegram]\ntime_zone = \"Mars/Olympus\"\n", "telegram.time_zone"},
+           {"[telegram]\npoll_seconds = 99\n", "telegram.poll_seconds"}}) {
+    auto bad = parse_config(text, "t.toml");
+    ASSERT_FALSE(bad) << text;
+    EXPECT_NE(bad.error().message.find(needle), std::string::npos) << bad.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace quant::config

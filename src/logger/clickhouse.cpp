@@ -1,6 +1,6 @@
-// ClickHouse's HTTP interface over libcurl (the only file of the module that
-// includes curl). One easy handle per client: its connection is kept alive
-// between requests, which matters for many small batches.
+// ClickHouse's HTTP interface over quant::http (libcurl). One http::Client per
+// client: its connection is kept alive between requests, which matters for
+// many small batches.
 
 #include "logger/clickhouse.h"
 
@@ -9,18 +9,12 @@
 #include <charconv>
 #include <utility>
 
-#include <curl/curl.h>
-
+#include "http/http_client.h"
 #include "logger/schema_sql.h"
 
 namespace quant::logger {
 
 namespace {
-
-std::size_t collect(char* data, std::size_t size, std::size_t count, void* out) {
-  static_cast<std::string*>(out)->append(data, size * count);
-  return size * count;
-}
 
 /// "Code: 27, e.displayText() = ..." → 27 (0 when the body has no code).
 int code_of(std::string_view body) {
@@ -75,54 +69,31 @@ bool is_data_error(const Reply& reply) {
 
 struct ClickHouseClient::Impl {
   ClickHouseEndpoint endpoint;
-  CURL* curl = nullptr;
-  ~Impl() {
-    if (curl != nullptr) curl_easy_cleanup(curl);
-  }
+  http::Client client;
 
-  std::string escape(std::string_view text) const {
-    char* e = curl_easy_escape(curl, text.data(), static_cast<int>(text.size()));
-    std::string out = e != nullptr ? e : "";
-    curl_free(e);
-    return out;
-  }
+  std::string escape(std::string_view text) const { return client.escape(text); }
 
   /// POST `body` to `url` (GET when `get`); an error only when no answer came.
   Expected<Reply> perform(const std::string& url, std::string_view body, bool get) {
-    curl_easy_reset(curl);
-    Reply reply;
-    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(curl, CURLOPT_USERAGENT, "quant-logger/1");
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(endpoint.connect_timeout.count()));
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(endpoint.timeout.count()));
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply.body);
-    if (!endpoint.user.empty()) {
-      curl_easy_setopt(curl, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
-      curl_easy_setopt(curl, CURLOPT_USERNAME, endpoint.user.c_str());
-      curl_easy_setopt(curl, CURLOPT_PASSWORD, endpoint.password.c_str());
+    http::Request request;
+    request.url = url;
+    request.connect_timeout = endpoint.connect_timeout;
+    request.timeout = endpoint.timeout;
+    request.user = endpoint.user;
+    request.password = endpoint.password;
+    if (!get) {
+      request.body = std::string(body);
+      request.content_type = "text/plain; charset=UTF-8";
+      request.post_empty = true;
     }
-    curl_slist* headers = nullptr;
-    if (get) {
-      curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-    } else {
-      // No "Expect: 100-continue" round trip before large bodies.
-      headers = curl_slist_append(headers, "Expect:");
-      headers = curl_slist_append(headers, "Content-Type: text/plain; charset=UTF-8");
-      curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-      curl_easy_setopt(curl, CURLOPT_POST, 1L);
-      curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-      curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-    }
-    const CURLcode rc = curl_easy_perform(curl);
-    curl_slist_free_all(headers);
-    if (rc != CURLE_OK) {
-      return make_error("ClickHouse at " + endpoint.url + ": " + curl_easy_strerror(rc) +
+    auto answer = client.perform(request);
+    if (!answer) {
+      return make_error("ClickHouse at " + endpoint.url + ": " + answer.error().message +
                         " (is clickhouse-server running there?)");
     }
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.status);
+    Reply reply;
+    reply.status = answer->status;
+    reply.body = std::move(answer->body);
     if (!reply.ok()) reply.code = code_of(reply.body);
     return reply;
   }
@@ -143,15 +114,11 @@ ClickHouseClient& ClickHouseClient::operator=(ClickHouseClient&&) noexcept = def
 ClickHouseClient::~ClickHouseClient() = default;
 
 Expected<ClickHouseClient> ClickHouseClient::create(ClickHouseEndpoint endpoint) {
-  static const bool initialised = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-  if (!initialised) return make_error("ClickHouse client: libcurl failed to initialise");
   if (endpoint.url.rfind("http://", 0) != 0 && endpoint.url.rfind("https://", 0) != 0)
     return make_error("ClickHouse URL '" + endpoint.url + "' must start with http:// or https://");
-  auto impl = std::make_unique<Impl>();
-  impl->endpoint = std::move(endpoint);
-  impl->curl = curl_easy_init();
-  if (impl->curl == nullptr) return make_error("ClickHouse client: libcurl failed to initialise");
-  return ClickHouseClient(std::move(impl));
+  auto client = http::Client::create("quant-logger/1");
+  if (!client) return make_error("ClickHouse client: " + client.error().message);
+  return ClickHouseClient(std::make_unique<Impl>(Impl{std::move(endpoint), std::move(*client)}));
 }
 
 const ClickHouseEndpoint& ClickHouseClient::endpoint() const { return impl_->endpoint; }

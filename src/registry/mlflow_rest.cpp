@@ -1,4 +1,4 @@
-// MLflow's REST API over libcurl: the RestTracker/RestRun and RestRegistry
+// MLflow's REST API over quant::http (libcurl): the RestTracker/RestRun and RestRegistry
 // behind tracking.h and registry.h. Request and response shapes follow
 // https://mlflow.org/docs/latest/rest-api.html (mlflow/protos/service.proto
 // and model_registry.proto).
@@ -9,12 +9,13 @@
 #include <cmath>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <utility>
 #include <vector>
 
-#include <curl/curl.h>
 #include <nlohmann/json.hpp>
 
+#include "http/http_client.h"
 #include "registry/store_io.h"
 
 namespace quant::registry {
@@ -61,11 +62,6 @@ std::string percent_encode(std::string_view s, bool keep_slash) {
   return out;
 }
 
-std::size_t collect(char* data, std::size_t size, std::size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
-  return size * count;
-}
-
 std::string text_of(const json& j, const char* key) {
   if (!j.is_object() || !j.contains(key)) return {};
   const auto& v = j.at(key);
@@ -109,7 +105,7 @@ json key_values(const Tags& tags) {
   return out;
 }
 
-/// One connection to the server; requests are serialised (a curl easy handle
+/// One connection to the server; requests are serialised (an http::Client
 /// is single-threaded) and reuse the connection.
 class RestClient {
  public:
@@ -117,9 +113,7 @@ class RestClient {
       : options_(std::move(options)), base_(std::move(base_url)) {}
   RestClient(const RestClient&) = delete;
   RestClient& operator=(const RestClient&) = delete;
-  ~RestClient() {
-    if (curl_ != nullptr) curl_easy_cleanup(curl_);
-  }
+  ~RestClient() = default;
 
   [[nodiscard]] const std::string& base_url() const { return base_; }
 
@@ -159,48 +153,32 @@ class RestClient {
  private:
   Result<std::string> perform(const std::string& method, const std::string& url, const std::string& payload,
                               const char* content_type) {
-    static const bool initialised = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
     const std::string where = "MLflow " + method + " " + url;
-    if (!initialised) return failure(where + ": libcurl failed to initialise");
     std::lock_guard lock(mutex_);
-    if (curl_ == nullptr) curl_ = curl_easy_init();
-    if (curl_ == nullptr) return failure(where + ": libcurl failed to initialise");
-    // Reset clears the options of the previous request but keeps the connection.
-    curl_easy_reset(curl_);
-    std::string answer;
-    curl_slist* headers = nullptr;
-    headers = curl_slist_append(headers, (std::string("Content-Type: ") + content_type).c_str());
-    headers = curl_slist_append(headers, "Accept: application/json");
+    if (!client_) {
+      auto client = http::Client::create("quant-mlflow-client/1");
+      if (!client) return failure(where + ": " + client.error().message);
+      client_.emplace(std::move(*client));
+    }
+    http::Request request;
+    request.url = url;
+    request.method = method;
+    request.content_type = content_type;
+    request.headers.push_back("Accept: application/json");
     if (!options_.token.empty()) {
-      headers = curl_slist_append(headers, ("Authorization: Bearer " + options_.token).c_str());
+      request.headers.push_back("Authorization: Bearer " + options_.token);
     } else if (!options_.username.empty()) {
-      curl_easy_setopt(curl_, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
-      curl_easy_setopt(curl_, CURLOPT_USERNAME, options_.username.c_str());
-      curl_easy_setopt(curl_, CURLOPT_PASSWORD, options_.password.c_str());
+      request.user = options_.username;
+      request.password = options_.password;
     }
-    curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl_, CURLOPT_USERAGENT, "quant-mlflow-client/1");
-    curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
-    curl_easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
-    curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &answer);
-    if (method == "GET") {
-      curl_easy_setopt(curl_, CURLOPT_HTTPGET, 1L);
-    } else {
-      if (method != "POST") curl_easy_setopt(curl_, CURLOPT_CUSTOMREQUEST, method.c_str());
-      curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, payload.data());
-      curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
-    }
-    const CURLcode rc = curl_easy_perform(curl_);
-    curl_slist_free_all(headers);
-    if (rc != CURLE_OK) {
-      return failure(where + ": " + curl_easy_strerror(rc) + " (is the MLflow tracking server running?)");
-    }
-    long status = 0;
-    curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
-    if (status >= 200 && status < 300) return answer;
+    request.timeout = options_.timeout;
+    request.connect_timeout = options_.connect_timeout;
+    if (method != "GET") request.body = payload;
+    auto reply = client_->perform(request);
+    if (!reply) return failure(where + ": " + reply.error().message + " (is the MLflow tracking server running?)");
+    const long status = reply->status;
+    const std::string& answer = reply->body;
+    if (status >= 200 && status < 300) return std::move(reply->body);
     // MLflow's errors are {"error_code": "...", "message": "..."}.
     const auto j = json::parse(answer, nullptr, false);
     const std::string code = j.is_object() ? text_of(j, "error_code") : "";
@@ -219,7 +197,7 @@ class RestClient {
   TrackingOptions options_;
   std::string base_;
   std::mutex mutex_;
-  CURL* curl_ = nullptr;
+  std::optional<http::Client> client_;  // one connection, reused; created on the first request
 };
 
 std::int64_t clock_now(const TrackingOptions& options) {

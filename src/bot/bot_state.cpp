@@ -1,0 +1,77 @@
+#include "bot/bot_state.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+namespace quant::bot {
+
+using json = nlohmann::json;
+
+Expected<BotState> load_state(const std::string& path) {
+  BotState s;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (!std::filesystem::exists(path)) return s;
+    return make_error("bot state " + path + ": cannot be read");
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    const json j = json::parse(text.str());
+    s.offset = j.value("offset", std::int64_t{0});
+    s.last_fill_id = j.value("last_fill_id", std::string());
+    s.halt_present = j.value("halt_present", false);
+    s.halt_time = j.value("halt_time", std::string());
+    if (j.contains("breaker_near_day")) s.breaker_near_day = j["breaker_near_day"].get<std::map<std::string, std::int64_t>>();
+    if (j.contains("stale")) s.stale = j["stale"].get<std::map<std::string, bool>>();
+    s.summary_day = j.value("summary_day", std::int64_t{0});
+  } catch (const json::exception& e) {
+    return make_error("bot state " + path + ": not the bot's state (" + e.what() +
+                      "); move it away to start afresh (commands still queued at Telegram would then run)");
+  }
+  return s;
+}
+
+Expected<void> save_state(const std::string& path, const BotState& s) {
+  const json j = {{"offset", s.offset},          {"last_fill_id", s.last_fill_id},
+                  {"halt_present", s.halt_present}, {"halt_time", s.halt_time},
+                  {"breaker_near_day", s.breaker_near_day}, {"stale", s.stale},
+                  {"summary_day", s.summary_day}};
+  const std::string text = j.dump(2) + "\n";
+  const std::filesystem::path target(path);
+  std::error_code ec;
+  if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path(), ec);
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return make_error("bot state " + tmp + ": " + std::strerror(errno));
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const std::string why = std::strerror(errno);
+      ::close(fd);
+      return make_error("bot state " + tmp + ": " + why);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) return make_error("bot state " + tmp + ": " + std::strerror(errno));
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return make_error("bot state " + path + ": " + std::strerror(errno));
+  const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return {};
+}
+
+}  // namespace quant::bot
