@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -259,8 +260,22 @@ Expected<BackupResult> run_backup(ObjectStore& store, const BackupOptions& optio
     sent += f->size;
     if (progress) progress("upload", sent, upload_bytes);
   }
-  // The manifest last: it only ever names objects already stored.
+  // The manifest last: it only ever names objects already stored. Its name must
+  // sort after every earlier one (the latest backup is the last key listed): a
+  // backup within the same millisecond as the previous one waits for the next.
+  auto names = store.list("manifests/");
+  if (!names) return make_error("listing the manifests: " + names.error().message);
+  std::string last;
+  for (const auto& info : *names) last = std::max(last, info.key);
   r.manifest_key = "manifests/" + utc_now(true) + ".json";
+  for (int waited_ms = 0; r.manifest_key <= last; ++waited_ms) {
+    if (waited_ms > 2000) {
+      return make_error("the clock is behind the latest backup " + last +
+                        ": a new manifest would not sort after it (fix the system time)");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    r.manifest_key = "manifests/" + utc_now(true) + ".json";
+  }
   auto put = store.put_bytes(r.manifest_key, manifest_json(m));
   if (!put) return make_error("writing the manifest: " + put.error().message);
   return r;
