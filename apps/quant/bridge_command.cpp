@@ -9,10 +9,11 @@
 #include <pthread.h>
 
 #include "execution/bridge_service.h"
+#include "metrics_setup.h"
 
 namespace quant::app {
 
-int run_bridge(const GlobalOptions& /*global*/, const BridgeArgs& args) {
+int run_bridge(const GlobalOptions& global, const BridgeArgs& args) {
   auto listen = parse_host_port("--listen", args.listen, 0);
   if (!listen) return fail("bridge: " + listen.error().message);
   auto redis = parse_host_port("--redis", args.redis, 1);
@@ -29,6 +30,16 @@ int run_bridge(const GlobalOptions& /*global*/, const BridgeArgs& args) {
   config.consumer = args.consumer;
   config.heartbeat_interval = std::chrono::milliseconds(args.heartbeat_ms);
   config.peer_timeout = std::chrono::milliseconds(args.peer_timeout_ms);
+  std::string configured;  // [monitor] bridge, when a configuration is found and --metrics is not given
+  if (!args.metrics) {
+    auto cfg = load_config(global);
+    if (!cfg) return fail("bridge: " + cfg.error().message);
+    configured = cfg->monitor.bridge;
+  }
+  auto metrics = start_metrics("bridge", args.metrics, configured);
+  if (!metrics) return fail("bridge: " + metrics.error().message);
+  config.metrics = metrics->registry.get();
+  watch_stream_groups(*metrics->registry, config.redis, {std::string(stream::kOrders)});
 
   // Signals are taken synchronously by this thread (sigwait below); the
   // service's thread, started after, inherits the mask.

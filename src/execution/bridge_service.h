@@ -35,6 +35,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "monitor/metrics.h"
 #include "stream/stream.h"
 
 namespace quant::execution::bridge {
@@ -50,6 +51,8 @@ struct BridgeServiceConfig {
   std::chrono::milliseconds hello_timeout{5000};       ///< wait for the terminal's hello after connecting
   std::chrono::milliseconds halt_refresh{200};         ///< `risk:halt` is read at most this often
   std::chrono::milliseconds poll_interval{20};         ///< longest sleep per loop turn (an order or a message wakes it)
+  /// Prometheus metrics (docs/monitoring.md: quant_bridge_*); null = none. Not owned.
+  monitor::Registry* metrics = nullptr;
 };
 
 /// Receives one progress/log line (no newline). Default: stderr, "bridge: " prefixed.
