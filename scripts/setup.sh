@@ -46,6 +46,8 @@ APT_PACKAGES=(
   time
   # the FIX 4.4 venue (QuickFIX 1.15; its headers compile as C++14 only)
   libquickfix-dev
+  # monitoring: the Prometheus server and promtool for tests/monitor (its YAML config edited with PyYAML)
+  prometheus python3-yaml
 )
 
 SUDO=""
