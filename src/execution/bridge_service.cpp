@@ -306,9 +306,9 @@ struct BridgeService::Impl {
   void drop_terminal(const std::string& why) {
     if (!terminal) return;
     say("dropping the terminal " + terminal->peer() + ": " + why + " (it reconnects and resumes)");
+    meters.drop(why);  // before the socket closes: whoever sees it closed sees the metrics too
     terminal.reset();
     ++counters.dropped_terminals;
-    meters.drop(why);
   }
 
   bool send(Body body) {
@@ -338,6 +338,8 @@ struct BridgeService::Impl {
       if (!stop) say("terminal " + socket.peer() + " sent no hello within the timeout; closed");
       return {};
     }
+    meters.received();
+    meters.message("in", type_name(first->body));
     const auto* hello = std::get_if<Hello>(&first->body);
     if (hello == nullptr || hello->role != "terminal") {
       say("terminal " + socket.peer() + ": the first message must be a hello with role terminal, got " +
