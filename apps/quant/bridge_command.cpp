@@ -30,13 +30,7 @@ int run_bridge(const GlobalOptions& global, const BridgeArgs& args) {
   config.consumer = args.consumer;
   config.heartbeat_interval = std::chrono::milliseconds(args.heartbeat_ms);
   config.peer_timeout = std::chrono::milliseconds(args.peer_timeout_ms);
-  std::string configured;  // [monitor] bridge, when a configuration is found and --metrics is not given
-  if (!args.metrics) {
-    auto cfg = load_config(global);
-    if (!cfg) return fail("bridge: " + cfg.error().message);
-    configured = cfg->monitor.bridge;
-  }
-  auto metrics = start_metrics("bridge", args.metrics, configured);
+  auto metrics = start_metrics(global, "bridge", args.metrics);
   if (!metrics) return fail("bridge: " + metrics.error().message);
   config.metrics = metrics->registry.get();
   watch_stream_groups(*metrics->registry, config.redis, {std::string(stream::kOrders)});

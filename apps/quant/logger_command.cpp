@@ -69,13 +69,7 @@ int run_logger_command(const GlobalOptions& global, const LoggerArgs& args) {
           ")");
     }
   }
-  std::string configured;  // [monitor] logger, when --metrics is not given
-  if (!args.metrics) {
-    auto config = load_config(global);
-    if (!config) return fail("logger: " + config.error().message);
-    configured = config->monitor.logger;
-  }
-  auto metrics = start_metrics("logger", args.metrics, configured);
+  auto metrics = start_metrics(global, "logger", args.metrics);
   if (!metrics) return fail("logger: " + metrics.error().message);
   c.metrics = metrics->registry.get();
   watch_stream_groups(*metrics->registry, c.redis, logger::logged_streams(c.symbols));

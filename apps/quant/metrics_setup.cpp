@@ -18,6 +18,18 @@ Expected<CommandMetrics> start_metrics(const std::string& command, const std::op
   return m;
 }
 
+Expected<CommandMetrics> start_metrics(const GlobalOptions& global, const std::string& command,
+                                       const std::optional<std::string>& flag) {
+  std::string configured;
+  if (!flag) {
+    auto cfg = load_config(global);
+    if (!cfg) return tl::unexpected(cfg.error());
+    const config::MonitorSettings& m = cfg->monitor;
+    configured = command == "live" ? m.live : command == "bridge" ? m.bridge : command == "logger" ? m.logger : m.bot;
+  }
+  return start_metrics(command, flag, configured);
+}
+
 void watch_stream_groups(monitor::Registry& registry, stream::Endpoint redis, std::vector<std::string> streams) {
   redis.connect_timeout = std::chrono::milliseconds(500);
   redis.reply_timeout = std::chrono::milliseconds(1000);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "app_context.h"
 #include "config/config.h"
 #include "core/error.h"
 #include "monitor/metrics.h"
@@ -28,6 +29,11 @@ struct CommandMetrics {
 /// on stderr when served (tests read the port from it with port 0).
 Expected<CommandMetrics> start_metrics(const std::string& command, const std::optional<std::string>& flag,
                                        const std::string& configured);
+
+/// The same with the [monitor] key named `command` ("live", "bridge",
+/// "logger", "bot") of the configuration, read only when --metrics is not given.
+Expected<CommandMetrics> start_metrics(const GlobalOptions& global, const std::string& command,
+                                       const std::optional<std::string>& flag);
 
 /// quant_stream_pending_entries and quant_stream_lag_entries {stream, group}
 /// of every consumer group on `streams`, read with XINFO GROUPS at each scrape
