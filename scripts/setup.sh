@@ -51,6 +51,8 @@ APT_PACKAGES=(
   systemd nftables
   # quant bot: the daily summary's equity chart (PNG)
   libcairo2-dev
+  # monitoring: the Prometheus server and promtool for tests/monitor (its YAML config edited with PyYAML)
+  prometheus python3-yaml
 )
 
 SUDO=""

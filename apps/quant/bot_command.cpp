@@ -1,5 +1,7 @@
 #include "bot_command.h"
 
+#include "metrics_setup.h"
+
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -100,7 +102,9 @@ int run_bot_command(const GlobalOptions& global, const BotArgs& args) {
   const std::string secret = *token;
   auto log = [secret](const std::string& line) { log_line(bot::redact(line, secret)); };
 
-  bot::BotMetrics metrics;
+  auto served = start_metrics("bot", args.metrics, config->monitor.bot);
+  if (!served) return fail(served.error().message);
+  bot::BotMetrics metrics(*served->registry);
   auto telegram = bot::TelegramApi::create(api, &metrics, log);
   if (!telegram) return fail(bot::redact(telegram.error().message, secret));
   auto bot = bot::Bot::create(bc, std::move(*telegram), endpoint, metrics, nullptr, log);

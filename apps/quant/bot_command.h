@@ -1,6 +1,7 @@
 #pragma once
 // `quant bot`: the Telegram bot (src/bot, docs/telegram.md).
 
+#include <optional>
 #include <string>
 
 #include "app_context.h"
@@ -13,6 +14,7 @@ struct BotArgs {
   std::string api_url;                   ///< overrides [telegram] api_url
   std::string state_file;                ///< overrides [telegram] state_file
   int rounds = 0;                        ///< stop after this many rounds (0 = until SIGINT/SIGTERM)
+  std::optional<std::string> metrics;    ///< --metrics HOST:PORT ("" = off); unset = [monitor] bot
 };
 
 /// Runs until SIGINT/SIGTERM (exit 0). Exit 1 on a bad configuration, no

@@ -9,10 +9,11 @@
 #include <pthread.h>
 
 #include "execution/bridge_service.h"
+#include "metrics_setup.h"
 
 namespace quant::app {
 
-int run_bridge(const GlobalOptions& /*global*/, const BridgeArgs& args) {
+int run_bridge(const GlobalOptions& global, const BridgeArgs& args) {
   auto listen = parse_host_port("--listen", args.listen, 0);
   if (!listen) return fail("bridge: " + listen.error().message);
   auto redis = parse_host_port("--redis", args.redis, 1);
@@ -29,6 +30,10 @@ int run_bridge(const GlobalOptions& /*global*/, const BridgeArgs& args) {
   config.consumer = args.consumer;
   config.heartbeat_interval = std::chrono::milliseconds(args.heartbeat_ms);
   config.peer_timeout = std::chrono::milliseconds(args.peer_timeout_ms);
+  auto metrics = start_metrics(global, "bridge", args.metrics);
+  if (!metrics) return fail("bridge: " + metrics.error().message);
+  config.metrics = metrics->registry.get();
+  watch_stream_groups(*metrics->registry, config.redis, {std::string(stream::kOrders)});
 
   // Signals are taken synchronously by this thread (sigwait below); the
   // service's thread, started after, inherits the mask.

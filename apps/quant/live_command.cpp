@@ -7,7 +7,9 @@
 #include "fix/fix_ports.h"
 #include "fix_settings.h"
 #include "live/live_engine.h"
+#include "live/live_metrics.h"
 #include "live/live_service.h"
+#include "metrics_setup.h"
 #include "signal_path.h"
 #include "stream/stream.h"
 
@@ -32,6 +34,10 @@ int run_live_command(const GlobalOptions& global, const LiveArgs& args) {
     return fail("live: --orders must be exec:orders or exec:orders:<name>, not '" + args.orders + "'");
   auto redis = parse_host_port("--redis", args.redis);
   if (!redis) return fail("live: " + redis.error().message);
+
+  auto metrics = start_metrics("live", args.metrics, cfg->monitor.live);
+  if (!metrics) return fail("live: " + metrics.error().message);
+  monitor::Registry& registry = *metrics->registry;
 
   live::LiveConfig lc;
   lc.id_prefix = args.session;
@@ -67,11 +73,31 @@ int run_live_command(const GlobalOptions& global, const LiveArgs& args) {
     s.spec = *spec;
     s.costs = path->settings.zero_costs ? TradingCosts{} : costs_of(*spec, path->settings.slippage_ticks);
     s.strategy = std::move(path->strategy);
-    s.gate = std::move(path->model_gate);
+    if (path->model_gate) {
+      const bool remote = !args.infer_url.empty();
+      s.gate = std::make_unique<live::MeteredGate>(std::move(path->model_gate), registry, spec->symbol, remote);
+      if (path->manifest) {
+        registry
+            .gauge("quant_live_model_info", "The gate's model: name and version (always 1)",
+                   {{"symbol", spec->symbol},
+                    {"model", path->manifest->name},
+                    {"version", std::to_string(path->manifest->version)},
+                    {"mode", remote ? "remote" : "process"}})
+            .set(1);
+      }
+    }
     s.risk = path->settings.risk;
     symbols.push_back(std::move(s));
   }
   if (symbols.empty()) return fail("live: --symbols is empty");
+  std::vector<std::pair<std::string, double>> metered;
+  std::vector<std::string> streams{std::string(stream::kFills), std::string(stream::kOrders)};
+  for (const auto& s : symbols) {
+    metered.emplace_back(s.spec.symbol, s.spec.tick_size);
+    streams.push_back(stream::tick_key(s.spec.symbol));
+    streams.push_back(stream::bar_key(s.spec.symbol));
+  }
+  live::LiveMetrics live_metrics(registry, metered);
   live::LiveEngine engine(lc, std::move(symbols));
 
   live::ServiceConfig sc;
@@ -83,6 +109,8 @@ int run_live_command(const GlobalOptions& global, const LiveArgs& args) {
   sc.group = args.group;
   sc.orders_stream = args.orders;
   sc.start_id = std::string(args.from_start ? "0" : "$");  // a move: GCC 12 warns falsely (-Wrestrict) on assigning a literal
+  sc.metrics = &live_metrics;
+  watch_stream_groups(registry, sc.redis, streams);
   sc.orders_csv = args.orders_csv.empty() ? args.state + "/orders.csv" : args.orders_csv;
   sc.should_stop = [] { return g_stop != 0; };
   sc.log = [quiet = global.quiet](const std::string& line) {

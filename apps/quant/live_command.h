@@ -2,6 +2,7 @@
 // `quant live`: the live engine on the one trading kernel, between the Redis
 // hub (market data and execution reports in, orders out) and its journal.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,7 @@ struct LiveArgs {
   std::string venue = "mt5";  ///< mt5: orders through the --orders stream and quant bridge; fix: over the [fix] session
   std::string fix_store;      ///< overrides [fix] store_dir
   std::string fix_connect;    ///< overrides [fix] host:port
+  std::optional<std::string> metrics;  ///< --metrics HOST:PORT ("" = off); unset = [monitor]
 };
 
 int run_live_command(const GlobalOptions& global, const LiveArgs& args);

@@ -6,6 +6,8 @@
 #include <cstdlib>
 
 #include "logger/logger.h"
+#include "logger/rows.h"
+#include "metrics_setup.h"
 
 namespace quant::app {
 
@@ -67,6 +69,10 @@ int run_logger_command(const GlobalOptions& global, const LoggerArgs& args) {
           ")");
     }
   }
+  auto metrics = start_metrics(global, "logger", args.metrics);
+  if (!metrics) return fail("logger: " + metrics.error().message);
+  c.metrics = metrics->registry.get();
+  watch_stream_groups(*metrics->registry, c.redis, logger::logged_streams(c.symbols));
   c.group = args.group;
   c.consumer = args.consumer;
   c.start_id = std::string(args.from_now ? "$" : "0");

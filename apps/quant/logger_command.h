@@ -1,6 +1,7 @@
 #pragma once
 // `quant logger`: the stream hub (ticks, fills, live's metrics) into ClickHouse.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@ namespace quant::app {
 
 struct LoggerArgs {
   std::string redis = "127.0.0.1:6379";
+  std::optional<std::string> metrics;  ///< --metrics HOST:PORT ("" = off); unset = [monitor]
   std::string clickhouse = "http://127.0.0.1:8123";
   std::string database = "quant";
   std::string user;                  ///< ClickHouse user; the password comes from CLICKHOUSE_PASSWORD

@@ -14,6 +14,7 @@
 #include "backup_command.h"
 #include "lake_command.h"
 #include "live_command.h"
+#include "metrics_setup.h"
 #include "logger_command.h"
 #include "registry_command.h"
 #include "replay_command.h"
@@ -23,7 +24,7 @@
 #include "optimize_command.h"
 
 namespace {
-constexpr const char* kVersion = "0.1.0";
+constexpr const char* kVersion = quant::app::kQuantVersion;
 
 /// The options train, walkforward and optimize share: which instrument, which
 /// bars, where the results go.
@@ -234,6 +235,7 @@ int main(int argc, char** argv) {
   br_cmd->add_option("--heartbeat-ms", br.heartbeat_ms, "hb to the terminal when idle")->capture_default_str();
   br_cmd->add_option("--peer-timeout-ms", br.peer_timeout_ms, "drop a terminal silent this long")
       ->capture_default_str();
+  br_cmd->add_option("--metrics", br.metrics, "serve Prometheus metrics on HOST:PORT (GET /metrics; port 0 = any free one; \"\" = off); default: [monitor] bridge");
   br_cmd->fallthrough();
 
   HaltArgs halt;
@@ -262,6 +264,7 @@ int main(int argc, char** argv) {
   bot_cmd->add_option("--state-file", bot.state_file, "the bot's state file (default [telegram] state_file)");
   bot_cmd->add_option("--rounds", bot.rounds, "stop after N poll rounds (0: run until SIGINT/SIGTERM)")
       ->capture_default_str();
+  bot_cmd->add_option("--metrics", bot.metrics, "serve Prometheus metrics on HOST:PORT (GET /metrics; port 0 = any free one; \"\" = off); default: [monitor] bot");
   bot_cmd->fallthrough();
 
   RegistryArgs rg;
@@ -340,6 +343,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   lv_cmd->add_option("--fix-store", lv.fix_store, "FIX sequence number store (default [fix] store_dir)");
   lv_cmd->add_option("--fix-connect", lv.fix_connect, "the FIX venue HOST:PORT (default [fix] host and port)");
+  lv_cmd->add_option("--metrics", lv.metrics, "serve Prometheus metrics on HOST:PORT (GET /metrics; port 0 = any free one; \"\" = off); default: [monitor] live");
   lv_cmd->fallthrough();
 
   LoggerArgs lg;
@@ -366,6 +370,7 @@ int main(int argc, char** argv) {
   lg_cmd->add_flag("--drain", lg.drain, "exit once everything the streams hold is inserted (a backfill)");
   lg_cmd->add_option("--progress", lg.progress_s, "seconds between progress lines on stderr")->capture_default_str();
   lg_cmd->add_option("--timeout-ms", lg.timeout_ms, "one HTTP request to ClickHouse")->capture_default_str();
+  lg_cmd->add_option("--metrics", lg.metrics, "serve Prometheus metrics on HOST:PORT (GET /metrics; port 0 = any free one; \"\" = off); default: [monitor] logger");
   lg_cmd->fallthrough();
 
   ReplayArgs rp;

@@ -16,6 +16,7 @@
 #include "serve/http_server.h"
 #include "serve/paper_desk.h"
 #include "serve/service.h"
+#include "metrics_setup.h"
 
 namespace quant::app {
 
@@ -87,6 +88,9 @@ int run_serve(const GlobalOptions& global, const ServeArgs& args) {
   if (!loaded) return fail("serve: " + loaded.error().message);
 
   serve::Metrics metrics;
+  // The process's health and quant_build_info on the same /metrics route (docs/monitoring.md).
+  monitor::Registry process_metrics("serve", kQuantVersion);
+  metrics.append([&process_metrics] { return process_metrics.render(); });
 
   // The paper venue: one account over the configured symbols, fed by the lake.
   std::unique_ptr<serve::PaperDesk> desk;

@@ -1,7 +1,6 @@
 #pragma once
-/// The bot's Prometheus counters, registered in a prometheus-cpp registry
-/// (the caller's, or one of its own that `registry()` hands to whatever
-/// exposes it: a metrics endpoint).
+/// The bot's Prometheus counters, in the command's `monitor::Registry` (which
+/// `quant bot --metrics` serves), or in one of their own.
 ///
 ///   quant_bot_ignored_updates_total            updates from chats not on the allow-list
 ///   quant_bot_commands_total{command}          commands answered (status, pnl, positions,
@@ -11,12 +10,12 @@
 ///   quant_bot_api_errors_total                 Bot API calls that failed (each failed attempt)
 ///
 /// Label sets are fixed: an unexpected label value counts under "unknown" /
-/// "other". Thread-safe (prometheus-cpp counters are atomic).
+/// "other". Thread-safe (the counters are atomic).
 
 #include <memory>
 #include <string_view>
 
-namespace prometheus {
+namespace quant::monitor {
 class Registry;
 }
 
@@ -26,10 +25,10 @@ class BotMetrics {
  public:
   /// Counters in a registry of their own.
   BotMetrics();
-  /// Counters in `registry` (kept alive by this object).
-  explicit BotMetrics(std::shared_ptr<prometheus::Registry> registry);
-  /// The registry holding the counters, for an exposer.
-  const std::shared_ptr<prometheus::Registry>& registry() const;
+  /// Counters in `registry`, which must outlive this object.
+  explicit BotMetrics(monitor::Registry& registry);
+  /// The registry holding the counters.
+  monitor::Registry& registry() const;
   BotMetrics(const BotMetrics&) = delete;
   BotMetrics& operator=(const BotMetrics&) = delete;
   ~BotMetrics();
@@ -46,6 +45,7 @@ class BotMetrics {
   double api_errors() const;
 
  private:
+  void init(monitor::Registry& registry);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -9,17 +9,19 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <prometheus/registry.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "execution/bridge_protocol.h"
 #include "http/http_client.h"
+#include "monitor/metrics.h"
 #include "stream/metrics.h"
 #include "stream/test_redis.h"
 
@@ -237,7 +239,7 @@ class BotTest : public quant::testing::RedisTest {
   fs::path dir_;
   std::unique_ptr<StandIn> stand_in_;
   BotConfig config_;
-  std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
+  monitor::Registry registry_{"bot", "test"};
   BotMetrics metrics_{registry_};
   std::atomic<std::int64_t> skew_ms_{0};
   std::int64_t fill_seq_ = 0;
@@ -396,13 +398,15 @@ TEST_F(BotTest, CountersAreInTheRegistryUnderTheirNames) {
   stand_in_->message(kChat, "/positions");
   stand_in_->message(kChat, "/nonsense");
   step(*bot);
+  // What a scrape sees: the exposition text, one "name{labels} value" a line.
   std::map<std::string, double> values;
-  for (const auto& family : registry_->Collect()) {
-    for (const auto& m : family.metric) {
-      std::string key = family.name;
-      for (const auto& l : m.label) key += "{" + l.name + "=" + l.value + "}";
-      values[key] = m.counter.value;
-    }
+  std::istringstream text(registry_.render());
+  for (std::string line; std::getline(text, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    const auto space = line.rfind(' ');
+    std::string key = line.substr(0, space);  // name{label="value"} -> name{label=value}
+    std::erase(key, '"');
+    values[key] = std::stod(line.substr(space + 1));
   }
   EXPECT_EQ(values["quant_bot_ignored_updates_total"], 1);
   EXPECT_EQ(values["quant_bot_commands_total{command=positions}"], 1);

@@ -1033,6 +1033,30 @@ static Expected<void> parse_telegram(const toml::table& root, AppConfig& config,
   return {};
 }
 
+static Expected<void> parse_monitor(const toml::table& root, AppConfig& config, std::string_view source) {
+  Expected<void> err;
+  const toml::table* t = sub_table(root, "monitor", "", source, err);
+  if (t == nullptr) return err;
+  auto& m = config.monitor;
+  if (auto ok = check_keys(*t, {"live", "bridge", "logger", "bot"}, "monitor.", source); !ok) return ok;
+  for (auto [key, value] : {std::pair{"live", &m.live}, std::pair{"bridge", &m.bridge}, std::pair{"logger", &m.logger},
+                            std::pair{"bot", &m.bot}}) {
+    if (auto r = read_string(*t, key, *value, "monitor.", source); !r) return r;
+    if (value->empty()) continue;
+    const auto colon = value->rfind(':');
+    int port = -1;
+    if (colon != std::string::npos && colon > 0 && colon + 1 < value->size()) {
+      const auto [end, ec] = std::from_chars(value->data() + colon + 1, value->data() + value->size(), port);
+      if (ec != std::errc() || end != value->data() + value->size()) port = -1;
+    }
+    if (port < 0 || port > 65535) {
+      return make_error(where(source, t->get(key)->source()) + ": monitor." + key + ": '" + *value +
+                        "' is not HOST:PORT (e.g. 127.0.0.1:9101; \"\" = off)");
+    }
+  }
+  return {};
+}
+
 Expected<AppConfig> parse_config(std::string_view toml_text, std::string_view source) {
   toml::table root;
   try {
@@ -1044,7 +1068,7 @@ Expected<AppConfig> parse_config(std::string_view toml_text, std::string_view so
   }
   AppConfig config;
   if (auto ok = check_keys(
-          root, {"lake", "calendars", "instruments", "backtest", "strategy", "risk", "train", "gate", "walkforward", "optimize", "serve", "fix", "telegram"}, "",
+          root, {"lake", "calendars", "instruments", "backtest", "strategy", "risk", "train", "gate", "walkforward", "optimize", "serve", "fix", "telegram", "monitor"}, "",
           source);
       !ok) {
     return tl::unexpected(ok.error());
@@ -1055,6 +1079,7 @@ Expected<AppConfig> parse_config(std::string_view toml_text, std::string_view so
   if (auto ok = parse_serve(root, config, source); !ok) return tl::unexpected(ok.error());
   if (auto ok = parse_fix(root, config, source); !ok) return tl::unexpected(ok.error());
   if (auto ok = parse_telegram(root, config, source); !ok) return tl::unexpected(ok.error());
+  if (auto ok = parse_monitor(root, config, source); !ok) return tl::unexpected(ok.error());
   if (const toml::node* lake = root.get("lake")) {
     const toml::table* t = lake->as_table();
     if (t == nullptr) return make_error(where(source, lake->source()) + ": 'lake' must be a table");

@@ -219,6 +219,18 @@ struct TelegramSettings {
   std::string group = "telegram";  ///< the bot's consumer group on exec:fills
 };
 
+/// `[monitor]`: where each long-running command serves its Prometheus
+/// metrics (`GET /metrics`), "HOST:PORT"; "" = not served. `--metrics`
+/// overrides. (`quant serve` has its own /metrics on its port.) The ports
+/// config/prometheus/prometheus.yml scrapes: live 9101, bridge 9102, logger
+/// 9103, bot 9104 (docs/monitoring.md).
+struct MonitorSettings {
+  std::string live;
+  std::string bridge;
+  std::string logger;
+  std::string bot;
+};
+
 /// The whole file.
 struct AppConfig {
   LakeConfig lake;
@@ -241,6 +253,7 @@ struct AppConfig {
   ServeSettings serve;
   FixSettings fix;
   TelegramSettings telegram;
+  MonitorSettings monitor;
 };
 
 /// Parses and validates TOML text. `source` names the file in messages.

@@ -481,6 +481,23 @@ TEST(ConfigTest, ClockParsing) {
 namespace quant::config {
 namespace {
 
+TEST(ConfigTest, MonitorAddressesAreReadCheckedAndUnknownKeysRefused) {
+  auto cfg = parse_config("[monitor]\nlive = \"127.0.0.1:9101\"\nlogger = \"0.0.0.0:0\"\n", "m.toml");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(cfg->monitor.live, "127.0.0.1:9101");
+  EXPECT_EQ(cfg->monitor.logger, "0.0.0.0:0");
+  EXPECT_EQ(cfg->monitor.bridge, "");  // off by default
+  auto unknown = parse_config("[monitor]\nserve = \"x:1\"\n", "m.toml");
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().message.find("monitor.serve"), std::string::npos) << unknown.error().message;
+  for (const char* bad : {"9101", "host:", "host:99999", "host:9x"}) {
+    auto e = parse_config(std::string("[monitor]\nbridge = \"") + bad + "\"\n", "m.toml");
+    ASSERT_FALSE(e) << bad;
+    EXPECT_NE(e.error().message.find("m.toml:2"), std::string::npos) << e.error().message;
+    EXPECT_NE(e.error().message.find("monitor.bridge"), std::string::npos) << e.error().message;
+  }
+}
+
 TEST(ConfigTest, FixSessionSettingsAreReadAndUnknownKeysRefused) {
   auto cfg = parse_config(R"(
 [fix]

@@ -58,8 +58,57 @@ std::string symbol_of(const Body& body) {
 
 }  // namespace
 
+/// quant bridge's Prometheus series (every label from a fixed set: message
+/// types, directions, kinds of sequence fault).
+struct BridgeMeters {
+  explicit BridgeMeters(monitor::Registry* r) : registry(r) {
+    if (r == nullptr) return;
+    connected = r->gauge("quant_bridge_terminal_connected", "1 while a terminal is connected (after its hello), else 0");
+    connections = r->counter("quant_bridge_connections_total", "Terminals that completed the hello");
+    dropped = r->counter("quant_bridge_terminal_drops_total", "Connections ended by an error or silence");
+    gaps = r->counter("quant_bridge_sequence_faults_total", "Connections dropped for a seq fault, by kind",
+                      {{"kind", "gap"}});
+    repeats = r->counter("quant_bridge_sequence_faults_total", "Connections dropped for a seq fault, by kind",
+                         {{"kind", "repeat"}});
+    duplicates = r->counter("quant_bridge_duplicates_total",
+                            "Inbound messages dropped as already published (a terminal resending after a reconnect)");
+    halted = r->counter("quant_bridge_halt_refusals_total", "Entry orders refused because risk:halt is set");
+    last_received = r->gauge("quant_bridge_last_received_timestamp_seconds",
+                             "Wall time of the terminal's last message, heartbeats included (Unix s)");
+  }
+  void message(const char* direction, std::string_view type) {
+    if (registry == nullptr) return;
+    auto& m = direction[0] == 'i' ? in : out;
+    auto it = m.find(type);
+    if (it == m.end()) {
+      it = m.emplace(std::string(type), registry->counter("quant_bridge_messages_total",
+                                                          "Bridge protocol messages by direction and type",
+                                                          {{"direction", direction}, {"type", std::string(type)}}))
+               .first;
+    }
+    it->second.inc();
+  }
+  void received() {
+    last_received.set(static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              std::chrono::system_clock::now().time_since_epoch())
+                                              .count()) /
+                      1000.0);
+  }
+  void drop(const std::string& why) {
+    connected.set(0);
+    dropped.inc();
+    if (why.find("seq gap") != std::string::npos) gaps.inc();
+    if (why.find("repeats or goes back") != std::string::npos) repeats.inc();
+  }
+  monitor::Registry* registry;
+  monitor::Gauge connected, last_received;
+  monitor::Counter connections, dropped, gaps, repeats, duplicates, halted;
+  std::map<std::string, monitor::Counter, std::less<>> in, out;
+};
+
 struct BridgeService::Impl {
   BridgeServiceConfig config;
+  BridgeMeters meters{config.metrics};
   BridgeLog log;
   BridgeListener listener;
   stream::Producer producer;
@@ -298,11 +347,13 @@ struct BridgeService::Impl {
   void drop_terminal(const std::string& why) {
     if (!terminal) return;
     say("dropping the terminal " + terminal->peer() + ": " + why + " (it reconnects and resumes)");
+    meters.drop(why);  // before the socket closes: whoever sees it closed sees the metrics too
     terminal.reset();
     ++counters.dropped_terminals;
   }
 
   bool send(Body body) {
+    meters.message("out", type_name(body));
     auto sent = terminal->send(std::move(body));
     if (!sent) {
       drop_terminal(sent.error().message);
@@ -328,6 +379,8 @@ struct BridgeService::Impl {
       if (!stop) say("terminal " + socket.peer() + " sent no hello within the timeout; closed");
       return {};
     }
+    meters.received();
+    meters.message("in", type_name(first->body));
     const auto* hello = std::get_if<Hello>(&first->body);
     if (hello == nullptr || hello->role != "terminal") {
       say("terminal " + socket.peer() + ": the first message must be a hello with role terminal, got " +
@@ -352,6 +405,8 @@ struct BridgeService::Impl {
     tick_resume.clear();
     for (auto& [id, out] : outbound) out.sent = false;
     ++counters.connections;
+    meters.connections.inc();
+    meters.connected.set(1);
     say("terminal " + terminal->peer() + " connected (" + hello->terminal + ", account " + hello->account +
         ", server UTC offset " + std::to_string(hello->server_utc_offset_s) + " s, connection #" +
         std::to_string(counters.connections) + "); resume tick_msc/count/bar_time:" + resumes);
@@ -441,10 +496,13 @@ struct BridgeService::Impl {
         break;
       }
       last_received = Clock::now();
+      meters.received();
+      meters.message("in", type_name((*m)->body));
       auto fresh = on_inbound(**m, terminal->last_line(), now_ns());
       if (!fresh) return tl::unexpected(fresh.error());
       if (!*fresh) {
         ++counters.duplicates;
+        meters.duplicates.inc();
         // A fill published before the connection broke: the platform took it
         // then, and a lock-step terminal waiting for its mark would wait for
         // ever (the mark went to the broken connection): answer it here.
@@ -461,6 +519,7 @@ struct BridgeService::Impl {
       for (const auto& a : *added) {
         if (a.duplicate) {
           ++counters.duplicates;
+          meters.duplicates.inc();
         } else {
           ++counters.published;
         }
@@ -553,6 +612,7 @@ struct BridgeService::Impl {
             if (auto r = flush(); !r) return r;
             skip.emplace_back(e.stream, e.id);
             ++counters.halted;
+            meters.halted.inc();
             say("order " + o->cl_ord_id + " (entry) rejected: risk:halt is set: " + halt->reason);
             continue;
           }

@@ -38,6 +38,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "monitor/metrics.h"
 #include "stream/stream.h"
 
 namespace quant::execution::bridge {
@@ -55,6 +56,8 @@ struct BridgeServiceConfig {
   std::chrono::milliseconds poll_interval{20};         ///< longest sleep per loop turn (an order or a message wakes it)
   /// exec:order-streams (the order streams of engines that split the symbols) is read this often.
   std::chrono::milliseconds discover_interval{1000};
+  /// Prometheus metrics (docs/monitoring.md: quant_bridge_*); null = none. Not owned.
+  monitor::Registry* metrics = nullptr;
 };
 
 /// Receives one progress/log line (no newline). Default: stderr, "bridge: " prefixed.

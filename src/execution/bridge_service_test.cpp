@@ -25,6 +25,7 @@ class Bridge {
     config.heartbeat_interval = 100ms;
     config.peer_timeout = 2000ms;
     config.hello_timeout = 2000ms;
+    config.metrics = &metrics_;
     auto service = BridgeService::create(config, [this](const std::string& line) {
       const std::lock_guard lock(mutex_);
       log_ += line + "\n";
@@ -44,12 +45,14 @@ class Bridge {
   Bridge& operator=(const Bridge&) = delete;
 
   int port() const { return service_->port(); }
+  std::string metrics() const { return metrics_.render(); }
   std::string log() {
     const std::lock_guard lock(mutex_);
     return log_;
   }
 
  private:
+  monitor::Registry metrics_{"bridge", "test"};  // outlives the service
   std::unique_ptr<BridgeService> service_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
@@ -461,6 +464,14 @@ TEST_F(BridgeServiceTest, ASeqGapDropsTheConnection) {
   EXPECT_TRUE(dropped);
   EXPECT_NE(bridge.log().find("seq gap: expected 2, got 7"), std::string::npos) << bridge.log();
   EXPECT_TRUE(range(stream::tick_key("WIN")).empty());
+  const std::string metrics = bridge.metrics();
+  for (const char* line : {"quant_bridge_sequence_faults_total{kind=\"gap\"} 1", "quant_bridge_sequence_faults_total{kind=\"repeat\"} 0",
+                           "quant_bridge_terminal_connected 0", "quant_bridge_connections_total 1",
+                           "quant_bridge_terminal_drops_total 1",
+                           "quant_bridge_messages_total{direction=\"in\",type=\"hello\"} 1",
+                           "quant_bridge_messages_total{direction=\"out\",type=\"hello\"} 1"}) {
+    EXPECT_NE(metrics.find(std::string("\n") + line + "\n"), std::string::npos) << line << " not in\n" << metrics;
+  }
 }
 
 }  // namespace

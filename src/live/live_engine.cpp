@@ -20,6 +20,17 @@ std::int64_t to_s(Timestamp ts) {
   return std::chrono::duration_cast<std::chrono::seconds>(ts.time_since_epoch()).count();
 }
 
+/// Counts what the kernel reports about signals it did not act on (for the
+/// metrics; the kernel's decisions themselves are untouched).
+struct DecisionCounter final : engine::EngineObserver {
+  void on_decision(const engine::DecisionRecord& d) override {
+    const std::string_view kind = d.kind;
+    if (kind == "signal_blocked") ++counts.signals_blocked;
+    if (kind == "order_rejected") ++counts.orders_rejected;
+  }
+  LiveEngine::Decisions counts;
+};
+
 }  // namespace
 
 struct LiveEngine::Runner {
@@ -31,7 +42,7 @@ struct LiveEngine::Runner {
                *symbol.strategy, venue, observer, symbol.gate.get()) {}
   LiveSymbol symbol;
   RemoteVenue venue;
-  engine::EngineObserver observer;
+  DecisionCounter observer;
   engine::Engine engine;
   BarAggregator aggregator;
   Timestamp started = Timestamp::min();  ///< the minute before_bar was called for
@@ -228,7 +239,14 @@ std::optional<LiveEngine::BookState> LiveEngine::book_state(const std::string& s
   const engine::TradingBook& book = r->engine.book();
   const risk::RiskEngine* risk = book.risk();
   return BookState{book.position_qty(), book.realized(), book.open_pnl(),
-                   risk != nullptr ? risk->day_start_equity() : 0.0};
+                   risk != nullptr ? risk->day_start_equity() : 0.0,
+                   risk != nullptr ? risk->day_drawdown(account_.equity()) : 0.0,
+                   risk != nullptr ? -risk->config().daily_loss_pct : 0.0};
+}
+
+LiveEngine::Decisions LiveEngine::decisions(const std::string& symbol) const {
+  const Runner* r = find(symbol);
+  return r != nullptr ? r->observer.counts : Decisions{};
 }
 
 double LiveEngine::equity() const { return account_.equity(); }

@@ -110,8 +110,20 @@ class LiveEngine {
     double realized_pnl = 0;  ///< after fees
     double open_pnl = 0;
     double day_start_equity = 0;  ///< the risk engine's (0 before the first session)
+    /// The day's loss as a fraction of start-of-day equity, ≤ 0: the figure
+    /// the breaker compares (risk::RiskEngine::day_drawdown), 0 without a day start.
+    double drawdown = 0;
+    double breaker_drawdown = 0;  ///< where the breaker trips, e.g. -0.03 (0 without a risk engine)
   };
   std::optional<BookState> book_state(const std::string& symbol) const;
+  /// What the kernel decided not to do, counted since start (journal
+  /// recovery included): signals a filter, the gate or an entry block stopped,
+  /// and orders the book refused. For the metrics.
+  struct Decisions {
+    std::int64_t signals_blocked = 0;
+    std::int64_t orders_rejected = 0;
+  };
+  Decisions decisions(const std::string& symbol) const;
   double equity() const;
   std::int64_t orders_sent() const;
   std::int64_t bars() const;

@@ -173,6 +173,7 @@ class Service {
     if (auto r = commit(); !r) return tl::unexpected(r.error());
     log("live: trading " + std::to_string(engine_.symbols().size()) + " symbol(s); journal " + journal_->path());
 
+    if (config_.metrics != nullptr) config_.metrics->state(engine_);  // counters start here, after recovery
     auto last_sync = Clock::now();
     auto last_halt_poll = Clock::time_point{};
     while (!(config_.should_stop && config_.should_stop())) {
@@ -208,6 +209,7 @@ class Service {
       } else if (!publish_.empty()) {
         if (auto r = publish_markers(); !r) return tl::unexpected(r.error());
       }
+      if (config_.metrics != nullptr) config_.metrics->state(engine_);
     }
     if (auto r = commit(); !r) return tl::unexpected(r.error());
     if (config_.route != nullptr) config_.route->stop();
@@ -403,6 +405,7 @@ class Service {
       return;
     }
     const Source src{e.stream, e.id};
+    if (config_.metrics != nullptr) config_.metrics->input(e, *message, wall_ns());
     if (config_.route != nullptr && !route_caught_up(message->body)) {
       advance(e.stream, e.id);
       return;
@@ -435,6 +438,9 @@ class Service {
       journal_->append(j);
       if (step.kind == Derived::Kind::Report) ledger_.reported(step.report.body);
       if (step.kind == Derived::Kind::Bar) queue_metrics(step);
+      if (config_.metrics != nullptr && step.kind == Derived::Kind::Bar)
+        config_.metrics->bar_closed(step.symbol, step.bar.ts, wall_ns());
+      if (config_.metrics != nullptr && step.kind == Derived::Kind::Report) config_.metrics->report(step.report.body);
     }
     for (auto& body : engine_.outbox()) {
       if (is_order(body)) {
@@ -455,6 +461,7 @@ class Service {
     const std::uint64_t n = next_n_++;
     journal_->append({{"k", "out"}, {"n", n}, {"msg", msg}});
     ledger_.sent(body);
+    if (config_.metrics != nullptr) config_.metrics->order_queued(body);
     publish_.push_back({n, "order", msg});
     orders_queued_ = true;
     ++stats_.orders;
@@ -477,7 +484,7 @@ class Service {
     m.realized_pnl = book->realized_pnl;
     m.open_pnl = book->open_pnl;
     m.day_start_equity = book->day_start_equity;
-    m.drawdown = book->day_start_equity > 0 ? std::min(0.0, m.equity / book->day_start_equity - 1) : 0.0;
+    m.drawdown = book->drawdown;  // the risk engine's figure, the one the breaker compares (and Prometheus shows)
     m.halted = engine_.halted();
     m.sent_ns = wall_ns();
     producer_->add(stream::kMetrics, stream::metrics_fields(m));
@@ -505,6 +512,7 @@ class Service {
     publish_.clear();
     auto flushed = producer_->flush();
     if (!flushed) return tl::unexpected(flushed.error());
+    if (config_.metrics != nullptr) config_.metrics->orders_published(wall_ns());
     return {};
   }
 

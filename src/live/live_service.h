@@ -35,6 +35,7 @@
 
 #include "core/error.h"
 #include "live/live_engine.h"
+#include "live/live_metrics.h"
 #include "live/order_route.h"
 #include "stream/stream.h"
 
@@ -79,6 +80,8 @@ struct ServiceConfig {
   /// Written at exit: every order sent (id,symbol,side,type,tif,purpose,qty,price,stop_price with
   /// the last stop), for comparing with a backtest's orders.csv. Empty = none.
   std::string orders_csv;
+  /// Prometheus metrics (live_metrics.h); null = none. Not owned.
+  LiveMetrics* metrics = nullptr;
 };
 
 struct ServiceStats {

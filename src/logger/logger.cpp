@@ -4,6 +4,8 @@
 #include "logger/logger.h"
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
 #include <cmath>
 #include <optional>
 #include <thread>
@@ -50,9 +52,40 @@ std::int64_t LagHistogram::quantile(double p) const {
 
 namespace {
 
+/// quant logger's Prometheus series (label `table`: the fixed table list).
+struct LoggerMeters {
+  explicit LoggerMeters(monitor::Registry* r) {
+    if (r == nullptr) return;
+    for (std::size_t t = 0; t < kTableCount; ++t) {
+      const monitor::Labels l{{"table", std::string(table_name(static_cast<Table>(t)))}};
+      rows[t] = r->counter("quant_logger_rows_inserted_total", "Rows confirmed inserted into ClickHouse, by table", l);
+      errors[t] = r->counter("quant_logger_insert_errors_total",
+                             "Inserts that failed (retried with back-off; nothing acknowledged meanwhile)", l);
+      duration[t] = r->histogram("quant_logger_insert_duration_seconds",
+                                 "One INSERT over ClickHouse's HTTP interface, by table", monitor::latency_buckets(), l);
+    }
+    lag = r->histogram("quant_logger_lag_seconds",
+                       "A row's producer time (bridge recv_ns, live sent_ns) to its insert confirmed",
+                       monitor::latency_buckets());
+    batches = r->counter("quant_logger_batches_total", "Batches inserted and acknowledged");
+    auto oldest_gauge = r->gauge("quant_logger_oldest_unflushed_age_seconds",
+                                 "Age of the oldest entry read and not yet inserted (0 when none waits)");
+    r->on_collect([oldest_gauge, at = oldest] {
+      const std::int64_t t = at->load();
+      oldest_gauge.set(t > 0 ? std::max<double>(0.0, static_cast<double>(wall_ns() - t) / 1e9) : 0.0);
+    });
+  }
+  std::array<monitor::Counter, kTableCount> rows, errors;
+  std::array<monitor::Histogram, kTableCount> duration;
+  monitor::Histogram lag;
+  monitor::Counter batches;
+  /// Wall ns when the oldest entry waiting was read (0 = none); read by the scrape thread.
+  std::shared_ptr<std::atomic<std::int64_t>> oldest = std::make_shared<std::atomic<std::int64_t>>(0);
+};
+
 class Logger {
  public:
-  explicit Logger(const LoggerConfig& config) : config_(config) {}
+  explicit Logger(const LoggerConfig& config) : config_(config), meters_(config.metrics) {}
 
   Expected<LoggerStats> run() {
     if (config_.batch_rows == 0) return make_error("logger: batch_rows must be > 0");
@@ -162,6 +195,7 @@ class Logger {
     const std::uint64_t logged_ms = static_cast<std::uint64_t>(wall_ns() / 1'000'000);
     Conversion c = convert(entry, logged_ms);
     const std::size_t index = entries_.size();
+    if (index == 0) meters_.oldest->store(c.produced_ns > 0 ? c.produced_ns : wall_ns());
     switch (c.kind) {
       case Conversion::Kind::Skipped: ++skipped_; break;
       case Conversion::Kind::Rejected:
@@ -198,7 +232,9 @@ class Logger {
     }
     auto delay = config_.retry_first;
     for (int attempt = 1;; ++attempt) {
+      const std::int64_t t0 = wall_ns();
       auto reply = client_->insert(config_.database, table_name(table), "JSONEachRow", body);
+      meters_.duration[static_cast<std::size_t>(table)].observe(static_cast<double>(wall_ns() - t0) / 1e9);
       if (reply && reply->ok()) return {};
       if (reply && is_data_error(*reply)) {
         if (to - from > 1) {
@@ -223,6 +259,7 @@ class Logger {
         return {};
       }
       ++stats_.failed_inserts;
+      meters_.errors[static_cast<std::size_t>(table)].inc();
       const std::string why =
           reply ? "ClickHouse at " + config_.clickhouse.url + ": " + reply->describe() : reply.error().message;
       if (attempt == 1 || delay >= config_.retry_max) {
@@ -255,7 +292,11 @@ class Logger {
       for (const auto& item : rows_[t]) {
         if (item.produced_ns < 0) continue;
         ++stats_.rows[t];
-        if (item.produced_ns > 0) stats_.lag.add((now - item.produced_ns) / 1000);
+        meters_.rows[t].inc();
+        if (item.produced_ns > 0) {
+          stats_.lag.add((now - item.produced_ns) / 1000);
+          meters_.lag.observe(std::max<double>(0.0, static_cast<double>(now - item.produced_ns) / 1e9));
+        }
       }
     }
     auto acked = consumer_->ack(entries_);
@@ -263,6 +304,8 @@ class Logger {
     stats_.entries += static_cast<std::int64_t>(entries_.size());
     stats_.skipped += skipped_;
     ++stats_.batches;
+    meters_.batches.inc();
+    meters_.oldest->store(0);
     entries_.clear();
     skipped_ = 0;
     for (auto& items : rows_) items.clear();
@@ -279,6 +322,7 @@ class Logger {
   std::int64_t skipped_ = 0;
   std::optional<SteadyClock::time_point> stop_seen_;
   LoggerStats stats_;
+  LoggerMeters meters_;
 };
 
 }  // namespace

@@ -28,6 +28,7 @@
 #include "core/error.h"
 #include "logger/clickhouse.h"
 #include "logger/rows.h"
+#include "monitor/metrics.h"
 #include "stream/stream.h"
 
 namespace quant::logger {
@@ -57,6 +58,8 @@ struct LoggerConfig {
   std::function<void(const std::string&)> log;
   /// Called after each confirmed batch (for progress lines).
   std::function<void(const struct LoggerStats&)> on_batch;
+  /// Prometheus metrics (docs/monitoring.md: quant_logger_*); null = none. Not owned.
+  monitor::Registry* metrics = nullptr;
 };
 
 /// Lag = when a row's insert was confirmed − when its message was produced

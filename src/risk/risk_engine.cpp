@@ -465,6 +465,11 @@ void RiskEngine::on_session_start(Timestamp ts, double equity) {
   events_.push_back(RiskEvent{ts, RiskEventKind::HaltCleared, reason.take(), equity, 0});
 }
 
+double RiskEngine::day_drawdown(double equity) const {
+  if (!(day_start_equity_ > 0) || !std::isfinite(equity)) return 0.0;
+  return std::min(0.0, (equity - day_start_equity_) / day_start_equity_);
+}
+
 bool RiskEngine::check_breaker(Timestamp ts, double equity) {
   if (halted_ || !(day_start_equity_ > 0)) return false;
   const double day_pnl = equity - day_start_equity_;

@@ -192,6 +192,11 @@ class RiskEngine {
   const RiskConfig& config() const { return config_; }
   const TradingCosts& costs() const { return costs_; }
   double day_start_equity() const { return day_start_equity_; }
+  /// The day's loss as a fraction of start-of-day equity at `equity`:
+  /// min(0, equity / day_start − 1), the quantity check_breaker compares with
+  /// −daily_loss_pct; 0 before the first session (no day start) or for a
+  /// non-finite equity. What monitoring shows, so it cannot drift from the breaker.
+  double day_drawdown(double equity) const;
   const std::vector<RiskEvent>& events() const { return events_; }
   /// Moves the recorded events out and leaves the log empty, so a long run or a
   /// live process can drain them (trade log, `risk:halt`) without unbounded growth.

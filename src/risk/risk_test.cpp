@@ -309,6 +309,20 @@ TEST(RiskEngineTest, BreakerTripsAtTheThresholdOnce) {
   EXPECT_TRUE(engine.events().empty());
 }
 
+TEST(RiskEngineTest, DayDrawdownIsTheFigureTheBreakerCompares) {
+  RiskEngine engine(RiskConfig{}, win());
+  EXPECT_EQ(engine.day_drawdown(50000), 0.0);  // no day start yet
+  engine.on_session_start(at(1), 100000);
+  EXPECT_EQ(engine.day_drawdown(101000), 0.0);  // a gain is no drawdown
+  EXPECT_DOUBLE_EQ(engine.day_drawdown(98500), -0.015);
+  EXPECT_EQ(engine.day_drawdown(std::nan("")), 0.0);
+  // Where the breaker trips, the drawdown reads −daily_loss_pct.
+  EXPECT_FALSE(engine.check_breaker(at(2), 97000.01));
+  EXPECT_GT(engine.day_drawdown(97000.01), -engine.config().daily_loss_pct);
+  EXPECT_TRUE(engine.check_breaker(at(3), 97000));
+  EXPECT_DOUBLE_EQ(engine.day_drawdown(97000), -engine.config().daily_loss_pct);
+}
+
 TEST(RiskEngineTest, BreakerAtAnOddStartOfDayEquity) {
   RiskEngine engine(RiskConfig{}, wdo());
   engine.on_session_start(at(0), 123456.78);

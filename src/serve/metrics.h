@@ -14,6 +14,7 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -54,6 +55,10 @@ class Metrics {
   /// Replaces the model info series with the loaded set's.
   void set_models(const std::vector<GateInfo>& gates, std::uint64_t generation);
 
+  /// More exposition text after ours (the process's health and build info
+  /// from the command's monitor::Registry). Set before serving; thread-safe to call render() after.
+  void append(std::function<std::string()> more) { more_ = std::move(more); }
+
   /// Prometheus text exposition format 0.0.4.
   std::string render() const;
 
@@ -84,6 +89,7 @@ class Metrics {
   std::atomic<std::size_t> models_seen_{0};
   std::vector<std::unique_ptr<ModelHistogram>> model_histograms_;
   std::vector<prometheus::Gauge*> info_series_;
+  std::function<std::string()> more_;
 };
 
 }  // namespace quant::serve

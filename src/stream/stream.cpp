@@ -169,6 +169,37 @@ Expected<std::optional<Halt>> read_halt(const Endpoint& endpoint) {
   return std::optional<Halt>{std::move(halt)};
 }
 
+Expected<std::vector<GroupInfo>> group_info(const Endpoint& endpoint, const std::vector<std::string>& streams) {
+  auto connection = Connection::open(endpoint);
+  if (!connection) return tl::unexpected(connection.error());
+  std::vector<Command> commands;
+  for (const auto& s : streams) commands.push_back(Command{"XINFO", "GROUPS", s});
+  auto replies = connection->pipeline(commands);
+  if (!replies) return tl::unexpected(replies.error());
+  std::vector<GroupInfo> out;
+  for (std::size_t i = 0; i < replies->size(); ++i) {
+    const Reply& reply = (*replies)[i];
+    if (reply.is_error()) {
+      if (reply.str.find("no such key") != std::string::npos) continue;  // not created yet
+      return tl::unexpected(detail::reply_error(*connection, "XINFO GROUPS " + streams[i], reply));
+    }
+    for (const Reply& group : reply.elements) {
+      GroupInfo g;
+      g.stream = streams[i];
+      for (std::size_t k = 0; k + 1 < group.elements.size(); k += 2) {
+        const std::string& key = group.elements[k].str;
+        const Reply& value = group.elements[k + 1];
+        if (key == "name") g.group = value.str;
+        if (key == "consumers") g.consumers = value.integer;
+        if (key == "pending") g.pending = value.integer;
+        if (key == "lag") g.lag = value.type == Reply::Type::Integer ? value.integer : -1;
+      }
+      out.push_back(std::move(g));
+    }
+  }
+  return out;
+}
+
 Expected<bool> clear_halt(const Endpoint& endpoint) {
   auto connection = Connection::open(endpoint);
   if (!connection) return tl::unexpected(connection.error());

@@ -153,6 +153,21 @@ class Consumer {
 Expected<std::vector<Entry>> read_range(const Endpoint& endpoint, std::string_view stream, std::string_view from = "-",
                                         std::string_view to = "+", std::size_t count = 0);
 
+/// One consumer group of a stream, as XINFO GROUPS reports it.
+struct GroupInfo {
+  std::string stream;
+  std::string group;
+  std::int64_t consumers = 0;
+  std::int64_t pending = 0;  ///< delivered, not yet acknowledged
+  /// Entries not yet delivered to the group (Redis 7's `lag`); -1 when Redis
+  /// cannot tell (an entry deleted from the range, or Redis < 7).
+  std::int64_t lag = -1;
+};
+/// XINFO GROUPS of each stream, pipelined over one connection; a stream that
+/// does not exist (yet) has no groups. For monitoring: pass an endpoint with
+/// a short give_up_after, so a scrape does not wait a minute for a dead Redis.
+Expected<std::vector<GroupInfo>> group_info(const Endpoint& endpoint, const std::vector<std::string>& streams);
+
 /// The `risk:halt` flag (a hash: reason, time, equity). Set when the daily
 /// breaker trips; every component refuses new entries while it exists;
 /// only an explicit command clears it.

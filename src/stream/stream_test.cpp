@@ -216,6 +216,33 @@ TEST_F(RedisStreamTest, AnotherConsumerClaimsWhatADeadOneLeftPending) {
   EXPECT_EQ(*alive->pending(), 0);
 }
 
+// XINFO GROUPS: pending (delivered, not acknowledged) and lag (not yet
+// delivered) per group; a stream that does not exist yet has no groups.
+TEST_F(RedisStreamTest, GroupInfoReportsPendingAndLagPerGroup) {
+  auto producer = Producer::connect(redis.endpoint());
+  ASSERT_TRUE(producer);
+  auto consumer = Consumer::connect(redis.endpoint(), "signal", "live", {tick_key("WIN")});
+  ASSERT_TRUE(consumer);
+  for (int i = 0; i < 5; ++i) producer->add(tick_key("WIN"), one("p", "1"));
+  ASSERT_TRUE(producer->flush());
+  auto got = consumer->read(2, 10ms);
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->size(), 2u);
+  auto info = group_info(redis.endpoint(), {tick_key("WIN"), tick_key("WDO")});
+  ASSERT_TRUE(info) << info.error().message;
+  ASSERT_EQ(info->size(), 1u);  // md:tick:WDO does not exist
+  EXPECT_EQ((*info)[0].stream, tick_key("WIN"));
+  EXPECT_EQ((*info)[0].group, "signal");
+  EXPECT_EQ((*info)[0].consumers, 1);
+  EXPECT_EQ((*info)[0].pending, 2);
+  EXPECT_EQ((*info)[0].lag, 3);
+  ASSERT_TRUE(consumer->ack(*got));
+  info = group_info(redis.endpoint(), {tick_key("WIN")});
+  ASSERT_TRUE(info);
+  EXPECT_EQ((*info)[0].pending, 0);
+  EXPECT_EQ((*info)[0].lag, 3);
+}
+
 // Entries with global ids spread at random over three streams come back in
 // strict id order and all of them, whatever `count` (which cuts streams).
 TEST_F(RedisStreamTest, MergedReadIsInIdOrderAcrossStreamsForAnyCount) {
