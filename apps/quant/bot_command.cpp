@@ -91,6 +91,9 @@ int run_bot_command(const GlobalOptions& global, const BotArgs& args) {
   bc.state_file = args.state_file.empty() ? t.state_file : args.state_file;
   bc.group = t.group;
   bc.fill_alerts = t.fill_alerts;
+  bc.prometheus_url = t.prometheus_url;
+  while (!bc.prometheus_url.empty() && bc.prometheus_url.back() == '/') bc.prometheus_url.pop_back();
+  bc.prometheus_skip = t.prometheus_skip;
 
   auto token = read_token(args, t);
   if (!token) return fail(token.error().message);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <random>
+#include <set>
 #include <utility>
 
 #include "bot/equity_chart.h"
@@ -304,6 +305,65 @@ std::string Bot::command_resume(std::int64_t chat, const std::string& argument) 
          "\nwithin " + std::to_string(config_.resume_window.count()) + " s.";
 }
 
+Expected<void> Bot::check_prometheus() {
+  if (config_.prometheus_url.empty()) return {};
+  const Timestamp now = clock_();
+  if (prometheus_read_ && now - *prometheus_read_ < config_.prometheus_every) return {};
+  prometheus_read_ = now;
+  if (!prometheus_) {
+    auto client = http::Client::create("quant-bot/1");
+    if (!client) return tl::unexpected(client.error());
+    prometheus_.emplace(std::move(*client));
+  }
+  http::Request request;
+  request.url = config_.prometheus_url + "/api/v1/alerts";
+  request.connect_timeout = std::chrono::milliseconds(2000);
+  request.timeout = std::chrono::milliseconds(5000);
+  auto answer = prometheus_->perform(request);
+  Expected<std::vector<PrometheusAlert>> firing = make_error("");
+  if (!answer) {
+    firing = make_error(answer.error().message);
+  } else if (answer->status != 200) {
+    firing = make_error("HTTP " + std::to_string(answer->status));
+  } else {
+    firing = parse_prometheus_alerts(answer->body);
+  }
+  if (!firing) {
+    // An unreachable Prometheus is no verdict on the alerts: nothing is
+    // resolved; Prometheus' own ProcessDown cannot say it, so log it once.
+    if (!prometheus_failing_) log_("bot: Prometheus at " + config_.prometheus_url + ": " + firing.error().message);
+    prometheus_failing_ = true;
+    return {};
+  }
+  if (prometheus_failing_) log_("bot: Prometheus at " + config_.prometheus_url + " answers again");
+  prometheus_failing_ = false;
+  std::set<std::string> now_firing;
+  for (const PrometheusAlert& a : *firing) {
+    if (std::find(config_.prometheus_skip.begin(), config_.prometheus_skip.end(), a.name) !=
+        config_.prometheus_skip.end())
+      continue;
+    now_firing.insert(a.key);
+    if (state_.prometheus_firing.count(a.key) != 0) continue;
+    std::string text = "ALERT " + a.name + (a.severity.empty() ? "" : " (" + a.severity + ")");
+    if (!a.summary.empty()) text += ": " + a.summary;
+    if (!a.description.empty()) text += "\n" + a.description;
+    if (!a.active_at.empty()) text += "\nsince " + a.active_at;
+    if (!deliver("prometheus", text)) return {};  // the next read tries again
+    state_.prometheus_firing[a.key] = a.name;
+    if (auto ok = save(); !ok) return ok;
+  }
+  for (auto it = state_.prometheus_firing.begin(); it != state_.prometheus_firing.end();) {
+    if (now_firing.count(it->first) != 0) {
+      ++it;
+      continue;
+    }
+    if (!deliver("prometheus", "Resolved: " + it->second)) return {};
+    it = state_.prometheus_firing.erase(it);
+    if (auto ok = save(); !ok) return ok;
+  }
+  return {};
+}
+
 bool Bot::deliver(std::string_view kind, const std::string& text) {
   bool any = false;
   for (std::int64_t chat : config_.chat_ids) {
@@ -327,7 +387,8 @@ std::int64_t Bot::trading_day(const std::string& symbol, std::int64_t ts_ms) {
 Expected<void> Bot::check_alerts() {
   // Each check logs its own trouble and the next round tries again; only a
   // state file that cannot be written stops the bot.
-  for (auto check : {&Bot::check_halt, &Bot::read_metrics, &Bot::check_fills, &Bot::check_stale, &Bot::check_summary}) {
+  for (auto check : {&Bot::check_halt, &Bot::read_metrics, &Bot::check_fills, &Bot::check_stale, &Bot::check_summary,
+                     &Bot::check_prometheus}) {
     auto ok = (this->*check)();
     if (!ok) {
       if (ok.error().message.rfind("bot state ", 0) == 0) return ok;

@@ -3,7 +3,8 @@
 /// (/status, /pnl, /positions, /halt [reason], /resume + its confirmation,
 /// /help) and sends alerts to them: the risk:halt flag raised and lifted, the
 /// daily breaker near, a stale market-data feed while the instrument's
-/// session is open, each fill, and a daily summary with an equity chart.
+/// session is open, each fill, a daily summary with an equity chart, and the
+/// firing alerts of Prometheus' rules (config/prometheus/rules.yml).
 ///
 /// Reads the stream hub (src/stream): `mon:metrics` (quant live's state per
 /// bar close), `exec:fills` through its own consumer group, `md:tick:<SYM>` and
@@ -31,8 +32,10 @@
 
 #include "bot/bot_metrics.h"
 #include "bot/bot_state.h"
+#include "bot/prometheus_alerts.h"
 #include "bot/telegram_api.h"
 #include "core/error.h"
+#include "http/http_client.h"
 #include "core/instrument.h"
 #include "core/session_locator.h"
 #include "core/time.h"
@@ -56,6 +59,12 @@ struct BotConfig {
   std::string consumer = "bot";
   bool fill_alerts = true;
   std::chrono::seconds resume_window{60};  ///< /resume's code expires after this
+  /// Prometheus whose firing alerts (config/prometheus/rules.yml) are
+  /// forwarded, e.g. "http://127.0.0.1:9090"; "" = none.
+  std::string prometheus_url;
+  std::chrono::seconds prometheus_every{15};  ///< how often its alerts are read
+  /// Rules not forwarded: those the bot raises itself from the hub.
+  std::vector<std::string> prometheus_skip = {"HaltRaised", "DrawdownNearBreaker", "FeedStale"};
 };
 
 using Clock = std::function<Timestamp()>;
@@ -100,6 +109,8 @@ class Bot {
   Expected<void> check_fills();
   Expected<void> check_stale();
   Expected<void> check_summary();
+  /// Prometheus' firing alerts: each new one sent once, and its resolution.
+  Expected<void> check_prometheus();
   /// When `symbol`'s market data last arrived (Unix ms); nullopt when its
   /// streams are empty; an error when Redis could not be read.
   Expected<std::optional<std::int64_t>> last_data_ms(const std::string& symbol);
@@ -123,6 +134,9 @@ class Bot {
     Timestamp expires{};
   };
   std::map<std::int64_t, PendingResume> resumes_;  ///< per chat
+  std::optional<http::Client> prometheus_;        ///< created at the first read
+  std::optional<Timestamp> prometheus_read_;      ///< the last read
+  bool prometheus_failing_ = false;               ///< logged once per outage
 };
 
 }  // namespace quant::bot

@@ -11,7 +11,7 @@ namespace {
 
 constexpr std::string_view kCommands[] = {"status", "pnl", "positions", "halt", "resume", "help", "unknown"};
 constexpr std::string_view kAlerts[] = {"halt_raised", "halt_lifted", "breaker_near", "feed_stale",
-                                        "feed_back",   "fill",        "summary",      "other"};
+                                        "feed_back",   "fill",        "summary",      "prometheus", "other"};
 
 }  // namespace
 

@@ -6,7 +6,8 @@
 ///   quant_bot_commands_total{command}          commands answered (status, pnl, positions,
 ///                                              halt, resume, help, unknown)
 ///   quant_bot_alerts_sent_total{kind}          alerts delivered (halt_raised, halt_lifted,
-///                                              breaker_near, feed_stale, feed_back, fill, summary)
+///                                              breaker_near, feed_stale, feed_back, fill, summary,
+///                                              prometheus: a rule's alert firing or resolved)
 ///   quant_bot_api_errors_total                 Bot API calls that failed (each failed attempt)
 ///
 /// Label sets are fixed: an unexpected label value counts under "unknown" /

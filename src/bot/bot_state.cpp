@@ -33,6 +33,8 @@ Expected<BotState> load_state(const std::string& path) {
     if (j.contains("breaker_near_day")) s.breaker_near_day = j["breaker_near_day"].get<std::map<std::string, std::int64_t>>();
     if (j.contains("stale")) s.stale = j["stale"].get<std::map<std::string, bool>>();
     s.summary_day = j.value("summary_day", std::int64_t{0});
+    if (j.contains("prometheus_firing"))
+      s.prometheus_firing = j["prometheus_firing"].get<std::map<std::string, std::string>>();
   } catch (const json::exception& e) {
     return make_error("bot state " + path + ": not the bot's state (" + e.what() +
                       "); move it away to start afresh (commands still queued at Telegram would then run)");
@@ -44,7 +46,7 @@ Expected<void> save_state(const std::string& path, const BotState& s) {
   const json j = {{"offset", s.offset},          {"last_fill_id", s.last_fill_id},
                   {"halt_present", s.halt_present}, {"halt_time", s.halt_time},
                   {"breaker_near_day", s.breaker_near_day}, {"stale", s.stale},
-                  {"summary_day", s.summary_day}};
+                  {"summary_day", s.summary_day}, {"prometheus_firing", s.prometheus_firing}};
   const std::string text = j.dump(2) + "\n";
   const std::filesystem::path target(path);
   std::error_code ec;

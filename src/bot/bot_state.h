@@ -25,6 +25,8 @@ struct BotState {
   std::map<std::string, std::int64_t> breaker_near_day;
   std::map<std::string, bool> stale;  ///< symbol → a feed-stale alert is out (not yet back)
   std::int64_t summary_day = 0;      ///< the local date of the last daily summary sent
+  /// Prometheus alerts announced as firing and not yet as resolved: key → alertname.
+  std::map<std::string, std::string> prometheus_firing;
 };
 
 /// The state in `path`; a missing file is a fresh state. A file that does not

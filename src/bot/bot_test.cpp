@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -24,6 +25,8 @@
 #include "monitor/metrics.h"
 #include "stream/metrics.h"
 #include "stream/test_redis.h"
+#include "core/test_net.h"
+#include "bot/prometheus_alerts.h"
 
 namespace quant::bot {
 namespace {
@@ -648,6 +651,152 @@ TEST(ParseUpdatesTest, OddAnswersGiveHarmlessUpdatesNeverACrash) {
     EXPECT_FALSE(parse_updates(bad)) << bad;
   }
   EXPECT_TRUE(parse_updates("[]"));
+}
+
+/// A real Prometheus (Debian's `prometheus`) on a free port, evaluating `rules`
+/// every second and scraping nothing; stopped with the object.
+class PrometheusServer {
+ public:
+  PrometheusServer(const fs::path& dir, const std::string& rules) : dir_(dir) {
+    fs::create_directories(dir_);
+    set_rules(rules);
+    std::ofstream(dir_ / "prometheus.yml") << "global:\n  evaluation_interval: 1s\nrule_files:\n  - rules.yml\n";
+    port_ = quant::testing::free_port();
+    std::vector<std::string> args = {"prometheus",
+                                     "--config.file=" + (dir_ / "prometheus.yml").string(),
+                                     "--storage.tsdb.path=" + (dir_ / "data").string(),
+                                     "--web.listen-address=127.0.0.1:" + std::to_string(port_),
+                                     "--web.enable-lifecycle",
+                                     "--log.level=warn"};
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execvp("prometheus", argv.data());
+      ::_exit(127);
+    }
+    client_.emplace(std::move(*http::Client::create("bot-test")));
+    for (int i = 0; i < 200 && !ready_; ++i) {
+      http::Request r;
+      r.url = url() + "/-/ready";
+      auto answer = client_->perform(r);
+      ready_ = answer && answer->status == 200;
+      if (!ready_) std::this_thread::sleep_for(50ms);
+    }
+  }
+  ~PrometheusServer() { stop(); }
+  void stop() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+      pid_ = -1;
+    }
+  }
+  void set_rules(const std::string& rules) { std::ofstream(dir_ / "rules.yml") << rules; }
+  bool reload() {
+    http::Request r;
+    r.url = url() + "/-/reload";
+    r.post_empty = true;
+    auto answer = client_->perform(r);
+    return answer && answer->status == 200;
+  }
+  bool ready() const { return ready_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  fs::path dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+  bool ready_ = false;
+  std::optional<http::Client> client_;
+};
+
+bool have_prometheus() { return std::system("command -v prometheus > /dev/null 2>&1") == 0; }
+
+TEST_F(BotTest, PrometheusAlertsAreForwardedOnceAndTheirResolutionToo) {
+  if (!have_prometheus()) {
+    const char* ci = std::getenv("CI");
+    if (ci != nullptr && *ci != '\0') FAIL() << "prometheus is not installed, and CI always has it";
+    GTEST_SKIP() << "prometheus is not installed (scripts/setup.sh installs it)";
+  }
+  const std::string firing = R"(groups:
+  - name: t
+    rules:
+      - alert: ConsumerLag
+        expr: vector(1)
+        labels: {severity: warning}
+        annotations: {summary: "quant live is 1500 entries behind", description: "md:tick:WIN, group signal"}
+      - alert: HaltRaised
+        expr: vector(1)
+)";
+  PrometheusServer prom(dir_ / "prometheus", firing);
+  ASSERT_TRUE(prom.ready()) << "prometheus did not become ready";
+  config_.prometheus_url = prom.url();
+  config_.prometheus_every = 0s;
+  auto wait_for = [&](Bot& bot, const std::string& needle, std::size_t count = 1) {
+    for (int i = 0; i < 100 && count_containing(stand_in_->texts(kChat), needle) < count; ++i) {
+      step(bot);
+      std::this_thread::sleep_for(100ms);
+    }
+    return count_containing(stand_in_->texts(kChat), needle);
+  };
+  {
+    auto bot = make_bot();
+    ASSERT_TRUE(bot);
+    ASSERT_EQ(wait_for(*bot, "ALERT ConsumerLag"), 1u);
+    const auto texts = stand_in_->texts(kChat);
+    EXPECT_EQ(count_containing(texts, "(warning): quant live is 1500 entries behind\nmd:tick:WIN, group signal"), 1u);
+    EXPECT_EQ(count_containing(texts, "HaltRaised"), 0u) << "the bot raises halts itself: not forwarded twice";
+    step(*bot, 3);
+  }
+  // A restart remembers what it announced: nothing again while it fires.
+  {
+    auto bot = make_bot();
+    ASSERT_TRUE(bot);
+    step(*bot, 3);
+    EXPECT_EQ(count_containing(stand_in_->texts(kChat), "ALERT ConsumerLag"), 1u);
+    // Prometheus away: no verdict, nothing resolved, one log line.
+    prom.stop();
+    step(*bot, 3);
+    EXPECT_EQ(count_containing(stand_in_->texts(kChat), "Resolved"), 0u);
+    std::size_t logged = 0;
+    for (const auto& l : logs_) logged += l.find("bot: Prometheus at " + prom.url()) != std::string::npos;
+    EXPECT_EQ(logged, 1u);
+  }
+  PrometheusServer again(dir_ / "prometheus2", "groups: []\n");
+  ASSERT_TRUE(again.ready());
+  config_.prometheus_url = again.url();
+  auto bot = make_bot();
+  ASSERT_TRUE(bot);
+  EXPECT_EQ(wait_for(*bot, "Resolved: ConsumerLag"), 1u);
+  step(*bot, 3);
+  EXPECT_EQ(count_containing(stand_in_->texts(kChat), "Resolved: ConsumerLag"), 1u);
+  EXPECT_EQ(metrics_.alerts_sent("prometheus"), 2);
+  // It fires again: a new announcement.
+  again.set_rules(firing);
+  ASSERT_TRUE(again.reload());
+  EXPECT_EQ(wait_for(*bot, "ALERT ConsumerLag", 2), 2u);
+}
+
+TEST(PrometheusAlertsTest, OnlyFiringAlertsWithANameAndBadBodiesAreErrors) {
+  auto ok = parse_prometheus_alerts(R"({"status":"success","data":{"alerts":[
+      {"labels":{"alertname":"A","severity":"critical","instance":"x"},"annotations":{"summary":"s"},"state":"firing","activeAt":"2026-12-07T10:00:00Z"},
+      {"labels":{"alertname":"B"},"state":"pending"},
+      {"labels":{"instance":"y"},"state":"firing"},
+      {"labels":{"instance":"z","alertname":"A"},"state":"firing"}]}})");
+  ASSERT_TRUE(ok) << ok.error().message;
+  ASSERT_EQ(ok->size(), 2u);
+  EXPECT_EQ((*ok)[0].name, "A");
+  EXPECT_EQ((*ok)[0].severity, "critical");
+  EXPECT_EQ((*ok)[0].summary, "s");
+  EXPECT_EQ((*ok)[0].active_at, "2026-12-07T10:00:00Z");
+  EXPECT_NE((*ok)[0].key, (*ok)[1].key) << "two instances of one rule are two alerts";
+  for (const char* bad : {"", "[]", R"({"status":"error","error":"boom"})", R"({"status":"success","data":{}})"}) {
+    EXPECT_FALSE(parse_prometheus_alerts(bad)) << bad;
+  }
 }
 
 TEST(RedactTest, ReplacesEveryOccurrence) {

@@ -980,7 +980,7 @@ static Expected<void> parse_telegram(const toml::table& root, AppConfig& config,
   if (auto ok = check_keys(*t,
                            {"api_url", "chat_ids", "token_env", "token_file", "symbols", "breaker_near_fraction",
                             "stale_seconds", "summary_time", "time_zone", "state_file", "poll_seconds", "fill_alerts",
-                            "group"},
+                            "group", "prometheus_url", "prometheus_skip"},
                            "telegram.", source);
       !ok) {
     return ok;
@@ -997,7 +997,9 @@ static Expected<void> parse_telegram(const toml::table& root, AppConfig& config,
                  read_string(*t, "state_file", g.state_file, "telegram.", source),
                  read_int(*t, "poll_seconds", g.poll_seconds, "telegram.", source),
                  read_bool(*t, "fill_alerts", g.fill_alerts, "telegram.", source),
-                 read_string(*t, "group", g.group, "telegram.", source)}) {
+                 read_string(*t, "group", g.group, "telegram.", source),
+                 read_string(*t, "prometheus_url", g.prometheus_url, "telegram.", source),
+                 read_strings(*t, "prometheus_skip", g.prometheus_skip, "telegram.", source)}) {
     if (!r) return r;
   }
   if (const toml::node* ids = t->get("chat_ids")) {
@@ -1016,6 +1018,9 @@ static Expected<void> parse_telegram(const toml::table& root, AppConfig& config,
   const std::string at = std::string(source) + ": ";
   if (g.api_url.rfind("http://", 0) != 0 && g.api_url.rfind("https://", 0) != 0)
     return make_error(at + "telegram.api_url must start with http:// or https://, got '" + g.api_url + "'");
+  if (!g.prometheus_url.empty() && g.prometheus_url.rfind("http://", 0) != 0 && g.prometheus_url.rfind("https://", 0) != 0)
+    return make_error(at + "telegram.prometheus_url must start with http:// or https:// (or be \"\"), got '" +
+                      g.prometheus_url + "'");
   if (!summary_time.empty()) {
     auto m = parse_clock(summary_time);
     if (!m) return make_error(at + "telegram.summary_time: " + m.error().message);

@@ -217,6 +217,10 @@ struct TelegramSettings {
   int poll_seconds = 2;      ///< getUpdates long-poll timeout: also the alerts' cadence
   bool fill_alerts = true;   ///< one message per fill
   std::string group = "telegram";  ///< the bot's consumer group on exec:fills
+  /// Prometheus whose firing alerts are forwarded ("" = none), and the rules
+  /// not forwarded (the bot raises those itself from the hub).
+  std::string prometheus_url;
+  std::vector<std::string> prometheus_skip = {"HaltRaised", "DrawdownNearBreaker", "FeedStale"};
 };
 
 /// `[monitor]`: where each long-running command serves its Prometheus
