@@ -10,11 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include "backup/backup.h"
+#include "version.h"
 
 namespace quant::app {
 namespace {
 
-constexpr const char* kToolVersion = "quant 0.1.0";
+std::string tool_version() { return std::string("quant ") + kQuantVersion; }
 
 std::string env(const char* name) {
   const char* v = std::getenv(name);
@@ -82,7 +83,7 @@ int run_lake_backup(const GlobalOptions& global, const LakeBackupArgs& args) {
   Progress progress("backup", global.quiet || isatty(STDERR_FILENO) == 0);
   backup::BackupOptions o;
   o.lake_root = root;
-  o.tool = kToolVersion;
+  o.tool = tool_version();
   o.dry_run = args.dry_run;
   o.use_cache = !args.rehash;
   auto r = backup::run_backup(**store, o, step_progress(progress));

@@ -13,11 +13,10 @@
 #include "core/error.h"
 #include "monitor/metrics.h"
 #include "stream/stream.h"
+#include "version.h"
 
 namespace quant::app {
 
-/// The version quant_build_info reports (also `quant --version`).
-inline constexpr const char* kQuantVersion = "0.1.0";
 
 struct CommandMetrics {
   std::unique_ptr<monitor::Registry> registry;

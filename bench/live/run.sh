@@ -14,6 +14,8 @@
 # The report is printed and saved to bench/results/live_latency_<date>.txt.
 # Builds nothing: cmake --preset bench && cmake --build build/bench --target quant live_latency_bench
 # KEEP=1 keeps the work directory (logs, orders.csv per order, exec:orders and the bar streams).
+# METRICS=1 serves Prometheus metrics from quant bridge and quant live (--metrics) and scrapes
+# both every second during the run, as Prometheus would: the instrumentation's cost.
 # Usage: bench/live/run.sh [BUILD_DIR=build/bench] [SECONDS=60] [SYMBOL_COUNTS="1 10 100"]
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,7 +26,7 @@ COUNTS=${3:-"1 10 100"}
 QUANT="$BUILD/apps/quant/quant"
 BENCH="$BUILD/bench/live_latency_bench"
 RESULTS="$ROOT/bench/results"
-REPORT="$RESULTS/live_latency_$(date -u +%Y%m%d).txt"
+REPORT="$RESULTS/live_latency_$(date -u +%Y%m%d)${METRICS:+_metrics$METRICS}.txt"
 die() { echo "bench/live: $*" >&2; exit 1; }
 [[ -x $QUANT ]] || die "$QUANT is missing: cmake --build $BUILD --target quant"
 [[ -x $BENCH ]] || die "$BENCH is missing: cmake --build $BUILD --target live_latency_bench"
@@ -71,11 +73,22 @@ run_one() {
   done
   syms=$(python3 -c "print(','.join(f'S{i:03d}' for i in range($n)))")
   bport=$(free_port)
-  "$QUANT" --config "$WORK/quant.toml" bridge --listen 127.0.0.1:$bport --redis 127.0.0.1:$rport >"$dir/bridge.log" 2>&1 &
+  local bmetrics=() lmetrics=() mb ml
+  if [[ ${METRICS:-0} == 1 ]]; then
+    mb=$(free_port); ml=$(free_port)
+    bmetrics=(--metrics 127.0.0.1:$mb); lmetrics=(--metrics 127.0.0.1:$ml)
+  fi
+  "$QUANT" --config "$WORK/quant.toml" bridge --listen 127.0.0.1:$bport --redis 127.0.0.1:$rport "${bmetrics[@]}" \
+    >"$dir/bridge.log" 2>&1 &
   local bridge=$!; PIDS+=($bridge)
   "$QUANT" --config "$WORK/quant.toml" live --symbols "$syms" --redis 127.0.0.1:$rport --state "$dir/live" \
-    --session B --from-start >"$dir/live.log" 2>&1 &
+    --session B --from-start "${lmetrics[@]}" >"$dir/live.log" 2>&1 &
   local live=$!; PIDS+=($live)
+  local scraper=
+  if [[ ${METRICS:-0} == 1 ]]; then
+    (while sleep 1; do curl -fsS "http://127.0.0.1:$mb/metrics" "http://127.0.0.1:$ml/metrics" >/dev/null 2>&1; done) &
+    scraper=$!; PIDS+=($scraper)
+  fi
   # quant live is up once its consumer group exists.
   for ((i = 0; i < 200; i++)); do
     grep -q "trading" "$dir/live.log" 2>/dev/null && break
@@ -83,6 +96,7 @@ run_one() {
   done
   "$BENCH" --port "$bport" --symbols "$n" --seconds "$SECONDS_EACH" --dump "$dir/orders.csv" 2>"$dir/bench.err" | tee "$dir/result.txt" ||
     { cat "$dir/bench.err" "$dir/bridge.log" "$dir/live.log" >&2; die "the bench failed at N=$n"; }
+  if [[ -n $scraper ]]; then kill $scraper; wait $scraper 2>/dev/null || true; fi
   kill -TERM $live; wait $live || true
   kill -TERM $bridge; wait $bridge || true
   if [[ -n ${KEEP:-} ]]; then
@@ -101,7 +115,7 @@ echo "# redis-server: loopback, appendonly yes, appendfsync everysec; terminal, 
 echo "# strategy: $STRATEGY; instruments S000..S099 = WIN copies (B3 calendar), bars from 2025-06-02 10:00 BRT"
 echo "# load: 10 ticks/s per symbol + 1 closed M1 bar per symbol per second (60x compressed time), ${SECONDS_EACH} s per N"
 echo "# latency: order_new arrival at the terminal - send time of its symbol's last bar (first 5 s left out)"
-echo "# command: bench/live/run.sh $BUILD $SECONDS_EACH \"$COUNTS\""
+echo "# command: METRICS=${METRICS:-0} bench/live/run.sh $BUILD $SECONDS_EACH \"$COUNTS\" (METRICS=1: --metrics on bridge and live, both scraped every second)"
 echo
 for n in $COUNTS; do run_one "$n" > "$WORK/line.$n"; done
 printf "%8s %10s %8s %8s %9s %9s %9s %9s\n" symbols tick_rate/s orders measured p50_ms p99_ms p99.9_ms max_ms
