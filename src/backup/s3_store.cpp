@@ -19,6 +19,7 @@
 
 #include "backup/object_store.h"
 #include "core/sha256.h"
+#include "core/url.h"
 
 namespace quant::backup {
 namespace {
@@ -273,12 +274,12 @@ class S3Store final : public ObjectStore {
   Expected<Reply> request(const std::string& method, const std::string& key,
                           const std::map<std::string, std::string>& query, const std::string& payload_sha256,
                           Transfer* transfer, const std::function<Expected<void>(Transfer&)>& prepare = {}) {
-    const std::string path = base_path_ + "/" + uri_encode(o_.bucket, false) +
-                             (key.empty() ? std::string() : "/" + uri_encode(full_key(key), true));
+    const std::string path = base_path_ + "/" + percent_encode(o_.bucket, false) +
+                             (key.empty() ? std::string() : "/" + percent_encode(full_key(key), true));
     std::string url = o_.endpoint + path;
     std::string query_text;
     for (const auto& [name, value] : query)
-      query_text += (query_text.empty() ? "?" : "&") + uri_encode(name, false) + "=" + uri_encode(value, false);
+      query_text += (query_text.empty() ? "?" : "&") + percent_encode(name, false) + "=" + percent_encode(value, false);
     url += query_text;
     const std::string what = "S3 " + method + " " + (key.empty() ? describe() : "s3://" + o_.bucket + "/" + full_key(key));
     Transfer local;

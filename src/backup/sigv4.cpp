@@ -4,25 +4,9 @@
 #include <vector>
 
 #include "core/sha256.h"
+#include "core/url.h"
 
 namespace quant::backup {
-
-std::string uri_encode(std::string_view text, bool keep_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) != 0 || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    }
-  }
-  return out;
-}
 
 namespace {
 
@@ -55,7 +39,7 @@ Signature sign_v4(const SignedRequest& request, const Credentials& credentials, 
   std::map<std::string, std::string> headers;
   for (const auto& [name, value] : request.headers) headers[lower(name)] = canonical_value(value);
   std::map<std::string, std::string> query;
-  for (const auto& [name, value] : request.query) query[uri_encode(name, false)] = uri_encode(value, false);
+  for (const auto& [name, value] : request.query) query[percent_encode(name, false)] = percent_encode(value, false);
 
   Signature s;
   std::string canonical_query, canonical_headers;

@@ -48,8 +48,4 @@ struct Signature {
 Signature sign_v4(const SignedRequest& request, const Credentials& credentials, std::string_view region,
                   std::string_view service, std::string_view amz_date);
 
-/// URI-encodes per SigV4: unreserved characters (A-Z a-z 0-9 - _ . ~) kept,
-/// everything else %XX (uppercase hex); '/' kept when `keep_slash` (paths).
-std::string uri_encode(std::string_view text, bool keep_slash);
-
 }  // namespace quant::backup

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/url.h"
+
 namespace quant::backup {
 namespace {
 
@@ -41,7 +43,7 @@ TEST(SigV4Test, GetObjectExample) {
 TEST(SigV4Test, PutObjectExampleEncodesThePath) {
   SignedRequest r;
   r.method = "PUT";
-  r.path = "/" + uri_encode("test$file.text", true);
+  r.path = "/" + percent_encode("test$file.text", true);
   r.headers = {{"Host", "examplebucket.s3.amazonaws.com"},
                {"Date", "Fri, 24 May 2013 00:00:00 GMT"},
                {"x-amz-date", "20130524T000000Z"},
@@ -95,9 +97,9 @@ TEST(SigV4Test, AnotherSecretGivesAnotherSignature) {
 }
 
 TEST(SigV4Test, UriEncodeKeepsUnreservedAndSlashOnlyInPaths) {
-  EXPECT_EQ(uri_encode("a-b_c.d~e/f g+h=", true), "a-b_c.d~e/f%20g%2Bh%3D");
-  EXPECT_EQ(uri_encode("a/b", false), "a%2Fb");
-  EXPECT_EQ(uri_encode("symbol=WIN", true), "symbol%3DWIN");
+  EXPECT_EQ(percent_encode("a-b_c.d~e/f g+h=", true), "a-b_c.d~e/f%20g%2Bh%3D");
+  EXPECT_EQ(percent_encode("a/b", false), "a%2Fb");
+  EXPECT_EQ(percent_encode("symbol=WIN", true), "symbol%3DWIN");
 }
 
 TEST(SigV4Test, HeaderValuesAreTrimmedAndFolded) {

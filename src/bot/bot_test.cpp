@@ -44,23 +44,36 @@ std::int64_t now_ms() {
       .count();
 }
 
+/// Starts `args` (args[0] looked up on PATH) as a child that dies with the test.
+pid_t spawn(std::vector<std::string> args) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execvp(argv[0], argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+/// SIGTERM to a spawned child, and waits for it; `pid` becomes -1.
+void stop_child(pid_t& pid) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  pid = -1;
+}
+
 /// telegram_stand_in.py on a free port, stopped (SIGTERM, waited for) with the object.
 class StandIn {
  public:
   explicit StandIn(const fs::path& dir) : dir_(dir) {
     const std::string port_file = (dir_ / "stand_in.port").string();
     const std::string script = std::string(QUANT_SOURCE_DIR) + "/src/bot/telegram_stand_in.py";
-    std::vector<std::string> args = {"python3", script, "--token", kToken, "--port-file", port_file,
-                                     "--photo-dir", dir_.string()};
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execvp("python3", argv.data());
-      ::_exit(127);
-    }
+    pid_ = spawn({"python3", script, "--token", kToken, "--port-file", port_file, "--photo-dir", dir_.string()});
     for (int i = 0; i < 400 && port_ == 0; ++i) {
       std::ifstream in(port_file);
       if (in >> port_) break;
@@ -68,13 +81,7 @@ class StandIn {
     }
     client_.emplace(std::move(*http::Client::create("bot-test")));
   }
-  ~StandIn() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
-  }
+  ~StandIn() { stop_child(pid_); }
   bool up() const { return port_ != 0; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
@@ -662,21 +669,10 @@ class PrometheusServer {
     set_rules(rules);
     std::ofstream(dir_ / "prometheus.yml") << "global:\n  evaluation_interval: 1s\nrule_files:\n  - rules.yml\n";
     port_ = quant::testing::free_port();
-    std::vector<std::string> args = {"prometheus",
-                                     "--config.file=" + (dir_ / "prometheus.yml").string(),
-                                     "--storage.tsdb.path=" + (dir_ / "data").string(),
-                                     "--web.listen-address=127.0.0.1:" + std::to_string(port_),
-                                     "--web.enable-lifecycle",
-                                     "--log.level=warn"};
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execvp("prometheus", argv.data());
-      ::_exit(127);
-    }
+    pid_ = spawn({"prometheus", "--config.file=" + (dir_ / "prometheus.yml").string(),
+                  "--storage.tsdb.path=" + (dir_ / "data").string(),
+                  "--web.listen-address=127.0.0.1:" + std::to_string(port_), "--web.enable-lifecycle",
+                  "--log.level=warn"});
     client_.emplace(std::move(*http::Client::create("bot-test")));
     for (int i = 0; i < 200 && !ready_; ++i) {
       http::Request r;
@@ -687,14 +683,7 @@ class PrometheusServer {
     }
   }
   ~PrometheusServer() { stop(); }
-  void stop() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-      pid_ = -1;
-    }
-  }
+  void stop() { stop_child(pid_); }
   void set_rules(const std::string& rules) { std::ofstream(dir_ / "rules.yml") << rules; }
   bool reload() {
     http::Request r;

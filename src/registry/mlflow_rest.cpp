@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/url.h"
 #include "http/http_client.h"
 #include "registry/store_io.h"
 
@@ -44,23 +45,6 @@ tl::unexpected<Failure> failure(std::string message, std::string code = "") {
 
 Error to_error(const Failure& f) { return Error{f.message}; }
 
-std::string percent_encode(std::string_view s, bool keep_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                            c == '.' || c == '_' || c == '~' || (keep_slash && c == '/');
-    if (unreserved) {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 0x0f];
-    }
-  }
-  return out;
-}
 
 std::string text_of(const json& j, const char* key) {
   if (!j.is_object() || !j.contains(key)) return {};
