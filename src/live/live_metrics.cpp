@@ -35,6 +35,13 @@ LiveMetrics::LiveMetrics(monitor::Registry& r, const std::vector<std::pair<std::
     s.feed_latency = r.histogram("quant_live_feed_latency_seconds",
                                  "Terminal send time (t_ms) to quant live's receipt, ticks and bars",
                                  monitor::latency_buckets(), l);
+    s.exchange_latency = r.histogram(
+        "quant_live_exchange_latency_seconds",
+        "A tick's exchange time (time_msc) to quant live's receipt, ticks up to 10 minutes old",
+        monitor::latency_buckets(), l);
+    s.exchange_outside = r.counter("quant_live_exchange_time_outside_total",
+                                   "Ticks whose exchange time was over 10 minutes old at receipt (history, a clock off)",
+                                   l);
     s.hub_latency = r.histogram("quant_live_hub_latency_seconds",
                                 "quant bridge's receipt (recv_ns) to quant live's receipt: the Redis hop",
                                 monitor::latency_buckets(), l);
@@ -99,6 +106,12 @@ void LiveMetrics::input(const stream::Entry& entry, const bridge::Message& messa
     symbol = &t->symbol;
     if (Symbol* s = find(t->symbol)) {
       feed_time(*s, t->tick.ts, now_ns);
+      const std::int64_t age_ns = now_ns - t->tick.ts.time_since_epoch().count();
+      if (age_ns <= kExchangeWindowNs) {
+        s->exchange_latency.observe(seconds(age_ns));
+      } else {
+        s->exchange_outside.inc();
+      }
       if (t->tick.has_last()) {
         s->last_price = t->tick.last;
       } else if (t->tick.has_bid() && t->tick.has_ask()) {

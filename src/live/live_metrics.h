@@ -10,6 +10,9 @@
 /// figures as production:
 /// - feed latency = live's receipt − the terminal's send time (`t_ms` of the
 ///   bridge message; the hub hop alone: receipt − the bridge's `recv_ns`);
+/// - exchange latency = live's receipt − a tick's exchange time (`time_msc`),
+///   for ticks up to kExchangeWindow old; older ones (a replay of history, a
+///   clock far off) are counted in quant_live_exchange_time_outside_total instead;
 /// - bar lag = the bar step − the wall time at which the feed's own clock
 ///   (tick times, a closed bar's close) first reached the bar's close;
 /// - tick to order = order published to exec:orders (after the journal's
@@ -54,11 +57,15 @@ class LiveMetrics {
   /// The books after a batch: positions, PnL, drawdown, halt, decisions.
   void state(const LiveEngine& engine);
 
+ /// A tick's exchange time older than this at receipt is not a latency: history.
+  static constexpr std::int64_t kExchangeWindowNs = 600'000'000'000;
+
  private:
   struct Symbol {
     double tick_size = 0;
     double last_price = 0;
-    monitor::Histogram feed_latency, hub_latency, bar_lag, tick_to_order, slippage;
+    monitor::Histogram feed_latency, exchange_latency, hub_latency, bar_lag, tick_to_order, slippage;
+    monitor::Counter exchange_outside;
     monitor::Gauge last_tick, position, realized, open_pnl;
     monitor::Counter orders_new, orders_cancel, orders_replace, fills_buy, fills_sell, contracts;
     monitor::Counter signals_entry, signals_blocked, orders_rejected;

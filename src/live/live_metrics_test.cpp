@@ -95,6 +95,19 @@ TEST(LiveMetricsTest, BarLagRunsOnTheFeedsOwnClockNotTheWallClock) {
   EXPECT_NEAR(value_of(text, "quant_live_bar_lag_seconds_sum{symbol=\"WIN\"}"), 0.003, 1e-9);
 }
 
+TEST(LiveMetricsTest, ExchangeLatencyIsMeasuredOnRecentTicksAndHistoryIsCountedApart) {
+  monitor::Registry registry("live", "t");
+  LiveMetrics m(registry, {{"WIN", 5.0}});
+  const Timestamp now{std::chrono::nanoseconds(kNow)};
+  m.input(entry(kNow), tick(1, now - 40ms, kNow / 1'000'000), kNow);   // 40 ms from the exchange
+  m.input(entry(kNow), tick(1, now + 5ms, kNow / 1'000'000), kNow);    // the terminal's clock ahead: 0
+  m.input(entry(kNow), tick(1, now - 3h, kNow / 1'000'000), kNow);     // history (a replay)
+  const std::string text = registry.render();
+  EXPECT_EQ(value_of(text, "quant_live_exchange_latency_seconds_count{symbol=\"WIN\"}"), 2);
+  EXPECT_NEAR(value_of(text, "quant_live_exchange_latency_seconds_sum{symbol=\"WIN\"}"), 0.040, 1e-9);
+  EXPECT_EQ(value_of(text, "quant_live_exchange_time_outside_total{symbol=\"WIN\"}"), 1);
+}
+
 TEST(LiveMetricsTest, SymbolsOutsideTheConfigurationMakeNoSeries) {
   monitor::Registry registry("live", "t");
   LiveMetrics m(registry, {{"WIN", 5.0}});
