@@ -125,6 +125,19 @@ bool TradingBook::has_working_entry() const {
                      [](const Working& w) { return w.order.purpose == OrderPurpose::Entry; });
 }
 
+TradingBook::WorkingCounts TradingBook::working_counts() const {
+  WorkingCounts c;
+  for (const auto& w : working_) {
+    switch (w.order.status) {
+      case OrderStatus::New: ++c.pending_new; break;
+      case OrderStatus::Accepted: ++c.accepted; break;
+      case OrderStatus::PartiallyFilled: ++c.partially_filled; break;
+      default: break;  // ended: retired at once, never held here
+    }
+  }
+  return c;
+}
+
 std::int64_t TradingBook::working_qty(Side side, OrderPurpose purpose) const {
   std::int64_t qty = 0;
   for (const auto& w : working_) {

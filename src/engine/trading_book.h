@@ -226,6 +226,12 @@ class TradingBook final : public ExecutionListener {
   bool has_working_entry() const;
   /// A working order (nullptr once it ended).
   const Order* working_order(OrderId id) const;
+  /// Working orders by status (New: sent, not yet acknowledged; Accepted;
+  /// PartiallyFilled), for monitoring. Ended orders are not held.
+  struct WorkingCounts {
+    std::int64_t pending_new = 0, accepted = 0, partially_filled = 0;
+  };
+  WorkingCounts working_counts() const;
   /// Contracts of working orders on `side` with `purpose`, not yet filled.
   std::int64_t working_qty(Side side, OrderPurpose purpose) const;
   /// The protective stop order working now; nullopt when none.

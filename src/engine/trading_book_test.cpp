@@ -133,6 +133,29 @@ TEST(TradingBookTest, AnEntryFillPlacesAStopAndATargetAnchoredToTheFill) {
   EXPECT_TRUE(venue.orders.empty() || venue.orders.size() == 3u);  // the hand venue keeps filled orders
 }
 
+TEST(TradingBookTest, WorkingOrdersAreCountedByState) {
+  risk::RiskConfig rc;
+  rc.target_points = 100;
+  Account account(100000);
+  HandVenue venue;
+  Collector out;
+  TradingBook& book = account.open_book(config_of(win(), rc), venue, out);
+  book.start_bar(bar(at(1, 10, 0), 100000, 100050, 99950, 100000));
+  book.close_bar(bar(at(1, 10, 0), 100000, 100050, 99950, 100000), 100);
+  EXPECT_EQ(book.working_counts().accepted, 0);
+  const OrderId entry = book.submit(sized_entry(book, Side::Buy, 3, 100000, 100, at(1, 10, 1)));
+  EXPECT_EQ(book.working_counts().accepted, 1);
+  venue.fill(entry, 1, 100010, at(1, 10, 1));  // 1 of 3: the entry works on; stop and target placed
+  auto c = book.working_counts();
+  EXPECT_EQ(c.partially_filled, 1);
+  EXPECT_EQ(c.accepted, 2);
+  EXPECT_EQ(c.pending_new, 0);
+  venue.fill(entry, 2, 100010, at(1, 10, 1));  // the entry is done: only its protection works
+  c = book.working_counts();
+  EXPECT_EQ(c.partially_filled, 0);
+  EXPECT_EQ(c.accepted, 2);
+}
+
 TEST(TradingBookTest, AnExitLeftBeyondThePositionIsCancelledWhenTheStopClosesIt) {
   Account account(100000);
   HandVenue venue;

@@ -241,7 +241,7 @@ std::optional<LiveEngine::BookState> LiveEngine::book_state(const std::string& s
   return BookState{book.position_qty(), book.realized(), book.open_pnl(),
                    risk != nullptr ? risk->day_start_equity() : 0.0,
                    risk != nullptr ? risk->day_drawdown(account_.equity()) : 0.0,
-                   risk != nullptr ? -risk->config().daily_loss_pct : 0.0};
+                   risk != nullptr ? -risk->config().daily_loss_pct : 0.0, book.working_counts()};
 }
 
 LiveEngine::Decisions LiveEngine::decisions(const std::string& symbol) const {

@@ -114,6 +114,7 @@ class LiveEngine {
     /// the breaker compares (risk::RiskEngine::day_drawdown), 0 without a day start.
     double drawdown = 0;
     double breaker_drawdown = 0;  ///< where the breaker trips, e.g. -0.03 (0 without a risk engine)
+    engine::TradingBook::WorkingCounts working;  ///< the book's working orders by status
   };
   std::optional<BookState> book_state(const std::string& symbol) const;
   /// What the kernel decided not to do, counted since start (journal

@@ -59,6 +59,10 @@ LiveMetrics::LiveMetrics(monitor::Registry& r, const std::vector<std::pair<std::
     s.position = r.gauge("quant_live_position_contracts", "Signed position, contracts (> 0 long)", l);
     s.realized = r.gauge("quant_live_realized_pnl", "Realised PnL since start after fees, account currency", l);
     s.open_pnl = r.gauge("quant_live_open_pnl", "Open PnL at the last bar close, account currency", l);
+    const char* working = "Working orders now, by state (pending_new: sent, not yet acknowledged)";
+    s.working_new = r.gauge("quant_live_working_orders", working, with("state", "pending_new"));
+    s.working_accepted = r.gauge("quant_live_working_orders", working, with("state", "accepted"));
+    s.working_partial = r.gauge("quant_live_working_orders", working, with("state", "partially_filled"));
     const char* sent = "Order messages sent by kind (new, cancel, replace)";
     s.orders_new = r.counter("quant_live_orders_sent_total", sent, with("kind", "new"));
     s.orders_cancel = r.counter("quant_live_orders_sent_total", sent, with("kind", "cancel"));
@@ -210,6 +214,9 @@ void LiveMetrics::state(const LiveEngine& engine) {
     s.position.set(static_cast<double>(book->position));
     s.realized.set(book->realized_pnl);
     s.open_pnl.set(book->open_pnl);
+    s.working_new.set(static_cast<double>(book->working.pending_new));
+    s.working_accepted.set(static_cast<double>(book->working.accepted));
+    s.working_partial.set(static_cast<double>(book->working.partially_filled));
     day_start = std::max(day_start, book->day_start_equity);
     drawdown = std::min(drawdown, book->drawdown);
     breaker = std::min(breaker, book->breaker_drawdown);

@@ -67,6 +67,7 @@ class LiveMetrics {
     monitor::Histogram feed_latency, exchange_latency, hub_latency, bar_lag, tick_to_order, slippage;
     monitor::Counter exchange_outside;
     monitor::Gauge last_tick, position, realized, open_pnl;
+    monitor::Gauge working_new, working_accepted, working_partial;  ///< orders by state, now
     monitor::Counter orders_new, orders_cancel, orders_replace, fills_buy, fills_sell, contracts;
     monitor::Counter signals_entry, signals_blocked, orders_rejected;
     std::map<execution::bridge::ExecType, monitor::Counter> reports;
