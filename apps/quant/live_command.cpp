@@ -98,6 +98,13 @@ int run_live_command(const GlobalOptions& global, const LiveArgs& args) {
     streams.push_back(stream::bar_key(s.spec.symbol));
   }
   live::LiveMetrics live_metrics(registry, metered);
+  {
+    std::vector<InstrumentSpec> specs;
+    for (const auto& s : symbols) specs.push_back(s.spec);
+    live::LiveMetrics::watch_sessions(registry, specs, [] {
+      return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
+    });
+  }
   live::LiveEngine engine(lc, std::move(symbols));
 
   live::ServiceConfig sc;

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <mutex>
 #include <variant>
+
+#include "core/session_locator.h"
 
 namespace quant::live {
 
@@ -204,6 +207,35 @@ void LiveMetrics::report(const bridge::Body& body) {
       if (f->leaves_qty <= 0) references_.erase(it);
     }
   }
+}
+
+void LiveMetrics::watch_sessions(monitor::Registry& registry, const std::vector<InstrumentSpec>& specs,
+                                 std::function<Timestamp()> now) {
+  struct Watched {
+    SessionLocator locator;
+    monitor::Gauge open;
+  };
+  struct State {
+    std::mutex mutex;  // two scrapes at once share the locators
+    std::vector<Watched> watched;
+    std::function<Timestamp()> now;
+  };
+  auto state = std::make_shared<State>();
+  state->now = std::move(now);
+  for (const InstrumentSpec& spec : specs) {
+    auto zone = TimeZone::find(spec.time_zone);
+    if (!zone) continue;  // the engine refused such a spec long before
+    state->watched.push_back(
+        {SessionLocator(spec, *zone),
+         registry.gauge("quant_live_session_open",
+                        "1 while the symbol's trading session is open now (core's calendar and hours), else 0",
+                        {{"symbol", spec.symbol}})});
+  }
+  registry.on_collect([state] {
+    std::lock_guard lock(state->mutex);
+    const Timestamp minute = std::chrono::floor<std::chrono::minutes>(state->now());
+    for (Watched& w : state->watched) w.open.set(w.locator.locate(minute).in_session ? 1 : 0);
+  });
 }
 
 void LiveMetrics::state(const LiveEngine& engine) {

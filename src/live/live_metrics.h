@@ -25,12 +25,14 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "core/instrument.h"
 #include "engine/ports.h"
 #include "execution/bridge_protocol.h"
 #include "live/live_engine.h"
@@ -56,6 +58,13 @@ class LiveMetrics {
   void report(const execution::bridge::Body& body);
   /// The books after a batch: positions, PnL, drawdown, halt, decisions.
   void state(const LiveEngine& engine);
+  /// `quant_live_session_open{symbol}`: 1 while the symbol's session is open
+  /// at the scrape's wall time, by core's SessionLocator (the one session
+  /// rule: calendar, holidays, dated hours), else 0 — so the FeedStale alert
+  /// needs no hours of its own. Evaluated at each scrape, on the scraping
+  /// thread, with locators of its own.
+  static void watch_sessions(monitor::Registry& registry, const std::vector<InstrumentSpec>& specs,
+                             std::function<Timestamp()> now);
 
  /// A tick's exchange time older than this at receipt is not a latency: history.
   static constexpr std::int64_t kExchangeWindowNs = 600'000'000'000;

@@ -108,6 +108,24 @@ TEST(LiveMetricsTest, ExchangeLatencyIsMeasuredOnRecentTicksAndHistoryIsCountedA
   EXPECT_EQ(value_of(text, "quant_live_exchange_time_outside_total{symbol=\"WIN\"}"), 1);
 }
 
+TEST(LiveMetricsTest, SessionOpenFollowsTheInstrumentsSessionAtScrapeTime) {
+  monitor::Registry registry("live", "t");
+  InstrumentSpec spec;
+  spec.symbol = "WIN";
+  spec.time_zone = "UTC";
+  spec.session.open = std::chrono::minutes(9 * 60);
+  spec.session.close = std::chrono::minutes(18 * 60);
+  spec.weekdays = {1, 2, 3, 4, 5};
+  // Monday 2026-12-07 (days since 1970: 20794).
+  Timestamp now = Timestamp(std::chrono::duration_cast<Duration>(std::chrono::days(20794) + std::chrono::hours(10)));
+  LiveMetrics::watch_sessions(registry, {spec}, [&] { return now; });
+  EXPECT_EQ(value_of(registry.render(), "quant_live_session_open{symbol=\"WIN\"}"), 1);
+  now += std::chrono::hours(9);  // 19:00: closed
+  EXPECT_EQ(value_of(registry.render(), "quant_live_session_open{symbol=\"WIN\"}"), 0);
+  now += std::chrono::hours(24 * 5 - 9 + 1);  // Saturday 11:00: not a trading day
+  EXPECT_EQ(value_of(registry.render(), "quant_live_session_open{symbol=\"WIN\"}"), 0);
+}
+
 TEST(LiveMetricsTest, SymbolsOutsideTheConfigurationMakeNoSeries) {
   monitor::Registry registry("live", "t");
   LiveMetrics m(registry, {{"WIN", 5.0}});
