@@ -123,6 +123,7 @@ class Reader {
     if (ec != std::errc() || end != s.data() + s.size()) return fail(tag, "'" + *v + "' is not a whole number");
     return x;
   }
+  static constexpr double kMaxDecimal = 1e15;
   Expected<double> decimal(int tag, double fallback, bool required) const {
     const std::string* v = get(tag);
     if (v == nullptr) return required ? Expected<double>(fail(tag, "is missing")) : fallback;
@@ -130,6 +131,8 @@ class Reader {
     auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), x);
     if (ec != std::errc() || end != v->data() + v->size() || !std::isfinite(x))
       return fail(tag, "'" + *v + "' is not a number");
+    // No price, quantity or amount of ours comes near this: a peer's garbage.
+    if (std::fabs(x) > kMaxDecimal) return fail(tag, "'" + v->substr(0, 40) + "' is out of range");
     return x;
   }
   Expected<std::int64_t> time_ms(int tag) const {
@@ -198,7 +201,7 @@ void apply_memo(const std::string* memo, bridge::OrderNew& o) {
 }  // namespace
 
 std::string format_decimal(double x) {
-  char buf[64];
+  char buf[400];  // the longest fixed-notation double (about 1.8e308) fits
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::fixed);
   if (ec != std::errc()) return "0";
   return std::string(buf, end);

@@ -47,6 +47,22 @@ TEST(FixCodecTest, TimestampsAndDecimalsRoundTrip) {
   EXPECT_EQ(format_decimal(5012.5), "5012.5");
   EXPECT_EQ(format_decimal(0.1), "0.1");
   EXPECT_EQ(format_decimal(1e21), "1000000000000000000000");  // never an exponent
+  // Longer than 64 digits: written whole (it came out "0" once: fuzz_fix_codec).
+  EXPECT_EQ(format_decimal(1e100).size(), 101u);
+  EXPECT_EQ(format_decimal(1e100).substr(0, 2), "10");
+}
+
+TEST(FixCodecTest, AnAbsurdPriceIsRefusedNamingItsTag) {
+  RawMessage m;
+  m.type = "D";
+  m.fields = {{11, "X1"}, {55, "WIN"}, {54, "1"}, {38, "1"}, {40, "3"}, {59, "0"},
+              {99, "7777777777777777777777777777777777777777777777777777777777777777777777123411154"}};
+  ExchangeCodec exchange;
+  auto r = exchange.decode(m);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("tag 99 '7777777777777777777777777777777777777777' is out of range"),
+            std::string::npos)
+      << r.error().message;
 }
 
 TEST(FixCodecTest, NewOrderSingleCarriesB3TagsTagByTag) {
