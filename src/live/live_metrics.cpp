@@ -108,33 +108,30 @@ void LiveMetrics::feed_time(Symbol& s, Timestamp t, std::int64_t now_ns) {
 void LiveMetrics::input(const stream::Entry& entry, const bridge::Message& message, std::int64_t now_ns) {
   inputs_.inc();
   input_t_ms_ = message.t_ms;
-  const std::string* symbol = nullptr;
+  Symbol* s = nullptr;  // one lookup per input: this runs for every tick
   if (const auto* t = std::get_if<bridge::TickMsg>(&message.body)) {
-    symbol = &t->symbol;
-    if (Symbol* s = find(t->symbol)) {
-      feed_time(*s, t->tick.ts, now_ns);
-      const std::int64_t age_ns = now_ns - t->tick.ts.time_since_epoch().count();
-      if (age_ns <= kExchangeWindowNs) {
-        s->exchange_latency.observe(seconds(age_ns));
-      } else {
-        s->exchange_outside.inc();
-      }
-      if (t->tick.has_last()) {
-        s->last_price = t->tick.last;
-      } else if (t->tick.has_bid() && t->tick.has_ask()) {
-        s->last_price = (t->tick.bid + t->tick.ask) / 2;
-      }
+    s = find(t->symbol);
+    if (s == nullptr) return;
+    feed_time(*s, t->tick.ts, now_ns);
+    const std::int64_t age_ns = now_ns - t->tick.ts.time_since_epoch().count();
+    if (age_ns <= kExchangeWindowNs) {
+      s->exchange_latency.observe(seconds(age_ns));
+    } else {
+      s->exchange_outside.inc();
+    }
+    if (t->tick.has_last()) {
+      s->last_price = t->tick.last;
+    } else if (t->tick.has_bid() && t->tick.has_ask()) {
+      s->last_price = (t->tick.bid + t->tick.ask) / 2;
     }
   } else if (const auto* b = std::get_if<bridge::BarMsg>(&message.body)) {
-    symbol = &b->symbol;
-    if (Symbol* s = find(b->symbol)) {
-      feed_time(*s, b->bar.ts + kMinute, now_ns);  // a closed bar: the feed passed its close
-      s->last_price = b->bar.close;
-    }
+    s = find(b->symbol);
+    if (s == nullptr) return;
+    feed_time(*s, b->bar.ts + kMinute, now_ns);  // a closed bar: the feed passed its close
+    s->last_price = b->bar.close;
+  } else {
+    return;
   }
-  if (symbol == nullptr) return;
-  Symbol* s = find(*symbol);
-  if (s == nullptr) return;
   s->last_tick.set(static_cast<double>(now_ns) / 1e9);
   if (message.t_ms > 0) s->feed_latency.observe(seconds(now_ns - message.t_ms * 1'000'000));
   const std::string_view recv = entry.field("recv_ns");

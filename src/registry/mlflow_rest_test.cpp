@@ -13,13 +13,13 @@
 #include <fstream>
 #include <thread>
 
-#include <curl/curl.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "http/http_client.h"
 #include "registry/test_files.h"
 
 namespace quant::registry {
@@ -31,11 +31,6 @@ using quant::testing::write_text;
 using json = nlohmann::json;
 
 constexpr std::int64_t kNow = 1764115800000;
-
-std::size_t collect(char* data, std::size_t size, std::size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
-  return size * count;
-}
 
 /// The stand-in server, started for one test and stopped (SIGTERM, waited for) after it.
 class StubServer {
@@ -84,15 +79,14 @@ class StubServer {
 
   /// GET /_test/state: what the server received and holds.
   json state() const {
-    CURL* curl = curl_easy_init();
-    std::string body;
-    const std::string u = url() + "/_test/state";
-    curl_easy_setopt(curl, CURLOPT_URL, u.c_str());
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
-    curl_easy_perform(curl);
-    curl_easy_cleanup(curl);
+    auto client = http::Client::create("registry-test");
+    if (!client) return nullptr;
+    http::Request request;
+    request.url = url() + "/_test/state";
+    request.timeout = std::chrono::milliseconds(5000);
+    auto answer = client->perform(request);
+    if (!answer) return nullptr;
+    const std::string& body = answer->body;
     return json::parse(body, nullptr, false);
   }
 
