@@ -77,7 +77,8 @@ class Histogram {
 /// Bucket bounds for latencies in seconds, 100 µs … 10 s (the feed, bars, orders).
 std::vector<double> latency_buckets();
 /// Bucket bounds for fast calls in seconds, 25 µs … 1 s, dense around 1–5 ms
-/// (the /infer objective is p99 < 2 ms: 1.5, 2 and 2.5 ms are bounds).
+/// (the /infer objective is p99 < 2 ms: 1.5, 2 and 2.5 ms are bounds); quant
+/// serve's request and inference histograms and quant live's gate time.
 std::vector<double> fast_buckets();
 
 class Registry {

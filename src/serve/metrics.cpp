@@ -7,6 +7,8 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include "monitor/metrics.h"
+
 namespace quant::serve {
 
 std::string_view endpoint_label(Endpoint e) {
@@ -25,13 +27,9 @@ std::string_view endpoint_label(Endpoint e) {
 }
 
 namespace {
-// 25 µs … 1 s: the service's answers live in the first half of this range.
-// Dense around the 2 ms objective (p99 < 2 ms): 0.75, 1, 1.5, 2 and 2.5 ms are
-// bounds, so "above 2 ms" is exact and histogram_quantile interpolates
-// within 0.5 ms steps there.
-prometheus::Histogram::BucketBoundaries latency_buckets() {
-  return {25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 750e-6, 1e-3, 1.5e-3, 2e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 100e-3, 250e-3, 1.0};
-}
+// The /infer objective's buckets (p99 < 2 ms), one definition with quant live's
+// gate histogram: monitor::fast_buckets.
+prometheus::Histogram::BucketBoundaries latency_buckets() { return monitor::fast_buckets(); }
 }  // namespace
 
 Metrics::Metrics()
