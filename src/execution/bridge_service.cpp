@@ -692,10 +692,22 @@ struct BridgeService::Impl {
         // (Accepting polls the listener without waiting; pump_inbound() sleeps.)
         auto extra = listener.accept(milliseconds(0));
         if (!extra) return make_error(extra.error().message);
-        if (*extra)
-          say("a second terminal connected from " + (*extra)->peer() + " while " + terminal->peer() +
-              " is served; closed it");
-        if (auto r = pump_inbound(); !r) return r;
+        if (*extra) {
+          // A terminal that reconnects may have closed its old connection a
+          // moment before this poll, its end not read yet: read everything the
+          // old one left before judging the newcomer a second terminal.
+          do {
+            if (auto r = pump_inbound(); !r) return r;
+          } while (terminal && inbound_backlog);
+          if (!terminal) {
+            if (auto r = handshake(std::move(**extra), stop); !r) return r;
+          } else {
+            say("a second terminal connected from " + (*extra)->peer() + " while " + terminal->peer() +
+                " is served; closed it");
+          }
+        } else if (auto r = pump_inbound(); !r) {
+          return r;
+        }
       }
       if (auto r = pump_outbound(); !r) return r;
       if (terminal) keepalive();

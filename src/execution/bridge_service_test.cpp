@@ -454,6 +454,21 @@ TEST_F(BridgeServiceTest, AnOversizedLineDropsTheTerminalNotTheService) {
   wait_for(stream::tick_key("WIN"), 1);
 }
 
+// A terminal that closes its connection and opens the next at once (an EA
+// restarting) is served, not taken for a second terminal: the new connection
+// can reach the listener before the old one's end was read. Many rounds, as
+// each is one chance of that order.
+TEST_F(BridgeServiceTest, ATerminalReconnectingAtOnceIsServedEveryTime) {
+  Bridge bridge(redis.endpoint());
+  for (int round = 1; round <= 40; ++round) {
+    Terminal t(bridge.port(), {"WIN"});
+    t.send(tick("WIN", 1000 * round, round));
+    if (::testing::Test::HasFailure()) FAIL() << "round " << round << "\n" << bridge.log();
+  }
+  wait_for(stream::tick_key("WIN"), 40);
+  EXPECT_EQ(bridge.log().find("a second terminal connected"), std::string::npos) << bridge.log();
+}
+
 TEST_F(BridgeServiceTest, ASeqGapDropsTheConnection) {
   Bridge bridge(redis.endpoint());
   Terminal t(bridge.port(), {"WIN"});
