@@ -21,6 +21,7 @@ std::size_t collect(char* data, std::size_t size, std::size_t count, void* out) 
 struct Client::Impl {
   std::string user_agent;
   CURL* curl = nullptr;
+  char error[CURL_ERROR_SIZE] = {};  ///< CURLOPT_ERRORBUFFER: must outlive the handle's use of it
   ~Impl() {
     if (curl != nullptr) curl_easy_cleanup(curl);
   }
@@ -41,18 +42,13 @@ Expected<Client> Client::create(std::string user_agent) {
   return Client(std::move(impl));
 }
 
-std::string Client::escape(std::string_view text) const {
-  char* e = curl_easy_escape(impl_->curl, text.data(), static_cast<int>(text.size()));
-  std::string out = e != nullptr ? e : "";
-  curl_free(e);
-  return out;
-}
-
 Expected<Response> Client::perform(const Request& request) {
   CURL* curl = impl_->curl;
   curl_easy_reset(curl);
   Response response;
-  char error[CURL_ERROR_SIZE] = {};
+  // The handle keeps the error buffer until it is reset: it lives in Impl.
+  char* error = impl_->error;
+  error[0] = '\0';
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -82,7 +78,7 @@ Expected<Response> Client::perform(const Request& request) {
       if (!part.content_type.empty()) curl_mime_type(p, part.content_type.c_str());
     }
     curl_easy_setopt(curl, CURLOPT_MIMEPOST, mime);
-  } else if (!request.body.empty() || request.post_empty || (!request.method.empty() && request.method != "GET")) {
+  } else if (!request.body.empty() || (!request.method.empty() && request.method != "GET")) {
     headers = curl_slist_append(headers, ("Content-Type: " + request.content_type).c_str());
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
     if (!request.method.empty() && request.method != "POST")

@@ -30,13 +30,12 @@ struct FormPart {
 struct Request {
   std::string url;
   /// "" = GET without a body (and parts), POST with one; or any other
-  /// method ("PUT", "PATCH", "DELETE"), sent with `body`.
+  /// method ("POST" with an empty body, "PUT", "PATCH", "DELETE"), sent with `body`.
   std::string method;
   /// The body, with `content_type`; or `form` as multipart/form-data.
   std::string body;
   std::string content_type = "application/json";
   std::vector<FormPart> form;
-  bool post_empty = false;  ///< an empty body is still a POST (ClickHouse: the query in the URL)
   std::vector<std::string> headers;  ///< extra "Name: value" lines
   std::string user;                  ///< non-empty: HTTP basic authentication with `password`
   std::string password;
@@ -61,8 +60,6 @@ class Client {
   /// Sends `request`; an error only when no HTTP answer came (the message is
   /// curl's, with host and port but never the URL's path or query).
   Expected<Response> perform(const Request& request);
-  /// Percent-encodes `text` for a URL's query.
-  std::string escape(std::string_view text) const;
 
  private:
   struct Impl;

@@ -9,6 +9,7 @@
 #include <charconv>
 #include <utility>
 
+#include "core/url.h"
 #include "http/http_client.h"
 #include "logger/schema_sql.h"
 
@@ -71,8 +72,6 @@ struct ClickHouseClient::Impl {
   ClickHouseEndpoint endpoint;
   http::Client client;
 
-  std::string escape(std::string_view text) const { return client.escape(text); }
-
   /// POST `body` to `url` (GET when `get`); an error only when no answer came.
   Expected<Reply> perform(const std::string& url, std::string_view body, bool get) {
     http::Request request;
@@ -84,7 +83,7 @@ struct ClickHouseClient::Impl {
     if (!get) {
       request.body = std::string(body);
       request.content_type = "text/plain; charset=UTF-8";
-      request.post_empty = true;
+      request.method = "POST";  // also with no body: the query is in the URL
     }
     auto answer = client.perform(request);
     if (!answer) {
@@ -102,8 +101,8 @@ struct ClickHouseClient::Impl {
     std::string u = endpoint.url;
     while (!u.empty() && u.back() == '/') u.pop_back();
     u += "/?wait_end_of_query=1";
-    if (!database.empty()) u += "&database=" + escape(database);
-    if (!query.empty()) u += "&query=" + escape(query);
+    if (!database.empty()) u += "&database=" + percent_encode(database, false);
+    if (!query.empty()) u += "&query=" + percent_encode(query, false);
     return u;
   }
 };
