@@ -6,12 +6,11 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "bot/bot.h"
 #include "bot/bot_metrics.h"
 #include "bot/telegram_api.h"
+#include "core/secret.h"
 #include "core/time.h"
 #include "stream/stream.h"
 
@@ -28,31 +27,15 @@ void log_line(const std::string& line) {
   std::fflush(stderr);
 }
 
-std::string trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  std::size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-  return s.substr(i);
-}
-
 /// The token: --token-file, else [telegram] token_file, else the variable token_env names.
 Expected<std::string> read_token(const BotArgs& args, const config::TelegramSettings& t) {
-  const std::string file = !args.token_file.empty() ? args.token_file : t.token_file;
-  if (!file.empty()) {
-    std::ifstream in(file);
-    if (!in) return make_error("bot: cannot read the token file " + file);
-    std::stringstream text;
-    text << in.rdbuf();
-    std::string token = trim(text.str());
-    if (token.empty()) return make_error("bot: the token file " + file + " is empty");
-    return token;
-  }
-  const char* value = t.token_env.empty() ? nullptr : std::getenv(t.token_env.c_str());
-  if (value == nullptr || trim(value).empty()) {
+  auto token = read_secret(t.token_env, !args.token_file.empty() ? args.token_file : t.token_file);
+  if (!token) return make_error("bot: " + token.error().message);
+  if (!*token) {
     return make_error("bot: no Telegram token: set the environment variable " + t.token_env +
                       " or pass --token-file FILE (docs/telegram.md: BotFather gives the token)");
   }
-  return trim(value);
+  return **token;
 }
 
 }  // namespace
@@ -83,7 +66,6 @@ int run_bot_command(const GlobalOptions& global, const BotArgs& args) {
     if (!spec) return fail(spec.error().message);
     bc.instruments.push_back(**spec);
   }
-  bc.daily_loss_pct = config->backtest.backtest.risk.daily_loss_pct;
   bc.breaker_near_fraction = t.breaker_near_fraction;
   bc.stale_seconds = t.stale_seconds;
   bc.summary_time = t.summary_time;

@@ -1,6 +1,7 @@
 #pragma once
 /// Percent-encoding of URL parts (RFC 3986), for the HTTP clients that build
-/// their own URLs: the MLflow REST client and the S3 store (whose Signature V4
+/// their own URLs: the MLflow REST client, the model registry's file URIs, the
+/// ClickHouse client and the S3 store (whose Signature V4
 /// canonical request needs exactly this encoding).
 
 #include <string>

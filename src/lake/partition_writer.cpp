@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "core/file_io.h"
 #include "lake/bar_cache.h"
 #include "lake/partition_files.h"
 #include "lake/partition_marks.h"
@@ -42,16 +43,6 @@ std::string join_on(const Schema& schema, const char* left, const char* right) {
     start = end + 1;
   }
   return out;
-}
-
-Expected<void> fsync_path(const std::string& path, bool directory) {
-  const int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
-  if (fd < 0) return make_error("lake: cannot open " + path + " to fsync: " + errno_text(errno));
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return make_error("lake: fsync " + path + ": " + errno_text(err));
-  return {};
 }
 
 }  // namespace

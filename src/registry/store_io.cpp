@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -15,6 +14,8 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
+
+#include "core/url.h"
 
 namespace quant::registry::detail {
 namespace {
@@ -46,25 +47,6 @@ Expected<std::string> percent_decode(std::string_view s) {
     i += 2;
   }
   return out;
-}
-
-std::string temp_name(const fs::path& final_path) {
-  static std::atomic<std::uint64_t> counter{0};
-  return "." + final_path.filename().string() + ".tmp." + std::to_string(::getpid()) + "." +
-         std::to_string(counter.fetch_add(1));
-}
-
-Expected<void> write_all(int fd, std::string_view content, const fs::path& path) {
-  std::size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return make_error(path.string() + ": write: " + errno_text(errno));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  return {};
 }
 
 }  // namespace
@@ -140,48 +122,10 @@ Expected<std::map<std::string, std::string>> read_key_files(const fs::path& dir)
   return out;
 }
 
-Expected<void> fsync_path(const fs::path& path, bool directory) {
-  const int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
-  if (fd < 0) return make_error(path.string() + ": cannot open to fsync: " + errno_text(errno));
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return make_error(path.string() + ": fsync: " + errno_text(err));
-  return {};
-}
-
-Expected<void> write_file_atomic(const fs::path& final_path, const std::string& content, const fs::path& temp_dir) {
-  const fs::path temp = temp_dir / temp_name(final_path);
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return make_error(temp.string() + ": cannot create: " + errno_text(errno));
-  if (auto ok = write_all(fd, content, temp); !ok) {
-    ::close(fd);
-    ::unlink(temp.c_str());
-    return ok;
-  }
-  if (::fsync(fd) != 0) {
-    const int err = errno;
-    ::close(fd);
-    ::unlink(temp.c_str());
-    return make_error(temp.string() + ": fsync: " + errno_text(err));
-  }
-  if (::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(temp.c_str());
-    return make_error(temp.string() + ": close: " + errno_text(err));
-  }
-  if (::rename(temp.c_str(), final_path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(temp.c_str());
-    return make_error("cannot rename " + temp.string() + " to " + final_path.string() + ": " + errno_text(err));
-  }
-  return fsync_path(final_path.parent_path(), true);
-}
-
 Expected<void> append_durably(const fs::path& path, const std::string& text) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return make_error(path.string() + ": cannot open for appending: " + errno_text(errno));
-  auto ok = write_all(fd, text, path);
+  auto ok = write_fully(fd, text, path);
   if (ok && ::fsync(fd) != 0) ok = make_error(path.string() + ": fsync: " + errno_text(errno));
   ::close(fd);
   return ok;
@@ -206,21 +150,7 @@ fs::path normal_absolute(const fs::path& p) {
   return out;
 }
 
-std::string file_uri(const fs::path& absolute_path) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out = "file://";
-  for (const char c : absolute_path.string()) {
-    if (is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
-      out += c;
-    } else {
-      const auto u = static_cast<unsigned char>(c);
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 0x0f];
-    }
-  }
-  return out;
-}
+std::string file_uri(const fs::path& absolute_path) { return "file://" + percent_encode(absolute_path.string(), true); }
 
 Expected<fs::path> location_path(const std::string& location, const fs::path& root, const std::string& where) {
   const auto fail = [&](const std::string& what) { return make_error(where + ": " + what); };

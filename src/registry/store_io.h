@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "core/file_io.h"
 #include "registry/file_registry.h"
 
 namespace quant::registry::detail {
@@ -60,11 +61,10 @@ std::string scalar_or(const FlatYaml& yaml, const std::string& key, const std::s
 /// tags/ and aliases/). An absent `dir` gives an empty map.
 Expected<std::map<std::string, std::string>> read_key_files(const fs::path& dir);
 
-/// Writes `content` to a temporary name in `temp_dir` (same file system as
-/// `final_path`; the name starts with '.'), fsyncs it, renames it over
-/// `final_path` and fsyncs the directory: readers see the old file or the
-/// whole new one, never a part.
-Expected<void> write_file_atomic(const fs::path& final_path, const std::string& content, const fs::path& temp_dir);
+/// The durable writes are core's (core/file_io.h), named here as the
+/// registry's code has always called them.
+using quant::fsync_path;
+using quant::write_file_atomic;
 
 /// Appends `text` with one write(2) on an O_APPEND descriptor (so lines of
 /// concurrent writers do not interleave) and fsyncs; creates the file.
@@ -73,9 +73,6 @@ Expected<void> append_durably(const fs::path& path, const std::string& text);
 /// Copies regular file `from` to `to` through a temporary name beside `to`
 /// (fsynced, renamed): `to` is either absent or complete.
 Expected<void> copy_file_atomic(const fs::path& from, const fs::path& to);
-
-/// fsync of a file or directory.
-Expected<void> fsync_path(const fs::path& path, bool directory);
 
 /// create_directories with an error naming the directory.
 Expected<void> make_directories(const fs::path& dir);

@@ -1,8 +1,6 @@
 #include "serve/auth.h"
 
-#include <cstdlib>
-#include <fstream>
-
+#include "core/secret.h"
 #include "core/sha256.h"
 
 namespace quant::serve {
@@ -27,19 +25,9 @@ std::string_view trim(std::string_view s) {
 }  // namespace
 
 Expected<BearerAuth> BearerAuth::from_sources(const std::string& env_name, const std::string& file) {
-  if (!file.empty()) {
-    std::ifstream in(file);
-    if (!in) return make_error("token file '" + file + "' cannot be read");
-    std::string line;
-    std::getline(in, line);
-    const auto token = trim(line);
-    if (token.empty()) return make_error("token file '" + file + "' holds no token on its first line");
-    return BearerAuth(token);
-  }
-  if (!env_name.empty()) {
-    if (const char* v = std::getenv(env_name.c_str())) return BearerAuth(trim(v));
-  }
-  return BearerAuth();
+  auto token = read_secret(env_name, file);
+  if (!token) return tl::unexpected(token.error());
+  return *token ? BearerAuth(**token) : BearerAuth();
 }
 
 bool BearerAuth::allows(std::string_view authorization) const {
