@@ -42,7 +42,11 @@ Expected<std::unique_ptr<backup::ObjectStore>> open_store(const config::AppConfi
   o.bucket = dest->bucket;
   o.prefix = dest->prefix;
   o.endpoint = !args.endpoint.empty() ? args.endpoint : cfg.lake.backup.endpoint;
-  o.region = !args.region.empty() ? args.region : cfg.lake.backup.region;
+  // As the AWS tools: the flag, then AWS_REGION / AWS_DEFAULT_REGION, then the config.
+  o.region = !args.region.empty()                ? args.region
+             : !env("AWS_REGION").empty()         ? env("AWS_REGION")
+             : !env("AWS_DEFAULT_REGION").empty() ? env("AWS_DEFAULT_REGION")
+                                                  : cfg.lake.backup.region;
   o.credentials = {env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"), env("AWS_SESSION_TOKEN")};
   o.max_bytes_per_second = args.limit_rate;
   // Paging of ListObjectsV2 on a small store (the tests): not an everyday option.

@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
                     "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN");
     cmd->add_option("--endpoint", a.endpoint,
                     "S3-compatible endpoint URL, e.g. http://127.0.0.1:9000 (default: [lake.backup] endpoint, else AWS)");
-    cmd->add_option("--region", a.region, "S3 signing region (default: [lake.backup] region, us-east-1)");
+    cmd->add_option("--region", a.region, "S3 signing region (default: AWS_REGION, else AWS_DEFAULT_REGION, else [lake.backup] region, us-east-1)");
     cmd->add_flag("--json", a.json, "the summary as one JSON object on stdout");
   };
   LakeBackupArgs backup_args;

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/file_io.h"
 #include "core/sha256.h"
 
 namespace quant::backup {
@@ -57,15 +58,8 @@ void write_cache(const fs::path& file, const std::map<std::string, CacheEntry>& 
     if (e.ctime_ns > now_ns - kRacyWindowNs) continue;
     files[path] = {e.size, e.mtime_ns, e.ctime_ns, e.inode, e.sha256};
   }
-  const fs::path tmp = file.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) return;  // a read-only lake: no cache, every run hashes
-    out << nlohmann::json{{"version", 2}, {"files", files}}.dump();
-    if (!out) return;
-  }
-  std::error_code ec;
-  fs::rename(tmp, file, ec);
+  // A read-only lake: no cache, every run hashes.
+  (void)write_file_atomic(file, nlohmann::json{{"version", 2}, {"files", files}}.dump(), file.parent_path());
 }
 
 std::string utc_now(bool compact) {
@@ -109,9 +103,12 @@ Expected<std::vector<ManifestFile>> scan_lake(const std::string& root, bool use_
   };
   std::vector<Found> found;
   std::int64_t total = 0;
-  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
+  // Relative paths by text, not fs::relative (a realpath per file, and a
+  // symlinked file would be named by its target, maybe outside the lake).
+  const fs::path base = fs::path(root).lexically_normal();
+  for (auto it = fs::recursive_directory_iterator(base, ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec)) {
-    const fs::path rel = fs::relative(it->path(), root, ec);
+    const fs::path rel = it->path().lexically_relative(base);
     if (hidden(rel)) {
       if (it->is_directory(ec)) it.disable_recursion_pending();
       continue;
@@ -309,7 +306,10 @@ Expected<RestoreResult> run_restore(ObjectStore& store, const RestoreOptions& op
   r.bytes = m->bytes();
 
   std::error_code ec;
-  const fs::path target = fs::absolute(options.target, ec).lexically_normal();
+  fs::path target = fs::absolute(options.target, ec).lexically_normal();
+  // "/srv/lake/" normalises to itself, whose parent is the target: the staging
+  // directory would land inside it.
+  if (!target.has_filename()) target = target.parent_path();
   const bool fresh = empty_or_absent(target, ec);
   if (fs::exists(target, ec) && !fs::is_directory(target, ec)) {
     return make_error("restore: " + target.string() + " exists and is not a directory");
@@ -355,6 +355,7 @@ Expected<RestoreResult> run_restore(ObjectStore& store, const RestoreOptions& op
                         ": SHA-256 " + *hash + ", " + std::to_string(size) + " bytes; the manifest says " + sha +
                         ", " + std::to_string(f->size) + " bytes); nothing was written to " + target.string());
     }
+    if (auto synced = fsync_path(blob, false); !synced) return make_error("restore: " + synced.error().message);
     done += f->size;
     if (progress) progress("download", done, r.downloaded_bytes);
   }
@@ -370,22 +371,32 @@ Expected<RestoreResult> run_restore(ObjectStore& store, const RestoreOptions& op
       placed.emplace(f.sha256, to);
     } else {
       fs::copy_file(first->second, to, fs::copy_options::overwrite_existing, ec);
+      if (!ec) {
+        if (auto synced = fsync_path(to, false); !synced) return make_error("restore: " + synced.error().message);
+      }
     }
     if (ec) return make_error("restore: cannot write " + to.string() + ": " + ec.message());
   }
   fs::remove_all(blobs, ec);
-  // 3. Into place.
+  // 3. Into place; then every directory that gained a name is synced, so a
+  // restore reported done survives a power cut.
+  std::set<fs::path> dirs;
+  for (const auto& f : m->files) dirs.insert((target / f.path).parent_path());
   if (fresh) {
     if (fs::exists(target, ec)) fs::remove(target, ec);  // an empty directory
     fs::rename(tree, target, ec);
     if (ec) return make_error("restore: cannot move the restored lake to " + target.string() + ": " + ec.message());
-    return r;
+    dirs.insert(parent);
+  } else {
+    for (const auto& f : m->files) {
+      const fs::path to = target / f.path;
+      fs::create_directories(to.parent_path(), ec);
+      if (!ec) fs::rename(tree / f.path, to, ec);
+      if (ec) return make_error("restore: cannot move " + f.path + " into " + target.string() + ": " + ec.message());
+    }
   }
-  for (const auto& f : m->files) {
-    const fs::path to = target / f.path;
-    fs::create_directories(to.parent_path(), ec);
-    if (!ec) fs::rename(tree / f.path, to, ec);
-    if (ec) return make_error("restore: cannot move " + f.path + " into " + target.string() + ": " + ec.message());
+  for (const auto& dir : dirs) {
+    if (auto synced = fsync_path(dir, true); !synced) return make_error("restore: " + synced.error().message);
   }
   return r;
 }

@@ -1,7 +1,8 @@
 // The directory store: objects are plain files under the root, written to a
 // temporary name in the same directory and renamed, so a kill never leaves a
-// partial object under its key. Temporaries start with ".tmp-" and are not
-// listed (a later backup uploads those objects again).
+// partial object under its key, fsynced before and after the rename, so a
+// manifest never outlives its objects on a power cut. Temporaries start with
+// '.' and are not listed (a later backup uploads those objects again).
 
 #include <cerrno>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <random>
 
 #include "backup/object_store.h"
+#include "core/file_io.h"
 #include "core/sha256.h"
 
 namespace quant::backup {
@@ -33,6 +35,7 @@ Expected<void> copy_atomically(const fs::path& from, const fs::path& to, const s
   fs::create_directories(to.parent_path(), ec);
   if (ec) return make_error("cannot create " + to.parent_path().string() + ": " + ec.message());
   const fs::path tmp = to.parent_path() / tmp_name();
+  Sha256 sha;
   {
     std::ifstream in(from, std::ios::binary);
     if (!in) return make_error("cannot read " + from.string() + ": " + std::strerror(errno));
@@ -45,29 +48,36 @@ Expected<void> copy_atomically(const fs::path& from, const fs::path& to, const s
       const auto n = in.gcount();
       if (n <= 0) break;
       out.write(block.data(), n);
+      // The bytes copied are the bytes hashed: no second read of the copy.
+      if (!expected_sha256.empty()) sha.update(std::string_view(block.data(), static_cast<std::size_t>(n)));
       done += n;
       if (progress) progress(done);
     }
-    out.flush();
+    out.close();
     if (in.bad() || !out) {
       fs::remove(tmp, ec);
       return make_error("cannot copy " + from.string() + " to " + to.string() + ": write failed");
     }
   }
   if (!expected_sha256.empty()) {
-    auto got = sha256_file_hex(tmp.string());
-    if (!got || *got != expected_sha256) {
+    if (const std::string got = sha.hex_digest(); got != expected_sha256) {
       fs::remove(tmp, ec);
-      return make_error(from.string() + " changed while it was copied (SHA-256 " + (got ? *got : got.error().message) +
-                        ", expected " + expected_sha256 + "): run the backup again");
+      return make_error(from.string() + " changed while it was copied (SHA-256 " + got + ", expected " +
+                        expected_sha256 + "): run the backup again");
     }
+  }
+  // On disk before it has its name, and the name on disk before we return
+  // (a manifest naming it comes next).
+  if (auto synced = fsync_path(tmp, false); !synced) {
+    fs::remove(tmp, ec);
+    return synced;
   }
   fs::rename(tmp, to, ec);
   if (ec) {
     fs::remove(tmp, ec);
     return make_error("cannot rename into " + to.string() + ": " + ec.message());
   }
-  return {};
+  return fsync_path(to.parent_path(), true);
 }
 
 class DirStore final : public ObjectStore {
@@ -85,7 +95,7 @@ class DirStore final : public ObjectStore {
     for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
          it.increment(ec)) {
       if (!it->is_regular_file(ec)) continue;
-      if (it->path().filename().string().rfind(".tmp-", 0) == 0) continue;
+      if (it->path().filename().string().rfind('.', 0) == 0) continue;  // a temporary
       const std::string key = fs::relative(it->path(), root_, ec).generic_string();
       if (key.rfind(prefix, 0) != 0) continue;
       out.push_back({key, static_cast<std::int64_t>(it->file_size(ec))});
@@ -105,19 +115,7 @@ class DirStore final : public ObjectStore {
     std::error_code ec;
     fs::create_directories(to.parent_path(), ec);
     if (ec) return make_error("cannot create " + to.parent_path().string() + ": " + ec.message());
-    const fs::path tmp = to.parent_path() / tmp_name();
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-      out.flush();
-      if (!out) {
-        fs::remove(tmp, ec);
-        return make_error("cannot write " + tmp.string());
-      }
-    }
-    fs::rename(tmp, to, ec);
-    if (ec) return make_error("cannot rename into " + to.string() + ": " + ec.message());
-    return {};
+    return write_file_atomic(to, bytes, to.parent_path());
   }
 
   Expected<void> get_file(const std::string& key, const std::string& path, const ByteProgress& progress) override {

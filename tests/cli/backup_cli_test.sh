@@ -61,7 +61,10 @@ fi
 echo "== S3 destination (s3rver on loopback)"
 export S3_TEST_ACCESS_KEY=AKIAQUANTTEST S3_TEST_SECRET_KEY='quant/test+Secret=1'
 export AWS_ACCESS_KEY_ID=$S3_TEST_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_TEST_SECRET_KEY
-unset AWS_SESSION_TOKEN
+# The bucket lives in sa-east-1: every request must be signed for it, and the
+# commands below learn it from AWS_REGION (as the backup unit's env file gives it).
+export S3_TEST_REGION=sa-east-1 AWS_REGION=sa-east-1
+unset AWS_SESSION_TOKEN AWS_DEFAULT_REGION
 mkdir -p "$WORK/s3"
 # --openssl-legacy-provider: s3rver makes ListObjectsV2 continuation tokens with
 # DES, which Node 20's OpenSSL 3 only offers through the legacy provider.
@@ -117,7 +120,8 @@ expect_contains "$out" "uploaded 1 files" "only the changed partition is uploade
 expect_contains "$out" "1 hashed, $((NFILES - 1)) from the cache" "only the changed partition is hashed"
 expect_contains "$out" "skipped $((NFILES - 1)) unchanged" "the others are skipped"
 expect_eq "$(manifests)" 2 "a second manifest"
-out=$(q --lake "$LAKE" lake restore --from "$DEST" --endpoint "$EP" --to "$WORK/r2" 2>&1)
+out=$(q --lake "$LAKE" lake restore --from "$DEST" --endpoint "$EP" --to "$WORK/r2/" 2>&1); st=$?
+expect_status $st 0 "restore into a new directory written with a trailing slash"
 same_tree "$LAKE" "$WORK/r2" "the latest backup restores the changed lake"
 out=$(q --lake "$LAKE" lake restore --from "$DEST" --endpoint "$EP" --to "$WORK/r_old" --manifest "$FIRST" 2>&1); st=$?
 expect_status $st 0 "restore of the older backup by --manifest"
@@ -193,6 +197,16 @@ expect_contains "$out" "uploaded 0 files" "the odd prefix lists back what it hol
 out=$(q lake restore --from "$ODEST" --endpoint "$EP" --to "$WORK/ro" 2>&1); st=$?
 expect_status $st 0 "restore from the odd prefix"
 same_tree "$LAKE" "$WORK/ro" "the odd prefix round trip is byte-identical"
+
+echo "== region"
+out=$(AWS_REGION='' q lake backups --from "$DEST" --endpoint "$EP" 2>&1); st=$?
+expect_status $st 1 "signed for the config's region (us-east-1), the sa-east-1 bucket refuses"
+expect_contains "$out" "AuthorizationHeaderMalformed" "the wrong region is named"
+expect_contains "$out" "check the region" "the hint says what to check"
+out=$(AWS_REGION='' AWS_DEFAULT_REGION=sa-east-1 q lake backups --from "$DEST" --endpoint "$EP" 2>&1); st=$?
+expect_status $st 0 "AWS_DEFAULT_REGION is read when AWS_REGION is not set"
+out=$(AWS_REGION=us-east-1 q lake backups --from "$DEST" --endpoint "$EP" --region sa-east-1 2>&1); st=$?
+expect_status $st 0 "--region wins over AWS_REGION"
 
 echo "== bad credentials"
 out=$(AWS_SECRET_ACCESS_KEY='wrong-secret' q lake backups --from "$DEST" --endpoint "$EP" 2>&1); st=$?

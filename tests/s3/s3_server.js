@@ -9,7 +9,9 @@
 // and answers SignatureDoesNotMatch (403) like AWS when it differs.
 //
 // usage: node s3_server.js MODULES_DIR DATA_DIR PORT BUCKET
-// env: S3_TEST_ACCESS_KEY, S3_TEST_SECRET_KEY. Prints "ready PORT" once listening.
+// env: S3_TEST_ACCESS_KEY, S3_TEST_SECRET_KEY; S3_TEST_REGION (optional: the
+// bucket's region, which a request must be signed for, as AWS checks).
+// Prints "ready PORT" once listening.
 'use strict';
 const crypto = require('crypto');
 const path = require('path');
@@ -20,6 +22,7 @@ const { DUMMY_ACCOUNT } = require(path.join(modules, 's3rver/lib/models/account'
 
 const accessKey = process.env.S3_TEST_ACCESS_KEY;
 const secretKey = process.env.S3_TEST_SECRET_KEY;
+const bucketRegion = process.env.S3_TEST_REGION || '';
 DUMMY_ACCOUNT.createKeyPair(accessKey, secretKey);
 
 const hmac = (key, text) => crypto.createHmac('sha256', key).update(text, 'utf8').digest();
@@ -35,6 +38,11 @@ async function verifySignature(ctx, next) {
   const [, key, date, region, signedHeaders, signature] = m;
   if (key !== accessKey) {
     throw new S3Error('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', { AWSAccessKeyId: key });
+  }
+  if (bucketRegion && region !== bucketRegion) {
+    throw new S3Error('AuthorizationHeaderMalformed',
+      `The authorization header is malformed; the region '${region}' is wrong; expecting '${bucketRegion}'`,
+      { Region: bucketRegion });
   }
   const query = (ctx.querystring ? ctx.querystring.split('&') : [])
     .map((kv) => {
