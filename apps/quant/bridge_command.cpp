@@ -33,7 +33,15 @@ int run_bridge(const GlobalOptions& global, const BridgeArgs& args) {
   auto metrics = start_metrics(global, "bridge", args.metrics);
   if (!metrics) return fail("bridge: " + metrics.error().message);
   config.metrics = metrics->registry.get();
-  watch_stream_groups(*metrics->registry, config.redis, {std::string(stream::kOrders)});
+  // exec:orders and every engine's own order stream, as registered at the scrape.
+  watch_stream_groups(*metrics->registry, config.redis, [](const stream::Endpoint& hub) {
+    std::vector<std::string> streams{std::string(stream::kOrders)};
+    if (auto more = stream::order_streams(hub)) {
+      for (auto& s : *more)
+        if (s != stream::kOrders) streams.push_back(std::move(s));
+    }
+    return streams;
+  });
 
   // Signals are taken synchronously by this thread (sigwait below); the
   // service's thread, started after, inherits the mask.

@@ -91,7 +91,10 @@ int run_live_command(const GlobalOptions& global, const LiveArgs& args) {
   }
   if (symbols.empty()) return fail("live: --symbols is empty");
   std::vector<std::pair<std::string, double>> metered;
-  std::vector<std::string> streams{std::string(stream::kFills), std::string(stream::kOrders)};
+  // The order stream this engine writes (the bridge's group on it), when
+  // orders go over the bridge; a FIX venue takes them directly.
+  std::vector<std::string> streams{std::string(stream::kFills)};
+  if (args.venue != "fix") streams.push_back(args.orders);
   for (const auto& s : symbols) {
     metered.emplace_back(s.spec.symbol, s.spec.tick_size);
     streams.push_back(stream::tick_key(s.spec.symbol));

@@ -31,13 +31,18 @@ Expected<CommandMetrics> start_metrics(const GlobalOptions& global, const std::s
 }
 
 void watch_stream_groups(monitor::Registry& registry, stream::Endpoint redis, std::vector<std::string> streams) {
+  watch_stream_groups(registry, std::move(redis), [streams = std::move(streams)](const stream::Endpoint&) { return streams; });
+}
+
+void watch_stream_groups(monitor::Registry& registry, stream::Endpoint redis,
+                         std::function<std::vector<std::string>(const stream::Endpoint&)> streams) {
   redis.connect_timeout = std::chrono::milliseconds(500);
   redis.reply_timeout = std::chrono::milliseconds(1000);
   redis.reconnect.give_up_after = std::chrono::milliseconds(1000);
   monitor::Counter errors =
       registry.counter("quant_stream_info_errors_total", "XINFO GROUPS calls that failed at a scrape");
   registry.on_collect([&registry, redis, streams = std::move(streams), errors] {
-    auto groups = stream::group_info(redis, streams);
+    auto groups = stream::group_info(redis, streams(redis));
     if (!groups) {
       errors.inc();
       return;

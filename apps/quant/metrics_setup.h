@@ -3,6 +3,7 @@
 // (process health and quant_build_info always in it), served on
 // `--metrics HOST:PORT` or the [monitor] key of the command; docs/monitoring.md.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,5 +40,9 @@ Expected<CommandMetrics> start_metrics(const GlobalOptions& global, const std::s
 /// (a short-lived connection that gives up after 1 s: a scrape must not hang
 /// on a dead Redis; quant_stream_info_errors_total counts failures).
 void watch_stream_groups(monitor::Registry& registry, stream::Endpoint redis, std::vector<std::string> streams);
+/// The same, the streams found at each scrape by `streams` (given the
+/// scrape's short-lived endpoint): e.g. the order streams engines registered.
+void watch_stream_groups(monitor::Registry& registry, stream::Endpoint redis,
+                         std::function<std::vector<std::string>(const stream::Endpoint&)> streams);
 
 }  // namespace quant::app

@@ -649,8 +649,10 @@ std::optional<std::string> LineReader::next() {
 Expected<void> SeqTracker::check(std::int64_t seq) {
   if (seq == last_ + 1) {
     last_ = seq;
+    fault_ = SeqFault::None;
     return {};
   }
+  fault_ = seq <= last_ ? SeqFault::Repeat : SeqFault::Gap;
   if (seq <= last_)
     return make_error("seq " + std::to_string(seq) + " repeats or goes back (last was " + std::to_string(last_) +
                       ", expected " + std::to_string(last_ + 1) + ")");

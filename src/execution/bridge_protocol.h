@@ -208,14 +208,22 @@ class LineReader {
 
 /// Checks `seq` per direction: the first is 1 after a (re)connect, each next is
 /// the previous + 1. A gap or a repeat is an error naming both numbers.
+/// What the last check() refused, for counting without reading its message.
+enum class SeqFault : std::uint8_t { None, Gap, Repeat };
+
 class SeqTracker {
  public:
   Expected<void> check(std::int64_t seq);
-  void reset() { last_ = 0; }
+  void reset() {
+    last_ = 0;
+    fault_ = SeqFault::None;
+  }
   std::int64_t last() const { return last_; }
+  SeqFault fault() const { return fault_; }
 
  private:
   std::int64_t last_ = 0;
+  SeqFault fault_ = SeqFault::None;
 };
 
 }  // namespace quant::execution::bridge

@@ -12,6 +12,7 @@
 #include <thread>
 #include <unordered_set>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <poll.h>
@@ -76,34 +77,28 @@ struct BridgeMeters {
     last_received = r->gauge("quant_bridge_last_received_timestamp_seconds",
                              "Wall time of the terminal's last message, heartbeats included (Unix s)");
   }
-  void message(const char* direction, std::string_view type) {
+  /// One counter per direction and message type, made on first use: a
+  /// message costs an index, not a lookup by name.
+  void message(bool inbound, const Body& body) {
     if (registry == nullptr) return;
-    auto& m = direction[0] == 'i' ? in : out;
-    auto it = m.find(type);
-    if (it == m.end()) {
-      it = m.emplace(std::string(type), registry->counter("quant_bridge_messages_total",
-                                                          "Bridge protocol messages by direction and type",
-                                                          {{"direction", direction}, {"type", std::string(type)}}))
-               .first;
+    auto& counter = (inbound ? in : out)[body.index()];
+    if (!counter) {
+      counter = registry->counter("quant_bridge_messages_total", "Bridge protocol messages by direction and type",
+                                  {{"direction", inbound ? "in" : "out"}, {"type", std::string(type_name(body))}});
     }
-    it->second.inc();
+    counter->inc();
   }
-  void received() {
-    last_received.set(static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                              std::chrono::system_clock::now().time_since_epoch())
-                                              .count()) /
-                      1000.0);
-  }
-  void drop(const std::string& why) {
+  void received(std::int64_t wall_ns) { last_received.set(static_cast<double>(wall_ns) / 1e9); }
+  void drop(SeqFault fault) {
     connected.set(0);
     dropped.inc();
-    if (why.find("seq gap") != std::string::npos) gaps.inc();
-    if (why.find("repeats or goes back") != std::string::npos) repeats.inc();
+    if (fault == SeqFault::Gap) gaps.inc();
+    if (fault == SeqFault::Repeat) repeats.inc();
   }
   monitor::Registry* registry;
   monitor::Gauge connected, last_received;
   monitor::Counter connections, dropped, gaps, repeats, duplicates, halted;
-  std::map<std::string, monitor::Counter, std::less<>> in, out;
+  std::array<std::optional<monitor::Counter>, std::variant_size_v<Body>> in, out;
 };
 
 struct BridgeService::Impl {
@@ -347,13 +342,13 @@ struct BridgeService::Impl {
   void drop_terminal(const std::string& why) {
     if (!terminal) return;
     say("dropping the terminal " + terminal->peer() + ": " + why + " (it reconnects and resumes)");
-    meters.drop(why);  // before the socket closes: whoever sees it closed sees the metrics too
+    meters.drop(terminal->seq_fault());  // before the socket closes: whoever sees it closed sees the metrics too
     terminal.reset();
     ++counters.dropped_terminals;
   }
 
   bool send(Body body) {
-    meters.message("out", type_name(body));
+    meters.message(false, body);
     auto sent = terminal->send(std::move(body));
     if (!sent) {
       drop_terminal(sent.error().message);
@@ -379,8 +374,8 @@ struct BridgeService::Impl {
       if (!stop) say("terminal " + socket.peer() + " sent no hello within the timeout; closed");
       return {};
     }
-    meters.received();
-    meters.message("in", type_name(first->body));
+    meters.received(now_ns());
+    meters.message(true, first->body);
     const auto* hello = std::get_if<Hello>(&first->body);
     if (hello == nullptr || hello->role != "terminal") {
       say("terminal " + socket.peer() + ": the first message must be a hello with role terminal, got " +
@@ -496,9 +491,10 @@ struct BridgeService::Impl {
         break;
       }
       last_received = Clock::now();
-      meters.received();
-      meters.message("in", type_name((*m)->body));
-      auto fresh = on_inbound(**m, terminal->last_line(), now_ns());
+      const std::int64_t received_ns = now_ns();
+      meters.received(received_ns);
+      meters.message(true, (*m)->body);
+      auto fresh = on_inbound(**m, terminal->last_line(), received_ns);
       if (!fresh) return tl::unexpected(fresh.error());
       if (!*fresh) {
         ++counters.duplicates;

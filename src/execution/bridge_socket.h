@@ -54,6 +54,8 @@ class BridgeSocket {
   /// The last seq sent and received on this connection.
   std::int64_t sent_seq() const { return sent_seq_; }
   std::int64_t received_seq() const { return received_.last(); }
+  /// Whether the last receive() failed on a seq gap or repeat.
+  SeqFault seq_fault() const { return received_.fault(); }
 
   int fd() const { return fd_; }
   bool is_open() const { return fd_ >= 0; }
