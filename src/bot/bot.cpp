@@ -36,6 +36,11 @@ std::string percent(double fraction) {
   return text;
 }
 
+/// " (breaker at -3.00%)", or " (no breaker)" when live runs without one.
+std::string breaker_text(double breaker_drawdown) {
+  return breaker_drawdown < 0 ? " (breaker at " + percent(breaker_drawdown) + ")" : std::string(" (no breaker)");
+}
+
 std::string age_text(std::int64_t ms) {
   const std::int64_t s = std::max<std::int64_t>(0, ms / 1000);
   if (s < 120) return std::to_string(s) + " s";
@@ -195,7 +200,6 @@ std::string Bot::command_status() {
     out += "Trading: running (no halt)\n";
   }
   const std::int64_t now = to_ms(clock_());
-  const double limit = -config_.daily_loss_pct;
   std::vector<std::string> symbols;
   for (const auto& spec : config_.instruments) symbols.push_back(spec.symbol);
   for (const auto& [symbol, m] : latest_) {
@@ -210,7 +214,7 @@ std::string Bot::command_status() {
     } else {
       const auto& m = it->second;
       out += "position " + std::to_string(m.position) + ", equity " + money(m.equity) + ", drawdown " +
-             percent(m.drawdown) + " (breaker at " + percent(limit) + ")" + (m.halted ? ", halted" : "") +
+             percent(m.drawdown) + breaker_text(m.breaker_drawdown) + (m.halted ? ", halted" : "") +
              ", as of " + time_text(m.ts_ms);
     }
     auto last = last_data_ms(symbol);
@@ -262,14 +266,6 @@ std::string Bot::command_positions() {
 }
 
 std::string Bot::command_halt(std::int64_t chat, const std::string& reason) {
-  // Already halted (by the breaker, say): keep its reason and time, which a
-  // second HSET would overwrite.
-  auto current = stream::read_halt(redis_);
-  if (!current) return "Halt NOT set: " + current.error().message;
-  if (*current) {
-    return "Already halted: " + (*current)->reason + " (by " + (*current)->by + ", since " + (*current)->time +
-           "). Nothing changed.";
-  }
   stream::Halt h;
   h.reason = reason.empty() ? "halted from Telegram" : reason;
   h.time = format_utc(std::chrono::time_point_cast<Duration>(std::chrono::floor<std::chrono::seconds>(clock_())));
@@ -277,7 +273,14 @@ std::string Bot::command_halt(std::int64_t chat, const std::string& reason) {
   if (auto ok = read_metrics(); ok) {
     for (const auto& [symbol, m] : latest_) h.equity = std::max(h.equity, m.equity);
   }
-  if (auto done = stream::set_halt(redis_, h); !done) return "Halt NOT set: " + done.error().message;
+  // Already halted (by the breaker, say, even a moment ago): its reason and
+  // time stay, in one step with the check.
+  auto existing = stream::set_halt_if_absent(redis_, h);
+  if (!existing) return "Halt NOT set: " + existing.error().message;
+  if (*existing) {
+    return "Already halted: " + (*existing)->reason + " (by " + (*existing)->by + ", since " + (*existing)->time +
+           "). Nothing changed.";
+  }
   return "Halt set: " + h.reason + "\nNew entries are refused until /resume.";
 }
 
@@ -432,14 +435,15 @@ Expected<void> Bot::read_metrics() {
       }
       auto& latest = latest_[m->symbol];
       if (m->ts_ms >= latest.ts_ms) latest = *m;
-      const double threshold = -config_.breaker_near_fraction * config_.daily_loss_pct;
-      if (m->drawdown <= threshold && !m->halted) {
+      // The limit live's risk engine enforces, as live published it.
+      const double threshold = config_.breaker_near_fraction * m->breaker_drawdown;
+      if (m->breaker_drawdown < 0 && m->drawdown <= threshold && !m->halted) {
         const std::int64_t day = trading_day(m->symbol, m->ts_ms);
         const std::int64_t today = trading_day(m->symbol, to_ms(clock_()));
         auto seen = state_.breaker_near_day.find(m->symbol);
         if (day >= today && (seen == state_.breaker_near_day.end() || seen->second < day)) {
           const std::string text = "BREAKER NEAR: " + m->symbol + " drawdown " + percent(m->drawdown) +
-                                   " (breaker at " + percent(-config_.daily_loss_pct) + "), equity " +
+                                   breaker_text(m->breaker_drawdown) + ", equity " +
                                    money(m->equity) + " vs day start " + money(m->day_start_equity) + ", position " +
                                    std::to_string(m->position) + ", at " + time_text(m->ts_ms);
           // Not delivered: the cursor stays before this entry, the next round tries again.
@@ -497,13 +501,7 @@ Expected<std::optional<std::int64_t>> Bot::last_data_ms(const std::string& symbo
     if (!*last) continue;
     // When it arrived (the bridge's recv_ns), else the entry id's time.
     std::int64_t ms = static_cast<std::int64_t>((*last)->id.ms);
-    const std::string_view recv = (*last)->field("recv_ns");
-    if (!recv.empty()) {
-      try {
-        ms = std::stoll(std::string(recv)) / 1'000'000;
-      } catch (const std::exception&) {
-      }
-    }
+    if (const auto recv_ns = (*last)->integer("recv_ns")) ms = *recv_ns / 1'000'000;
     out = std::max(out.value_or(ms), ms);
   }
   return out;
@@ -553,21 +551,27 @@ Expected<void> Bot::check_summary() {
   // never sent (the bot was down at summary time: caught up, not lost).
   const std::int64_t day = minute_of_day >= config_.summary_time.count() ? today : today - 1;
   if (state_.summary_day >= day) return {};
-  // The local date [day, day + 1) in UTC ms, with the zone's offset at its noon.
-  const std::int64_t noon_guess = day * kDayMs + kDayMs / 2;
-  const std::int64_t offset_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(zone_.offset(from_ms(noon_guess))).count();
-  const std::int64_t from = day * kDayMs - offset_ms;
-  const std::int64_t to = from + kDayMs;
+  // The local date [day, day + 1) in UTC ms: each midnight through the zone,
+  // so a day with a clock change is 23 or 25 hours long.
+  const auto midnight_utc = [&](std::int64_t d) {
+    const LocalTime local(std::chrono::duration_cast<Duration>(std::chrono::milliseconds(d * kDayMs)));
+    auto utc = zone_.to_utc(local);  // Earliest: a skipped midnight moves forward
+    return utc ? to_ms(*utc) : d * kDayMs;
+  };
+  const std::int64_t from = midnight_utc(day);
+  const std::int64_t to = midnight_utc(day + 1);
+  const std::int64_t offset_ms = day * kDayMs - from;  // the offset at the day's start, for the chart's axis
   auto entries = stream::read_range(redis_, stream::kMetrics, std::to_string(std::max<std::int64_t>(0, from - kDayMs)) + "-0", "+");
   if (!entries) return tl::unexpected(entries.error());
   std::vector<EquityPoint> points;
   std::map<std::string, stream::Metrics> last_of;
-  double day_start = 0;
+  double day_start = 0, worst = 0, breaker = 0;
   for (const auto& e : *entries) {
     auto m = stream::parse_metrics(e.fields);
     if (!m || m->ts_ms < from || m->ts_ms >= to) continue;
     points.push_back({m->ts_ms, m->equity});
+    worst = std::min(worst, m->drawdown);  // the risk engine's figure
+    breaker = std::min(breaker, m->breaker_drawdown);
     if (day_start == 0 && m->day_start_equity > 0) day_start = m->day_start_equity;
     auto& l = last_of[m->symbol];
     if (m->ts_ms >= l.ts_ms) l = *m;
@@ -582,11 +586,7 @@ Expected<void> Bot::check_summary() {
   const double close = points.back().equity;
   std::string caption = "Daily summary " + date + "\nEquity " + money(close);
   if (day_start > 0) caption += ", day start " + money(day_start) + ", day " + money(close - day_start) + " (" + percent(close / day_start - 1) + ")";
-  double worst = 0;
-  for (const auto& p : points) {
-    if (day_start > 0) worst = std::min(worst, p.equity / day_start - 1);
-  }
-  caption += "\nWorst drawdown " + percent(worst) + " (breaker at " + percent(-config_.daily_loss_pct) + ")";
+  caption += "\nWorst drawdown " + percent(worst) + breaker_text(breaker);
   for (const auto& [symbol, m] : last_of) {
     caption += "\n" + symbol + ": realised " + money(m.realized_pnl) + ", open " + money(m.open_pnl) + ", position " +
                std::to_string(m.position) + (m.halted ? ", halted" : "");
@@ -594,7 +594,7 @@ Expected<void> Bot::check_summary() {
   ChartOptions chart;
   chart.title = "Equity " + date + " (" + config_.time_zone + ")";
   chart.day_start_equity = day_start;
-  chart.breaker_equity = day_start > 0 ? day_start * (1 - config_.daily_loss_pct) : 0;
+  chart.breaker_equity = day_start > 0 && breaker < 0 ? day_start * (1 + breaker) : 0;
   chart.utc_offset_s = offset_ms / 1000;
   auto png = equity_chart_png(points, chart);
   bool any = false;

@@ -49,8 +49,9 @@ struct BotConfig {
   /// The instruments watched (feed staleness, /status rows); their sessions
   /// come from core's calendars (SessionLocator).
   std::vector<InstrumentSpec> instruments;
-  double daily_loss_pct = 0.03;        ///< the breaker ([risk] daily_loss_pct)
-  double breaker_near_fraction = 0.7;  ///< alert once drawdown ≤ −fraction × daily_loss_pct
+  /// Alert once drawdown ≤ fraction × the breaker's drawdown that quant live
+  /// publishes on mon:metrics (its risk engine's −daily_loss_pct).
+  double breaker_near_fraction = 0.7;
   int stale_seconds = 120;             ///< no tick nor bar this long in an open session: stale
   std::chrono::minutes summary_time{18 * 60 + 45};  ///< local time of the daily summary
   std::string time_zone = "America/Sao_Paulo";      ///< of summary_time and the summary's day

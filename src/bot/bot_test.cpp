@@ -212,6 +212,7 @@ class BotTest : public quant::testing::RedisTest {
     m.realized_pnl = equity - day_start;
     m.day_start_equity = day_start;
     m.drawdown = std::min(0.0, equity / day_start - 1);
+    m.breaker_drawdown = -0.03;
     auto producer = stream::Producer::connect(redis.endpoint());
     ASSERT_TRUE(producer);
     producer->add(stream::kMetrics, stream::metrics_fields(m));
@@ -688,7 +689,7 @@ class PrometheusServer {
   bool reload() {
     http::Request r;
     r.url = url() + "/-/reload";
-    r.post_empty = true;
+    r.method = "POST";
     auto answer = client_->perform(r);
     return answer && answer->status == 200;
   }

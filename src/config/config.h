@@ -209,7 +209,7 @@ struct TelegramSettings {
   std::string token_env = "QUANT_TELEGRAM_TOKEN";  ///< environment variable holding the token
   std::string token_file;                          ///< or a file holding it (`quant bot --token-file` overrides)
   std::vector<std::string> symbols;  ///< instruments watched (feed staleness, /status rows)
-  double breaker_near_fraction = 0.7;  ///< alert when drawdown ≤ −this × [risk] daily_loss_pct
+  double breaker_near_fraction = 0.7;  ///< alert when drawdown ≤ this × live's breaker (−daily_loss_pct)
   int stale_seconds = 120;             ///< no market data this long in an open session: stale
   std::chrono::minutes summary_time{18 * 60 + 45};  ///< "HH:MM", local to time_zone
   std::string time_zone = "America/Sao_Paulo";

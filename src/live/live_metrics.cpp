@@ -134,11 +134,8 @@ void LiveMetrics::input(const stream::Entry& entry, const bridge::Message& messa
   }
   s->last_tick.set(static_cast<double>(now_ns) / 1e9);
   if (message.t_ms > 0) s->feed_latency.observe(seconds(now_ns - message.t_ms * 1'000'000));
-  const std::string_view recv = entry.field("recv_ns");
-  if (!recv.empty()) {
-    std::int64_t recv_ns = 0;
-    for (char c : recv) recv_ns = c >= '0' && c <= '9' ? recv_ns * 10 + (c - '0') : recv_ns;
-    if (recv_ns > 0) s->hub_latency.observe(seconds(now_ns - recv_ns));
+  if (const auto recv_ns = entry.integer("recv_ns"); recv_ns && *recv_ns > 0) {
+    s->hub_latency.observe(seconds(now_ns - *recv_ns));
   }
 }
 
@@ -191,6 +188,9 @@ void LiveMetrics::report(const bridge::Body& body) {
     if (a->ord_status == bridge::OrdStatus::Canceled || a->ord_status == bridge::OrdStatus::Rejected ||
         a->ord_status == bridge::OrdStatus::Expired) {
       references_.erase(a->cl_ord_id);
+    } else if (a->exec_type == bridge::ExecType::Replaced && a->stop_price > 0) {
+      // A trailed stop fills against where it stands now, not where it started.
+      if (auto it = references_.find(a->cl_ord_id); it != references_.end()) it->second.price = a->stop_price;
     }
   } else if (const auto* f = std::get_if<bridge::FillMsg>(&body)) {
     Symbol* s = find(f->symbol);

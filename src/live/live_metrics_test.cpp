@@ -32,6 +32,38 @@ stream::Entry entry(std::int64_t recv_ns) {
   return stream::Entry{"md:tick:WIN", {1, 1}, {{"recv_ns", std::to_string(recv_ns)}}};
 }
 
+// A trailed stop: its slippage is against the price the venue confirmed by
+// the last replace, not the one it was placed at.
+TEST(LiveMetricsTest, AReplacedStopsSlippageIsAgainstItsNewPrice) {
+  monitor::Registry registry("live", "t");
+  LiveMetrics m(registry, {{"WIN", 5.0}});
+  bridge::OrderNew stop;
+  stop.cl_ord_id = "M-2";
+  stop.symbol = "WIN";
+  stop.side = Side::Sell;
+  stop.type = OrderType::Stop;
+  stop.stop_price = 119000;
+  stop.qty = 1;
+  m.order_queued(stop);
+  bridge::OrderAck replaced;  // trailed up 1000 points (200 ticks)
+  replaced.cl_ord_id = "M-2";
+  replaced.symbol = "WIN";
+  replaced.exec_type = bridge::ExecType::Replaced;
+  replaced.ord_status = bridge::OrdStatus::Replaced;
+  replaced.stop_price = 120000;
+  m.report(replaced);
+  bridge::FillMsg fill;
+  fill.cl_ord_id = "M-2";
+  fill.symbol = "WIN";
+  fill.side = Side::Sell;
+  fill.qty = 1;
+  fill.price = 119995;  // 1 tick below the trailed stop
+  m.report(fill);
+  const std::string text = registry.render();
+  EXPECT_EQ(value_of(text, "quant_live_slippage_ticks_count{symbol=\"WIN\"}"), 1);
+  EXPECT_EQ(value_of(text, "quant_live_slippage_ticks_sum{symbol=\"WIN\"}"), 1);
+}
+
 TEST(LiveMetricsTest, SlippageIsInTicksAgainstTheArrivalPriceSignedWorseIsPositive) {
   monitor::Registry registry("live", "t");
   LiveMetrics m(registry, {{"WIN", 5.0}});

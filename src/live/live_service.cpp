@@ -174,6 +174,7 @@ class Service {
     log("live: trading " + std::to_string(engine_.symbols().size()) + " symbol(s); journal " + journal_->path());
 
     if (config_.metrics != nullptr) config_.metrics->state(engine_);  // counters start here, after recovery
+    metered_ = {stats_.entries, stats_.route_reports, engine_.halted()};
     auto last_sync = Clock::now();
     auto last_halt_poll = Clock::time_point{};
     while (!(config_.should_stop && config_.should_stop())) {
@@ -209,7 +210,14 @@ class Service {
       } else if (!publish_.empty()) {
         if (auto r = publish_markers(); !r) return tl::unexpected(r.error());
       }
-      if (config_.metrics != nullptr) config_.metrics->state(engine_);
+      // The book's figures move only with an input, a report or the halt:
+      // the gauges follow then, not on every empty read.
+      if (config_.metrics != nullptr && (stats_.entries != metered_.entries ||
+                                         stats_.route_reports != metered_.route_reports ||
+                                         engine_.halted() != metered_.halted)) {
+        config_.metrics->state(engine_);
+        metered_ = {stats_.entries, stats_.route_reports, engine_.halted()};
+      }
     }
     if (auto r = commit(); !r) return tl::unexpected(r.error());
     if (config_.route != nullptr) config_.route->stop();
@@ -487,6 +495,7 @@ class Service {
     m.drawdown = book->drawdown;  // the risk engine's figure, the one the breaker compares (and Prometheus shows)
     m.halted = engine_.halted();
     m.sent_ns = wall_ns();
+    m.breaker_drawdown = book->breaker_drawdown;
     producer_->add(stream::kMetrics, stream::metrics_fields(m));
   }
 
@@ -697,6 +706,12 @@ class Service {
   std::uint64_t next_n_ = 1;
   OrderLedger ledger_;
   ServiceStats stats_;
+  /// What the metrics' gauges were last set after.
+  struct Metered {
+    std::int64_t entries = -1;
+    std::int64_t route_reports = -1;
+    bool halted = false;
+  } metered_;
   bool flag_seen_ = false;
   std::optional<std::string> flag_reason_;  ///< risk:halt's reason while the flag is set (last poll)
   std::string halt_reason_;

@@ -195,7 +195,9 @@ class Logger {
     const std::uint64_t logged_ms = static_cast<std::uint64_t>(wall_ns() / 1'000'000);
     Conversion c = convert(entry, logged_ms);
     const std::size_t index = entries_.size();
-    if (index == 0) meters_.oldest->store(c.produced_ns > 0 ? c.produced_ns : wall_ns());
+    // When it was read, not produced: a catch-up of old entries is the
+    // stream's lag, not a slow insert.
+    if (index == 0) meters_.oldest->store(wall_ns());
     switch (c.kind) {
       case Conversion::Kind::Skipped: ++skipped_; break;
       case Conversion::Kind::Rejected:

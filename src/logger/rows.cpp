@@ -67,13 +67,6 @@ class RowWriter {
   bool first_ = true;
 };
 
-std::int64_t integer_field(const stream::Entry& e, std::string_view name) {
-  const std::string_view v = e.field(name);
-  std::int64_t out = 0;
-  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  return ec == std::errc() && end == v.data() + v.size() ? out : 0;
-}
-
 Conversion rejected(const stream::Entry& e, std::string reason, std::uint64_t logged_ms) {
   Conversion c;
   c.kind = Conversion::Kind::Rejected;
@@ -100,7 +93,7 @@ Conversion tick_row(const stream::Entry& e, std::uint64_t logged_ms) {
   if (!std::isfinite(t->tick.volume)) return rejected(e, "volume is not a finite number", logged_ms);
   Conversion c;
   c.table = Table::Ticks;
-  c.produced_ns = integer_field(e, "recv_ns");
+  c.produced_ns = e.integer("recv_ns").value_or(0);
   RowWriter w(c.row);
   w.text("symbol", t->symbol)
       .integer("ts_ms", std::chrono::duration_cast<std::chrono::milliseconds>(t->tick.ts.time_since_epoch()).count())
@@ -129,7 +122,7 @@ Conversion fill_row(const stream::Entry& e, std::uint64_t logged_ms) {
   if (!std::isfinite(f->price) || !std::isfinite(f->fee)) return rejected(e, "price or fee is not finite", logged_ms);
   Conversion c;
   c.table = Table::Trades;
-  c.produced_ns = integer_field(e, "recv_ns");
+  c.produced_ns = e.integer("recv_ns").value_or(0);
   RowWriter w(c.row);
   w.text("symbol", f->symbol)
       .integer("ts_ms", f->time_msc)

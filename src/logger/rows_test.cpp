@@ -119,13 +119,21 @@ TEST(RowsTest, MetricsRoundTripThroughTheStreamFields) {
   m.drawdown = 99123.456789012345 / 100000 - 1;
   m.halted = true;
   m.sent_ns = 1700000060000123456;
+  m.breaker_drawdown = -0.03;
   auto back = stream::parse_metrics(stream::metrics_fields(m));
   ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->breaker_drawdown, -0.03);
   EXPECT_EQ(back->equity, m.equity);
   EXPECT_EQ(back->open_pnl, m.open_pnl);
   EXPECT_EQ(back->drawdown, m.drawdown);
   EXPECT_EQ(back->position, -2);
   EXPECT_TRUE(back->halted);
+  // An entry written before breaker_drawdown existed reads as "no breaker".
+  auto fields = stream::metrics_fields(m);
+  std::erase_if(fields, [](const auto& f) { return f.first == "breaker_drawdown"; });
+  auto old = stream::parse_metrics(fields);
+  ASSERT_TRUE(old) << old.error().message;
+  EXPECT_EQ(old->breaker_drawdown, 0);
 
   const auto c = convert(entry(std::string(stream::kMetrics), {5, 0}, stream::metrics_fields(m)), 1);
   ASSERT_EQ(c.kind, Conversion::Kind::Row) << c.reason;

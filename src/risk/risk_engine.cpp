@@ -472,9 +472,10 @@ double RiskEngine::day_drawdown(double equity) const {
 
 bool RiskEngine::check_breaker(Timestamp ts, double equity) {
   if (halted_ || !(day_start_equity_ > 0)) return false;
+  // The one drawdown figure (also what the metrics and the bot report).
+  if (!(day_drawdown(equity) <= -config_.daily_loss_pct + kBreakerTolerance)) return false;  // NaN equity: no trip
   const double day_pnl = equity - day_start_equity_;
   const double limit = config_.daily_loss_pct * day_start_equity_;
-  if (!(day_pnl <= -limit + kBreakerTolerance * day_start_equity_)) return false;  // NaN equity: no trip
 
   halted_ = true;
   Reason reason;

@@ -71,7 +71,8 @@ Fields metrics_fields(const Metrics& m) {
           {"day_start_equity", number(m.day_start_equity)},
           {"drawdown", number(m.drawdown)},
           {"halted", m.halted ? "1" : "0"},
-          {"sent_ns", std::to_string(m.sent_ns)}};
+          {"sent_ns", std::to_string(m.sent_ns)},
+          {"breaker_drawdown", number(m.breaker_drawdown)}};
 }
 
 Expected<Metrics> parse_metrics(const Fields& fields) {
@@ -112,6 +113,11 @@ Expected<Metrics> parse_metrics(const Fields& fields) {
     auto v = integer(fields, "sent_ns");
     if (!v) return tl::unexpected(v.error());
     m.sent_ns = *v;
+  }
+  if (const std::string* breaker = find(fields, "breaker_drawdown"); breaker != nullptr && !breaker->empty()) {
+    auto v = real(fields, "breaker_drawdown");
+    if (!v) return tl::unexpected(v.error());
+    m.breaker_drawdown = *v;
   }
   return m;
 }

@@ -6,7 +6,8 @@
 /// Fields: `type` = "metrics", `symbol`, `ts_ms` (the bar's close: its open +
 /// 1 minute, Unix ms UTC), `session`, `equity`, `position`, `realized_pnl`,
 /// `open_pnl`, `day_start_equity`, `drawdown`, `halted` (0/1), `sent_ns`
-/// (the publisher's clock, Unix ns). Doubles are written so they read back
+/// (the publisher's clock, Unix ns), `breaker_drawdown` (absent in entries
+/// written before it existed: read as 0). Doubles are written so they read back
 /// exactly. (symbol, ts_ms, session) names one message: a bar processed again
 /// after a crash publishes the same values under the same names.
 
@@ -32,6 +33,9 @@ struct Metrics {
   double drawdown = 0;
   bool halted = false;
   std::int64_t sent_ns = 0;  ///< when it was published, Unix ns (0 = unknown)
+  /// Where this symbol's breaker trips, as a drawdown (−daily_loss_pct, e.g.
+  /// −0.03): the risk engine's own limit; 0 = no breaker (no risk engine).
+  double breaker_drawdown = 0;
 };
 
 /// The entry's fields.

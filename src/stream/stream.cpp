@@ -47,6 +47,14 @@ std::string_view Entry::field(std::string_view name) const {
   return {};
 }
 
+std::optional<std::int64_t> Entry::integer(std::string_view name) const {
+  const std::string_view v = field(name);
+  std::int64_t out = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (v.empty() || ec != std::errc() || end != v.data() + v.size()) return std::nullopt;
+  return out;
+}
+
 namespace detail {
 
 Error reply_error(const Connection& connection, std::string_view what, const Reply& reply) {
@@ -133,17 +141,58 @@ Expected<std::vector<Entry>> read_range(const Endpoint& endpoint, std::string_vi
   return detail::parse_entries(stream, *reply);
 }
 
+namespace {
+
+std::string equity_text(double equity) {
+  char text[64];
+  const auto [end, ec] = std::to_chars(text, text + sizeof text, equity);
+  QUANT_CHECK(ec == std::errc());
+  return std::string(text, end);
+}
+
+/// A halt from HGETALL's flat array of names and values; none when empty.
+Expected<std::optional<Halt>> halt_of(const Connection& connection, const Reply& reply) {
+  if (reply.elements.empty()) return std::optional<Halt>{};
+  Halt halt;
+  for (std::size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+    const std::string& key = reply.elements[i].str;
+    const std::string& value = reply.elements[i + 1].str;
+    if (key == "reason") halt.reason = value;
+    if (key == "time") halt.time = value;
+    if (key == "by") halt.by = value;
+    if (key == "equity") {
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), halt.equity);
+      if (ec != std::errc() || end != value.data() + value.size())
+        return make_error("risk:halt at redis " + connection.where() + ": equity '" + value + "' is not a number");
+    }
+  }
+  return std::optional<Halt>{std::move(halt)};
+}
+
+}  // namespace
+
 Expected<void> set_halt(const Endpoint& endpoint, const Halt& halt) {
   auto connection = Connection::open(endpoint);
   if (!connection) return tl::unexpected(connection.error());
-  char equity[64];
-  const auto [end, ec] = std::to_chars(equity, equity + sizeof equity, halt.equity);
-  QUANT_CHECK(ec == std::errc());
   auto reply = connection->command(Command{"HSET", std::string(kHalt), "reason", halt.reason, "time", halt.time,
-                                           "equity", std::string(equity, end), "by", halt.by});
+                                           "equity", equity_text(halt.equity), "by", halt.by});
   if (!reply) return tl::unexpected(reply.error());
   if (reply->is_error()) return tl::unexpected(detail::reply_error(*connection, "HSET risk:halt", *reply));
   return {};
+}
+
+Expected<std::optional<Halt>> set_halt_if_absent(const Endpoint& endpoint, const Halt& halt) {
+  static constexpr const char* kScript =
+      "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HGETALL', KEYS[1]) end\n"
+      "redis.call('HSET', KEYS[1], 'reason', ARGV[1], 'time', ARGV[2], 'equity', ARGV[3], 'by', ARGV[4])\n"
+      "return {}";
+  auto connection = Connection::open(endpoint);
+  if (!connection) return tl::unexpected(connection.error());
+  auto reply = connection->command(
+      Command{"EVAL", kScript, "1", std::string(kHalt), halt.reason, halt.time, equity_text(halt.equity), halt.by});
+  if (!reply) return tl::unexpected(reply.error());
+  if (!reply->is_array()) return tl::unexpected(detail::reply_error(*connection, "EVAL (set risk:halt if absent)", *reply));
+  return halt_of(*connection, *reply);
 }
 
 Expected<std::optional<Halt>> read_halt(const Endpoint& endpoint) {
@@ -152,21 +201,7 @@ Expected<std::optional<Halt>> read_halt(const Endpoint& endpoint) {
   auto reply = connection->command(Command{"HGETALL", std::string(kHalt)});
   if (!reply) return tl::unexpected(reply.error());
   if (!reply->is_array()) return tl::unexpected(detail::reply_error(*connection, "HGETALL risk:halt", *reply));
-  if (reply->elements.empty()) return std::optional<Halt>{};
-  Halt halt;
-  for (std::size_t i = 0; i + 1 < reply->elements.size(); i += 2) {
-    const std::string& key = reply->elements[i].str;
-    const std::string& value = reply->elements[i + 1].str;
-    if (key == "reason") halt.reason = value;
-    if (key == "time") halt.time = value;
-    if (key == "by") halt.by = value;
-    if (key == "equity") {
-      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), halt.equity);
-      if (ec != std::errc() || end != value.data() + value.size())
-        return make_error("risk:halt at redis " + connection->where() + ": equity '" + value + "' is not a number");
-    }
-  }
-  return std::optional<Halt>{std::move(halt)};
+  return halt_of(*connection, *reply);
 }
 
 Expected<std::vector<GroupInfo>> group_info(const Endpoint& endpoint, const std::vector<std::string>& streams) {

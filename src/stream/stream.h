@@ -70,6 +70,9 @@ struct Entry {
   Fields fields;
   /// The value of `name`, or "" when absent.
   std::string_view field(std::string_view name) const;
+  /// The value of `name` as a whole decimal integer; nullopt when absent or
+  /// not one ("12x3" is not 123).
+  std::optional<std::int64_t> integer(std::string_view name) const;
 };
 
 /// Pipelined XADD. `add` queues; `flush` sends the queue in one round trip.
@@ -178,6 +181,10 @@ struct Halt {
   std::string by;  ///< who set it ("live", "operator")
 };
 Expected<void> set_halt(const Endpoint& endpoint, const Halt& halt);
+/// Sets `halt` only when no halt is set, in one step (no other writer can
+/// slip in between a read and the write): nullopt = set; else the halt that
+/// was already there, left as it was (e.g. the breaker's reason and time).
+Expected<std::optional<Halt>> set_halt_if_absent(const Endpoint& endpoint, const Halt& halt);
 Expected<std::optional<Halt>> read_halt(const Endpoint& endpoint);
 /// True when a flag was there.
 Expected<bool> clear_halt(const Endpoint& endpoint);

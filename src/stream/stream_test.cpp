@@ -37,6 +37,15 @@ std::vector<Entry> drain(Consumer& consumer, std::size_t want, std::size_t count
   return all;
 }
 
+TEST(EntryTest, AnIntegerFieldIsWholeDigitsOrNothing) {
+  const Entry e{"s", {1, 0}, {{"recv_ns", "1700000000123456789"}, {"bad", "12x3"}, {"neg", "-5"}, {"empty", ""}}};
+  EXPECT_EQ(e.integer("recv_ns"), 1700000000123456789);
+  EXPECT_EQ(e.integer("neg"), -5);
+  EXPECT_FALSE(e.integer("bad"));
+  EXPECT_FALSE(e.integer("empty"));
+  EXPECT_FALSE(e.integer("absent"));
+}
+
 TEST(StreamIdTest, ParsesPrintsAndOrdersAsRedisDoes) {
   auto id = StreamId::parse("1700000000000-7");
   ASSERT_TRUE(id);
@@ -304,6 +313,26 @@ TEST_F(RedisStreamTest, HaltFlagIsSetReadAndCleared) {
   EXPECT_EQ(*clear_halt(redis.endpoint()), true);
   EXPECT_FALSE(read_halt(redis.endpoint())->has_value());
   EXPECT_EQ(*clear_halt(redis.endpoint()), false);
+}
+
+TEST_F(RedisStreamTest, SetHaltIfAbsentKeepsTheHaltAlreadyThere) {
+  const Halt mine{"from Telegram", "2026-01-02T15:05:00Z", 97000, "telegram:1"};
+  auto first = set_halt_if_absent(redis.endpoint(), mine);
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_FALSE(*first) << "no halt was there: it is set";
+  EXPECT_EQ((*read_halt(redis.endpoint()))->by, "telegram:1");
+  ASSERT_TRUE(clear_halt(redis.endpoint()));
+  const Halt breaker{"daily breaker -3%", "2026-01-02T15:04:05Z", 97000.5, "live"};
+  ASSERT_TRUE(set_halt(redis.endpoint(), breaker));
+  auto second = set_halt_if_absent(redis.endpoint(), mine);
+  ASSERT_TRUE(second && *second);
+  EXPECT_EQ((*second)->reason, breaker.reason);
+  EXPECT_EQ((*second)->equity, 97000.5);
+  auto kept = read_halt(redis.endpoint());
+  ASSERT_TRUE(kept && *kept);
+  EXPECT_EQ((*kept)->reason, breaker.reason);
+  EXPECT_EQ((*kept)->time, breaker.time);
+  EXPECT_EQ((*kept)->by, "live");
 }
 
 // SIGKILL mid-stream, restarted 300 ms later: calls made meanwhile wait and
