@@ -123,7 +123,10 @@ bool Bot::allowed(std::int64_t chat) const {
 
 Expected<void> Bot::save() {
   auto saved = save_state(config_.state_file, state_);
-  if (!saved) log_("bot: " + saved.error().message);
+  if (!saved) {
+    log_("bot: " + saved.error().message);
+    save_failed_ = true;
+  }
   return saved;
 }
 
@@ -392,9 +395,10 @@ Expected<void> Bot::check_alerts() {
   // state file that cannot be written stops the bot.
   for (auto check : {&Bot::check_halt, &Bot::read_metrics, &Bot::check_fills, &Bot::check_stale, &Bot::check_summary,
                      &Bot::check_prometheus}) {
+    save_failed_ = false;
     auto ok = (this->*check)();
     if (!ok) {
-      if (ok.error().message.rfind("bot state ", 0) == 0) return ok;
+      if (save_failed_) return ok;
       log_("bot: " + ok.error().message);
     }
   }
@@ -516,12 +520,13 @@ Expected<void> Bot::check_stale() {
     const SessionPlace place = locator.locate(std::chrono::floor<std::chrono::minutes>(now));
     const bool open_long_enough =
         place.in_session && place.minutes_since_open * 60 >= static_cast<std::int64_t>(config_.stale_seconds);
+    bool& flagged = state_.stale[symbol];
+    if (!open_long_enough && !flagged) continue;  // nothing to judge: no Redis read (this runs every round)
     // Redis unreadable is not a stale feed: no verdict this round.
     auto read = last_data_ms(symbol);
     if (!read) return tl::unexpected(read.error());
     const std::optional<std::int64_t> last = *read;
     const bool stale = open_long_enough && (!last || now_ms - *last > limit_ms);
-    bool& flagged = state_.stale[symbol];
     if (stale && !flagged) {
       const std::string text = "FEED STALE: " + symbol + " no market data for " +
                                (last ? age_text(now_ms - *last) + " (last " + time_text(*last) + ")" : "the whole session so far") +

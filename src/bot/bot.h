@@ -104,6 +104,7 @@ class Bot {
   /// Sends to every allow-listed chat; true when at least one accepted it.
   bool deliver(std::string_view kind, const std::string& text);
   Expected<void> save();
+  bool save_failed_ = false;  ///< the state file could not be written (stops the bot)
 
   Expected<void> read_metrics();
   Expected<void> check_halt();

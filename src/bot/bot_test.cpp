@@ -351,6 +351,20 @@ TEST_F(BotTest, HaltRaisedElsewhereIsAlertedOnceAcrossRestarts) {
   EXPECT_EQ(count_containing(stand_in_->texts(kChat), "Halt lifted"), 1u);
 }
 
+// A state file that cannot be written stops the bot (it would otherwise
+// repeat or lose alerts after a restart); a Redis hiccup does not.
+TEST_F(BotTest, AStateFileThatCannotBeWrittenStopsTheBot) {
+  const fs::path blocker = dir_ / "a-file";
+  std::ofstream(blocker) << "not a directory";
+  config_.state_file = (blocker / "state.json").string();  // its directory is a file: even root cannot write it
+  auto bot = make_bot();
+  ASSERT_TRUE(bot);
+  ASSERT_TRUE(stream::set_halt(redis.endpoint(), stream::Halt{"daily loss limit", "2026-12-07T15:00:00Z", 0, "live"}));
+  auto stepped = bot->step();  // the halt alert goes out, then its state cannot be saved
+  ASSERT_FALSE(stepped);
+  EXPECT_NE(stepped.error().message.find("bot state"), std::string::npos) << stepped.error().message;
+}
+
 TEST_F(BotTest, ResumeNeedsTheConfirmationCode) {
   ASSERT_TRUE(stream::set_halt(redis.endpoint(), stream::Halt{"manual", "2026-12-07T15:00:00Z", 0, "operator"}));
   auto bot = make_bot();
