@@ -87,10 +87,10 @@ int run_serve(const GlobalOptions& global, const ServeArgs& args) {
   auto loaded = models.reload();
   if (!loaded) return fail("serve: " + loaded.error().message);
 
-  serve::Metrics metrics;
-  // The process's health and quant_build_info on the same /metrics route (docs/monitoring.md).
-  monitor::Registry process_metrics("serve", kQuantVersion);
-  metrics.append([&process_metrics] { return process_metrics.render(); });
+  // One registry: serve's series with the process's health and
+  // quant_build_info on the same /metrics route (docs/monitoring.md).
+  monitor::Registry registry("serve", kQuantVersion);
+  serve::Metrics metrics(registry);
 
   // The paper venue: one account over the configured symbols, fed by the lake.
   std::unique_ptr<serve::PaperDesk> desk;

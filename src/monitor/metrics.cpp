@@ -171,6 +171,13 @@ Histogram Registry::histogram(const std::string& name, const std::string& help, 
   return Histogram(&family->Add(label_map(labels), prometheus::Histogram::BucketBoundaries(buckets)));
 }
 
+void Registry::remove(const Gauge& gauge) {
+  if (gauge.g_ == nullptr) return;
+  std::lock_guard lock(impl_->mutex);
+  // Family::Remove erases the series it holds and ignores one it does not.
+  for (auto& [name, family] : impl_->gauges) family->Remove(gauge.g_);
+}
+
 void Registry::on_collect(std::function<void()> hook) {
   std::lock_guard lock(impl_->mutex);
   impl_->hooks.push_back(std::move(hook));

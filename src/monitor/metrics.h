@@ -98,6 +98,10 @@ class Registry {
   Histogram histogram(const std::string& name, const std::string& help, const std::vector<double>& buckets,
                       const Labels& labels = {});
 
+  /// Drops a gauge's series (e.g. an info gauge whose labels changed); the
+  /// handle must not be used after.
+  void remove(const Gauge& gauge);
+
   /// Runs before every scrape or render (on the scraping thread): for
   /// figures read from outside the process (Redis XINFO). Must be thread-safe
   /// with respect to what it reads; a hook that fails leaves the old values.

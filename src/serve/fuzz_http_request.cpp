@@ -15,7 +15,8 @@
 namespace {
 
 struct World {
-  quant::serve::Metrics metrics;
+  quant::monitor::Registry registry{"serve", "fuzz"};
+  quant::serve::Metrics metrics{registry};
   std::unique_ptr<quant::serve::ModelHost> host;
   std::unique_ptr<quant::serve::PaperDesk> desk;
   std::unique_ptr<quant::serve::SignalService> service;

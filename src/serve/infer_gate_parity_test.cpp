@@ -141,7 +141,8 @@ TEST(InferGateParityTest, ModelGateVerdictsEqualInferPass) {
   // and the same distances ([risk] target for WIN, stop_atr_multiple).
   ModelHost host({{"gatekeeper", dir, "", "champion", config.rule.p_min, config.rule.use_quantiles}}, 1);
   ASSERT_TRUE(host.reload());
-  Metrics metrics;
+  monitor::Registry registry("serve", "test");
+  Metrics metrics(registry);
   InferSettings settings;
   settings.target_points = 1e9;  // not WIN's: proves the symbol's own target is used
   settings.target_points_by_symbol["WIN"] = config.target_points;

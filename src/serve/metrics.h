@@ -1,6 +1,7 @@
 #pragma once
-/// The signal service's Prometheus metrics (prometheus-cpp's core library;
-/// exposition through our own `/metrics` route, not prometheus-cpp's server).
+/// The signal service's Prometheus metrics, on the command's
+/// monitor::Registry (so one /metrics route carries them with the process's
+/// health and quant_build_info; no vendor type here):
 ///
 /// - `quant_serve_requests_total{endpoint,status}` — every answer, including
 ///   the transport's own 400/408/413/431 (endpoint "transport");
@@ -14,21 +15,15 @@
 
 #include <array>
 #include <atomic>
-#include <functional>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace prometheus {
-class Registry;
-class Counter;
-class Histogram;
-class Gauge;
-template <typename T>
-class Family;
-}  // namespace prometheus
+#include "monitor/metrics.h"
+#include "risk/risk_engine.h"
 
 namespace quant::serve {
 
@@ -44,52 +39,44 @@ struct GateInfo {
 
 class Metrics {
  public:
-  Metrics();
-  ~Metrics();
+  /// `registry` must outlive this.
+  explicit Metrics(monitor::Registry& registry);
 
   void record_request(Endpoint endpoint, int status, double seconds);
   void record_transport(int status);
   void record_inference(std::string_view model, double seconds);
   void record_reload(bool ok);
-  void record_order(std::string_view decision);
+  void record_order(risk::Decision decision);
   /// Replaces the model info series with the loaded set's.
   void set_models(const std::vector<GateInfo>& gates, std::uint64_t generation);
 
-  /// More exposition text after ours (the process's health and build info
-  /// from the command's monitor::Registry). Set before serving; thread-safe to call render() after.
-  void append(std::function<std::string()> more) { more_ = std::move(more); }
-
-  /// Prometheus text exposition format 0.0.4.
-  std::string render() const;
+  /// Prometheus text exposition format 0.0.4 of the whole registry.
+  std::string render() const { return registry_.render(); }
 
  private:
-  prometheus::Counter& counter_for(Endpoint endpoint, int status);
+  const monitor::Counter& counter_for(Endpoint endpoint, int status);
 
-  std::shared_ptr<prometheus::Registry> registry_;
-  prometheus::Family<prometheus::Counter>* requests_;
-  prometheus::Family<prometheus::Histogram>* durations_;
-  prometheus::Family<prometheus::Histogram>* inference_;
-  prometheus::Family<prometheus::Gauge>* model_info_;
-  prometheus::Family<prometheus::Counter>* reloads_;
-  prometheus::Family<prometheus::Counter>* orders_;
-  prometheus::Gauge* generation_;
-  std::array<prometheus::Histogram*, kEndpointCount> duration_by_endpoint_{};
+  monitor::Registry& registry_;
+  std::array<monitor::Histogram, kEndpointCount> duration_by_endpoint_{};
+  std::array<monitor::Counter, 2> reloads_{};  ///< ok, failed
+  std::array<monitor::Counter, 3> orders_{};   ///< by risk::Decision
+  monitor::Gauge generation_;
   // (endpoint, status 100..599) → counter, created on first use under the mutex.
   static constexpr int kStatuses = 500;
-  std::unique_ptr<std::atomic<prometheus::Counter*>[]> counters_;
+  std::unique_ptr<std::atomic<const monitor::Counter*>[]> counters_;
+  std::deque<monitor::Counter> counter_store_;  ///< stable addresses for counters_
   mutable std::mutex mutex_;
   // Model name → its inference histogram: appended under the mutex, read
   // without it (requests on every worker look it up).
   struct ModelHistogram {
     std::string name;
-    prometheus::Histogram* histogram;
+    monitor::Histogram histogram;
   };
   static constexpr std::size_t kMaxModels = 64;
   std::array<std::atomic<const ModelHistogram*>, kMaxModels> inference_by_model_{};
   std::atomic<std::size_t> models_seen_{0};
   std::vector<std::unique_ptr<ModelHistogram>> model_histograms_;
-  std::vector<prometheus::Gauge*> info_series_;
-  std::function<std::string()> more_;
+  std::vector<monitor::Gauge> info_series_;
 };
 
 }  // namespace quant::serve

@@ -331,7 +331,7 @@ Answer PaperDesk::submit(std::string_view body) {
     const int status = e.kind == Kind::Conflict ? 409 : e.kind == Kind::NotReady ? 503 : 400;
     return error_answer({status, e.message, e.field});
   }
-  if (metrics_ != nullptr && !reply->replayed) metrics_->record_order(risk::to_string(reply->decision));
+  if (metrics_ != nullptr && !reply->replayed) metrics_->record_order(reply->decision);
   return {200, execution::to_json(*reply).dump(-1, ' ', false, json::error_handler_t::replace)};
 }
 

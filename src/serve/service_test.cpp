@@ -64,7 +64,8 @@ struct Harness {
     return call(Method::Post, "/infer", body.dump(), {}, worker);
   }
 
-  Metrics metrics;
+  monitor::Registry registry{"serve", "test"};
+  Metrics metrics{registry};
   ModelHost host;
   SignalService service;
 };
