@@ -92,15 +92,26 @@ OrderIntent sized_entry(TradingBook& book, Side side, std::int64_t qty, double p
   return o;
 }
 
+/// A WIN book on a fresh 100 000 account after one bar closed at 100000 with
+/// ATR 100: where each single-book test starts.
+struct WinBook {
+  explicit WinBook(risk::RiskConfig rc = {}) : book(account.open_book(config_of(win(), rc), venue, out)) {
+    book.start_bar(bar(at(1, 10, 0), 100000, 100050, 99950, 100000));
+    book.close_bar(bar(at(1, 10, 0), 100000, 100050, 99950, 100000), 100);
+  }
+  Account account{100000};
+  HandVenue venue;
+  Collector out;
+  TradingBook& book;
+};
+
 TEST(TradingBookTest, AnEntryFillPlacesAStopAndATargetAnchoredToTheFill) {
   risk::RiskConfig rc;
   rc.target_points = 100;
-  Account account(100000);
-  HandVenue venue;
-  Collector out;
-  TradingBook& book = account.open_book(config_of(win(), rc), venue, out);
-  book.start_bar(bar(at(1, 10, 0), 100000, 100050, 99950, 100000));
-  book.close_bar(bar(at(1, 10, 0), 100000, 100050, 99950, 100000), 100);
+  WinBook w(rc);
+  TradingBook& book = w.book;
+  HandVenue& venue = w.venue;
+  Collector& out = w.out;
   const OrderId entry = book.submit(sized_entry(book, Side::Buy, 3, 100000, 100, at(1, 10, 1)));
   venue.fill(entry, 3, 100010, at(1, 10, 1));
   // Sized at 100000 with a 200-point stop and a 100-point target; filled 10 higher.
@@ -136,12 +147,9 @@ TEST(TradingBookTest, AnEntryFillPlacesAStopAndATargetAnchoredToTheFill) {
 TEST(TradingBookTest, WorkingOrdersAreCountedByState) {
   risk::RiskConfig rc;
   rc.target_points = 100;
-  Account account(100000);
-  HandVenue venue;
-  Collector out;
-  TradingBook& book = account.open_book(config_of(win(), rc), venue, out);
-  book.start_bar(bar(at(1, 10, 0), 100000, 100050, 99950, 100000));
-  book.close_bar(bar(at(1, 10, 0), 100000, 100050, 99950, 100000), 100);
+  WinBook w(rc);
+  TradingBook& book = w.book;
+  HandVenue& venue = w.venue;
   EXPECT_EQ(book.working_counts().accepted, 0);
   const OrderId entry = book.submit(sized_entry(book, Side::Buy, 3, 100000, 100, at(1, 10, 1)));
   EXPECT_EQ(book.working_counts().accepted, 1);
@@ -157,12 +165,10 @@ TEST(TradingBookTest, WorkingOrdersAreCountedByState) {
 }
 
 TEST(TradingBookTest, AnExitLeftBeyondThePositionIsCancelledWhenTheStopClosesIt) {
-  Account account(100000);
-  HandVenue venue;
-  Collector out;
-  TradingBook& book = account.open_book(config_of(win()), venue, out);
-  book.start_bar(bar(at(1, 10, 0), 100000, 100050, 99950, 100000));
-  book.close_bar(bar(at(1, 10, 0), 100000, 100050, 99950, 100000), 100);
+  WinBook w;
+  TradingBook& book = w.book;
+  HandVenue& venue = w.venue;
+  Collector& out = w.out;
   venue.fill(book.submit(sized_entry(book, Side::Buy, 4, 100000, 100, at(1, 10, 1))), 4, 100000, at(1, 10, 1));
   OrderIntent exit;
   exit.side = Side::Sell;
